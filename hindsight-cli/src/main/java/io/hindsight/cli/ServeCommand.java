@@ -1,0 +1,51 @@
+package io.hindsight.cli;
+
+import io.hindsight.server.HindsightServer;
+import io.hindsight.server.ServerConfig;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code hindsight serve}: the server, store and SQL engine in one process, until stopped. */
+@Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the Hindsight server.")
+final class ServeCommand implements Callable<Integer> {
+  @Option(names = "--data-dir", description = "Data folder (default: ./hindsight-data).")
+  Path dataDir;
+
+  @Option(names = "--host", description = "Address to listen on (default: 127.0.0.1).")
+  String host;
+
+  @Option(names = "--port", description = "Port to listen on (default: 7070; 0 picks a free one).")
+  Integer port;
+
+  @Option(names = "--config", description = "YAML config file; flags override it.")
+  Path config;
+
+  @Override
+  public Integer call() throws Exception {
+    ServerConfig c = config == null ? new ServerConfig() : ServerConfig.load(config);
+    if (dataDir != null) {
+      c.dataDir = dataDir;
+    }
+    if (host != null) {
+      c.host = host;
+    }
+    if (port != null) {
+      c.port = port;
+    }
+    HindsightServer server = HindsightServer.start(c);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  server.close();
+                  stopped.countDown();
+                },
+                "hindsight-shutdown"));
+    stopped.await();
+    return 0;
+  }
+}

@@ -1,0 +1,219 @@
+package io.hindsight.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hindsight.server.http.ApiServer;
+import io.hindsight.server.http.LookupApi;
+import io.hindsight.server.ingest.IdempotencyStore;
+import io.hindsight.server.ingest.IngestService;
+import io.hindsight.server.lake.CompactionJob;
+import io.hindsight.server.lake.Lake;
+import io.hindsight.server.lake.LakeWriter;
+import io.hindsight.server.lake.Partition;
+import io.hindsight.server.ops.ServerMetrics;
+import io.hindsight.server.query.QueryEngine;
+import io.hindsight.server.schema.Row;
+import io.hindsight.server.schema.SchemaRegistry;
+import io.hindsight.server.wal.WalEntry;
+import io.hindsight.server.wal.WriteAheadLog;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import org.duckdb.DuckDBConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole server in one process: HTTP API, write-ahead log, Parquet lake, schema registry and
+ * SQL engine over a data folder:
+ *
+ * <pre>
+ * data-dir/
+ *   wal/          write-ahead log segments (acknowledged, not yet in the lake)
+ *   lake/         the Parquet lake of DESIGN §5, readable by any engine
+ *   catalog/      learnt schemas, one JSON file per table and endpoint
+ *   idempotency/  answers of Idempotency-Key requests whose log entries were dropped
+ *   compaction/   journals that make file merges crash-safe
+ * </pre>
+ *
+ * <p>Start-up recovers before it listens: leftovers of interrupted writes are removed, half-done
+ * merges are finished or undone, and log entries whose rows are not yet in the lake are replayed.
+ */
+public final class HindsightServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(HindsightServer.class);
+
+  private final ServerConfig config;
+  private final ServerMetrics metrics = new ServerMetrics();
+  private final ObjectMapper json = new ObjectMapper().findAndRegisterModules();
+  private SchemaRegistry schemas;
+  private Lake lake;
+  private LakeWriter lakeWriter;
+  private CompactionJob compaction;
+  private QueryEngine queryEngine;
+  private IdempotencyStore idempotency;
+  private WriteAheadLog wal;
+  private ApiServer api;
+  private volatile boolean closed;
+
+  private HindsightServer(ServerConfig config) {
+    this.config = config;
+  }
+
+  /** Recovers the data folder and starts listening; returns once the server answers requests. */
+  public static HindsightServer start(ServerConfig config) throws IOException {
+    HindsightServer s = new HindsightServer(config);
+    try {
+      s.open();
+    } catch (IOException | RuntimeException e) {
+      s.close();
+      throw e;
+    } catch (SQLException e) {
+      s.close();
+      throw new IOException("could not start the SQL engine: " + e.getMessage(), e);
+    }
+    return s;
+  }
+
+  private void open() throws IOException, SQLException {
+    Path dataDir = config.dataDir.toAbsolutePath();
+    Files.createDirectories(dataDir);
+    Clock clock = Clock.systemUTC();
+    schemas = new SchemaRegistry(dataDir.resolve("catalog"), json);
+    lake = new Lake(dataDir.resolve("lake"));
+    lake.removeLeftovers();
+    compaction =
+        new CompactionJob(lake, schemas, connection(), dataDir.resolve("compaction"), config.lake);
+    compaction.recover();
+    queryEngine = new QueryEngine(lake, config.queryLimits(), json);
+    schemas.onChange(queryEngine::refreshViews);
+    idempotency =
+        new IdempotencyStore(
+            dataDir.resolve("idempotency"), clock, config.ingest.idempotencyTtl, config.ingest.idempotencyMaxKeys);
+    lakeWriter = new LakeWriter(lake, schemas, connection(), this::flushedUpTo, t -> queryEngine.refreshViews());
+
+    Map<Partition, Long> inLake = lake.flushedSeqByPartition();
+    long minNextSeq = inLake.values().stream().mapToLong(v -> v + 1).max().orElse(0);
+    long[] replayed = new long[1];
+    wal =
+        WriteAheadLog.open(
+            dataDir.resolve("wal"),
+            config.wal.segmentBytes,
+            config.wal.queueCapacity,
+            minNextSeq,
+            (firstSeq, entry) -> replayed[0] += replay(firstSeq, entry, inLake, clock),
+            (firstSeq, entry) -> lakeWriter.accept(firstSeq, entry.rows()));
+    if (replayed[0] > 0) {
+      log.info("replayed {} logged records that were not yet in the lake", replayed[0]);
+    }
+    lakeWriter.start(config.lake.flushInterval);
+    compaction.start(config.lake.compactionInterval, queryEngine::refreshViews);
+
+    IngestService ingest =
+        new IngestService(
+            schemas,
+            wal,
+            idempotency,
+            config.ingestLimits(),
+            json,
+            clock,
+            metrics,
+            lakeWriter::pendingRows,
+            config.ingest.maxLakeBacklog);
+    metrics.gauge("hindsight_wal_bytes", "Bytes of write-ahead log on disk", wal::sizeBytes);
+    metrics.gauge("hindsight_wal_fsyncs", "fsyncs of the write-ahead log since start", wal::fsyncCount);
+    metrics.gauge(
+        "hindsight_lake_pending_records", "Records acknowledged but not yet in the lake", lakeWriter::pendingRows);
+    metrics.gauge("hindsight_lake_files_written", "Parquet files written since start", lakeWriter::filesWritten);
+    metrics.gauge("hindsight_idempotency_keys", "Idempotency keys remembered", idempotency::size);
+    metrics.gauge("hindsight_idempotency_evicted", "Idempotency keys evicted before their TTL", idempotency::evicted);
+    api =
+        new ApiServer(
+            ingest,
+            queryEngine,
+            new LookupApi(queryEngine, schemas, json),
+            metrics,
+            json,
+            config.ingest.maxBodyBytes);
+    api.start(config.host, config.port);
+    log.info("Hindsight listening on http://{}:{} with data in {}", config.host, api.port(), dataDir);
+  }
+
+  private static DuckDBConnection connection() throws SQLException {
+    return (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:");
+  }
+
+  private int replay(long firstSeq, WalEntry entry, Map<Partition, Long> inLake, Clock clock) {
+    if (entry.idempotencyKey() != null) {
+      idempotency.remember(entry.idempotencyKey(), entry.response(), clock.millis());
+    }
+    int n = 0;
+    long seq = firstSeq;
+    for (Row row : entry.rows()) {
+      if (seq > inLake.getOrDefault(Partition.of(row), -1L)) {
+        lakeWriter.accept(seq, List.of(row));
+        n++;
+      }
+      seq++;
+    }
+    return n;
+  }
+
+  /** Every row up to {@code seq} is in the lake: keep the idempotency keys, drop the log before it. */
+  private void flushedUpTo(long seq) {
+    if (wal == null) {
+      return;
+    }
+    try {
+      idempotency.persist();
+      wal.deleteUpTo(seq);
+    } catch (IOException e) {
+      log.warn("could not save idempotency keys; keeping the log: {}", e.toString());
+    }
+  }
+
+  public int port() {
+    return api.port();
+  }
+
+  public ServerMetrics metrics() {
+    return metrics;
+  }
+
+  /** Writes everything acknowledged so far into the lake; for tests and tools. */
+  public void flushLake() {
+    lakeWriter.flushNow();
+  }
+
+  /** Stops listening, writes what is acknowledged to the lake, and closes the store. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (api != null) {
+      api.stop();
+    }
+    try {
+      if (wal != null) {
+        wal.close();
+      }
+    } catch (IOException e) {
+      log.warn("closing the log: {}", e.toString());
+    }
+    if (compaction != null) {
+      compaction.close();
+    }
+    if (lakeWriter != null) {
+      lakeWriter.close();
+    }
+    if (queryEngine != null) {
+      queryEngine.close();
+    }
+    log.info("Hindsight stopped");
+  }
+}

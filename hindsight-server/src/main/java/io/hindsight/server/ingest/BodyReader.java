@@ -1,0 +1,295 @@
+package io.hindsight.server.ingest;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import io.hindsight.server.ApiException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads a request body (one JSON object, a JSON array of objects, or NDJSON) into records, one
+ * at a time with Jackson's streaming parser. A record that breaks a rule (too deep, too large,
+ * duplicate key, a number beyond double range) is marked failed and reading goes on; only a body
+ * that cannot be parsed at all fails the request. Values become null, Boolean, Long, Double,
+ * String, LinkedHashMap and ArrayList.
+ */
+final class BodyReader {
+  /** Jackson's own depth guard, far above the per-record limit so deep records fail one by one. */
+  private static final int PARSER_MAX_DEPTH = 100_000;
+
+  private static final JsonFactory FACTORY =
+      JsonFactory.builder()
+          .streamReadConstraints(
+              StreamReadConstraints.builder().maxNestingDepth(PARSER_MAX_DEPTH).build())
+          .build();
+
+  private final IngestLimits limits;
+
+  BodyReader(IngestLimits limits) {
+    this.limits = limits;
+  }
+
+  /** A JSON object or array body. */
+  List<ParsedRecord> readJson(InputStream body) throws IOException {
+    List<ParsedRecord> out = new ArrayList<>();
+    try (JsonParser p = FACTORY.createParser(body)) {
+      JsonToken first = p.nextToken();
+      if (first == null) {
+        throw ApiException.badRequest(
+            "the body is empty; send one JSON object, a JSON array of objects, or NDJSON");
+      }
+      if (first == JsonToken.START_OBJECT) {
+        out.add(readRecord(p, 0));
+      } else if (first == JsonToken.START_ARRAY) {
+        int index = 0;
+        JsonToken t;
+        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+          if (t == null) {
+            throw ApiException.badRequest("the JSON array is not closed; the body ends early");
+          }
+          out.add(readRecord(p, index++));
+        }
+      } else {
+        throw ApiException.badRequest(
+            "the body must be a JSON object or a JSON array of objects, but it starts with "
+                + first.asString());
+      }
+      if (p.nextToken() != null) {
+        throw ApiException.badRequest(
+            "the body has more after its JSON value; to send several records use a JSON array"
+                + " or NDJSON (Content-Type: application/x-ndjson)");
+      }
+    } catch (JsonProcessingException e) {
+      throw ApiException.badRequest(
+          "the body is not valid JSON: " + e.getOriginalMessage() + " " + where(e) + "; nothing was stored");
+    }
+    return out;
+  }
+
+  /** One JSON object per line; a bad line rejects only that record. Blank lines are skipped. */
+  List<ParsedRecord> readNdjson(InputStream body) throws IOException {
+    List<ParsedRecord> out = new ArrayList<>();
+    LineReader lines = new LineReader(body, limits.maxRecordBytes());
+    int index = 0;
+    byte[] line;
+    while ((line = lines.next()) != null) {
+      if (lines.overLong()) {
+        out.add(ParsedRecord.failed(index++, "too_large", recordTooLarge()));
+        continue;
+      }
+      if (isBlank(line)) {
+        continue;
+      }
+      int i = index++;
+      try (JsonParser p = FACTORY.createParser(line)) {
+        p.nextToken();
+        ParsedRecord r = readRecord(p, i);
+        if (r.error() == null && p.nextToken() != null) {
+          r = ParsedRecord.failed(i, "invalid_json", "the line has more after its JSON object; put one record per line");
+        }
+        out.add(r);
+      } catch (JsonProcessingException e) {
+        out.add(ParsedRecord.failed(i, "invalid_json", "the line is not valid JSON: " + e.getOriginalMessage()));
+      }
+    }
+    return out;
+  }
+
+  private ParsedRecord readRecord(JsonParser p, int index) throws IOException {
+    long start = p.currentTokenLocation().getByteOffset();
+    if (p.currentToken() != JsonToken.START_OBJECT) {
+      p.skipChildren();
+      return ParsedRecord.failed(
+          index, "not_object", "each record must be a JSON object, but this one is " + describe(p.currentToken()));
+    }
+    Problems problems = new Problems();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> fields = (Map<String, Object>) readValue(p, 1, problems);
+    long size = p.currentLocation().getByteOffset() - start;
+    if (size > limits.maxRecordBytes()) {
+      return ParsedRecord.failed(index, "too_large", recordTooLarge());
+    }
+    if (problems.first != null) {
+      return ParsedRecord.failed(index, problems.reason, problems.first);
+    }
+    return ParsedRecord.ok(index, fields);
+  }
+
+  private String recordTooLarge() {
+    return "the record is larger than the limit of "
+        + limits.maxRecordBytes()
+        + " bytes (ingest.max-record-bytes); split it or log large payloads by reference";
+  }
+
+  /** Reads the value at the current token; past the depth limit it skips instead of recursing. */
+  private Object readValue(JsonParser p, int depth, Problems problems) throws IOException {
+    JsonToken t = p.currentToken();
+    switch (t) {
+      case START_OBJECT:
+      case START_ARRAY:
+        if (depth > limits.maxDepth()) {
+          problems.add(
+              "too_deep",
+              "the record is nested deeper than "
+                  + limits.maxDepth()
+                  + " levels (ingest.max-depth); flatten it");
+          p.skipChildren();
+          return null;
+        }
+        if (t == JsonToken.START_ARRAY) {
+          List<Object> list = new ArrayList<>();
+          while (p.nextToken() != JsonToken.END_ARRAY) {
+            list.add(readValue(p, depth + 1, problems));
+          }
+          return list;
+        }
+        Map<String, Object> map = new LinkedHashMap<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String key = p.currentName();
+          p.nextToken();
+          Object value = readValue(p, depth + 1, problems);
+          if (map.containsKey(key)) {
+            problems.add("duplicate_key", "key '" + key + "' appears twice in one object; send it once");
+          }
+          map.put(key, value);
+        }
+        return map;
+      case VALUE_STRING:
+        return p.getText();
+      case VALUE_NUMBER_INT:
+        if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+          return finite(p, problems);
+        }
+        return p.getLongValue();
+      case VALUE_NUMBER_FLOAT:
+        return finite(p, problems);
+      case VALUE_TRUE:
+        return Boolean.TRUE;
+      case VALUE_FALSE:
+        return Boolean.FALSE;
+      case VALUE_NULL:
+        return null;
+      default:
+        throw new IllegalStateException("unexpected token " + t);
+    }
+  }
+
+  private static Double finite(JsonParser p, Problems problems) throws IOException {
+    double d = p.getDoubleValue();
+    if (Double.isInfinite(d)) {
+      problems.add(
+          "number_range",
+          "the number " + abbreviate(p.getText()) + " is beyond the range of a double; send it as a string");
+      return null;
+    }
+    return d;
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 40 ? s : s.substring(0, 37) + "...";
+  }
+
+  private static String describe(JsonToken t) {
+    if (t == JsonToken.START_ARRAY) {
+      return "an array";
+    }
+    if (t == JsonToken.VALUE_STRING) {
+      return "a string";
+    }
+    if (t == JsonToken.VALUE_NULL) {
+      return "null";
+    }
+    if (t == JsonToken.VALUE_TRUE || t == JsonToken.VALUE_FALSE) {
+      return "a boolean";
+    }
+    return "a number";
+  }
+
+  private static String where(JsonProcessingException e) {
+    return e.getLocation() == null
+        ? ""
+        : "(at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+  }
+
+  private static boolean isBlank(byte[] line) {
+    for (byte b : line) {
+      if (b != ' ' && b != '\t' && b != '\r') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The first problem found in a record; the others would only repeat the lesson. */
+  private static final class Problems {
+    String first;
+    String reason;
+
+    void add(String reason, String problem) {
+      if (first == null) {
+        first = problem;
+        this.reason = reason;
+      }
+    }
+  }
+
+  /** Splits a stream on '\n' without holding more than one bounded line. */
+  private static final class LineReader {
+    private final InputStream in;
+    private final int maxLine;
+    private final byte[] buf = new byte[64 * 1024];
+    private int pos;
+    private int len;
+    private boolean overLong;
+
+    LineReader(InputStream in, int maxLine) {
+      this.in = in;
+      this.maxLine = maxLine;
+    }
+
+    boolean overLong() {
+      return overLong;
+    }
+
+    byte[] next() throws IOException {
+      ByteArrayOutputStream line = new ByteArrayOutputStream();
+      overLong = false;
+      boolean any = false;
+      while (true) {
+        if (pos == len) {
+          len = in.read(buf);
+          pos = 0;
+          if (len <= 0) {
+            len = 0;
+            return any ? line.toByteArray() : null;
+          }
+        }
+        any = true;
+        int start = pos;
+        while (pos < len && buf[pos] != '\n') {
+          pos++;
+        }
+        if (!overLong) {
+          if (line.size() + (pos - start) > maxLine) {
+            overLong = true;
+            line.reset();
+          } else {
+            line.write(buf, start, pos - start);
+          }
+        }
+        if (pos < len) {
+          pos++;
+          return line.toByteArray();
+        }
+      }
+    }
+  }
+}

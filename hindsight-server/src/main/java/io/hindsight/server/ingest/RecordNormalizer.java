@@ -1,0 +1,378 @@
+package io.hindsight.server.ingest;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hindsight.server.schema.Column;
+import io.hindsight.server.schema.ColumnType;
+import io.hindsight.server.schema.EndpointSchema;
+import io.hindsight.server.schema.JsonText;
+import io.hindsight.server.schema.Row;
+import io.hindsight.server.schema.Table;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Turns a parsed record into a {@link Row}: checks the fields of its table, assigns missing ids
+ * and timestamps, applies the endpoint's schema (new keys add columns, bigint widens to double,
+ * any other contradiction goes to {@code _conflicts} with a warning). DESIGN §3, §4 and §6.
+ */
+final class RecordNormalizer {
+  static final int MAX_ID_LENGTH = 128;
+  static final int MAX_LABEL_LENGTH = 256;
+  private static final long MIN_TS_MICROS = 0L;
+  private static final long MAX_FUTURE_MICROS = 24L * 3600 * 1_000_000;
+
+  private static final Map<Table, Set<String>> TOP_LEVEL_FIELDS =
+      Map.of(
+          Table.PREDICTIONS,
+          Set.of(
+              "prediction_id", "ts", "model_version", "request_id", "tags", "latency_ms", "status",
+              "error", "sample_rate", "data"),
+          Table.FEEDBACK,
+          Set.of("prediction_id", "ts", "data"),
+          Table.EVENTS,
+          Set.of("ts", "kind", "text", "data"));
+
+  private final ObjectMapper json;
+  private final IngestLimits limits;
+  private final Supplier<String> idGenerator;
+
+  RecordNormalizer(ObjectMapper json, IngestLimits limits, Supplier<String> idGenerator) {
+    this.json = json;
+    this.limits = limits;
+    this.idGenerator = idGenerator;
+  }
+
+  /** The outcome for one record: a row and its warnings, or the reason it was rejected. */
+  record Outcome(Row row, List<String> warnings, String reason, String error) {}
+
+  /** Rejects a record by throwing; caught per record so the batch goes on. */
+  static final class Rejection extends Exception {
+    final String reason;
+
+    Rejection(String reason, String message) {
+      super(message, null, false, false);
+      this.reason = reason;
+    }
+  }
+
+  Outcome normalize(Table table, EndpointSchema schema, Map<String, Object> fields, long nowMicros) {
+    try {
+      List<String> warnings = new java.util.ArrayList<>(0);
+      Row row = toRow(table, schema, fields, nowMicros, warnings);
+      return new Outcome(row, warnings, null, null);
+    } catch (Rejection r) {
+      return new Outcome(null, List.of(), r.reason, r.getMessage());
+    }
+  }
+
+  private Row toRow(
+      Table table, EndpointSchema schema, Map<String, Object> fields, long nowMicros, List<String> warnings)
+      throws Rejection {
+    Set<String> allowed = TOP_LEVEL_FIELDS.get(table);
+    for (String f : fields.keySet()) {
+      if (!allowed.contains(f)) {
+        throw new Rejection("unknown_field", 
+            "unknown field '" + f + "'; a " + singular(table) + " has only the fields " + sorted(allowed)
+                + (table == Table.EVENTS ? "" : ", and your own keys go inside 'data'"));
+      }
+    }
+    Map<String, Object> values = new LinkedHashMap<>();
+    long ts = timestamp(fields.get("ts"), nowMicros);
+    switch (table) {
+      case PREDICTIONS:
+        Object id = fields.get("prediction_id");
+        values.put("prediction_id", id == null ? idGenerator.get() : identifier("prediction_id", id));
+        values.put("model_version", optionalLabel("model_version", fields.get("model_version")));
+        values.put("request_id", optionalLabel("request_id", fields.get("request_id")));
+        values.put("tags", tags(fields.get("tags")));
+        values.put("latency_ms", latency(fields.get("latency_ms")));
+        values.put("status", status(fields.get("status")));
+        values.put("error", optionalString("error", fields.get("error")));
+        values.put("sample_rate", sampleRate(fields.get("sample_rate")));
+        userKeys(table, schema, requiredData(fields), values, nowMicros, warnings);
+        break;
+      case FEEDBACK:
+        Object fid = fields.get("prediction_id");
+        if (fid == null) {
+          throw new Rejection("missing_field", "'prediction_id' is missing; feedback joins its prediction by that id");
+        }
+        values.put("prediction_id", identifier("prediction_id", fid));
+        userKeys(table, schema, requiredData(fields), values, nowMicros, warnings);
+        break;
+      case EVENTS:
+        Object kind = fields.get("kind");
+        if (!(kind instanceof String) || ((String) kind).isBlank()) {
+          throw new Rejection("bad_field", "'kind' must be a non-empty string such as \"deploy\" or \"incident\"");
+        }
+        values.put("kind", optionalLabel("kind", kind));
+        values.put("text", optionalString("text", fields.get("text")));
+        Object data = fields.get("data");
+        if (data != null && !(data instanceof Map)) {
+          throw new Rejection("bad_field", "'data' must be a JSON object");
+        }
+        values.put("data", data == null ? null : new JsonText(toJson(data)));
+        break;
+      default:
+        throw new IllegalStateException();
+    }
+    return new Row(table, schema.endpoint(), ts, values);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> requiredData(Map<String, Object> fields) throws Rejection {
+    Object data = fields.get("data");
+    if (data == null) {
+      throw new Rejection("missing_field", "'data' is missing; put the record's keys in a 'data' object");
+    }
+    if (!(data instanceof Map)) {
+      throw new Rejection("bad_field", "'data' must be a JSON object of your keys, e.g. {\"score\": 0.87}");
+    }
+    return (Map<String, Object>) data;
+  }
+
+  private void userKeys(
+      Table table,
+      EndpointSchema schema,
+      Map<String, Object> data,
+      Map<String, Object> values,
+      long nowMicros,
+      List<String> warnings)
+      throws Rejection {
+    if (data.size() > limits.maxKeys()) {
+      throw new Rejection("too_many_keys", 
+          "'data' has " + data.size() + " keys, more than the limit of " + limits.maxKeys()
+              + " (ingest.max-keys); group related values into an object");
+    }
+    Map<String, String> seen = new HashMap<>();
+    for (String key : data.keySet()) {
+      checkKey(table, key);
+      String previous = seen.put(key.toLowerCase(Locale.ROOT), key);
+      if (previous != null) {
+        throw new Rejection("duplicate_key", 
+            "keys '" + previous + "' and '" + key + "' name the same column (keys are case-insensitive);"
+                + " send only one of them");
+      }
+    }
+    // Keys are checked before any of them touches the schema, so a rejected record adds no column.
+    Map<String, Object> conflicts = null;
+    for (Map.Entry<String, Object> e : data.entrySet()) {
+      String key = e.getKey();
+      Object raw = e.getValue();
+      if (raw == null) {
+        continue;
+      }
+      Object value = (raw instanceof Map || raw instanceof List) ? new JsonText(toJson(raw)) : raw;
+      ColumnType type = ColumnType.of(value);
+      Column column = schema.column(key);
+      if (column == null) {
+        column = schema.addIfAbsent(key, type, nowMicros);
+      }
+      if (column.type() == type) {
+        values.put(column.name(), value);
+      } else if (column.type() == ColumnType.DOUBLE && type == ColumnType.BIGINT) {
+        values.put(column.name(), ((Long) value).doubleValue());
+      } else if (column.type() == ColumnType.BIGINT && type == ColumnType.DOUBLE) {
+        column = schema.widenToDouble(column);
+        values.put(column.name(), value);
+      } else {
+        if (conflicts == null) {
+          conflicts = new LinkedHashMap<>();
+        }
+        conflicts.put(column.name(), raw);
+        warnings.add(
+            "key '" + key + "' is " + column.type().publicName() + " in the schema of endpoint '"
+                + schema.endpoint() + "' but this record has a " + type.publicName()
+                + "; the value was kept in _conflicts. Send " + column.type().publicName()
+                + " values, or log the new meaning under a new key");
+      }
+    }
+    values.put("_conflicts", conflicts == null ? null : new JsonText(toJson(conflicts)));
+  }
+
+  private static void checkKey(Table table, String key) throws Rejection {
+    if (!validKeyName(key)) {
+      throw new Rejection("invalid_key", 
+          "key '" + abbreviate(key) + "' is not a valid name: use a letter followed by up to 127 letters,"
+              + " digits or underscores ([A-Za-z][A-Za-z0-9_]{0,127})");
+    }
+    if (table.isReserved(key)) {
+      throw new Rejection("reserved_key", 
+          "key '" + key + "' is reserved: names starting with '_', the system fields"
+              + (table == Table.PREDICTIONS ? " and the prefix 'feedback_'" : "")
+              + " cannot be used in 'data'; rename it (e.g. 'user_" + key.replaceFirst("^_+", "") + "')");
+    }
+  }
+
+  static boolean validKeyName(String key) {
+    int n = key.length();
+    if (n == 0 || n > 128) {
+      return false;
+    }
+    char c0 = key.charAt(0);
+    if (!((c0 >= 'a' && c0 <= 'z') || (c0 >= 'A' && c0 <= 'Z'))) {
+      return false;
+    }
+    for (int i = 1; i < n; i++) {
+      char c = key.charAt(i);
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private long timestamp(Object ts, long nowMicros) throws Rejection {
+    if (ts == null) {
+      return nowMicros;
+    }
+    long micros;
+    if (ts instanceof Long) {
+      micros = Math.multiplyExact((Long) ts, 1000L);
+    } else if (ts instanceof Double) {
+      micros = Math.round((Double) ts * 1000.0);
+    } else if (ts instanceof String) {
+      try {
+        Instant i = OffsetDateTime.parse((String) ts, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
+        micros = Math.addExact(Math.multiplyExact(i.getEpochSecond(), 1_000_000L), i.getNano() / 1000);
+      } catch (DateTimeParseException | ArithmeticException e) {
+        throw new Rejection("bad_ts", 
+            "'ts' value '" + abbreviate((String) ts) + "' is not an RFC 3339 timestamp;"
+                + " send e.g. \"2026-11-22T10:15:00Z\" or epoch milliseconds");
+      }
+    } else {
+      throw new Rejection("bad_ts", "'ts' must be an RFC 3339 string or epoch milliseconds");
+    }
+    if (micros < MIN_TS_MICROS || micros > nowMicros + MAX_FUTURE_MICROS) {
+      throw new Rejection("bad_ts", 
+          "'ts' " + ts + " is outside the accepted range (from 1970 to one day ahead of the server's"
+              + " clock); check its unit: epoch values are milliseconds");
+    }
+    return micros;
+  }
+
+  private static String identifier(String field, Object value) throws Rejection {
+    if (!(value instanceof String) || ((String) value).isEmpty()) {
+      throw new Rejection("bad_field", "'" + field + "' must be a non-empty string");
+    }
+    String s = (String) value;
+    if (s.length() > MAX_ID_LENGTH) {
+      throw new Rejection("bad_field", 
+          "'" + field + "' is " + s.length() + " characters long; the limit is " + MAX_ID_LENGTH);
+    }
+    for (int i = 0; i < s.length(); i++) {
+      if (Character.isISOControl(s.charAt(i))) {
+        throw new Rejection("bad_field", "'" + field + "' contains a control character; use printable characters only");
+      }
+    }
+    return s;
+  }
+
+  private static String optionalLabel(String field, Object value) throws Rejection {
+    String s = optionalString(field, value);
+    if (s != null && s.length() > MAX_LABEL_LENGTH) {
+      throw new Rejection("bad_field", 
+          "'" + field + "' is " + s.length() + " characters long; the limit is " + MAX_LABEL_LENGTH);
+    }
+    return s;
+  }
+
+  private static String optionalString(String field, Object value) throws Rejection {
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof String)) {
+      throw new Rejection("bad_field", "'" + field + "' must be a string");
+    }
+    return (String) value;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, String> tags(Object value) throws Rejection {
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof Map)) {
+      throw new Rejection("bad_field", "'tags' must be an object of string labels, e.g. {\"env\": \"prod\"}");
+    }
+    Map<String, String> tags = new LinkedHashMap<>();
+    for (Map.Entry<String, Object> e : ((Map<String, Object>) value).entrySet()) {
+      Object v = e.getValue();
+      if (v instanceof Map || v instanceof List) {
+        throw new Rejection("bad_field", 
+            "tag '" + abbreviate(e.getKey()) + "' must be a string, not an array or object;"
+                + " tags are low-cardinality labels");
+      }
+      if (e.getKey().length() > MAX_LABEL_LENGTH || (v != null && v.toString().length() > MAX_LABEL_LENGTH)) {
+        throw new Rejection("bad_field", "tag '" + abbreviate(e.getKey()) + "' is longer than " + MAX_LABEL_LENGTH + " characters");
+      }
+      if (v != null) {
+        tags.put(e.getKey(), v.toString());
+      }
+    }
+    return tags;
+  }
+
+  private static Double latency(Object value) throws Rejection {
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof Number) || ((Number) value).doubleValue() < 0) {
+      throw new Rejection("bad_field", "'latency_ms' must be a non-negative number of milliseconds");
+    }
+    return ((Number) value).doubleValue();
+  }
+
+  private static String status(Object value) throws Rejection {
+    if (value == null) {
+      return "ok";
+    }
+    if (!"ok".equals(value) && !"error".equals(value)) {
+      throw new Rejection("bad_field", "'status' must be \"ok\" or \"error\"");
+    }
+    return (String) value;
+  }
+
+  private static Double sampleRate(Object value) throws Rejection {
+    if (value == null) {
+      return 1.0;
+    }
+    if (!(value instanceof Number)) {
+      throw new Rejection("bad_field", "'sample_rate' must be a number in (0, 1]");
+    }
+    double d = ((Number) value).doubleValue();
+    if (!(d > 0 && d <= 1)) {
+      throw new Rejection("bad_field", "'sample_rate' must be in (0, 1], the probability that this record was kept");
+    }
+    return d;
+  }
+
+  private String toJson(Object value) {
+    try {
+      return json.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("plain values always serialize", e);
+    }
+  }
+
+  private static String singular(Table table) {
+    return table == Table.PREDICTIONS ? "prediction" : table == Table.FEEDBACK ? "feedback record" : "event";
+  }
+
+  private static String sorted(Set<String> names) {
+    return names.stream().sorted().map(n -> "'" + n + "'").collect(java.util.stream.Collectors.joining(", "));
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 60 ? s : s.substring(0, 57) + "...";
+  }
+}

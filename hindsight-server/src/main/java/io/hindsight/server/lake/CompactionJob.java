@@ -1,0 +1,204 @@
+package io.hindsight.server.lake;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hindsight.server.ServerConfig;
+import io.hindsight.server.schema.EndpointSchema;
+import io.hindsight.server.schema.SchemaRegistry;
+import io.hindsight.server.schema.Table;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
+import java.util.stream.Stream;
+import org.duckdb.DuckDBConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Merges a partition's small files into one, so a busy endpoint does not end with a million tiny
+ * files and queries open few. The merged file is sorted like the others and written with the
+ * endpoint's current column types (so a bigint column that widened to double becomes double in
+ * old rows too, which keeps strict readers such as Spark happy).
+ *
+ * <p>Crash-safe: a journal naming the output and its inputs is written before the output is
+ * renamed into place; on start-up, a journal whose output exists finishes deleting the inputs,
+ * otherwise the merge is undone. The swap itself happens under the lake's swap lock, so no query
+ * sees both the merged file and its inputs.
+ */
+public final class CompactionJob implements Closeable {
+  private static final Logger log = LoggerFactory.getLogger(CompactionJob.class);
+
+  private final Lake lake;
+  private final SchemaRegistry schemas;
+  private final DuckDBConnection conn;
+  private final Path journalDir;
+  private final ServerConfig.Lake config;
+  private final ObjectMapper json = new ObjectMapper();
+  private final ScheduledExecutorService thread;
+  private Runnable afterSwap = () -> {};
+  private long merges;
+
+  public CompactionJob(Lake lake, SchemaRegistry schemas, DuckDBConnection conn, Path journalDir, ServerConfig.Lake config)
+      throws IOException {
+    this.lake = lake;
+    this.schemas = schemas;
+    this.conn = conn;
+    this.journalDir = journalDir;
+    this.config = config;
+    Files.createDirectories(journalDir);
+    this.thread =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "hindsight-compaction");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Finishes or undoes merges a crash interrupted. Runs before anything reads the lake. */
+  public void recover() throws IOException {
+    try (Stream<Path> s = Files.list(journalDir)) {
+      for (Path j : (Iterable<Path>) s.filter(p -> p.toString().endsWith(".json"))::iterator) {
+        JsonNode node = json.readTree(j.toFile());
+        Path output = Path.of(node.get("output").asText());
+        if (Files.exists(output)) {
+          for (JsonNode in : node.get("inputs")) {
+            Files.deleteIfExists(Path.of(in.asText()));
+          }
+          log.info("finished an interrupted merge into {}", output.getFileName());
+        } else {
+          Files.deleteIfExists(Lake.tempFor(output));
+          log.info("undid an interrupted merge into {}", output.getFileName());
+        }
+        Files.delete(j);
+      }
+    }
+  }
+
+  /** Runs merges every interval; {@code afterSwap} runs after files were replaced. */
+  public void start(Duration interval, Runnable afterSwap) {
+    this.afterSwap = afterSwap;
+    thread.scheduleWithFixedDelay(this::runSafely, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void runSafely() {
+    try {
+      runOnce();
+    } catch (Exception e) {
+      log.warn("compaction run failed; will try again: {}", e.toString());
+    }
+  }
+
+  /** One pass over every partition. Returns the number of merges done. */
+  public int runOnce() throws IOException, SQLException {
+    int done = 0;
+    for (Table t : Table.values()) {
+      for (Partition p : lake.partitions(t)) {
+        List<Path> candidates = new ArrayList<>();
+        long total = 0;
+        for (Path f : lake.dataFiles(p)) {
+          long size = Files.size(f);
+          if (size < config.compactionSmallFileBytes && total + size <= config.compactionTargetBytes) {
+            candidates.add(f);
+            total += size;
+          }
+        }
+        if (candidates.size() >= config.compactionMinFiles) {
+          merge(p, candidates);
+          done++;
+        }
+      }
+    }
+    return done;
+  }
+
+  /** Merges {@code inputs} of a partition into one file. */
+  void merge(Partition p, List<Path> inputs) throws IOException, SQLException {
+    long maxSeq = inputs.stream().mapToLong(Lake::maxSeqOf).max().orElseThrow();
+    Path output = lake.dir(p).resolve(Lake.dataFileName(maxSeq));
+    Path tmp = Lake.tempFor(output);
+    StringBuilder files = new StringBuilder("[");
+    for (int i = 0; i < inputs.size(); i++) {
+      files.append(i == 0 ? "" : ", ").append(ParquetFileWriter.sqlString(inputs.get(i).toAbsolutePath().toString()));
+    }
+    files.append(']');
+    String source = "read_parquet(" + files + ", union_by_name = true, hive_partitioning = false)";
+    EndpointSchema schema = schemas.schema(p.table(), p.endpoint());
+    Set<String> present = new HashSet<>();
+    try (Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery("DESCRIBE SELECT * FROM " + source)) {
+      while (rs.next()) {
+        present.add(rs.getString(1));
+      }
+    }
+    List<String> select = new ArrayList<>();
+    for (ParquetFileWriter.FileColumn c : ParquetFileWriter.columnsOf(schema)) {
+      String type = c.type().sqlType();
+      String q = ParquetFileWriter.quote(c.name());
+      select.add((present.contains(c.name()) ? "CAST(" + q + " AS " + type + ")" : "NULL::" + type) + " AS " + q);
+    }
+    try (Statement st = conn.createStatement()) {
+      st.execute(
+          "COPY (SELECT "
+              + String.join(", ", select)
+              + " FROM "
+              + source
+              + " ORDER BY "
+              + ParquetFileWriter.sortKey(p.table())
+              + ") TO "
+              + ParquetFileWriter.sqlString(tmp.toString())
+              + " (FORMAT parquet, COMPRESSION zstd)");
+    }
+    FileSync.fsync(tmp);
+    ObjectNode journal = json.createObjectNode();
+    journal.put("output", output.toAbsolutePath().toString());
+    var arr = journal.putArray("inputs");
+    inputs.forEach(i -> arr.add(i.toAbsolutePath().toString()));
+    Path journalFile = journalDir.resolve(output.getFileName() + ".json");
+    FileSync.writeAtomically(journalFile, json.writeValueAsBytes(journal));
+    Lock swap = lake.swapLock().writeLock();
+    swap.lock();
+    try {
+      FileSync.moveDurably(tmp, output);
+      for (Path in : inputs) {
+        Files.deleteIfExists(in);
+      }
+      FileSync.fsyncDirectory(output.getParent());
+    } finally {
+      swap.unlock();
+    }
+    Files.deleteIfExists(journalFile);
+    merges++;
+    afterSwap.run();
+    log.debug("merged {} files of {} into {}", inputs.size(), lake.dir(p), output.getFileName());
+  }
+
+  public long merges() {
+    return merges;
+  }
+
+  @Override
+  public void close() {
+    thread.shutdown();
+    try {
+      thread.awaitTermination(30, TimeUnit.SECONDS);
+      conn.close();
+    } catch (InterruptedException | SQLException e) {
+      log.warn("closing compaction: {}", e.toString());
+    }
+  }
+}

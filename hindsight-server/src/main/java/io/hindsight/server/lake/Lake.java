@@ -1,0 +1,173 @@
+package io.hindsight.server.lake;
+
+import io.hindsight.server.schema.Table;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.stream.Stream;
+
+/**
+ * The lake folder and its layout (DESIGN §5): {@code lake/<table>/endpoint=<e>/date=<d>/part-*.parquet}.
+ * Data files are named {@code part-<highest row seq>-<random>.parquet}; the seq tells recovery
+ * which logged rows a partition already holds. Files being written carry a leading dot and a
+ * {@code .tmp} suffix, which no reader's glob or Hive listing picks up.
+ *
+ * <p>Adding a file is atomic (a rename), so it needs no coordination with readers. Replacing
+ * files (compaction) takes the write side of {@link #swapLock()}; queries hold the read side, so
+ * a query never sees both a merged file and its inputs, nor loses a file mid-scan.
+ */
+public final class Lake {
+  static final String DATA_PREFIX = "part-";
+  static final String DATA_SUFFIX = ".parquet";
+
+  private final Path root;
+  private final ReadWriteLock swapLock = new ReentrantReadWriteLock();
+
+  public Lake(Path root) throws IOException {
+    this.root = root;
+    for (Table t : Table.values()) {
+      FileSync.createDirectoriesDurably(root.resolve(t.dirName()));
+    }
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  public ReadWriteLock swapLock() {
+    return swapLock;
+  }
+
+  public Path tableDir(Table table) {
+    return root.resolve(table.dirName());
+  }
+
+  public Path dir(Partition p) {
+    Path d = tableDir(p.table()).resolve("endpoint=" + p.endpoint());
+    return p.date() == null ? d : d.resolve("date=" + p.date());
+  }
+
+  /** A fresh data file name for rows up to {@code maxSeq}. */
+  static String dataFileName(long maxSeq) {
+    return String.format(
+        "%s%020d-%s%s", DATA_PREFIX, maxSeq, UUID.randomUUID().toString().substring(0, 8), DATA_SUFFIX);
+  }
+
+  /** A temporary name for a file being written next to its final name. */
+  static Path tempFor(Path finalPath) {
+    return finalPath.resolveSibling("." + finalPath.getFileName() + ".tmp");
+  }
+
+  static boolean isDataFile(Path p) {
+    String n = p.getFileName().toString();
+    return n.startsWith(DATA_PREFIX) && n.endsWith(DATA_SUFFIX);
+  }
+
+  /** The highest row seq a data file holds, read from its name. */
+  static long maxSeqOf(Path dataFile) {
+    String n = dataFile.getFileName().toString();
+    return Long.parseLong(n.substring(DATA_PREFIX.length(), DATA_PREFIX.length() + 20));
+  }
+
+  /** Every partition folder of a table. */
+  public List<Partition> partitions(Table table) throws IOException {
+    List<Partition> out = new ArrayList<>();
+    Path tdir = tableDir(table);
+    try (Stream<Path> endpoints = Files.list(tdir)) {
+      for (Path e : (Iterable<Path>) endpoints::iterator) {
+        String en = e.getFileName().toString();
+        if (!Files.isDirectory(e) || !en.startsWith("endpoint=")) {
+          continue;
+        }
+        String endpoint = en.substring("endpoint=".length());
+        if (!table.partitionedByDate()) {
+          out.add(new Partition(table, endpoint, null));
+          continue;
+        }
+        try (Stream<Path> dates = Files.list(e)) {
+          for (Path d : (Iterable<Path>) dates::iterator) {
+            String dn = d.getFileName().toString();
+            if (Files.isDirectory(d) && dn.startsWith("date=")) {
+              out.add(new Partition(table, endpoint, LocalDate.parse(dn.substring("date=".length()))));
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The data files of a partition, oldest rows first. */
+  public List<Path> dataFiles(Partition p) throws IOException {
+    Path d = dir(p);
+    if (!Files.isDirectory(d)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(d)) {
+      return s.filter(Lake::isDataFile).sorted().toList();
+    }
+  }
+
+  private final java.util.Set<Table> tablesWithData = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /** Whether a table is known to have data files, without touching the disk. */
+  boolean hasDataFast(Table table) {
+    return tablesWithData.contains(table);
+  }
+
+  void markHasData(Table table) {
+    tablesWithData.add(table);
+  }
+
+  /** Whether a table has at least one data file. */
+  public boolean hasData(Table table) {
+    if (tablesWithData.contains(table)) {
+      return true;
+    }
+    try {
+      for (Partition p : partitions(table)) {
+        if (!dataFiles(p).isEmpty()) {
+          tablesWithData.add(table);
+          return true;
+        }
+      }
+      return false;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** For each partition, the highest row seq its files hold; rows above it must be replayed. */
+  public Map<Partition, Long> flushedSeqByPartition() throws IOException {
+    Map<Partition, Long> out = new HashMap<>();
+    for (Table t : Table.values()) {
+      for (Partition p : partitions(t)) {
+        for (Path f : dataFiles(p)) {
+          out.merge(p, maxSeqOf(f), Math::max);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Removes temporary files a crash left behind; they were never visible to anyone. */
+  public void removeLeftovers() throws IOException {
+    try (Stream<Path> s = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) s::iterator) {
+        String n = p.getFileName().toString();
+        if (n.startsWith(".") && n.endsWith(".tmp")) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,238 @@
+package io.hindsight.server.lake;
+
+import io.hindsight.server.schema.EndpointSchema;
+import io.hindsight.server.schema.Row;
+import io.hindsight.server.schema.SchemaRegistry;
+import io.hindsight.server.schema.Table;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.LongConsumer;
+import org.duckdb.DuckDBConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves logged rows into the lake. Rows arrive in log order and wait in per-partition buffers;
+ * every flush interval one thread writes each buffer as one Parquet file, then reports the
+ * highest seq below which every row is in the lake, so the log can drop what it no longer needs.
+ * The interval bounds how long an acknowledged record takes to become visible to SQL.
+ *
+ * <p>A partition whose write fails keeps its rows, ahead of newer ones, for the next flush; the
+ * log keeps them too until they are written.
+ */
+public final class LakeWriter implements Closeable {
+  private static final Logger log = LoggerFactory.getLogger(LakeWriter.class);
+
+  private final Lake lake;
+  private final SchemaRegistry schemas;
+  private final ParquetFileWriter writer;
+  private final LongConsumer flushedUpTo;
+  private final Consumer<Table> tableChanged;
+  private final ScheduledExecutorService thread;
+  private final Object lock = new Object();
+  private Map<Partition, Buffer> buffers = new LinkedHashMap<>();
+  private long lastSeqAccepted = -1;
+  private long pendingRows;
+  /** Rows from failed writes, retried first; touched only by the flush thread. */
+  private final Map<Partition, Buffer> retry = new LinkedHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong filesWritten = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong rowsWritten = new java.util.concurrent.atomic.AtomicLong();
+
+  private static final class Buffer {
+    final List<Row> rows = new ArrayList<>();
+    long minSeq = Long.MAX_VALUE;
+    long maxSeq = -1;
+
+    void add(Row r, long seq) {
+      rows.add(r);
+      minSeq = Math.min(minSeq, seq);
+      maxSeq = Math.max(maxSeq, seq);
+    }
+
+    void addAll(Buffer other) {
+      rows.addAll(other.rows);
+      minSeq = Math.min(minSeq, other.minSeq);
+      maxSeq = Math.max(maxSeq, other.maxSeq);
+    }
+  }
+
+  /**
+   * @param flushedUpTo told the seq up to which every row is in the lake, after each flush
+   * @param tableChanged told when a table gets files for the first time
+   */
+  public LakeWriter(
+      Lake lake,
+      SchemaRegistry schemas,
+      DuckDBConnection conn,
+      LongConsumer flushedUpTo,
+      Consumer<Table> tableChanged) {
+    this.lake = lake;
+    this.schemas = schemas;
+    this.writer = new ParquetFileWriter(conn);
+    this.flushedUpTo = flushedUpTo;
+    this.tableChanged = tableChanged;
+    this.thread =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "hindsight-lake-writer");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  public void start(Duration interval) {
+    thread.scheduleWithFixedDelay(this::flushSafely, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Takes rows that are durable in the log; {@code firstSeq} is the seq of the first row. */
+  public void accept(long firstSeq, List<Row> rows) {
+    if (rows.isEmpty()) {
+      return;
+    }
+    synchronized (lock) {
+      long seq = firstSeq;
+      for (Row r : rows) {
+        buffers.computeIfAbsent(Partition.of(r), p -> new Buffer()).add(r, seq++);
+      }
+      lastSeqAccepted = Math.max(lastSeqAccepted, seq - 1);
+      pendingRows += rows.size();
+    }
+  }
+
+  /** Rows acknowledged but not yet in the lake. */
+  public long pendingRows() {
+    synchronized (lock) {
+      return pendingRows;
+    }
+  }
+
+  public long filesWritten() {
+    return filesWritten.get();
+  }
+
+  /** Writes everything buffered now, on the flush thread, and waits for it. */
+  public void flushNow() {
+    try {
+      thread.submit(this::flushSafely).get();
+    } catch (Exception e) {
+      throw new IllegalStateException("flush failed", e);
+    }
+  }
+
+  private void flushSafely() {
+    try {
+      flush();
+    } catch (RuntimeException e) {
+      log.error("lake flush failed; rows stay in the log and are retried", e);
+    }
+  }
+
+  private void flush() {
+    Map<Partition, Buffer> taken;
+    long upTo;
+    synchronized (lock) {
+      taken = buffers;
+      buffers = new LinkedHashMap<>();
+      upTo = lastSeqAccepted;
+    }
+    for (Map.Entry<Partition, Buffer> e : taken.entrySet()) {
+      retry.merge(e.getKey(), e.getValue(), (older, newer) -> {
+        older.addAll(newer);
+        return older;
+      });
+    }
+    if (retry.isEmpty()) {
+      return;
+    }
+    long firstUnwritten = Long.MAX_VALUE;
+    var it = retry.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<Partition, Buffer> e = it.next();
+      Partition p = e.getKey();
+      Buffer b = e.getValue();
+      try {
+        write(p, b);
+        it.remove();
+        synchronized (lock) {
+          pendingRows -= b.rows.size();
+        }
+      } catch (IOException | SQLException | RuntimeException ex) {
+        firstUnwritten = Math.min(firstUnwritten, b.minSeq);
+        log.warn("could not write {} rows to {}; will retry: {}", b.rows.size(), lake.dir(p), ex.toString());
+      }
+    }
+    long flushed = firstUnwritten == Long.MAX_VALUE ? upTo : firstUnwritten - 1;
+    if (flushed >= 0) {
+      flushedUpTo.accept(flushed);
+    }
+  }
+
+  private void write(Partition p, Buffer b) throws IOException, SQLException {
+    EndpointSchema schema = schemas.schema(p.table(), p.endpoint());
+    registerUnknownColumns(schema, b.rows);
+    Path dir = lake.dir(p);
+    boolean firstForTable = !lake.hasDataFast(p.table());
+    FileSync.createDirectoriesDurably(dir);
+    writer.write(schema, b.rows, dir.resolve(Lake.dataFileName(b.maxSeq)));
+    filesWritten.incrementAndGet();
+    rowsWritten.addAndGet(b.rows.size());
+    if (firstForTable) {
+      lake.markHasData(p.table());
+      tableChanged.accept(p.table());
+    }
+  }
+
+  /**
+   * Rows replayed after a crash may name a column whose schema change was not yet on disk; the
+   * value's own type is what it was typed as, so the column is added with that type.
+   */
+  private void registerUnknownColumns(EndpointSchema schema, List<Row> rows) throws IOException {
+    boolean added = false;
+    for (Row r : rows) {
+      for (Map.Entry<String, Object> e : r.values().entrySet()) {
+        if (e.getValue() != null
+            && !schema.table().isSystemColumn(e.getKey())
+            && schema.column(e.getKey()) == null) {
+          schema.addIfAbsent(
+              e.getKey(), io.hindsight.server.schema.ColumnType.of(e.getValue()), r.tsMicros());
+          added = true;
+        }
+      }
+    }
+    if (added) {
+      schemas.persistDirty();
+    }
+  }
+
+  public long rowsWritten() {
+    return rowsWritten.get();
+  }
+
+  /** Writes what is buffered and stops. */
+  @Override
+  public void close() {
+    try {
+      thread.submit(this::flushSafely).get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("final lake flush did not finish: {}", e.toString());
+    }
+    thread.shutdown();
+    try {
+      thread.awaitTermination(10, TimeUnit.SECONDS);
+      writer.close();
+    } catch (InterruptedException | SQLException e) {
+      log.warn("closing the lake writer: {}", e.toString());
+    }
+  }
+}

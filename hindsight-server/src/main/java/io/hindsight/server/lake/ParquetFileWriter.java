@@ -1,0 +1,129 @@
+package io.hindsight.server.lake;
+
+import io.hindsight.server.schema.Column;
+import io.hindsight.server.schema.ColumnType;
+import io.hindsight.server.schema.EndpointSchema;
+import io.hindsight.server.schema.JsonText;
+import io.hindsight.server.schema.Row;
+import io.hindsight.server.schema.Table;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.duckdb.DuckDBAppender;
+import org.duckdb.DuckDBConnection;
+
+/**
+ * Writes rows of one partition to a Parquet file with DuckDB: rows go through the Appender into a
+ * staging table typed by the endpoint's schema, then {@code COPY ... TO} writes zstd Parquet,
+ * sorted so lookups by id and time prune row groups. The file appears whole: it is written under
+ * a temporary name, fsynced and renamed. Not thread-safe; one writer per thread.
+ */
+final class ParquetFileWriter implements AutoCloseable {
+  private final DuckDBConnection conn;
+
+  ParquetFileWriter(DuckDBConnection conn) {
+    this.conn = conn;
+  }
+
+  /** A column of a file: its name and type. */
+  record FileColumn(String name, ColumnType type) {}
+
+  /** The columns a file of this schema has: the table's system columns, then user columns. */
+  static List<FileColumn> columnsOf(EndpointSchema schema) {
+    List<FileColumn> cols = new ArrayList<>();
+    for (Table.SystemColumn c : schema.table().systemColumns()) {
+      cols.add(new FileColumn(c.name(), c.type()));
+    }
+    for (Column c : schema.columns()) {
+      cols.add(new FileColumn(c.name(), c.type()));
+    }
+    return cols;
+  }
+
+  /** The order rows are written in: by id where a table has one, else by time. */
+  static String sortKey(Table table) {
+    return table == Table.EVENTS ? "ts" : "prediction_id, ts";
+  }
+
+  static String quote(String identifier) {
+    return '"' + identifier.replace("\"", "\"\"") + '"';
+  }
+
+  static String sqlString(String s) {
+    return "'" + s.replace("'", "''") + "'";
+  }
+
+  /** Writes {@code rows} to {@code target}, atomically. */
+  void write(EndpointSchema schema, List<Row> rows, Path target) throws IOException, SQLException {
+    List<FileColumn> cols = columnsOf(schema);
+    StringBuilder ddl = new StringBuilder("CREATE OR REPLACE TABLE stage (");
+    for (int i = 0; i < cols.size(); i++) {
+      ddl.append(i == 0 ? "" : ", ").append(quote(cols.get(i).name())).append(' ').append(cols.get(i).type().sqlType());
+    }
+    ddl.append(')');
+    try (Statement st = conn.createStatement()) {
+      st.execute(ddl.toString());
+      try (DuckDBAppender ap = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "stage")) {
+        for (Row row : rows) {
+          ap.beginRow();
+          Map<String, Object> values = row.values();
+          for (FileColumn c : cols) {
+            if (c.type() == ColumnType.TIMESTAMP) {
+              ap.appendEpochMicros(row.tsMicros());
+            } else {
+              append(ap, c.type(), values.get(c.name()));
+            }
+          }
+          ap.endRow();
+        }
+      }
+      Path tmp = Lake.tempFor(target);
+      st.execute(
+          "COPY (SELECT * FROM stage ORDER BY "
+              + sortKey(schema.table())
+              + ") TO "
+              + sqlString(tmp.toString())
+              + " (FORMAT parquet, COMPRESSION zstd)");
+      st.execute("DROP TABLE stage");
+      FileSync.fsync(tmp);
+      FileSync.moveDurably(tmp, target);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void append(DuckDBAppender ap, ColumnType type, Object v) throws SQLException {
+    if (v == null) {
+      ap.appendNull();
+      return;
+    }
+    switch (type) {
+      case BOOLEAN:
+        ap.append((boolean) (Boolean) v);
+        break;
+      case BIGINT:
+        ap.append(((Number) v).longValue());
+        break;
+      case DOUBLE:
+        ap.append(((Number) v).doubleValue());
+        break;
+      case STRING:
+      case JSON:
+        ap.append(v instanceof JsonText ? ((JsonText) v).json() : v.toString());
+        break;
+      case MAP:
+        ap.append((Map<String, String>) v);
+        break;
+      default:
+        throw new IllegalArgumentException("unexpected column type " + type);
+    }
+  }
+
+  @Override
+  public void close() throws SQLException {
+    conn.close();
+  }
+}

@@ -1,0 +1,12 @@
+package io.hindsight.server.lake;
+
+import io.hindsight.server.schema.Row;
+import io.hindsight.server.schema.Table;
+import java.time.LocalDate;
+
+/** A folder of the lake: {@code <table>/endpoint=<e>/date=<d>}, or without a date for events. */
+public record Partition(Table table, String endpoint, LocalDate date) {
+  public static Partition of(Row row) {
+    return new Partition(row.table(), row.endpoint(), row.table().partitionedByDate() ? row.date() : null);
+  }
+}

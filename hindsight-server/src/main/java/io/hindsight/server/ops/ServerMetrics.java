@@ -1,0 +1,94 @@
+package io.hindsight.server.ops;
+
+import io.hindsight.server.schema.Table;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/** The server's metrics, exposed at {@code GET /metrics} in Prometheus text format. */
+public final class ServerMetrics {
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** Records acknowledged (durable), with the time spent waiting for the log's fsync. */
+  public void acked(Table table, String endpoint, int records, long ackNanos) {
+    Counter.builder("hindsight_records_accepted")
+        .description("Records accepted and durable")
+        .tag("table", table.dirName())
+        .tag("endpoint", endpoint)
+        .register(registry)
+        .increment(records);
+    ackTimer().record(ackNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private Timer ackTimer() {
+    return Timer.builder("hindsight_ack_latency")
+        .description("Time from handing records to the log to their fsync")
+        .publishPercentiles(0.5, 0.99)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(10))
+        .register(registry);
+  }
+
+  public void rejected(Table table, String reason) {
+    Counter.builder("hindsight_records_rejected")
+        .description("Records rejected, by reason")
+        .tag("table", table.dirName())
+        .tag("reason", reason == null ? "unknown" : reason)
+        .register(registry)
+        .increment();
+  }
+
+  public void conflict(Table table, String endpoint) {
+    Counter.builder("hindsight_schema_conflicts")
+        .description("Values kept in _conflicts because their type contradicted the schema")
+        .tag("table", table.dirName())
+        .tag("endpoint", endpoint)
+        .register(registry)
+        .increment();
+  }
+
+  public void requestRefused(int status) {
+    Counter.builder("hindsight_requests_refused")
+        .description("Requests answered with an error status")
+        .tag("status", Integer.toString(status))
+        .register(registry)
+        .increment();
+  }
+
+  public void idempotentReplay() {
+    registry.counter("hindsight_idempotent_replays").increment();
+  }
+
+  public void backpressure() {
+    registry.counter("hindsight_backpressure_refusals").increment();
+  }
+
+  public void storageFailure() {
+    registry.counter("hindsight_storage_failures").increment();
+  }
+
+  public Timer queryTimer() {
+    return Timer.builder("hindsight_query_latency")
+        .description("Time to run a query and send its result")
+        .publishPercentiles(0.5, 0.99)
+        .register(registry);
+  }
+
+  public void gauge(String name, String description, Supplier<Number> value) {
+    Gauge.builder(name, value).description(description).register(registry);
+  }
+
+  public String scrape() {
+    return registry.scrape();
+  }
+}

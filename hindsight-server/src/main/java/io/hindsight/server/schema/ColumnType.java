@@ -1,0 +1,61 @@
+package io.hindsight.server.schema;
+
+import java.util.Map;
+
+/** The types a column can have. User keys take one of the first five; the rest are system columns. */
+public enum ColumnType {
+  BOOLEAN("boolean", "BOOLEAN"),
+  BIGINT("bigint", "BIGINT"),
+  DOUBLE("double", "DOUBLE"),
+  STRING("string", "VARCHAR"),
+  /** Arrays and objects, stored as JSON text. */
+  JSON("json", "VARCHAR"),
+  TIMESTAMP("timestamp", "TIMESTAMP"),
+  /** string to string, used for tags. */
+  MAP("map", "MAP(VARCHAR, VARCHAR)");
+
+  private final String publicName;
+  private final String sqlType;
+
+  ColumnType(String publicName, String sqlType) {
+    this.publicName = publicName;
+    this.sqlType = sqlType;
+  }
+
+  /** The name users see in the schema API and in warnings. */
+  public String publicName() {
+    return publicName;
+  }
+
+  /** The DuckDB type the column is written with. */
+  public String sqlType() {
+    return sqlType;
+  }
+
+  public static ColumnType fromPublicName(String name) {
+    for (ColumnType t : values()) {
+      if (t.publicName.equals(name)) {
+        return t;
+      }
+    }
+    throw new IllegalArgumentException("unknown column type '" + name + "'");
+  }
+
+  /** The type a user value is stored as; values are already normalized (see {@link JsonText}). */
+  public static ColumnType of(Object value) {
+    if (value instanceof Boolean) {
+      return BOOLEAN;
+    } else if (value instanceof Long) {
+      return BIGINT;
+    } else if (value instanceof Double) {
+      return DOUBLE;
+    } else if (value instanceof String) {
+      return STRING;
+    } else if (value instanceof JsonText) {
+      return JSON;
+    } else if (value instanceof Map) {
+      return MAP;
+    }
+    throw new IllegalArgumentException("no column type for " + value.getClass().getName());
+  }
+}

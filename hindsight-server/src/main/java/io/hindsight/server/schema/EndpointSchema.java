@@ -1,0 +1,87 @@
+package io.hindsight.server.schema;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The user columns one endpoint has in one table, learnt from its data. A key's type is fixed by
+ * its first non-null value; a bigint column widens to double. Lookups are lock-free; changes are
+ * serialized and mark the schema dirty until {@link SchemaRegistry#persistDirty()} writes it.
+ */
+public final class EndpointSchema {
+  private final Table table;
+  private final String endpoint;
+  private final Map<String, Column> byLowerName = new ConcurrentHashMap<>();
+  private volatile List<Column> columns = List.of();
+  private volatile boolean dirty;
+
+  EndpointSchema(Table table, String endpoint, List<Column> loaded) {
+    this.table = table;
+    this.endpoint = endpoint;
+    for (Column c : loaded) {
+      byLowerName.put(c.name().toLowerCase(Locale.ROOT), c);
+    }
+    this.columns = List.copyOf(loaded);
+  }
+
+  public Table table() {
+    return table;
+  }
+
+  public String endpoint() {
+    return endpoint;
+  }
+
+  /** The user columns in the order they first appeared. */
+  public List<Column> columns() {
+    return columns;
+  }
+
+  /** The column a key maps to, matched case-insensitively; null if the key is new. */
+  public Column column(String key) {
+    return byLowerName.get(key.toLowerCase(Locale.ROOT));
+  }
+
+  /** Adds a column for a new key, or returns the one another request added first. */
+  public synchronized Column addIfAbsent(String key, ColumnType type, long nowMicros) {
+    String lower = key.toLowerCase(Locale.ROOT);
+    Column existing = byLowerName.get(lower);
+    if (existing != null) {
+      return existing;
+    }
+    Column added = new Column(key, type, nowMicros);
+    byLowerName.put(lower, added);
+    List<Column> next = new ArrayList<>(columns);
+    next.add(added);
+    columns = List.copyOf(next);
+    dirty = true;
+    return added;
+  }
+
+  /** Widens a bigint column to double; returns the column as it now is. */
+  public synchronized Column widenToDouble(Column column) {
+    String lower = column.name().toLowerCase(Locale.ROOT);
+    Column current = byLowerName.get(lower);
+    if (current.type() != ColumnType.BIGINT) {
+      return current;
+    }
+    Column widened = new Column(current.name(), ColumnType.DOUBLE, current.firstSeenMicros());
+    byLowerName.put(lower, widened);
+    List<Column> next = new ArrayList<>(columns);
+    next.replaceAll(c -> c == current ? widened : c);
+    columns = List.copyOf(next);
+    dirty = true;
+    return widened;
+  }
+
+  boolean dirty() {
+    return dirty;
+  }
+
+  void markClean() {
+    dirty = false;
+  }
+}

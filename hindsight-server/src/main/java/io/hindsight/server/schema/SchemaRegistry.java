@@ -1,0 +1,120 @@
+package io.hindsight.server.schema;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hindsight.server.lake.FileSync;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
+
+/**
+ * Every endpoint's learnt schema, one JSON file per table and endpoint under {@code catalog/}.
+ * A schema change is written (whole, fsynced) before the records that caused it are acknowledged,
+ * so a restarted server types replayed records exactly as it did before.
+ */
+public final class SchemaRegistry {
+  private final Path dir;
+  private final ObjectMapper json;
+  private final Map<Table, Map<String, EndpointSchema>> schemas = new EnumMap<>(Table.class);
+  private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+
+  public SchemaRegistry(Path dir, ObjectMapper json) throws IOException {
+    this.dir = dir;
+    this.json = json;
+    for (Table t : Table.values()) {
+      Map<String, EndpointSchema> byEndpoint = new ConcurrentHashMap<>();
+      schemas.put(t, byEndpoint);
+      Path tableDir = dir.resolve(t.dirName());
+      Files.createDirectories(tableDir);
+      try (Stream<Path> files = Files.list(tableDir)) {
+        for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".json"))::iterator) {
+          EndpointSchema s = load(t, f);
+          byEndpoint.put(s.endpoint(), s);
+        }
+      }
+    }
+  }
+
+  /** The schema of an endpoint in a table, created empty on first use. */
+  public EndpointSchema schema(Table table, String endpoint) {
+    return schemas.get(table).computeIfAbsent(endpoint, e -> {
+      EndpointSchema s = new EndpointSchema(table, e, List.of());
+      return s;
+    });
+  }
+
+  /** The schema if the endpoint has one in this table, else null. */
+  public EndpointSchema existing(Table table, String endpoint) {
+    return schemas.get(table).get(endpoint);
+  }
+
+  /** All endpoints known in a table, by name. */
+  public List<EndpointSchema> all(Table table) {
+    List<EndpointSchema> list = new ArrayList<>(schemas.get(table).values());
+    list.sort(Comparator.comparing(EndpointSchema::endpoint));
+    return list;
+  }
+
+  /** Called after a persisted change, e.g. to rebuild SQL views that name columns. */
+  public void onChange(Runnable listener) {
+    listeners.add(listener);
+  }
+
+  /** Writes every changed schema. Callers invoke it before handing records to the log. */
+  public void persistDirty() throws IOException {
+    boolean changed = false;
+    for (Map<String, EndpointSchema> byEndpoint : schemas.values()) {
+      for (EndpointSchema s : byEndpoint.values()) {
+        if (s.dirty()) {
+          synchronized (s) {
+            if (s.dirty()) {
+              write(s);
+              s.markClean();
+              changed = true;
+            }
+          }
+        }
+      }
+    }
+    if (changed) {
+      listeners.forEach(Runnable::run);
+    }
+  }
+
+  private void write(EndpointSchema s) throws IOException {
+    ObjectNode root = json.createObjectNode();
+    root.put("endpoint", s.endpoint());
+    ArrayNode cols = root.putArray("columns");
+    for (Column c : s.columns()) {
+      cols.addObject()
+          .put("name", c.name())
+          .put("type", c.type().publicName())
+          .put("first_seen_us", c.firstSeenMicros());
+    }
+    Path target = dir.resolve(s.table().dirName()).resolve(s.endpoint() + ".json");
+    FileSync.writeAtomically(target, json.writeValueAsBytes(root));
+  }
+
+  private EndpointSchema load(Table table, Path file) throws IOException {
+    JsonNode root = json.readTree(file.toFile());
+    List<Column> cols = new ArrayList<>();
+    for (JsonNode c : root.path("columns")) {
+      cols.add(
+          new Column(
+              c.get("name").asText(),
+              ColumnType.fromPublicName(c.get("type").asText()),
+              c.path("first_seen_us").asLong()));
+    }
+    return new EndpointSchema(table, root.get("endpoint").asText(), cols);
+  }
+}

@@ -1,0 +1,57 @@
+package io.hindsight.server.wal;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/** A byte array that grows as it is written; cheaper than ByteArrayOutputStream plus DataOutput. */
+public final class GrowableBuffer {
+  private byte[] bytes;
+  private int size;
+
+  public GrowableBuffer(int initialCapacity) {
+    bytes = new byte[Math.max(16, initialCapacity)];
+  }
+
+  private void ensure(int more) {
+    if (size + more > bytes.length) {
+      bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
+    }
+  }
+
+  public void put(byte b) {
+    ensure(1);
+    bytes[size++] = b;
+  }
+
+  public void put(byte[] b) {
+    ensure(b.length);
+    System.arraycopy(b, 0, bytes, size, b.length);
+    size += b.length;
+  }
+
+  public void putInt(int v) {
+    ensure(4);
+    bytes[size++] = (byte) (v >>> 24);
+    bytes[size++] = (byte) (v >>> 16);
+    bytes[size++] = (byte) (v >>> 8);
+    bytes[size++] = (byte) v;
+  }
+
+  public void putLong(long v) {
+    putInt((int) (v >>> 32));
+    putInt((int) v);
+  }
+
+  public int size() {
+    return size;
+  }
+
+  /** A view of the written bytes, for reading back or writing to a channel. */
+  public ByteBuffer asByteBuffer() {
+    return ByteBuffer.wrap(bytes, 0, size);
+  }
+
+  public byte[] toByteArray() {
+    return Arrays.copyOf(bytes, size);
+  }
+}

@@ -1,0 +1,129 @@
+package io.hindsight.server.wal;
+
+import io.hindsight.server.schema.JsonText;
+import io.hindsight.server.schema.Row;
+import io.hindsight.server.schema.Table;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** A compact binary form of rows for the log: typed values, no field names repeated in JSON. */
+public final class RowCodec {
+  private static final byte NULL = 0;
+  private static final byte STRING = 1;
+  private static final byte LONG = 2;
+  private static final byte DOUBLE = 3;
+  private static final byte TRUE = 4;
+  private static final byte FALSE = 5;
+  private static final byte JSON = 6;
+  private static final byte MAP = 7;
+
+  private RowCodec() {}
+
+  public static void encode(Row row, GrowableBuffer out) {
+    out.put((byte) row.table().ordinal());
+    putString(out, row.endpoint());
+    out.putLong(row.tsMicros());
+    out.putInt(row.values().size());
+    for (Map.Entry<String, Object> e : row.values().entrySet()) {
+      putString(out, e.getKey());
+      putValue(out, e.getValue());
+    }
+  }
+
+  public static Row decode(ByteBuffer in) {
+    Table table = Table.values()[in.get()];
+    String endpoint = getString(in);
+    long ts = in.getLong();
+    int n = in.getInt();
+    Map<String, Object> values = new LinkedHashMap<>(n * 2);
+    for (int i = 0; i < n; i++) {
+      String key = getString(in);
+      values.put(key, getValue(in));
+    }
+    return new Row(table, endpoint, ts, values);
+  }
+
+  /** Encodes many rows. */
+  public static void encodeAll(List<Row> rows, GrowableBuffer out) {
+    out.putInt(rows.size());
+    for (Row r : rows) {
+      encode(r, out);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void putValue(GrowableBuffer out, Object v) {
+    if (v == null) {
+      out.put(NULL);
+    } else if (v instanceof String) {
+      out.put(STRING);
+      putString(out, (String) v);
+    } else if (v instanceof Long) {
+      out.put(LONG);
+      out.putLong((Long) v);
+    } else if (v instanceof Double) {
+      out.put(DOUBLE);
+      out.putLong(Double.doubleToRawLongBits((Double) v));
+    } else if (v instanceof Boolean) {
+      out.put(((Boolean) v) ? TRUE : FALSE);
+    } else if (v instanceof JsonText) {
+      out.put(JSON);
+      putString(out, ((JsonText) v).json());
+    } else if (v instanceof Map) {
+      out.put(MAP);
+      Map<String, String> m = (Map<String, String>) v;
+      out.putInt(m.size());
+      for (Map.Entry<String, String> e : m.entrySet()) {
+        putString(out, e.getKey());
+        putString(out, e.getValue());
+      }
+    } else {
+      throw new IllegalArgumentException("cannot encode " + v.getClass());
+    }
+  }
+
+  private static Object getValue(ByteBuffer in) {
+    byte tag = in.get();
+    switch (tag) {
+      case NULL:
+        return null;
+      case STRING:
+        return getString(in);
+      case LONG:
+        return in.getLong();
+      case DOUBLE:
+        return Double.longBitsToDouble(in.getLong());
+      case TRUE:
+        return Boolean.TRUE;
+      case FALSE:
+        return Boolean.FALSE;
+      case JSON:
+        return new JsonText(getString(in));
+      case MAP:
+        int n = in.getInt();
+        Map<String, String> m = new LinkedHashMap<>(n * 2);
+        for (int i = 0; i < n; i++) {
+          m.put(getString(in), getString(in));
+        }
+        return m;
+      default:
+        throw new IllegalArgumentException("unknown value tag " + tag);
+    }
+  }
+
+  static void putString(GrowableBuffer out, String s) {
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    out.putInt(b.length);
+    out.put(b);
+  }
+
+  static String getString(ByteBuffer in) {
+    int n = in.getInt();
+    String s = new String(in.array(), in.arrayOffset() + in.position(), n, StandardCharsets.UTF_8);
+    in.position(in.position() + n);
+    return s;
+  }
+}

@@ -1,0 +1,340 @@
+package io.hindsight.server.wal;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The write-ahead log: acknowledged means fsynced here. Requests hand encoded entries to one log
+ * thread, which writes everything that is waiting and fsyncs once for all of it (group commit),
+ * then completes each request's future and passes the entries on, in log order.
+ *
+ * <p>On disk: segment files {@code wal-<first seq>.log} of frames {@code [int length][int crc32c]
+ * [long first seq][entry]}, where the crc covers seq and entry. Every row gets a sequence number;
+ * the lake records the highest one each file holds, which is how recovery knows what to replay.
+ * A torn frame at the end of the last segment (a crash mid-write) is cut off on open.
+ */
+public final class WriteAheadLog implements Closeable {
+  private static final Logger log = LoggerFactory.getLogger(WriteAheadLog.class);
+  private static final int HEADER = 16;
+  private static final String PREFIX = "wal-";
+  private static final String SUFFIX = ".log";
+
+  /** Receives entries replayed on open and committed afterwards, in log order. */
+  public interface EntryListener {
+    void entry(long firstSeq, WalEntry entry);
+  }
+
+  private record Pending(WalEntry entry, byte[] encoded, CompletableFuture<Long> done) {}
+
+  private record Segment(long firstSeq, Path path) {}
+
+  private final Path dir;
+  private final long segmentBytes;
+  private final EntryListener committed;
+  private final BlockingQueue<Pending> queue;
+  private final List<Segment> segments = new ArrayList<>();
+  private final Thread thread;
+  private final AtomicLong bytesOnDisk = new AtomicLong();
+  private final AtomicLong fsyncs = new AtomicLong();
+  private FileChannel current;
+  private long currentSize;
+  private long nextSeq;
+  private long segmentNumber;
+  private volatile boolean running = true;
+  private volatile IOException broken;
+
+  private WriteAheadLog(Path dir, long segmentBytes, int queueCapacity, EntryListener committed) {
+    this.dir = dir;
+    this.segmentBytes = segmentBytes;
+    this.committed = committed;
+    this.queue = new ArrayBlockingQueue<>(queueCapacity);
+    this.thread = new Thread(this::run, "hindsight-wal");
+    this.thread.setDaemon(true);
+  }
+
+  /**
+   * Opens the log in {@code dir}: replays every intact entry to {@code replay} (in order), cuts a
+   * torn tail, starts a new segment at {@code max(next seq in the log, minNextSeq)} and starts the
+   * log thread, which hands each committed entry to {@code committed}.
+   */
+  public static WriteAheadLog open(
+      Path dir,
+      long segmentBytes,
+      int queueCapacity,
+      long minNextSeq,
+      EntryListener replay,
+      EntryListener committed)
+      throws IOException {
+    Files.createDirectories(dir);
+    WriteAheadLog wal = new WriteAheadLog(dir, segmentBytes, queueCapacity, committed);
+    wal.recover(replay, minNextSeq);
+    wal.roll();
+    wal.thread.start();
+    return wal;
+  }
+
+  private void recover(EntryListener replay, long minNextSeq) throws IOException {
+    List<Path> files;
+    try (Stream<Path> s = Files.list(dir)) {
+      files =
+          s.filter(p -> p.getFileName().toString().startsWith(PREFIX) && p.toString().endsWith(SUFFIX))
+              .sorted()
+              .toList();
+    }
+    long next = minNextSeq;
+    for (int i = 0; i < files.size(); i++) {
+      Path f = files.get(i);
+      long first = parseSeq(f);
+      segments.add(new Segment(first, f));
+      segmentNumber = Math.max(segmentNumber, parseNumber(f));
+      next = Math.max(next, first);
+      byte[] data = Files.readAllBytes(f);
+      ByteBuffer buf = ByteBuffer.wrap(data).order(ByteOrder.BIG_ENDIAN);
+      int good = 0;
+      while (buf.remaining() >= HEADER) {
+        int start = buf.position();
+        int len = buf.getInt();
+        int crc = buf.getInt();
+        if (len < 8 || len > buf.remaining()) {
+          break;
+        }
+        CRC32C c = new CRC32C();
+        c.update(data, buf.position(), len);
+        if ((int) c.getValue() != crc) {
+          break;
+        }
+        long firstSeq = buf.getLong();
+        ByteBuffer entryBuf = ByteBuffer.wrap(data, buf.position(), len - 8).slice();
+        WalEntry entry = WalEntry.decode(entryBuf);
+        buf.position(start + 8 + len);
+        good = buf.position();
+        replay.entry(firstSeq, entry);
+        next = Math.max(next, firstSeq + entry.rows().size());
+      }
+      if (good < data.length) {
+        if (i == files.size() - 1) {
+          log.warn(
+              "cutting a torn tail of {} bytes from {} (a write interrupted by a crash; it was never acknowledged)",
+              data.length - good,
+              f.getFileName());
+        } else {
+          log.error(
+              "log segment {} is damaged at byte {}; {} bytes after it cannot be read",
+              f.getFileName(),
+              good,
+              data.length - good);
+        }
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+          ch.truncate(good);
+          ch.force(true);
+        }
+      }
+      bytesOnDisk.addAndGet(good);
+    }
+    nextSeq = next;
+  }
+
+  /** Segment names are {@code wal-<first seq, 20 digits>-<segment number, 9 digits>.log}. */
+  private static long parseSeq(Path p) {
+    String n = p.getFileName().toString();
+    return Long.parseLong(n.substring(PREFIX.length(), PREFIX.length() + 20));
+  }
+
+  private static long parseNumber(Path p) {
+    String n = p.getFileName().toString();
+    return Long.parseLong(n.substring(PREFIX.length() + 21, n.length() - SUFFIX.length()));
+  }
+
+  private void roll() throws IOException {
+    if (current != null) {
+      current.close();
+    }
+    segmentNumber++;
+    Path p = dir.resolve(String.format("%s%020d-%09d%s", PREFIX, nextSeq, segmentNumber, SUFFIX));
+    current = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    io.hindsight.server.lake.FileSync.fsyncDirectory(dir);
+    synchronized (segments) {
+      segments.add(new Segment(nextSeq, p));
+    }
+    currentSize = 0;
+  }
+
+  /**
+   * Queues an entry; the future completes with the entry's first row sequence number once it is
+   * fsynced, or fails with the IOException that kept it from the disk. Blocks while the queue is
+   * full, which pushes back on clients when the disk is slower than the network.
+   */
+  public CompletableFuture<Long> append(WalEntry entry) {
+    CompletableFuture<Long> done = new CompletableFuture<>();
+    IOException b = broken;
+    if (b != null) {
+      done.completeExceptionally(b);
+      return done;
+    }
+    if (!running) {
+      done.completeExceptionally(new IOException("the log is closed; the server is shutting down"));
+      return done;
+    }
+    try {
+      queue.put(new Pending(entry, entry.encode(), done));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      done.completeExceptionally(new IOException("interrupted while queueing for the log"));
+    }
+    return done;
+  }
+
+  private void run() {
+    List<Pending> batch = new ArrayList<>();
+    while (running || !queue.isEmpty()) {
+      try {
+        Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          continue;
+        }
+        batch.add(first);
+        queue.drainTo(batch, 4096);
+        writeBatch(batch);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      } catch (RuntimeException e) {
+        log.error("log thread failed on a batch", e);
+        for (Pending p : batch) {
+          p.done().completeExceptionally(new IOException("internal error writing the log", e));
+        }
+      } finally {
+        batch.clear();
+      }
+    }
+  }
+
+  private void writeBatch(List<Pending> batch) {
+    long startPos = currentSize;
+    long seq = nextSeq;
+    long[] firstSeqs = new long[batch.size()];
+    try {
+      ByteBuffer[] bufs = new ByteBuffer[batch.size() * 2];
+      long total = 0;
+      for (int i = 0; i < batch.size(); i++) {
+        Pending p = batch.get(i);
+        firstSeqs[i] = seq;
+        ByteBuffer header = ByteBuffer.allocate(HEADER);
+        header.putInt(p.encoded().length + 8);
+        CRC32C c = new CRC32C();
+        ByteBuffer seqBytes = ByteBuffer.allocate(8).putLong(0, seq);
+        c.update(seqBytes);
+        c.update(p.encoded());
+        header.putInt((int) c.getValue());
+        header.putLong(seq);
+        header.flip();
+        bufs[2 * i] = header;
+        bufs[2 * i + 1] = ByteBuffer.wrap(p.encoded());
+        total += HEADER + p.encoded().length;
+        seq += p.entry().rows().size();
+      }
+      long written = 0;
+      while (written < total) {
+        written += current.write(bufs);
+      }
+      current.force(false);
+      fsyncs.incrementAndGet();
+      currentSize += total;
+      bytesOnDisk.addAndGet(total);
+      nextSeq = seq;
+    } catch (IOException e) {
+      undo(startPos, e);
+      for (Pending p : batch) {
+        p.done().completeExceptionally(e);
+      }
+      return;
+    }
+    for (int i = 0; i < batch.size(); i++) {
+      Pending p = batch.get(i);
+      try {
+        committed.entry(firstSeqs[i], p.entry());
+      } catch (RuntimeException e) {
+        log.error("handing a committed entry on failed", e);
+      }
+      p.done().complete(firstSeqs[i]);
+    }
+    if (currentSize >= segmentBytes) {
+      try {
+        roll();
+      } catch (IOException e) {
+        log.error("could not start a new log segment; staying on the current one", e);
+      }
+    }
+  }
+
+  /** Cuts a half-written batch so the next one does not follow garbage. */
+  private void undo(long startPos, IOException cause) {
+    try {
+      current.truncate(startPos);
+      current.position(startPos);
+      log.warn("log write failed ({}); the batch was refused and cut from the log", cause.toString());
+    } catch (IOException e) {
+      broken = new IOException("the log cannot be written or repaired: " + e.getMessage(), e);
+      log.error("log is broken; refusing writes until restart", e);
+    }
+  }
+
+  /** Deletes segments whose rows all have sequence numbers at or below {@code flushedSeq}. */
+  public void deleteUpTo(long flushedSeq) {
+    List<Segment> drop = new ArrayList<>();
+    synchronized (segments) {
+      while (segments.size() > 1 && segments.get(1).firstSeq() <= flushedSeq + 1) {
+        drop.add(segments.remove(0));
+      }
+    }
+    for (Segment s : drop) {
+      try {
+        long size = Files.size(s.path());
+        Files.deleteIfExists(s.path());
+        bytesOnDisk.addAndGet(-size);
+      } catch (IOException e) {
+        log.warn("could not delete old log segment {}: {}", s.path(), e.toString());
+      }
+    }
+  }
+
+  /** Bytes of log on disk. */
+  public long sizeBytes() {
+    return bytesOnDisk.get();
+  }
+
+  public long fsyncCount() {
+    return fsyncs.get();
+  }
+
+  /** Stops taking entries, writes what is queued, closes the file. */
+  @Override
+  public void close() throws IOException {
+    running = false;
+    try {
+      thread.join(30_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (current != null) {
+      current.close();
+    }
+  }
+}
