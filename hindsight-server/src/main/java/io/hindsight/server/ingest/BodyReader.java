@@ -69,7 +69,7 @@ final class BodyReader {
       }
     } catch (JsonProcessingException e) {
       throw ApiException.badRequest(
-          "the body is not valid JSON: " + e.getOriginalMessage() + " " + where(e) + "; nothing was stored");
+          "the body is not valid JSON: " + jacksonMessage(e) + " " + where(e) + "; nothing was stored");
     }
     return out;
   }
@@ -97,7 +97,7 @@ final class BodyReader {
         }
         out.add(r);
       } catch (JsonProcessingException e) {
-        out.add(ParsedRecord.failed(i, "invalid_json", "the line is not valid JSON: " + e.getOriginalMessage()));
+        out.add(ParsedRecord.failed(i, "invalid_json", "the line is not valid JSON: " + jacksonMessage(e)));
       }
     }
     return out;
@@ -211,6 +211,13 @@ final class BodyReader {
       return "a boolean";
     }
     return "a number";
+  }
+
+  /** Jackson's message without its note on where the enclosing value started. */
+  private static String jacksonMessage(JsonProcessingException e) {
+    String m = e.getOriginalMessage();
+    int note = m.indexOf(" (for ");
+    return note > 0 ? m.substring(0, note) : m;
   }
 
   private static String where(JsonProcessingException e) {

@@ -1,0 +1,146 @@
+package io.hindsight.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.zip.GZIPOutputStream;
+
+/** A real server on a random loopback port over a temporary data folder, with a small HTTP client. */
+public final class TestServer implements AutoCloseable {
+  public static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private final ServerConfig config;
+  private HindsightServer server;
+
+  public TestServer(Path dataDir) throws IOException {
+    this(dataDir, c -> {});
+  }
+
+  public TestServer(Path dataDir, Consumer<ServerConfig> tweak) throws IOException {
+    config = new ServerConfig();
+    config.dataDir = dataDir;
+    config.port = 0;
+    config.lake.flushInterval = Duration.ofMillis(100);
+    tweak.accept(config);
+    server = HindsightServer.start(config);
+  }
+
+  public HindsightServer server() {
+    return server;
+  }
+
+  /** Stops and starts the server on the same data folder (a graceful restart). */
+  public void restart() throws IOException {
+    server.close();
+    server = HindsightServer.start(config);
+  }
+
+  public String url(String path) {
+    return "http://127.0.0.1:" + server.port() + path;
+  }
+
+  /** A response: status, headers and the body as text. */
+  public record Response(int status, String body, java.net.http.HttpHeaders headers) {
+    public JsonNode json() {
+      try {
+        return JSON.readTree(body);
+      } catch (IOException e) {
+        throw new UncheckedIOException("not JSON: " + body, e);
+      }
+    }
+  }
+
+  public Response post(String path, String contentType, byte[] body, Map<String, String> headers) {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(url(path)))
+            .timeout(Duration.ofSeconds(60))
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    if (contentType != null) {
+      b.header("Content-Type", contentType);
+    }
+    headers.forEach(b::header);
+    return send(b.build());
+  }
+
+  public Response postJson(String path, String body) {
+    return post(path, "application/json", body.getBytes(StandardCharsets.UTF_8), Map.of());
+  }
+
+  public Response predictions(String endpoint, String body) {
+    return postJson("/v1/endpoints/" + endpoint + "/predictions", body);
+  }
+
+  public Response get(String path) {
+    return send(HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(60)).GET().build());
+  }
+
+  /** Runs SQL and returns the answer; fails the test unless it is 200. */
+  public JsonNode query(String sql, Object... params) {
+    Response r = queryResponse(sql, params);
+    if (r.status() != 200) {
+      throw new AssertionError("query failed with " + r.status() + ": " + r.body() + "\nSQL: " + sql);
+    }
+    return r.json();
+  }
+
+  public Response queryResponse(String sql, Object... params) {
+    try {
+      String body = JSON.writeValueAsString(Map.of("sql", sql, "params", List.of(params)));
+      return postJson("/v1/query", body);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The single value of a one-row, one-column query. */
+  public JsonNode scalar(String sql, Object... params) {
+    return query(sql, params).get("rows").get(0).get(0);
+  }
+
+  /** Makes everything acknowledged visible to SQL now, instead of waiting for the flush interval. */
+  public void flush() {
+    server.flushLake();
+  }
+
+  static Response send(HttpRequest req) {
+    try {
+      HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+      return new Response(r.statusCode(), r.body(), r.headers());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public static byte[] gzip(byte[] data) {
+    try {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
+        gz.write(data);
+      }
+      return out.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.close();
+  }
+}
