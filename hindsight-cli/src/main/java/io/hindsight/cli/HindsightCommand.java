@@ -19,6 +19,16 @@ public final class HindsightCommand implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new HindsightCommand()).execute(args));
+    CommandLine cli = new CommandLine(new HindsightCommand());
+    // Configuration and start-up problems are the user's to fix: say what, not where in the code.
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          if (e instanceof IllegalArgumentException || e instanceof java.io.IOException) {
+            commandLine.getErr().println("error: " + e.getMessage());
+            return 2;
+          }
+          throw e;
+        });
+    System.exit(cli.execute(args));
   }
 }

@@ -79,6 +79,7 @@ public final class HindsightServer implements AutoCloseable {
   }
 
   private void open() throws IOException, SQLException {
+    requireLoopback(config.host);
     Path dataDir = config.dataDir.toAbsolutePath();
     Files.createDirectories(dataDir);
     Clock clock = Clock.systemUTC();
@@ -140,6 +141,17 @@ public final class HindsightServer implements AutoCloseable {
             config.ingest.maxBodyBytes);
     api.start(config.host, config.port);
     log.info("Hindsight listening on http://{}:{} with data in {}", config.host, api.port(), dataDir);
+  }
+
+  /** Without API keys anyone who can reach the port could read everything: stay on loopback. */
+  private static void requireLoopback(String host) throws IOException {
+    for (java.net.InetAddress a : java.net.InetAddress.getAllByName(host)) {
+      if (!a.isLoopbackAddress()) {
+        throw new IllegalArgumentException(
+            "refusing to listen on " + host + ": without API keys the server only binds a loopback address"
+                + " (127.0.0.1 or ::1); configure API keys before exposing it to a network");
+      }
+    }
   }
 
   private static DuckDBConnection connection() throws SQLException {

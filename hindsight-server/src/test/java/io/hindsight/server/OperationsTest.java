@@ -76,6 +76,18 @@ class OperationsTest {
   }
 
   @Test
+  void refusesANonLoopbackAddressWithoutApiKeys() {
+    ServerConfig c = new ServerConfig();
+    c.dataDir = dir.resolve("other");
+    c.host = "0.0.0.0";
+    c.port = 0;
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> HindsightServer.start(c))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("refusing to listen on 0.0.0.0")
+        .hasMessageContaining("API keys");
+  }
+
+  @Test
   void responsesCarryTheRequestId() {
     TestServer.Response r = s.get("/health");
     assertThat(r.headers().firstValue("X-Request-ID")).isPresent();

@@ -171,7 +171,20 @@ public final class CompactionJob implements Closeable {
     Path journalFile = journalDir.resolve(output.getFileName() + ".json");
     FileSync.writeAtomically(journalFile, json.writeValueAsBytes(journal));
     Lock swap = lake.swapLock().writeLock();
-    swap.lock();
+    boolean locked;
+    try {
+      // A long query holds the read side; rather than stall new queries behind it, try later.
+      locked = swap.tryLock(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      locked = false;
+    }
+    if (!locked) {
+      Files.deleteIfExists(tmp);
+      Files.deleteIfExists(journalFile);
+      log.debug("queries kept {} busy; merge postponed", lake.dir(p));
+      return;
+    }
     try {
       FileSync.moveDurably(tmp, output);
       for (Path in : inputs) {
