@@ -1,0 +1,610 @@
+package io.hindsight;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The entry point of the SDK: records one prediction record per prediction scope and ships it to
+ * a Hindsight server off the request path (DESIGN §7).
+ *
+ * <pre>{@code
+ * Hindsight hindsight = Hindsight.builder()
+ *     .endpoint("fraud-model").modelVersion("v2.1.0")
+ *     .serverUrl("http://localhost:7070")
+ *     .spoolDirectory(Path.of("/var/lib/fraud-model/hindsight-spool"))
+ *     .build();
+ *
+ * try (Prediction p = hindsight.startPrediction("txn-123")) {
+ *   Hindsight.log("credit_score", 712);
+ *   Hindsight.log("probabilities", List.of(0.13, 0.87));
+ *   p.tag("segment", "high_value");
+ * }
+ * hindsight.feedback("txn-123", Map.of("label", "legit"));
+ * }</pre>
+ *
+ * <p><b>Two error regimes.</b> Configuration errors fail in {@link HindsightBuilder#build()};
+ * programming errors inside a scope (a bad key, a duplicate key, a non-JSON value, {@code log}
+ * outside a scope) throw at once. Shipping never throws into the model and never blocks it:
+ * records go to a bounded queue drained by one daemon worker, spill to a disk spool while the
+ * server is away, and are replayed in order. Whatever is dropped is counted in {@link #stats()}.
+ *
+ * <p>Instances are thread-safe. Create one per endpoint and keep it for the life of the service;
+ * {@link #close(Duration)} it on shutdown (a shutdown hook does so by default).
+ */
+public final class Hindsight implements AutoCloseable {
+  /** The SDK version, sent as the User-Agent. */
+  public static final String VERSION = "0.1.0";
+
+  final String endpoint;
+  final String modelVersion;
+  final SdkTime time;
+  final Map<String, PiiPolicy> pii;
+  final byte[] piiSecret;
+  final int initialKeyCapacity;
+  private final boolean requestIdFromContext;
+  private final String[] defaultTagKeys;
+  private final String[] defaultTagValues;
+  final Sampler sampler;
+  final Counters counters;
+  final ThrottledLog log;
+  final Shipper shipper;
+  private final Transport transport;
+  private final HindsightBuilder settings;
+  private final Consumer<Object> localSink;
+  private final Thread shutdownHook;
+  private volatile boolean closing;
+
+  Hindsight(HindsightBuilder b, Consumer<Object> localSink) {
+    this.settings = b;
+    this.endpoint = b.endpoint;
+    this.modelVersion = b.modelVersion;
+    this.time = b.time;
+    this.pii = b.pii.isEmpty() ? null : Map.copyOf(b.pii);
+    this.piiSecret = b.piiSecret;
+    this.initialKeyCapacity = b.initialKeyCapacity;
+    this.requestIdFromContext = b.requestIdFromContext;
+    this.defaultTagKeys = b.tags.keySet().toArray(new String[0]);
+    this.defaultTagValues = b.tags.values().toArray(new String[0]);
+    this.counters = new Counters();
+    this.log = new ThrottledLog(time, endpoint);
+    this.sampler =
+        new Sampler(
+            b.sampleRate,
+            b.keepErrors,
+            b.alwaysKeep,
+            TimeUnit.NANOSECONDS.toMicros(b.fullLoggingAfterDeploy.toNanos()),
+            b.deployedAt == null ? Long.MIN_VALUE : Timestamps.micros(b.deployedAt),
+            time,
+            log);
+    this.localSink = localSink;
+    if (localSink != null) {
+      this.transport = null;
+      this.shipper = null;
+      this.shutdownHook = null;
+      return;
+    }
+    this.transport = new Transport(b.serverUrl, endpoint, b.apiKey, b.connectTimeout, b.requestTimeout);
+    Spool spool =
+        b.spoolDirectory != null
+            ? new DiskSpool(b.spoolDirectory, b.spoolMaxBytes(), log)
+            : new MemorySpool(b.spoolMaxBytes());
+    Shipper.Settings s = new Shipper.Settings();
+    s.queueCapacity = b.queueCapacity;
+    s.batchSize = b.batchSize;
+    s.maxBatchBytes = b.maxBatchBytes;
+    s.lingerNanos = b.linger.toNanos();
+    s.maxOutboxBatches = b.maxOutboxBatches;
+    s.initialBackoffNanos = b.retryInitialBackoff.toNanos();
+    s.maxBackoffNanos = b.retryMaxBackoff.toNanos();
+    s.dropPolicy = b.dropPolicy;
+    Shipper.Sender sender = b.sender != null ? b.sender : transport::send;
+    this.shipper = new Shipper(s, time, log, counters, sender, spool, b.batchKeyPrefix());
+    if (spool.records() > 0) {
+      ThrottledLog.info(
+          "hindsight[" + endpoint + "]: " + spool.records() + " spooled records from an earlier run"
+              + " are replayed first");
+    }
+    if (b.startWorker) {
+      shipper.start("hindsight-shipper-" + endpoint);
+    }
+    if (b.closeOnShutdown) {
+      Thread hook = new Thread(() -> close(b.closeTimeout), "hindsight-shutdown-" + endpoint);
+      Runtime.getRuntime().addShutdownHook(hook);
+      this.shutdownHook = hook;
+    } else {
+      this.shutdownHook = null;
+    }
+  }
+
+  /** A builder; see {@link HindsightBuilder} for every option and its default. */
+  public static HindsightBuilder builder() {
+    return new HindsightBuilder();
+  }
+
+  /**
+   * An in-memory Hindsight for unit tests of model code: it validates exactly like the real one
+   * and collects finished records instead of sending them. It also opens a prediction scope on
+   * the calling thread, so code that calls {@link #log} can be tested directly:
+   *
+   * <pre>{@code
+   * try (LocalContext ctx = Hindsight.localContext()) {
+   *   model.predict(input);                       // calls Hindsight.log("score", ...)
+   *   assertThat(ctx.logs()).containsEntry("score", 0.93);
+   * }
+   * }</pre>
+   */
+  public static LocalContext localContext() {
+    return builder().endpoint("local").buildLocal();
+  }
+
+  /** The endpoint this instance logs to. */
+  public String endpoint() {
+    return endpoint;
+  }
+
+  // ---- prediction scopes ------------------------------------------------------------------------
+
+  /** Opens a prediction scope with a generated UUIDv7 id on the calling thread. */
+  public Prediction startPrediction() {
+    long startNanos = time.nanoTime();
+    long micros = time.epochMicros();
+    return open(Ids.uuidV7(micros / 1000), startNanos, micros);
+  }
+
+  /**
+   * Opens a prediction scope with the caller's id (at most 128 characters, no control characters),
+   * e.g. a transaction id that feedback will later refer to.
+   */
+  public Prediction startPrediction(String predictionId) {
+    Ids.checkId("predictionId", predictionId);
+    long startNanos = time.nanoTime();
+    return open(predictionId, startNanos, time.epochMicros());
+  }
+
+  private Prediction open(String id, long startNanos, long micros) {
+    checkOpen();
+    Prediction p = new Prediction(this, id, startNanos, micros, requestIdFromContext ? RequestIds.fromContext() : null);
+    for (int i = 0; i < defaultTagKeys.length; i++) {
+      p.tag(defaultTagKeys[i], defaultTagValues[i]);
+    }
+    return p;
+  }
+
+  private void checkOpen() {
+    if (closing) {
+      // Not an exception: a late request during shutdown must not fail. The record is counted.
+      log.warn("closed", "a prediction was started after close() began; it will be dropped");
+    }
+  }
+
+  /**
+   * Runs the model inside a scope with a generated id; when it throws, the record gets {@code
+   * status=error} with the exception's message and the exception is rethrown unchanged.
+   */
+  public <T> T predict(Callable<T> model) throws Exception {
+    return run(startPrediction(), model);
+  }
+
+  /** Like {@link #predict(Callable)} with the caller's prediction id. */
+  public <T> T predict(String predictionId, Callable<T> model) throws Exception {
+    return run(startPrediction(predictionId), model);
+  }
+
+  private static <T> T run(Prediction p, Callable<T> model) throws Exception {
+    try {
+      return model.call();
+    } catch (Throwable t) {
+      p.fail(t);
+      throw t;
+    } finally {
+      p.close();
+    }
+  }
+
+  /** Called by {@link Prediction#close()}: sampling, then hand-off. Never throws. */
+  void finish(Prediction p) {
+    try {
+      double rate = sampler.decide(p);
+      if (rate == Sampler.DROP) {
+        counters.drop(DropReason.SAMPLED_OUT, 1);
+        return;
+      }
+      p.sampleRate = rate;
+      if (localSink != null) {
+        localSink.accept(p);
+      } else {
+        shipper.offer(p);
+      }
+    } catch (Throwable t) {
+      log.warn("finish", "a prediction record could not be handed to shipping", t);
+    }
+  }
+
+  // ---- logging into the current scope -----------------------------------------------------------
+
+  /**
+   * Logs a key into the prediction scope of the calling thread. Allowed values: null, Boolean,
+   * Number (not NaN or infinite), String and any CharSequence, Enum (its name), Instant and other
+   * java.time dates (as text), UUID, Map with String keys, List or any Collection, and arrays;
+   * nested up to 64 levels counting the record and its data object. The value is copied, so
+   * changing it afterwards changes nothing.
+   *
+   * @throws IllegalStateException when no scope is open on this thread, or it was closed
+   * @throws IllegalArgumentException for a key breaking {@code [A-Za-z][A-Za-z0-9_]{0,127}}, a
+   *     reserved key, a key already logged in this scope (case-insensitively), or a value that is
+   *     not JSON-compatible; the message says how to fix it
+   */
+  public static void log(String key, Object value) {
+    Prediction.current(key).log(key, value);
+  }
+
+  /** Logs an integral number into the current scope without boxing. */
+  public static void log(String key, long value) {
+    Prediction.current(key).log(key, value);
+  }
+
+  /** Logs a floating-point number into the current scope without boxing. */
+  public static void log(String key, double value) {
+    Prediction.current(key).log(key, value);
+  }
+
+  /** Logs a float into the current scope as the decimal it prints as. */
+  public static void log(String key, float value) {
+    Prediction.current(key).log(key, value);
+  }
+
+  /** Logs a boolean into the current scope. */
+  public static void log(String key, boolean value) {
+    Prediction.current(key).log(key, value);
+  }
+
+  /** The scope open on the calling thread, if any. */
+  public static Optional<Prediction> currentPrediction() {
+    Prediction p = Prediction.CURRENT.get();
+    return p == null || p.isClosed() ? Optional.empty() : Optional.of(p);
+  }
+
+  /**
+   * Wraps an executor so each task runs in the prediction scope that was current when it was
+   * submitted (if any), for async model code: {@code CompletableFuture.supplyAsync(f,
+   * Hindsight.contextExecutor(pool))}.
+   */
+  public static Executor contextExecutor(Executor delegate) {
+    if (delegate == null) {
+      throw new IllegalArgumentException("contextExecutor needs an executor to wrap");
+    }
+    return task -> {
+      Prediction p = Prediction.CURRENT.get();
+      delegate.execute(p == null || p.isClosed() ? task : p.wrap(task));
+    };
+  }
+
+  // ---- feedback and events ----------------------------------------------------------------------
+
+  /**
+   * Records a later fact about a prediction (a label, an outcome, a rating), joined by id. Keys
+   * follow the same rules as {@link #log}; PII policies apply. Feedback is never sampled: a
+   * prediction kept by a predicate must still get its label.
+   */
+  public void feedback(String predictionId, Map<String, ?> data) {
+    feedback(predictionId, data, null);
+  }
+
+  /** Like {@link #feedback(String, Map)} with the time the fact became known. */
+  public void feedback(String predictionId, Map<String, ?> data, Instant timestamp) {
+    Ids.checkId("predictionId", predictionId);
+    if (data == null || data.isEmpty()) {
+      throw new IllegalArgumentException(
+          "feedback for '" + predictionId + "' has no data; pass at least one key, e.g."
+              + " Map.of(\"label\", \"fraud\")");
+    }
+    JsonOut out = new JsonOut(128);
+    out.raw('{').field("prediction_id").string(predictionId);
+    long ts = timestamp == null ? time.epochMicros() : Timestamps.micros(timestamp);
+    out.raw(',').field("ts").string(Timestamps.rfc3339(ts));
+    out.raw(',').field("data");
+    writeData(out, data, "feedback");
+    out.raw('}');
+    ship(new Message(Kind.FEEDBACK, out.toByteArray()));
+  }
+
+  /**
+   * Annotates the endpoint's timeline (deploy, incident, holiday, experiment note). An event of kind
+   * {@code deploy} also starts the full-logging window ({@link HindsightBuilder#fullLoggingAfterDeploy}).
+   *
+   * @param data optional details, may be null
+   */
+  public void event(String kind, String text, Map<String, ?> data) {
+    if (kind == null || kind.isBlank()) {
+      throw new IllegalArgumentException(
+          "an event needs a kind such as \"deploy\", \"incident\" or \"note\"");
+    }
+    Ids.checkLabel("event kind", kind);
+    long now = time.epochMicros();
+    JsonOut out = new JsonOut(128);
+    out.raw('{').field("ts").string(Timestamps.rfc3339(now));
+    out.raw(',').field("kind").string(kind);
+    if (text != null) {
+      out.raw(',').field("text").string(text);
+    }
+    if (data != null && !data.isEmpty()) {
+      out.raw(',').field("data");
+      Object snapshot = Values.snapshot("data", data);
+      out.value(snapshot);
+    }
+    out.raw('}');
+    if ("deploy".equalsIgnoreCase(kind)) {
+      sampler.deployed(now);
+    }
+    ship(new Message(Kind.EVENTS, out.toByteArray()));
+  }
+
+  private void writeData(JsonOut out, Map<String, ?> data, String what) {
+    out.raw('{');
+    List<Keys.Key> seen = new ArrayList<>(data.size());
+    boolean first = true;
+    for (Map.Entry<String, ?> e : data.entrySet()) {
+      Keys.Key k = Keys.of(e.getKey());
+      for (Keys.Key s : seen) {
+        if (s.column.sameAs(k.column)) {
+          throw new IllegalArgumentException(
+              what + " keys '" + s.name + "' and '" + k.name + "' name the same column (keys are"
+                  + " case-insensitive); send only one of them");
+        }
+      }
+      seen.add(k);
+      Object v = Values.snapshot(k.name, e.getValue());
+      if (pii != null) {
+        PiiPolicy policy = pii.get(k.column.lowerName);
+        if (policy != null) {
+          v = policy.apply(v, piiSecret);
+          if (v == PiiPolicy.DROPPED) {
+            continue;
+          }
+        }
+      }
+      if (!first) {
+        out.raw(',');
+      }
+      first = false;
+      out.string(k.name).raw(':').value(v);
+    }
+    out.raw('}');
+  }
+
+  private void ship(Message m) {
+    if (localSink != null) {
+      localSink.accept(m);
+    } else {
+      shipper.offer(m);
+    }
+  }
+
+  // ---- offline batches ---------------------------------------------------------------------------
+
+  /**
+   * Logs records of an offline scoring job synchronously, in requests of {@code batchSize}, and
+   * reports progress after each. Each map holds one prediction's keys; the optional entries {@code
+   * prediction_id} (String), {@code ts} (Instant), {@code request_id} (String) and {@code
+   * model_version} (String) set those fields. A record failing validation is rejected, not thrown.
+   * No sampling applies; PII policies do. Retries a failed request up to 5 times with backoff.
+   */
+  public BatchResult logBatch(Iterable<? extends Map<String, ?>> records, BatchProgress progress) {
+    BatchProgress callback = progress == null ? BatchProgress.NONE : progress;
+    List<BatchResult.Rejection> rejections = new ArrayList<>();
+    long[] totals = new long[3]; // accepted, rejected, unsent
+    long index = 0;
+    JsonOut out = new JsonOut(64 * 1024);
+    List<Long> indexes = new ArrayList<>();
+    String keyPrefix = settings.batchKeyPrefix() + "-job";
+    int sequence = 0;
+    Iterator<? extends Map<String, ?>> it = records.iterator();
+    while (it.hasNext()) {
+      Map<String, ?> record = it.next();
+      long i = index++;
+      try {
+        Prediction p = detached(record);
+        if (localSink != null) {
+          localSink.accept(p);
+          totals[0]++;
+          continue;
+        }
+        out.raw(indexes.isEmpty() ? '[' : ',');
+        p.writeJson(out);
+        indexes.add(i);
+      } catch (RuntimeException e) {
+        totals[1]++;
+        if (rejections.size() < BatchResult.MAX_REJECTIONS) {
+          rejections.add(new BatchResult.Rejection(i, e.getMessage()));
+        }
+      }
+      if (indexes.size() >= settings.batchSize || out.size() >= settings.maxBatchBytes) {
+        sendJob(out, indexes, keyPrefix + "-" + sequence++, totals, rejections);
+        callback.onProgress(index, totals[0], totals[1]);
+      }
+    }
+    if (!indexes.isEmpty()) {
+      sendJob(out, indexes, keyPrefix + "-" + sequence, totals, rejections);
+    }
+    callback.onProgress(index, totals[0], totals[1]);
+    return new BatchResult(totals[0], totals[1], totals[2], List.copyOf(rejections));
+  }
+
+  private Prediction detached(Map<String, ?> record) {
+    Object id = record.get("prediction_id");
+    String predictionId =
+        id == null ? Ids.uuidV7(time.epochMicros() / 1000) : Ids.checkId("prediction_id", String.valueOf(id));
+    Prediction previous = Prediction.CURRENT.get();
+    Prediction p = new Prediction(this, predictionId, time.nanoTime(), time.epochMicros(), null);
+    try {
+      for (Map.Entry<String, ?> e : record.entrySet()) {
+        String key = e.getKey();
+        Object v = e.getValue();
+        if ("prediction_id".equals(key)) {
+          continue;
+        } else if ("ts".equals(key)) {
+          if (!(v instanceof Instant)) {
+            throw new IllegalArgumentException("'ts' must be an Instant");
+          }
+          p.timestamp((Instant) v);
+        } else if ("request_id".equals(key)) {
+          p.requestId(String.valueOf(v));
+        } else if ("model_version".equals(key)) {
+          p.modelVersion(String.valueOf(v));
+        } else {
+          p.log(key, v);
+        }
+      }
+      p.latencyMs = 0;
+      return p;
+    } finally {
+      if (previous == null) {
+        Prediction.CURRENT.remove();
+      } else {
+        Prediction.CURRENT.set(previous);
+      }
+    }
+  }
+
+  private void sendJob(JsonOut out, List<Long> indexes, String key, long[] totals, List<BatchResult.Rejection> rejections) {
+    out.raw(']');
+    Batch batch = new Batch(Kind.PREDICTIONS, key, indexes.size(), Shipper.gzip(out.buffer(), out.size()));
+    out.reset();
+    Transport.Response r = null;
+    long backoff = settings.retryInitialBackoff.toMillis();
+    for (int attempt = 1; attempt <= 5; attempt++) {
+      CompletableFuture<Transport.Response> f =
+          settings.sender != null ? settings.sender.send(batch) : transport.send(batch);
+      r = f.join();
+      boolean retry = r.failure != null || r.status == 408 || r.status == 429 || r.status >= 500;
+      if (!retry) {
+        break;
+      }
+      counters.retried.increment();
+      try {
+        Thread.sleep(Math.min(backoff, settings.retryMaxBackoff.toMillis()));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      backoff *= 2;
+    }
+    if (r == null || r.failure != null || r.status == 408 || r.status == 429 || r.status >= 500) {
+      totals[2] += indexes.size();
+    } else if (r.status >= 200 && r.status < 300) {
+      long rejected = 0;
+      try {
+        Object parsed = JsonIn.parse(r.body);
+        if (parsed instanceof Map && ((Map<?, ?>) parsed).get("rejected") instanceof List) {
+          for (Object o : (List<?>) ((Map<?, ?>) parsed).get("rejected")) {
+            rejected++;
+            if (o instanceof Map && rejections.size() < BatchResult.MAX_REJECTIONS) {
+              Object idx = ((Map<?, ?>) o).get("index");
+              long local = idx instanceof Number ? ((Number) idx).longValue() : -1;
+              long global = local >= 0 && local < indexes.size() ? indexes.get((int) local) : -1;
+              rejections.add(new BatchResult.Rejection(global, String.valueOf(((Map<?, ?>) o).get("error"))));
+            }
+          }
+        }
+      } catch (RuntimeException unreadable) {
+        rejected = 0;
+      }
+      totals[0] += indexes.size() - rejected;
+      totals[1] += rejected;
+      counters.sent.add(indexes.size() - rejected);
+      counters.rejected.add(rejected);
+    } else {
+      totals[1] += indexes.size();
+      counters.rejected.add(indexes.size());
+      if (rejections.size() < BatchResult.MAX_REJECTIONS) {
+        rejections.add(new BatchResult.Rejection(indexes.get(0), "HTTP " + r.status + ": " + r.body));
+      }
+    }
+    indexes.clear();
+  }
+
+  // ---- flush, close, stats ---------------------------------------------------------------------
+
+  /**
+   * Sends everything recorded so far (open batches are cut at once) and waits until the server
+   * has acknowledged all of it, or the timeout passes. Returns whether everything was delivered;
+   * what is left stays queued or spooled and is still shipped later. Never throws.
+   */
+  public boolean flush(Duration timeout) {
+    if (shipper == null) {
+      return true;
+    }
+    return shipper.awaitDelivered(System.nanoTime() + timeout.toNanos(), false);
+  }
+
+  /**
+   * Stops taking records, delivers what it can, spools the rest (with a spool directory; without
+   * one it is counted as {@link DropReason#SHUTDOWN}) and stops the worker. Returns within the
+   * timeout whatever the server does; true when everything was delivered.
+   */
+  public boolean close(Duration timeout) {
+    if (shipper == null) {
+      return true;
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (this) {
+      if (closing) {
+        return shipper.stop(deadline) && shipper.memoryRecords() == 0 && shipper.spoolRecords() == 0;
+      }
+      closing = true;
+    }
+    removeShutdownHook();
+    shipper.stopAccepting();
+    long reserve = Math.min(timeout.toNanos() / 4, TimeUnit.SECONDS.toNanos(2));
+    boolean delivered = shipper.awaitDelivered(deadline - reserve, true);
+    boolean stopped = shipper.stop(deadline);
+    return delivered && stopped;
+  }
+
+  /** {@link #close(Duration)} with the builder's {@code closeTimeout} (default 5 s). */
+  @Override
+  public void close() {
+    close(settings.closeTimeout);
+  }
+
+  private void removeShutdownHook() {
+    if (shutdownHook != null && Thread.currentThread() != shutdownHook) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(shutdownHook);
+      } catch (IllegalStateException shuttingDown) {
+        // The JVM is already running the hook.
+      }
+    }
+  }
+
+  /** The shipping counters; cheap enough to call from a metrics scrape. */
+  public Stats stats() {
+    long queued = shipper == null ? 0 : shipper.memoryRecords();
+    long spooled = shipper == null ? 0 : shipper.spoolRecords();
+    long spoolBytes = shipper == null ? 0 : shipper.spoolBytes();
+    return new Stats(
+        counters.recorded.sum(),
+        queued,
+        counters.sent.sum(),
+        spooled,
+        spoolBytes,
+        counters.retried.sum(),
+        counters.rejected.sum(),
+        counters.droppedSnapshot());
+  }
+
+  static String utf8(byte[] b) {
+    return new String(b, StandardCharsets.UTF_8);
+  }
+}

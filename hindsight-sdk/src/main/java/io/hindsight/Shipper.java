@@ -1,0 +1,679 @@
+package io.hindsight;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.zip.Deflater;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * The single daemon worker that turns records into gzipped batches and delivers them, in the
+ * manner of OpenTelemetry's {@code BatchSpanProcessor}.
+ *
+ * <p><b>Producers</b> (prediction threads) only append to a bounded lock-free queue: one atomic
+ * increment and one CAS, never a lock, never a wait. When the queue is full the {@link DropPolicy}
+ * applies and the drop is counted. A producer wakes the worker only when a full batch is waiting.
+ *
+ * <p><b>The worker</b> cuts a batch when it has {@code batchSize} records, {@code maxBatchBytes}
+ * bytes, or its oldest record has waited {@code linger}. Delivery order is strict: the spool
+ * (oldest) first, then an in-memory outbox of ready batches. At most one request is in flight, sent
+ * asynchronously, so a slow or hung server never stops the worker from draining the queue: new
+ * batches pile up in the outbox and, past {@code maxOutboxBatches}, spill to the spool. A failed
+ * attempt (I/O error, timeout, 408, 429, 5xx) leaves the batch at the head, spills the outbox to the
+ * spool (so a crash loses nothing that was spooled), and schedules the next attempt with
+ * exponential backoff and jitter, or exactly after {@code Retry-After}. Every batch keeps its
+ * idempotency key for life, so a batch the server stored but did not acknowledge is stored once.
+ *
+ * <p>Invariant: when the spool is not empty the outbox is empty, and the in-flight batch, if any, is
+ * the head of the spool, else of the outbox.
+ */
+final class Shipper implements Runnable {
+  /** Most queued records drained per step, so a flood cannot starve delivery. */
+  private static final int DRAIN_LIMIT_BATCHES = 4;
+  private static final long MAX_RETRY_AFTER_NANOS = TimeUnit.MINUTES.toNanos(5);
+
+  /** What the worker needs from the transport; a seam for tests. */
+  interface Sender {
+    CompletableFuture<Transport.Response> send(Batch batch);
+  }
+
+  /** Settings, already validated by the builder. */
+  static final class Settings {
+    int queueCapacity;
+    int batchSize;
+    long maxBatchBytes;
+    long lingerNanos;
+    int maxOutboxBatches;
+    long initialBackoffNanos;
+    long maxBackoffNanos;
+    DropPolicy dropPolicy;
+  }
+
+  private static final class Open {
+    final JsonOut out = new JsonOut(16 * 1024);
+    int count;
+    long firstNanos;
+  }
+
+  private final Settings settings;
+  private final SdkTime time;
+  private final ThrottledLog log;
+  private final Counters counters;
+  private final Sender sender;
+  private final Spool spool;
+  private final String keyPrefix;
+  private final Function<Object, Kind> kinds = item -> item instanceof Message ? ((Message) item).kind : Kind.PREDICTIONS;
+
+  // ---- shared with producers and callers ----
+  private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger queued = new AtomicInteger();
+  private final AtomicLong flushRequests = new AtomicLong();
+  private final Object progress = new Object();
+  private volatile Thread thread;
+  private volatile boolean sleeping;
+  private volatile boolean accepting = true;
+  private volatile boolean stopRequested;
+  private volatile boolean stopped;
+  private volatile long flushHandled;
+  private volatile boolean drained = true;
+  private volatile boolean waitingForServer;
+  private volatile long memoryRecords;
+  private volatile int progressWaiters;
+
+  // ---- worker only ----
+  private final Open[] open = new Open[Kind.values().length];
+  private final ArrayDeque<Batch> outbox = new ArrayDeque<>();
+  private long outboxRecords;
+  private Batch inFlightBatch;
+  private CompletableFuture<Transport.Response> inFlight;
+  private long nextAttemptNanos;
+  private int failures;
+  private boolean degraded;
+  private long batchSequence;
+
+  Shipper(Settings settings, SdkTime time, ThrottledLog log, Counters counters, Sender sender, Spool spool, String keyPrefix) {
+    this.settings = settings;
+    this.time = time;
+    this.log = log;
+    this.counters = counters;
+    this.sender = sender;
+    this.spool = spool;
+    this.keyPrefix = keyPrefix;
+    for (int i = 0; i < open.length; i++) {
+      open[i] = new Open();
+    }
+    this.nextAttemptNanos = time.nanoTime();
+    this.drained = spool.isEmpty();
+  }
+
+  // ---- producer side: any thread, never blocks, never throws ----
+
+  /** Hands a closed prediction or a message to the worker. */
+  void offer(Object item) {
+    if (!accepting) {
+      counters.drop(DropReason.CLOSED, 1);
+      log.warn("closed", "a record was recorded after close() began; it was dropped");
+      return;
+    }
+    int n = queued.incrementAndGet();
+    if (n > settings.queueCapacity) {
+      queued.decrementAndGet();
+      queueFull(item);
+      return;
+    }
+    queue.offer(item);
+    counters.recorded.increment();
+    if (n >= settings.batchSize && sleeping) {
+      wake();
+    }
+  }
+
+  private void queueFull(Object item) {
+    if (settings.dropPolicy == DropPolicy.DROP_OLDEST) {
+      Object oldest = queue.poll();
+      if (oldest != null) {
+        queue.offer(item);
+        counters.recorded.increment();
+        item = oldest;
+      }
+    }
+    counters.drop(DropReason.QUEUE_FULL, 1);
+    log.warn(
+        "queue-full",
+        "the shipping queue is full (" + settings.queueCapacity + " records) and a record was dropped"
+            + " (" + settings.dropPolicy + "); the worker cannot keep up, raise queueCapacity or"
+            + " lower the logging rate");
+  }
+
+  void wake() {
+    Thread t = thread;
+    if (t != null) {
+      java.util.concurrent.locks.LockSupport.unpark(t);
+    }
+  }
+
+  int queueSize() {
+    return queued.get();
+  }
+
+  long memoryRecords() {
+    return queued.get() + memoryRecords;
+  }
+
+  long spoolRecords() {
+    return spool.records();
+  }
+
+  long spoolBytes() {
+    return spool.bytes();
+  }
+
+  // ---- the worker loop ----
+
+  /** Starts the daemon worker thread. */
+  void start(String name) {
+    Thread t = new Thread(this, name);
+    t.setDaemon(true);
+    thread = t;
+    t.start();
+  }
+
+  Thread thread() {
+    return thread;
+  }
+
+  @Override
+  public void run() {
+    thread = Thread.currentThread();
+    try {
+      while (!stopRequested) {
+        long wait;
+        try {
+          wait = step();
+        } catch (Throwable t) { // the worker must never die
+          log.warn("worker-error", "the shipping worker hit an unexpected error; it goes on", t);
+          wait = TimeUnit.MILLISECONDS.toNanos(100);
+        }
+        if (wait > 0 && !stopRequested) {
+          sleeping = true;
+          if (queued.get() < settings.batchSize && flushRequests.get() == flushHandled && !stopRequested) {
+            time.park(wait);
+          }
+          sleeping = false;
+        }
+      }
+      finish();
+    } catch (Throwable t) {
+      log.warn("worker-error", "the shipping worker failed while stopping", t);
+    } finally {
+      spool.close();
+      stopped = true;
+      notifyProgress(true);
+    }
+  }
+
+  /**
+   * One round of work, never blocking: drain the queue, cut due batches, settle a finished
+   * request, start the next one. Returns how long the worker may sleep (nanoseconds).
+   */
+  long step() {
+    long now = time.nanoTime();
+    long flushTarget = flushRequests.get();
+    boolean flushing = flushTarget != flushHandled || stopRequested;
+    boolean more = drain(now, DRAIN_LIMIT_BATCHES * settings.batchSize);
+    long wait = settings.lingerNanos;
+    for (Kind kind : Kind.values()) {
+      Open o = open[kind.ordinal()];
+      if (o.count > 0) {
+        long due = o.firstNanos + settings.lingerNanos - now;
+        if (flushing || due <= 0) {
+          cut(kind);
+        } else {
+          wait = Math.min(wait, due);
+        }
+      }
+    }
+    if (inFlight != null && inFlight.isDone()) {
+      settle(inFlight.join(), now);
+    }
+    if (inFlight == null && hasReady()) {
+      if (now - nextAttemptNanos >= 0) {
+        startNext();
+      } else {
+        wait = Math.min(wait, nextAttemptNanos - now);
+      }
+    }
+    flushHandled = flushTarget;
+    updateProgress();
+    return more ? 0 : Math.max(wait, 1);
+  }
+
+  private boolean hasReady() {
+    return !spool.isEmpty() || !outbox.isEmpty();
+  }
+
+  private void updateProgress() {
+    long inOpen = 0;
+    for (Open o : open) {
+      inOpen += o.count;
+    }
+    memoryRecords = inOpen + outboxRecords;
+    boolean nowDrained = inOpen == 0 && outbox.isEmpty() && spool.isEmpty() && inFlight == null && queued.get() == 0;
+    waitingForServer = degraded && inFlight == null;
+    drained = nowDrained;
+    notifyProgress(false);
+  }
+
+  private void notifyProgress(boolean always) {
+    if (always || progressWaiters > 0) {
+      synchronized (progress) {
+        progress.notifyAll();
+      }
+    }
+  }
+
+  private boolean drain(long now, int limit) {
+    for (int i = 0; i < limit; i++) {
+      Object item = queue.poll();
+      if (item == null) {
+        return false;
+      }
+      queued.decrementAndGet();
+      Kind kind = kinds.apply(item);
+      Open o = open[kind.ordinal()];
+      int mark = o.out.size();
+      if (o.count == 0) {
+        o.out.reset();
+        o.out.raw('[');
+        o.firstNanos = now;
+        mark = 0;
+      } else {
+        o.out.raw(',');
+      }
+      try {
+        if (item instanceof Prediction) {
+          ((Prediction) item).writeJson(o.out);
+        } else {
+          byte[] json = ((Message) item).json;
+          o.out.bytes(json, 0, json.length);
+        }
+        o.count++;
+      } catch (RuntimeException e) {
+        o.out.truncate(mark);
+        counters.drop(DropReason.ENCODING_ERROR, 1);
+        log.warn("encoding", "a record could not be written as JSON and was dropped", e);
+        continue;
+      }
+      if (o.count >= settings.batchSize || o.out.size() >= settings.maxBatchBytes) {
+        cut(kind);
+      }
+    }
+    return true;
+  }
+
+  private void cut(Kind kind) {
+    Open o = open[kind.ordinal()];
+    if (o.count == 0) {
+      return;
+    }
+    o.out.raw(']');
+    byte[] body = gzip(o.out.buffer(), o.out.size());
+    Batch batch = new Batch(kind, keyPrefix + "-" + (batchSequence++), o.count, body);
+    o.count = 0;
+    o.out.reset();
+    if (o.out.buffer().length > 4 * settings.maxBatchBytes) {
+      open[kind.ordinal()] = new Open(); // do not keep a huge buffer after a burst
+    }
+    place(batch);
+  }
+
+  static byte[] gzip(byte[] data, int len) {
+    ByteArrayOutputStream bos = new ByteArrayOutputStream(Math.max(64, len / 6));
+    try (GZIPOutputStream gz =
+        new GZIPOutputStream(bos, 8192) {
+          {
+            def.setLevel(Deflater.BEST_SPEED);
+          }
+        }) {
+      gz.write(data, 0, len);
+    } catch (IOException e) {
+      throw new IllegalStateException("gzip into memory failed", e);
+    }
+    return bos.toByteArray();
+  }
+
+  private void place(Batch batch) {
+    if (degraded || !spool.isEmpty()) {
+      toSpool(batch);
+    } else if (outbox.size() < settings.maxOutboxBatches) {
+      outbox.addLast(batch);
+      outboxRecords += batch.records;
+    } else {
+      spillOutbox();
+      toSpool(batch);
+    }
+  }
+
+  private void spillOutbox() {
+    Batch b;
+    while ((b = outbox.pollFirst()) != null) {
+      outboxRecords -= b.records;
+      toSpool(b);
+    }
+  }
+
+  private void toSpool(Batch batch) {
+    try {
+      if (!spool.fits(batch) && settings.dropPolicy == DropPolicy.DROP_OLDEST) {
+        while (!spool.fits(batch) && !spool.isEmpty() && inFlight == null) {
+          Batch oldest = spool.peek();
+          spool.removeHead();
+          if (oldest != null) {
+            dropSpoolFull(oldest.records);
+          }
+        }
+      }
+      if (!spool.fits(batch)) {
+        dropSpoolFull(batch.records);
+        return;
+      }
+      spool.add(batch);
+    } catch (IOException | RuntimeException e) {
+      counters.drop(DropReason.SPOOL_ERROR, batch.records);
+      log.warn("spool-error", "a batch of " + batch.records + " records could not be spooled and was dropped", e);
+    }
+  }
+
+  private void dropSpoolFull(long records) {
+    counters.drop(DropReason.SPOOL_FULL, records);
+    log.warn(
+        "spool-full",
+        "the server is unreachable and the spool is full (" + spool.bytes() + " bytes); "
+            + records + " records were dropped (" + settings.dropPolicy + "); raise spoolMaxBytes"
+            + " or bring the server back");
+  }
+
+  private void startNext() {
+    Batch head;
+    try {
+      head = !spool.isEmpty() ? spool.peek() : outbox.peekFirst();
+    } catch (IOException | RuntimeException e) {
+      log.warn("spool-error", "the spool could not be read", e);
+      return;
+    }
+    if (head == null) {
+      return;
+    }
+    inFlightBatch = head;
+    CompletableFuture<Transport.Response> f = sender.send(head);
+    inFlight = f;
+    f.whenComplete((r, e) -> wake());
+  }
+
+  private void removeHead() throws IOException {
+    if (!spool.isEmpty()) {
+      spool.removeHead();
+    } else {
+      Batch b = outbox.pollFirst();
+      if (b != null) {
+        outboxRecords -= b.records;
+      }
+    }
+  }
+
+  /** Handles the answer to the in-flight batch. */
+  void settle(Transport.Response r, long now) {
+    Batch batch = inFlightBatch;
+    inFlight = null;
+    inFlightBatch = null;
+    try {
+      if (r.failure != null || r.status == 408 || r.status == 429 || r.status >= 500) {
+        retryLater(batch, r, now);
+        return;
+      }
+      failures = 0;
+      degraded = false;
+      nextAttemptNanos = now;
+      if (r.status >= 200 && r.status < 300) {
+        accepted(batch, r.body);
+      } else {
+        counters.rejected.add(batch.records);
+        log.warn(
+            "http-" + r.status,
+            "the server refused a batch of " + batch.records + " " + batch.kind.path + " with HTTP "
+                + r.status + " (not retried): " + errorOf(r.body));
+      }
+      removeHead();
+    } catch (IOException e) {
+      log.warn("spool-error", "a delivered spool segment could not be deleted; it may be sent again"
+          + " (the server stores it once)", e);
+    }
+  }
+
+  private void retryLater(Batch batch, Transport.Response r, long now) {
+    counters.retried.increment();
+    failures++;
+    long delay = backoff(failures);
+    if (r.retryAfter != null) {
+      long after = retryAfterNanos(r.retryAfter, time.epochMicros());
+      if (after >= 0) {
+        delay = Math.min(after, MAX_RETRY_AFTER_NANOS);
+      }
+    }
+    nextAttemptNanos = now + delay;
+    if (!degraded) {
+      degraded = true;
+      spillOutbox();
+    }
+    String why = r.failure != null ? String.valueOf(r.failure) : "HTTP " + r.status + " " + errorOf(r.body);
+    log.warn(
+        "unreachable",
+        "the server did not take a batch of " + batch.records + " " + batch.kind.path + " (" + why
+            + "); records go to the " + (spool.durable() ? "disk" : "memory") + " spool and are"
+            + " retried in order, next attempt in " + TimeUnit.NANOSECONDS.toMillis(delay) + " ms");
+  }
+
+  /** Exponential backoff with "equal jitter": half fixed, half random. */
+  long backoff(int attempt) {
+    long base = settings.initialBackoffNanos;
+    for (int i = 1; i < attempt && base < settings.maxBackoffNanos; i++) {
+      base *= 2;
+    }
+    base = Math.min(base, settings.maxBackoffNanos);
+    long half = base / 2;
+    return half + (half > 0 ? ThreadLocalRandom.current().nextLong(half + 1) : 0);
+  }
+
+  /** Retry-After as delta-seconds or an HTTP date; -1 when unreadable. */
+  static long retryAfterNanos(String value, long nowEpochMicros) {
+    String v = value.trim();
+    try {
+      long seconds = Long.parseLong(v);
+      return seconds < 0 ? -1 : TimeUnit.SECONDS.toNanos(seconds);
+    } catch (NumberFormatException notSeconds) {
+      try {
+        ZonedDateTime at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
+        long deltaMicros = Timestamps.micros(at.toInstant()) - nowEpochMicros;
+        return Math.max(0, deltaMicros * 1_000L);
+      } catch (RuntimeException notDate) {
+        return -1;
+      }
+    }
+  }
+
+  private void accepted(Batch batch, String body) {
+    long accepted = batch.records;
+    long rejected = 0;
+    String firstError = null;
+    if (body != null && !body.isBlank()) {
+      try {
+        Object parsed = JsonIn.parse(body);
+        if (parsed instanceof Map) {
+          Map<?, ?> m = (Map<?, ?>) parsed;
+          Object rej = m.get("rejected");
+          if (rej instanceof List) {
+            List<?> list = (List<?>) rej;
+            rejected = list.size();
+            if (!list.isEmpty() && list.get(0) instanceof Map) {
+              Map<?, ?> first = (Map<?, ?>) list.get(0);
+              firstError = "record " + first.get("index") + ": " + first.get("error");
+            }
+          }
+          Object acc = m.get("accepted");
+          accepted = acc instanceof Number ? ((Number) acc).longValue() : batch.records - rejected;
+        }
+      } catch (RuntimeException e) {
+        accepted = batch.records;
+      }
+    }
+    counters.sent.add(accepted);
+    if (rejected > 0) {
+      counters.rejected.add(rejected);
+      log.warn(
+          "rejected",
+          "the server rejected " + rejected + " of " + batch.records + " " + batch.kind.path
+              + " (not retried), e.g. " + firstError);
+    }
+  }
+
+  private static String errorOf(String body) {
+    if (body == null || body.isBlank()) {
+      return "(no body)";
+    }
+    try {
+      Object parsed = JsonIn.parse(body);
+      if (parsed instanceof Map && ((Map<?, ?>) parsed).get("error") != null) {
+        return String.valueOf(((Map<?, ?>) parsed).get("error"));
+      }
+    } catch (RuntimeException ignored) {
+      // fall through to the raw text
+    }
+    return body.length() > 300 ? body.substring(0, 300) + "..." : body;
+  }
+
+  /** On stop: everything still in memory goes to the spool, or is counted as lost. */
+  private void finish() {
+    while (drain(time.nanoTime(), Integer.MAX_VALUE)) {
+      // drain everything
+    }
+    for (Kind kind : Kind.values()) {
+      Open o = open[kind.ordinal()];
+      if (o.count > 0) {
+        cut(kind);
+      }
+    }
+    if (inFlight != null) {
+      if (inFlight.isDone()) {
+        settle(inFlight.join(), time.nanoTime());
+      } else {
+        inFlight.cancel(true);
+        inFlight = null;
+        inFlightBatch = null; // it stays at the head and is sent again under the same key
+      }
+    }
+    if (spool.durable()) {
+      spillOutbox();
+    } else {
+      long lost = outboxRecords + spool.records();
+      if (lost > 0) {
+        counters.drop(DropReason.SHUTDOWN, lost);
+        log.warn(
+            "shutdown-lost",
+            lost + " records were not delivered before close() timed out and there is no spool"
+                + " directory to keep them; set spoolDirectory to keep them across restarts");
+      }
+    }
+    updateProgress();
+  }
+
+  // ---- callers: flush and close ----
+
+  /** Waits until everything recorded is delivered; false when the deadline (System.nanoTime) passes. */
+  boolean awaitDelivered(long deadlineNanos, boolean giveUpWhenServerDown) {
+    long target = flushRequests.incrementAndGet();
+    wake();
+    synchronized (progress) {
+      progressWaiters++;
+      try {
+        while (true) {
+          if (stopped) {
+            return drained;
+          }
+          if (flushHandled >= target && drained) {
+            return true;
+          }
+          if (giveUpWhenServerDown && flushHandled >= target && waitingForServer) {
+            return false;
+          }
+          long left = deadlineNanos - System.nanoTime();
+          if (left <= 0) {
+            return false;
+          }
+          progress.wait(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(left), 50)));
+          wake();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      } finally {
+        progressWaiters--;
+      }
+    }
+  }
+
+  void stopAccepting() {
+    accepting = false;
+  }
+
+  /** Asks the worker to spool what is left and exit; waits until the deadline at most. */
+  boolean stop(long deadlineNanos) {
+    stopRequested = true;
+    wake();
+    Thread t = thread;
+    if (t == null) {
+      // never started (a manually stepped worker in tests)
+      finish();
+      spool.close();
+      stopped = true;
+      return true;
+    }
+    try {
+      long left = deadlineNanos - System.nanoTime();
+      if (left > 0) {
+        TimeUnit.NANOSECONDS.timedJoin(t, left);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return !t.isAlive();
+  }
+
+  boolean isStopped() {
+    return stopped;
+  }
+
+  // ---- for tests ----
+
+  long nextAttemptNanos() {
+    return nextAttemptNanos;
+  }
+
+  boolean inFlight() {
+    return inFlight != null;
+  }
+
+  boolean isDegraded() {
+    return degraded;
+  }
+}

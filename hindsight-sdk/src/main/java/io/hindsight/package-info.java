@@ -1,0 +1,24 @@
+/**
+ * The Hindsight Java SDK: per-prediction logging for model services, shipped off the request
+ * path (DESIGN §7).
+ *
+ * <p>This package owns the public API ({@link io.hindsight.Hindsight}, {@link
+ * io.hindsight.HindsightBuilder}, {@link io.hindsight.Prediction}, {@link
+ * io.hindsight.LocalContext}, {@link io.hindsight.PiiPolicy}, {@link io.hindsight.Sampling},
+ * {@link io.hindsight.Stats}) and, package-private, the machinery behind it: key and value
+ * validation ({@code Keys}, {@code Values}), the JSON writer ({@code JsonOut}), the shipping
+ * worker ({@code Shipper}) with its spools ({@code DiskSpool}, {@code MemorySpool}) and HTTP
+ * transport ({@code Transport}).
+ *
+ * <p>Wire format of a prediction record (fields that are absent are omitted):
+ *
+ * <pre>{@code
+ * {"prediction_id": "0190...", "ts": "2026-11-22T10:15:00.123456Z", "model_version": "v2.1.0",
+ *  "request_id": "req-abc", "tags": {"env": "prod"}, "latency_ms": 3.2, "status": "ok",
+ *  "sample_rate": 1.0, "data": {"credit_score": 712}}
+ * }</pre>
+ *
+ * <p>Dependencies: the JDK only, on purpose (STYLE §2). OpenTelemetry and SLF4J are used, when
+ * present, by reflection.
+ */
+package io.hindsight;
