@@ -19,12 +19,12 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.stream.Stream;
 import org.duckdb.DuckDBConnection;
+import io.hindsight.server.ops.DaemonThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,12 +61,7 @@ public final class CompactionJob implements Closeable {
     this.config = config;
     Files.createDirectories(journalDir);
     this.thread =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "hindsight-compaction");
-              t.setDaemon(true);
-              return t;
-            });
+        DaemonThreads.single("hindsight-compaction");
   }
 
   /** Finishes or undoes merges a crash interrupted. Runs before anything reads the lake. */

@@ -13,12 +13,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import org.duckdb.DuckDBConnection;
+import io.hindsight.server.ops.DaemonThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,12 +83,7 @@ public final class LakeWriter implements Closeable {
     this.flushedUpTo = flushedUpTo;
     this.tableChanged = tableChanged;
     this.thread =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "hindsight-lake-writer");
-              t.setDaemon(true);
-              return t;
-            });
+        DaemonThreads.single("hindsight-lake-writer");
   }
 
   public void start(Duration interval) {

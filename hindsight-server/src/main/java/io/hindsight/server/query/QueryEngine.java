@@ -28,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -36,6 +35,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Lock;
 import org.duckdb.DuckDBConnection;
 import org.duckdb.DuckDBStruct;
+import io.hindsight.server.ops.DaemonThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,12 +80,7 @@ public final class QueryEngine implements Closeable {
       pool.add(admin.duplicate());
     }
     this.timer =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "hindsight-query-timeout");
-              t.setDaemon(true);
-              return t;
-            });
+        DaemonThreads.single("hindsight-query-timeout");
     refreshViews();
   }
 
