@@ -1,0 +1,296 @@
+package io.hindsight;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Small stand-ins for the Hindsight server, on random loopback ports: a receiver that stores what
+ * it gets (deduplicating by Idempotency-Key like the real server), a server that answers 503 with
+ * Retry-After, and one that accepts connections and never answers.
+ */
+final class Fakes {
+  private Fakes() {}
+
+  /** Polls a condition until it holds or the timeout passes; no fixed sleeps in tests. */
+  static boolean await(Duration timeout, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (condition.getAsBoolean()) {
+        return true;
+      }
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return condition.getAsBoolean();
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    }
+  }
+
+  static byte[] gunzip(byte[] body) throws IOException {
+    try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(body))) {
+      return in.readAllBytes();
+    }
+  }
+
+  /** One request as the receiver saw it. */
+  static final class Request {
+    final String path;
+    final Map<String, List<String>> headers;
+    final byte[] rawBody;
+    final byte[] body;
+
+    Request(String path, Map<String, List<String>> headers, byte[] rawBody, byte[] body) {
+      this.path = path;
+      this.headers = headers;
+      this.rawBody = rawBody;
+      this.body = body;
+    }
+
+    String header(String name) {
+      for (Map.Entry<String, List<String>> e : headers.entrySet()) {
+        if (e.getKey() != null && e.getKey().equalsIgnoreCase(name)) {
+          return e.getValue().get(0);
+        }
+      }
+      return null;
+    }
+
+    String text() {
+      return new String(body, StandardCharsets.UTF_8);
+    }
+  }
+
+  /** What a receiver stores; survives a restart of the receiver, like the real server's log. */
+  static final class Store {
+    final Map<String, String> answers = new ConcurrentHashMap<>();
+    final List<Map<String, Object>> predictions = new CopyOnWriteArrayList<>();
+    final List<Map<String, Object>> feedback = new CopyOnWriteArrayList<>();
+    final List<Map<String, Object>> events = new CopyOnWriteArrayList<>();
+    final List<Request> requests = new CopyOnWriteArrayList<>();
+    final AtomicInteger duplicates = new AtomicInteger();
+
+    List<String> predictionIds() {
+      List<String> ids = new ArrayList<>();
+      for (Map<String, Object> p : predictions) {
+        ids.add((String) p.get("prediction_id"));
+      }
+      return ids;
+    }
+  }
+
+  /**
+   * Accepts batches like the real server: 200 with {@code {"accepted": n, "rejected": [...]}}, a
+   * repeated Idempotency-Key gets the first answer and stores nothing. Records whose data has a key
+   * named {@code reject_me} are rejected individually.
+   */
+  static final class Receiver implements AutoCloseable {
+    final Store store;
+    final HttpServer server;
+    volatile int forcedStatus;
+
+    Receiver() throws IOException {
+      this(new Store(), 0);
+    }
+
+    Receiver(Store store, int port) throws IOException {
+      this.store = store;
+      this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
+      server.createContext("/", this::handle);
+      server.start();
+    }
+
+    int port() {
+      return server.getAddress().getPort();
+    }
+
+    String url() {
+      return "http://127.0.0.1:" + port();
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+      try (ex) {
+        byte[] raw = ex.getRequestBody().readAllBytes();
+        String enc = ex.getRequestHeaders().getFirst("Content-Encoding");
+        byte[] body = "gzip".equalsIgnoreCase(enc) ? gunzip(raw) : raw;
+        store.requests.add(new Request(ex.getRequestURI().getPath(), Map.copyOf(ex.getRequestHeaders()), raw, body));
+        if (forcedStatus != 0) {
+          send(ex, forcedStatus, "{\"error\": \"forced failure for the test\"}");
+          return;
+        }
+        String key = ex.getRequestHeaders().getFirst("Idempotency-Key");
+        if (key != null && store.answers.containsKey(key)) {
+          store.duplicates.incrementAndGet();
+          send(ex, 200, store.answers.get(key));
+          return;
+        }
+        Object parsed = JsonIn.parse(new String(body, StandardCharsets.UTF_8));
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> records =
+            parsed instanceof List ? (List<Map<String, Object>>) parsed : List.of((Map<String, Object>) parsed);
+        String path = ex.getRequestURI().getPath();
+        List<Map<String, Object>> target =
+            path.endsWith("/feedback") ? store.feedback : path.endsWith("/events") ? store.events : store.predictions;
+        StringBuilder rejected = new StringBuilder();
+        int accepted = 0;
+        for (int i = 0; i < records.size(); i++) {
+          Object data = records.get(i).get("data");
+          if (data instanceof Map && ((Map<?, ?>) data).containsKey("reject_me")) {
+            if (rejected.length() > 0) {
+              rejected.append(',');
+            }
+            rejected.append("{\"index\": ").append(i).append(", \"error\": \"key 'reject_me' is not welcome\"}");
+          } else {
+            target.add(records.get(i));
+            accepted++;
+          }
+        }
+        String answer = "{\"accepted\": " + accepted + ", \"rejected\": [" + rejected + "], \"warnings\": []}";
+        if (key != null) {
+          store.answers.put(key, answer);
+        }
+        send(ex, 200, answer);
+      }
+    }
+
+    @Override
+    public void close() {
+      server.stop(0);
+    }
+  }
+
+  static void send(HttpExchange ex, int status, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("Content-Type", "application/json");
+    ex.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  /** Answers 503 with {@code Retry-After} to the first {@code failures} requests, then receives. */
+  static final class Unavailable implements AutoCloseable {
+    final HttpServer server;
+    final Receiver behind;
+    final AtomicInteger left;
+    final List<Long> arrivals = Collections.synchronizedList(new ArrayList<>());
+    final String retryAfter;
+
+    Unavailable(int failures, String retryAfter) throws IOException {
+      this.behind = new Receiver();
+      this.left = new AtomicInteger(failures);
+      this.retryAfter = retryAfter;
+      this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+      server.createContext(
+          "/",
+          ex -> {
+            arrivals.add(System.nanoTime());
+            if (left.getAndDecrement() > 0) {
+              try (ex) {
+                ex.getRequestBody().readAllBytes();
+                ex.getResponseHeaders().set("Retry-After", retryAfter);
+                send(ex, 503, "{\"error\": \"storage cannot take writes right now\"}");
+              }
+            } else {
+              // Forward to the receiver's logic by replaying on its handler.
+              forward(ex);
+            }
+          });
+      server.start();
+    }
+
+    private void forward(HttpExchange ex) throws IOException {
+      try (ex) {
+        byte[] raw = ex.getRequestBody().readAllBytes();
+        java.net.http.HttpRequest.Builder req =
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(behind.url() + ex.getRequestURI().getPath()))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(raw));
+        for (String h : new String[] {"Content-Encoding", "Idempotency-Key", "Content-Type"}) {
+          String v = ex.getRequestHeaders().getFirst(h);
+          if (v != null) {
+            req.header(h, v);
+          }
+        }
+        java.net.http.HttpResponse<String> r =
+            java.net.http.HttpClient.newHttpClient().send(req.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        send(ex, r.statusCode(), r.body());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    String url() {
+      return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+      server.stop(0);
+      behind.close();
+    }
+  }
+
+  /** Accepts connections and never answers: a hung server (a real HTTP server cannot be made to). */
+  static final class Hanging implements AutoCloseable {
+    final ServerSocket socket;
+    final List<Socket> held = new CopyOnWriteArrayList<>();
+    final Thread acceptor;
+
+    Hanging() throws IOException {
+      socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+      acceptor =
+          new Thread(
+              () -> {
+                while (!socket.isClosed()) {
+                  try {
+                    held.add(socket.accept());
+                  } catch (IOException e) {
+                    return;
+                  }
+                }
+              },
+              "hanging-fake");
+      acceptor.setDaemon(true);
+      acceptor.start();
+    }
+
+    String url() {
+      return "http://127.0.0.1:" + socket.getLocalPort();
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+      for (Socket s : held) {
+        s.close();
+      }
+    }
+  }
+}
