@@ -27,6 +27,7 @@ final class BodyReader {
 
   private static final JsonFactory FACTORY =
       JsonFactory.builder()
+          .enable(com.fasterxml.jackson.core.StreamReadFeature.USE_FAST_DOUBLE_PARSER)
           .streamReadConstraints(
               StreamReadConstraints.builder().maxNestingDepth(PARSER_MAX_DEPTH).build())
           .build();

@@ -155,8 +155,12 @@ final class RecordNormalizer {
     }
     Map<String, String> seen = new HashMap<>();
     for (String key : data.keySet()) {
-      checkKey(table, key);
-      String previous = seen.put(key.toLowerCase(Locale.ROOT), key);
+      Column known = schema.column(key);
+      if (known == null) {
+        checkKey(table, key);
+      }
+      // A known key was checked when its column was added; its canonical name is its identity.
+      String previous = seen.put(known == null ? key.toLowerCase(Locale.ROOT) : known.name(), key);
       if (previous != null) {
         throw new Rejection("duplicate_key", 
             "keys '" + previous + "' and '" + key + "' name the same column (keys are case-insensitive);"

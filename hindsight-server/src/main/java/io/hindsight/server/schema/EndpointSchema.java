@@ -14,7 +14,11 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class EndpointSchema {
   private final Table table;
   private final String endpoint;
+  /** Spellings seen so far, so the common case skips lower-casing; bounded against odd clients. */
+  private static final int MAX_SPELLINGS = 10_000;
+
   private final Map<String, Column> byLowerName = new ConcurrentHashMap<>();
+  private final Map<String, Column> bySpelling = new ConcurrentHashMap<>();
   private volatile List<Column> columns = List.of();
   private volatile boolean dirty;
 
@@ -42,7 +46,15 @@ public final class EndpointSchema {
 
   /** The column a key maps to, matched case-insensitively; null if the key is new. */
   public Column column(String key) {
-    return byLowerName.get(key.toLowerCase(Locale.ROOT));
+    Column c = bySpelling.get(key);
+    if (c != null) {
+      return c;
+    }
+    c = byLowerName.get(key.toLowerCase(Locale.ROOT));
+    if (c != null && bySpelling.size() < MAX_SPELLINGS) {
+      bySpelling.put(key, c);
+    }
+    return c;
   }
 
   /** Adds a column for a new key, or returns the one another request added first. */
@@ -70,6 +82,7 @@ public final class EndpointSchema {
     }
     Column widened = new Column(current.name(), ColumnType.DOUBLE, current.firstSeenMicros());
     byLowerName.put(lower, widened);
+    bySpelling.clear();
     List<Column> next = new ArrayList<>(columns);
     next.replaceAll(c -> c == current ? widened : c);
     columns = List.copyOf(next);
