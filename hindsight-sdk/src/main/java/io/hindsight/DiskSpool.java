@@ -221,6 +221,20 @@ final class DiskSpool implements Spool {
   }
 
   @Override
+  public long removeOldestAfterHead() throws IOException {
+    if (segments.size() < 2) {
+      return -1;
+    }
+    Segment head = segments.pollFirst();
+    Segment victim = segments.pollFirst();
+    segments.addFirst(head);
+    bytes -= victim.size;
+    records -= victim.records;
+    Files.deleteIfExists(victim.path);
+    return victim.records;
+  }
+
+  @Override
   public boolean isEmpty() {
     return segments.isEmpty();
   }

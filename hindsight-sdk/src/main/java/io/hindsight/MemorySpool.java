@@ -35,6 +35,19 @@ final class MemorySpool implements Spool {
   }
 
   @Override
+  public long removeOldestAfterHead() {
+    if (batches.size() < 2) {
+      return -1;
+    }
+    Batch head = batches.pollFirst();
+    Batch victim = batches.pollFirst();
+    batches.addFirst(head);
+    bytes -= victim.size();
+    records -= victim.records;
+    return victim.records;
+  }
+
+  @Override
   public boolean isEmpty() {
     return batches.isEmpty();
   }

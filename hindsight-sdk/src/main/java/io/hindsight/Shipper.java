@@ -376,11 +376,20 @@ final class Shipper implements Runnable {
   private void toSpool(Batch batch) {
     try {
       if (!spool.fits(batch) && settings.dropPolicy == DropPolicy.DROP_OLDEST) {
-        while (!spool.fits(batch) && !spool.isEmpty() && inFlight == null) {
-          Batch oldest = spool.peek();
-          spool.removeHead();
-          if (oldest != null) {
-            dropSpoolFull(oldest.records);
+        while (!spool.fits(batch) && !spool.isEmpty()) {
+          if (inFlight == null) {
+            Batch oldest = spool.peek();
+            spool.removeHead();
+            if (oldest != null) {
+              dropSpoolFull(oldest.records);
+            }
+          } else {
+            // The head is in flight (the server may be storing it right now): drop the next one.
+            long removed = spool.removeOldestAfterHead();
+            if (removed < 0) {
+              break;
+            }
+            dropSpoolFull(removed);
           }
         }
       }

@@ -17,6 +17,12 @@ interface Spool extends AutoCloseable {
   /** Removes the oldest batch. */
   void removeHead() throws IOException;
 
+  /**
+   * Removes the oldest batch except the head, which may be in flight; returns its record count,
+   * or -1 when there is no such batch.
+   */
+  long removeOldestAfterHead() throws IOException;
+
   boolean isEmpty();
 
   /** Whether a batch of this size fits under the byte limit. */

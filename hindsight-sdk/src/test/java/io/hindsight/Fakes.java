@@ -115,6 +115,8 @@ final class Fakes {
     final Store store;
     final HttpServer server;
     volatile int forcedStatus;
+    /** Requests that are stored and then answered 503, as if the answer were lost. */
+    final AtomicInteger loseAnswers = new AtomicInteger();
 
     Receiver() throws IOException {
       this(new Store(), 0);
@@ -175,6 +177,10 @@ final class Fakes {
         String answer = "{\"accepted\": " + accepted + ", \"rejected\": [" + rejected + "], \"warnings\": []}";
         if (key != null) {
           store.answers.put(key, answer);
+        }
+        if (loseAnswers.getAndDecrement() > 0) {
+          send(ex, 503, "{\"error\": \"stored, but the answer was lost\"}");
+          return;
         }
         send(ex, 200, answer);
       }

@@ -1,0 +1,254 @@
+package io.hindsight;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SpoolTest {
+  @TempDir Path dir;
+  private final List<AutoCloseable> closeLater = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (AutoCloseable c : closeLater) {
+      c.close();
+    }
+  }
+
+  private <T extends AutoCloseable> T later(T c) {
+    closeLater.add(0, c);
+    return c;
+  }
+
+  private HindsightBuilder builder(String url) {
+    return Hindsight.builder()
+        .endpoint("fraud-model")
+        .serverUrl(url)
+        .spoolDirectory(dir.resolve("spool"))
+        .linger(Duration.ofMillis(10))
+        .batchSize(20)
+        .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(100))
+        .closeOnShutdown(false);
+  }
+
+  private static void predict(Hindsight h, String id) {
+    try (Prediction p = h.startPrediction(id)) {
+      Hindsight.log("score", 0.5);
+    }
+  }
+
+  private List<Path> segments() throws IOException {
+    try (Stream<Path> s = Files.list(dir.resolve("spool"))) {
+      return s.filter(p -> p.toString().endsWith(DiskSpool.SUFFIX)).sorted().toList();
+    }
+  }
+
+  @Test
+  void spoolsWhileTheServerIsStoppedAndDeliversEveryRecordOnceInOrder() throws Exception {
+    Fakes.Store store = new Fakes.Store();
+    Fakes.Receiver server = new Fakes.Receiver(store, 0);
+    int port = server.port();
+    Hindsight h = later(builder(server.url()).build());
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      predict(h, "before-" + i);
+      expected.add("before-" + i);
+    }
+    assertThat(h.flush(Duration.ofSeconds(5))).isTrue();
+    server.close();
+
+    for (int i = 0; i < 200; i++) {
+      predict(h, "during-" + i);
+      expected.add("during-" + i);
+    }
+    assertThat(Fakes.await(Duration.ofSeconds(10), () -> h.stats().spooled() == 200)).isTrue();
+    assertThat(segments()).isNotEmpty();
+    assertThat(h.stats().retried()).isPositive();
+
+    Fakes.Receiver back = later(new Fakes.Receiver(store, port));
+    back.loseAnswers.set(2); // the first two replays are stored but their answers are lost
+    for (int i = 0; i < 50; i++) {
+      predict(h, "after-" + i);
+      expected.add("after-" + i);
+    }
+    assertThat(h.flush(Duration.ofSeconds(15))).isTrue();
+    assertThat(store.predictionIds()).containsExactlyElementsOf(expected);
+    assertThat(store.duplicates.get()).isEqualTo(2);
+    assertThat(segments()).isEmpty();
+    Stats s = h.stats();
+    assertThat(s.sent()).isEqualTo(350);
+    assertThat(s.lost()).isZero();
+    assertThat(s.spooled()).isZero();
+  }
+
+  @Test
+  void recordsSpooledByAKilledProcessArriveAfterRestart() throws Exception {
+    int n = 500;
+    Path spool = dir.resolve("spool");
+    int dead = Fakes.freePort();
+    String javaCmd = ProcessHandle.current().info().command().orElse("java");
+    Process child =
+        new ProcessBuilder(
+                javaCmd, "-cp", System.getProperty("java.class.path"), SpoolingChild.class.getName(),
+                spool.toString(), Integer.toString(dead), Integer.toString(n))
+            .redirectErrorStream(true)
+            .start();
+    try {
+      BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+      CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
+        try {
+          String l;
+          while ((l = out.readLine()) != null) {
+            if (l.contains("SPOOLED")) {
+              return l;
+            }
+          }
+          return "EOF";
+        } catch (IOException e) {
+          return e.toString();
+        }
+      });
+      assertThat(line.get(60, TimeUnit.SECONDS)).isEqualTo("SPOOLED");
+    } finally {
+      child.destroyForcibly(); // SIGKILL: no shutdown hook, no close
+      child.waitFor(10, TimeUnit.SECONDS);
+    }
+    assertThat(child.isAlive()).isFalse();
+
+    Fakes.Receiver server = later(new Fakes.Receiver());
+    Hindsight h = later(builder(server.url()).build());
+    assertThat(h.flush(Duration.ofSeconds(20))).isTrue();
+    List<String> ids = server.store.predictionIds();
+    assertThat(ids).hasSize(n).doesNotHaveDuplicates();
+    assertThat(new HashSet<>(ids)).containsAll(java.util.stream.IntStream.range(0, n).mapToObj(i -> "kill-" + i).toList());
+    assertThat(ids.get(0)).isEqualTo("kill-0");
+  }
+
+  @Test
+  void aSecondInstanceOnTheSameSpoolDirectoryFailsFast() {
+    Hindsight first = later(builder("http://127.0.0.1:1").build());
+    assertThat(first).isNotNull();
+    assertThatThrownBy(() -> builder("http://127.0.0.1:1").build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("in use by another Hindsight instance")
+        .hasMessageContaining("its own spool directory");
+  }
+
+  @Test
+  void aFullSpoolDropsTheNewestBatchesAndCountsThem() throws Exception {
+    Hindsight h = later(builder("http://127.0.0.1:1").startWorker(false).batchSize(10).queueCapacity(1000)
+        .spoolMaxBytes(1 << 20).sender(b -> CompletableFuture.completedFuture(new Transport.Response(503, "", "60", null)))
+        .build());
+    FakeTimeSteps steps = new FakeTimeSteps(h);
+    for (int i = 0; i < 200; i++) {
+      try (Prediction p = h.startPrediction("big-" + i)) {
+        Hindsight.log("blob", randomHex(20_000));
+      }
+      steps.run();
+    }
+    h.close(Duration.ofSeconds(1));
+    Stats s = h.stats();
+    assertThat(s.dropped(DropReason.SPOOL_FULL)).isPositive();
+    assertThat(s.spoolBytes()).isLessThanOrEqualTo(1 << 20);
+    assertThat(s.spooled() + s.dropped(DropReason.SPOOL_FULL)).isEqualTo(200);
+    // DROP_NEWEST keeps the oldest batch at the head
+    assertThat(new String(Fakes.gunzip(DiskSpool.read(segments().get(0)).gzippedBody), StandardCharsets.UTF_8))
+        .contains("\"big-0\"");
+  }
+
+  @Test
+  void dropOldestMakesRoomForNewBatches() throws Exception {
+    Hindsight h = later(builder("http://127.0.0.1:1").startWorker(false).batchSize(10).queueCapacity(1000)
+        .spoolMaxBytes(1 << 20).dropPolicy(DropPolicy.DROP_OLDEST)
+        .sender(b -> CompletableFuture.completedFuture(new Transport.Response(503, "", "60", null)))
+        .build());
+    FakeTimeSteps steps = new FakeTimeSteps(h);
+    for (int i = 0; i < 200; i++) {
+      try (Prediction p = h.startPrediction("big-" + i)) {
+        Hindsight.log("blob", randomHex(20_000));
+      }
+      steps.run();
+    }
+    h.close(Duration.ofSeconds(1)); // cuts the last open batch into the spool
+    List<Path> segs = segments();
+    String last = new String(Fakes.gunzip(DiskSpool.read(segs.get(segs.size() - 1)).gzippedBody), StandardCharsets.UTF_8);
+    assertThat(last).contains("\"big-199\"");
+    assertThat(h.stats().dropped(DropReason.SPOOL_FULL)).isPositive();
+  }
+
+  @Test
+  void leftoverTemporaryFilesAreDeletedAndCorruptSegmentsQuarantined() throws Exception {
+    Path spool = Files.createDirectories(dir.resolve("spool"));
+    Files.write(spool.resolve("segment-00000000000000000007.hsb.tmp"), new byte[] {1, 2, 3});
+    byte[] json = "[{\"prediction_id\":\"survivor\",\"data\":{}}]".getBytes(StandardCharsets.UTF_8);
+    Batch good = new Batch(Kind.PREDICTIONS, "key-1", 1, Shipper.gzip(json, json.length));
+    Files.write(spool.resolve("segment-00000000000000000003.hsb"), DiskSpool.encode(good));
+    byte[] torn = DiskSpool.encode(good);
+    torn[torn.length - 10] ^= 0x55;
+    Files.write(spool.resolve("segment-00000000000000000005.hsb"), torn);
+
+    Fakes.Receiver server = later(new Fakes.Receiver());
+    Hindsight h = later(builder(server.url()).build());
+    assertThat(h.flush(Duration.ofSeconds(5))).isTrue();
+    assertThat(server.store.predictionIds()).containsExactly("survivor");
+    assertThat(server.store.requests.get(0).header("Idempotency-Key")).isEqualTo("key-1");
+    assertThat(Files.exists(spool.resolve("segment-00000000000000000007.hsb.tmp"))).isFalse();
+    assertThat(Files.exists(spool.resolve("segment-00000000000000000005.hsb.corrupt"))).isTrue();
+  }
+
+  @Test
+  void closeSpoolsWhatTheServerDidNotTake() throws Exception {
+    int dead = Fakes.freePort();
+    Hindsight h = builder("http://127.0.0.1:" + dead).linger(Duration.ofMinutes(1)).build();
+    for (int i = 0; i < 30; i++) {
+      predict(h, "p" + i);
+    }
+    assertThat(h.close(Duration.ofSeconds(2))).isFalse();
+    assertThat(h.stats().spooled()).isEqualTo(30);
+    assertThat(h.stats().lost()).isZero();
+
+    Fakes.Receiver server = later(new Fakes.Receiver());
+    Hindsight next = later(builder(server.url()).build());
+    assertThat(next.flush(Duration.ofSeconds(5))).isTrue();
+    assertThat(server.store.predictions).hasSize(30);
+  }
+
+  private static String randomHex(int n) {
+    StringBuilder sb = new StringBuilder(n);
+    ThreadLocalRandom r = ThreadLocalRandom.current();
+    while (sb.length() < n) {
+      sb.append(Long.toHexString(r.nextLong()));
+    }
+    return sb.substring(0, n);
+  }
+
+  /** Steps a manual worker so each cut batch meets the failing sender and goes to the spool. */
+  private static final class FakeTimeSteps {
+    private final Hindsight h;
+
+    FakeTimeSteps(Hindsight h) {
+      this.h = h;
+    }
+
+    void run() {
+      h.shipper.step();
+    }
+  }
+}
