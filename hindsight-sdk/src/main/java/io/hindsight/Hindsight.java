@@ -215,6 +215,9 @@ public final class Hindsight implements AutoCloseable {
   /** Called by {@link Prediction#close()}: sampling, then hand-off. Never throws. */
   void finish(Prediction p) {
     try {
+      if (p.implicit && p.size == 0 && !p.failed) {
+        return;
+      }
       double rate = sampler.decide(p);
       if (rate == Sampler.DROP) {
         counters.drop(DropReason.SAMPLED_OUT, 1);

@@ -26,14 +26,12 @@ public final class LocalContext implements AutoCloseable {
   LocalContext(HindsightBuilder builder) {
     this.hindsight = new Hindsight(builder, this::accept);
     this.scope = hindsight.startPrediction();
+    this.scope.implicit = true;
   }
 
   private void accept(Object item) {
     if (item instanceof Prediction) {
       Prediction p = (Prediction) item;
-      if (p == scope && p.size == 0 && p.tagCount == 0 && !p.failed) {
-        return; // the implicit scope was never used
-      }
       JsonOut out = new JsonOut(256);
       p.writeJson(out);
       records.add(new PredictionRecord(p));

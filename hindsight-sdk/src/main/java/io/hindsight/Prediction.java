@@ -64,6 +64,8 @@ public final class Prediction implements AutoCloseable {
 
   boolean failed;
   String error;
+  /** The scope a {@link LocalContext} opens for itself; dropped when nothing was logged into it. */
+  boolean implicit;
   double latencyMs;
   double sampleRate = 1.0;
 
