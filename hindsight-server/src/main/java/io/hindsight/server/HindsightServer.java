@@ -1,6 +1,9 @@
 package io.hindsight.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hindsight.server.auth.AccessControl;
+import io.hindsight.server.auth.ApiKey;
+import io.hindsight.server.auth.ApiKeys;
 import io.hindsight.server.http.ApiServer;
 import io.hindsight.server.http.LookupApi;
 import io.hindsight.server.ingest.IdempotencyStore;
@@ -21,6 +24,7 @@ import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.duckdb.DuckDBConnection;
@@ -79,9 +83,16 @@ public final class HindsightServer implements AutoCloseable {
   }
 
   private void open() throws IOException, SQLException {
-    requireLoopback(config.host);
     Path dataDir = config.dataDir.toAbsolutePath();
     Files.createDirectories(dataDir);
+    List<ApiKey> configuredKeys = new ArrayList<>();
+    for (Map<String, Object> k : config.auth.keys) {
+      configuredKeys.add(ApiKeys.fromJson(json.valueToTree(k)));
+    }
+    ApiKeys keys = new ApiKeys(dataDir, configuredKeys);
+    if (!keys.enabled()) {
+      requireLoopback(config.host);
+    }
     Clock clock = Clock.systemUTC();
     schemas = new SchemaRegistry(dataDir.resolve("catalog"), json);
     lake = new Lake(dataDir.resolve("lake"));
@@ -133,14 +144,15 @@ public final class HindsightServer implements AutoCloseable {
     metrics.gauge("hindsight_idempotency_evicted", "Idempotency keys evicted before their TTL", idempotency::evicted);
     api =
         new ApiServer(
-            ingest,
-            queryEngine,
-            new LookupApi(queryEngine, schemas, json),
-            metrics,
-            json,
-            config.ingest.maxBodyBytes);
-    api.start(config.host, config.port);
-    log.info("Hindsight listening on http://{}:{} with data in {}", config.host, api.port(), dataDir);
+            config, ingest, queryEngine, new LookupApi(queryEngine, schemas, json), new AccessControl(keys), metrics, json);
+    api.start();
+    log.info(
+        "Hindsight listening on {}://{}:{} with data in {}{}",
+        config.tls.enabled() ? "https" : "http",
+        config.host,
+        api.port(),
+        dataDir,
+        keys.enabled() ? "; API keys required" : "");
   }
 
   /** Without API keys anyone who can reach the port could read everything: stay on loopback. */

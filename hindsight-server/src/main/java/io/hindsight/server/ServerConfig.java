@@ -25,6 +25,26 @@ public final class ServerConfig {
   public Wal wal = new Wal();
   public Lake lake = new Lake();
   public Query query = new Query();
+  public Auth auth = new Auth();
+  public Tls tls = new Tls();
+
+  /** API keys (DESIGN §4 Auth). Keys also live in {@code <data-dir>/auth/keys.json}. */
+  public static final class Auth {
+    /** Key entries as {@code hindsight keys create --print-config} shows them (no secrets). */
+    public java.util.List<java.util.Map<String, Object>> keys = new java.util.ArrayList<>();
+  }
+
+  /** HTTPS: either {@code cert} and {@code key} (PEM, PKCS#8 key) or a {@code keystore}. */
+  public static final class Tls {
+    public Path cert;
+    public Path key;
+    public Path keystore;
+    public String keystorePassword;
+
+    public boolean enabled() {
+      return keystore != null || cert != null;
+    }
+  }
 
   /** Limits of DESIGN §4 and idempotency. */
   public static final class Ingest {
@@ -38,6 +58,10 @@ public final class ServerConfig {
     public int idempotencyMaxKeys = 1_000_000;
     /** Records acknowledged but not yet in the lake above which ingest answers 503. */
     public long maxLakeBacklog = 5_000_000;
+    /** A gzip body may expand at most this many times; a zip bomb is refused, not inflated. */
+    public int maxGzipRatio = 200;
+    /** Ingest requests handled at once; more are answered 503 with Retry-After. */
+    public int maxConcurrentRequests = 64;
   }
 
   /** The write-ahead log. */

@@ -3,6 +3,8 @@ package io.hindsight.server.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.ApiException;
+import io.hindsight.server.ServerConfig;
+import io.hindsight.server.auth.AccessControl;
 import io.hindsight.server.ingest.IngestService;
 import io.hindsight.server.ops.ServerMetrics;
 import io.hindsight.server.query.QueryEngine;
@@ -15,6 +17,7 @@ import java.io.InputStream;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Semaphore;
 import java.util.zip.GZIPInputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,41 +31,53 @@ import org.slf4j.MDC;
  */
 public final class ApiServer {
   private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
-  private static final Logger access = LoggerFactory.getLogger("hindsight.access");
+  private static final Logger accessLog = LoggerFactory.getLogger("hindsight.access");
   private static final String REQUEST_ID = "request_id";
 
   private final Javalin app;
   private final IngestService ingest;
   private final QueryApi queries;
   private final LookupApi lookups;
+  private final KeysApi keysApi;
+  private final AccessControl access;
   private final ServerMetrics metrics;
   private final long maxBodyBytes;
+  private final int maxGzipRatio;
+  private final Semaphore ingestSlots;
 
   public ApiServer(
+      ServerConfig config,
       IngestService ingest,
       QueryEngine engine,
       LookupApi lookups,
+      AccessControl access,
       ServerMetrics metrics,
-      ObjectMapper json,
-      long maxBodyBytes) {
+      ObjectMapper json) {
     this.ingest = ingest;
     this.lookups = lookups;
+    this.access = access;
     this.metrics = metrics;
-    this.maxBodyBytes = maxBodyBytes;
+    this.maxBodyBytes = config.ingest.maxBodyBytes;
+    this.maxGzipRatio = config.ingest.maxGzipRatio;
+    this.ingestSlots = new Semaphore(config.ingest.maxConcurrentRequests);
     this.queries = new QueryApi(engine, json, metrics);
+    this.keysApi = new KeysApi(access.keys(), json);
     this.app =
         Javalin.create(
-            config -> {
-              config.showJavalinBanner = false;
-              config.startupWatcherEnabled = false;
-              config.http.maxRequestSize = maxBodyBytes;
-              config.jsonMapper(new JavalinJackson(json, false));
+            c -> {
+              c.showJavalinBanner = false;
+              c.startupWatcherEnabled = false;
+              c.http.maxRequestSize = maxBodyBytes;
+              c.jsonMapper(new JavalinJackson(json, false));
+              c.jetty.addConnector(
+                  (server, http) -> Connectors.create(server, http, config.host, config.port, config.tls));
             });
     routes();
   }
 
   private void routes() {
     app.before(this::beginRequest);
+    app.before(ctx -> access.check(ctx.method().name(), ctx.path(), ctx.header("Authorization")));
     app.after(this::endRequest);
     app.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
     app.get(
@@ -78,7 +93,18 @@ public final class ApiServer {
         "/v1/endpoints/{endpoint}/predictions/{id}",
         ctx -> ctx.json(lookups.prediction(ctx.pathParam("endpoint"), ctx.pathParam("id"))));
 
-    app.exception(ApiException.class, (e, ctx) -> refuse(ctx, e.status(), e.getMessage(), e.retryAfterSeconds()));
+    app.post("/v1/keys", keysApi::create);
+    app.get("/v1/keys", keysApi::list);
+    app.delete("/v1/keys/{name}", keysApi::revoke);
+
+    app.exception(
+        ApiException.class,
+        (e, ctx) -> {
+          if (e.status() == 401) {
+            ctx.header("WWW-Authenticate", "Bearer");
+          }
+          refuse(ctx, e.status(), e.getMessage(), e.retryAfterSeconds());
+        });
     app.exception(
         Exception.class,
         (e, ctx) -> {
@@ -111,7 +137,7 @@ public final class ApiServer {
   private void endRequest(Context ctx) {
     Long start = ctx.attribute("start");
     if (start != null && !ctx.path().equals("/health") && !ctx.path().equals("/metrics")) {
-      access.info(
+      accessLog.info(
           "{} {} {} {}ms",
           ctx.method(),
           ctx.path(),
@@ -130,30 +156,48 @@ public final class ApiServer {
   }
 
   private void ingest(Context ctx, Table table) throws IOException {
+    if (!ingestSlots.tryAcquire()) {
+      throw new ApiException(
+          503, "too many ingest requests at once (ingest.max-concurrent-requests); retry shortly", "1");
+    }
+    try {
+      ctx.contentType("application/json").result(ingestBody(ctx, table));
+    } finally {
+      ingestSlots.release();
+    }
+  }
+
+  private byte[] ingestBody(Context ctx, Table table) throws IOException {
     IngestService.Format format = format(ctx.header("Content-Type"));
     long declared = ctx.req().getContentLengthLong();
     if (declared > maxBodyBytes) {
       throw tooLarge();
     }
-    InputStream body = new BoundedInputStream(ctx.req().getInputStream(), maxBodyBytes, this::tooLarge);
+    BoundedInputStream raw = new BoundedInputStream(ctx.req().getInputStream(), maxBodyBytes, this::tooLarge);
+    InputStream body = raw;
     String encoding = ctx.header("Content-Encoding");
     if (encoding != null && !encoding.isBlank() && !encoding.equalsIgnoreCase("identity")) {
       if (!encoding.equalsIgnoreCase("gzip")) {
         throw new ApiException(415, "Content-Encoding '" + encoding + "' is not supported; send gzip or no encoding");
       }
       try {
-        body = new BoundedInputStream(new GZIPInputStream(body, 64 * 1024), maxBodyBytes, this::tooLarge);
+        body = new BoundedInputStream(new GZIPInputStream(raw, 64 * 1024), maxBodyBytes, this::tooLarge)
+            .expandingAtMost(maxGzipRatio, raw::count, this::zipBomb);
       } catch (java.util.zip.ZipException | java.io.EOFException e) {
         throw ApiException.badRequest("the body is not valid gzip: " + e.getMessage() + "; nothing was stored");
       }
     }
-    byte[] answer;
     try {
-      answer = ingest.ingest(table, ctx.pathParam("endpoint"), format, body, ctx.header("Idempotency-Key"));
+      return ingest.ingest(table, ctx.pathParam("endpoint"), format, body, ctx.header("Idempotency-Key"));
     } catch (java.util.zip.ZipException | java.io.EOFException e) {
       throw ApiException.badRequest("the body could not be read: " + e.getMessage() + "; nothing was stored");
     }
-    ctx.contentType("application/json").result(answer);
+  }
+
+  private ApiException zipBomb() {
+    return new ApiException(
+        413,
+        "the gzip body expands more than " + maxGzipRatio + " times (ingest.max-gzip-ratio); it was refused, not inflated");
   }
 
   private ApiException tooLarge() {
@@ -184,8 +228,8 @@ public final class ApiServer {
     }
   }
 
-  public void start(String host, int port) {
-    app.start(host, port);
+  public void start() {
+    app.start();
   }
 
   public int port() {

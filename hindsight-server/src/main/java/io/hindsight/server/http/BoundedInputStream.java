@@ -11,6 +11,9 @@ final class BoundedInputStream extends FilterInputStream {
   private final long max;
   private final Supplier<ApiException> tooLarge;
   private long count;
+  private int maxRatio;
+  private java.util.function.LongSupplier sourceCount;
+  private Supplier<ApiException> bomb;
 
   BoundedInputStream(InputStream in, long max, Supplier<ApiException> tooLarge) {
     super(in);
@@ -36,10 +39,30 @@ final class BoundedInputStream extends FilterInputStream {
     return n;
   }
 
+  /**
+   * Also fails once what was read exceeds {@code ratio} times what the source consumed: a body
+   * that inflates that much is a bomb, refused before it is expanded further.
+   */
+  BoundedInputStream expandingAtMost(int ratio, java.util.function.LongSupplier sourceCount, Supplier<ApiException> bomb) {
+    this.maxRatio = ratio;
+    this.sourceCount = sourceCount;
+    this.bomb = bomb;
+    return this;
+  }
+
+  /** Bytes read so far. */
+  long count() {
+    return count;
+  }
+
   private void count(long n) {
     count += n;
     if (count > max) {
       throw tooLarge.get();
+    }
+    // Small bodies compress well legitimately; judge the ratio once there is something to judge.
+    if (sourceCount != null && count > (1 << 20) && count > (long) maxRatio * Math.max(1, sourceCount.getAsLong())) {
+      throw bomb.get();
     }
   }
 }
