@@ -1,6 +1,5 @@
 package io.hindsight;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -606,9 +605,5 @@ public final class Hindsight implements AutoCloseable {
         counters.retried.sum(),
         counters.rejected.sum(),
         counters.droppedSnapshot());
-  }
-
-  static String utf8(byte[] b) {
-    return new String(b, StandardCharsets.UTF_8);
   }
 }

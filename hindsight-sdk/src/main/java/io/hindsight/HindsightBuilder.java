@@ -78,7 +78,7 @@ public final class HindsightBuilder {
   boolean startWorker = true;
   Shipper.Sender sender;
   int maxOutboxBatches = 4;
-  int initialKeyCapacity = 16;
+  int initialKeyCapacity = 32;
   private final String instanceId = UUID.randomUUID().toString().replace("-", "").substring(0, 16);
 
   HindsightBuilder() {}

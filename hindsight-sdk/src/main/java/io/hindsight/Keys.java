@@ -34,14 +34,20 @@ final class Keys {
     final String lowerName;
     /** One bit of a 64-bit filter, so most new keys skip the duplicate scan. */
     final long bit;
+    /** Whether this is the one cached instance for its name, so identity decides equality. */
+    final boolean canonical;
 
-    Column(String lowerName) {
+    Column(String lowerName, boolean canonical) {
       this.lowerName = lowerName;
       this.bit = 1L << (mix(lowerName.hashCode()) & 63);
+      this.canonical = canonical;
     }
 
     boolean sameAs(Column other) {
-      return this == other || lowerName.equals(other.lowerName);
+      if (this == other) {
+        return true;
+      }
+      return !(canonical && other.canonical) && lowerName.equals(other.lowerName);
     }
 
     private static int mix(int h) {
@@ -82,9 +88,9 @@ final class Keys {
     String lower = name.toLowerCase(Locale.ROOT);
     if (BY_SPELLING.size() >= CACHE_LIMIT) {
       Column column = BY_COLUMN.get(lower);
-      return new Key(name, column != null ? column : new Column(lower));
+      return new Key(name, column != null ? column : new Column(lower, false));
     }
-    Column column = BY_COLUMN.computeIfAbsent(lower, Column::new);
+    Column column = BY_COLUMN.computeIfAbsent(lower, l -> new Column(l, true));
     Key key = new Key(name, column);
     Key raced = BY_SPELLING.putIfAbsent(name, key);
     return raced != null ? raced : key;

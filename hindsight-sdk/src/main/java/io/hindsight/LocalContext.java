@@ -88,6 +88,14 @@ public final class LocalContext implements AutoCloseable {
     }
   }
 
+  /** Forgets everything collected so far (records, JSON, feedback, events). */
+  public void clear() {
+    records.clear();
+    json.clear();
+    feedback.clear();
+    events.clear();
+  }
+
   /** The counters (sampling drops show up here). */
   public Stats stats() {
     return hindsight.stats();

@@ -407,11 +407,9 @@ public final class Prediction implements AutoCloseable {
   }
 
   private static void restore(Prediction before) {
-    if (before == null) {
-      CURRENT.remove();
-    } else {
-      CURRENT.set(before);
-    }
+    // set(null), not remove(): remove() would drop the thread-local entry and the next scope
+    // would allocate a new one (a weak reference) on the hot path.
+    CURRENT.set(before);
   }
 
   // ---- end of the scope -----------------------------------------------------------------------
