@@ -113,4 +113,36 @@ class LakeTest {
       assertThat(types).contains("DOUBLE");
     }
   }
+
+  @Test
+  void aColumnThatWidensIsRewrittenAsDoubleInEveryFile() throws Exception {
+    try (TestServer s = new TestServer(dir, c -> c.lake.compactionInterval = Duration.ofMillis(200))) {
+      s.predictions("e1", "[{\"ts\": \"2026-11-20T00:00:00Z\", \"data\": {\"n\": 1}}, {\"ts\": \"2026-11-21T00:00:00Z\", \"data\": {\"n\": 2}}]");
+      s.flush();
+      s.predictions("e1", "{\"ts\": \"2026-11-22T00:00:00Z\", \"data\": {\"n\": 0.5}}");
+      s.flush();
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      List<String> types = List.of();
+      while (System.nanoTime() < deadline) {
+        try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
+            Statement st = c.createStatement();
+            ResultSet rs =
+                st.executeQuery(
+                    "SELECT DISTINCT type FROM parquet_schema('" + dir.resolve("lake") + "/predictions/*/*/*.parquet') WHERE name = 'n'")) {
+          List<String> t = new java.util.ArrayList<>();
+          while (rs.next()) {
+            t.add(rs.getString(1));
+          }
+          types = t;
+        }
+        if (types.equals(List.of("DOUBLE"))) {
+          break;
+        }
+        Thread.sleep(100);
+      }
+      assertThat(types).containsExactly("DOUBLE");
+      assertThat(s.scalar("SELECT sum(n) FROM predictions").asDouble()).isEqualTo(3.5);
+      assertThat(java.nio.file.Files.readString(dir.resolve("catalog/predictions/e1.json"))).contains("\"rewrite_pending\":false");
+    }
+  }
 }

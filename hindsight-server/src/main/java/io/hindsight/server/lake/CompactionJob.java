@@ -100,7 +100,7 @@ public final class CompactionJob implements Closeable {
 
   /** One pass over every partition. Returns the number of merges done. */
   public int runOnce() throws IOException, SQLException {
-    int done = 0;
+    int done = rewriteWidened();
     for (Table t : Table.values()) {
       for (Partition p : lake.partitions(t)) {
         List<Path> candidates = new ArrayList<>();
@@ -121,8 +121,40 @@ public final class CompactionJob implements Closeable {
     return done;
   }
 
+  /**
+   * Rewrites every partition of endpoints whose column widened from bigint to double, so that
+   * each column has one type in every file: strict readers such as Spark refuse to merge a long
+   * and a double column.
+   */
+  private int rewriteWidened() throws IOException, SQLException {
+    int done = 0;
+    for (Table t : Table.values()) {
+      for (EndpointSchema schema : schemas.all(t)) {
+        if (!schema.rewritePending()) {
+          continue;
+        }
+        boolean complete = true;
+        for (Partition p : lake.partitions(t)) {
+          if (!p.endpoint().equals(schema.endpoint())) {
+            continue;
+          }
+          List<Path> files = lake.dataFiles(p);
+          if (!files.isEmpty()) {
+            complete &= merge(p, files);
+            done++;
+          }
+        }
+        if (complete) {
+          schema.rewriteDone();
+          schemas.persistDirty();
+        }
+      }
+    }
+    return done;
+  }
+
   /** Merges {@code inputs} of a partition into one file. */
-  void merge(Partition p, List<Path> inputs) throws IOException, SQLException {
+  boolean merge(Partition p, List<Path> inputs) throws IOException, SQLException {
     long maxSeq = inputs.stream().mapToLong(Lake::maxSeqOf).max().orElseThrow();
     Path output = lake.dir(p).resolve(Lake.dataFileName(maxSeq));
     Path tmp = Lake.tempFor(output);
@@ -178,7 +210,7 @@ public final class CompactionJob implements Closeable {
       Files.deleteIfExists(tmp);
       Files.deleteIfExists(journalFile);
       log.debug("queries kept {} busy; merge postponed", lake.dir(p));
-      return;
+      return false;
     }
     try {
       FileSync.moveDurably(tmp, output);
@@ -193,6 +225,7 @@ public final class CompactionJob implements Closeable {
     merges++;
     afterSwap.run();
     log.debug("merged {} files of {} into {}", inputs.size(), lake.dir(p), output.getFileName());
+    return true;
   }
 
   public long merges() {

@@ -21,10 +21,13 @@ public final class EndpointSchema {
   private final Map<String, Column> bySpelling = new ConcurrentHashMap<>();
   private volatile List<Column> columns = List.of();
   private volatile boolean dirty;
+  /** Files written before a column widened still hold the old type until they are rewritten. */
+  private volatile boolean rewritePending;
 
-  EndpointSchema(Table table, String endpoint, List<Column> loaded) {
+  EndpointSchema(Table table, String endpoint, List<Column> loaded, boolean rewritePending) {
     this.table = table;
     this.endpoint = endpoint;
+    this.rewritePending = rewritePending;
     for (Column c : loaded) {
       byLowerName.put(c.name().toLowerCase(Locale.ROOT), c);
     }
@@ -86,8 +89,20 @@ public final class EndpointSchema {
     List<Column> next = new ArrayList<>(columns);
     next.replaceAll(c -> c == current ? widened : c);
     columns = List.copyOf(next);
+    rewritePending = true;
     dirty = true;
     return widened;
+  }
+
+  /** Whether some files may still hold a column's type from before it widened. */
+  public boolean rewritePending() {
+    return rewritePending;
+  }
+
+  /** Called once every file of the endpoint has its columns' current types. */
+  public synchronized void rewriteDone() {
+    rewritePending = false;
+    dirty = true;
   }
 
   boolean dirty() {

@@ -48,8 +48,7 @@ public final class SchemaRegistry {
   /** The schema of an endpoint in a table, created empty on first use. */
   public EndpointSchema schema(Table table, String endpoint) {
     return schemas.get(table).computeIfAbsent(endpoint, e -> {
-      EndpointSchema s = new EndpointSchema(table, e, List.of());
-      return s;
+      return new EndpointSchema(table, e, List.of(), false);
     });
   }
 
@@ -94,6 +93,7 @@ public final class SchemaRegistry {
   private void write(EndpointSchema s) throws IOException {
     ObjectNode root = json.createObjectNode();
     root.put("endpoint", s.endpoint());
+    root.put("rewrite_pending", s.rewritePending());
     ArrayNode cols = root.putArray("columns");
     for (Column c : s.columns()) {
       cols.addObject()
@@ -115,6 +115,6 @@ public final class SchemaRegistry {
               ColumnType.fromPublicName(c.get("type").asText()),
               c.path("first_seen_us").asLong()));
     }
-    return new EndpointSchema(table, root.get("endpoint").asText(), cols);
+    return new EndpointSchema(table, root.get("endpoint").asText(), cols, root.path("rewrite_pending").asBoolean(false));
   }
 }
