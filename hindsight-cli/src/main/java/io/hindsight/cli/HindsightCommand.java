@@ -19,6 +19,11 @@ public final class HindsightCommand implements Runnable {
   }
 
   public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line with its error handling: a user's mistake is one line, not a stack trace. */
+  static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new HindsightCommand());
     // Configuration and start-up problems are the user's to fix: say what, not where in the code.
     cli.setExecutionExceptionHandler(
@@ -29,6 +34,6 @@ public final class HindsightCommand implements Runnable {
           }
           throw e;
         });
-    System.exit(cli.execute(args));
+    return cli;
   }
 }

@@ -1,0 +1,111 @@
+package io.hindsight.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.hindsight.server.HindsightServer;
+import io.hindsight.server.ServerConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The hindsight command line against a real server. */
+class CommandLineTest {
+  @TempDir Path dir;
+
+  private record Run(int exit, String out, String err) {}
+
+  private static Run run(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int exit = HindsightCommand.commandLine().execute(args);
+      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  private static HindsightServer server(Path data) throws Exception {
+    ServerConfig c = new ServerConfig();
+    c.dataDir = data;
+    c.port = 0;
+    c.lake.flushInterval = Duration.ofMillis(50);
+    return HindsightServer.start(c);
+  }
+
+  private static int post(int port, String path, String key, String body) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (key != null) {
+      b.header("Authorization", "Bearer " + key);
+    }
+    return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+
+  @Test
+  void queryPrintsATableCsvAndJson() throws Exception {
+    try (HindsightServer s = server(dir)) {
+      post(s.port(), "/v1/endpoints/fraud/predictions", null,
+          "[{\"prediction_id\": \"t1\", \"data\": {\"decision\": \"declined\"}}, {\"prediction_id\": \"t2\", \"data\": {\"decision\": \"approved\"}}]");
+      s.flushLake();
+      String url = "http://127.0.0.1:" + s.port();
+      Run table = run("query", "--server", url, "SELECT prediction_id, decision FROM predictions ORDER BY 1");
+      assertThat(table.exit()).isZero();
+      assertThat(table.out())
+          .contains("| prediction_id | decision |")
+          .contains("| t1            | declined |")
+          .contains("2 rows");
+      Run csv = run("query", "--server", url, "--format", "csv", "SELECT prediction_id FROM predictions ORDER BY 1");
+      assertThat(csv.out().replace("\r", "\\r")).isEqualTo("prediction_id\\r\nt1\\r\nt2\\r\n");
+      Run json = run("query", "--server", url, "--format", "json", "SELECT count(*) AS n FROM predictions");
+      assertThat(json.out()).contains("\"rows\":[[2]]");
+      Run bad = run("query", "--server", url, "DROP VIEW predictions");
+      assertThat(bad.exit()).isEqualTo(1);
+      assertThat(bad.err()).contains("error 400").contains("only read queries");
+    }
+  }
+
+  @Test
+  void keysCreatedOnTheCommandLineGuardTheServerAndRevokeWithoutRestart() throws Exception {
+    Run created = run("keys", "create", "--data-dir", dir.toString(), "--name", "svc", "--scope", "write", "--endpoint", "fraud");
+    assertThat(created.exit()).isZero();
+    String key = created.out().trim();
+    assertThat(key).startsWith("hs_");
+    try (HindsightServer s = server(dir)) {
+      assertThat(post(s.port(), "/v1/endpoints/fraud/predictions", null, "{\"data\": {}}")).isEqualTo(401);
+      assertThat(post(s.port(), "/v1/endpoints/fraud/predictions", key, "{\"data\": {}}")).isEqualTo(200);
+      assertThat(run("keys", "list", "--data-dir", dir.toString()).out()).contains("svc").contains("write").contains("fraud");
+      assertThat(run("keys", "revoke", "--data-dir", dir.toString(), "svc").exit()).isZero();
+      int status = 200;
+      for (int i = 0; i < 50 && status == 200; i++) {
+        Thread.sleep(100);
+        status = post(s.port(), "/v1/endpoints/fraud/predictions", key, "{\"data\": {}}");
+      }
+      assertThat(status).isEqualTo(401);
+    }
+  }
+
+  @Test
+  void aBadConfigFileIsAClearError() throws Exception {
+    Path cfg = dir.resolve("hindsight.yaml");
+    java.nio.file.Files.writeString(cfg, "ingest:\n  max-bodybytes: 10\n");
+    Run r = run("serve", "--config", cfg.toString(), "--data-dir", dir.resolve("d").toString(), "--port", "0");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("config file").contains("max-bodybytes");
+  }
+}
