@@ -447,7 +447,10 @@ final class Shipper implements Runnable {
     inFlight = null;
     inFlightBatch = null;
     try {
-      if (r.failure != null || r.status == 408 || r.status == 429 || r.status >= 500) {
+      // 401/403 are a key problem (rotated, revoked, not yet granted), not bad records: keep the
+      // records and retry, so fixing the key delivers them instead of losing them.
+      if (r.failure != null || r.status == 401 || r.status == 403 || r.status == 408 || r.status == 429
+          || r.status >= 500) {
         retryLater(batch, r, now);
         return;
       }

@@ -100,4 +100,57 @@ class SdkEndToEndTest {
       s.close();
     }
   }
+
+  @Test
+  void recordsRefusedForAWrongKeyWaitInTheSpoolUntilTheKeyIsFixed() throws Exception {
+    Path data = dir.resolve("data");
+    String key =
+        new io.hindsight.server.auth.ApiKeys(data, List.of())
+            .create("svc", java.util.EnumSet.of(io.hindsight.server.auth.Scope.WRITE), List.of())
+            .key();
+    try (TestServer s = new TestServer(data)) {
+      Hindsight wrong =
+          Hindsight.builder()
+              .endpoint("e1")
+              .serverUrl(s.url(""))
+              .apiKey(key + "typo")
+              .spoolDirectory(dir.resolve("spool"))
+              .retryBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
+              .build();
+      for (int i = 0; i < 200; i++) {
+        try (Prediction p = wrong.startPrediction("k-" + i)) {
+          p.log("i", i);
+        }
+      }
+      assertThat(wrong.flush(Duration.ofSeconds(2))).isFalse();
+      wrong.close(Duration.ofSeconds(5));
+      assertThat(wrong.stats().lost()).isZero();
+
+      Hindsight fixed =
+          Hindsight.builder()
+              .endpoint("e1")
+              .serverUrl(s.url(""))
+              .apiKey(key)
+              .spoolDirectory(dir.resolve("spool"))
+              .build();
+      assertThat(fixed.flush(Duration.ofSeconds(30))).as("%s", fixed.stats()).isTrue();
+      fixed.close();
+      s.flush();
+      String admin =
+          new io.hindsight.server.auth.ApiKeys(data, List.of())
+              .create("reader", java.util.EnumSet.of(io.hindsight.server.auth.Scope.READ), List.of())
+              .key();
+      java.net.http.HttpResponse<String> r =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(java.net.URI.create(s.url("/v1/query")))
+                      .header("Authorization", "Bearer " + admin)
+                      .header("Content-Type", "application/json")
+                      .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                          "{\"sql\": \"SELECT count(*), count(DISTINCT prediction_id) FROM predictions\"}"))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(r.body()).contains("\"rows\":[[200,200]]");
+    }
+  }
 }

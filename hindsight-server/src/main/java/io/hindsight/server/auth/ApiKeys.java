@@ -69,7 +69,13 @@ public final class ApiKeys {
     if (sep < 0) {
       return Optional.empty();
     }
-    ApiKey k = byId.get(token.substring(3, sep));
+    String id = token.substring(3, sep);
+    if (!byId.containsKey(id)) {
+      // A key created a moment ago by the command line: look at the file now, not in a second.
+      lastCheck = 0;
+      refreshIfChanged();
+    }
+    ApiKey k = byId.get(id);
     byte[] expected = k == null ? new byte[32] : HexFormat.of().parseHex(k.hash());
     byte[] actual = hash(k == null ? "" : k.salt(), token.substring(sep + 1));
     boolean match = MessageDigest.isEqual(expected, actual);
