@@ -18,9 +18,11 @@ import org.duckdb.DuckDBConnection;
 
 /**
  * Writes rows of one partition to a Parquet file with DuckDB: rows go through the Appender into a
- * staging table typed by the endpoint's schema, then {@code COPY ... TO} writes zstd Parquet,
- * sorted so lookups by id and time prune row groups. The file appears whole: it is written under
- * a temporary name, fsynced and renamed. Not thread-safe; one writer per thread.
+ * staging table typed by the endpoint's schema, then {@code COPY ... TO} writes zstd Parquet. These
+ * fresh files are small and written for speed (log order, fast zstd level); {@link CompactionJob}
+ * merges them into large files sorted so lookups by id and time prune row groups. The file
+ * appears whole: it is written under a temporary name, fsynced and renamed. Not thread-safe; one
+ * writer per thread.
  */
 final class ParquetFileWriter implements AutoCloseable {
   private final DuckDBConnection conn;
@@ -44,7 +46,7 @@ final class ParquetFileWriter implements AutoCloseable {
     return cols;
   }
 
-  /** The order rows are written in: by id where a table has one, else by time. */
+  /** The order merged files are sorted in: by id where a table has one, else by time. */
   static String sortKey(Table table) {
     return table == Table.EVENTS ? "ts" : "prediction_id, ts";
   }
@@ -88,11 +90,9 @@ final class ParquetFileWriter implements AutoCloseable {
       }
       Path tmp = Lake.tempFor(target);
       st.execute(
-          "COPY (SELECT " + String.join(", ", select) + " FROM stage ORDER BY "
-              + sortKey(schema.table())
-              + ") TO "
+          "COPY (SELECT " + String.join(", ", select) + " FROM stage) TO "
               + sqlString(tmp.toString())
-              + " (FORMAT parquet, COMPRESSION zstd)");
+              + " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)");
       st.execute("DROP TABLE stage");
       FileSync.fsync(tmp);
       FileSync.moveDurably(tmp, target);

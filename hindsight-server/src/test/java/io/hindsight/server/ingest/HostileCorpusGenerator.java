@@ -693,10 +693,10 @@ public final class HostileCorpusGenerator {
           }
           long written = 0;
           while (written < size) {
-            int n = (int) Math.min(chunk.length, size - written);
-            n = n - n % unit.length == 0 ? n : n - n % unit.length;
-            gz.write(chunk, 0, Math.max(n, unit.length));
-            written += Math.max(n, unit.length);
+            long left = size - written;
+            int n = (int) Math.max(unit.length, Math.min(chunk.length, left - left % unit.length));
+            gz.write(chunk, 0, n);
+            written += n;
           }
         }
         gz.write(tail);
