@@ -108,4 +108,34 @@ class CommandLineTest {
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err()).contains("config file").contains("max-bodybytes");
   }
+
+  @Test
+  void ingestUploadsCsvAndNdjsonOnceEvenWhenRunTwice() throws Exception {
+    Path csv = dir.resolve("scores.csv");
+    StringBuilder sb = new StringBuilder("prediction_id,ts,amount,approved,segment\n");
+    for (int i = 0; i < 2500; i++) {
+      sb.append("b-").append(i).append(",2026-11-20T10:00:00Z,").append(i).append(".5,").append(i % 2 == 0).append(",retail\n");
+    }
+    java.nio.file.Files.writeString(csv, sb.toString());
+    Path nd = dir.resolve("more.ndjson");
+    java.nio.file.Files.writeString(nd, "{\"prediction_id\": \"n-1\", \"data\": {\"amount\": 1.0}}\n{\"data\": {\"_bad\": 1}}\n");
+    try (HindsightServer s = server(dir.resolve("data"))) {
+      String url = "http://127.0.0.1:" + s.port();
+      Run first = run("ingest", "--server", url, "--endpoint", "offline", csv.toString());
+      assertThat(first.exit()).isZero();
+      assertThat(first.out()).contains("done: 2500 accepted, 0 rejected");
+      assertThat(first.err()).contains("scores.csv: 1000 records sent").contains("2500 records sent");
+      Run again = run("ingest", "--server", url, "--endpoint", "offline", csv.toString());
+      assertThat(again.out()).contains("done: 2500 accepted");
+      Run mixed = run("ingest", "--server", url, "--endpoint", "offline", nd.toString());
+      assertThat(mixed.exit()).isEqualTo(1);
+      assertThat(mixed.out()).contains("done: 1 accepted, 1 rejected");
+      assertThat(mixed.err()).contains("record 1 rejected").contains("'_bad'");
+      s.flushLake();
+      Run count =
+          run("query", "--server", url, "--format", "csv",
+              "SELECT count(*), count(DISTINCT prediction_id), sum(amount), count(*) FILTER (WHERE approved) FROM predictions");
+      assertThat(count.out()).contains("2501,2501,3125001.0,1250");
+    }
+  }
 }
