@@ -199,8 +199,9 @@ public final class QueryBenchmark {
       throws IOException, InterruptedException {
     HindsightHttp.Answer sample =
         http.query(
-            "SELECT prediction_id, CAST(date AS VARCHAR) FROM predictions WHERE endpoint = ? USING SAMPLE "
-                + (n + 5) + " ROWS",
+            // USING SAMPLE over the Parquet view can return fewer rows than asked; this is exact.
+            "SELECT prediction_id, CAST(date AS VARCHAR) FROM predictions WHERE endpoint = ? ORDER BY random() LIMIT "
+                + (n + 5),
             endpoint);
     if (sample.status() != 200) {
       throw new IOException("sampling ids failed: HTTP " + sample.status() + " " + sample.body());
