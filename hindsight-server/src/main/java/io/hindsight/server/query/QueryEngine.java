@@ -68,6 +68,9 @@ public final class QueryEngine implements Closeable {
     try (Statement st = admin.createStatement()) {
       st.execute("SET TimeZone = 'UTC'");
       st.execute("SET memory_limit = " + sqlString(limits.memoryLimit()));
+      // Lake files never change once written (merges write new files), so their footers can be
+      // cached: a point lookup then reads only the row groups that can hold the id.
+      st.execute("SET parquet_metadata_cache = true");
       st.execute("SET allowed_directories = [" + sqlString(root + "/") + "]");
       st.execute("SET enable_external_access = false");
       st.execute("SET autoinstall_known_extensions = false");
