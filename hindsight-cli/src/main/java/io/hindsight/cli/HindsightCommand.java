@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "hindsight 0.1.0",
     description = "A flight recorder for machine-learning models in production.",
-    subcommands = {ServeCommand.class, QueryCommand.class, IngestCommand.class, KeysCommand.class})
+    subcommands = {ServeCommand.class, QueryCommand.class, IngestCommand.class, KeysCommand.class, DemoCommand.class})
 public final class HindsightCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

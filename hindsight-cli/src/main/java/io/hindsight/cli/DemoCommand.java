@@ -1,0 +1,507 @@
+package io.hindsight.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hindsight.Hindsight;
+import io.hindsight.Stats;
+import io.hindsight.examples.fraud.FraudModel;
+import io.hindsight.examples.fraud.FraudService;
+import io.hindsight.examples.fraud.LabeledTransaction;
+import io.hindsight.examples.fraud.TransactionGenerator;
+import io.hindsight.server.HindsightServer;
+import io.hindsight.server.ServerConfig;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code hindsight demo}: a server, a fraud-scoring service instrumented with the SDK, a few
+ * thousand realistic transactions through its HTTP endpoint, a model deploy halfway, ground truth
+ * arriving late (or never), and then three questions answered with SQL.
+ */
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run a sample fraud-scoring service against a local Hindsight server: realistic traffic, a deploy of",
+      "model v2 halfway, delayed ground truth, then three questions answered with SQL."
+    })
+final class DemoCommand implements Callable<Integer> {
+  static final String ENDPOINT = "fraud-model";
+  private static final int DEFAULT_PORT = 7070;
+  private static final int BATCH = 250;
+
+  @Option(names = "--data-dir", description = "Data folder (default: ./hindsight-demo-data).")
+  Path dataDir = Path.of("hindsight-demo-data");
+
+  @Option(names = "--port", description = "Server port (default: 7070, or a free one when 7070 is taken; 0 picks a free one).")
+  Integer port;
+
+  @Option(names = "--transactions", description = "Transactions to score (default: 3000).")
+  int transactions = 3_000;
+
+  @Option(names = "--keep-running", description = "Keep the server and the fraud service up after the demo, until Ctrl+C.")
+  boolean keepRunning;
+
+  @Option(names = "--seed", description = "Seed of the generated traffic (default: 42).")
+  long seed = 42;
+
+  /** One question the demo answered: what was asked, the SQL, and the server's answer. */
+  record Answer(String question, String sql, List<Object> params, JsonNode result) {}
+
+  /** The answers, in order (why declined, declines by segment, accuracy by version); for tests. */
+  final List<Answer> answers = new ArrayList<>();
+
+  /** The declined transaction the first answer explains. */
+  String explainedId;
+
+  private final ObjectMapper json = new ObjectMapper();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private PrintStream out;
+
+  @Override
+  public Integer call() throws Exception {
+    if (transactions < 20) {
+      throw new IllegalArgumentException("--transactions must be at least 20, was " + transactions);
+    }
+    out = System.out;
+    quietServerLogs();
+    long started = System.nanoTime();
+    int serverPort = choosePort();
+
+    ServerConfig config = new ServerConfig();
+    config.dataDir = dataDir;
+    config.port = serverPort;
+    config.lake.flushInterval = Duration.ofMillis(200);
+    HindsightServer server = HindsightServer.start(config);
+    String serverUrl = "http://127.0.0.1:" + server.port();
+    out.printf("Hindsight server on %s, data in %s%n", serverUrl, dataDir.toAbsolutePath().normalize());
+
+    Hindsight hindsight = null;
+    FraudService service = null;
+    boolean handedOver = false;
+    try {
+      List<LabeledTransaction> evaluation = new TransactionGenerator(seed + 2).next(2_000);
+      FraudModel v1 = FraudModel.train("v1.0.0", new TransactionGenerator(seed).next(2_000), 2);
+      FraudModel v2 = FraudModel.train("v2.0.0", new TransactionGenerator(seed + 1).next(8_000), 4);
+      out.printf(
+          "Trained model v1.0.0 (ensemble: logistic regression + depth-2 tree + rules, %d transactions):"
+              + " held-out AUC %.3f, decline threshold %.2f%n",
+          v1.trainedOn(), v1.auc(evaluation), v1.threshold());
+      out.printf(
+          "Trained model v2.0.0 (depth-4 tree, %d transactions): held-out AUC %.3f, decline threshold %.2f%n",
+          v2.trainedOn(), v2.auc(evaluation), v2.threshold());
+
+      hindsight =
+          Hindsight.builder()
+              .endpoint(ENDPOINT)
+              .modelVersion(v1.version())
+              .serverUrl(serverUrl)
+              .linger(Duration.ofMillis(100))
+              .closeOnShutdown(false)
+              .build();
+      service = FraudService.start(hindsight, v1, "127.0.0.1", 0, 4);
+      out.printf("Fraud service on %s, recording every prediction to endpoint '%s'%n", service.scoreUri(), ENDPOINT);
+
+      Traffic traffic = drive(service, hindsight, v2);
+      out.print("Flushing... ");
+      long flushStart = System.nanoTime();
+      boolean delivered = hindsight.flush(Duration.ofSeconds(30));
+      server.flushLake();
+      Stats stats = hindsight.stats();
+      out.printf(
+          "%s: %d records sent by the SDK, %d lost, in %d ms%n",
+          delivered ? "all delivered and in the lake" : "NOT everything was delivered",
+          stats.sent(),
+          stats.lost(),
+          (System.nanoTime() - flushStart) / 1_000_000);
+      awaitVisible(serverUrl, traffic.runPrefix, traffic.scored);
+
+      explainedId = traffic.pickDeclined();
+      out.println();
+      ask(serverUrl, "Why was " + explainedId + " declined?" + (traffic.wronglyDeclined(explainedId)
+              ? " (the cardholder says it was theirs)" : ""),
+          "SELECT prediction_id, ts, model_version, tags, transaction, features, score_logistic, score_tree,"
+              + " score_rules, probabilities, threshold, decision, action, reasons, top_factors, feedback_label"
+              + " FROM predictions_with_feedback WHERE endpoint = ? AND prediction_id = ?",
+          List.of(ENDPOINT, explainedId), true);
+      ask(serverUrl, "Declines by segment today",
+          "SELECT tags['segment'] AS segment, count(*) AS transactions,"
+              + " count(*) FILTER (WHERE decision = 'review') AS reviewed,"
+              + " count(*) FILTER (WHERE decision = 'decline') AS declined,"
+              + " round(100.0 * count(*) FILTER (WHERE decision = 'decline') / count(*), 2) AS decline_pct,"
+              + " round(sum(amount) FILTER (WHERE decision = 'decline'), 2) AS declined_amount"
+              + " FROM predictions WHERE endpoint = ? AND date = current_date GROUP BY 1 ORDER BY 1",
+          List.of(ENDPOINT), false);
+      ask(serverUrl, "Accuracy by model version, against the ground truth that has arrived",
+          "SELECT model_version, count(*) AS labelled,"
+              + " round(avg(CASE WHEN (decision = 'decline') = (feedback_label = 'fraud') THEN 1.0 ELSE 0.0 END), 4)"
+              + " AS accuracy,"
+              + " count(*) FILTER (WHERE feedback_label = 'fraud') AS fraud,"
+              + " count(*) FILTER (WHERE feedback_label = 'fraud' AND decision = 'decline') AS fraud_declined,"
+              + " count(*) FILTER (WHERE feedback_label = 'legit' AND decision = 'decline') AS false_declines"
+              + " FROM predictions_with_feedback WHERE endpoint = ? AND feedback_label IS NOT NULL"
+              + " GROUP BY 1 ORDER BY 1",
+          List.of(ENDPOINT), false);
+
+      explore(serverUrl, server.port());
+      out.printf("Demo finished in %.1f s.%n", (System.nanoTime() - started) / 1e9);
+      if (keepRunning) {
+        out.printf(
+            "Still serving: Hindsight on %s, the fraud service on %s. Press Ctrl+C to stop.%n",
+            serverUrl, service.scoreUri());
+        out.flush();
+        handedOver = true;
+        awaitShutdown(server, service, hindsight);
+      }
+      return 0;
+    } finally {
+      if (!handedOver) {
+        if (service != null) {
+          service.close();
+        }
+        if (hindsight != null) {
+          hindsight.close(Duration.ofSeconds(5));
+        }
+        server.close();
+      }
+    }
+  }
+
+  /** The ports to try: 7070 unless taken, else a free one, and say so. */
+  private int choosePort() {
+    if (port != null) {
+      return port;
+    }
+    if (free(DEFAULT_PORT)) {
+      return DEFAULT_PORT;
+    }
+    out.printf("Port %d is taken (another Hindsight?); using a free port instead.%n", DEFAULT_PORT);
+    return 0;
+  }
+
+  private static boolean free(int p) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), p));
+      return true;
+    } catch (IOException taken) {
+      return false;
+    }
+  }
+
+  /** The in-process server logs every request at INFO; the demo's own lines say what matters. */
+  private static void quietServerLogs() {
+    org.slf4j.Logger l = LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    if (l instanceof ch.qos.logback.classic.Logger) {
+      ((ch.qos.logback.classic.Logger) l).setLevel(ch.qos.logback.classic.Level.WARN);
+    }
+  }
+
+  // ---- traffic ---------------------------------------------------------------------------------
+
+  /** What was sent, so feedback and the questions can refer to it. */
+  private static final class Traffic {
+    final String runPrefix;
+    final List<LabeledTransaction> sent = new ArrayList<>();
+    final Map<String, String> decisions = new java.util.HashMap<>();
+    final Map<String, Double> pFraud = new java.util.HashMap<>();
+    final Map<String, Boolean> truth = new java.util.HashMap<>();
+    final java.util.Set<String> labelled = new java.util.HashSet<>();
+    int scored;
+
+    Traffic(String runPrefix) {
+      this.runPrefix = runPrefix;
+    }
+
+    boolean wronglyDeclined(String id) {
+      return Boolean.FALSE.equals(truth.get(id)) && labelled.contains(id);
+    }
+
+    /**
+     * A declined transaction to explain: preferably one the cardholder disputes (declined, but
+     * labelled legitimate), the on-call engineer's classic question; else the most confident decline.
+     */
+    String pickDeclined() {
+      String best = null;
+      for (LabeledTransaction l : sent) {
+        String id = l.transaction().transactionId();
+        if (!FraudModel.DECLINE.equals(decisions.get(id))) {
+          continue;
+        }
+        if (wronglyDeclined(id)) {
+          return id;
+        }
+        if (best == null || pFraud.get(id) > pFraud.get(best)) {
+          best = id;
+        }
+      }
+      if (best == null) {
+        throw new IllegalStateException("no transaction was declined; run the demo with more --transactions");
+      }
+      return best;
+    }
+  }
+
+  private Traffic drive(FraudService service, Hindsight hindsight, FraudModel v2) throws Exception {
+    String run = Long.toString(System.currentTimeMillis() / 1000 % 1_000_000L, 36);
+    Traffic traffic = new Traffic("txn-" + run + "-");
+    TransactionGenerator generator = new TransactionGenerator(seed + 3, TransactionGenerator.DEFAULT_FRAUD_RATE, traffic.runPrefix, 1_000);
+    Random fate = new Random(seed + 4);
+    List<LabeledTransaction> soon = new ArrayList<>();
+    List<LabeledTransaction> late = new ArrayList<>();
+    int never = 0;
+    int lateCount = 0;
+    int soonCount = 0;
+    int half = transactions / 2;
+    boolean deployed = false;
+    int[] counts = new int[3];
+    out.printf("Scoring %,d transactions through POST %s ...%n", transactions, service.scoreUri());
+    ExecutorService clients = Executors.newFixedThreadPool(4);
+    try {
+      int done = 0;
+      while (done < transactions) {
+        int n = Math.min(BATCH, (deployed ? transactions : half) - done);
+        List<LabeledTransaction> batch = generator.next(n);
+        List<Future<JsonNode>> answers = new ArrayList<>();
+        for (LabeledTransaction l : batch) {
+          answers.add(clients.submit(() -> score(service.scoreUri(), l)));
+        }
+        // Ground truth for the previous batch arrives while this one is scored: the quick labels.
+        for (LabeledTransaction l : soon) {
+          sendFeedback(hindsight, l, "cardholder_confirmed");
+          traffic.labelled.add(l.transaction().transactionId());
+        }
+        soon.clear();
+        for (int i = 0; i < batch.size(); i++) {
+          LabeledTransaction l = batch.get(i);
+          JsonNode answer = answers.get(i).get();
+          String id = l.transaction().transactionId();
+          String decision = answer.path("decision").asText();
+          traffic.sent.add(l);
+          traffic.decisions.put(id, decision);
+          traffic.pFraud.put(id, answer.path("fraud_probability").asDouble());
+          traffic.truth.put(id, l.fraud());
+          counts[decision.equals(FraudModel.APPROVE) ? 0 : decision.equals(FraudModel.REVIEW) ? 1 : 2]++;
+          double r = fate.nextDouble();
+          if (r < 0.55) {
+            soon.add(l);
+            soonCount++;
+          } else if (r < 0.8) {
+            late.add(l);
+            lateCount++;
+          } else {
+            never++;
+          }
+        }
+        done += batch.size();
+        traffic.scored = done;
+        if (done % 1_000 < BATCH || done == transactions || done == half) {
+          out.printf(
+              "  %,6d scored (%s): %,d approved, %,d to review, %,d declined%n",
+              done, service.model().version(), counts[0], counts[1], counts[2]);
+        }
+        if (!deployed && done >= half) {
+          service.deploy(v2, "retrained on " + v2.trainedOn() + " transactions with a deeper tree");
+          deployed = true;
+          out.printf("Deployed model %s halfway (a 'deploy' event marks it on the timeline)%n", v2.version());
+        }
+      }
+    } finally {
+      clients.shutdownNow();
+    }
+    for (LabeledTransaction l : soon) {
+      sendFeedback(hindsight, l, "cardholder_confirmed");
+      traffic.labelled.add(l.transaction().transactionId());
+    }
+    // Chargebacks take weeks: these labels come in after all the traffic.
+    for (LabeledTransaction l : late) {
+      sendFeedback(hindsight, l, l.fraud() ? "chargeback" : "no_dispute");
+      traffic.labelled.add(l.transaction().transactionId());
+    }
+    out.printf(
+        "Ground truth: %,d labels arrived while scoring, %,d arrived later, %,d never will%n", soonCount, lateCount, never);
+    return traffic;
+  }
+
+  private JsonNode score(URI uri, LabeledTransaction l) throws IOException, InterruptedException {
+    HttpRequest req =
+        HttpRequest.newBuilder(uri)
+            .timeout(Duration.ofSeconds(10))
+            .header("Content-Type", "application/json")
+            .header("X-Request-ID", "req-" + l.transaction().transactionId())
+            .POST(HttpRequest.BodyPublishers.ofString(l.transaction().toJson()))
+            .build();
+    HttpResponse<String> resp = http.send(req, HttpResponse.BodyHandlers.ofString());
+    if (resp.statusCode() != 200) {
+      throw new IOException("the fraud service answered " + resp.statusCode() + ": " + resp.body());
+    }
+    return json.readTree(resp.body());
+  }
+
+  private static void sendFeedback(Hindsight hindsight, LabeledTransaction l, String source) {
+    hindsight.feedback(
+        l.transaction().transactionId(), Map.of("label", l.fraud() ? "fraud" : "legit", "source", source));
+  }
+
+  // ---- questions -------------------------------------------------------------------------------
+
+  /** Waits (up to 10 s) until every prediction of this run answers a query. */
+  private void awaitVisible(String serverUrl, String runPrefix, int expected) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (true) {
+      JsonNode r =
+          query(serverUrl, "SELECT count(*) FROM predictions WHERE endpoint = ? AND starts_with(prediction_id, ?)",
+              List.of(ENDPOINT, runPrefix));
+      long n = r.path("rows").path(0).path(0).asLong();
+      if (n >= expected || System.nanoTime() > deadline) {
+        if (n < expected) {
+          out.printf("(only %,d of %,d predictions are queryable yet)%n", n, expected);
+        }
+        return;
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private void ask(String serverUrl, String question, String sql, List<Object> params, boolean oneRecord)
+      throws Exception {
+    JsonNode result = query(serverUrl, sql, params);
+    answers.add(new Answer(question, sql, params, result));
+    out.println("== " + question);
+    out.println(inline(sql, params));
+    QueryCommand.printTable(oneRecord ? transposed(result) : result, out);
+    out.println();
+  }
+
+  private JsonNode query(String serverUrl, String sql, List<Object> params) throws Exception {
+    ObjectNode body = json.createObjectNode();
+    body.put("sql", sql);
+    body.set("params", json.valueToTree(params));
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create(serverUrl + "/v1/query"))
+            .timeout(Duration.ofSeconds(60))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)))
+            .build();
+    HttpResponse<String> resp = http.send(req, HttpResponse.BodyHandlers.ofString());
+    if (resp.statusCode() != 200) {
+      throw new IOException("query failed with " + resp.statusCode() + ": " + resp.body());
+    }
+    return json.readTree(resp.body());
+  }
+
+  /** The SQL as a user would type it, with the parameters written in. */
+  private static String inline(String sql, List<Object> params) {
+    StringBuilder sb = new StringBuilder();
+    Iterator<Object> it = params.iterator();
+    for (char c : sql.toCharArray()) {
+      if (c == '?' && it.hasNext()) {
+        sb.append('\'').append(String.valueOf(it.next()).replace("'", "''")).append('\'');
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb.toString();
+  }
+
+  /**
+   * One record as a two-column table, objects spread out one key a row, so a whole prediction
+   * reads top to bottom instead of as one very wide line.
+   */
+  private JsonNode transposed(JsonNode result) {
+    ObjectNode t = json.createObjectNode();
+    ArrayNode columns = t.putArray("columns");
+    columns.addObject().put("name", "field").put("type", "VARCHAR");
+    columns.addObject().put("name", "value").put("type", "VARCHAR");
+    ArrayNode rows = t.putArray("rows");
+    JsonNode row = result.path("rows").path(0);
+    JsonNode cols = result.path("columns");
+    for (int i = 0; i < cols.size() && !row.isMissingNode(); i++) {
+      String name = cols.get(i).path("name").asText();
+      JsonNode v = row.get(i);
+      JsonNode parsed = v != null && v.isTextual() ? parseObject(v.asText()) : v;
+      if (parsed != null && parsed.isObject()) {
+        parsed.fields().forEachRemaining(e -> rows.addArray().add(name + "." + e.getKey()).add(cell(e.getValue())));
+      } else {
+        rows.addArray().add(name).add(cell(v));
+      }
+    }
+    t.put("truncated", result.path("truncated").asBoolean());
+    t.put("elapsed_ms", result.path("elapsed_ms").asLong());
+    return t;
+  }
+
+  private JsonNode parseObject(String s) {
+    if (!s.startsWith("{")) {
+      return null;
+    }
+    try {
+      return json.readTree(s);
+    } catch (IOException notJson) {
+      return null;
+    }
+  }
+
+  private static String cell(JsonNode v) {
+    return v == null || v.isNull() ? "NULL" : v.isTextual() ? v.asText() : v.toString();
+  }
+
+  private void explore(String serverUrl, int serverPort) {
+    String server = serverPort == DEFAULT_PORT ? "" : " --server " + serverUrl;
+    out.println("Explore further:");
+    out.printf("  ./hindsight query%s \"SELECT decision, count(*) FROM predictions GROUP BY 1\"%n", server);
+    out.printf(
+        "  ./hindsight query%s \"SELECT kind, ts, text, data FROM events WHERE endpoint = '%s'\"%n", server, ENDPOINT);
+    out.printf("  curl %s/v1/endpoints/%s/predictions/%s%n", serverUrl, ENDPOINT, explainedId);
+    out.printf("  curl %s/v1/endpoints/%s/schema%n", serverUrl, ENDPOINT);
+    out.printf(
+        "  Parquet files for Spark, DuckDB or pandas: %s%n",
+        dataDir.toAbsolutePath().normalize().resolve("lake/predictions/endpoint=" + ENDPOINT));
+    if (!keepRunning) {
+      out.printf(
+          "  (the server stops now: rerun with --keep-running, or serve this data with"
+              + " ./hindsight serve --data-dir %s)%n",
+          dataDir);
+    }
+  }
+
+  private static void awaitShutdown(HindsightServer server, FraudService service, Hindsight hindsight)
+      throws InterruptedException {
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  service.close();
+                  hindsight.close(Duration.ofSeconds(5));
+                  server.close();
+                  stopped.countDown();
+                },
+                "hindsight-demo-shutdown"));
+    stopped.await();
+  }
+}
