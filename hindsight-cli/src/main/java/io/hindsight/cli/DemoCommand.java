@@ -24,10 +24,13 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -107,13 +110,8 @@ final class DemoCommand implements Callable<Integer> {
       List<LabeledTransaction> evaluation = new TransactionGenerator(seed + 2).next(2_000);
       FraudModel v1 = FraudModel.train("v1.0.0", new TransactionGenerator(seed).next(2_000), 2);
       FraudModel v2 = FraudModel.train("v2.0.0", new TransactionGenerator(seed + 1).next(8_000), 4);
-      out.printf(
-          "Trained model v1.0.0 (ensemble: logistic regression + depth-2 tree + rules, %d transactions):"
-              + " held-out AUC %.3f, decline threshold %.2f%n",
-          v1.trainedOn(), v1.auc(evaluation), v1.threshold());
-      out.printf(
-          "Trained model v2.0.0 (depth-4 tree, %d transactions): held-out AUC %.3f, decline threshold %.2f%n",
-          v2.trainedOn(), v2.auc(evaluation), v2.threshold());
+      describe(v1, "logistic regression + depth-2 tree + rules", evaluation);
+      describe(v2, "the same with a depth-4 tree and 4x the data", evaluation);
 
       hindsight =
           Hindsight.builder()
@@ -133,7 +131,7 @@ final class DemoCommand implements Callable<Integer> {
       server.flushLake();
       Stats stats = hindsight.stats();
       out.printf(
-          "%s: %d records sent by the SDK, %d lost, in %d ms%n",
+          "%s: %,d records sent by the SDK, %,d lost, in %,d ms%n",
           delivered ? "all delivered and in the lake" : "NOT everything was delivered",
           stats.sent(),
           stats.lost(),
@@ -191,9 +189,19 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
+  private void describe(FraudModel m, String what, List<LabeledTransaction> evaluation) {
+    out.printf(
+        "Trained model %s (%s, %,d transactions): held-out AUC %.3f, accuracy %.3f, decline threshold %.2f%n",
+        m.version(), what, m.trainedOn(), m.auc(evaluation), m.accuracy(evaluation), m.threshold());
+  }
+
   /** The ports to try: 7070 unless taken, else a free one, and say so. */
   private int choosePort() {
     if (port != null) {
+      if (port != 0 && !free(port)) {
+        throw new IllegalArgumentException(
+            "port " + port + " is taken; pass another --port, or --port 0 for a free one");
+      }
       return port;
     }
     if (free(DEFAULT_PORT)) {
@@ -227,10 +235,10 @@ final class DemoCommand implements Callable<Integer> {
   private static final class Traffic {
     final String runPrefix;
     final List<LabeledTransaction> sent = new ArrayList<>();
-    final Map<String, String> decisions = new java.util.HashMap<>();
-    final Map<String, Double> pFraud = new java.util.HashMap<>();
-    final Map<String, Boolean> truth = new java.util.HashMap<>();
-    final java.util.Set<String> labelled = new java.util.HashSet<>();
+    final Map<String, String> decisions = new HashMap<>();
+    final Map<String, Double> pFraud = new HashMap<>();
+    final Map<String, Boolean> truth = new HashMap<>();
+    final Set<String> labelled = new HashSet<>();
     int scored;
 
     Traffic(String runPrefix) {
@@ -267,7 +275,8 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   private Traffic drive(FraudService service, Hindsight hindsight, FraudModel v2) throws Exception {
-    String run = Long.toString(System.currentTimeMillis() / 1000 % 1_000_000L, 36);
+    // Unique per run, so a second run into the same data folder adds to it instead of colliding.
+    String run = Long.toString(System.currentTimeMillis() / 1000, 36);
     Traffic traffic = new Traffic("txn-" + run + "-");
     TransactionGenerator generator = new TransactionGenerator(seed + 3, TransactionGenerator.DEFAULT_FRAUD_RATE, traffic.runPrefix, 1_000);
     Random fate = new Random(seed + 4);
