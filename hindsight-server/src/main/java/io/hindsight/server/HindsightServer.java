@@ -121,6 +121,7 @@ public final class HindsightServer implements AutoCloseable {
     if (replayed[0] > 0) {
       log.info("replayed {} logged records that were not yet in the lake", replayed[0]);
     }
+    lakeWriter.afterWidening(compaction::rewriteWidened);
     lakeWriter.start(config.lake.flushInterval);
     compaction.start(config.lake.compactionInterval, queryEngine::refreshViews);
 
@@ -166,8 +167,13 @@ public final class HindsightServer implements AutoCloseable {
     }
   }
 
+  /** An in-memory DuckDB for writing Parquet; UTC, so timestamps never shift with the host's zone. */
   private static DuckDBConnection connection() throws SQLException {
-    return (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:");
+    DuckDBConnection c = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:");
+    try (java.sql.Statement st = c.createStatement()) {
+      st.execute("SET TimeZone = 'UTC'");
+    }
+    return c;
   }
 
   private int replay(long firstSeq, WalEntry entry, Map<Partition, Long> inLake, Clock clock) {
@@ -229,11 +235,12 @@ public final class HindsightServer implements AutoCloseable {
     } catch (IOException e) {
       log.warn("closing the log: {}", e.toString());
     }
-    if (compaction != null) {
-      compaction.close();
-    }
+    // The writer's last flush may rewrite files through compaction, so it closes first.
     if (lakeWriter != null) {
       lakeWriter.close();
+    }
+    if (compaction != null) {
+      compaction.close();
     }
     if (queryEngine != null) {
       queryEngine.close();

@@ -272,4 +272,24 @@ class IngestContractTest {
     TestServer.Response otherEndpoint = s.post("/v1/endpoints/e2/predictions", "application/json", body, key);
     assertThat(otherEndpoint.json().get("accepted").asInt()).isEqualTo(1);
   }
+
+  @Test
+  void malformedUnicodeAndOutOfRangeTimestampsGetClearAnswers() {
+    JsonNode ts = s.predictions("e1", "[{\"ts\": 10000000000000000, \"data\": {}}, {\"data\": {\"x\": 1}}]").json();
+    assertThat(ts.get("accepted").asInt()).isEqualTo(1);
+    assertThat(errorAt(ts, 0)).contains("outside the accepted range");
+    byte[] overlong = {'{', '"', 'd', 'a', 't', 'a', '"', ':', '{', '"', 's', '"', ':', '"', 'a', (byte) 0xC0, (byte) 0xAF, 'b', '"', '}', '}'};
+    TestServer.Response r = s.post("/v1/endpoints/e1/predictions", "application/json", overlong, Map.of());
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.json().get("error").asText()).contains("not valid UTF-8");
+    byte[] utf32 = {0, 0, (byte) 0xFE, (byte) 0xFF, 0, 0, 0, '{', 0, 0, 0, '}'};
+    assertThat(s.post("/v1/endpoints/e1/predictions", "application/json", utf32, Map.of()).status()).isEqualTo(400);
+    byte[] lines = "{\"data\": {\"s\": \"\\ud800\"}}\n{\"data\": {\"s\": \"ok\"}}\n".getBytes(StandardCharsets.UTF_8);
+    JsonNode nd = s.post("/v1/endpoints/e1/predictions", "application/x-ndjson", lines, Map.of()).json();
+    assertThat(nd.get("accepted").asInt()).isEqualTo(1);
+    assertThat(errorAt(nd, 0)).contains("unpaired surrogate");
+    assertThat(s.post("/v1/endpoints/e1/predictions", "application/x-ndjson", new byte[0], Map.of()).status()).isEqualTo(400);
+    s.flush();
+    assertThat(s.scalar("SELECT count(*) FROM predictions").asLong()).isEqualTo(2);
+  }
 }

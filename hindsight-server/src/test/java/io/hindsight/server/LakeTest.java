@@ -65,6 +65,11 @@ class LakeTest {
       meta.next();
       assertThat(meta.getString(1)).isEqualTo("ZSTD");
       assertThat(meta.getString(3)).isEqualTo("BYTE_ARRAY");
+      ResultSet ts =
+          st.executeQuery(
+              "SELECT DISTINCT logical_type FROM parquet_schema('" + lake + "/predictions/*/*/*.parquet') WHERE name = 'ts'");
+      ts.next();
+      assertThat(ts.getString(1)).as("ts is an instant, not a wall-clock time").contains("isAdjustedToUTC=1").contains("MICROS");
       ResultSet fb =
           st.executeQuery("SELECT prediction_id, label FROM read_parquet('" + lake + "/feedback/*/*/*.parquet', hive_partitioning = true)");
       fb.next();

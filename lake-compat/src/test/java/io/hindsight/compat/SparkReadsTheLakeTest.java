@@ -124,38 +124,24 @@ class SparkReadsTheLakeTest {
   }
 
   /**
-   * Server gap: a bigint column that widens to double keeps {@code INT64} in the files written
-   * before the widening until compaction rewrites them ({@code lake.compaction-interval}, 10 s by
-   * default; a server stopped before then leaves the mix until its next start). Spark refuses to
-   * merge the two types.
+   * A bigint column that widens to double is rewritten as double in the files written before, by
+   * the same flush, so Spark never meets the two types side by side.
    */
   @Test
-  @Disabled(
-      "server gap: until compaction rewrites them, files written before a bigint column widened"
-          + " still hold INT64 and Spark 4.1 fails with [CANNOT_MERGE_INCOMPATIBLE_DATA_TYPE] Failed to"
-          + " merge incompatible data types \"BIGINT\" and \"DOUBLE\" (with mergeSchema), or"
-          + " [FAILED_READ_FILE.PARQUET_COLUMN_DATA_TYPE_MISMATCH] Expected Spark type bigint, actual"
-          + " Parquet type DOUBLE (without)")
   void readsAWidenedColumnAsSoonAsItIsFlushed(@TempDir Path dataDir) throws Exception {
     try (HindsightServer server = start(dataDir, NO_COMPACTION)) {
       recordSample(new Api(server.port()), server);
     }
-    assertThat(scorePhysicalTypes(dataDir)).containsExactlyInAnyOrder("INT64", "DOUBLE");
+    assertThat(scorePhysicalTypes(dataDir)).containsExactly("DOUBLE");
 
     assertPredictionsReadable(dataDir);
   }
 
   /**
-   * Server gap: {@code ts} is an instant (DESIGN §4: "timestamp (µs, UTC)") but the files mark it
-   * {@code isAdjustedToUTC=false}, so Spark reads it as {@code timestamp_ntz}: a session in another
-   * time zone converts it to a different instant.
+   * {@code ts} is an instant (DESIGN §3: "timestamp (µs, UTC)"): the files mark it
+   * {@code isAdjustedToUTC=true}, so a Spark session in any time zone reads the same instant.
    */
   @Test
-  @Disabled(
-      "server gap: ts is written as TIMESTAMP(MICROS, isAdjustedToUTC=false); Spark 4.1 reads it as"
-          + " timestamp_ntz, not timestamp (expected: TimestampType, actual: TimestampNTZType), and in a"
-          + " session with spark.sql.session.timeZone=America/New_York 2026-11-22T10:15:00Z becomes"
-          + " 2026-11-22T15:15:00Z")
   void readsTsAsAnInstantInAnyTimeZone(@TempDir Path dataDir) throws Exception {
     try (HindsightServer server = start(dataDir, NO_COMPACTION)) {
       new Api(server.port()).post("/v1/endpoints/fraud/predictions",

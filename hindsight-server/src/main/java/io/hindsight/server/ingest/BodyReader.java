@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import io.hindsight.server.ApiException;
 import java.io.ByteArrayOutputStream;
+import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -41,7 +42,7 @@ final class BodyReader {
   /** A JSON object or array body. */
   List<ParsedRecord> readJson(InputStream body) throws IOException {
     List<ParsedRecord> out = new ArrayList<>();
-    try (JsonParser p = FACTORY.createParser(body)) {
+    try (JsonParser p = FACTORY.createParser(new Utf8CheckingInputStream(body))) {
       JsonToken first = p.nextToken();
       if (first == null) {
         throw ApiException.badRequest(
@@ -71,6 +72,8 @@ final class BodyReader {
     } catch (JsonProcessingException e) {
       throw ApiException.badRequest(
           "the body is not valid JSON: " + jacksonMessage(e) + " " + where(e) + "; nothing was stored");
+    } catch (CharConversionException e) {
+      throw ApiException.badRequest("the body is not valid UTF-8: " + e.getMessage() + "; nothing was stored");
     }
     return out;
   }
@@ -80,8 +83,10 @@ final class BodyReader {
     List<ParsedRecord> out = new ArrayList<>();
     LineReader lines = new LineReader(body, limits.maxRecordBytes());
     int index = 0;
+    boolean any = false;
     byte[] line;
     while ((line = lines.next()) != null) {
+      any = true;
       if (lines.overLong()) {
         out.add(ParsedRecord.failed(index++, "too_large", recordTooLarge()));
         continue;
@@ -90,6 +95,11 @@ final class BodyReader {
         continue;
       }
       int i = index++;
+      String badUtf8 = Utf8CheckingInputStream.problem(line);
+      if (badUtf8 != null) {
+        out.add(ParsedRecord.failed(i, "invalid_utf8", "the line is not valid UTF-8: " + badUtf8));
+        continue;
+      }
       try (JsonParser p = FACTORY.createParser(line)) {
         p.nextToken();
         ParsedRecord r = readRecord(p, i);
@@ -99,7 +109,12 @@ final class BodyReader {
         out.add(r);
       } catch (JsonProcessingException e) {
         out.add(ParsedRecord.failed(i, "invalid_json", "the line is not valid JSON: " + jacksonMessage(e)));
+      } catch (CharConversionException e) {
+        out.add(ParsedRecord.failed(i, "invalid_utf8", "the line is not valid UTF-8: " + e.getMessage()));
       }
+    }
+    if (!any) {
+      throw ApiException.badRequest("the body is empty; send one JSON object per line");
     }
     return out;
   }
@@ -155,6 +170,9 @@ final class BodyReader {
         Map<String, Object> map = new LinkedHashMap<>();
         while (p.nextToken() == JsonToken.FIELD_NAME) {
           String key = p.currentName();
+          if (hasLoneSurrogate(key)) {
+            problems.add("invalid_unicode", "a key holds an unpaired surrogate escape; send valid Unicode");
+          }
           p.nextToken();
           Object value = readValue(p, depth + 1, problems);
           if (map.containsKey(key)) {
@@ -164,7 +182,12 @@ final class BodyReader {
         }
         return map;
       case VALUE_STRING:
-        return p.getText();
+        String text = p.getText();
+        if (hasLoneSurrogate(text)) {
+          problems.add(
+              "invalid_unicode", "a string holds an unpaired surrogate escape (such as \\ud800); send valid Unicode");
+        }
+        return text;
       case VALUE_NUMBER_INT:
         if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
           return finite(p, problems);
@@ -181,6 +204,23 @@ final class BodyReader {
       default:
         throw new IllegalStateException("unexpected token " + t);
     }
+  }
+
+  /** JSON allows any \\u escape, but a lone half of a surrogate pair is not Unicode text. */
+  static boolean hasLoneSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c)) {
+        if (i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+          i++;
+        } else {
+          return true;
+        }
+      } else if (Character.isLowSurrogate(c)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static Double finite(JsonParser p, Problems problems) throws IOException {

@@ -241,7 +241,9 @@ final class RecordNormalizer {
     }
     long micros;
     if (ts instanceof Long) {
-      micros = Math.multiplyExact((Long) ts, 1000L);
+      long millis = (Long) ts;
+      // Far outside the accepted range either way; saturate so the range check below explains it.
+      micros = Math.abs(millis) > Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : millis * 1000L;
     } else if (ts instanceof Double) {
       micros = Math.round((Double) ts * 1000.0);
     } else if (ts instanceof String) {

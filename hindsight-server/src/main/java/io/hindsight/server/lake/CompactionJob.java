@@ -105,7 +105,7 @@ public final class CompactionJob implements Closeable {
   }
 
   /** One pass over every partition. Returns the number of merges done. */
-  public int runOnce() throws IOException, SQLException {
+  public synchronized int runOnce() throws IOException, SQLException {
     int done = rewriteWidened();
     for (Table t : Table.values()) {
       for (Partition p : lake.partitions(t)) {
@@ -130,9 +130,10 @@ public final class CompactionJob implements Closeable {
   /**
    * Rewrites every partition of endpoints whose column widened from bigint to double, so that
    * each column has one type in every file: strict readers such as Spark refuse to merge a long
-   * and a double column.
+   * and a double column. The lake writer calls it right after the flush that follows a widening,
+   * so the lake is never left mixed for long, not even by a server that stops.
    */
-  private int rewriteWidened() throws IOException, SQLException {
+  public synchronized int rewriteWidened() throws IOException, SQLException {
     int done = 0;
     for (Table t : Table.values()) {
       for (EndpointSchema schema : schemas.all(t)) {

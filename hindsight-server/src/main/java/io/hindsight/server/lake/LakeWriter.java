@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -40,6 +41,9 @@ public final class LakeWriter implements Closeable {
   private final LongConsumer flushedUpTo;
   private final Consumer<Table> tableChanged;
   private final ScheduledExecutorService thread;
+  /** Runs after a flush that wrote to an endpoint with a widened column; flush thread only. */
+  private Callable<?> afterWidening = () -> null;
+  private boolean widened;
   private final Object lock = new Object();
   private Map<Partition, Buffer> buffers = new LinkedHashMap<>();
   private long lastSeqAccepted = -1;
@@ -84,6 +88,11 @@ public final class LakeWriter implements Closeable {
     this.tableChanged = tableChanged;
     this.thread =
         DaemonThreads.single("hindsight-lake-writer");
+  }
+
+  /** What to run after a flush touched an endpoint whose column widened (the rewrite of its files). */
+  public void afterWidening(Callable<?> rewrite) {
+    this.afterWidening = rewrite;
   }
 
   public void start(Duration interval) {
@@ -167,6 +176,14 @@ public final class LakeWriter implements Closeable {
         log.warn("could not write {} rows to {}; will retry: {}", b.rows.size(), lake.dir(p), ex.toString());
       }
     }
+    if (widened) {
+      widened = false;
+      try {
+        afterWidening.call();
+      } catch (Exception e) {
+        log.warn("rewriting files after a column widened failed; compaction retries it: {}", e.toString());
+      }
+    }
     long flushed = firstUnwritten == Long.MAX_VALUE ? upTo : firstUnwritten - 1;
     if (flushed >= 0) {
       flushedUpTo.accept(flushed);
@@ -176,6 +193,7 @@ public final class LakeWriter implements Closeable {
   private void write(Partition p, Buffer b) throws IOException, SQLException {
     EndpointSchema schema = schemas.schema(p.table(), p.endpoint());
     registerUnknownColumns(schema, b.rows);
+    widened |= schema.rewritePending();
     Path dir = lake.dir(p);
     boolean firstForTable = !lake.hasDataFast(p.table());
     FileSync.createDirectoriesDurably(dir);

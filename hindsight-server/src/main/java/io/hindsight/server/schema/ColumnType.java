@@ -10,7 +10,11 @@ public enum ColumnType {
   STRING("string", "VARCHAR"),
   /** Arrays and objects, stored as JSON text. */
   JSON("json", "VARCHAR"),
-  TIMESTAMP("timestamp", "TIMESTAMP"),
+  /**
+   * An instant, µs precision. Written as a UTC-adjusted Parquet timestamp, so engines such as
+   * Spark read an instant, not a wall-clock time.
+   */
+  TIMESTAMP("timestamp", "TIMESTAMPTZ"),
   /** string to string, used for tags. */
   MAP("map", "MAP(VARCHAR, VARCHAR)");
 

@@ -52,7 +52,6 @@ final class FuzzSession {
                   "-XX:+UseSerialGC",
                   "-Djazzer.max_duration=" + seconds + "s",
                   "-Djazzer.instrument=" + System.getProperty("hindsight.fuzz.instrument", "io.hindsight.server.**"),
-                  "-Dhindsight.fuzz.strict=" + IngestInvariants.STRICT,
                   "-cp",
                   System.getProperty("java.class.path"),
                   FuzzSession.class.getName(),

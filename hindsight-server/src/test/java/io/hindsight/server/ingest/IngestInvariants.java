@@ -76,55 +76,7 @@ final class IngestInvariants {
     /** Read; each record was accepted or rejected on its own (the server answers 200). */
     READ,
     /** Refused as a whole with a 4xx. */
-    REFUSED,
-    /** Hit a reported server bug that {@link #knownServerBug} still tolerates. */
-    KNOWN_BUG
-  }
-
-  /**
-   * Off by default; {@code -Dhindsight.fuzz.strict=true} reports known server bugs as findings
-   * too, which is how a fix is checked and how long sessions run (docs/FUZZING.md).
-   */
-  static final boolean STRICT = Boolean.getBoolean("hindsight.fuzz.strict");
-
-  /**
-   * Server bugs the fuzzer found that are reported but not fixed yet (the server answers 500).
-   * Tolerated so that the build stays green and fuzzing can look past them; delete each entry
-   * with its fix. Matched narrowly, by exception type and the frame that throws.
-   *
-   * <ul>
-   *   <li>A numeric {@code ts} beyond +-9.2e15 ms: {@code Math.multiplyExact} in
-   *       {@code RecordNormalizer.timestamp} throws {@link ArithmeticException}, e.g. {@code
-   *       {"ts": 10000000000000000, "data": {"x": 1}}}.
-   *   <li>A body whose first bytes look like UTF-32 (zero bytes, or a UTF-32 byte-order mark):
-   *       Jackson's encoding detection reads it as UTF-32 and throws {@link
-   *       java.io.CharConversionException}, an {@link IOException} that is not a {@code
-   *       JsonProcessingException}, so {@code BodyReader} does not turn it into a 400; e.g. the
-   *       bytes {@code 00 00 FE FF} followed by any JSON ({@code UTF32Reader}: "Invalid UTF-32
-   *       character"), or {@code 00 00 08 00 00 FD 00 7D} ({@code ByteSourceJsonBootstrapper}:
-   *       "Unsupported UCS-4 endianness"). In NDJSON the same happens per line.
-   * </ul>
-   */
-  static boolean knownServerBug(Throwable t) {
-    if (STRICT) {
-      return false;
-    }
-    StackTraceElement[] frames = t.getStackTrace();
-    if (t instanceof ArithmeticException) {
-      for (StackTraceElement f : frames) {
-        if (f.getClassName().equals(RecordNormalizer.class.getName()) && f.getMethodName().equals("timestamp")) {
-          return true;
-        }
-      }
-    }
-    if (t instanceof java.io.CharConversionException) {
-      for (StackTraceElement f : frames) {
-        if (f.getClassName().startsWith("com.fasterxml.jackson.core.")) {
-          return true;
-        }
-      }
-    }
-    return false;
+    REFUSED
   }
 
   /**
@@ -146,11 +98,6 @@ final class IngestInvariants {
     } catch (ZipException | EOFException e) {
       // The HTTP layer answers these with 400 "the body could not be read".
       return Verdict.REFUSED;
-    } catch (IOException | RuntimeException e) {
-      if (knownServerBug(e)) {
-        return Verdict.KNOWN_BUG;
-      }
-      throw e;
     }
     // Jackson's own exceptions and any other IOException are not caught: the server answers 500.
     checkRecords(parsed);
@@ -179,15 +126,7 @@ final class IngestInvariants {
       checkParsedValue(p.fields(), 1);
       for (Table table : Table.values()) {
         EndpointSchema schema = schemas.schema(table, "fuzz");
-        RecordNormalizer.Outcome o;
-        try {
-          o = normalizer.normalize(table, schema, p.fields(), now);
-        } catch (RuntimeException e) {
-          if (knownServerBug(e)) {
-            continue;
-          }
-          throw e;
-        }
+        RecordNormalizer.Outcome o = normalizer.normalize(table, schema, p.fields(), now);
         if (o.row() == null) {
           if (o.reason() == null || o.reason().isBlank() || o.error() == null || o.error().isBlank()) {
             throw new AssertionError("a rejection needs a reason and a message: " + o);

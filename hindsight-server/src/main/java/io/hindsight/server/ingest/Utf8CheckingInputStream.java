@@ -1,0 +1,107 @@
+package io.hindsight.server.ingest;
+
+import java.io.CharConversionException;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * Passes bytes through and fails on anything that is not well-formed UTF-8 (RFC 3629): overlong
+ * forms, encoded surrogates, code points above U+10FFFF, stray continuation bytes, truncated
+ * sequences. Jackson decodes some of these leniently (an overlong "/" becomes "/"), which would
+ * let a filter-evading spelling into the store; this refuses them before parsing.
+ */
+final class Utf8CheckingInputStream extends FilterInputStream {
+  private final Checker checker = new Checker();
+
+  Utf8CheckingInputStream(InputStream in) {
+    super(in);
+  }
+
+  @Override
+  public int read() throws IOException {
+    int b = super.read();
+    if (b < 0) {
+      checker.end();
+    } else {
+      checker.accept(b);
+    }
+    return b;
+  }
+
+  @Override
+  public int read(byte[] buf, int off, int len) throws IOException {
+    int n = super.read(buf, off, len);
+    if (n < 0) {
+      checker.end();
+      return n;
+    }
+    for (int i = off; i < off + n; i++) {
+      checker.accept(buf[i] & 0xFF);
+    }
+    return n;
+  }
+
+  /** What is wrong with a whole buffer, or null if it is well-formed UTF-8. */
+  static String problem(byte[] bytes) {
+    Checker c = new Checker();
+    try {
+      for (byte b : bytes) {
+        c.accept(b & 0xFF);
+      }
+      c.end();
+      return null;
+    } catch (CharConversionException e) {
+      return e.getMessage();
+    }
+  }
+
+  /** A byte-at-a-time UTF-8 state machine. */
+  private static final class Checker {
+    private long offset;
+    /** Continuation bytes still expected. */
+    private int pending;
+    /** Bounds for the next continuation byte (narrowed after some lead bytes). */
+    private int low = 0x80;
+    private int high = 0xBF;
+
+    void accept(int b) throws CharConversionException {
+      if (pending == 0) {
+        if (b < 0x80) {
+          // ASCII, the common case
+        } else if (b >= 0xC2 && b <= 0xDF) {
+          pending = 1;
+        } else if (b >= 0xE0 && b <= 0xEF) {
+          pending = 2;
+          low = b == 0xE0 ? 0xA0 : 0x80; // overlong
+          high = b == 0xED ? 0x9F : 0xBF; // surrogates
+        } else if (b >= 0xF0 && b <= 0xF4) {
+          pending = 3;
+          low = b == 0xF0 ? 0x90 : 0x80; // overlong
+          high = b == 0xF4 ? 0x8F : 0xBF; // above U+10FFFF
+        } else {
+          throw bad(b);
+        }
+      } else {
+        if (b < low || b > high) {
+          throw bad(b);
+        }
+        low = 0x80;
+        high = 0xBF;
+        pending--;
+      }
+      offset++;
+    }
+
+    void end() throws CharConversionException {
+      if (pending != 0) {
+        throw new CharConversionException("a multi-byte character is cut off at the end (byte " + offset + ")");
+      }
+    }
+
+    private CharConversionException bad(int b) {
+      return new CharConversionException(
+          String.format("byte 0x%02X at offset %d is not well-formed UTF-8 (overlong, surrogate or out of range)", b, offset));
+    }
+  }
+}
