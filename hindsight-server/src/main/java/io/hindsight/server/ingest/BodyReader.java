@@ -1,26 +1,32 @@
 package io.hindsight.server.ingest;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import io.hindsight.server.ApiException;
+import io.hindsight.server.schema.JsonText;
 import java.io.ByteArrayOutputStream;
 import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.StringWriter;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads a request body (one JSON object, a JSON array of objects, or NDJSON) into records, one
  * at a time with Jackson's streaming parser. A record that breaks a rule (too deep, too large,
  * duplicate key, a number beyond double range) is marked failed and reading goes on; only a body
- * that cannot be parsed at all fails the request. Values become null, Boolean, Long, Double,
- * String, LinkedHashMap and ArrayList.
+ * that cannot be parsed at all fails the request. A record's fields become null, Boolean, Long,
+ * Double, String, LinkedHashMap and ArrayList; arrays and objects nested below them become
+ * {@link JsonText}.
  */
 final class BodyReader {
   /** Jackson's own depth guard, far above the per-record limit so deep records fail one by one. */
@@ -32,6 +38,12 @@ final class BodyReader {
           .streamReadConstraints(
               StreamReadConstraints.builder().maxNestingDepth(PARSER_MAX_DEPTH).build())
           .build();
+
+  /**
+   * Depth from which arrays and objects are kept as JSON text: the record is level 1, its fields
+   * (such as {@code data} and {@code tags}) level 2, the values of those fields level 3.
+   */
+  static final int NESTED_AS_TEXT_DEPTH = 3;
 
   private final IngestLimits limits;
 
@@ -160,6 +172,9 @@ final class BodyReader {
           p.skipChildren();
           return null;
         }
+        if (depth >= NESTED_AS_TEXT_DEPTH) {
+          return captureNested(p, depth, problems);
+        }
         if (t == JsonToken.START_ARRAY) {
           List<Object> list = new ArrayList<>();
           while (p.nextToken() != JsonToken.END_ARRAY) {
@@ -201,6 +216,89 @@ final class BodyReader {
         return Boolean.FALSE;
       case VALUE_NULL:
         return null;
+      default:
+        throw new IllegalStateException("unexpected token " + t);
+    }
+  }
+
+  /**
+   * Reads an array or object below a record's own fields (a value inside {@code data}) straight
+   * into its JSON text, checking it as it goes: nested values are stored as JSON text anyway, and
+   * building maps and boxed numbers only to format them again costs time and garbage.
+   */
+  private JsonText captureNested(JsonParser p, int depth, Problems problems) throws IOException {
+    StringWriter text = new StringWriter(128);
+    try (JsonGenerator g = FACTORY.createGenerator(text)) {
+      copy(p, depth, problems, g);
+    }
+    return new JsonText(text.toString());
+  }
+
+  private void copy(JsonParser p, int depth, Problems problems, JsonGenerator g) throws IOException {
+    JsonToken t = p.currentToken();
+    switch (t) {
+      case START_OBJECT:
+      case START_ARRAY:
+        if (depth > limits.maxDepth()) {
+          problems.add(
+              "too_deep",
+              "the record is nested deeper than " + limits.maxDepth() + " levels (ingest.max-depth); flatten it");
+          p.skipChildren();
+          g.writeNull();
+          return;
+        }
+        if (t == JsonToken.START_ARRAY) {
+          g.writeStartArray();
+          while (p.nextToken() != JsonToken.END_ARRAY) {
+            copy(p, depth + 1, problems, g);
+          }
+          g.writeEndArray();
+          return;
+        }
+        g.writeStartObject();
+        Set<String> keys = new HashSet<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String key = p.currentName();
+          if (!keys.add(key)) {
+            problems.add("duplicate_key", "key '" + key + "' appears twice in one object; send it once");
+          }
+          if (hasLoneSurrogate(key)) {
+            problems.add("invalid_unicode", "a key holds an unpaired surrogate escape; send valid Unicode");
+          }
+          g.writeFieldName(key);
+          p.nextToken();
+          copy(p, depth + 1, problems, g);
+        }
+        g.writeEndObject();
+        return;
+      case VALUE_STRING:
+        String text = p.getText();
+        if (hasLoneSurrogate(text)) {
+          problems.add(
+              "invalid_unicode", "a string holds an unpaired surrogate escape (such as \\ud800); send valid Unicode");
+        }
+        g.writeString(text);
+        return;
+      case VALUE_NUMBER_INT:
+      case VALUE_NUMBER_FLOAT:
+        String number = p.getText();
+        // Only an exponent or hundreds of digits can leave double range; skip parsing the rest.
+        if ((number.length() > 300 || number.indexOf('e') >= 0 || number.indexOf('E') >= 0)
+            && finite(p, problems) == null) {
+          g.writeNull();
+          return;
+        }
+        g.writeNumber(number);
+        return;
+      case VALUE_TRUE:
+        g.writeBoolean(true);
+        return;
+      case VALUE_FALSE:
+        g.writeBoolean(false);
+        return;
+      case VALUE_NULL:
+        g.writeNull();
+        return;
       default:
         throw new IllegalStateException("unexpected token " + t);
     }

@@ -313,7 +313,7 @@ final class RecordNormalizer {
     Map<String, String> tags = new LinkedHashMap<>();
     for (Map.Entry<String, Object> e : ((Map<String, Object>) value).entrySet()) {
       Object v = e.getValue();
-      if (v instanceof Map || v instanceof List) {
+      if (v instanceof Map || v instanceof List || v instanceof JsonText) {
         throw new Rejection("bad_field", 
             "tag '" + abbreviate(e.getKey()) + "' must be a string, not an array or object;"
                 + " tags are low-cardinality labels");

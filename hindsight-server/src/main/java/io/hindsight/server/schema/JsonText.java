@@ -1,9 +1,29 @@
 package io.hindsight.server.schema;
 
-/** A nested value (array or object) kept as its JSON text; written to a string column. */
-public record JsonText(String json) {
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonSerializable;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.jsontype.TypeSerializer;
+import java.io.IOException;
+
+/**
+ * A nested value (array or object) kept as its JSON text; written to a string column. Jackson
+ * writes it back as the JSON it holds, not as a quoted string.
+ */
+public record JsonText(String json) implements JsonSerializable {
   @Override
   public String toString() {
     return json;
+  }
+
+  @Override
+  public void serialize(JsonGenerator gen, SerializerProvider serializers) throws IOException {
+    gen.writeRawValue(json);
+  }
+
+  @Override
+  public void serializeWithType(JsonGenerator gen, SerializerProvider serializers, TypeSerializer typeSer)
+      throws IOException {
+    serialize(gen, serializers);
   }
 }

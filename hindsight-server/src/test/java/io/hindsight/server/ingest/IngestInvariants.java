@@ -149,6 +149,17 @@ final class IngestInvariants {
     }
   }
 
+  private static int depthOf(com.fasterxml.jackson.databind.JsonNode n) {
+    if (!n.isContainerNode()) {
+      return 0;
+    }
+    int max = 0;
+    for (com.fasterxml.jackson.databind.JsonNode c : n) {
+      max = Math.max(max, depthOf(c));
+    }
+    return 1 + max;
+  }
+
   /** Parsed values are plain Java values within the depth limit (the record object is level 1). */
   private void checkParsedValue(Object v, int depth) {
     if (v == null || v instanceof Boolean || v instanceof Long || v instanceof String) {
@@ -157,6 +168,23 @@ final class IngestInvariants {
     if (v instanceof Double) {
       if (!Double.isFinite((Double) v)) {
         throw new AssertionError("a parsed number is not finite: " + v);
+      }
+      return;
+    }
+    if (v instanceof io.hindsight.server.schema.JsonText) {
+      // Nested values arrive as their JSON text: it must parse back, within the depth limit.
+      com.fasterxml.jackson.databind.JsonNode tree;
+      try {
+        tree = json.readTree(((io.hindsight.server.schema.JsonText) v).json());
+      } catch (IOException e) {
+        throw new AssertionError("nested JSON text does not parse back: " + v, e);
+      }
+      if (tree == null || !(tree.isArray() || tree.isObject())) {
+        throw new AssertionError("nested JSON text is not an array or object: " + v);
+      }
+      int deepest = depth - 1 + depthOf(tree);
+      if (deepest > limits.maxDepth()) {
+        throw new AssertionError("nested JSON text reaches level " + deepest + ", over " + limits.maxDepth());
       }
       return;
     }
