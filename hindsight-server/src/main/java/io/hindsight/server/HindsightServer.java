@@ -117,7 +117,7 @@ public final class HindsightServer implements AutoCloseable {
             config.wal.queueCapacity,
             minNextSeq,
             (firstSeq, entry) -> replayed[0] += replay(firstSeq, entry, inLake, clock),
-            (firstSeq, entry) -> lakeWriter.accept(firstSeq, entry.rows()));
+            lakeWriter::accept);
     if (replayed[0] > 0) {
       log.info("replayed {} logged records that were not yet in the lake", replayed[0]);
     }
@@ -184,7 +184,11 @@ public final class HindsightServer implements AutoCloseable {
     long seq = firstSeq;
     for (Row row : entry.rows()) {
       if (seq > inLake.getOrDefault(Partition.of(row), -1L)) {
-        lakeWriter.accept(seq, List.of(row));
+        try {
+          lakeWriter.acceptReplayed(seq, row);
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
         n++;
       }
       seq++;

@@ -1,11 +1,13 @@
 package io.hindsight.server.lake;
 
+import io.hindsight.server.schema.ColumnType;
 import io.hindsight.server.schema.EndpointSchema;
 import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.SchemaRegistry;
 import io.hindsight.server.schema.Table;
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -18,14 +20,18 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
+import io.hindsight.server.wal.RowCodec;
+import io.hindsight.server.wal.WalEntry;
 import org.duckdb.DuckDBConnection;
 import io.hindsight.server.ops.DaemonThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Moves logged rows into the lake. Rows arrive in log order and wait in per-partition buffers;
- * every flush interval one thread writes each buffer as one Parquet file, then reports the
+ * Moves logged rows into the lake. Entries arrive in log order as the compact bytes the log wrote
+ * (so a request's object graph dies young instead of waiting for the flush); every flush interval
+ * one thread sorts their rows into partitions, decodes them one at a time into each partition's
+ * Parquet file, then reports the
  * highest seq below which every row is in the lake, so the log can drop what it no longer needs.
  * The interval bounds how long an acknowledged record takes to become visible to SQL.
  *
@@ -45,7 +51,8 @@ public final class LakeWriter implements Closeable {
   private Callable<?> afterWidening = () -> null;
   private boolean widened;
   private final Object lock = new Object();
-  private Map<Partition, Buffer> buffers = new LinkedHashMap<>();
+  /** Committed log entries not yet sorted into partitions, as the bytes the log wrote. */
+  private List<Chunk> chunks = new ArrayList<>();
   private long lastSeqAccepted = -1;
   private long pendingRows;
   /** Rows from failed writes, retried first; touched only by the flush thread. */
@@ -53,12 +60,22 @@ public final class LakeWriter implements Closeable {
   private final java.util.concurrent.atomic.AtomicLong filesWritten = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong rowsWritten = new java.util.concurrent.atomic.AtomicLong();
 
+  private record Chunk(long firstSeq, int rows, byte[] encoded) {}
+
+  /** Where one encoded row starts. */
+  private record RowRef(byte[] encoded, int offset) {
+    Row decode() {
+      return RowCodec.decode(ByteBuffer.wrap(encoded).position(offset));
+    }
+  }
+
+  /** One partition's rows for the next file, in log order. */
   private static final class Buffer {
-    final List<Row> rows = new ArrayList<>();
+    final List<RowRef> rows = new ArrayList<>();
     long minSeq = Long.MAX_VALUE;
     long maxSeq = -1;
 
-    void add(Row r, long seq) {
+    void add(RowRef r, long seq) {
       rows.add(r);
       minSeq = Math.min(minSeq, seq);
       maxSeq = Math.max(maxSeq, seq);
@@ -68,6 +85,11 @@ public final class LakeWriter implements Closeable {
       rows.addAll(other.rows);
       minSeq = Math.min(minSeq, other.minSeq);
       maxSeq = Math.max(maxSeq, other.maxSeq);
+    }
+
+    /** Decodes rows one at a time as the file writer asks, so only one is alive at once. */
+    Iterable<Row> decoded() {
+      return () -> rows.stream().map(RowRef::decode).iterator();
     }
   }
 
@@ -99,19 +121,39 @@ public final class LakeWriter implements Closeable {
     thread.scheduleWithFixedDelay(this::flushSafely, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** Takes rows that are durable in the log; {@code firstSeq} is the seq of the first row. */
-  public void accept(long firstSeq, List<Row> rows) {
-    if (rows.isEmpty()) {
+  /**
+   * Takes an entry that is durable in the log, as the bytes it was written as (see {@link
+   * WalEntry#encode()}); {@code firstSeq} is the seq of its first row.
+   */
+  public void accept(long firstSeq, int rows, byte[] encoded) {
+    if (rows == 0) {
       return;
     }
     synchronized (lock) {
-      long seq = firstSeq;
-      for (Row r : rows) {
-        buffers.computeIfAbsent(Partition.of(r), p -> new Buffer()).add(r, seq++);
-      }
-      lastSeqAccepted = Math.max(lastSeqAccepted, seq - 1);
-      pendingRows += rows.size();
+      chunks.add(new Chunk(firstSeq, rows, encoded));
+      lastSeqAccepted = Math.max(lastSeqAccepted, firstSeq + rows - 1);
+      pendingRows += rows;
     }
+  }
+
+  /**
+   * Takes a row replayed from the log on start-up. It may name a column whose schema change was
+   * not yet on disk at the crash; the value's own type is what it was typed as, so the column is
+   * added with that type before the row is written.
+   */
+  public void acceptReplayed(long seq, Row row) throws IOException {
+    EndpointSchema schema = schemas.schema(row.table(), row.endpoint());
+    boolean added = false;
+    for (Map.Entry<String, Object> e : row.values().entrySet()) {
+      if (e.getValue() != null && !row.table().isSystemColumn(e.getKey()) && schema.column(e.getKey()) == null) {
+        schema.addIfAbsent(e.getKey(), ColumnType.of(e.getValue()), row.tsMicros());
+        added = true;
+      }
+    }
+    if (added) {
+      schemas.persistDirty();
+    }
+    accept(seq, 1, new WalEntry(null, null, List.of(row)).encode());
   }
 
   /** Rows acknowledged but not yet in the lake. */
@@ -143,18 +185,22 @@ public final class LakeWriter implements Closeable {
   }
 
   private void flush() {
-    Map<Partition, Buffer> taken;
+    List<Chunk> taken;
     long upTo;
     synchronized (lock) {
-      taken = buffers;
-      buffers = new LinkedHashMap<>();
+      taken = chunks;
+      chunks = new ArrayList<>();
       upTo = lastSeqAccepted;
     }
-    for (Map.Entry<Partition, Buffer> e : taken.entrySet()) {
-      retry.merge(e.getKey(), e.getValue(), (older, newer) -> {
-        older.addAll(newer);
-        return older;
-      });
+    for (Chunk c : taken) {
+      ByteBuffer in = WalEntry.rowsOf(c.encoded());
+      int n = in.getInt();
+      long seq = c.firstSeq();
+      for (int i = 0; i < n; i++) {
+        Partition p = Partition.of(RowCodec.decodeHeader(in));
+        retry.computeIfAbsent(p, k -> new Buffer()).add(new RowRef(c.encoded(), in.position()), seq++);
+        RowCodec.skip(in);
+      }
     }
     if (retry.isEmpty()) {
       return;
@@ -192,39 +238,16 @@ public final class LakeWriter implements Closeable {
 
   private void write(Partition p, Buffer b) throws IOException, SQLException {
     EndpointSchema schema = schemas.schema(p.table(), p.endpoint());
-    registerUnknownColumns(schema, b.rows);
     widened |= schema.rewritePending();
     Path dir = lake.dir(p);
     boolean firstForTable = !lake.hasDataFast(p.table());
     FileSync.createDirectoriesDurably(dir);
-    writer.write(schema, b.rows, dir.resolve(Lake.dataFileName(b.maxSeq)));
+    writer.write(schema, b.decoded(), dir.resolve(Lake.dataFileName(b.maxSeq)));
     filesWritten.incrementAndGet();
     rowsWritten.addAndGet(b.rows.size());
     if (firstForTable) {
       lake.markHasData(p.table());
       tableChanged.accept(p.table());
-    }
-  }
-
-  /**
-   * Rows replayed after a crash may name a column whose schema change was not yet on disk; the
-   * value's own type is what it was typed as, so the column is added with that type.
-   */
-  private void registerUnknownColumns(EndpointSchema schema, List<Row> rows) throws IOException {
-    boolean added = false;
-    for (Row r : rows) {
-      for (Map.Entry<String, Object> e : r.values().entrySet()) {
-        if (e.getValue() != null
-            && !schema.table().isSystemColumn(e.getKey())
-            && schema.column(e.getKey()) == null) {
-          schema.addIfAbsent(
-              e.getKey(), io.hindsight.server.schema.ColumnType.of(e.getValue()), r.tsMicros());
-          added = true;
-        }
-      }
-    }
-    if (added) {
-      schemas.persistDirty();
     }
   }
 

@@ -60,7 +60,7 @@ final class ParquetFileWriter implements AutoCloseable {
   }
 
   /** Writes {@code rows} to {@code target}, atomically. */
-  void write(EndpointSchema schema, List<Row> rows, Path target) throws IOException, SQLException {
+  void write(EndpointSchema schema, Iterable<Row> rows, Path target) throws IOException, SQLException {
     List<FileColumn> cols = columnsOf(schema);
     // Maps are staged as JSON text and cast by DuckDB: the Appender is several times slower on MAP.
     StringBuilder ddl = new StringBuilder("CREATE OR REPLACE TABLE stage (");

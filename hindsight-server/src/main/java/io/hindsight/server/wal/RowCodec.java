@@ -46,6 +46,57 @@ public final class RowCodec {
     return new Row(table, endpoint, ts, values);
   }
 
+  /** Reads a row's table, endpoint and time, leaving the buffer where it was. */
+  public static Row decodeHeader(ByteBuffer in) {
+    ByteBuffer d = in.duplicate();
+    Table table = Table.values()[d.get()];
+    String endpoint = getString(d);
+    return new Row(table, endpoint, d.getLong(), Map.of());
+  }
+
+  /** Moves past one encoded row without building it. */
+  public static void skip(ByteBuffer in) {
+    in.get();
+    skipBytes(in);
+    in.getLong();
+    int n = in.getInt();
+    for (int i = 0; i < n; i++) {
+      skipBytes(in);
+      skipValue(in);
+    }
+  }
+
+  private static void skipBytes(ByteBuffer in) {
+    int n = in.getInt();
+    in.position(in.position() + n);
+  }
+
+  private static void skipValue(ByteBuffer in) {
+    byte tag = in.get();
+    switch (tag) {
+      case NULL:
+      case TRUE:
+      case FALSE:
+        return;
+      case STRING:
+      case JSON:
+        skipBytes(in);
+        return;
+      case LONG:
+      case DOUBLE:
+        in.getLong();
+        return;
+      case MAP:
+        int n = in.getInt();
+        for (int i = 0; i < 2 * n; i++) {
+          skipBytes(in);
+        }
+        return;
+      default:
+        throw new IllegalArgumentException("unknown value tag " + tag);
+    }
+  }
+
   /** Encodes many rows. */
   public static void encodeAll(List<Row> rows, GrowableBuffer out) {
     out.putInt(rows.size());

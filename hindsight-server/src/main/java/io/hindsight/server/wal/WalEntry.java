@@ -22,6 +22,17 @@ public record WalEntry(String idempotencyKey, byte[] response, List<Row> rows) {
     return out.toByteArray();
   }
 
+  /**
+   * Positions a buffer over {@link #encode()}'s bytes at the row count that precedes the rows,
+   * skipping the idempotency key and answer.
+   */
+  public static ByteBuffer rowsOf(byte[] encoded) {
+    ByteBuffer in = ByteBuffer.wrap(encoded);
+    getBytes(in);
+    getBytes(in);
+    return in;
+  }
+
   public static WalEntry decode(ByteBuffer in) {
     byte[] key = getBytes(in);
     byte[] response = getBytes(in);

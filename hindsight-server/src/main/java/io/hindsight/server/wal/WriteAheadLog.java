@@ -36,9 +36,17 @@ public final class WriteAheadLog implements Closeable {
   private static final String PREFIX = "wal-";
   private static final String SUFFIX = ".log";
 
-  /** Receives entries replayed on open and committed afterwards, in log order. */
+  /** Receives entries replayed on open, in log order. */
   public interface EntryListener {
     void entry(long firstSeq, WalEntry entry);
+  }
+
+  /**
+   * Receives committed entries in log order, as the bytes that were written: compact to hold
+   * until the lake writer gets to them, where the object graph of the request's rows is not.
+   */
+  public interface CommitListener {
+    void committed(long firstSeq, int rows, byte[] encoded);
   }
 
   private record Pending(WalEntry entry, byte[] encoded, CompletableFuture<Long> done) {}
@@ -47,7 +55,7 @@ public final class WriteAheadLog implements Closeable {
 
   private final Path dir;
   private final long segmentBytes;
-  private final EntryListener committed;
+  private final CommitListener committed;
   private final BlockingQueue<Pending> queue;
   private final List<Segment> segments = new ArrayList<>();
   private final Thread thread;
@@ -60,7 +68,7 @@ public final class WriteAheadLog implements Closeable {
   private volatile boolean running = true;
   private volatile IOException broken;
 
-  private WriteAheadLog(Path dir, long segmentBytes, int queueCapacity, EntryListener committed) {
+  private WriteAheadLog(Path dir, long segmentBytes, int queueCapacity, CommitListener committed) {
     this.dir = dir;
     this.segmentBytes = segmentBytes;
     this.committed = committed;
@@ -80,7 +88,7 @@ public final class WriteAheadLog implements Closeable {
       int queueCapacity,
       long minNextSeq,
       EntryListener replay,
-      EntryListener committed)
+      CommitListener committed)
       throws IOException {
     Files.createDirectories(dir);
     WriteAheadLog wal = new WriteAheadLog(dir, segmentBytes, queueCapacity, committed);
@@ -269,7 +277,7 @@ public final class WriteAheadLog implements Closeable {
     for (int i = 0; i < batch.size(); i++) {
       Pending p = batch.get(i);
       try {
-        committed.entry(firstSeqs[i], p.entry());
+        committed.committed(firstSeqs[i], p.entry().rows().size(), p.encoded());
       } catch (RuntimeException e) {
         log.error("handing a committed entry on failed", e);
       }
