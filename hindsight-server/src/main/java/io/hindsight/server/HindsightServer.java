@@ -134,12 +134,14 @@ public final class HindsightServer implements AutoCloseable {
             json,
             clock,
             metrics,
-            lakeWriter::pendingRows,
-            config.ingest.maxLakeBacklog);
+            lakeWriter::pendingBytes,
+            config.ingest.maxLakeBacklogBytes);
     metrics.gauge("hindsight_wal_bytes", "Bytes of write-ahead log on disk", wal::sizeBytes);
     metrics.gauge("hindsight_wal_fsyncs", "fsyncs of the write-ahead log since start", wal::fsyncCount);
     metrics.gauge(
         "hindsight_lake_pending_records", "Records acknowledged but not yet in the lake", lakeWriter::pendingRows);
+    metrics.gauge(
+        "hindsight_lake_pending_bytes", "Bytes of acknowledged records held in memory for the lake", lakeWriter::pendingBytes);
     metrics.gauge("hindsight_lake_files_written", "Parquet files written since start", lakeWriter::filesWritten);
     metrics.gauge("hindsight_idempotency_keys", "Idempotency keys remembered", idempotency::size);
     metrics.gauge("hindsight_idempotency_evicted", "Idempotency keys evicted before their TTL", idempotency::evicted);

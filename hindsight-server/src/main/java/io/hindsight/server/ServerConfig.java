@@ -56,8 +56,11 @@ public final class ServerConfig {
     public Duration idempotencyTtl = Duration.ofHours(24);
     /** Keys remembered at most; the oldest are evicted past it (counted). */
     public int idempotencyMaxKeys = 1_000_000;
-    /** Records acknowledged but not yet in the lake above which ingest answers 503. */
-    public long maxLakeBacklog = 5_000_000;
+    /**
+     * Bytes of acknowledged rows held in memory for the lake writer above which ingest waits, then
+     * answers 503 (default: a quarter of the JVM's maximum heap).
+     */
+    public long maxLakeBacklogBytes = Runtime.getRuntime().maxMemory() / 4;
     /** A gzip body may expand at most this many times; a zip bomb is refused, not inflated. */
     public int maxGzipRatio = 200;
     /** Ingest requests handled at once; more are answered 503 with Retry-After. */

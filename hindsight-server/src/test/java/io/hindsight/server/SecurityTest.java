@@ -268,6 +268,27 @@ class SecurityTest {
     }
 
     @Test
+    void aLakeWriterThatFallsBehindPushesBackInsteadOfFillingTheHeap() throws Exception {
+      try (TestServer s =
+          new TestServer(
+              dir,
+              c -> {
+                c.lake.flushInterval = Duration.ofHours(1);
+                c.ingest.maxLakeBacklogBytes = 1;
+              })) {
+        assertThat(s.predictions("e1", "{\"data\": {\"x\": 1}}").status()).isEqualTo(200);
+        TestServer.Response r = s.predictions("e1", "{\"data\": {\"x\": 2}}");
+        assertThat(r.status()).isEqualTo(503);
+        assertThat(r.headers().firstValue("Retry-After")).contains("1");
+        assertThat(r.json().get("error").asText()).contains("ingest.max-lake-backlog-bytes").contains("nothing was stored");
+        s.flush();
+        assertThat(s.predictions("e1", "{\"data\": {\"x\": 3}}").status()).isEqualTo(200);
+        s.flush();
+        assertThat(s.scalar("SELECT sum(x) FROM predictions").asLong()).isEqualTo(4);
+      }
+    }
+
+    @Test
     void tooManyConcurrentIngestRequestsAre503WithRetryAfter() throws Exception {
       try (TestServer s = new TestServer(dir, c -> c.ingest.maxConcurrentRequests = 1)) {
         // A slow upload holds the only slot while a second request arrives.

@@ -115,11 +115,7 @@ public final class IngestService {
 
   private byte[] process(Table table, String endpoint, Format format, InputStream body, String key)
       throws IOException {
-    if (lakeBacklog.getAsLong() > maxLakeBacklog) {
-      metrics.backpressure();
-      throw new ApiException(
-          503, "the server is behind writing the lake (over " + maxLakeBacklog + " records waiting); retry shortly", "1");
-    }
+    awaitLakeBacklog();
     List<ParsedRecord> parsed = format == Format.NDJSON ? reader.readNdjson(body) : reader.readJson(body);
     EndpointSchema schema = schemas.schema(table, endpoint);
     long now = nowMicros();
@@ -169,6 +165,33 @@ public final class IngestService {
     metrics.acked(table, endpoint, rows.size(), System.nanoTime() - start);
     return bytes;
   }
+
+  /**
+   * Acknowledged rows wait in memory until the lake writer has them in Parquet. When they pass the
+   * limit, a request waits a moment for the writer to catch up (which paces clients to the speed
+   * of the lake), then is answered 503 with Retry-After, before anything of it is read.
+   */
+  private void awaitLakeBacklog() {
+    long deadline = System.nanoTime() + BACKLOG_WAIT_NANOS;
+    while (lakeBacklog.getAsLong() > maxLakeBacklog) {
+      if (System.nanoTime() > deadline) {
+        metrics.backpressure();
+        throw new ApiException(
+            503,
+            "the server is behind writing the lake (over " + maxLakeBacklog / (1 << 20)
+                + " MiB waiting, ingest.max-lake-backlog-bytes); nothing was stored, retry shortly",
+            "1");
+      }
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new ApiException(503, "interrupted while waiting for the lake writer; retry", "1");
+      }
+    }
+  }
+
+  private static final long BACKLOG_WAIT_NANOS = 2_000_000_000L;
 
   private ApiException storageUnavailable(Throwable cause) {
     metrics.storageFailure();

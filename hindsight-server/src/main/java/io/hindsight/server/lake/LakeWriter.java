@@ -55,6 +55,8 @@ public final class LakeWriter implements Closeable {
   private List<Chunk> chunks = new ArrayList<>();
   private long lastSeqAccepted = -1;
   private long pendingRows;
+  /** Encoded bytes of the pending rows: what the backlog costs in heap. */
+  private long pendingBytes;
   /** Rows from failed writes, retried first; touched only by the flush thread. */
   private final Map<Partition, Buffer> retry = new LinkedHashMap<>();
   private final java.util.concurrent.atomic.AtomicLong filesWritten = new java.util.concurrent.atomic.AtomicLong();
@@ -74,15 +76,18 @@ public final class LakeWriter implements Closeable {
     final List<RowRef> rows = new ArrayList<>();
     long minSeq = Long.MAX_VALUE;
     long maxSeq = -1;
+    long bytes;
 
-    void add(RowRef r, long seq) {
+    void add(RowRef r, long seq, int size) {
       rows.add(r);
+      bytes += size;
       minSeq = Math.min(minSeq, seq);
       maxSeq = Math.max(maxSeq, seq);
     }
 
     void addAll(Buffer other) {
       rows.addAll(other.rows);
+      bytes += other.bytes;
       minSeq = Math.min(minSeq, other.minSeq);
       maxSeq = Math.max(maxSeq, other.maxSeq);
     }
@@ -133,6 +138,7 @@ public final class LakeWriter implements Closeable {
       chunks.add(new Chunk(firstSeq, rows, encoded));
       lastSeqAccepted = Math.max(lastSeqAccepted, firstSeq + rows - 1);
       pendingRows += rows;
+      pendingBytes += encoded.length;
     }
   }
 
@@ -163,6 +169,13 @@ public final class LakeWriter implements Closeable {
     }
   }
 
+  /** Bytes of log entries held in memory for the lake; ingest pushes back above a limit. */
+  public long pendingBytes() {
+    synchronized (lock) {
+      return pendingBytes;
+    }
+  }
+
   public long filesWritten() {
     return filesWritten.get();
   }
@@ -179,7 +192,8 @@ public final class LakeWriter implements Closeable {
   private void flushSafely() {
     try {
       flush();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // A scheduled task that throws is never run again: log and keep the writer alive.
       log.error("lake flush failed; rows stay in the log and are retried", e);
     }
   }
@@ -198,8 +212,11 @@ public final class LakeWriter implements Closeable {
       long seq = c.firstSeq();
       for (int i = 0; i < n; i++) {
         Partition p = Partition.of(RowCodec.decodeHeader(in));
-        retry.computeIfAbsent(p, k -> new Buffer()).add(new RowRef(c.encoded(), in.position()), seq++);
+        int start = in.position();
         RowCodec.skip(in);
+        // The first row also carries the entry's header, so a chunk's rows add up to its length.
+        int size = in.position() - start + (i == 0 ? start : 0);
+        retry.computeIfAbsent(p, k -> new Buffer()).add(new RowRef(c.encoded(), start), seq++, size);
       }
     }
     if (retry.isEmpty()) {
@@ -216,6 +233,7 @@ public final class LakeWriter implements Closeable {
         it.remove();
         synchronized (lock) {
           pendingRows -= b.rows.size();
+          pendingBytes -= b.bytes;
         }
       } catch (IOException | SQLException | RuntimeException ex) {
         firstUnwritten = Math.min(firstUnwritten, b.minSeq);
