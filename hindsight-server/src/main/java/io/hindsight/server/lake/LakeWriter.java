@@ -191,20 +191,39 @@ public final class LakeWriter implements Closeable {
 
   private void flushSafely() {
     try {
-      flush();
+      while (flush()) {
+        // catching up: the next step right away
+      }
     } catch (RuntimeException | Error e) {
       // A scheduled task that throws is never run again: log and keep the writer alive.
       log.error("lake flush failed; rows stay in the log and are retried", e);
     }
   }
 
-  private void flush() {
+  /**
+   * One flush writes at most this many rows, so a writer that fell behind catches up in steady
+   * steps of bounded memory and time instead of one huge file.
+   */
+  static final int MAX_ROWS_PER_FLUSH = 200_000;
+
+  /** Writes one bounded step; returns whether more rows were waiting behind it. */
+  private boolean flush() {
     List<Chunk> taken;
     long upTo;
+    boolean more;
     synchronized (lock) {
-      taken = chunks;
-      chunks = new ArrayList<>();
-      upTo = lastSeqAccepted;
+      int rows = 0;
+      int n = 0;
+      while (n < chunks.size() && rows < MAX_ROWS_PER_FLUSH) {
+        rows += chunks.get(n++).rows();
+      }
+      taken = new ArrayList<>(chunks.subList(0, n));
+      chunks = new ArrayList<>(chunks.subList(n, chunks.size()));
+      more = !chunks.isEmpty();
+      upTo = taken.isEmpty() ? lastSeqAccepted : taken.get(taken.size() - 1).firstSeq() + taken.get(taken.size() - 1).rows() - 1;
+      if (taken.isEmpty() && retry.isEmpty()) {
+        return false;
+      }
     }
     for (Chunk c : taken) {
       ByteBuffer in = WalEntry.rowsOf(c.encoded());
@@ -220,7 +239,7 @@ public final class LakeWriter implements Closeable {
       }
     }
     if (retry.isEmpty()) {
-      return;
+      return more;
     }
     long firstUnwritten = Long.MAX_VALUE;
     var it = retry.entrySet().iterator();
@@ -252,6 +271,7 @@ public final class LakeWriter implements Closeable {
     if (flushed >= 0) {
       flushedUpTo.accept(flushed);
     }
+    return more && firstUnwritten == Long.MAX_VALUE;
   }
 
   private void write(Partition p, Buffer b) throws IOException, SQLException {
