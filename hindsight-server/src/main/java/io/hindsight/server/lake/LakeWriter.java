@@ -65,14 +65,10 @@ public final class LakeWriter implements Closeable {
   private record Chunk(long firstSeq, int rows, byte[] encoded) {}
 
   /** Where one encoded row starts. */
-  private record RowRef(byte[] encoded, int offset) {
-    Row decode() {
-      return RowCodec.decode(ByteBuffer.wrap(encoded).position(offset));
-    }
-  }
+  private record RowRef(byte[] encoded, int offset) {}
 
   /** One partition's rows for the next file, in log order. */
-  private static final class Buffer {
+  private static final class Buffer implements ParquetFileWriter.EncodedRows {
     final List<RowRef> rows = new ArrayList<>();
     long minSeq = Long.MAX_VALUE;
     long maxSeq = -1;
@@ -92,9 +88,15 @@ public final class LakeWriter implements Closeable {
       maxSeq = Math.max(maxSeq, other.maxSeq);
     }
 
-    /** Decodes rows one at a time as the file writer asks, so only one is alive at once. */
-    Iterable<Row> decoded() {
-      return () -> rows.stream().map(RowRef::decode).iterator();
+    @Override
+    public int size() {
+      return rows.size();
+    }
+
+    @Override
+    public long decodeInto(int row, Map<String, Integer> columnIndex, Object[] slots) {
+      RowRef r = rows.get(row);
+      return RowCodec.decodeInto(ByteBuffer.wrap(r.encoded()).position(r.offset()), columnIndex, slots);
     }
   }
 
@@ -280,7 +282,7 @@ public final class LakeWriter implements Closeable {
     Path dir = lake.dir(p);
     boolean firstForTable = !lake.hasDataFast(p.table());
     FileSync.createDirectoriesDurably(dir);
-    writer.write(schema, b.decoded(), dir.resolve(Lake.dataFileName(b.maxSeq)));
+    writer.write(schema, b, dir.resolve(Lake.dataFileName(b.maxSeq)));
     filesWritten.incrementAndGet();
     rowsWritten.addAndGet(b.rows.size());
     if (firstForTable) {

@@ -4,7 +4,6 @@ import io.hindsight.server.schema.Column;
 import io.hindsight.server.schema.ColumnType;
 import io.hindsight.server.schema.EndpointSchema;
 import io.hindsight.server.schema.JsonText;
-import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.Table;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -59,9 +58,24 @@ final class ParquetFileWriter implements AutoCloseable {
     return "'" + s.replace("'", "''") + "'";
   }
 
+  /**
+   * Rows as the log encoded them, decoded one at a time straight into column slots (no map per
+   * row): {@code decodeInto} fills {@code slots} by column index and returns the row's ts.
+   */
+  interface EncodedRows {
+    int size();
+
+    long decodeInto(int row, Map<String, Integer> columnIndex, Object[] slots);
+  }
+
   /** Writes {@code rows} to {@code target}, atomically. */
-  void write(EndpointSchema schema, Iterable<Row> rows, Path target) throws IOException, SQLException {
+  void write(EndpointSchema schema, EncodedRows rows, Path target) throws IOException, SQLException {
     List<FileColumn> cols = columnsOf(schema);
+    Map<String, Integer> columnIndex = new java.util.HashMap<>();
+    for (int i = 0; i < cols.size(); i++) {
+      columnIndex.put(cols.get(i).name(), i);
+    }
+    Object[] slots = new Object[cols.size()];
     // Maps are staged as JSON text and cast by DuckDB: the Appender is several times slower on MAP.
     StringBuilder ddl = new StringBuilder("CREATE OR REPLACE TABLE stage (");
     List<String> select = new ArrayList<>();
@@ -75,14 +89,16 @@ final class ParquetFileWriter implements AutoCloseable {
     try (Statement st = conn.createStatement()) {
       st.execute(ddl.toString());
       try (DuckDBAppender ap = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "stage")) {
-        for (Row row : rows) {
+        for (int r = 0; r < rows.size(); r++) {
+          java.util.Arrays.fill(slots, null);
+          long ts = rows.decodeInto(r, columnIndex, slots);
           ap.beginRow();
-          Map<String, Object> values = row.values();
-          for (FileColumn c : cols) {
+          for (int i = 0; i < slots.length; i++) {
+            FileColumn c = cols.get(i);
             if (c.type() == ColumnType.TIMESTAMP) {
-              ap.appendEpochMicros(row.tsMicros());
+              ap.appendEpochMicros(ts);
             } else {
-              append(ap, c.type(), values.get(c.name()));
+              append(ap, c.type(), slots[i]);
             }
           }
           ap.endRow();

@@ -46,6 +46,26 @@ public final class RowCodec {
     return new Row(table, endpoint, ts, values);
   }
 
+  /**
+   * Decodes a row's values into slots by column index, without building the row; names the index
+   * lacks are skipped (the writer's schema already holds every logged column). Returns the ts.
+   */
+  public static long decodeInto(ByteBuffer in, Map<String, Integer> columnIndex, Object[] slots) {
+    in.get();
+    skipBytes(in);
+    long ts = in.getLong();
+    int n = in.getInt();
+    for (int i = 0; i < n; i++) {
+      Integer at = columnIndex.get(getString(in));
+      if (at == null) {
+        skipValue(in);
+      } else {
+        slots[at] = getValue(in);
+      }
+    }
+    return ts;
+  }
+
   /** Reads a row's table, endpoint and time, leaving the buffer where it was. */
   public static Row decodeHeader(ByteBuffer in) {
     ByteBuffer d = in.duplicate();
