@@ -54,9 +54,19 @@ final class HindsightHttp {
     } else {
       b.POST(HttpRequest.BodyPublishers.ofByteArray(body, 0, length));
     }
-    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    HttpRequest req = b.build();
+    HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+    // A 503 is back-pressure (the lake writer is behind): wait as told and resend, as the SDK does.
+    for (int attempt = 0; r.statusCode() == 503 && attempt < 60; attempt++) {
+      BACKPRESSURE_RETRIES.incrementAndGet();
+      Thread.sleep(1000L * Long.parseLong(r.headers().firstValue("Retry-After").orElse("1")));
+      r = http.send(req, HttpResponse.BodyHandlers.ofString());
+    }
     return new Answer(r.statusCode(), r.body());
   }
+
+  /** How many times a batch was resent after a 503, across all clients. */
+  static final java.util.concurrent.atomic.AtomicLong BACKPRESSURE_RETRIES = new java.util.concurrent.atomic.AtomicLong();
 
   /** {@code POST /v1/query} with positional parameters. */
   Answer query(String sql, Object... params) throws IOException, InterruptedException {

@@ -152,6 +152,7 @@ public final class LoadGenerator {
     System.out.printf("throughput: %,.0f records/s (%,d records in %.1f s, %,d batches)%n",
         r.recordsPerSecond(), r.records(), r.seconds(), r.batches());
     System.out.printf("failures: %d%s%n", r.failures(), r.failureSamples().isEmpty() ? "" : " e.g. " + r.failureSamples());
+    System.out.printf("batches resent after a 503 (back-pressure): %d%n", HindsightHttp.BACKPRESSURE_RETRIES.get());
     if (o.rate() > 0) {
       System.out.printf("target %,.0f records/s: %,d batches due were never sent (the clients were behind schedule at the end)%n",
           o.rate(), r.batchesNotSent());
