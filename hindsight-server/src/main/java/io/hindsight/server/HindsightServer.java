@@ -174,6 +174,8 @@ public final class HindsightServer implements AutoCloseable {
     DuckDBConnection c = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:");
     try (java.sql.Statement st = c.createStatement()) {
       st.execute("SET TimeZone = 'UTC'");
+      // DuckDB would otherwise take up to 80% of the machine for a large merge.
+      st.execute("SET memory_limit = '2GB'");
     }
     return c;
   }
