@@ -193,21 +193,31 @@ final class DiskSpool implements Spool {
   }
 
   @Override
-  public Batch peek() throws IOException {
+  public Batch peek(int index) throws IOException {
     while (true) {
-      Segment s = segments.peekFirst();
+      Segment s = segmentAt(index);
       if (s == null) {
         return null;
       }
       try {
         return read(s.path);
       } catch (IOException | RuntimeException e) {
-        segments.pollFirst();
+        segments.removeFirstOccurrence(s);
         bytes -= s.size;
         records -= s.records;
         quarantine(s.path, e);
       }
     }
+  }
+
+  private Segment segmentAt(int index) {
+    int i = 0;
+    for (Segment s : segments) {
+      if (i++ == index) {
+        return s;
+      }
+    }
+    return null;
   }
 
   @Override
@@ -221,13 +231,12 @@ final class DiskSpool implements Spool {
   }
 
   @Override
-  public long removeOldestAfterHead() throws IOException {
-    if (segments.size() < 2) {
+  public long removeOldestAfter(int skip) throws IOException {
+    Segment victim = segmentAt(skip);
+    if (victim == null) {
       return -1;
     }
-    Segment head = segments.pollFirst();
-    Segment victim = segments.pollFirst();
-    segments.addFirst(head);
+    segments.removeFirstOccurrence(victim);
     bytes -= victim.size;
     records -= victim.records;
     Files.deleteIfExists(victim.path);
@@ -237,6 +246,11 @@ final class DiskSpool implements Spool {
   @Override
   public boolean isEmpty() {
     return segments.isEmpty();
+  }
+
+  @Override
+  public int size() {
+    return segments.size();
   }
 
   @Override

@@ -104,6 +104,7 @@ public final class Hindsight implements AutoCloseable {
     s.maxBatchBytes = b.maxBatchBytes;
     s.lingerNanos = b.linger.toNanos();
     s.maxOutboxBatches = b.maxOutboxBatches;
+    s.maxInFlight = b.maxRequestsInFlight;
     s.initialBackoffNanos = b.retryInitialBackoff.toNanos();
     s.maxBackoffNanos = b.retryMaxBackoff.toNanos();
     s.dropPolicy = b.dropPolicy;

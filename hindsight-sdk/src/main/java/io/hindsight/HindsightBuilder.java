@@ -27,6 +27,7 @@ import java.util.function.Predicate;
  *   <tr><td>{@link #batchSize}</td><td>{@value #DEFAULT_BATCH_SIZE} records</td></tr>
  *   <tr><td>{@link #maxBatchBytes}</td><td>4 MiB of JSON before gzip</td></tr>
  *   <tr><td>{@link #linger}</td><td>200 ms</td></tr>
+ *   <tr><td>{@link #maxRequestsInFlight}</td><td>{@value #DEFAULT_MAX_REQUESTS_IN_FLIGHT}</td></tr>
  *   <tr><td>{@link #requestTimeout} / {@link #connectTimeout}</td><td>10 s / 5 s</td></tr>
  *   <tr><td>{@link #retryBackoff}</td><td>500 ms doubling up to 30 s, with jitter</td></tr>
  *   <tr><td>{@link #spoolDirectory}</td><td>none: undelivered batches wait in memory</td></tr>
@@ -42,6 +43,7 @@ import java.util.function.Predicate;
 public final class HindsightBuilder {
   public static final int DEFAULT_QUEUE_CAPACITY = 8192;
   public static final int DEFAULT_BATCH_SIZE = 500;
+  public static final int DEFAULT_MAX_REQUESTS_IN_FLIGHT = 4;
   static final long DISK_SPOOL_DEFAULT = 256L << 20;
   static final long MEMORY_SPOOL_DEFAULT = 16L << 20;
   static final long MAX_BODY_BYTES = 64L << 20;
@@ -56,6 +58,7 @@ public final class HindsightBuilder {
   int batchSize = DEFAULT_BATCH_SIZE;
   long maxBatchBytes = 4L << 20;
   Duration linger = Duration.ofMillis(200);
+  int maxRequestsInFlight = DEFAULT_MAX_REQUESTS_IN_FLIGHT;
   Duration requestTimeout = Duration.ofSeconds(10);
   Duration connectTimeout = Duration.ofSeconds(5);
   Duration retryInitialBackoff = Duration.ofMillis(500);
@@ -77,7 +80,7 @@ public final class HindsightBuilder {
   SdkTime time = SdkTime.SYSTEM;
   boolean startWorker = true;
   Shipper.Sender sender;
-  int maxOutboxBatches = 4;
+  int maxOutboxBatches = 16;
   int initialKeyCapacity = 32;
   private final String instanceId = UUID.randomUUID().toString().replace("-", "").substring(0, 16);
 
@@ -144,6 +147,16 @@ public final class HindsightBuilder {
   /** How long the first record of a batch may wait for more before the batch is sent. */
   public HindsightBuilder linger(Duration linger) {
     this.linger = linger;
+    return this;
+  }
+
+  /**
+   * Requests sent at once while the server answers well (1 to 16), so a busy service is not held
+   * to one batch per round trip. Batches are sent in order; while retrying after a failure they go
+   * one at a time. 1 makes the server store batches strictly in the order they were cut.
+   */
+  public HindsightBuilder maxRequestsInFlight(int maxRequestsInFlight) {
+    this.maxRequestsInFlight = maxRequestsInFlight;
     return this;
   }
 
@@ -360,6 +373,10 @@ public final class HindsightBuilder {
           "maxBatchBytes must be between 64 KiB and 64 MiB (the server's body limit), got " + maxBatchBytes);
     }
     nonNegative("linger", linger);
+    if (maxRequestsInFlight < 1 || maxRequestsInFlight > 16) {
+      throw new IllegalArgumentException(
+          "maxRequestsInFlight must be between 1 and 16, got " + maxRequestsInFlight);
+    }
     positive("requestTimeout", requestTimeout);
     positive("connectTimeout", connectTimeout);
     positive("retryBackoff initial", retryInitialBackoff);

@@ -21,8 +21,17 @@ final class MemorySpool implements Spool {
   }
 
   @Override
-  public Batch peek() {
-    return batches.peekFirst();
+  public Batch peek(int index) {
+    if (index == 0) {
+      return batches.peekFirst();
+    }
+    int i = 0;
+    for (Batch b : batches) {
+      if (i++ == index) {
+        return b;
+      }
+    }
+    return null;
   }
 
   @Override
@@ -35,13 +44,12 @@ final class MemorySpool implements Spool {
   }
 
   @Override
-  public long removeOldestAfterHead() {
-    if (batches.size() < 2) {
+  public long removeOldestAfter(int skip) {
+    Batch victim = peek(skip);
+    if (victim == null) {
       return -1;
     }
-    Batch head = batches.pollFirst();
-    Batch victim = batches.pollFirst();
-    batches.addFirst(head);
+    batches.removeFirstOccurrence(victim);
     bytes -= victim.size();
     records -= victim.records;
     return victim.records;
@@ -50,6 +58,11 @@ final class MemorySpool implements Spool {
   @Override
   public boolean isEmpty() {
     return batches.isEmpty();
+  }
+
+  @Override
+  public int size() {
+    return batches.size();
   }
 
   @Override

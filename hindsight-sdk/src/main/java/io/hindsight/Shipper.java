@@ -26,17 +26,19 @@ import java.util.zip.GZIPOutputStream;
  * applies and the drop is counted. A producer wakes the worker only when a full batch is waiting.
  *
  * <p><b>The worker</b> cuts a batch when it has {@code batchSize} records, {@code maxBatchBytes}
- * bytes, or its oldest record has waited {@code linger}. Delivery order is strict: the spool
- * (oldest) first, then an in-memory outbox of ready batches. At most one request is in flight, sent
- * asynchronously, so a slow or hung server never stops the worker from draining the queue: new
- * batches pile up in the outbox and, past {@code maxOutboxBatches}, spill to the spool. A failed
- * attempt (I/O error, timeout, 408, 429, 5xx) leaves the batch at the head, spills the outbox to the
- * spool (so a crash loses nothing that was spooled), and schedules the next attempt with
- * exponential backoff and jitter, or exactly after {@code Retry-After}. Every batch keeps its
- * idempotency key for life, so a batch the server stored but did not acknowledge is stored once.
+ * bytes, or its oldest record has waited {@code linger}. Ready batches form one sequence: the
+ * spool (oldest) first, then an in-memory outbox. Requests are sent asynchronously, in that order,
+ * up to {@code maxInFlight} at once while the server answers well (so the server's cores and its
+ * group commit work for us), one at a time while retrying. A slow or hung server never stops the
+ * worker from draining the queue: new batches pile up in the outbox and, past
+ * {@code maxOutboxBatches}, spill to the spool. A failed attempt (I/O error, timeout, 408, 429, 5xx)
+ * at the head abandons the requests behind it, spills the outbox to the spool (so a crash loses
+ * nothing that was spooled), and schedules the next attempt with exponential backoff and jitter, or
+ * exactly after {@code Retry-After}. Every batch keeps its idempotency key for life, so a batch the
+ * server stored but did not acknowledge (or that was abandoned in flight) is stored once.
  *
- * <p>Invariant: when the spool is not empty the outbox is empty, and the in-flight batch, if any, is
- * the head of the spool, else of the outbox.
+ * <p>Invariants: when the spool is not empty the outbox is empty; the batches in flight are the
+ * first ones of the ready sequence, in order; answers are settled in that order.
  */
 final class Shipper implements Runnable {
   /** Most queued records drained per step, so a flood cannot starve delivery. */
@@ -55,9 +57,21 @@ final class Shipper implements Runnable {
     long maxBatchBytes;
     long lingerNanos;
     int maxOutboxBatches;
+    int maxInFlight;
     long initialBackoffNanos;
     long maxBackoffNanos;
     DropPolicy dropPolicy;
+  }
+
+  /** A request out for the batch at the same position of the ready sequence. */
+  private static final class Flight {
+    final Batch batch;
+    final CompletableFuture<Transport.Response> answer;
+
+    Flight(Batch batch, CompletableFuture<Transport.Response> answer) {
+      this.batch = batch;
+      this.answer = answer;
+    }
   }
 
   private static final class Open {
@@ -95,8 +109,7 @@ final class Shipper implements Runnable {
   private final Open[] open = new Open[Kind.values().length];
   private final ArrayDeque<Batch> outbox = new ArrayDeque<>();
   private long outboxRecords;
-  private Batch inFlightBatch;
-  private CompletableFuture<Transport.Response> inFlight;
+  private final ArrayDeque<Flight> inFlight = new ArrayDeque<>();
   private long nextAttemptNanos;
   private int failures;
   private boolean degraded;
@@ -244,12 +257,10 @@ final class Shipper implements Runnable {
         }
       }
     }
-    if (inFlight != null && inFlight.isDone()) {
-      settle(inFlight.join(), now);
-    }
-    if (inFlight == null && hasReady()) {
+    settleAnswered(now);
+    if (inFlight.size() < inFlightLimit() && readyCount() > inFlight.size()) {
       if (now - nextAttemptNanos >= 0) {
-        startNext();
+        sendMore();
       } else {
         wait = Math.min(wait, nextAttemptNanos - now);
       }
@@ -259,8 +270,13 @@ final class Shipper implements Runnable {
     return more ? 0 : Math.max(wait, 1);
   }
 
-  private boolean hasReady() {
-    return !spool.isEmpty() || !outbox.isEmpty();
+  private int readyCount() {
+    return spool.size() + outbox.size();
+  }
+
+  /** One request at a time while the server is failing, so retries probe instead of flooding. */
+  private int inFlightLimit() {
+    return degraded ? 1 : settings.maxInFlight;
   }
 
   private void updateProgress() {
@@ -269,8 +285,8 @@ final class Shipper implements Runnable {
       inOpen += o.count;
     }
     memoryRecords = inOpen + outboxRecords;
-    boolean nowDrained = inOpen == 0 && outbox.isEmpty() && spool.isEmpty() && inFlight == null && queued.get() == 0;
-    waitingForServer = degraded && inFlight == null;
+    boolean nowDrained = inOpen == 0 && outbox.isEmpty() && spool.isEmpty() && inFlight.isEmpty() && queued.get() == 0;
+    waitingForServer = degraded && inFlight.isEmpty();
     drained = nowDrained;
     notifyProgress(false);
   }
@@ -377,20 +393,12 @@ final class Shipper implements Runnable {
     try {
       if (!spool.fits(batch) && settings.dropPolicy == DropPolicy.DROP_OLDEST) {
         while (!spool.fits(batch) && !spool.isEmpty()) {
-          if (inFlight == null) {
-            Batch oldest = spool.peek();
-            spool.removeHead();
-            if (oldest != null) {
-              dropSpoolFull(oldest.records);
-            }
-          } else {
-            // The head is in flight (the server may be storing it right now): drop the next one.
-            long removed = spool.removeOldestAfterHead();
-            if (removed < 0) {
-              break;
-            }
-            dropSpoolFull(removed);
+          // Batches in flight may be stored by the server right now: drop the oldest after them.
+          long removed = spool.removeOldestAfter(inFlight.size());
+          if (removed < 0) {
+            break;
           }
+          dropSpoolFull(removed);
         }
       }
       if (!spool.fits(batch)) {
@@ -408,26 +416,40 @@ final class Shipper implements Runnable {
     counters.drop(DropReason.SPOOL_FULL, records);
     log.warn(
         "spool-full",
-        "the server is unreachable and the spool is full (" + spool.bytes() + " bytes); "
-            + records + " records were dropped (" + settings.dropPolicy + "); raise spoolMaxBytes"
-            + " or bring the server back");
+        "the server is unreachable or slower than the logging rate, and the spool is full ("
+            + spool.bytes() + " bytes); " + records + " records were dropped (" + settings.dropPolicy
+            + "); raise spoolMaxBytes, or bring the server back or give it more capacity");
   }
 
-  private void startNext() {
-    Batch head;
-    try {
-      head = !spool.isEmpty() ? spool.peek() : outbox.peekFirst();
-    } catch (IOException | RuntimeException e) {
-      log.warn("spool-error", "the spool could not be read", e);
-      return;
+  /** Sends the next ready batches, in order, while there is room in flight. */
+  private void sendMore() {
+    while (inFlight.size() < inFlightLimit()) {
+      Batch next;
+      try {
+        int position = inFlight.size();
+        int spooled = spool.size();
+        next = position < spooled ? spool.peek(position) : outboxAt(position - spooled);
+      } catch (IOException | RuntimeException e) {
+        log.warn("spool-error", "the spool could not be read", e);
+        return;
+      }
+      if (next == null) {
+        return;
+      }
+      CompletableFuture<Transport.Response> answer = sender.send(next);
+      inFlight.addLast(new Flight(next, answer));
+      answer.whenComplete((r, e) -> wake());
     }
-    if (head == null) {
-      return;
+  }
+
+  private Batch outboxAt(int index) {
+    int i = 0;
+    for (Batch b : outbox) {
+      if (i++ == index) {
+        return b;
+      }
     }
-    inFlightBatch = head;
-    CompletableFuture<Transport.Response> f = sender.send(head);
-    inFlight = f;
-    f.whenComplete((r, e) -> wake());
+    return null;
   }
 
   private void removeHead() throws IOException {
@@ -441,18 +463,40 @@ final class Shipper implements Runnable {
     }
   }
 
-  /** Handles the answer to the in-flight batch. */
-  void settle(Transport.Response r, long now) {
-    Batch batch = inFlightBatch;
-    inFlight = null;
-    inFlightBatch = null;
+  /** Settles the answers that came back, oldest first, stopping at the first still out. */
+  private void settleAnswered(long now) {
+    while (!inFlight.isEmpty() && inFlight.peekFirst().answer.isDone()) {
+      Flight f = inFlight.pollFirst();
+      if (!settle(f.batch, f.answer.join(), now)) {
+        abandonInFlight();
+        return;
+      }
+    }
+  }
+
+  /**
+   * Forgets the requests still out: their batches stay in the ready sequence and are sent again,
+   * in order, under the same idempotency keys, so one the server did store is not stored twice.
+   */
+  private void abandonInFlight() {
+    Flight f;
+    while ((f = inFlight.pollFirst()) != null) {
+      f.answer.cancel(true);
+    }
+  }
+
+  /**
+   * Handles the answer for the head of the ready sequence; false when it must be retried (it stays
+   * at the head).
+   */
+  private boolean settle(Batch batch, Transport.Response r, long now) {
     try {
       // 401/403 are a key problem (rotated, revoked, not yet granted), not bad records: keep the
       // records and retry, so fixing the key delivers them instead of losing them.
       if (r.failure != null || r.status == 401 || r.status == 403 || r.status == 408 || r.status == 429
           || r.status >= 500) {
         retryLater(batch, r, now);
-        return;
+        return false;
       }
       failures = 0;
       degraded = false;
@@ -471,6 +515,7 @@ final class Shipper implements Runnable {
       log.warn("spool-error", "a delivered spool segment could not be deleted; it may be sent again"
           + " (the server stores it once)", e);
     }
+    return true;
   }
 
   private void retryLater(Batch batch, Transport.Response r, long now) {
@@ -585,15 +630,8 @@ final class Shipper implements Runnable {
         cut(kind);
       }
     }
-    if (inFlight != null) {
-      if (inFlight.isDone()) {
-        settle(inFlight.join(), time.nanoTime());
-      } else {
-        inFlight.cancel(true);
-        inFlight = null;
-        inFlightBatch = null; // it stays at the head and is sent again under the same key
-      }
-    }
+    settleAnswered(time.nanoTime());
+    abandonInFlight(); // what is still out stays in the spool and is sent again under the same keys
     if (spool.durable()) {
       spillOutbox();
     } else {
@@ -682,7 +720,7 @@ final class Shipper implements Runnable {
   }
 
   boolean inFlight() {
-    return inFlight != null;
+    return !inFlight.isEmpty();
   }
 
   boolean isDegraded() {

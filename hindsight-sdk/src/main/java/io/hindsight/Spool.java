@@ -11,19 +11,22 @@ interface Spool extends AutoCloseable {
   /** Appends a batch at the tail. The caller has checked {@link #fits}. */
   void add(Batch batch) throws IOException;
 
-  /** The oldest batch, or null when empty. */
-  Batch peek() throws IOException;
+  /** The batch at this position (0 = the oldest), or null when there are not that many. */
+  Batch peek(int index) throws IOException;
 
   /** Removes the oldest batch. */
   void removeHead() throws IOException;
 
   /**
-   * Removes the oldest batch except the head, which may be in flight; returns its record count,
-   * or -1 when there is no such batch.
+   * Removes the oldest batch after the first {@code skip} (which may be in flight); returns its
+   * record count, or -1 when there is no such batch.
    */
-  long removeOldestAfterHead() throws IOException;
+  long removeOldestAfter(int skip) throws IOException;
 
   boolean isEmpty();
+
+  /** Batches in the spool right now. */
+  int size();
 
   /** Whether a batch of this size fits under the byte limit. */
   boolean fits(Batch batch);

@@ -173,6 +173,76 @@ class ShippingTest {
   }
 
   @Test
+  void keepsRequestsInFlightSettlesThemInOrderAndGoesOneAtATimeAfterAFailure() {
+    FakeTime time = new FakeTime();
+    List<Batch> sent = new CopyOnWriteArrayList<>();
+    List<CompletableFuture<Transport.Response>> answers = new CopyOnWriteArrayList<>();
+    Hindsight h = later(Hindsight.builder().endpoint("e").closeOnShutdown(false).time(time).startWorker(false)
+        .batchSize(2).maxRequestsInFlight(3).retryBackoff(Duration.ofMillis(10), Duration.ofMillis(10))
+        .sender(b -> {
+          CompletableFuture<Transport.Response> f = new CompletableFuture<>();
+          sent.add(b);
+          answers.add(f);
+          return f;
+        })
+        .build());
+    for (int i = 0; i < 10; i++) {
+      predict(h, "p" + i, i);
+    }
+    h.shipper.step();
+    h.shipper.step(); // five batches of two are cut; three go out at once, in order
+    assertThat(sent).hasSize(3);
+    assertThat(firstIds(sent)).containsExactly("p0", "p2", "p4");
+
+    answers.get(1).complete(ok(2));
+    answers.get(2).complete(ok(2));
+    h.shipper.step();
+    assertThat(h.stats().sent()).as("nothing is settled before the oldest request answers").isZero();
+    assertThat(sent).hasSize(3);
+    answers.get(0).complete(ok(2));
+    h.shipper.step();
+    assertThat(h.stats().sent()).isEqualTo(6);
+    assertThat(firstIds(sent)).containsExactly("p0", "p2", "p4", "p6", "p8");
+
+    answers.get(3).complete(new Transport.Response(503, "{\"error\":\"busy\"}", null, null));
+    h.shipper.step();
+    assertThat(answers.get(4)).as("requests behind a failed one are abandoned").isCancelled();
+    assertThat(h.stats().spooled()).isEqualTo(4);
+    time.advance(Duration.ofMillis(10));
+    h.shipper.step();
+    assertThat(firstIds(sent)).as("after a failure, one request at a time")
+        .containsExactly("p0", "p2", "p4", "p6", "p8", "p6");
+    answers.get(5).complete(ok(2));
+    h.shipper.step();
+    assertThat(firstIds(sent)).containsExactly("p0", "p2", "p4", "p6", "p8", "p6", "p8");
+    assertThat(sent.get(6).idempotencyKey).isEqualTo(sent.get(4).idempotencyKey);
+    answers.get(6).complete(ok(2));
+    h.shipper.step();
+    assertThat(h.stats().sent()).isEqualTo(10);
+    assertThat(h.stats().spooled()).isZero();
+    assertThat(h.stats().retried()).isEqualTo(1);
+  }
+
+  private static Transport.Response ok(int accepted) {
+    return new Transport.Response(200, "{\"accepted\":" + accepted + ",\"rejected\":[]}", null, null);
+  }
+
+  /** The prediction id of each sent batch's first record. */
+  private static List<String> firstIds(List<Batch> batches) {
+    List<String> ids = new ArrayList<>();
+    for (Batch b : batches) {
+      try {
+        String json = new String(Fakes.gunzip(b.gzippedBody), java.nio.charset.StandardCharsets.UTF_8);
+        Object first = ((List<?>) JsonIn.parse(json)).get(0);
+        ids.add((String) ((Map<?, ?>) first).get("prediction_id"));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+    return ids;
+  }
+
+  @Test
   void backoffGrowsExponentiallyWithJitterUpToTheMaximum() {
     FakeTime time = new FakeTime();
     Hindsight h = later(Hindsight.builder().endpoint("e").closeOnShutdown(false).time(time).startWorker(false)
