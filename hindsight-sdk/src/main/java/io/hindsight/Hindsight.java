@@ -36,7 +36,10 @@ import java.util.function.Consumer;
  * programming errors inside a scope (a bad key, a duplicate key, a non-JSON value, {@code log}
  * outside a scope) throw at once. Shipping never throws into the model and never blocks it:
  * records go to a bounded queue drained by one daemon worker, spill to a disk spool while the
- * server is away, and are replayed in order. Whatever is dropped is counted in {@link #stats()}.
+ * server is away, and are replayed in order (sent oldest first; up to
+ * {@link HindsightBuilder#maxRequestsInFlight} requests at once, so the server may store
+ * neighbouring batches in either order unless that is 1). Whatever is dropped is counted in
+ * {@link #stats()}.
  *
  * <p>Instances are thread-safe. Create one per endpoint and keep it for the life of the service;
  * {@link #close(Duration)} it on shutdown (a shutdown hook does so by default).
