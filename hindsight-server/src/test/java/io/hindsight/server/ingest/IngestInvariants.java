@@ -61,9 +61,18 @@ final class IngestInvariants {
     this.normalizer = new RecordNormalizer(json, limits, () -> "fuzz-" + ids.incrementAndGet());
     try {
       this.catalog = Files.createTempDirectory("hindsight-fuzz-catalog");
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(catalog)));
       this.schemas = new SchemaRegistry(catalog, json);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException | UncheckedIOException ignored) {
+      // a temporary folder; the OS cleans up what is left
     }
   }
 
