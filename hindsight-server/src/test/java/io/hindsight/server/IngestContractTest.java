@@ -181,6 +181,9 @@ class IngestContractTest {
     TestServer.Response r = s.predictions("e1", "[{\"data\": {\"x\": 1}}, {\"data\": ");
     assertThat(r.status()).isEqualTo(400);
     assertThat(r.json().get("error").asText()).contains("not valid JSON").contains("nothing was stored");
+    assertThat(r.headers().firstValue("Connection"))
+        .as("a refused body may be partly unread, so the connection is not reused")
+        .hasValue("close");
     assertThat(s.predictions("e1", "\"just a string\"").status()).isEqualTo(400);
     assertThat(s.predictions("e1", "").status()).isEqualTo(400);
     byte[] invalidUtf8 = {'[', '{', '"', 'd', 'a', 't', 'a', '"', ':', '{', '"', 's', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}', '}', ']'};

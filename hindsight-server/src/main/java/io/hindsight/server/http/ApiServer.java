@@ -152,6 +152,11 @@ public final class ApiServer {
     if (retryAfter != null) {
       ctx.header("Retry-After", retryAfter);
     }
+    if (ctx.req().getContentLengthLong() > 0 || ctx.header("Transfer-Encoding") != null) {
+      // The body may be partly unread, and then Jetty drops the connection after the answer; a
+      // client that reused it would see its next request fail. Saying so makes it open a new one.
+      ctx.header("Connection", "close");
+    }
     ctx.status(status).json(Map.of("error", message));
   }
 
