@@ -94,9 +94,9 @@ public final class LakeWriter implements Closeable {
     }
 
     @Override
-    public long decodeInto(int row, Map<String, Integer> columnIndex, Object[] slots) {
+    public long decodeInto(int row, RowCodec.KeyIndex index, Object[] slots) {
       RowRef r = rows.get(row);
-      return RowCodec.decodeInto(ByteBuffer.wrap(r.encoded()).position(r.offset()), columnIndex, slots);
+      return RowCodec.decodeInto(ByteBuffer.wrap(r.encoded()).position(r.offset()), index, slots);
     }
   }
 

@@ -5,6 +5,7 @@ import io.hindsight.server.schema.ColumnType;
 import io.hindsight.server.schema.EndpointSchema;
 import io.hindsight.server.schema.JsonText;
 import io.hindsight.server.schema.Table;
+import io.hindsight.server.wal.RowCodec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.SQLException;
@@ -60,12 +61,13 @@ final class ParquetFileWriter implements AutoCloseable {
 
   /**
    * Rows as the log encoded them, decoded one at a time straight into column slots (no map per
-   * row): {@code decodeInto} fills {@code slots} by column index and returns the row's ts.
+   * row): {@code decodeInto} fills {@code slots} by column index (strings as UTF-8 bytes) and
+   * returns the row's ts.
    */
   interface EncodedRows {
     int size();
 
-    long decodeInto(int row, Map<String, Integer> columnIndex, Object[] slots);
+    long decodeInto(int row, RowCodec.KeyIndex index, Object[] slots);
   }
 
   /** Writes {@code rows} to {@code target}, atomically. */
@@ -75,6 +77,7 @@ final class ParquetFileWriter implements AutoCloseable {
     for (int i = 0; i < cols.size(); i++) {
       columnIndex.put(cols.get(i).name(), i);
     }
+    RowCodec.KeyIndex keys = new RowCodec.KeyIndex(columnIndex);
     Object[] slots = new Object[cols.size()];
     // Maps are staged as JSON text and cast by DuckDB: the Appender is several times slower on MAP.
     StringBuilder ddl = new StringBuilder("CREATE OR REPLACE TABLE stage (");
@@ -91,7 +94,7 @@ final class ParquetFileWriter implements AutoCloseable {
       try (DuckDBAppender ap = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "stage")) {
         for (int r = 0; r < rows.size(); r++) {
           java.util.Arrays.fill(slots, null);
-          long ts = rows.decodeInto(r, columnIndex, slots);
+          long ts = rows.decodeInto(r, keys, slots);
           ap.beginRow();
           for (int i = 0; i < slots.length; i++) {
             FileColumn c = cols.get(i);
@@ -133,7 +136,11 @@ final class ParquetFileWriter implements AutoCloseable {
         break;
       case STRING:
       case JSON:
-        ap.append(v instanceof JsonText ? ((JsonText) v).json() : v.toString());
+        if (v instanceof byte[]) {
+          ap.append((byte[]) v); // UTF-8 straight from the log
+        } else {
+          ap.append(v instanceof JsonText ? ((JsonText) v).json() : v.toString());
+        }
         break;
       case MAP:
         ap.append(mapAsJson((Map<String, String>) v));

@@ -5,6 +5,7 @@ import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.Table;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,23 +48,74 @@ public final class RowCodec {
   }
 
   /**
-   * Decodes a row's values into slots by column index, without building the row; names the index
-   * lacks are skipped (the writer's schema already holds every logged column). Returns the ts.
+   * Maps encoded key names to column indexes for {@link #decodeInto}. Rows of an endpoint mostly
+   * list their keys in the same order, so the key last seen at each position is remembered and a
+   * byte comparison usually replaces decoding and hashing the name. Not thread-safe.
    */
-  public static long decodeInto(ByteBuffer in, Map<String, Integer> columnIndex, Object[] slots) {
+  public static final class KeyIndex {
+    private final Map<String, Integer> byName;
+    private byte[][] keyAt = new byte[16][];
+    private int[] indexAt = new int[16];
+
+    public KeyIndex(Map<String, Integer> byName) {
+      this.byName = byName;
+    }
+
+    /** The column index of the key of {@code length} bytes at {@code offset}, or -1. */
+    int indexOf(byte[] buf, int offset, int length, int position) {
+      if (position < keyAt.length) {
+        byte[] last = keyAt[position];
+        if (last != null && Arrays.equals(last, 0, last.length, buf, offset, offset + length)) {
+          return indexAt[position];
+        }
+      } else {
+        keyAt = Arrays.copyOf(keyAt, Math.max(position + 1, keyAt.length * 2));
+        indexAt = Arrays.copyOf(indexAt, keyAt.length);
+      }
+      Integer at = byName.get(new String(buf, offset, length, StandardCharsets.UTF_8));
+      int index = at == null ? -1 : at;
+      keyAt[position] = Arrays.copyOfRange(buf, offset, offset + length);
+      indexAt[position] = index;
+      return index;
+    }
+  }
+
+  /**
+   * Decodes a row's values into slots by column index, without building the row; names the index
+   * lacks are skipped (the writer's schema already holds every logged column). Strings and JSON
+   * text stay the UTF-8 bytes the log holds ({@code byte[]}), ready for the Parquet writer without
+   * a round trip through {@link String}. Returns the ts.
+   */
+  public static long decodeInto(ByteBuffer in, KeyIndex index, Object[] slots) {
+    byte[] buf = in.array();
+    int base = in.arrayOffset();
     in.get();
     skipBytes(in);
     long ts = in.getLong();
     int n = in.getInt();
     for (int i = 0; i < n; i++) {
-      Integer at = columnIndex.get(getString(in));
-      if (at == null) {
+      int length = in.getInt();
+      int at = index.indexOf(buf, base + in.position(), length, i);
+      in.position(in.position() + length);
+      if (at < 0) {
         skipValue(in);
       } else {
-        slots[at] = getValue(in);
+        slots[at] = getValueAsBytes(in);
       }
     }
     return ts;
+  }
+
+  private static Object getValueAsBytes(ByteBuffer in) {
+    byte tag = in.get(in.position());
+    if (tag != STRING && tag != JSON) {
+      return getValue(in);
+    }
+    in.get();
+    int n = in.getInt();
+    byte[] utf8 = new byte[n];
+    in.get(utf8);
+    return utf8;
   }
 
   /** Reads a row's table, endpoint and time, leaving the buffer where it was. */
