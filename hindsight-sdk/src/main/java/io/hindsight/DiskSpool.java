@@ -195,7 +195,7 @@ final class DiskSpool implements Spool {
   @Override
   public Batch peek(int index) throws IOException {
     while (true) {
-      Segment s = segmentAt(index);
+      Segment s = Spool.nth(segments, index);
       if (s == null) {
         return null;
       }
@@ -210,16 +210,6 @@ final class DiskSpool implements Spool {
     }
   }
 
-  private Segment segmentAt(int index) {
-    int i = 0;
-    for (Segment s : segments) {
-      if (i++ == index) {
-        return s;
-      }
-    }
-    return null;
-  }
-
   @Override
   public void removeHead() throws IOException {
     Segment s = segments.pollFirst();
@@ -232,7 +222,7 @@ final class DiskSpool implements Spool {
 
   @Override
   public long removeOldestAfter(int skip) throws IOException {
-    Segment victim = segmentAt(skip);
+    Segment victim = Spool.nth(segments, skip);
     if (victim == null) {
       return -1;
     }

@@ -22,16 +22,7 @@ final class MemorySpool implements Spool {
 
   @Override
   public Batch peek(int index) {
-    if (index == 0) {
-      return batches.peekFirst();
-    }
-    int i = 0;
-    for (Batch b : batches) {
-      if (i++ == index) {
-        return b;
-      }
-    }
-    return null;
+    return Spool.nth(batches, index);
   }
 
   @Override

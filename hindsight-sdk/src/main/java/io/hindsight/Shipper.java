@@ -428,7 +428,7 @@ final class Shipper implements Runnable {
       try {
         int position = inFlight.size();
         int spooled = spool.size();
-        next = position < spooled ? spool.peek(position) : outboxAt(position - spooled);
+        next = position < spooled ? spool.peek(position) : Spool.nth(outbox, position - spooled);
       } catch (IOException | RuntimeException e) {
         log.warn("spool-error", "the spool could not be read", e);
         return;
@@ -440,16 +440,6 @@ final class Shipper implements Runnable {
       inFlight.addLast(new Flight(next, answer));
       answer.whenComplete((r, e) -> wake());
     }
-  }
-
-  private Batch outboxAt(int index) {
-    int i = 0;
-    for (Batch b : outbox) {
-      if (i++ == index) {
-        return b;
-      }
-    }
-    return null;
   }
 
   private void removeHead() throws IOException {

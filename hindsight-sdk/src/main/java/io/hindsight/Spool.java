@@ -42,4 +42,15 @@ interface Spool extends AutoCloseable {
 
   @Override
   void close();
+
+  /** The item at {@code index} in iteration order, or null when there are not that many. */
+  static <T> T nth(Iterable<T> items, int index) {
+    int i = 0;
+    for (T item : items) {
+      if (i++ == index) {
+        return item;
+      }
+    }
+    return null;
+  }
 }
