@@ -36,9 +36,7 @@ final class Utf8CheckingInputStream extends FilterInputStream {
       checker.end();
       return n;
     }
-    for (int i = off; i < off + n; i++) {
-      checker.accept(buf[i] & 0xFF);
-    }
+    checker.accept(buf, off, off + n);
     return n;
   }
 
@@ -46,9 +44,7 @@ final class Utf8CheckingInputStream extends FilterInputStream {
   static String problem(byte[] bytes) {
     Checker c = new Checker();
     try {
-      for (byte b : bytes) {
-        c.accept(b & 0xFF);
-      }
+      c.accept(bytes, 0, bytes.length);
       c.end();
       return null;
     } catch (CharConversionException e) {
@@ -64,6 +60,24 @@ final class Utf8CheckingInputStream extends FilterInputStream {
     /** Bounds for the next continuation byte (narrowed after some lead bytes). */
     private int low = 0x80;
     private int high = 0xBF;
+
+    /** Checks {@code buf[from..to)}; runs of ASCII, nearly all of a JSON body, take a tight loop. */
+    void accept(byte[] buf, int from, int to) throws CharConversionException {
+      int i = from;
+      while (i < to) {
+        if (pending == 0) {
+          int start = i;
+          while (i < to && buf[i] >= 0) {
+            i++;
+          }
+          offset += i - start;
+          if (i == to) {
+            return;
+          }
+        }
+        accept(buf[i++] & 0xFF);
+      }
+    }
 
     void accept(int b) throws CharConversionException {
       if (pending == 0) {
