@@ -86,7 +86,7 @@ final class RecordNormalizer {
                 + (table == Table.EVENTS ? "" : ", and your own keys go inside 'data'"));
       }
     }
-    Map<String, Object> values = new LinkedHashMap<>();
+    Map<String, Object> values = new LinkedHashMap<>(64);
     long ts = timestamp(fields.get("ts"), nowMicros);
     switch (table) {
       case PREDICTIONS:
@@ -153,9 +153,12 @@ final class RecordNormalizer {
           "'data' has " + data.size() + " keys, more than the limit of " + limits.maxKeys()
               + " (ingest.max-keys); group related values into an object");
     }
-    Map<String, String> seen = new HashMap<>();
+    Map<String, String> seen = new HashMap<>(data.size() * 2);
+    Column[] knownColumns = new Column[data.size()];
+    int k = 0;
     for (String key : data.keySet()) {
       Column known = schema.column(key);
+      knownColumns[k++] = known;
       if (known == null) {
         checkKey(table, key);
       }
@@ -169,15 +172,18 @@ final class RecordNormalizer {
     }
     // Keys are checked before any of them touches the schema, so a rejected record adds no column.
     Map<String, Object> conflicts = null;
+    k = 0;
     for (Map.Entry<String, Object> e : data.entrySet()) {
       String key = e.getKey();
       Object raw = e.getValue();
+      Column known = knownColumns[k++];
       if (raw == null) {
         continue;
       }
       Object value = (raw instanceof Map || raw instanceof List) ? new JsonText(toJson(raw)) : raw;
       ColumnType type = ColumnType.of(value);
-      Column column = schema.column(key);
+      // A column that widens meanwhile is no different from one that widens just after this record.
+      Column column = known != null ? known : schema.column(key);
       if (column == null) {
         column = schema.addIfAbsent(key, type, nowMicros);
       }

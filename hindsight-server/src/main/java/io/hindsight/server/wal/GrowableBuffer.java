@@ -1,6 +1,7 @@
 package io.hindsight.server.wal;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /** A byte array that grows as it is written; cheaper than ByteArrayOutputStream plus DataOutput. */
@@ -40,6 +41,34 @@ public final class GrowableBuffer {
   public void putLong(long v) {
     putInt((int) (v >>> 32));
     putInt((int) v);
+  }
+
+  /**
+   * Writes a string as its UTF-8 length (int) and bytes. ASCII, nearly every key and value, is
+   * copied char by char without the temporary array of {@link String#getBytes}.
+   */
+  public void putUtf8(String s) {
+    int n = s.length();
+    ensure(4 + n);
+    int start = size + 4;
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (c >= 0x80) {
+        putAt(start - 4, s.getBytes(StandardCharsets.UTF_8));
+        return;
+      }
+      bytes[start + i] = (byte) c;
+    }
+    size = start - 4;
+    putInt(n);
+    size += n;
+  }
+
+  /** Writes {@code utf8} with its length at {@code at}, replacing whatever was written after it. */
+  private void putAt(int at, byte[] utf8) {
+    size = at;
+    putInt(utf8.length);
+    put(utf8);
   }
 
   public int size() {

@@ -238,9 +238,7 @@ public final class RowCodec {
   }
 
   static void putString(GrowableBuffer out, String s) {
-    byte[] b = s.getBytes(StandardCharsets.UTF_8);
-    out.putInt(b.length);
-    out.put(b);
+    out.putUtf8(s);
   }
 
   static String getString(ByteBuffer in) {
