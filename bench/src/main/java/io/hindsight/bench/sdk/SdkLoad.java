@@ -7,12 +7,13 @@ import io.hindsight.DropReason;
 import io.hindsight.Hindsight;
 import io.hindsight.Prediction;
 import io.hindsight.Stats;
+import io.hindsight.bench.server.ProcThreads;
+import io.hindsight.bench.server.ServerProcess;
 import java.io.IOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
-import java.lang.reflect.Method;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -191,7 +192,7 @@ public final class SdkLoad {
         "sdk-load: server %s, rate %,d/s, %d app threads, warm-up %ds (%s), measured %ds, work dir %s%n",
         o.server, o.rate, o.threads, o.warmup.toSeconds(), o.ramp ? "rate ramped up from 0" : "at full rate", o.duration.toSeconds(), work);
     int failures = 0;
-    ChildServer server = live ? ChildServer.start(work.resolve("data"), o.serverJvmOpts) : null;
+    ServerProcess server = live ? ServerProcess.start(work.resolve("data"), o.serverJvmOpts, null) : null;
     try {
       String url = live ? server.url() : "http://127.0.0.1:" + closedPort();
       Path spool = work.resolve("spool");
@@ -469,7 +470,7 @@ public final class SdkLoad {
     }
   }
 
-  private Result load(Hindsight hindsight, ChildServer server) throws InterruptedException {
+  private Result load(Hindsight hindsight, ServerProcess server) throws InterruptedException {
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     threads.setThreadCpuTimeEnabled(true);
     com.sun.management.OperatingSystemMXBean os =
@@ -492,7 +493,7 @@ public final class SdkLoad {
     Map<Long, Long> threads0 = threadCpu(threads);
     long[] gc0 = gc();
     Map<String, Long> server0 = server == null ? Map.of() : ProcThreads.cpuByName(server.pid());
-    long serverCpu0 = server == null ? 0 : server.cpuNanos();
+    long serverCpu0 = server == null ? 0 : cpuNanos(server.pid());
     // Predictions due before the end still run if the threads fell behind; the window ends when
     // the last one is done, so a rate that cannot be sustained shows as a lower achieved rate.
     long maxQueued = 0;
@@ -516,7 +517,7 @@ public final class SdkLoad {
     long cpu1 = os.getProcessCpuTime();
     long[] gc1 = gc();
     Map<String, Long> server1 = server == null ? Map.of() : ProcThreads.cpuByName(server.pid());
-    long serverCpu1 = server == null ? 0 : server.cpuNanos();
+    long serverCpu1 = server == null ? 0 : cpuNanos(server.pid());
     long wall1 = System.nanoTime();
     Result r = new Result();
     r.maxQueued = maxQueued;
@@ -634,7 +635,7 @@ public final class SdkLoad {
 
   /** Starts a server, replays the spool left by the down run into it, and checks the count. */
   private int drain(Path work, Path spool, long expected) throws Exception {
-    try (ChildServer server = ChildServer.start(work.resolve("data"), o.serverJvmOpts)) {
+    try (ServerProcess server = ServerProcess.start(work.resolve("data"), o.serverJvmOpts, null)) {
       long t0 = System.nanoTime();
       Hindsight h =
           Hindsight.builder()
@@ -660,50 +661,9 @@ public final class SdkLoad {
 
   // ---- helpers ----------------------------------------------------------------------------------
 
-  /**
-   * The bench's {@code ServerProcess} (a server in a child JVM), reached by reflection because it is
-   * package-private in {@code io.hindsight.bench.server}.
-   */
-  private static final class ChildServer implements AutoCloseable {
-    private final AutoCloseable process;
-    private final String url;
-    private final long pid;
-
-    private ChildServer(AutoCloseable process, String url, long pid) {
-      this.process = process;
-      this.url = url;
-      this.pid = pid;
-    }
-
-    static ChildServer start(Path dataDir, List<String> jvmOptions) throws Exception {
-      Class<?> c = Class.forName("io.hindsight.bench.server.ServerProcess");
-      Method start = c.getDeclaredMethod("start", Path.class, List.class, Path.class);
-      Method url = c.getDeclaredMethod("url");
-      Method pid = c.getDeclaredMethod("pid");
-      start.setAccessible(true);
-      url.setAccessible(true);
-      pid.setAccessible(true);
-      Object p = start.invoke(null, dataDir, jvmOptions, null);
-      return new ChildServer((AutoCloseable) p, (String) url.invoke(p), (Long) pid.invoke(p));
-    }
-
-    String url() {
-      return url;
-    }
-
-    long pid() {
-      return pid;
-    }
-
-    /** CPU time the server process used so far, all threads, ended ones included. */
-    long cpuNanos() {
-      return ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration()).map(Duration::toNanos).orElse(0L);
-    }
-
-    @Override
-    public void close() throws Exception {
-      process.close();
-    }
+  /** CPU time a process used so far, all threads, ended ones included. */
+  private static long cpuNanos(long pid) {
+    return ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration()).map(Duration::toNanos).orElse(0L);
   }
 
   private static int closedPort() throws IOException {

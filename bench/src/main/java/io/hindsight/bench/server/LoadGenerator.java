@@ -117,8 +117,12 @@ public final class LoadGenerator {
           "load: %s endpoint=%s clients=%d batch=%d rate=%s ids=%s gzip=%s freshness=%s warmup=%ss duration=%ss%n",
           o.url(), o.endpoint(), o.clients(), o.batch(), o.rate() > 0 ? (long) o.rate() + "/s" : "unlimited",
           o.ids().name().toLowerCase(), o.gzip(), o.freshness(), o.warmup().toSeconds(), o.duration().toSeconds());
+      ServerCpu cpu = server == null ? null : ServerCpu.startingAfter(server.pid(), o.warmup().plusMillis(50));
       Result r = run(o);
       print(o, r);
+      if (cpu != null) {
+        cpu.print(r.records(), r.seconds());
+      }
     } finally {
       if (server != null) {
         server.close();

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * share a heap, GC or JIT) and easy to observe ({@code top -H -p <pid>}, {@code jcmd <pid>
  * Thread.print}). Its output goes to a log file next to the data folder.
  */
-final class ServerProcess implements AutoCloseable {
+public final class ServerProcess implements AutoCloseable {
   private final Process process;
   private final int port;
   private final Path logFile;
@@ -30,7 +30,7 @@ final class ServerProcess implements AutoCloseable {
   }
 
   /** Starts the server on a free loopback port and returns once {@code /health} answers. */
-  static ServerProcess start(Path dataDir, List<String> jvmOptions, Path config) throws IOException, InterruptedException {
+  public static ServerProcess start(Path dataDir, List<String> jvmOptions, Path config) throws IOException, InterruptedException {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -85,11 +85,11 @@ final class ServerProcess implements AutoCloseable {
     throw new IOException("the server did not answer /health within " + timeout + "; see " + logFile);
   }
 
-  String url() {
+  public String url() {
     return "http://127.0.0.1:" + port;
   }
 
-  long pid() {
+  public long pid() {
     return process.pid();
   }
 

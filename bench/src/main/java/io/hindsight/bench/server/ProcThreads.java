@@ -1,4 +1,4 @@
-package io.hindsight.bench.sdk;
+package io.hindsight.bench.server;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -12,13 +12,14 @@ import java.util.Map;
  * thread name with trailing numbers folded ({@code qtp123-45} becomes {@code qtpN-N}), so the
  * server's request threads show as one group. Empty where {@code /proc} is absent.
  */
-final class ProcThreads {
+public final class ProcThreads {
   /** Linux reports utime and stime in clock ticks, 100 per second on every common kernel config. */
   private static final long NANOS_PER_TICK = 10_000_000L;
 
   private ProcThreads() {}
 
-  static Map<String, Long> cpuByName(long pid) {
+  /** CPU nanoseconds by thread group; empty where {@code /proc} is absent. */
+  public static Map<String, Long> cpuByName(long pid) {
     Map<String, Long> m = new HashMap<>();
     Path tasks = Path.of("/proc", Long.toString(pid), "task");
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(tasks)) {
