@@ -147,7 +147,7 @@ public final class HindsightServer implements AutoCloseable {
     metrics.gauge("hindsight_idempotency_evicted", "Idempotency keys evicted before their TTL", idempotency::evicted);
     api =
         new ApiServer(
-            config, ingest, queryEngine, new LookupApi(queryEngine, schemas, json), new AccessControl(keys), metrics, json);
+            config, ingest, queryEngine, new LookupApi(queryEngine, schemas, lake, json), new AccessControl(keys), metrics, json);
     api.start();
     log.info(
         "Hindsight listening on {}://{}:{} with data in {}{}",

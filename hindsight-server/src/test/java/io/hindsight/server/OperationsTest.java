@@ -37,6 +37,12 @@ class OperationsTest {
     assertThat(p.get("tags").get("segment").asText()).isEqualTo("hv");
     assertThat(p.get("data").toString()).isEqualTo("{\"amount\":12.5,\"features\":{\"n\":3},\"decision\":\"declined\"}");
     assertThat(r.get("feedback").get(0).get("data").get("label").asText()).isEqualTo("legit");
+
+    s.predictions("other-model", "{\"prediction_id\": \"txn-9\", \"data\": {\"amount\": 1}}");
+    s.flush();
+    JsonNode other = s.get("/v1/endpoints/other-model/predictions/txn-9").json();
+    assertThat(other.get("prediction").get("data").get("amount").asInt()).isEqualTo(1);
+    assertThat(other.get("feedback")).as("feedback of another endpoint is not this one's").isEmpty();
   }
 
   @Test

@@ -3,6 +3,8 @@ package io.hindsight.server.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.ApiException;
 import io.hindsight.server.ingest.IngestService;
+import io.hindsight.server.lake.Lake;
+import io.hindsight.server.lake.Partition;
 import io.hindsight.server.query.QueryEngine;
 import io.hindsight.server.schema.Column;
 import io.hindsight.server.schema.ColumnType;
@@ -10,6 +12,7 @@ import io.hindsight.server.schema.EndpointSchema;
 import io.hindsight.server.schema.SchemaRegistry;
 import io.hindsight.server.schema.Table;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -30,11 +33,13 @@ public final class LookupApi {
 
   private final QueryEngine engine;
   private final SchemaRegistry schemas;
+  private final Lake lake;
   private final ObjectMapper json;
 
-  public LookupApi(QueryEngine engine, SchemaRegistry schemas, ObjectMapper json) {
+  public LookupApi(QueryEngine engine, SchemaRegistry schemas, Lake lake, ObjectMapper json) {
     this.engine = engine;
     this.schemas = schemas;
+    this.lake = lake;
     this.json = json;
   }
 
@@ -111,10 +116,13 @@ public final class LookupApi {
     }
     Map<String, Object> record = shape(Table.PREDICTIONS, endpoint, rows.get(0));
     List<Map<String, Object>> feedback = new ArrayList<>();
-    for (Map<String, Object> f :
-        engine.select(
-            "SELECT * FROM feedback WHERE endpoint = ? AND prediction_id = ? ORDER BY ts", endpoint, id)) {
-      feedback.add(shape(Table.FEEDBACK, endpoint, f));
+    // No feedback folder in the lake means no feedback SQL could see: no second query then.
+    if (Files.isDirectory(lake.dir(new Partition(Table.FEEDBACK, endpoint, null)))) {
+      for (Map<String, Object> f :
+          engine.select(
+              "SELECT * FROM feedback WHERE endpoint = ? AND prediction_id = ? ORDER BY ts", endpoint, id)) {
+        feedback.add(shape(Table.FEEDBACK, endpoint, f));
+      }
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("prediction", record);
