@@ -59,6 +59,10 @@ class BuilderTest {
         .hasMessageContaining("spoolMaxBytes");
     assertThatThrownBy(() -> Hindsight.builder().endpoint("e").retryBackoff(Duration.ofSeconds(2), Duration.ofSeconds(1)).build())
         .hasMessageContaining("max must be at least initial");
+    assertThatThrownBy(() -> Hindsight.builder().endpoint("e").maxRequestsInFlight(0).build())
+        .hasMessageContaining("maxRequestsInFlight must be between 1 and 16, got 0");
+    assertThatThrownBy(() -> Hindsight.builder().endpoint("e").maxRequestsInFlight(17).build())
+        .hasMessageContaining("maxRequestsInFlight must be between 1 and 16, got 17");
   }
 
   @Test
