@@ -7,7 +7,7 @@ import java.io.InputStream;
 import java.util.function.Supplier;
 
 /** Fails with the given exception once more than {@code max} bytes have been read. */
-final class BoundedInputStream extends FilterInputStream {
+public final class BoundedInputStream extends FilterInputStream {
   private final long max;
   private final Supplier<ApiException> tooLarge;
   private long count;
@@ -15,7 +15,7 @@ final class BoundedInputStream extends FilterInputStream {
   private java.util.function.LongSupplier sourceCount;
   private Supplier<ApiException> bomb;
 
-  BoundedInputStream(InputStream in, long max, Supplier<ApiException> tooLarge) {
+  public BoundedInputStream(InputStream in, long max, Supplier<ApiException> tooLarge) {
     super(in);
     this.max = max;
     this.tooLarge = tooLarge;

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.hindsight.server.ApiException;
+import io.hindsight.server.http.BoundedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -79,7 +79,7 @@ class IngestFuzzTest {
     }
     InputStream body;
     try {
-      body = new Bounded(new GZIPInputStream(new Bounded(new ByteArrayInputStream(wire)), 64 * 1024));
+      body = bounded(new GZIPInputStream(bounded(new ByteArrayInputStream(wire)), 64 * 1024));
     } catch (ZipException | java.io.EOFException e) {
       return; // the HTTP layer answers 400 "not valid gzip"
     }
@@ -123,37 +123,9 @@ class IngestFuzzTest {
     }
   }
 
-  /** Like the HTTP layer's bound: refuses with 413 past the body limit, counting what is read. */
-  static final class Bounded extends FilterInputStream {
-    private long count;
-
-    Bounded(InputStream in) {
-      super(in);
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = super.read();
-      if (b >= 0) {
-        count(1);
-      }
-      return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = super.read(b, off, len);
-      if (n > 0) {
-        count(n);
-      }
-      return n;
-    }
-
-    private void count(long n) {
-      count += n;
-      if (count > LIMITS.maxBodyBytes()) {
-        throw new ApiException(413, "the body is larger than the limit of " + LIMITS.maxBodyBytes() + " bytes");
-      }
-    }
+  /** The HTTP layer's bound on the body, as the server applies it before and after gunzip. */
+  private static InputStream bounded(InputStream in) {
+    return new BoundedInputStream(
+        in, LIMITS.maxBodyBytes(), () -> new ApiException(413, "the body is larger than the limit of " + LIMITS.maxBodyBytes() + " bytes"));
   }
 }
