@@ -4,7 +4,6 @@ import io.hindsight.server.HindsightServer;
 import io.hindsight.server.ServerConfig;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -35,17 +34,7 @@ final class ServeCommand implements Callable<Integer> {
     if (port != null) {
       c.port = port;
     }
-    HindsightServer server = HindsightServer.start(c);
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  server.close();
-                  stopped.countDown();
-                },
-                "hindsight-shutdown"));
-    stopped.await();
+    HindsightServer.start(c).serveUntilShutdown();
     return 0;
   }
 }

@@ -27,6 +27,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import org.duckdb.DuckDBConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -211,6 +212,23 @@ public final class HindsightServer implements AutoCloseable {
     } catch (IOException e) {
       log.warn("could not save idempotency keys; keeping the log: {}", e.toString());
     }
+  }
+
+  /**
+   * Closes this server when the JVM is asked to stop (SIGTERM, Ctrl+C), writing everything
+   * acknowledged into the lake first, and blocks until then.
+   */
+  public void serveUntilShutdown() throws InterruptedException {
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  close();
+                  stopped.countDown();
+                },
+                "hindsight-shutdown"));
+    stopped.await();
   }
 
   public int port() {

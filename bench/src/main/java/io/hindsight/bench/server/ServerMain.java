@@ -4,7 +4,6 @@ import io.hindsight.server.HindsightServer;
 import io.hindsight.server.ServerConfig;
 import java.nio.file.Path;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * What {@code hindsight serve} does, started by {@link ServerProcess} in its own JVM on the bench
@@ -21,17 +20,8 @@ public final class ServerMain {
     c.host = f.string("--host", "127.0.0.1");
     c.port = f.integer("--port", 7070);
     HindsightServer server = HindsightServer.start(c);
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  server.close();
-                  stopped.countDown();
-                },
-                "bench-server-shutdown"));
     System.out.println("READY port=" + server.port());
     System.out.flush();
-    stopped.await();
+    server.serveUntilShutdown();
   }
 }

@@ -157,19 +157,28 @@ final class BodyReader {
         + " bytes (ingest.max-record-bytes); split it or log large payloads by reference";
   }
 
+  /**
+   * Past the depth limit, records the problem and skips the object or array at the current token
+   * instead of recursing into it; returns whether it did.
+   */
+  private boolean skippedTooDeep(JsonParser p, int depth, Problems problems) throws IOException {
+    if (depth <= limits.maxDepth()) {
+      return false;
+    }
+    problems.add(
+        "too_deep",
+        "the record is nested deeper than " + limits.maxDepth() + " levels (ingest.max-depth); flatten it");
+    p.skipChildren();
+    return true;
+  }
+
   /** Reads the value at the current token; past the depth limit it skips instead of recursing. */
   private Object readValue(JsonParser p, int depth, Problems problems) throws IOException {
     JsonToken t = p.currentToken();
     switch (t) {
       case START_OBJECT:
       case START_ARRAY:
-        if (depth > limits.maxDepth()) {
-          problems.add(
-              "too_deep",
-              "the record is nested deeper than "
-                  + limits.maxDepth()
-                  + " levels (ingest.max-depth); flatten it");
-          p.skipChildren();
+        if (skippedTooDeep(p, depth, problems)) {
           return null;
         }
         if (depth >= NESTED_AS_TEXT_DEPTH) {
@@ -239,11 +248,7 @@ final class BodyReader {
     switch (t) {
       case START_OBJECT:
       case START_ARRAY:
-        if (depth > limits.maxDepth()) {
-          problems.add(
-              "too_deep",
-              "the record is nested deeper than " + limits.maxDepth() + " levels (ingest.max-depth); flatten it");
-          p.skipChildren();
+        if (skippedTooDeep(p, depth, problems)) {
           g.writeNull();
           return;
         }
