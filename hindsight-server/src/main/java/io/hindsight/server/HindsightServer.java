@@ -5,7 +5,6 @@ import io.hindsight.server.auth.AccessControl;
 import io.hindsight.server.auth.ApiKey;
 import io.hindsight.server.auth.ApiKeys;
 import io.hindsight.server.http.ApiServer;
-import io.hindsight.server.http.LookupApi;
 import io.hindsight.server.ingest.IdempotencyStore;
 import io.hindsight.server.ingest.IngestService;
 import io.hindsight.server.lake.CompactionJob;
@@ -14,6 +13,7 @@ import io.hindsight.server.lake.LakeWriter;
 import io.hindsight.server.lake.Partition;
 import io.hindsight.server.ops.ServerMetrics;
 import io.hindsight.server.query.QueryEngine;
+import io.hindsight.server.query.StoreLookups;
 import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.SchemaRegistry;
 import io.hindsight.server.wal.WalEntry;
@@ -99,7 +99,7 @@ public final class HindsightServer implements AutoCloseable {
     lake = new Lake(dataDir.resolve("lake"));
     lake.removeLeftovers();
     compaction =
-        new CompactionJob(lake, schemas, connection(), dataDir.resolve("compaction"), config.lake);
+        new CompactionJob(lake, schemas, connection(), dataDir.resolve("compaction"), config.compactionPolicy());
     compaction.recover();
     queryEngine = new QueryEngine(lake, config.queryLimits(), json);
     schemas.onChange(queryEngine::refreshViews);
@@ -148,7 +148,7 @@ public final class HindsightServer implements AutoCloseable {
     metrics.gauge("hindsight_idempotency_evicted", "Idempotency keys evicted before their TTL", idempotency::evicted);
     api =
         new ApiServer(
-            config, ingest, queryEngine, new LookupApi(queryEngine, schemas, lake, json), new AccessControl(keys), metrics, json);
+            config, ingest, queryEngine, new StoreLookups(queryEngine, schemas, lake, json), new AccessControl(keys), metrics, json);
     api.start();
     log.info(
         "Hindsight listening on {}://{}:{} with data in {}{}",

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.hindsight.server.ingest.IngestLimits;
+import io.hindsight.server.lake.CompactionPolicy;
 import io.hindsight.server.query.QueryLimits;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -98,6 +99,11 @@ public final class ServerConfig {
 
   public IngestLimits ingestLimits() {
     return new IngestLimits(ingest.maxBodyBytes, ingest.maxRecordBytes, ingest.maxDepth, ingest.maxKeys);
+  }
+
+  public CompactionPolicy compactionPolicy() {
+    return new CompactionPolicy(
+        lake.compactionMinFiles, lake.compactionSmallFileBytes, lake.compactionTargetBytes);
   }
 
   public QueryLimits queryLimits() {

@@ -8,6 +8,7 @@ import io.hindsight.server.auth.AccessControl;
 import io.hindsight.server.ingest.IngestService;
 import io.hindsight.server.ops.ServerMetrics;
 import io.hindsight.server.query.QueryEngine;
+import io.hindsight.server.query.StoreLookups;
 import io.hindsight.server.schema.Table;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -37,7 +38,7 @@ public final class ApiServer {
   private final Javalin app;
   private final IngestService ingest;
   private final QueryApi queries;
-  private final LookupApi lookups;
+  private final StoreLookups lookups;
   private final KeysApi keysApi;
   private final AccessControl access;
   private final ServerMetrics metrics;
@@ -49,7 +50,7 @@ public final class ApiServer {
       ServerConfig config,
       IngestService ingest,
       QueryEngine engine,
-      LookupApi lookups,
+      StoreLookups lookups,
       AccessControl access,
       ServerMetrics metrics,
       ObjectMapper json) {
@@ -88,10 +89,10 @@ public final class ApiServer {
     app.post("/v1/endpoints/{endpoint}/events", ctx -> ingest(ctx, Table.EVENTS));
     app.post("/v1/query", queries::handle);
     app.get("/v1/endpoints", ctx -> ctx.json(lookups.endpoints()));
-    app.get("/v1/endpoints/{endpoint}/schema", ctx -> ctx.json(lookups.schema(ctx.pathParam("endpoint"))));
+    app.get("/v1/endpoints/{endpoint}/schema", ctx -> ctx.json(lookups.schema(endpoint(ctx))));
     app.get(
         "/v1/endpoints/{endpoint}/predictions/{id}",
-        ctx -> ctx.json(lookups.prediction(ctx.pathParam("endpoint"), ctx.pathParam("id"))));
+        ctx -> ctx.json(lookups.prediction(endpoint(ctx), ctx.pathParam("id"))));
 
     app.post("/v1/keys", keysApi::create);
     app.get("/v1/keys", keysApi::list);
@@ -121,6 +122,13 @@ public final class ApiServer {
     app.error(
         405,
         ctx -> ctx.json(Map.of("error", "method " + ctx.method() + " is not allowed on " + ctx.path())));
+  }
+
+  /** The endpoint named in the path, checked against the naming rule. */
+  private static String endpoint(Context ctx) {
+    String endpoint = ctx.pathParam("endpoint");
+    IngestService.checkEndpointName(endpoint);
+    return endpoint;
   }
 
   private void beginRequest(Context ctx) {

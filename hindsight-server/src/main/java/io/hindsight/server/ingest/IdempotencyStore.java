@@ -1,6 +1,6 @@
 package io.hindsight.server.ingest;
 
-import io.hindsight.server.lake.FileSync;
+import io.hindsight.server.files.FileSync;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

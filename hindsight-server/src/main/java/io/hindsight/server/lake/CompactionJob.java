@@ -1,9 +1,9 @@
 package io.hindsight.server.lake;
 
+import io.hindsight.server.files.FileSync;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.hindsight.server.ServerConfig;
 import io.hindsight.server.schema.EndpointSchema;
 import io.hindsight.server.schema.SchemaRegistry;
 import io.hindsight.server.schema.Table;
@@ -52,19 +52,19 @@ public final class CompactionJob implements Closeable {
   private final SchemaRegistry schemas;
   private final DuckDBConnection conn;
   private final Path journalDir;
-  private final ServerConfig.Lake config;
+  private final CompactionPolicy policy;
   private final ObjectMapper json = new ObjectMapper();
   private final ScheduledExecutorService thread;
   private Runnable afterSwap = () -> {};
   private long merges;
 
-  public CompactionJob(Lake lake, SchemaRegistry schemas, DuckDBConnection conn, Path journalDir, ServerConfig.Lake config)
+  public CompactionJob(Lake lake, SchemaRegistry schemas, DuckDBConnection conn, Path journalDir, CompactionPolicy policy)
       throws IOException {
     this.lake = lake;
     this.schemas = schemas;
     this.conn = conn;
     this.journalDir = journalDir;
-    this.config = config;
+    this.policy = policy;
     Files.createDirectories(journalDir);
     this.thread =
         DaemonThreads.single("hindsight-compaction");
@@ -113,12 +113,12 @@ public final class CompactionJob implements Closeable {
         long total = 0;
         for (Path f : lake.dataFiles(p)) {
           long size = Files.size(f);
-          if (size < config.compactionSmallFileBytes && total + size <= config.compactionTargetBytes) {
+          if (size < policy.smallFileBytes() && total + size <= policy.targetBytes()) {
             candidates.add(f);
             total += size;
           }
         }
-        if (candidates.size() >= config.compactionMinFiles) {
+        if (candidates.size() >= policy.minFiles()) {
           merge(p, candidates);
           done++;
         }

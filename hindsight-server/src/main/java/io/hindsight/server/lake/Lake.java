@@ -1,5 +1,6 @@
 package io.hindsight.server.lake;
 
+import io.hindsight.server.files.FileSync;
 import io.hindsight.server.schema.Table;
 import java.io.IOException;
 import java.io.UncheckedIOException;

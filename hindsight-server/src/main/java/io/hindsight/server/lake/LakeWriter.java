@@ -1,5 +1,6 @@
 package io.hindsight.server.lake;
 
+import io.hindsight.server.files.FileSync;
 import io.hindsight.server.schema.ColumnType;
 import io.hindsight.server.schema.EndpointSchema;
 import io.hindsight.server.schema.Row;

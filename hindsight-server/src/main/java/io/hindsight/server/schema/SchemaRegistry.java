@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.hindsight.server.lake.FileSync;
+import io.hindsight.server.files.FileSync;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

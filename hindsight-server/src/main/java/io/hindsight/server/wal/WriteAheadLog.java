@@ -1,5 +1,6 @@
 package io.hindsight.server.wal;
 
+import io.hindsight.server.files.FileSync;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -177,7 +178,7 @@ public final class WriteAheadLog implements Closeable {
     segmentNumber++;
     Path p = dir.resolve(String.format("%s%020d-%09d%s", PREFIX, nextSeq, segmentNumber, SUFFIX));
     current = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    io.hindsight.server.lake.FileSync.fsyncDirectory(dir);
+    FileSync.fsyncDirectory(dir);
     synchronized (segments) {
       segments.add(new Segment(nextSeq, p));
     }

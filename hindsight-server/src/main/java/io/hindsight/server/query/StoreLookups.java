@@ -1,11 +1,9 @@
-package io.hindsight.server.http;
+package io.hindsight.server.query;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.ApiException;
-import io.hindsight.server.ingest.IngestService;
 import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.Partition;
-import io.hindsight.server.query.QueryEngine;
 import io.hindsight.server.schema.Column;
 import io.hindsight.server.schema.ColumnType;
 import io.hindsight.server.schema.EndpointSchema;
@@ -24,10 +22,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Read endpoints over the store: the endpoint list, an endpoint's schema with conflict counts,
- * and one prediction with its feedback, shaped like the record that was sent.
+ * The server's own reads of the store: the endpoint list, an endpoint's schema with conflict
+ * counts, and one prediction with its feedback, shaped like the record that was sent. Callers
+ * check endpoint names first.
  */
-public final class LookupApi {
+public final class StoreLookups {
   private static final DateTimeFormatter TS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'");
   private static final Set<String> PARTITION_COLUMNS = Set.of("endpoint", "date");
 
@@ -36,7 +35,7 @@ public final class LookupApi {
   private final Lake lake;
   private final ObjectMapper json;
 
-  public LookupApi(QueryEngine engine, SchemaRegistry schemas, Lake lake, ObjectMapper json) {
+  public StoreLookups(QueryEngine engine, SchemaRegistry schemas, Lake lake, ObjectMapper json) {
     this.engine = engine;
     this.schemas = schemas;
     this.lake = lake;
@@ -44,7 +43,7 @@ public final class LookupApi {
   }
 
   /** {@code GET /v1/endpoints}: every endpoint with its record count and first and last ts. */
-  Map<String, Object> endpoints() {
+  public Map<String, Object> endpoints() {
     Map<String, Map<String, Object>> byName = new LinkedHashMap<>();
     for (EndpointSchema s : schemas.all(Table.PREDICTIONS)) {
       Map<String, Object> e = new LinkedHashMap<>();
@@ -64,8 +63,7 @@ public final class LookupApi {
   }
 
   /** {@code GET /v1/endpoints/{e}/schema}: system and user columns with type, first seen, conflicts. */
-  Map<String, Object> schema(String endpoint) {
-    IngestService.checkEndpointName(endpoint);
+  public Map<String, Object> schema(String endpoint) {
     EndpointSchema s = schemas.existing(Table.PREDICTIONS, endpoint);
     if (s == null) {
       throw ApiException.notFound("endpoint '" + endpoint + "' has no predictions yet");
@@ -102,8 +100,7 @@ public final class LookupApi {
   }
 
   /** {@code GET /v1/endpoints/{e}/predictions/{id}}: the record as sent, and its feedback. */
-  Map<String, Object> prediction(String endpoint, String id) {
-    IngestService.checkEndpointName(endpoint);
+  public Map<String, Object> prediction(String endpoint, String id) {
     List<Map<String, Object>> rows =
         engine.select(
             "SELECT * FROM predictions WHERE endpoint = ? AND prediction_id = ? ORDER BY ts DESC LIMIT 1",

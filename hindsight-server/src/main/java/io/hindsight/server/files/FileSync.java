@@ -1,4 +1,4 @@
-package io.hindsight.server.lake;
+package io.hindsight.server.files;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;

@@ -1,0 +1,6 @@
+/**
+ * SQL over the lake: the locked DuckDB engine, the guard that refuses non-read statements, result
+ * streaming, and the server's own lookups (endpoint list, schema, one prediction). Reads the lake
+ * only through its files; uses {@code lake}, {@code schema}, {@code ops}, {@code files}.
+ */
+package io.hindsight.server.query;
