@@ -94,11 +94,20 @@ class SamplingTest {
 
   @Test
   void aThrowingPredicateCountsAsFalse() {
-    LocalContext ctx = local(Hindsight.builder().sampleRate(0.0).alwaysKeep(r -> {
-      throw new IllegalStateException("bug in predicate");
-    }));
-    predict(ctx.hindsight(), "x", 0.5);
-    assertThat(ctx.records()).isEmpty();
+    LocalContext ctx =
+        local(
+            Hindsight.builder()
+                .sampleRate(0.0)
+                .alwaysKeep(
+                    r -> {
+                      throw new IllegalStateException("bug in predicate");
+                    })
+                .alwaysKeep(r -> r.getDouble("score") > 0.4));
+    predict(ctx.hindsight(), "near-threshold", 0.5);
+    predict(ctx.hindsight(), "far-from-it", 0.1);
+    // The throwing rule neither keeps nor drops: the next rule still decides.
+    assertThat(ids(ctx)).containsExactly("near-threshold");
+    assertThat(ctx.records().get(0).sampleRate()).isEqualTo(1.0);
   }
 
   @Test

@@ -143,10 +143,12 @@ class CrashRecoveryTest {
     try (Stream<Path> files = Files.list(data.resolve("wal"))) {
       segment = files.sorted().reduce((a, b) -> b).orElseThrow();
     }
+    long intact = Files.size(segment);
     try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.APPEND)) {
       ch.write(java.nio.ByteBuffer.wrap(new byte[] {0, 0, 1, 0, 42, 42, 42, 42, 0, 0, 0}));
     }
     try (TestServer s = new TestServer(data)) {
+      assertThat(Files.size(segment)).as("the torn frame is cut off on open").isEqualTo(intact);
       assertThat(s.predictions("e1", "{\"prediction_id\": \"after\", \"data\": {\"x\": 2}}").status()).isEqualTo(200);
       s.flush();
       assertThat(s.scalar("SELECT string_agg(prediction_id, ',' ORDER BY prediction_id) FROM predictions").asText())

@@ -115,7 +115,7 @@ class LakeTest {
       while (rs.next()) {
         types.add(rs.getString(1));
       }
-      assertThat(types).contains("DOUBLE");
+      assertThat(types).containsExactly("DOUBLE");
     }
   }
 
