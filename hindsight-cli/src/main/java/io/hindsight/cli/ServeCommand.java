@@ -22,6 +22,9 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--config", description = "YAML config file; flags override it.")
   Path config;
 
+  @Option(names = "--print-config", description = "Print the effective configuration, defaults included, and exit.")
+  boolean printConfig;
+
   @Override
   public Integer call() throws Exception {
     ServerConfig c = config == null ? new ServerConfig() : ServerConfig.load(config);
@@ -33,6 +36,11 @@ final class ServeCommand implements Callable<Integer> {
     }
     if (port != null) {
       c.port = port;
+    }
+    c.validate();
+    if (printConfig) {
+      System.out.print(c.toYaml());
+      return 0;
     }
     HindsightServer.start(c).serveUntilShutdown();
     return 0;

@@ -138,4 +138,22 @@ class CommandLineTest {
       assertThat(count.out()).contains("2501,2501,3125001.0,1250");
     }
   }
+
+  @Test
+  void servePrintsTheEffectiveConfigurationWithFlagsOverTheFile() throws Exception {
+    Path file = dir.resolve("hindsight.yaml");
+    java.nio.file.Files.writeString(file, "port: 8080\nlake: {flush-interval: PT1S}\n");
+    Run r = run("serve", "--config", file.toString(), "--port", "9090", "--print-config");
+    assertThat(r.exit()).isZero();
+    assertThat(r.out()).contains("port: 9090", "flush-interval: \"PT1S\"", "max-body-bytes: 67108864");
+  }
+
+  @Test
+  void serveRefusesAnInvalidConfigurationNamingTheSetting() throws Exception {
+    Path file = dir.resolve("hindsight.yaml");
+    java.nio.file.Files.writeString(file, "wal: {queue-capacity: 0}\n");
+    Run r = run("serve", "--config", file.toString(), "--data-dir", dir.resolve("data").toString());
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("error: invalid configuration: wal.queue-capacity is 0; it must be between 1 and");
+  }
 }

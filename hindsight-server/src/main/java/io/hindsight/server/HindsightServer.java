@@ -70,6 +70,7 @@ public final class HindsightServer implements AutoCloseable {
 
   /** Recovers the data folder and starts listening; returns once the server answers requests. */
   public static HindsightServer start(ServerConfig config) throws IOException {
+    config.validate();
     HindsightServer s = new HindsightServer(config);
     try {
       s.open();

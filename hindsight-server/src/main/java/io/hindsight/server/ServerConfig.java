@@ -1,8 +1,12 @@
 package io.hindsight.server;
 
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.hindsight.server.ingest.IngestLimits;
 import io.hindsight.server.lake.CompactionPolicy;
@@ -40,6 +44,8 @@ public final class ServerConfig {
     public Path cert;
     public Path key;
     public Path keystore;
+    /** Read from the file, never printed. */
+    @com.fasterxml.jackson.annotation.JsonProperty(access = com.fasterxml.jackson.annotation.JsonProperty.Access.WRITE_ONLY)
     public String keystorePassword;
 
     public boolean enabled() {
@@ -110,25 +116,121 @@ public final class ServerConfig {
     return new QueryLimits(query.timeout, query.defaultRows, query.maxRows, query.memoryLimit, query.connections);
   }
 
+  /**
+   * Checks every setting against its allowed range and names each one that is out of it, with its
+   * key and value, so a mistake stops the start with a message instead of a server that misbehaves.
+   *
+   * @throws IllegalArgumentException listing every setting that is out of range
+   */
+  public ServerConfig validate() {
+    Problems p = new Problems();
+    p.require(dataDir != null, "data-dir", dataDir, "a folder path");
+    p.require(host != null && !host.isBlank(), "host", host, "an address such as 127.0.0.1 or 0.0.0.0");
+    p.range("port", port, 0, 65_535);
+    p.range("ingest.max-body-bytes", ingest.maxBodyBytes, 1024, Integer.MAX_VALUE);
+    p.range("ingest.max-record-bytes", ingest.maxRecordBytes, 64, ingest.maxBodyBytes);
+    p.range("ingest.max-depth", ingest.maxDepth, 2, 1_000);
+    p.range("ingest.max-keys", ingest.maxKeys, 1, 100_000);
+    p.range("ingest.idempotency-ttl", ingest.idempotencyTtl, Duration.ofSeconds(1), Duration.ofDays(365));
+    p.range("ingest.idempotency-max-keys", ingest.idempotencyMaxKeys, 1, 100_000_000);
+    p.range("ingest.max-lake-backlog-bytes", ingest.maxLakeBacklogBytes, 1, Long.MAX_VALUE);
+    p.range("ingest.max-gzip-ratio", ingest.maxGzipRatio, 1, 100_000);
+    p.range("ingest.max-concurrent-requests", ingest.maxConcurrentRequests, 1, 100_000);
+    p.range("wal.segment-bytes", wal.segmentBytes, 64 * 1024, 1L << 40);
+    p.range("wal.queue-capacity", wal.queueCapacity, 1, 1_000_000);
+    p.range("lake.flush-interval", lake.flushInterval, Duration.ofMillis(10), Duration.ofDays(1));
+    p.range("lake.compaction-interval", lake.compactionInterval, Duration.ofMillis(10), Duration.ofDays(1));
+    p.range("lake.compaction-min-files", lake.compactionMinFiles, 2, 100_000);
+    p.range("lake.compaction-small-file-bytes", lake.compactionSmallFileBytes, 1, Long.MAX_VALUE);
+    p.range("lake.compaction-target-bytes", lake.compactionTargetBytes, lake.compactionSmallFileBytes, Long.MAX_VALUE);
+    p.range("query.timeout", query.timeout, Duration.ofMillis(100), Duration.ofDays(1));
+    p.range("query.max-rows", query.maxRows, 1, Integer.MAX_VALUE);
+    p.range("query.default-rows", query.defaultRows, 0, query.maxRows);
+    p.range("query.connections", query.connections, 1, 256);
+    p.require(
+        query.memoryLimit != null && query.memoryLimit.matches("(?i)\\s*\\d+(\\.\\d+)?\\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\\s*"),
+        "query.memory-limit",
+        query.memoryLimit,
+        "a size such as 512MB or 4GB");
+    p.require(
+        tls.keystore == null || tls.cert == null,
+        "tls",
+        "both keystore and cert",
+        "either cert and key (PEM) or a keystore, not both");
+    p.require(tls.cert == null || tls.key != null, "tls.key", null, "the PEM key of tls.cert");
+    p.throwIfAny();
+    return this;
+  }
+
+  /** The effective configuration as YAML, defaults included, in the form {@link #load} reads. */
+  public String toYaml() {
+    try {
+      return yaml().writeValueAsString(this);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Collects every out-of-range setting before one error names them all. */
+  private static final class Problems {
+    private final java.util.List<String> found = new java.util.ArrayList<>();
+
+    void require(boolean ok, String key, Object value, String allowed) {
+      if (!ok) {
+        found.add(key + " is " + value + "; it must be " + allowed);
+      }
+    }
+
+    void range(String key, long value, long min, long max) {
+      require(value >= min && value <= max, key, value, "between " + min + " and " + max);
+    }
+
+    void range(String key, Duration value, Duration min, Duration max) {
+      require(
+          value != null && value.compareTo(min) >= 0 && value.compareTo(max) <= 0,
+          key,
+          value,
+          "a duration between " + min + " and " + max + " (ISO-8601, e.g. PT0.25S)");
+    }
+
+    void throwIfAny() {
+      if (!found.isEmpty()) {
+        throw new IllegalArgumentException(
+            "invalid configuration: " + String.join("; ", found) + " (hindsight serve --print-config shows every setting)");
+      }
+    }
+  }
+
   /** Reads a YAML config file; every key is optional. */
   public static ServerConfig load(Path file) {
-    ObjectMapper yaml =
-        new ObjectMapper(new YAMLFactory())
-            .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .findAndRegisterModules();
-    yaml.setVisibility(
-        yaml.getSerializationConfig()
-            .getDefaultVisibilityChecker()
-            .withFieldVisibility(com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility.PUBLIC_ONLY));
+    ObjectMapper yaml = yaml();
     if (!Files.isRegularFile(file)) {
       throw new IllegalArgumentException("config file " + file + " does not exist");
     }
     try {
       ServerConfig c = yaml.readValue(file.toFile(), ServerConfig.class);
-      return c == null ? new ServerConfig() : c;
+      return (c == null ? new ServerConfig() : c).validate();
     } catch (IOException e) {
       throw new IllegalArgumentException("config file " + file + " is invalid: " + e.getMessage(), e);
     }
+  }
+
+  private static ObjectMapper yaml() {
+    ObjectMapper yaml =
+        new ObjectMapper(new YAMLFactory())
+            .setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
+            .findAndRegisterModules()
+            // Paths read back as they are written: plain paths, not file: URIs.
+            .registerModule(new SimpleModule().addSerializer(Path.class, ToStringSerializer.instance));
+    yaml.setVisibility(
+        yaml.getSerializationConfig()
+            .getDefaultVisibilityChecker()
+            .withFieldVisibility(JsonAutoDetect.Visibility.PUBLIC_ONLY)
+            .withGetterVisibility(JsonAutoDetect.Visibility.NONE)
+            .withIsGetterVisibility(JsonAutoDetect.Visibility.NONE));
+    return yaml;
   }
 }

@@ -1,0 +1,112 @@
+package io.hindsight.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ServerConfigTest {
+  @TempDir Path dir;
+
+  @Test
+  void theDefaultsAreValid() {
+    new ServerConfig().validate();
+  }
+
+  /** One setting out of range, and what the message must name: its key and the bad value. */
+  static Stream<Arguments> outOfRange() {
+    return Stream.of(
+        bad("port", "70000", c -> c.port = 70_000),
+        bad("host", "null", c -> c.host = null),
+        bad("ingest.max-body-bytes", "0", c -> c.ingest.maxBodyBytes = 0),
+        bad("ingest.max-record-bytes", "2000", c -> {
+          c.ingest.maxBodyBytes = 1024;
+          c.ingest.maxRecordBytes = 2000;
+        }),
+        bad("ingest.max-depth", "0", c -> c.ingest.maxDepth = 0),
+        bad("ingest.max-keys", "0", c -> c.ingest.maxKeys = 0),
+        bad("ingest.idempotency-ttl", "PT0S", c -> c.ingest.idempotencyTtl = Duration.ZERO),
+        bad("ingest.idempotency-max-keys", "0", c -> c.ingest.idempotencyMaxKeys = 0),
+        bad("ingest.max-lake-backlog-bytes", "0", c -> c.ingest.maxLakeBacklogBytes = 0),
+        bad("ingest.max-gzip-ratio", "0", c -> c.ingest.maxGzipRatio = 0),
+        bad("ingest.max-concurrent-requests", "0", c -> c.ingest.maxConcurrentRequests = 0),
+        bad("wal.segment-bytes", "100", c -> c.wal.segmentBytes = 100),
+        bad("wal.queue-capacity", "0", c -> c.wal.queueCapacity = 0),
+        bad("lake.flush-interval", "PT0S", c -> c.lake.flushInterval = Duration.ZERO),
+        bad("lake.flush-interval", "null", c -> c.lake.flushInterval = null),
+        bad("lake.compaction-interval", "PT-1S", c -> c.lake.compactionInterval = Duration.ofSeconds(-1)),
+        bad("lake.compaction-min-files", "1", c -> c.lake.compactionMinFiles = 1),
+        bad("lake.compaction-small-file-bytes", "0", c -> c.lake.compactionSmallFileBytes = 0),
+        bad("lake.compaction-target-bytes", "10", c -> c.lake.compactionTargetBytes = 10),
+        bad("query.timeout", "PT0S", c -> c.query.timeout = Duration.ZERO),
+        bad("query.max-rows", "0", c -> c.query.maxRows = 0),
+        bad("query.default-rows", "20", c -> {
+          c.query.maxRows = 10;
+          c.query.defaultRows = 20;
+        }),
+        bad("query.connections", "0", c -> c.query.connections = 0),
+        bad("query.memory-limit", "lots", c -> c.query.memoryLimit = "lots"),
+        bad("tls.key", "null", c -> c.tls.cert = Path.of("cert.pem")));
+  }
+
+  private static Arguments bad(String key, String value, Consumer<ServerConfig> change) {
+    return Arguments.of(key, value, change);
+  }
+
+  @ParameterizedTest(name = "{0} = {1}")
+  @MethodSource("outOfRange")
+  void aSettingOutOfRangeIsNamedWithItsValue(String key, String value, Consumer<ServerConfig> change) {
+    ServerConfig c = new ServerConfig();
+    change.accept(c);
+    assertThatThrownBy(c::validate)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining(key + " is " + value + "; it must be");
+  }
+
+  @Test
+  void everyProblemIsNamedAtOnce() throws Exception {
+    Path file = dir.resolve("hindsight.yaml");
+    Files.writeString(
+        file, "wal: {queue-capacity: 0}\nlake: {flush-interval: PT0S}\ningest: {max-concurrent-requests: 0}\n");
+    assertThatThrownBy(() -> ServerConfig.load(file))
+        .hasMessageContaining("wal.queue-capacity is 0")
+        .hasMessageContaining("lake.flush-interval is PT0S")
+        .hasMessageContaining("ingest.max-concurrent-requests is 0");
+  }
+
+  @Test
+  void aServerDoesNotStartOnAnInvalidConfiguration() {
+    ServerConfig c = new ServerConfig();
+    c.dataDir = dir;
+    c.port = 0;
+    c.ingest.maxConcurrentRequests = 0;
+    assertThatThrownBy(() -> HindsightServer.start(c)).hasMessageContaining("ingest.max-concurrent-requests is 0");
+    assertThat(dir).isEmptyDirectory();
+  }
+
+  @Test
+  void thePrintedConfigurationReadsBackAsTheSameSettings() throws Exception {
+    ServerConfig c = new ServerConfig();
+    c.dataDir = Path.of("/var/lib/hindsight");
+    c.lake.flushInterval = Duration.ofMillis(500);
+    c.query.memoryLimit = "1GB";
+    c.tls.keystore = Path.of("/etc/hindsight/ks.p12");
+    c.tls.keystorePassword = "secret";
+    String yaml = c.toYaml();
+    assertThat(yaml)
+        .contains("data-dir: \"/var/lib/hindsight\"", "flush-interval: \"PT0.5S\"", "memory-limit: \"1GB\"")
+        .doesNotContain("secret");
+    Path file = dir.resolve("printed.yaml");
+    Files.writeString(file, yaml);
+    assertThat(ServerConfig.load(file).toYaml()).isEqualTo(yaml);
+  }
+}
