@@ -145,6 +145,8 @@ public final class HindsightServer implements AutoCloseable {
     metrics.gauge(
         "hindsight_lake_pending_bytes", "Bytes of acknowledged records held in memory for the lake", lakeWriter::pendingBytes);
     metrics.gauge("hindsight_lake_files_written", "Parquet files written since start", lakeWriter::filesWritten);
+    metrics.gauge("hindsight_lake_rows_written", "Rows written to Parquet since start", lakeWriter::rowsWritten);
+    metrics.gauge("hindsight_lake_merges", "Partition file merges done since start", compaction::merges);
     metrics.gauge("hindsight_idempotency_keys", "Idempotency keys remembered", idempotency::size);
     metrics.gauge("hindsight_idempotency_evicted", "Idempotency keys evicted before their TTL", idempotency::evicted);
     api =

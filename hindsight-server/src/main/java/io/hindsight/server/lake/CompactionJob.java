@@ -56,7 +56,7 @@ public final class CompactionJob implements Closeable {
   private final ObjectMapper json = new ObjectMapper();
   private final ScheduledExecutorService thread;
   private Runnable afterSwap = () -> {};
-  private long merges;
+  private volatile long merges;
 
   public CompactionJob(Lake lake, SchemaRegistry schemas, DuckDBConnection conn, Path journalDir, CompactionPolicy policy)
       throws IOException {
@@ -237,6 +237,7 @@ public final class CompactionJob implements Closeable {
     return true;
   }
 
+  /** Merges done since start (shown in /metrics). */
   public long merges() {
     return merges;
   }

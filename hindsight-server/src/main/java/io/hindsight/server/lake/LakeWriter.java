@@ -292,6 +292,7 @@ public final class LakeWriter implements Closeable {
     }
   }
 
+  /** Rows written to Parquet since start (shown in /metrics). */
   public long rowsWritten() {
     return rowsWritten.get();
   }
