@@ -98,7 +98,7 @@ class IngestFuzzTest {
   @Test
   void shortFuzzSessionFindsNothing() throws Exception {
     assumeFalse(System.getenv("JAZZER_FUZZ") != null, "this JVM is itself a fuzz session");
-    int seconds = Integer.getInteger("hindsight.fuzz.seconds", 20);
+    int seconds = Integer.getInteger("hindsight.fuzz.seconds", 5);
     assumeFalse(seconds <= 0, "short fuzz session turned off");
     FuzzSession.Result[] results = FuzzSession.runAll(seconds, "anyBody", "gzipBody");
     for (FuzzSession.Result r : results) {
