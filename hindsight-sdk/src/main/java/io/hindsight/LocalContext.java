@@ -22,6 +22,7 @@ public final class LocalContext implements AutoCloseable {
   private final List<String> json = Collections.synchronizedList(new ArrayList<>());
   private final List<String> feedback = Collections.synchronizedList(new ArrayList<>());
   private final List<String> events = Collections.synchronizedList(new ArrayList<>());
+  private final SystemFigures.GcClock gc = new SystemFigures.GcClock();
 
   LocalContext(HindsightBuilder builder) {
     this.hindsight = new Hindsight(builder, this::accept);
@@ -33,11 +34,19 @@ public final class LocalContext implements AutoCloseable {
     if (item instanceof Prediction) {
       Prediction p = (Prediction) item;
       JsonOut out = new JsonOut(256);
-      p.writeJson(out);
+      boolean written;
+      synchronized (gc) {
+        written = p.writeJsonWithin(out, hindsight.maxRecordBytes, gc, hindsight.counters, hindsight.log);
+      }
+      if (!written) {
+        return;
+      }
+      hindsight.counters.sent(Kind.PREDICTIONS, 1);
       records.add(new PredictionRecord(p));
       json.add(new String(out.toByteArray(), StandardCharsets.UTF_8));
     } else if (item instanceof Message) {
       Message m = (Message) item;
+      hindsight.counters.sent(m.kind, 1);
       String text = new String(m.json, StandardCharsets.UTF_8);
       (m.kind == Kind.FEEDBACK ? feedback : events).add(text);
     }
