@@ -256,6 +256,14 @@ public final class Hindsight implements AutoCloseable {
    * nested up to 64 levels counting the record and its data object. The value is copied, so
    * changing it afterwards changes nothing.
    *
+   * <p>How values are stored: a {@code byte[]} becomes one <b>base64 string</b> (standard alphabet,
+   * padded; decode it with {@code from_base64(col)} in SQL or {@code Base64.getDecoder()}), not a
+   * list of numbers; a {@code char[]} becomes a string; other arrays, Lists and Maps become JSON
+   * arrays and objects, which SQL shows as JSON text (read into them with {@code json_extract} or
+   * {@code ->>}). Integral numbers are written as integers and floating-point ones with a decimal
+   * point, so the server types them {@code bigint} and {@code double}; a {@link LocalContext}
+   * gives them back as {@link Long} and {@link Double}.
+   *
    * @throws IllegalStateException when no scope is open on this thread, or it was closed
    * @throws IllegalArgumentException for a key breaking {@code [A-Za-z][A-Za-z0-9_]{0,127}}, a
    *     reserved key, a key already logged in this scope (case-insensitively), or a value that is

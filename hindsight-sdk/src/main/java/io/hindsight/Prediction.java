@@ -504,15 +504,14 @@ public final class Prediction implements AutoCloseable {
       return true;
     }
     out.truncate(mark);
-    JsonOut scratch = new JsonOut(256);
     String[] names = new String[size];
     long[] sizes = new long[size];
     for (int i = 0; i < size; i++) {
       names[i] = keys[i].name;
       if (objects[i] != PiiPolicy.DROPPED) {
-        scratch.reset();
-        writeValue(scratch, i);
-        sizes[i] = scratch.size();
+        writeValue(out, i); // measured in place: no second buffer as large as the value
+        sizes[i] = out.size() - mark;
+        out.truncate(mark);
       }
     }
     OversizedValues removed = OversizedValues.choose(names, sizes, bytes, maxBytes);
