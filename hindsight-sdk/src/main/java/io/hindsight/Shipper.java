@@ -563,7 +563,7 @@ final class Shipper implements Runnable {
         counters.reject(batch.kind, reason, batch.records);
         log.warn(
             "refused:" + batch.kind.path + ":" + r.status,
-            (batch.records == 1 ? "the server refused a record of " + batch.kind.path
+            (batch.records == 1 ? "the server refused a single record (" + batch.kind.path + ")"
                     : "the server refused a batch of " + batch.records + " " + batch.kind.path)
                 + " with HTTP " + r.status + " (counted as rejected " + reason + ", not retried): "
                 + errorOf(r.body));
