@@ -527,6 +527,16 @@ final class Shipper implements Runnable {
     return status == 413 || status == 400;
   }
 
+  /** The halves of a refused batch; null (and logged) for a body that cannot be split. */
+  private Batch[] splitOrNull(Batch batch) {
+    try {
+      return BatchSplit.halves(batch);
+    } catch (RuntimeException e) {
+      log.warn("split-error", "a refused batch of " + batch.records + " " + batch.kind.path + " could not be split", e);
+      return null;
+    }
+  }
+
   /** Why the records of a request refused as a whole (and not split further) count as rejected. */
   static RejectReason rejectReason(int status) {
     if (!refusedForARecord(status)) {
@@ -536,6 +546,7 @@ final class Shipper implements Runnable {
   }
 
   private boolean settle(Batch batch, Transport.Response r, long now) {
+    Batch[] halves;
     try {
       // 401/403 are a key problem (rotated, revoked, not yet granted), not bad records: keep the
       // records and retry, so fixing the key delivers them instead of losing them.
@@ -549,8 +560,7 @@ final class Shipper implements Runnable {
       nextAttemptNanos = now;
       if (r.status >= 200 && r.status < 300) {
         accepted(batch, r.body);
-      } else if (refusedForARecord(r.status) && batch.records > 1) {
-        Batch[] halves = BatchSplit.halves(batch);
+      } else if (refusedForARecord(r.status) && batch.records > 1 && (halves = splitOrNull(batch)) != null) {
         replaceHead(halves[0], halves[1]);
         log.warn(
             "split:" + batch.kind.path + ":" + r.status,
