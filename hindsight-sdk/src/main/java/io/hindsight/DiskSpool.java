@@ -19,6 +19,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.zip.CRC32;
 
 /**
@@ -48,17 +49,26 @@ final class DiskSpool implements Spool {
   private long nextSequence;
   private volatile long bytes;
   private volatile long records;
+  private final AtomicLongArray recordsByKind = new AtomicLongArray(Kind.values().length);
 
   private static final class Segment {
     final Path path;
     final long size;
+    final Kind kind;
     final int records;
 
-    Segment(Path path, long size, int records) {
+    Segment(Path path, long size, Kind kind, int records) {
       this.path = path;
       this.size = size;
+      this.kind = kind;
       this.records = records;
     }
+  }
+
+  private void count(Segment s, int sign) {
+    bytes += sign * s.size;
+    records += sign * (long) s.records;
+    recordsByKind.addAndGet(s.kind.ordinal(), sign * (long) s.records);
   }
 
   /**
@@ -127,10 +137,9 @@ final class DiskSpool implements Spool {
       maxSeq = Math.max(maxSeq, seq);
       try {
         Batch b = read(f);
-        Segment s = new Segment(f, Files.size(f), b.records);
+        Segment s = new Segment(f, Files.size(f), b.kind, b.records);
         segments.addLast(s);
-        bytes += s.size;
-        records += s.records;
+        count(s, 1);
       } catch (IOException | RuntimeException e) {
         quarantine(f, e);
       }
@@ -138,10 +147,13 @@ final class DiskSpool implements Spool {
     nextSequence = maxSeq + 1;
   }
 
+  /** The sequence number of a segment; halves of a split segment carry their parent's and a suffix. */
   private static long sequenceOf(Path f) {
     String name = f.getFileName().toString();
+    String digits = name.substring(PREFIX.length(), name.length() - SUFFIX.length());
+    int dash = digits.indexOf('-');
     try {
-      return Long.parseLong(name.substring(PREFIX.length(), name.length() - SUFFIX.length()));
+      return Long.parseLong(dash < 0 ? digits : digits.substring(0, dash));
     } catch (NumberFormatException e) {
       return -1;
     }
@@ -161,8 +173,37 @@ final class DiskSpool implements Spool {
 
   @Override
   public void add(Batch batch) throws IOException {
+    Segment s = write(PREFIX + pad(nextSequence++) + SUFFIX, batch);
+    fsyncDirectory();
+    segments.addLast(s);
+    count(s, 1);
+  }
+
+  /**
+   * Writes the halves next to the head under names that sort right after it ({@code
+   * segment-<seq>-1}, {@code -2}: they sort where the head did), then deletes the head. A crash in between
+   * leaves both, and replay sends records twice under the same keys, which the server stores once.
+   */
+  @Override
+  public void replaceHead(Batch first, Batch second) throws IOException {
+    Segment head = segments.peekFirst();
+    if (head == null) {
+      throw new IllegalStateException("replaceHead on an empty spool");
+    }
+    String base = head.path.getFileName().toString();
+    base = base.substring(0, base.length() - SUFFIX.length());
+    Segment a = write(base + "-1" + SUFFIX, first);
+    Segment b = write(base + "-2" + SUFFIX, second);
+    fsyncDirectory();
+    removeHead();
+    segments.addFirst(b);
+    segments.addFirst(a);
+    count(a, 1);
+    count(b, 1);
+  }
+
+  private Segment write(String name, Batch batch) throws IOException {
     byte[] bytesOut = encode(batch);
-    String name = PREFIX + pad(nextSequence++) + SUFFIX;
     Path target = dir.resolve(name);
     Path tmp = dir.resolve(name + ".tmp");
     try (FileChannel ch =
@@ -178,10 +219,7 @@ final class DiskSpool implements Spool {
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
     }
-    fsyncDirectory();
-    segments.addLast(new Segment(target, bytesOut.length, batch.records));
-    bytes += bytesOut.length;
-    records += batch.records;
+    return new Segment(target, bytesOut.length, batch.kind, batch.records);
   }
 
   private void fsyncDirectory() {
@@ -203,8 +241,7 @@ final class DiskSpool implements Spool {
         return read(s.path);
       } catch (IOException | RuntimeException e) {
         segments.removeFirstOccurrence(s);
-        bytes -= s.size;
-        records -= s.records;
+        count(s, -1);
         quarantine(s.path, e);
       }
     }
@@ -214,23 +251,21 @@ final class DiskSpool implements Spool {
   public void removeHead() throws IOException {
     Segment s = segments.pollFirst();
     if (s != null) {
-      bytes -= s.size;
-      records -= s.records;
+      count(s, -1);
       Files.deleteIfExists(s.path);
     }
   }
 
   @Override
-  public long removeOldestAfter(int skip) throws IOException {
+  public Removed removeOldestAfter(int skip) throws IOException {
     Segment victim = Spool.nth(segments, skip);
     if (victim == null) {
-      return -1;
+      return null;
     }
     segments.removeFirstOccurrence(victim);
-    bytes -= victim.size;
-    records -= victim.records;
+    count(victim, -1);
     Files.deleteIfExists(victim.path);
-    return victim.records;
+    return new Removed(victim.kind, victim.records);
   }
 
   @Override
@@ -251,6 +286,11 @@ final class DiskSpool implements Spool {
   @Override
   public long records() {
     return records;
+  }
+
+  @Override
+  public long records(Kind kind) {
+    return recordsByKind.get(kind.ordinal());
   }
 
   @Override

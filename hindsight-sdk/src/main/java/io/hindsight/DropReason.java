@@ -15,5 +15,10 @@ public enum DropReason {
   /** Still in memory when {@link Hindsight#close} timed out with no spool directory to keep it. */
   SHUTDOWN,
   /** Could not be written as JSON (a bug; see the SDK's log). */
-  ENCODING_ERROR
+  ENCODING_ERROR,
+  /**
+   * A {@link Hindsight#logBatch} request that still failed after its retries (server unreachable);
+   * {@link BatchResult#unsent()} tells the caller, who holds the records, to send them again.
+   */
+  UNDELIVERED
 }

@@ -61,6 +61,8 @@ public final class Hindsight implements AutoCloseable {
   final Counters counters;
   final ThrottledLog log;
   final Shipper shipper;
+  final long maxRecordBytes;
+  private final SystemFigures systemFigures;
   private final Transport transport;
   private final HindsightBuilder settings;
   private final Consumer<Object> localSink;
@@ -79,7 +81,9 @@ public final class Hindsight implements AutoCloseable {
     this.defaultTagKeys = b.tags.keySet().toArray(new String[0]);
     this.defaultTagValues = b.tags.values().toArray(new String[0]);
     this.counters = new Counters();
-    this.log = new ThrottledLog(time, endpoint);
+    this.maxRecordBytes = b.maxRecordBytes;
+    this.systemFigures = b.captureSystem ? new SystemFigures(time) : null;
+    this.log = new ThrottledLog(time, endpoint, localSink == null ? b.serverUrl : null);
     this.sampler =
         new Sampler(
             b.sampleRate,
@@ -111,6 +115,7 @@ public final class Hindsight implements AutoCloseable {
     s.initialBackoffNanos = b.retryInitialBackoff.toNanos();
     s.maxBackoffNanos = b.retryMaxBackoff.toNanos();
     s.dropPolicy = b.dropPolicy;
+    s.maxRecordBytes = b.maxRecordBytes;
     Shipper.Sender sender = b.sender != null ? b.sender : transport::send;
     this.shipper = new Shipper(s, time, log, counters, sender, spool, b.batchKeyPrefix());
     if (spool.records() > 0) {
@@ -216,18 +221,23 @@ public final class Hindsight implements AutoCloseable {
   }
 
   /** Called by {@link Prediction#close()}: sampling, then hand-off. Never throws. */
-  void finish(Prediction p) {
+  void finish(Prediction p, long nowNanos) {
     try {
       if (p.implicit && p.size == 0 && !p.failed) {
         return;
       }
       double rate = sampler.decide(p);
       if (rate == Sampler.DROP) {
-        counters.drop(DropReason.SAMPLED_OUT, 1);
+        counters.recorded(Kind.PREDICTIONS);
+        counters.dropUnqueued(Kind.PREDICTIONS, DropReason.SAMPLED_OUT);
         return;
       }
       p.sampleRate = rate;
+      if (systemFigures != null) {
+        p.system = systemFigures.now(nowNanos);
+      }
       if (localSink != null) {
+        counters.recordedDirect(Kind.PREDICTIONS);
         localSink.accept(p);
       } else {
         shipper.offer(p);
@@ -245,6 +255,14 @@ public final class Hindsight implements AutoCloseable {
    * java.time dates (as text), UUID, Map with String keys, List or any Collection, and arrays;
    * nested up to 64 levels counting the record and its data object. The value is copied, so
    * changing it afterwards changes nothing.
+   *
+   * <p>How values are stored: a {@code byte[]} becomes one <b>base64 string</b> (standard alphabet,
+   * padded; decode it with {@code from_base64(col)} in SQL or {@code Base64.getDecoder()}), not a
+   * list of numbers; a {@code char[]} becomes a string; other arrays, Lists and Maps become JSON
+   * arrays and objects, which SQL shows as JSON text (read into them with {@code json_extract} or
+   * {@code ->>}). Integral numbers are written as integers and floating-point ones with a decimal
+   * point, so the server types them {@code bigint} and {@code double}; a {@link LocalContext}
+   * gives them back as {@link Long} and {@link Double}.
    *
    * @throws IllegalStateException when no scope is open on this thread, or it was closed
    * @throws IllegalArgumentException for a key breaking {@code [A-Za-z][A-Za-z0-9_]{0,127}}, a
@@ -315,14 +333,47 @@ public final class Hindsight implements AutoCloseable {
           "feedback for '" + predictionId + "' has no data; pass at least one key, e.g."
               + " Map.of(\"label\", \"fraud\")");
     }
-    JsonOut out = new JsonOut(128);
-    out.raw('{').field("prediction_id").string(predictionId);
     long ts = timestamp == null ? time.epochMicros() : Timestamps.micros(timestamp);
+    DataValues values = dataValues(data, "feedback");
+    JsonOut out = new JsonOut(128);
+    writeFeedback(out, predictionId, ts, values, null);
+    if (out.size() > maxRecordBytes) {
+      OversizedValues removed = OversizedValues.choose(values.names, values.sizes(), out.size(), maxRecordBytes);
+      long bytes = out.size();
+      out.reset();
+      if (removed != null) {
+        writeFeedback(out, predictionId, ts, values, removed);
+      }
+      if (removed == null || out.size() > maxRecordBytes) {
+        refuseTooLarge(Kind.FEEDBACK, "feedback for '" + predictionId + "'", bytes);
+        return;
+      }
+      counters.trimmed(Kind.FEEDBACK);
+      log.warn(
+          "trimmed-feedback",
+          "feedback for '" + predictionId + "' is " + bytes + " bytes of JSON, over maxRecordBytes ("
+              + maxRecordBytes + "); it is sent without the values of " + removed.describe()
+              + ", listed in its key " + OversizedValues.KEY);
+    }
+    ship(new Message(Kind.FEEDBACK, out.toByteArray()));
+  }
+
+  private static void writeFeedback(JsonOut out, String predictionId, long ts, DataValues values, OversizedValues removed) {
+    out.raw('{').field("prediction_id").string(predictionId);
     out.raw(',').field("ts").string(Timestamps.rfc3339(ts));
     out.raw(',').field("data");
-    writeData(out, data, "feedback");
+    values.write(out, removed);
     out.raw('}');
-    ship(new Message(Kind.FEEDBACK, out.toByteArray()));
+  }
+
+  /** Counts and logs a record refused before it was queued for being over maxRecordBytes. */
+  private void refuseTooLarge(Kind kind, String what, long bytes) {
+    counters.recorded(kind);
+    counters.rejectUnqueued(kind, RejectReason.RECORD_TOO_LARGE);
+    log.warn(
+        "too-large-" + kind.path,
+        what + " is " + bytes + " bytes of JSON, over maxRecordBytes (" + maxRecordBytes + ", the"
+            + " server's ingest.max-record-bytes); it was rejected, not sent");
   }
 
   /**
@@ -353,13 +404,62 @@ public final class Hindsight implements AutoCloseable {
     if ("deploy".equalsIgnoreCase(kind)) {
       sampler.deployed(now);
     }
+    if (out.size() > maxRecordBytes) {
+      refuseTooLarge(Kind.EVENTS, "an event of kind '" + kind + "'", out.size());
+      return;
+    }
     ship(new Message(Kind.EVENTS, out.toByteArray()));
   }
 
-  private void writeData(JsonOut out, Map<String, ?> data, String what) {
-    out.raw('{');
+  /** Validated, PII-processed data values of a feedback record, in the caller's order. */
+  private static final class DataValues {
+    final String[] names;
+    final Object[] values;
+
+    DataValues(List<String> names, List<Object> values) {
+      this.names = names.toArray(new String[0]);
+      this.values = values.toArray();
+    }
+
+    void write(JsonOut out, OversizedValues removed) {
+      out.raw('{');
+      boolean first = true;
+      for (int i = 0; i < names.length; i++) {
+        if (removed != null && removed.contains(i)) {
+          continue;
+        }
+        if (!first) {
+          out.raw(',');
+        }
+        first = false;
+        out.string(names[i]).raw(':').value(values[i]);
+      }
+      if (removed != null) {
+        if (!first) {
+          out.raw(',');
+        }
+        removed.writeEntry(out);
+      }
+      out.raw('}');
+    }
+
+    /** The JSON size of each value. */
+    long[] sizes() {
+      long[] sizes = new long[values.length];
+      JsonOut scratch = new JsonOut(256);
+      for (int i = 0; i < values.length; i++) {
+        scratch.reset();
+        scratch.value(values[i]);
+        sizes[i] = scratch.size();
+      }
+      return sizes;
+    }
+  }
+
+  private DataValues dataValues(Map<String, ?> data, String what) {
+    List<String> names = new ArrayList<>(data.size());
+    List<Object> values = new ArrayList<>(data.size());
     List<Keys.Key> seen = new ArrayList<>(data.size());
-    boolean first = true;
     for (Map.Entry<String, ?> e : data.entrySet()) {
       Keys.Key k = Keys.of(e.getKey());
       for (Keys.Key s : seen) {
@@ -380,17 +480,15 @@ public final class Hindsight implements AutoCloseable {
           }
         }
       }
-      if (!first) {
-        out.raw(',');
-      }
-      first = false;
-      out.string(k.name).raw(':').value(v);
+      names.add(k.name);
+      values.add(v);
     }
-    out.raw('}');
+    return new DataValues(names, values);
   }
 
   private void ship(Message m) {
     if (localSink != null) {
+      counters.recordedDirect(m.kind);
       localSink.accept(m);
     } else {
       shipper.offer(m);
@@ -408,43 +506,72 @@ public final class Hindsight implements AutoCloseable {
    */
   public BatchResult logBatch(Iterable<? extends Map<String, ?>> records, BatchProgress progress) {
     BatchProgress callback = progress == null ? BatchProgress.NONE : progress;
-    List<BatchResult.Rejection> rejections = new ArrayList<>();
-    long[] totals = new long[3]; // accepted, rejected, unsent
+    JobTally tally = new JobTally();
     long index = 0;
     JsonOut out = new JsonOut(64 * 1024);
     List<Long> indexes = new ArrayList<>();
+    SystemFigures.GcClock gc = new SystemFigures.GcClock();
     String keyPrefix = settings.batchKeyPrefix() + "-job";
     int sequence = 0;
     Iterator<? extends Map<String, ?>> it = records.iterator();
     while (it.hasNext()) {
       Map<String, ?> record = it.next();
       long i = index++;
+      counters.recordedDirect(Kind.PREDICTIONS);
+      Prediction p;
       try {
-        Prediction p = detached(record);
-        if (localSink != null) {
-          localSink.accept(p);
-          totals[0]++;
-          continue;
-        }
-        out.raw(indexes.isEmpty() ? '[' : ',');
-        p.writeJson(out);
-        indexes.add(i);
+        p = detached(record);
       } catch (RuntimeException e) {
-        totals[1]++;
-        if (rejections.size() < BatchResult.MAX_REJECTIONS) {
-          rejections.add(new BatchResult.Rejection(i, e.getMessage()));
-        }
+        counters.reject(Kind.PREDICTIONS, RejectReason.INVALID, 1);
+        tally.reject(i, e.getMessage());
+        continue;
       }
+      if (localSink != null) {
+        localSink.accept(p);
+        tally.accepted++;
+        continue;
+      }
+      int mark = out.size();
+      out.raw(indexes.isEmpty() ? '[' : ',');
+      if (!p.writeJsonWithin(out, maxRecordBytes, gc, counters, log)) {
+        out.truncate(mark);
+        tally.reject(i, "the record is over maxRecordBytes (" + maxRecordBytes + ") even without its data values");
+        continue;
+      }
+      indexes.add(i);
       if (indexes.size() >= settings.batchSize || out.size() >= settings.maxBatchBytes) {
-        sendJob(out, indexes, keyPrefix + "-" + sequence++, totals, rejections);
-        callback.onProgress(index, totals[0], totals[1]);
+        sendJob(jobBatch(out, indexes.size(), keyPrefix + "-" + sequence++), indexes, tally);
+        indexes = new ArrayList<>();
+        callback.onProgress(index, tally.accepted, tally.rejected);
       }
     }
     if (!indexes.isEmpty()) {
-      sendJob(out, indexes, keyPrefix + "-" + sequence, totals, rejections);
+      sendJob(jobBatch(out, indexes.size(), keyPrefix + "-" + sequence), indexes, tally);
     }
-    callback.onProgress(index, totals[0], totals[1]);
-    return new BatchResult(totals[0], totals[1], totals[2], List.copyOf(rejections));
+    callback.onProgress(index, tally.accepted, tally.rejected);
+    return new BatchResult(tally.accepted, tally.rejected, tally.unsent, List.copyOf(tally.rejections));
+  }
+
+  /** The running outcome of a {@link #logBatch} call. */
+  private static final class JobTally {
+    long accepted;
+    long rejected;
+    long unsent;
+    final List<BatchResult.Rejection> rejections = new ArrayList<>();
+
+    void reject(long index, String error) {
+      rejected++;
+      if (rejections.size() < BatchResult.MAX_REJECTIONS) {
+        rejections.add(new BatchResult.Rejection(index, error));
+      }
+    }
+  }
+
+  private static Batch jobBatch(JsonOut out, int records, String key) {
+    out.raw(']');
+    Batch batch = new Batch(Kind.PREDICTIONS, key, records, Shipper.gzip(out.buffer(), out.size()));
+    out.reset();
+    return batch;
   }
 
   private Prediction detached(Map<String, ?> record) {
@@ -483,18 +610,62 @@ public final class Hindsight implements AutoCloseable {
     }
   }
 
-  private void sendJob(JsonOut out, List<Long> indexes, String key, long[] totals, List<BatchResult.Rejection> rejections) {
-    out.raw(']');
-    Batch batch = new Batch(Kind.PREDICTIONS, key, indexes.size(), Shipper.gzip(out.buffer(), out.size()));
-    out.reset();
+  /**
+   * Sends one request of a {@link #logBatch} job, retrying failures; a request the server refuses
+   * as a whole for what may be one record's fault is split in halves until that record is alone.
+   */
+  private void sendJob(Batch batch, List<Long> indexes, JobTally tally) {
+    Transport.Response r = sendWithRetries(batch);
+    if (retryable(r)) {
+      tally.unsent += indexes.size();
+      counters.drop(Kind.PREDICTIONS, DropReason.UNDELIVERED, indexes.size());
+      log.warn("job-undelivered", "a logBatch request of " + indexes.size() + " records was not delivered"
+          + " after retries (" + (r.failure != null ? r.failure : "HTTP " + r.status) + "); resend them");
+    } else if (r.status >= 200 && r.status < 300) {
+      long rejected = 0;
+      try {
+        Object parsed = JsonIn.parse(r.body);
+        if (parsed instanceof Map && ((Map<?, ?>) parsed).get("rejected") instanceof List) {
+          for (Object o : (List<?>) ((Map<?, ?>) parsed).get("rejected")) {
+            rejected++;
+            Object idx = o instanceof Map ? ((Map<?, ?>) o).get("index") : null;
+            long local = idx instanceof Number ? ((Number) idx).longValue() : -1;
+            long global = local >= 0 && local < indexes.size() ? indexes.get((int) local) : -1;
+            tally.reject(global, o instanceof Map ? String.valueOf(((Map<?, ?>) o).get("error")) : String.valueOf(o));
+          }
+        }
+      } catch (RuntimeException unreadable) {
+        rejected = 0;
+      }
+      tally.accepted += indexes.size() - rejected;
+      counters.sent(Kind.PREDICTIONS, indexes.size() - rejected);
+      counters.reject(Kind.PREDICTIONS, RejectReason.INVALID, rejected);
+    } else if (Shipper.refusedForARecord(r.status) && indexes.size() > 1) {
+      Batch[] halves = BatchSplit.halves(batch);
+      int mid = halves[0].records;
+      sendJob(halves[0], indexes.subList(0, mid), tally);
+      sendJob(halves[1], indexes.subList(mid, indexes.size()), tally);
+    } else {
+      counters.reject(Kind.PREDICTIONS, Shipper.rejectReason(r.status), indexes.size());
+      String error = "HTTP " + r.status + ": " + Shipper.errorOf(r.body);
+      for (long i : indexes) {
+        tally.reject(i, error);
+      }
+    }
+  }
+
+  private static boolean retryable(Transport.Response r) {
+    return r.failure != null || r.status == 408 || r.status == 429 || r.status >= 500;
+  }
+
+  private Transport.Response sendWithRetries(Batch batch) {
     Transport.Response r = null;
     long backoff = settings.retryInitialBackoff.toMillis();
     for (int attempt = 1; attempt <= 5; attempt++) {
       CompletableFuture<Transport.Response> f =
           settings.sender != null ? settings.sender.send(batch) : transport.send(batch);
       r = f.join();
-      boolean retry = r.failure != null || r.status == 408 || r.status == 429 || r.status >= 500;
-      if (!retry) {
+      if (!retryable(r) || attempt == 5) {
         break;
       }
       counters.retried.increment();
@@ -506,38 +677,7 @@ public final class Hindsight implements AutoCloseable {
       }
       backoff *= 2;
     }
-    if (r == null || r.failure != null || r.status == 408 || r.status == 429 || r.status >= 500) {
-      totals[2] += indexes.size();
-    } else if (r.status >= 200 && r.status < 300) {
-      long rejected = 0;
-      try {
-        Object parsed = JsonIn.parse(r.body);
-        if (parsed instanceof Map && ((Map<?, ?>) parsed).get("rejected") instanceof List) {
-          for (Object o : (List<?>) ((Map<?, ?>) parsed).get("rejected")) {
-            rejected++;
-            if (o instanceof Map && rejections.size() < BatchResult.MAX_REJECTIONS) {
-              Object idx = ((Map<?, ?>) o).get("index");
-              long local = idx instanceof Number ? ((Number) idx).longValue() : -1;
-              long global = local >= 0 && local < indexes.size() ? indexes.get((int) local) : -1;
-              rejections.add(new BatchResult.Rejection(global, String.valueOf(((Map<?, ?>) o).get("error"))));
-            }
-          }
-        }
-      } catch (RuntimeException unreadable) {
-        rejected = 0;
-      }
-      totals[0] += indexes.size() - rejected;
-      totals[1] += rejected;
-      counters.sent.add(indexes.size() - rejected);
-      counters.rejected.add(rejected);
-    } else {
-      totals[1] += indexes.size();
-      counters.rejected.add(indexes.size());
-      if (rejections.size() < BatchResult.MAX_REJECTIONS) {
-        rejections.add(new BatchResult.Rejection(indexes.get(0), "HTTP " + r.status + ": " + r.body));
-      }
-    }
-    indexes.clear();
+    return r;
   }
 
   // ---- flush, close, stats ---------------------------------------------------------------------
@@ -595,19 +735,23 @@ public final class Hindsight implements AutoCloseable {
     }
   }
 
-  /** The shipping counters; cheap enough to call from a metrics scrape. */
+  /**
+   * The shipping counters per kind of record; cheap enough to call from a metrics scrape. Its
+   * {@code toString()} shows, per kind, how the recorded records add up.
+   */
   public Stats stats() {
-    long queued = shipper == null ? 0 : shipper.memoryRecords();
-    long spooled = shipper == null ? 0 : shipper.spoolRecords();
-    long spoolBytes = shipper == null ? 0 : shipper.spoolBytes();
     return new Stats(
-        counters.recorded.sum(),
-        queued,
-        counters.sent.sum(),
-        spooled,
-        spoolBytes,
+        kindStats(Kind.PREDICTIONS),
+        kindStats(Kind.FEEDBACK),
+        kindStats(Kind.EVENTS),
         counters.retried.sum(),
-        counters.rejected.sum(),
-        counters.droppedSnapshot());
+        shipper == null ? 0 : shipper.spoolBytes());
   }
+
+  private KindStats kindStats(Kind kind) {
+    long queued = shipper == null ? 0 : shipper.memoryRecords(kind);
+    long spooled = shipper == null ? 0 : shipper.spoolRecords(kind);
+    return counters.snapshot(kind, queued, spooled);
+  }
+
 }

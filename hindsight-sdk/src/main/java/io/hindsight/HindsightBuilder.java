@@ -26,6 +26,8 @@ import java.util.function.Predicate;
  *   <tr><td>{@link #queueCapacity}</td><td>{@value #DEFAULT_QUEUE_CAPACITY} records</td></tr>
  *   <tr><td>{@link #batchSize}</td><td>{@value #DEFAULT_BATCH_SIZE} records</td></tr>
  *   <tr><td>{@link #maxBatchBytes}</td><td>4 MiB of JSON before gzip</td></tr>
+ *   <tr><td>{@link #maxRecordBytes}</td><td>1 MiB of JSON (the server's default record limit)</td></tr>
+ *   <tr><td>{@link #captureSystem}</td><td>off</td></tr>
  *   <tr><td>{@link #linger}</td><td>200 ms</td></tr>
  *   <tr><td>{@link #maxRequestsInFlight}</td><td>{@value #DEFAULT_MAX_REQUESTS_IN_FLIGHT}</td></tr>
  *   <tr><td>{@link #requestTimeout} / {@link #connectTimeout}</td><td>10 s / 5 s</td></tr>
@@ -47,6 +49,8 @@ public final class HindsightBuilder {
   static final long DISK_SPOOL_DEFAULT = 256L << 20;
   static final long MEMORY_SPOOL_DEFAULT = 16L << 20;
   static final long MAX_BODY_BYTES = 64L << 20;
+  /** The server's default record limit, {@code ingest.max-record-bytes} (DESIGN §4). */
+  public static final long DEFAULT_MAX_RECORD_BYTES = 1L << 20;
 
   String endpoint;
   String modelVersion;
@@ -57,6 +61,8 @@ public final class HindsightBuilder {
   int queueCapacity = DEFAULT_QUEUE_CAPACITY;
   int batchSize = DEFAULT_BATCH_SIZE;
   long maxBatchBytes = 4L << 20;
+  long maxRecordBytes = DEFAULT_MAX_RECORD_BYTES;
+  boolean captureSystem;
   Duration linger = Duration.ofMillis(200);
   int maxRequestsInFlight = DEFAULT_MAX_REQUESTS_IN_FLIGHT;
   Duration requestTimeout = Duration.ofSeconds(10);
@@ -145,6 +151,44 @@ public final class HindsightBuilder {
   /** Uncompressed bytes per request before a batch is cut early (64 KiB to 64 MiB). */
   public HindsightBuilder maxBatchBytes(long maxBatchBytes) {
     this.maxBatchBytes = maxBatchBytes;
+    return this;
+  }
+
+  /**
+   * The largest record, in bytes of JSON, the SDK sends: set it to the server's {@code
+   * ingest.max-record-bytes} (1 KiB to 64 MiB). A record over it would be refused by the server,
+   * so the SDK deals with it first, when it writes the record on its worker (the prediction thread
+   * pays nothing):
+   *
+   * <ul>
+   *   <li>a prediction or feedback record is sent <b>without its largest data values</b>, as many
+   *       as it takes to fit; the record lists them under the key {@code hindsight_removed} (each
+   *       left-out key and the bytes its value took, e.g. {@code {"raw_text": 2097154}}), is
+   *       counted in {@link KindStats#trimmed()}, and a warning names the keys;
+   *   <li>a record still over the limit without any data value (huge tags, ids or error text), and
+   *       an event over it, is <b>rejected</b>: counted as {@link RejectReason#RECORD_TOO_LARGE},
+   *       logged, not sent.
+   * </ul>
+   *
+   * <p>Should the server still refuse a request as a whole (413, or 400 for a body it cannot read,
+   * e.g. a lower limit on the server), the SDK splits it and resends the halves until the record at
+   * fault is alone; that one is rejected with the server's reason and every other record arrives.
+   */
+  public HindsightBuilder maxRecordBytes(long maxRecordBytes) {
+    this.maxRecordBytes = maxRecordBytes;
+    return this;
+  }
+
+  /**
+   * Adds a {@code system} value to each prediction record: {@code host}, {@code pid}, {@code
+   * thread} (the prediction thread's name), {@code heap_used_bytes}, {@code cpu_load} (this
+   * process's share of the machine's CPU, 0 to 1, null where the JVM cannot tell) and {@code
+   * gc_ms_since_previous} (GC time between the previous record written and this one). The JVM
+   * figures are cached and read again at most every 100 ms, so the prediction thread pays one
+   * volatile read. A key {@code system} the model logs itself takes precedence.
+   */
+  public HindsightBuilder captureSystem() {
+    this.captureSystem = true;
     return this;
   }
 
@@ -375,6 +419,11 @@ public final class HindsightBuilder {
     if (maxBatchBytes < (64 << 10) || maxBatchBytes > MAX_BODY_BYTES) {
       throw new IllegalArgumentException(
           "maxBatchBytes must be between 64 KiB and 64 MiB (the server's body limit), got " + maxBatchBytes);
+    }
+    if (maxRecordBytes < (1 << 10) || maxRecordBytes > MAX_BODY_BYTES) {
+      throw new IllegalArgumentException(
+          "maxRecordBytes must be between 1 KiB and 64 MiB; set it to the server's"
+              + " ingest.max-record-bytes (default 1 MiB), got " + maxRecordBytes);
     }
     nonNegative("linger", linger);
     if (maxRequestsInFlight < 1 || maxRequestsInFlight > 16) {

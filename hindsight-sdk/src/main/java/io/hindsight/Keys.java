@@ -129,6 +129,10 @@ final class Keys {
           + " the Prediction API (e.g. requestId(), timestamp(), tag()) or rename your key,"
           + " e.g. \"user_" + lower + "\"";
     }
+    if (lower.equals(OversizedValues.KEY)) {
+      return "key '" + name + "' is reserved: the SDK lists there the values it left out of a record"
+          + " over maxRecordBytes; rename your key";
+    }
     if (lower.startsWith("feedback_")) {
       return "key '" + name + "' starts with 'feedback_', which is reserved for the columns that"
           + " join feedback to predictions; send feedback with hindsight.feedback(predictionId,"

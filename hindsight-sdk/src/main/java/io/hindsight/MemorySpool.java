@@ -1,6 +1,7 @@
 package io.hindsight;
 
 import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /** The spool when no spool directory is configured: bounded, in memory, lost on exit. */
 final class MemorySpool implements Spool {
@@ -8,6 +9,7 @@ final class MemorySpool implements Spool {
   private final long maxBytes;
   private volatile long bytes;
   private volatile long records;
+  private final AtomicLongArray recordsByKind = new AtomicLongArray(Kind.values().length);
 
   MemorySpool(long maxBytes) {
     this.maxBytes = maxBytes;
@@ -18,6 +20,7 @@ final class MemorySpool implements Spool {
     batches.addLast(batch);
     bytes += batch.size();
     records += batch.records;
+    recordsByKind.addAndGet(batch.kind.ordinal(), batch.records);
   }
 
   @Override
@@ -29,21 +32,37 @@ final class MemorySpool implements Spool {
   public void removeHead() {
     Batch b = batches.pollFirst();
     if (b != null) {
-      bytes -= b.size();
-      records -= b.records;
+      forget(b);
+    }
+  }
+
+  private void forget(Batch b) {
+    bytes -= b.size();
+    records -= b.records;
+    recordsByKind.addAndGet(b.kind.ordinal(), -b.records);
+  }
+
+  @Override
+  public void replaceHead(Batch first, Batch second) {
+    removeHead();
+    batches.addFirst(second);
+    batches.addFirst(first);
+    for (Batch b : new Batch[] {first, second}) {
+      bytes += b.size();
+      records += b.records;
+      recordsByKind.addAndGet(b.kind.ordinal(), b.records);
     }
   }
 
   @Override
-  public long removeOldestAfter(int skip) {
+  public Removed removeOldestAfter(int skip) {
     Batch victim = peek(skip);
     if (victim == null) {
-      return -1;
+      return null;
     }
     batches.removeFirstOccurrence(victim);
-    bytes -= victim.size();
-    records -= victim.records;
-    return victim.records;
+    forget(victim);
+    return new Removed(victim.kind, victim.records);
   }
 
   @Override
@@ -64,6 +83,11 @@ final class MemorySpool implements Spool {
   @Override
   public long records() {
     return records;
+  }
+
+  @Override
+  public long records(Kind kind) {
+    return recordsByKind.get(kind.ordinal());
   }
 
   @Override

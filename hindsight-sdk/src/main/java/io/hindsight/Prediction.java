@@ -1,8 +1,10 @@
 package io.hindsight;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -68,6 +70,8 @@ public final class Prediction implements AutoCloseable {
   boolean implicit;
   double latencyMs;
   double sampleRate = 1.0;
+  /** Figures taken at close when {@link HindsightBuilder#captureSystem()} is on, else null. */
+  SystemFigures.Snapshot system;
 
   private volatile boolean shared;
   private volatile boolean closed;
@@ -437,12 +441,13 @@ public final class Prediction implements AutoCloseable {
   }
 
   private void closeNow() {
-    latencyMs = (hindsight.time.nanoTime() - startNanos) / 1_000_000.0;
+    long now = hindsight.time.nanoTime();
+    latencyMs = (now - startNanos) / 1_000_000.0;
     closed = true;
     if (CURRENT.get() == this) {
       restore(previous);
     }
-    hindsight.finish(this);
+    hindsight.finish(this, now);
   }
 
   boolean isClosed() {
@@ -484,8 +489,60 @@ public final class Prediction implements AutoCloseable {
     return m;
   }
 
-  /** Writes the wire form of this record (see the package documentation). */
+  /**
+   * Writes the wire form of this record at the end of {@code out}, within {@code maxBytes}. A
+   * record over the limit is written again without its largest data values, which the record then
+   * lists under {@value OversizedValues#KEY} (key to bytes), and is counted as trimmed; a record
+   * still over the limit without any data value is not written, and is counted as rejected. Both
+   * are logged. Returns whether the record was written.
+   */
+  boolean writeJsonWithin(JsonOut out, long maxBytes, SystemFigures.GcClock gc, Counters counters, ThrottledLog log) {
+    int mark = out.size();
+    writeJson(out, null, gc);
+    long bytes = out.size() - mark;
+    if (bytes <= maxBytes) {
+      return true;
+    }
+    out.truncate(mark);
+    String[] names = new String[size];
+    long[] sizes = new long[size];
+    for (int i = 0; i < size; i++) {
+      names[i] = keys[i].name;
+      if (objects[i] != PiiPolicy.DROPPED) {
+        writeValue(out, i); // measured in place: no second buffer as large as the value
+        sizes[i] = out.size() - mark;
+        out.truncate(mark);
+      }
+    }
+    OversizedValues removed = OversizedValues.choose(names, sizes, bytes, maxBytes);
+    if (removed != null) {
+      writeJson(out, removed, gc);
+      if (out.size() - mark <= maxBytes) {
+        counters.trimmed(Kind.PREDICTIONS);
+        log.warn(
+            "trimmed",
+            "prediction '" + id + "' is " + bytes + " bytes of JSON, over maxRecordBytes (" + maxBytes
+                + ", the server's ingest.max-record-bytes); it is sent without the values of "
+                + removed.describe() + ", listed in its key " + OversizedValues.KEY);
+        return true;
+      }
+      out.truncate(mark);
+    }
+    counters.reject(Kind.PREDICTIONS, RejectReason.RECORD_TOO_LARGE, 1);
+    log.warn(
+        "too-large",
+        "prediction '" + id + "' is " + bytes + " bytes of JSON and stays over maxRecordBytes (" + maxBytes
+            + ") even without its data values (its tags, ids or error are too long); it was"
+            + " rejected, not sent");
+    return false;
+  }
+
+  /** Writes the wire form of this record (see the package documentation), whole. */
   void writeJson(JsonOut out) {
+    writeJson(out, null, new SystemFigures.GcClock());
+  }
+
+  private void writeJson(JsonOut out, OversizedValues removed, SystemFigures.GcClock gc) {
     out.raw('{').field("prediction_id").string(id);
     out.raw(',').field("ts");
     StringBuilder ts = new StringBuilder(27);
@@ -516,7 +573,7 @@ public final class Prediction implements AutoCloseable {
     out.raw(',').field("data").raw('{');
     boolean first = true;
     for (int i = 0; i < size; i++) {
-      if (objects[i] == PiiPolicy.DROPPED) {
+      if (objects[i] == PiiPolicy.DROPPED || (removed != null && removed.contains(i))) {
         continue;
       }
       if (!first) {
@@ -524,23 +581,56 @@ public final class Prediction implements AutoCloseable {
       }
       first = false;
       out.raw('"').ascii(keys[i].name).raw('"').raw(':');
-      switch (types[i]) {
-        case T_LONG:
-          out.number(prims[i]);
-          break;
-        case T_DOUBLE:
-          out.number(Double.longBitsToDouble(prims[i]));
-          break;
-        case T_BOOL:
-          out.bool(prims[i] != 0);
-          break;
-        case T_NULL:
-          out.nul();
-          break;
-        default:
-          out.value(objects[i]);
+      writeValue(out, i);
+    }
+    if (system != null && !logged(SYSTEM_KEY)) {
+      if (!first) {
+        out.raw(',');
       }
+      out.field(SYSTEM_KEY.name);
+      SystemFigures.write(out, system, ownerThread.getName(), gc);
+      first = false;
+    }
+    if (removed != null) {
+      if (!first) {
+        out.raw(',');
+      }
+      removed.writeEntry(out);
     }
     out.raw('}').raw('}');
+  }
+
+  private static final Keys.Key SYSTEM_KEY = Keys.of("system");
+
+  /** Whether a key of this column was logged (the user's own {@code system} wins over the figures). */
+  private boolean logged(Keys.Key key) {
+    if ((keyMask & key.column.bit) == 0) {
+      return false;
+    }
+    for (int i = 0; i < size; i++) {
+      if (keys[i].column.sameAs(key.column)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void writeValue(JsonOut out, int i) {
+    switch (types[i]) {
+      case T_LONG:
+        out.number(prims[i]);
+        break;
+      case T_DOUBLE:
+        out.number(Double.longBitsToDouble(prims[i]));
+        break;
+      case T_BOOL:
+        out.bool(prims[i] != 0);
+        break;
+      case T_NULL:
+        out.nul();
+        break;
+      default:
+        out.value(objects[i]);
+    }
   }
 }

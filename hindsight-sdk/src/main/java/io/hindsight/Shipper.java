@@ -13,7 +13,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
 
@@ -61,6 +61,7 @@ final class Shipper implements Runnable {
     long initialBackoffNanos;
     long maxBackoffNanos;
     DropPolicy dropPolicy;
+    long maxRecordBytes;
   }
 
   /** A request out for the batch at the same position of the ready sequence. */
@@ -87,7 +88,6 @@ final class Shipper implements Runnable {
   private final Sender sender;
   private final Spool spool;
   private final String keyPrefix;
-  private final Function<Object, Kind> kinds = item -> item instanceof Message ? ((Message) item).kind : Kind.PREDICTIONS;
 
   // ---- shared with producers and callers ----
   private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
@@ -103,12 +103,16 @@ final class Shipper implements Runnable {
   private volatile boolean drained = true;
   private volatile boolean waitingForServer;
   private volatile long memoryRecords;
+  /** Records per kind in open batches and the outbox (the worker's memory), published each step. */
+  private final AtomicLongArray memoryByKind = new AtomicLongArray(Kind.values().length);
   private volatile int progressWaiters;
 
   // ---- worker only ----
   private final Open[] open = new Open[Kind.values().length];
   private final ArrayDeque<Batch> outbox = new ArrayDeque<>();
   private long outboxRecords;
+  private final long[] outboxByKind = new long[Kind.values().length];
+  private final SystemFigures.GcClock gcClock = new SystemFigures.GcClock();
   private final ArrayDeque<Flight> inFlight = new ArrayDeque<>();
   private long nextAttemptNanos;
   private int failures;
@@ -134,34 +138,39 @@ final class Shipper implements Runnable {
 
   /** Hands a closed prediction or a message to the worker. */
   void offer(Object item) {
+    Kind kind = kindOf(item);
+    counters.recorded(kind);
     if (!accepting) {
-      counters.drop(DropReason.CLOSED, 1);
+      counters.dropUnqueued(kind, DropReason.CLOSED);
       log.warn("closed", "a record was recorded after close() began; it was dropped");
       return;
     }
     int n = queued.incrementAndGet();
     if (n > settings.queueCapacity) {
       queued.decrementAndGet();
-      queueFull(item);
+      queueFull(item, kind);
       return;
     }
     queue.offer(item);
-    counters.recorded.increment();
     if (n >= settings.batchSize && sleeping) {
       wake();
     }
   }
 
-  private void queueFull(Object item) {
-    if (settings.dropPolicy == DropPolicy.DROP_OLDEST) {
-      Object oldest = queue.poll();
-      if (oldest != null) {
-        queue.offer(item);
-        counters.recorded.increment();
-        item = oldest;
-      }
+  static Kind kindOf(Object item) {
+    return item instanceof Message ? ((Message) item).kind : Kind.PREDICTIONS;
+  }
+
+  private void queueFull(Object item, Kind kind) {
+    Object oldest = settings.dropPolicy == DropPolicy.DROP_OLDEST ? queue.poll() : null;
+    if (oldest != null) {
+      queue.offer(item);
+      Kind oldKind = kindOf(oldest);
+      counters.dequeued(oldKind);
+      counters.drop(oldKind, DropReason.QUEUE_FULL, 1);
+    } else {
+      counters.dropUnqueued(kind, DropReason.QUEUE_FULL);
     }
-    counters.drop(DropReason.QUEUE_FULL, 1);
     log.warn(
         "queue-full",
         "the shipping queue is full (" + settings.queueCapacity + " records) and a record was dropped"
@@ -182,6 +191,15 @@ final class Shipper implements Runnable {
 
   long memoryRecords() {
     return queued.get() + memoryRecords;
+  }
+
+  /** Records of one kind in memory: in the queue, in open batches, in the outbox. */
+  long memoryRecords(Kind kind) {
+    return counters.inQueue(kind) + memoryByKind.get(kind.ordinal());
+  }
+
+  long spoolRecords(Kind kind) {
+    return spool.records(kind);
   }
 
   long spoolRecords() {
@@ -281,8 +299,10 @@ final class Shipper implements Runnable {
 
   private void updateProgress() {
     long inOpen = 0;
-    for (Open o : open) {
-      inOpen += o.count;
+    for (Kind kind : Kind.values()) {
+      int count = open[kind.ordinal()].count;
+      inOpen += count;
+      memoryByKind.set(kind.ordinal(), count + outboxByKind[kind.ordinal()]);
     }
     memoryRecords = inOpen + outboxRecords;
     boolean nowDrained = inOpen == 0 && outbox.isEmpty() && spool.isEmpty() && inFlight.isEmpty() && queued.get() == 0;
@@ -306,7 +326,8 @@ final class Shipper implements Runnable {
         return false;
       }
       queued.decrementAndGet();
-      Kind kind = kinds.apply(item);
+      Kind kind = kindOf(item);
+      counters.dequeued(kind);
       Open o = open[kind.ordinal()];
       int mark = o.out.size();
       if (o.count == 0) {
@@ -319,7 +340,11 @@ final class Shipper implements Runnable {
       }
       try {
         if (item instanceof Prediction) {
-          ((Prediction) item).writeJson(o.out);
+          Prediction p = (Prediction) item;
+          if (!p.writeJsonWithin(o.out, settings.maxRecordBytes, gcClock, counters, log)) {
+            o.out.truncate(mark);
+            continue;
+          }
         } else {
           byte[] json = ((Message) item).json;
           o.out.bytes(json, 0, json.length);
@@ -327,7 +352,7 @@ final class Shipper implements Runnable {
         o.count++;
       } catch (RuntimeException e) {
         o.out.truncate(mark);
-        counters.drop(DropReason.ENCODING_ERROR, 1);
+        counters.drop(kind, DropReason.ENCODING_ERROR, 1);
         log.warn("encoding", "a record could not be written as JSON and was dropped", e);
         continue;
       }
@@ -374,17 +399,22 @@ final class Shipper implements Runnable {
       toSpool(batch);
     } else if (outbox.size() < settings.maxOutboxBatches) {
       outbox.addLast(batch);
-      outboxRecords += batch.records;
+      outboxCount(batch, 1);
     } else {
       spillOutbox();
       toSpool(batch);
     }
   }
 
+  private void outboxCount(Batch b, int sign) {
+    outboxRecords += sign * b.records;
+    outboxByKind[b.kind.ordinal()] += sign * b.records;
+  }
+
   private void spillOutbox() {
     Batch b;
     while ((b = outbox.pollFirst()) != null) {
-      outboxRecords -= b.records;
+      outboxCount(b, -1);
       toSpool(b);
     }
   }
@@ -394,26 +424,26 @@ final class Shipper implements Runnable {
       if (!spool.fits(batch) && settings.dropPolicy == DropPolicy.DROP_OLDEST) {
         while (!spool.fits(batch) && !spool.isEmpty()) {
           // Batches in flight may be stored by the server right now: drop the oldest after them.
-          long removed = spool.removeOldestAfter(inFlight.size());
-          if (removed < 0) {
+          Spool.Removed removed = spool.removeOldestAfter(inFlight.size());
+          if (removed == null) {
             break;
           }
-          dropSpoolFull(removed);
+          dropSpoolFull(removed.kind(), removed.records());
         }
       }
       if (!spool.fits(batch)) {
-        dropSpoolFull(batch.records);
+        dropSpoolFull(batch.kind, batch.records);
         return;
       }
       spool.add(batch);
     } catch (IOException | RuntimeException e) {
-      counters.drop(DropReason.SPOOL_ERROR, batch.records);
+      counters.drop(batch.kind, DropReason.SPOOL_ERROR, batch.records);
       log.warn("spool-error", "a batch of " + batch.records + " records could not be spooled and was dropped", e);
     }
   }
 
-  private void dropSpoolFull(long records) {
-    counters.drop(DropReason.SPOOL_FULL, records);
+  private void dropSpoolFull(Kind kind, long records) {
+    counters.drop(kind, DropReason.SPOOL_FULL, records);
     log.warn(
         "spool-full",
         "the server is unreachable or slower than the logging rate, and the spool is full ("
@@ -448,8 +478,21 @@ final class Shipper implements Runnable {
     } else {
       Batch b = outbox.pollFirst();
       if (b != null) {
-        outboxRecords -= b.records;
+        outboxCount(b, -1);
       }
+    }
+  }
+
+  /** Puts the two halves of the head of the ready sequence in its place. */
+  private void replaceHead(Batch first, Batch second) throws IOException {
+    if (!spool.isEmpty()) {
+      spool.replaceHead(first, second);
+    } else {
+      outboxCount(outbox.pollFirst(), -1);
+      outbox.addFirst(second);
+      outbox.addFirst(first);
+      outboxCount(first, 1);
+      outboxCount(second, 1);
     }
   }
 
@@ -479,7 +522,31 @@ final class Shipper implements Runnable {
    * Handles the answer for the head of the ready sequence; false when it must be retried (it stays
    * at the head).
    */
+  /** 413 (a size or gzip-ratio limit) and 400 (a body it could not read) may be one record's fault. */
+  static boolean refusedForARecord(int status) {
+    return status == 413 || status == 400;
+  }
+
+  /** The halves of a refused batch; null (and logged) for a body that cannot be split. */
+  private Batch[] splitOrNull(Batch batch) {
+    try {
+      return BatchSplit.halves(batch);
+    } catch (RuntimeException e) {
+      log.warn("split-error", "a refused batch of " + batch.records + " " + batch.kind.path + " could not be split", e);
+      return null;
+    }
+  }
+
+  /** Why the records of a request refused as a whole (and not split further) count as rejected. */
+  static RejectReason rejectReason(int status) {
+    if (!refusedForARecord(status)) {
+      return RejectReason.REQUEST_REFUSED;
+    }
+    return status == 413 ? RejectReason.RECORD_TOO_LARGE : RejectReason.INVALID;
+  }
+
   private boolean settle(Batch batch, Transport.Response r, long now) {
+    Batch[] halves;
     try {
       // 401/403 are a key problem (rotated, revoked, not yet granted), not bad records: keep the
       // records and retry, so fixing the key delivers them instead of losing them.
@@ -493,12 +560,23 @@ final class Shipper implements Runnable {
       nextAttemptNanos = now;
       if (r.status >= 200 && r.status < 300) {
         accepted(batch, r.body);
-      } else {
-        counters.rejected.add(batch.records);
+      } else if (refusedForARecord(r.status) && batch.records > 1 && (halves = splitOrNull(batch)) != null) {
+        replaceHead(halves[0], halves[1]);
         log.warn(
-            "http-" + r.status,
-            "the server refused a batch of " + batch.records + " " + batch.kind.path + " with HTTP "
-                + r.status + " (not retried): " + errorOf(r.body));
+            "split:" + batch.kind.path + ":" + r.status,
+            "the server refused a batch of " + batch.records + " " + batch.kind.path + " as a whole"
+                + " with HTTP " + r.status + " (" + errorOf(r.body) + "); it is split and resent in halves"
+                + " until the record it refused is alone, so every other record arrives");
+        return false; // the halves are sent next; requests behind them go again under their keys
+      } else {
+        RejectReason reason = rejectReason(r.status);
+        counters.reject(batch.kind, reason, batch.records);
+        log.warn(
+            "refused:" + batch.kind.path + ":" + r.status,
+            (batch.records == 1 ? "the server refused a single record (" + batch.kind.path + ")"
+                    : "the server refused a batch of " + batch.records + " " + batch.kind.path)
+                + " with HTTP " + r.status + " (counted as rejected " + reason + ", not retried): "
+                + errorOf(r.body));
       }
       removeHead();
     } catch (IOException e) {
@@ -525,7 +603,7 @@ final class Shipper implements Runnable {
     }
     String why = r.failure != null ? String.valueOf(r.failure) : "HTTP " + r.status + " " + errorOf(r.body);
     log.warn(
-        "unreachable",
+        "unreachable:" + (r.failure != null ? r.failure.getClass().getName() : "http-" + r.status),
         "the server did not take a batch of " + batch.records + " " + batch.kind.path + " (" + why
             + "); records go to the " + (spool.durable() ? "disk" : "memory") + " spool and are"
             + " retried in order, next attempt in " + TimeUnit.NANOSECONDS.toMillis(delay) + " ms");
@@ -584,17 +662,17 @@ final class Shipper implements Runnable {
         accepted = batch.records;
       }
     }
-    counters.sent.add(accepted);
+    counters.sent(batch.kind, accepted);
     if (rejected > 0) {
-      counters.rejected.add(rejected);
+      counters.reject(batch.kind, RejectReason.INVALID, rejected);
       log.warn(
-          "rejected",
+          "rejected:" + batch.kind.path + ":" + ThrottledLog.causeOf(firstError),
           "the server rejected " + rejected + " of " + batch.records + " " + batch.kind.path
               + " (not retried), e.g. " + firstError);
     }
   }
 
-  private static String errorOf(String body) {
+  static String errorOf(String body) {
     if (body == null || body.isBlank()) {
       return "(no body)";
     }
@@ -626,8 +704,8 @@ final class Shipper implements Runnable {
       spillOutbox();
     } else {
       long lost = outboxRecords + spool.records();
+      dropAllAtShutdown();
       if (lost > 0) {
-        counters.drop(DropReason.SHUTDOWN, lost);
         log.warn(
             "shutdown-lost",
             lost + " records were not delivered before close() timed out and there is no spool"
@@ -635,6 +713,28 @@ final class Shipper implements Runnable {
       }
     }
     updateProgress();
+  }
+
+  /** Without a durable spool, what is left is lost: counted once as SHUTDOWN and forgotten. */
+  private void dropAllAtShutdown() {
+    Batch b;
+    while ((b = outbox.pollFirst()) != null) {
+      outboxCount(b, -1);
+      counters.drop(b.kind, DropReason.SHUTDOWN, b.records);
+    }
+    for (Kind kind : Kind.values()) {
+      long n = spool.records(kind);
+      if (n > 0) {
+        counters.drop(kind, DropReason.SHUTDOWN, n);
+      }
+    }
+    while (!spool.isEmpty()) {
+      try {
+        spool.removeHead();
+      } catch (IOException impossibleInMemory) {
+        return;
+      }
+    }
   }
 
   // ---- callers: flush and close ----

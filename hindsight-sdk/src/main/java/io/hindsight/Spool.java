@@ -18,10 +18,16 @@ interface Spool extends AutoCloseable {
   void removeHead() throws IOException;
 
   /**
-   * Removes the oldest batch after the first {@code skip} (which may be in flight); returns its
-   * record count, or -1 when there is no such batch.
+   * Removes the oldest batch after the first {@code skip} (which may be in flight); returns what
+   * was removed, or null when there is no such batch.
    */
-  long removeOldestAfter(int skip) throws IOException;
+  Removed removeOldestAfter(int skip) throws IOException;
+
+  /**
+   * Replaces the oldest batch with two that hold its records, in order (a batch the server refused
+   * as a whole, split to isolate the record it refused).
+   */
+  void replaceHead(Batch first, Batch second) throws IOException;
 
   boolean isEmpty();
 
@@ -34,6 +40,9 @@ interface Spool extends AutoCloseable {
   /** Records in the spool right now. */
   long records();
 
+  /** Records of one kind in the spool right now. */
+  long records(Kind kind);
+
   /** Bytes in the spool right now. */
   long bytes();
 
@@ -42,6 +51,9 @@ interface Spool extends AutoCloseable {
 
   @Override
   void close();
+
+  /** What {@link #removeOldestAfter} removed. */
+  record Removed(Kind kind, int records) {}
 
   /** The item at {@code index} in iteration order, or null when there are not that many. */
   static <T> T nth(Iterable<T> items, int index) {

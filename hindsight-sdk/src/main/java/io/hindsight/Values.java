@@ -8,6 +8,7 @@ import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -169,12 +170,8 @@ final class Values {
       return l;
     }
     if (array instanceof byte[]) {
-      byte[] a = (byte[]) array;
-      long[] l = new long[a.length];
-      for (int i = 0; i < a.length; i++) {
-        l[i] = a[i];
-      }
-      return l;
+      // Bytes are data, not numbers: a list of signed numbers would be useless in SQL.
+      return Base64.getEncoder().encodeToString((byte[]) array);
     }
     if (array instanceof boolean[]) {
       return ((boolean[]) array).clone();

@@ -5,7 +5,7 @@
  * <p>This package owns the public API ({@link io.hindsight.Hindsight}, {@link
  * io.hindsight.HindsightBuilder}, {@link io.hindsight.Prediction}, {@link
  * io.hindsight.LocalContext}, {@link io.hindsight.PiiPolicy}, {@link io.hindsight.Sampling},
- * {@link io.hindsight.Stats}) and, package-private, the machinery behind it: key and value
+ * {@link io.hindsight.Stats}, {@link io.hindsight.KindStats}) and, package-private, the machinery behind it: key and value
  * validation ({@code Keys}, {@code Values}), the JSON writer ({@code JsonOut}), the shipping
  * worker ({@code Shipper}) with its spools ({@code DiskSpool}, {@code MemorySpool}) and HTTP
  * transport ({@code Transport}).
@@ -17,6 +17,14 @@
  *  "request_id": "req-abc", "tags": {"env": "prod"}, "latency_ms": 3.2, "status": "ok",
  *  "sample_rate": 1.0, "data": {"credit_score": 712}}
  * }</pre>
+ *
+ * <p>Two data keys may be added by the SDK: {@code hindsight_removed} (reserved) lists the values
+ * left out of a record over {@link io.hindsight.HindsightBuilder#maxRecordBytes}, and {@code
+ * system} holds the figures of {@link io.hindsight.HindsightBuilder#captureSystem()}.
+ *
+ * <p>Accounting: every record handed to the SDK ends in exactly one of sent, rejected (by {@link
+ * io.hindsight.RejectReason}), dropped (by {@link io.hindsight.DropReason}), or still queued or
+ * spooled, counted per {@link io.hindsight.Kind} in {@link io.hindsight.Stats}.
  *
  * <p>Dependencies: the JDK only, on purpose (STYLE §2). OpenTelemetry and SLF4J are used, when
  * present, by reflection.

@@ -115,6 +115,16 @@ final class Fakes {
     final Store store;
     final HttpServer server;
     volatile int forcedStatus;
+    /**
+     * Refuse bodies as a whole the way the server did before oversized records became per-record
+     * rejections: 413 for a gzip body expanding more than 200 times (past 1 MiB), 400 for a string
+     * longer than Jackson's 20,000,000 characters; a record over 1 MiB is rejected on its own.
+     */
+    volatile boolean wholeBodyLimits;
+    /** The longest string {@link #wholeBodyLimits} lets through: Jackson's default. */
+    volatile int maxStringChars = 20_000_000;
+    /** Refuse with 413 any request whose body holds a record with a data key named {@code poison}. */
+    volatile boolean refusePoison;
     /** Requests that are stored and then answered 503, as if the answer were lost. */
     final AtomicInteger loseAnswers = new AtomicInteger();
 
@@ -153,7 +163,24 @@ final class Fakes {
           send(ex, 200, store.answers.get(key));
           return;
         }
+        if (wholeBodyLimits && body.length > (1 << 20) && body.length > 200L * raw.length) {
+          send(ex, 413, "{\"error\": \"the gzip body expands more than 200 times (ingest.max-gzip-ratio);"
+              + " it was refused, not inflated\"}");
+          return;
+        }
         Object parsed = JsonIn.parse(new String(body, StandardCharsets.UTF_8));
+        if (wholeBodyLimits) {
+          int longest = longestString(parsed);
+          if (longest > maxStringChars) {
+            send(ex, 400, "{\"error\": \"the body is not valid JSON: String value length (" + longest
+                + ") exceeds the maximum allowed (" + maxStringChars + "); nothing was stored\"}");
+            return;
+          }
+        }
+        if (refusePoison && new String(body, StandardCharsets.UTF_8).contains("\"poison\"")) {
+          send(ex, 413, "{\"error\": \"a poisoned body\"}");
+          return;
+        }
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> records =
             parsed instanceof List ? (List<Map<String, Object>>) parsed : List.of((Map<String, Object>) parsed);
@@ -164,11 +191,15 @@ final class Fakes {
         int accepted = 0;
         for (int i = 0; i < records.size(); i++) {
           Object data = records.get(i).get("data");
-          if (data instanceof Map && ((Map<?, ?>) data).containsKey("reject_me")) {
+          String refusal =
+              data instanceof Map && ((Map<?, ?>) data).containsKey("reject_me") ? "key 'reject_me' is not welcome"
+                  : wholeBodyLimits && new JsonOut(256).value(records.get(i)).size() > (1 << 20) ? "the record is larger than the limit of 1048576 bytes"
+                  : null;
+          if (refusal != null) {
             if (rejected.length() > 0) {
               rejected.append(',');
             }
-            rejected.append("{\"index\": ").append(i).append(", \"error\": \"key 'reject_me' is not welcome\"}");
+            rejected.append("{\"index\": ").append(i).append(", \"error\": \"").append(refusal).append("\"}");
           } else {
             target.add(records.get(i));
             accepted++;
@@ -190,6 +221,23 @@ final class Fakes {
     public void close() {
       server.stop(0);
     }
+  }
+
+  static int longestString(Object v) {
+    if (v instanceof String) {
+      return ((String) v).length();
+    }
+    int longest = 0;
+    if (v instanceof Map) {
+      for (Object o : ((Map<?, ?>) v).values()) {
+        longest = Math.max(longest, longestString(o));
+      }
+    } else if (v instanceof List) {
+      for (Object o : (List<?>) v) {
+        longest = Math.max(longest, longestString(o));
+      }
+    }
+    return longest;
   }
 
   static void send(HttpExchange ex, int status, String body) throws IOException {

@@ -114,12 +114,14 @@ class ShippingTest {
   @Test
   void aClientErrorForTheWholeBatchIsCountedNotRetried() throws Exception {
     Fakes.Receiver server = later(new Fakes.Receiver());
-    server.forcedStatus = 413;
+    server.forcedStatus = 415; // about the request, not one record: nothing to isolate
     Hindsight h = later(builder(server.url()).build());
     predict(h, "p1", 1);
     predict(h, "p2", 2);
     assertThat(h.flush(Duration.ofSeconds(5))).isTrue();
     assertThat(h.stats().rejected()).isEqualTo(2);
+    assertThat(h.stats().predictions().rejected(RejectReason.REQUEST_REFUSED)).isEqualTo(2);
+    assertThat(h.stats().lost()).isEqualTo(2);
     assertThat(h.stats().retried()).isZero();
     assertThat(server.store.requests).hasSize(1);
   }
@@ -271,10 +273,11 @@ class ShippingTest {
       predict(h, "p" + i, i);
     }
     Stats s = h.stats();
-    assertThat(s.recorded()).isEqualTo(10);
+    assertThat(s.recorded()).as("every record handed over is counted").isEqualTo(15);
     assertThat(s.dropped(DropReason.QUEUE_FULL)).isEqualTo(5);
     assertThat(s.lost()).isEqualTo(5);
     assertThat(s.queued()).isEqualTo(10);
+    assertThat(s.addsUp()).as("%s", s).isTrue();
   }
 
   @Test

@@ -268,4 +268,44 @@ class SpoolTest {
       h.shipper.step();
     }
   }
+
+  @Test
+  void aSplitHeadKeepsItsPlaceOnDiskAcrossARestart() throws Exception {
+    Path spoolDir = dir.resolve("split");
+    ThrottledLog log = new ThrottledLog(new FakeTime(), "e", null);
+    Batch head = batchOf("h-0", "a", "b", "c");
+    try (DiskSpool spool = new DiskSpool(spoolDir, 1 << 20, log)) {
+      spool.add(head);
+      spool.add(batchOf("h-1", "d"));
+      Batch[] halves = BatchSplit.halves(spool.peek(0));
+      spool.replaceHead(halves[0], halves[1]);
+      assertThat(spool.records()).isEqualTo(4);
+      assertThat(spool.records(Kind.PREDICTIONS)).isEqualTo(4);
+    }
+    try (DiskSpool reopened = new DiskSpool(spoolDir, 1 << 20, log)) {
+      List<String> keys = new ArrayList<>();
+      List<Integer> counts = new ArrayList<>();
+      for (int i = 0; i < reopened.size(); i++) {
+        keys.add(reopened.peek(i).idempotencyKey);
+        counts.add(reopened.peek(i).records);
+      }
+      assertThat(keys).containsExactly("h-0-1", "h-0-2", "h-1");
+      assertThat(counts).containsExactly(1, 2, 1);
+      assertThat(new String(BatchSplit.gunzip(reopened.peek(1).gzippedBody), StandardCharsets.UTF_8))
+          .isEqualTo("[{\"prediction_id\":\"b\",\"data\":{\"s\":\"],[{\\\"\"}},{\"prediction_id\":\"c\",\"data\":{\"s\":\"],[{\\\"\"}}]");
+    }
+  }
+
+  /** A batch of records whose strings hold brackets, commas and escaped quotes, as a split must skip. */
+  private static Batch batchOf(String key, String... ids) {
+    JsonOut out = new JsonOut(256).raw('[');
+    for (int i = 0; i < ids.length; i++) {
+      if (i > 0) {
+        out.raw(',');
+      }
+      out.raw('{').field("prediction_id").string(ids[i]).raw(',').field("data").raw('{').field("s").string("],[{\"").raw('}').raw('}');
+    }
+    out.raw(']');
+    return new Batch(Kind.PREDICTIONS, key, ids.length, Shipper.gzip(out.buffer(), out.size()));
+  }
 }

@@ -2,6 +2,7 @@ package io.hindsight.bench.sdk;
 
 import com.sun.net.httpserver.HttpServer;
 import io.hindsight.Hindsight;
+import io.hindsight.HindsightBuilder;
 import io.hindsight.LocalContext;
 import io.hindsight.Prediction;
 import java.io.IOException;
@@ -34,6 +35,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@code scope}: the real path; the closed scope itself is the snapshot handed to the queue,
  *       JSON is written later on the worker.
+ *   <li>{@code scopeWithSystemFigures}: the real path on an instance built with {@code
+ *       captureSystem()}: each close takes the cached JVM figures (refreshed at most every 100 ms);
+ *       the worker writes them. The difference to {@code scope} is what the figures cost.
  *   <li>{@code scopeSerializedOnCallerThread}: the same work through a {@link LocalContext}, which
  *       writes the JSON and builds a read-only record view on the caller thread at close. The
  *       difference is an upper bound of what serializing on the prediction thread would cost.
@@ -52,6 +56,7 @@ public class PredictionHotPathBenchmark {
 
   private HttpServer server;
   private Hindsight hindsight;
+  private Hindsight withSystemFigures;
   private LocalContext local;
   private long n;
 
@@ -71,29 +76,39 @@ public class PredictionHotPathBenchmark {
           }
         });
     server.start();
-    hindsight =
-        Hindsight.builder()
-            .endpoint("bench-model")
-            .modelVersion("v1")
-            .serverUrl("http://127.0.0.1:" + server.getAddress().getPort())
-            .requestIdFromContext(false)
-            .closeOnShutdown(false)
-            .build();
+    hindsight = builder().build();
+    withSystemFigures = builder().captureSystem().build();
     local = Hindsight.localContext();
     local.close();
+  }
+
+  private HindsightBuilder builder() {
+    return Hindsight.builder()
+        .endpoint("bench-model")
+        .modelVersion("v1")
+        .serverUrl("http://127.0.0.1:" + server.getAddress().getPort())
+        .requestIdFromContext(false)
+        .closeOnShutdown(false);
   }
 
   @TearDown(Level.Trial)
   public void tearDown() {
     System.out.println();
     System.out.println("shipping stats: " + hindsight.stats());
+    System.out.println("shipping stats with system figures: " + withSystemFigures.stats());
     hindsight.close(Duration.ofSeconds(5));
+    withSystemFigures.close(Duration.ofSeconds(5));
     server.stop(0);
   }
 
   @Benchmark
   public Prediction scope() {
     return predict(hindsight);
+  }
+
+  @Benchmark
+  public Prediction scopeWithSystemFigures() {
+    return predict(withSystemFigures);
   }
 
   @Benchmark
