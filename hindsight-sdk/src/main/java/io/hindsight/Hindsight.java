@@ -64,13 +64,24 @@ public final class Hindsight implements AutoCloseable {
   final long maxRecordBytes;
   private final SystemFigures systemFigures;
   private final Transport transport;
-  private final HindsightBuilder settings;
+  private final RetryPolicy retry;
+  private final Shipper.Sender sender;
+  /** {@link #logBatch} requests: idempotency-key prefix, records and bytes per request. */
+  private final String jobKeyPrefix;
+  private final int jobBatchSize;
+  private final long jobMaxBatchBytes;
+  private final Duration closeTimeout;
   private final Consumer<Object> localSink;
   private final Thread shutdownHook;
   private volatile boolean closing;
 
+  /** Copies every setting out of the builder: changing the builder later changes nothing here. */
   Hindsight(HindsightBuilder b, Consumer<Object> localSink) {
-    this.settings = b;
+    this.retry = new RetryPolicy(b.retryInitialBackoff.toNanos(), b.retryMaxBackoff.toNanos());
+    this.jobKeyPrefix = b.batchKeyPrefix() + "-job";
+    this.jobBatchSize = b.batchSize;
+    this.jobMaxBatchBytes = b.maxBatchBytes;
+    this.closeTimeout = b.closeTimeout;
     this.endpoint = b.endpoint;
     this.modelVersion = b.modelVersion;
     this.time = b.time;
@@ -96,6 +107,7 @@ public final class Hindsight implements AutoCloseable {
     this.localSink = localSink;
     if (localSink != null) {
       this.transport = null;
+      this.sender = null;
       this.shipper = null;
       this.shutdownHook = null;
       return;
@@ -105,18 +117,18 @@ public final class Hindsight implements AutoCloseable {
         b.spoolDirectory != null
             ? new DiskSpool(b.spoolDirectory, b.spoolMaxBytes(), log)
             : new MemorySpool(b.spoolMaxBytes());
-    Shipper.Settings s = new Shipper.Settings();
-    s.queueCapacity = b.queueCapacity;
-    s.batchSize = b.batchSize;
-    s.maxBatchBytes = b.maxBatchBytes;
-    s.lingerNanos = b.linger.toNanos();
-    s.maxOutboxBatches = b.maxOutboxBatches;
-    s.maxInFlight = b.maxRequestsInFlight;
-    s.initialBackoffNanos = b.retryInitialBackoff.toNanos();
-    s.maxBackoffNanos = b.retryMaxBackoff.toNanos();
-    s.dropPolicy = b.dropPolicy;
-    s.maxRecordBytes = b.maxRecordBytes;
-    Shipper.Sender sender = b.sender != null ? b.sender : transport::send;
+    Shipper.Settings s =
+        new Shipper.Settings(
+            b.queueCapacity,
+            b.batchSize,
+            b.maxBatchBytes,
+            b.linger.toNanos(),
+            b.maxOutboxBatches,
+            b.maxRequestsInFlight,
+            retry,
+            b.dropPolicy,
+            b.maxRecordBytes);
+    this.sender = b.sender != null ? b.sender : transport::send;
     this.shipper = new Shipper(s, time, log, counters, sender, spool, b.batchKeyPrefix());
     if (spool.records() > 0) {
       ThrottledLog.info(
@@ -511,7 +523,6 @@ public final class Hindsight implements AutoCloseable {
     JsonOut out = new JsonOut(64 * 1024);
     List<Long> indexes = new ArrayList<>();
     SystemFigures.GcClock gc = new SystemFigures.GcClock();
-    String keyPrefix = settings.batchKeyPrefix() + "-job";
     int sequence = 0;
     Iterator<? extends Map<String, ?>> it = records.iterator();
     while (it.hasNext()) {
@@ -539,14 +550,14 @@ public final class Hindsight implements AutoCloseable {
         continue;
       }
       indexes.add(i);
-      if (indexes.size() >= settings.batchSize || out.size() >= settings.maxBatchBytes) {
-        sendJob(jobBatch(out, indexes.size(), keyPrefix + "-" + sequence++), indexes, tally);
+      if (indexes.size() >= jobBatchSize || out.size() >= jobMaxBatchBytes) {
+        sendJob(jobBatch(out, indexes.size(), jobKeyPrefix + "-" + sequence++), indexes, tally);
         indexes = new ArrayList<>();
         callback.onProgress(index, tally.accepted, tally.rejected);
       }
     }
     if (!indexes.isEmpty()) {
-      sendJob(jobBatch(out, indexes.size(), keyPrefix + "-" + sequence), indexes, tally);
+      sendJob(jobBatch(out, indexes.size(), jobKeyPrefix + "-" + sequence), indexes, tally);
     }
     callback.onProgress(index, tally.accepted, tally.rejected);
     return new BatchResult(tally.accepted, tally.rejected, tally.unsent, List.copyOf(tally.rejections));
@@ -616,66 +627,50 @@ public final class Hindsight implements AutoCloseable {
    */
   private void sendJob(Batch batch, List<Long> indexes, JobTally tally) {
     Transport.Response r = sendWithRetries(batch);
-    if (retryable(r)) {
+    if (ServerAnswer.retryable(r)) {
       tally.unsent += indexes.size();
       counters.drop(Kind.PREDICTIONS, DropReason.UNDELIVERED, indexes.size());
       log.warn("job-undelivered", "a logBatch request of " + indexes.size() + " records was not delivered"
-          + " after retries (" + (r.failure != null ? r.failure : "HTTP " + r.status) + "); resend them");
-    } else if (r.status >= 200 && r.status < 300) {
-      long rejected = 0;
-      try {
-        Object parsed = JsonIn.parse(r.body);
-        if (parsed instanceof Map && ((Map<?, ?>) parsed).get("rejected") instanceof List) {
-          for (Object o : (List<?>) ((Map<?, ?>) parsed).get("rejected")) {
-            rejected++;
-            Object idx = o instanceof Map ? ((Map<?, ?>) o).get("index") : null;
-            long local = idx instanceof Number ? ((Number) idx).longValue() : -1;
-            long global = local >= 0 && local < indexes.size() ? indexes.get((int) local) : -1;
-            tally.reject(global, o instanceof Map ? String.valueOf(((Map<?, ?>) o).get("error")) : String.valueOf(o));
-          }
-        }
-      } catch (RuntimeException unreadable) {
-        rejected = 0;
+          + " after " + RetryPolicy.SYNCHRONOUS_ATTEMPTS + " attempts (" + ServerAnswer.describe(r) + "); resend them");
+    } else if (ServerAnswer.delivered(r)) {
+      ServerAnswer.Delivered answer = ServerAnswer.delivered(r.body, indexes.size());
+      for (ServerAnswer.Rejection rejection : answer.rejected()) {
+        long local = rejection.index();
+        tally.reject(local >= 0 && local < indexes.size() ? indexes.get((int) local) : -1, rejection.error());
       }
+      long rejected = answer.rejected().size();
       tally.accepted += indexes.size() - rejected;
       counters.sent(Kind.PREDICTIONS, indexes.size() - rejected);
       counters.reject(Kind.PREDICTIONS, RejectReason.INVALID, rejected);
-    } else if (Shipper.refusedForARecord(r.status) && indexes.size() > 1) {
+    } else if (ServerAnswer.refusedForARecord(r.status) && indexes.size() > 1) {
       Batch[] halves = BatchSplit.halves(batch);
       int mid = halves[0].records;
       sendJob(halves[0], indexes.subList(0, mid), tally);
       sendJob(halves[1], indexes.subList(mid, indexes.size()), tally);
     } else {
-      counters.reject(Kind.PREDICTIONS, Shipper.rejectReason(r.status), indexes.size());
-      String error = "HTTP " + r.status + ": " + Shipper.errorOf(r.body);
+      counters.reject(Kind.PREDICTIONS, ServerAnswer.rejectReason(r.status), indexes.size());
+      String error = "HTTP " + r.status + ": " + ServerAnswer.errorOf(r.body);
       for (long i : indexes) {
         tally.reject(i, error);
       }
     }
   }
 
-  private static boolean retryable(Transport.Response r) {
-    return r.failure != null || r.status == 408 || r.status == 429 || r.status >= 500;
-  }
-
+  /** Sends one request, retrying as the shipper does; waits pass on the SDK's clock. */
   private Transport.Response sendWithRetries(Batch batch) {
     Transport.Response r = null;
-    long backoff = settings.retryInitialBackoff.toMillis();
-    for (int attempt = 1; attempt <= 5; attempt++) {
-      CompletableFuture<Transport.Response> f =
-          settings.sender != null ? settings.sender.send(batch) : transport.send(batch);
-      r = f.join();
-      if (!retryable(r) || attempt == 5) {
+    for (int attempt = 1; attempt <= RetryPolicy.SYNCHRONOUS_ATTEMPTS; attempt++) {
+      r = sender.send(batch).join();
+      if (!ServerAnswer.retryable(r) || attempt == RetryPolicy.SYNCHRONOUS_ATTEMPTS) {
         break;
       }
       counters.retried.increment();
       try {
-        Thread.sleep(Math.min(backoff, settings.retryMaxBackoff.toMillis()));
+        time.sleep(retry.backoff(attempt));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
       }
-      backoff *= 2;
     }
     return r;
   }
@@ -722,7 +717,7 @@ public final class Hindsight implements AutoCloseable {
   /** {@link #close(Duration)} with the builder's {@code closeTimeout} (default 5 s). */
   @Override
   public void close() {
-    close(settings.closeTimeout);
+    close(closeTimeout);
   }
 
   private void removeShutdownHook() {

@@ -18,6 +18,9 @@ interface SdkTime {
   /** Parks the calling worker until {@code nanos} pass or it is unparked. */
   void park(long nanos);
 
+  /** Waits {@code nanos} on the caller's thread (a retry's backoff). */
+  void sleep(long nanos) throws InterruptedException;
+
   /** The real clock. */
   SdkTime SYSTEM =
       new SdkTime() {
@@ -35,6 +38,11 @@ interface SdkTime {
         @Override
         public void park(long nanos) {
           LockSupport.parkNanos(this, Math.max(nanos, TimeUnit.MICROSECONDS.toNanos(50)));
+        }
+
+        @Override
+        public void sleep(long nanos) throws InterruptedException {
+          TimeUnit.NANOSECONDS.sleep(nanos);
         }
       };
 }

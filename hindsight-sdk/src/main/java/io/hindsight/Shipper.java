@@ -6,10 +6,8 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -50,19 +48,17 @@ final class Shipper implements Runnable {
     CompletableFuture<Transport.Response> send(Batch batch);
   }
 
-  /** Settings, already validated by the builder. */
-  static final class Settings {
-    int queueCapacity;
-    int batchSize;
-    long maxBatchBytes;
-    long lingerNanos;
-    int maxOutboxBatches;
-    int maxInFlight;
-    long initialBackoffNanos;
-    long maxBackoffNanos;
-    DropPolicy dropPolicy;
-    long maxRecordBytes;
-  }
+  /** Settings, validated by the builder and copied from it: changing the builder later changes nothing. */
+  record Settings(
+      int queueCapacity,
+      int batchSize,
+      long maxBatchBytes,
+      long lingerNanos,
+      int maxOutboxBatches,
+      int maxInFlight,
+      RetryPolicy retry,
+      DropPolicy dropPolicy,
+      long maxRecordBytes) {}
 
   /** A request out for the batch at the same position of the ready sequence. */
   private static final class Flight {
@@ -146,13 +142,13 @@ final class Shipper implements Runnable {
       return;
     }
     int n = queued.incrementAndGet();
-    if (n > settings.queueCapacity) {
+    if (n > settings.queueCapacity()) {
       queued.decrementAndGet();
       queueFull(item, kind);
       return;
     }
     queue.offer(item);
-    if (n >= settings.batchSize && sleeping) {
+    if (n >= settings.batchSize() && sleeping) {
       wake();
     }
   }
@@ -162,7 +158,7 @@ final class Shipper implements Runnable {
   }
 
   private void queueFull(Object item, Kind kind) {
-    Object oldest = settings.dropPolicy == DropPolicy.DROP_OLDEST ? queue.poll() : null;
+    Object oldest = settings.dropPolicy() == DropPolicy.DROP_OLDEST ? queue.poll() : null;
     if (oldest != null) {
       queue.offer(item);
       Kind oldKind = kindOf(oldest);
@@ -173,8 +169,8 @@ final class Shipper implements Runnable {
     }
     log.warn(
         "queue-full",
-        "the shipping queue is full (" + settings.queueCapacity + " records) and a record was dropped"
-            + " (" + settings.dropPolicy + "); the worker cannot keep up, raise queueCapacity or"
+        "the shipping queue is full (" + settings.queueCapacity() + " records) and a record was dropped"
+            + " (" + settings.dropPolicy() + "); the worker cannot keep up, raise queueCapacity or"
             + " lower the logging rate");
   }
 
@@ -183,10 +179,6 @@ final class Shipper implements Runnable {
     if (t != null) {
       java.util.concurrent.locks.LockSupport.unpark(t);
     }
-  }
-
-  int queueSize() {
-    return queued.get();
   }
 
   long memoryRecords() {
@@ -238,7 +230,7 @@ final class Shipper implements Runnable {
         }
         if (wait > 0 && !stopRequested) {
           sleeping = true;
-          if (queued.get() < settings.batchSize && flushRequests.get() == flushHandled && !stopRequested) {
+          if (queued.get() < settings.batchSize() && flushRequests.get() == flushHandled && !stopRequested) {
             time.park(wait);
           }
           sleeping = false;
@@ -262,12 +254,12 @@ final class Shipper implements Runnable {
     long now = time.nanoTime();
     long flushTarget = flushRequests.get();
     boolean flushing = flushTarget != flushHandled || stopRequested;
-    boolean more = drain(now, DRAIN_LIMIT_BATCHES * settings.batchSize);
-    long wait = settings.lingerNanos;
+    boolean more = drain(now, DRAIN_LIMIT_BATCHES * settings.batchSize());
+    long wait = settings.lingerNanos();
     for (Kind kind : Kind.values()) {
       Open o = open[kind.ordinal()];
       if (o.count > 0) {
-        long due = o.firstNanos + settings.lingerNanos - now;
+        long due = o.firstNanos + settings.lingerNanos() - now;
         if (flushing || due <= 0) {
           cut(kind);
         } else {
@@ -294,7 +286,7 @@ final class Shipper implements Runnable {
 
   /** One request at a time while the server is failing, so retries probe instead of flooding. */
   private int inFlightLimit() {
-    return degraded ? 1 : settings.maxInFlight;
+    return degraded ? 1 : settings.maxInFlight();
   }
 
   private void updateProgress() {
@@ -341,7 +333,7 @@ final class Shipper implements Runnable {
       try {
         if (item instanceof Prediction) {
           Prediction p = (Prediction) item;
-          if (!p.writeJsonWithin(o.out, settings.maxRecordBytes, gcClock, counters, log)) {
+          if (!p.writeJsonWithin(o.out, settings.maxRecordBytes(), gcClock, counters, log)) {
             o.out.truncate(mark);
             continue;
           }
@@ -356,7 +348,7 @@ final class Shipper implements Runnable {
         log.warn("encoding", "a record could not be written as JSON and was dropped", e);
         continue;
       }
-      if (o.count >= settings.batchSize || o.out.size() >= settings.maxBatchBytes) {
+      if (o.count >= settings.batchSize() || o.out.size() >= settings.maxBatchBytes()) {
         cut(kind);
       }
     }
@@ -373,7 +365,7 @@ final class Shipper implements Runnable {
     Batch batch = new Batch(kind, keyPrefix + "-" + (batchSequence++), o.count, body);
     o.count = 0;
     o.out.reset();
-    if (o.out.buffer().length > 4 * settings.maxBatchBytes) {
+    if (o.out.buffer().length > 4 * settings.maxBatchBytes()) {
       open[kind.ordinal()] = new Open(); // do not keep a huge buffer after a burst
     }
     place(batch);
@@ -397,7 +389,7 @@ final class Shipper implements Runnable {
   private void place(Batch batch) {
     if (degraded || !spool.isEmpty()) {
       toSpool(batch);
-    } else if (outbox.size() < settings.maxOutboxBatches) {
+    } else if (outbox.size() < settings.maxOutboxBatches()) {
       outbox.addLast(batch);
       outboxCount(batch, 1);
     } else {
@@ -421,7 +413,7 @@ final class Shipper implements Runnable {
 
   private void toSpool(Batch batch) {
     try {
-      if (!spool.fits(batch) && settings.dropPolicy == DropPolicy.DROP_OLDEST) {
+      if (!spool.fits(batch) && settings.dropPolicy() == DropPolicy.DROP_OLDEST) {
         while (!spool.fits(batch) && !spool.isEmpty()) {
           // Batches in flight may be stored by the server right now: drop the oldest after them.
           Spool.Removed removed = spool.removeOldestAfter(inFlight.size());
@@ -447,7 +439,7 @@ final class Shipper implements Runnable {
     log.warn(
         "spool-full",
         "the server is unreachable or slower than the logging rate, and the spool is full ("
-            + spool.bytes() + " bytes); " + records + " records were dropped (" + settings.dropPolicy
+            + spool.bytes() + " bytes); " + records + " records were dropped (" + settings.dropPolicy()
             + "); raise spoolMaxBytes, or bring the server back or give it more capacity");
   }
 
@@ -518,15 +510,6 @@ final class Shipper implements Runnable {
     }
   }
 
-  /**
-   * Handles the answer for the head of the ready sequence; false when it must be retried (it stays
-   * at the head).
-   */
-  /** 413 (a size or gzip-ratio limit) and 400 (a body it could not read) may be one record's fault. */
-  static boolean refusedForARecord(int status) {
-    return status == 413 || status == 400;
-  }
-
   /** The halves of a refused batch; null (and logged) for a body that cannot be split. */
   private Batch[] splitOrNull(Batch batch) {
     try {
@@ -537,21 +520,14 @@ final class Shipper implements Runnable {
     }
   }
 
-  /** Why the records of a request refused as a whole (and not split further) count as rejected. */
-  static RejectReason rejectReason(int status) {
-    if (!refusedForARecord(status)) {
-      return RejectReason.REQUEST_REFUSED;
-    }
-    return status == 413 ? RejectReason.RECORD_TOO_LARGE : RejectReason.INVALID;
-  }
-
+  /**
+   * Handles the answer for the head of the ready sequence; false when it must be retried (it stays
+   * at the head).
+   */
   private boolean settle(Batch batch, Transport.Response r, long now) {
     Batch[] halves;
     try {
-      // 401/403 are a key problem (rotated, revoked, not yet granted), not bad records: keep the
-      // records and retry, so fixing the key delivers them instead of losing them.
-      if (r.failure != null || r.status == 401 || r.status == 403 || r.status == 408 || r.status == 429
-          || r.status >= 500) {
+      if (ServerAnswer.retryable(r)) {
         retryLater(batch, r, now);
         return false;
       }
@@ -560,23 +536,23 @@ final class Shipper implements Runnable {
       nextAttemptNanos = now;
       if (r.status >= 200 && r.status < 300) {
         accepted(batch, r.body);
-      } else if (refusedForARecord(r.status) && batch.records > 1 && (halves = splitOrNull(batch)) != null) {
+      } else if (ServerAnswer.refusedForARecord(r.status) && batch.records > 1 && (halves = splitOrNull(batch)) != null) {
         replaceHead(halves[0], halves[1]);
         log.warn(
             "split:" + batch.kind.path + ":" + r.status,
             "the server refused a batch of " + batch.records + " " + batch.kind.path + " as a whole"
-                + " with HTTP " + r.status + " (" + errorOf(r.body) + "); it is split and resent in halves"
+                + " with HTTP " + r.status + " (" + ServerAnswer.errorOf(r.body) + "); it is split and resent in halves"
                 + " until the record it refused is alone, so every other record arrives");
         return false; // the halves are sent next; requests behind them go again under their keys
       } else {
-        RejectReason reason = rejectReason(r.status);
+        RejectReason reason = ServerAnswer.rejectReason(r.status);
         counters.reject(batch.kind, reason, batch.records);
         log.warn(
             "refused:" + batch.kind.path + ":" + r.status,
             (batch.records == 1 ? "the server refused a single record (" + batch.kind.path + ")"
                     : "the server refused a batch of " + batch.records + " " + batch.kind.path)
                 + " with HTTP " + r.status + " (counted as rejected " + reason + ", not retried): "
-                + errorOf(r.body));
+                + ServerAnswer.errorOf(r.body));
       }
       removeHead();
     } catch (IOException e) {
@@ -589,7 +565,7 @@ final class Shipper implements Runnable {
   private void retryLater(Batch batch, Transport.Response r, long now) {
     counters.retried.increment();
     failures++;
-    long delay = backoff(failures);
+    long delay = settings.retry().backoff(failures);
     if (r.retryAfter != null) {
       long after = retryAfterNanos(r.retryAfter, time.epochMicros());
       if (after >= 0) {
@@ -601,23 +577,12 @@ final class Shipper implements Runnable {
       degraded = true;
       spillOutbox();
     }
-    String why = r.failure != null ? String.valueOf(r.failure) : "HTTP " + r.status + " " + errorOf(r.body);
+    String why = ServerAnswer.describe(r);
     log.warn(
         "unreachable:" + (r.failure != null ? r.failure.getClass().getName() : "http-" + r.status),
         "the server did not take a batch of " + batch.records + " " + batch.kind.path + " (" + why
             + "); records go to the " + (spool.durable() ? "disk" : "memory") + " spool and are"
             + " retried in order, next attempt in " + TimeUnit.NANOSECONDS.toMillis(delay) + " ms");
-  }
-
-  /** Exponential backoff with "equal jitter": half fixed, half random. */
-  long backoff(int attempt) {
-    long base = settings.initialBackoffNanos;
-    for (int i = 1; i < attempt && base < settings.maxBackoffNanos; i++) {
-      base *= 2;
-    }
-    base = Math.min(base, settings.maxBackoffNanos);
-    long half = base / 2;
-    return half + (half > 0 ? ThreadLocalRandom.current().nextLong(half + 1) : 0);
   }
 
   /** Retry-After as delta-seconds or an HTTP date; -1 when unreadable. */
@@ -638,53 +603,17 @@ final class Shipper implements Runnable {
   }
 
   private void accepted(Batch batch, String body) {
-    long accepted = batch.records;
-    long rejected = 0;
-    String firstError = null;
-    if (body != null && !body.isBlank()) {
-      try {
-        Object parsed = JsonIn.parse(body);
-        if (parsed instanceof Map) {
-          Map<?, ?> m = (Map<?, ?>) parsed;
-          Object rej = m.get("rejected");
-          if (rej instanceof List) {
-            List<?> list = (List<?>) rej;
-            rejected = list.size();
-            if (!list.isEmpty() && list.get(0) instanceof Map) {
-              Map<?, ?> first = (Map<?, ?>) list.get(0);
-              firstError = "record " + first.get("index") + ": " + first.get("error");
-            }
-          }
-          Object acc = m.get("accepted");
-          accepted = acc instanceof Number ? ((Number) acc).longValue() : batch.records - rejected;
-        }
-      } catch (RuntimeException e) {
-        accepted = batch.records;
-      }
-    }
-    counters.sent(batch.kind, accepted);
-    if (rejected > 0) {
-      counters.reject(batch.kind, RejectReason.INVALID, rejected);
+    ServerAnswer.Delivered answer = ServerAnswer.delivered(body, batch.records);
+    counters.sent(batch.kind, answer.accepted());
+    List<ServerAnswer.Rejection> rejected = answer.rejected();
+    if (!rejected.isEmpty()) {
+      counters.reject(batch.kind, RejectReason.INVALID, rejected.size());
+      String firstError = "record " + rejected.get(0).index() + ": " + rejected.get(0).error();
       log.warn(
           "rejected:" + batch.kind.path + ":" + ThrottledLog.causeOf(firstError),
-          "the server rejected " + rejected + " of " + batch.records + " " + batch.kind.path
+          "the server rejected " + rejected.size() + " of " + batch.records + " " + batch.kind.path
               + " (not retried), e.g. " + firstError);
     }
-  }
-
-  static String errorOf(String body) {
-    if (body == null || body.isBlank()) {
-      return "(no body)";
-    }
-    try {
-      Object parsed = JsonIn.parse(body);
-      if (parsed instanceof Map && ((Map<?, ?>) parsed).get("error") != null) {
-        return String.valueOf(((Map<?, ?>) parsed).get("error"));
-      }
-    } catch (RuntimeException ignored) {
-      // fall through to the raw text
-    }
-    return body.length() > 300 ? body.substring(0, 300) + "..." : body;
   }
 
   /** On stop: everything still in memory goes to the spool, or is counted as lost. */
@@ -799,21 +728,9 @@ final class Shipper implements Runnable {
     return !t.isAlive();
   }
 
-  boolean isStopped() {
-    return stopped;
-  }
-
   // ---- for tests ----
 
   long nextAttemptNanos() {
     return nextAttemptNanos;
-  }
-
-  boolean inFlight() {
-    return !inFlight.isEmpty();
-  }
-
-  boolean isDegraded() {
-    return degraded;
   }
 }

@@ -36,4 +36,10 @@ final class FakeTime implements SdkTime {
   public void park(long nanos) {
     Thread.onSpinWait();
   }
+
+  /** Sleeping passes the time at once, as Kafka's MockTime does. */
+  @Override
+  public void sleep(long nanos) {
+    advance(java.time.Duration.ofNanos(nanos));
+  }
 }

@@ -246,13 +246,11 @@ class ShippingTest {
 
   @Test
   void backoffGrowsExponentiallyWithJitterUpToTheMaximum() {
-    FakeTime time = new FakeTime();
-    Hindsight h = later(Hindsight.builder().endpoint("e").closeOnShutdown(false).time(time).startWorker(false)
-        .retryBackoff(Duration.ofMillis(100), Duration.ofSeconds(1)).sender(b -> new CompletableFuture<>()).build());
+    RetryPolicy retry = new RetryPolicy(Duration.ofMillis(100).toNanos(), Duration.ofSeconds(1).toNanos());
     for (int attempt = 1; attempt <= 8; attempt++) {
       long full = Math.min(100L << (attempt - 1), 1000L) * 1_000_000L;
       for (int i = 0; i < 20; i++) {
-        assertThat(h.shipper.backoff(attempt)).isBetween(full / 2, full);
+        assertThat(retry.backoff(attempt)).isBetween(full / 2, full);
       }
     }
   }
@@ -377,5 +375,46 @@ class ShippingTest {
     assertThat(result.rejections()).extracting(BatchResult.Rejection::index).containsExactlyInAnyOrder(10L, 11L);
     assertThat(progress).isNotEmpty().last().isEqualTo(12L);
     assertThat(server.store.predictionIds()).contains("job-0", "job-9");
+  }
+
+  @Test
+  void settingsAreFrozenWhenBuilt() throws Exception {
+    Fakes.Receiver server = later(new Fakes.Receiver());
+    HindsightBuilder builder = builder(server.url()).batchSize(10);
+    Hindsight h = later(builder.build());
+    builder.batchSize(1).retryBackoff(Duration.ofHours(1), Duration.ofHours(2));
+    List<Map<String, Object>> rows = List.of(Map.of("score", 1), Map.of("score", 2), Map.of("score", 3));
+    assertThat(h.logBatch(rows, null).accepted()).isEqualTo(3);
+    assertThat(server.store.requests).as("one request of batchSize 10, as built").hasSize(1);
+  }
+
+  @Test
+  void logBatchKeepsRecordsThroughAKeyProblemAsTheShipperDoesAndWaitsOnTheSdkClock() {
+    FakeTime time = new FakeTime();
+    List<Batch> sent = new CopyOnWriteArrayList<>();
+    Hindsight h =
+        later(
+            Hindsight.builder()
+                .endpoint("e")
+                .closeOnShutdown(false)
+                .time(time)
+                .startWorker(false)
+                .retryBackoff(Duration.ofSeconds(10), Duration.ofSeconds(60))
+                .sender(
+                    b -> {
+                      sent.add(b);
+                      return CompletableFuture.completedFuture(
+                          new Transport.Response(401, "{\"error\":\"key revoked\"}", null, null));
+                    })
+                .build());
+    long before = time.nanoTime();
+    BatchResult result = h.logBatch(List.of(Map.of("score", 1), Map.of("score", 2)), null);
+    // 401 means "fix the key", not "bad records": undelivered (to resend), never rejected.
+    assertThat(result.unsent()).isEqualTo(2);
+    assertThat(result.rejected()).isZero();
+    assertThat(sent).hasSize(RetryPolicy.SYNCHRONOUS_ATTEMPTS);
+    assertThat(h.stats().dropped(DropReason.UNDELIVERED)).isEqualTo(2);
+    // Four waits of at least half of 10, 20, 40 and 60 s passed on the fake clock, none on the wall.
+    assertThat(time.nanoTime() - before).isGreaterThanOrEqualTo(Duration.ofSeconds(65).toNanos());
   }
 }
