@@ -473,7 +473,7 @@ public final class Hindsight implements AutoCloseable {
     List<Object> values = new ArrayList<>(data.size());
     List<Keys.Key> seen = new ArrayList<>(data.size());
     for (Map.Entry<String, ?> e : data.entrySet()) {
-      Keys.Key k = Keys.of(e.getKey());
+      Keys.Key k = Keys.ofFeedback(e.getKey());
       for (Keys.Key s : seen) {
         if (s.column.sameAs(k.column)) {
           throw new IllegalArgumentException(

@@ -96,8 +96,61 @@ final class Keys {
     return raced != null ? raced : key;
   }
 
-  /** Why a key is not allowed, or null when it is fine. A char loop, not a regex. */
+  /** Feedback's own fields: its other keys may reuse prediction field names (DESIGN §4). */
+  static final Set<String> FEEDBACK_SYSTEM_FIELDS = Set.of("prediction_id", "endpoint", "ts", "date");
+
+  /**
+   * Returns a validated feedback key, or throws saying how to fix it. Feedback reserves only its own
+   * fields (and the SDK's {@code hindsight_removed}): {@code status} or {@code feedback_label} are
+   * fine there, as the server agrees.
+   */
+  static Key ofFeedback(String name) {
+    String problem = syntaxProblem(name);
+    String lower = problem == null ? name.toLowerCase(Locale.ROOT) : null;
+    if (problem == null && FEEDBACK_SYSTEM_FIELDS.contains(lower)) {
+      problem = "feedback key '" + name + "' is a field of every feedback record; pass the prediction id"
+          + " and time as arguments of feedback(...) or rename the key";
+    }
+    if (problem == null) {
+      problem = sdkKeyProblem(name, lower);
+    }
+    if (problem != null) {
+      throw new IllegalArgumentException(problem);
+    }
+    Column column = BY_COLUMN.get(lower);
+    return new Key(name, column != null ? column : new Column(lower, false));
+  }
+
+  /** Why a prediction key is not allowed, or null when it is fine. A char loop, not a regex. */
   static String problem(String name) {
+    String problem = syntaxProblem(name);
+    if (problem != null) {
+      return problem;
+    }
+    String lower = name.toLowerCase(Locale.ROOT);
+    if (SYSTEM_FIELDS.contains(lower)) {
+      return "key '" + name + "' is a system field of every prediction record; set it through"
+          + " the Prediction API (e.g. requestId(), timestamp(), tag()) or rename your key,"
+          + " e.g. \"user_" + lower + "\"";
+    }
+    if (lower.startsWith("feedback_")) {
+      return "key '" + name + "' starts with 'feedback_', which is reserved for the columns that"
+          + " join feedback to predictions; send feedback with hindsight.feedback(predictionId,"
+          + " data) or rename the key";
+    }
+    return sdkKeyProblem(name, lower);
+  }
+
+  private static String sdkKeyProblem(String name, String lower) {
+    if (lower.equals(OversizedValues.KEY)) {
+      return "key '" + name + "' is reserved: the SDK lists there the values it left out of a record"
+          + " over maxRecordBytes; rename your key";
+    }
+    return null;
+  }
+
+  /** Why a name is not a key at all ([A-Za-z][A-Za-z0-9_]{0,127}), or null. */
+  private static String syntaxProblem(String name) {
     if (name == null || name.isEmpty()) {
       return "a key must not be null or empty; use a name such as \"credit_score\"";
     }
@@ -122,21 +175,6 @@ final class Keys {
             + "; keys use only letters, digits and '_' ([A-Za-z][A-Za-z0-9_]{0,127}),"
             + " e.g. \"" + suggestion(name) + "\"";
       }
-    }
-    String lower = name.toLowerCase(Locale.ROOT);
-    if (SYSTEM_FIELDS.contains(lower)) {
-      return "key '" + name + "' is a system field of every prediction record; set it through"
-          + " the Prediction API (e.g. requestId(), timestamp(), tag()) or rename your key,"
-          + " e.g. \"user_" + lower + "\"";
-    }
-    if (lower.equals(OversizedValues.KEY)) {
-      return "key '" + name + "' is reserved: the SDK lists there the values it left out of a record"
-          + " over maxRecordBytes; rename your key";
-    }
-    if (lower.startsWith("feedback_")) {
-      return "key '" + name + "' starts with 'feedback_', which is reserved for the columns that"
-          + " join feedback to predictions; send feedback with hindsight.feedback(predictionId,"
-          + " data) or rename the key";
     }
     return null;
   }

@@ -351,8 +351,8 @@ class ShippingTest {
     Hindsight h = later(builder("http://127.0.0.1:1").build());
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> h.feedback("t", Map.of("Label", 1, "label", 2)))
         .hasMessageContaining("same column");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> h.feedback("t", Map.of("status", 1)))
-        .hasMessageContaining("system field");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> h.feedback("t", Map.of("Prediction_ID", 1)))
+        .hasMessageContaining("field of every feedback record");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> h.feedback("t", Map.of()))
         .hasMessageContaining("no data");
   }
