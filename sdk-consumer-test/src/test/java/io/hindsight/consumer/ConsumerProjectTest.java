@@ -33,8 +33,8 @@ import org.w3c.dom.Document;
  * the SDK's jar and its (flattened) POM — no parent POM in reach — and then runs against a live
  * server, whose SQL must show its predictions.
  *
- * <p>The local repository is the build's own one (plugins, JDK-free SDK needs nothing else) seen
- * through links, with every {@code io.hindsight} artifact left out.
+ * <p>The local repository is the build's own one (for Maven's plugins; the SDK needs nothing but
+ * the JDK) seen through links, with every {@code io.hindsight} artifact left out.
  */
 class ConsumerProjectTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -46,6 +46,7 @@ class ConsumerProjectTest {
   @Test
   @Timeout(value = 3, unit = TimeUnit.MINUTES)
   void aProjectWithOnlyTheSdkArtifactBuildsOfflineAndItsPredictionsArrive() throws Exception {
+    assertThat(System.getProperty("maven.home")).as("run through Maven: mvn test -pl sdk-consumer-test -am").isNotNull();
     Path jar = SDK_TARGET.resolve("hindsight-sdk-" + VERSION + ".jar");
     Path pom = SDK_TARGET.resolve(".flattened-pom.xml");
     assertThat(jar).as("the SDK jar; run from the root: mvn test -pl sdk-consumer-test -am").isRegularFile();
