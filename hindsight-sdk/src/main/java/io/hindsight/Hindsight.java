@@ -46,7 +46,7 @@ import java.util.function.Consumer;
  */
 public final class Hindsight implements AutoCloseable {
   /** The SDK version, sent as the User-Agent. */
-  public static final String VERSION = "0.1.0";
+  public static final String VERSION = SdkVersion.fromBuild();
 
   final String endpoint;
   final String modelVersion;

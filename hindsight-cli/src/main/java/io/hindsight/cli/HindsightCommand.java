@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "hindsight",
     mixinStandardHelpOptions = true,
-    version = "hindsight 0.1.0",
+    versionProvider = HindsightCommand.Version.class,
     description = "A flight recorder for machine-learning models in production.",
     subcommands = {ServeCommand.class, QueryCommand.class, IngestCommand.class, KeysCommand.class, DemoCommand.class})
 public final class HindsightCommand implements Runnable {
@@ -16,6 +16,14 @@ public final class HindsightCommand implements Runnable {
   @Override
   public void run() {
     spec.commandLine().usage(System.out);
+  }
+
+  /** The one version of the build, as the SDK carries it from the POM. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"hindsight " + io.hindsight.Hindsight.VERSION};
+    }
   }
 
   public static void main(String[] args) {

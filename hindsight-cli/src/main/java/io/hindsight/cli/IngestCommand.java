@@ -1,17 +1,11 @@
 package io.hindsight.cli;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.csv.CsvMapper;
-import com.fasterxml.jackson.dataformat.csv.CsvSchema;
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,11 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -32,20 +24,18 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code hindsight ingest FILE...}: uploads the records of offline scoring jobs (a JSON array,
- * NDJSON, or CSV with a header row) in batches, with progress and a final count. Each batch
- * carries an {@code Idempotency-Key} made from the file's content and the batch's position, so
- * running the same job again after a failure stores nothing twice.
+ * NDJSON, or CSV with a header row) in batches, with progress and a final count.
+ *
+ * <p>Data never stops an upload: a line that is not a record, or a record the server refuses, is
+ * listed as {@code FILE:LINE: rejected: reason}, server warnings as {@code FILE:LINE: warning: ...},
+ * and every other record is sent. A batch the server refuses as a whole (413, or 400 for a body)
+ * is split and resent in halves until the record it trips on stands alone and is rejected. Each
+ * request carries an {@code Idempotency-Key} made from the file's content and the lines it holds,
+ * so running the same job again after a failure stores nothing twice.
  */
 @Command(name = "ingest", mixinStandardHelpOptions = true, description = "Upload JSON, NDJSON or CSV records to an endpoint.")
 final class IngestCommand implements Callable<Integer> {
-  /** CSV columns that are fields of a record rather than keys of its data, per kind. */
-  private static final Map<String, Set<String>> TOP_LEVEL =
-      Map.of(
-          "predictions", Set.of("prediction_id", "ts", "model_version", "request_id"),
-          "feedback", Set.of("prediction_id", "ts"),
-          "events", Set.of("ts", "kind", "text"));
-
-  @Parameters(arity = "1..*", description = "Files: .json (an array or one object), .ndjson/.jsonl, or .csv.")
+  @Parameters(arity = "1..*", description = "Files: .json (an array or objects), .ndjson/.jsonl, or .csv.")
   List<Path> files;
 
   @Option(names = "--endpoint", required = true, description = "The endpoint the records belong to.")
@@ -57,147 +47,155 @@ final class IngestCommand implements Callable<Integer> {
   @Option(names = "--batch", description = "Records per request (default: 1000).")
   int batch = 1000;
 
-  @Option(names = "--server", description = "Server URL (default: http://127.0.0.1:7070).")
-  String server = "http://127.0.0.1:7070";
+  @Option(
+      names = "--server",
+      defaultValue = "${HINDSIGHT_URL:-http://127.0.0.1:7070}",
+      description = "Server URL (default: HINDSIGHT_URL, else http://127.0.0.1:7070).")
+  String server;
 
   @Option(names = "--api-key", description = "API key with the write scope (or HINDSIGHT_API_KEY).")
   String apiKey = System.getenv("HINDSIGHT_API_KEY");
+
+  @Option(names = "--max-listed", description = "Most rejections and warnings listed one by one (default: 100); all are counted.")
+  int maxListed = 100;
 
   private final ObjectMapper json = new ObjectMapper();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
   private long accepted;
   private long rejected;
   private long warnings;
-  private int shownRejections;
+  private long listed;
 
   @Override
   public Integer call() throws Exception {
-    if (!Set.of("predictions", "feedback", "events").contains(kind)) {
+    if (!FlatRecords.isKind(kind)) {
       throw new IllegalArgumentException("--kind must be predictions, feedback or events");
+    }
+    // A request-level 400 must never be taken for a bad record (batches are split on 400).
+    if (!endpoint.matches("[a-z0-9][a-z0-9_-]{0,63}")) {
+      throw new IllegalArgumentException(
+          "--endpoint '" + endpoint + "' is not an endpoint name: lower-case letters, digits, '_' and '-', at most 64");
+    }
+    if (batch < 1) {
+      throw new IllegalArgumentException("--batch must be at least 1");
     }
     for (Path f : files) {
       if (!Files.isRegularFile(f)) {
         throw new IllegalArgumentException("no such file: " + f);
       }
+    }
+    for (Path f : files) {
       ingest(f);
     }
-    System.out.printf("done: %d accepted, %d rejected, %d warnings%n", accepted, rejected, warnings);
+    System.out.printf(
+        "done: %d accepted, %d rejected, %d warnings%s%n",
+        accepted, rejected, warnings,
+        listed > maxListed ? " (" + (listed - maxListed) + " not listed; raise --max-listed)" : "");
     return rejected == 0 ? 0 : 1;
   }
 
   private void ingest(Path file) throws Exception {
     String job = digest(file);
-    Iterator<ObjectNode> records = records(file);
-    int index = 0;
     long sent = 0;
-    ArrayNode chunk = json.createArrayNode();
-    while (records.hasNext()) {
-      chunk.add(records.next());
-      if (chunk.size() == batch) {
-        send(file, job, index++, chunk);
-        sent += chunk.size();
-        chunk = json.createArrayNode();
-        System.err.printf("%s: %d records sent%n", file.getFileName(), sent);
+    List<RecordFile.Item> chunk = new ArrayList<>();
+    try (RecordFile in = RecordFile.open(file, kind)) {
+      for (RecordFile.Item item = in.next(); item != null; item = in.next()) {
+        if (item.error() != null) {
+          reject(file, item.line(), item.error());
+          continue;
+        }
+        chunk.add(item);
+        if (chunk.size() == batch) {
+          send(file, job, chunk);
+          sent += chunk.size();
+          chunk = new ArrayList<>();
+          System.err.printf("%s: %d records sent%n", file.getFileName(), sent);
+        }
       }
     }
     if (!chunk.isEmpty()) {
-      send(file, job, index, chunk);
+      send(file, job, chunk);
       sent += chunk.size();
     }
     System.err.printf("%s: %d records sent%n", file.getFileName(), sent);
   }
 
-  private void send(Path file, String job, int index, ArrayNode chunk) throws Exception {
+  private void send(Path file, String job, List<RecordFile.Item> records) throws Exception {
+    ArrayNode body = json.createArrayNode();
+    records.forEach(r -> body.add(r.record()));
+    long first = records.get(0).line();
+    long last = records.get(records.size() - 1).line();
+    HttpResponse<String> r = post(json.writeValueAsBytes(body), "ingest-" + job + "-" + first + "-" + last);
+    if (r.statusCode() == 413 || r.statusCode() == 400) {
+      if (records.size() == 1) {
+        reject(file, first, "the server refused it: " + error(r));
+      } else {
+        int half = records.size() / 2;
+        send(file, job, records.subList(0, half));
+        send(file, job, records.subList(half, records.size()));
+      }
+      return;
+    }
+    if (r.statusCode() != 200) {
+      throw new IOException(file + " lines " + first + "-" + last + ": the server answered " + r.statusCode() + ": " + error(r));
+    }
+    JsonNode answer = json.readTree(r.body());
+    accepted += answer.path("accepted").asLong();
+    for (JsonNode w : answer.path("warnings")) {
+      warnings++;
+      list(file, records.get(w.path("index").asInt()).line(), "warning", w.path("warning").asText());
+    }
+    for (JsonNode rej : answer.path("rejected")) {
+      reject(file, records.get(rej.path("index").asInt()).line(), rej.path("error").asText());
+    }
+  }
+
+  private HttpResponse<String> post(byte[] body, String idempotencyKey) throws Exception {
     HttpRequest.Builder req =
         HttpRequest.newBuilder(URI.create(server.replaceAll("/+$", "") + "/v1/endpoints/" + endpoint + "/" + kind))
             .timeout(Duration.ofMinutes(2))
             .header("Content-Type", "application/json")
-            .header("Idempotency-Key", "ingest-" + job + "-" + index)
-            .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(chunk)));
+            .header("Idempotency-Key", idempotencyKey)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
     if (apiKey != null && !apiKey.isBlank()) {
       req.header("Authorization", "Bearer " + apiKey);
     }
-    HttpResponse<String> r = null;
-    for (int attempt = 1; attempt <= 5; attempt++) {
+    for (int attempt = 1; ; attempt++) {
       try {
-        r = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 503) {
-          break;
+        HttpResponse<String> r = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 503 || attempt == 5) {
+          return r;
         }
-      } catch (java.net.ConnectException e) {
+      } catch (ConnectException e) {
         if (attempt == 5) {
-          throw new IOException("cannot reach a Hindsight server at " + server + "; start one with ./hindsight serve");
+          throw new IOException("cannot reach a Hindsight server at " + server + "; start one with ./hindsight serve, or set --server or HINDSIGHT_URL");
         }
       }
       Thread.sleep(500L << attempt);
     }
-    if (r == null || r.statusCode() != 200) {
-      throw new IOException(
-          file.getFileName() + " batch " + index + ": the server answered " + (r == null ? "nothing" : r.statusCode() + " " + r.body()));
-    }
-    JsonNode answer = json.readTree(r.body());
-    accepted += answer.path("accepted").asLong();
-    warnings += answer.path("warnings").size();
-    for (JsonNode rej : answer.path("rejected")) {
-      rejected++;
-      if (shownRejections++ < 10) {
-        System.err.printf(
-            "%s record %d rejected: %s%n", file.getFileName(), (long) index * batch + rej.path("index").asInt(), rej.path("error").asText());
-      }
+  }
+
+  private void reject(Path file, long line, String reason) {
+    rejected++;
+    list(file, line, "rejected", reason);
+  }
+
+  private void list(Path file, long line, String what, String text) {
+    if (listed++ < maxListed) {
+      System.err.printf("%s:%d: %s: %s%n", file, line, what, text);
     }
   }
 
-  /** Records of a file, read one at a time, so a large file never sits in memory. */
-  private Iterator<ObjectNode> records(Path file) throws IOException {
-    String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
-    if (name.endsWith(".csv")) {
-      CsvMapper csv = new CsvMapper();
-      MappingIterator<Map<String, String>> rows =
-          csv.readerForMapOf(String.class).with(CsvSchema.emptySchema().withHeader()).readValues(file.toFile());
-      return new Iterator<>() {
-        @Override
-        public boolean hasNext() {
-          return rows.hasNext();
-        }
-
-        @Override
-        public ObjectNode next() {
-          return fromCsv(rows.next());
-        }
-      };
-    }
-    InputStream in = new BufferedInputStream(Files.newInputStream(file));
-    JsonParser p = json.getFactory().createParser(in);
-    JsonToken first = p.nextToken();
-    if (first == JsonToken.START_ARRAY) {
-      p.nextToken();
-    }
-    MappingIterator<ObjectNode> it = json.readerFor(ObjectNode.class).readValues(p);
-    return it;
-  }
-
-  /** A CSV row: system columns at the top, the rest typed (number, boolean, text) in data. */
-  private ObjectNode fromCsv(Map<String, String> row) {
-    ObjectNode record = json.createObjectNode();
-    ObjectNode data = record.putObject("data");
-    for (Map.Entry<String, String> e : row.entrySet()) {
-      String v = e.getValue();
-      if (v == null || v.isEmpty()) {
-        continue;
+  private String error(HttpResponse<String> r) {
+    try {
+      JsonNode e = json.readTree(r.body());
+      if (e.hasNonNull("error")) {
+        return e.get("error").asText();
       }
-      if (TOP_LEVEL.get(kind).contains(e.getKey())) {
-        record.put(e.getKey(), v);
-      } else if (v.equals("true") || v.equals("false")) {
-        data.put(e.getKey(), Boolean.parseBoolean(v));
-      } else if (v.matches("-?(0|[1-9][0-9]{0,17})")) {
-        data.put(e.getKey(), Long.parseLong(v));
-      } else if (v.matches("-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?")) {
-        data.put(e.getKey(), Double.parseDouble(v));
-      } else {
-        data.put(e.getKey(), v);
-      }
+    } catch (IOException notJson) {
+      // fall through to the body as it is
     }
-    return record;
+    return r.body();
   }
 
   private static String digest(Path file) throws Exception {

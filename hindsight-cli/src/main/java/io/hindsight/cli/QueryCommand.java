@@ -31,8 +31,11 @@ final class QueryCommand implements Callable<Integer> {
   @Option(names = "--format", description = "table, csv or json (default: table).")
   Format format = Format.table;
 
-  @Option(names = "--server", description = "Server URL (default: http://127.0.0.1:7070).")
-  String server = "http://127.0.0.1:7070";
+  @Option(
+      names = "--server",
+      defaultValue = "${HINDSIGHT_URL:-http://127.0.0.1:7070}",
+      description = "Server URL (default: HINDSIGHT_URL, else http://127.0.0.1:7070).")
+  String server;
 
   @Option(names = "--limit", description = "Most rows to return (default: the server's, 10000).")
   Integer limit;

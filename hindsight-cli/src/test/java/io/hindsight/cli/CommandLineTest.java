@@ -130,7 +130,7 @@ class CommandLineTest {
       Run mixed = run("ingest", "--server", url, "--endpoint", "offline", nd.toString());
       assertThat(mixed.exit()).isEqualTo(1);
       assertThat(mixed.out()).contains("done: 1 accepted, 1 rejected");
-      assertThat(mixed.err()).contains("record 1 rejected").contains("'_bad'");
+      assertThat(mixed.err()).contains(nd + ":2: rejected: ").contains("'_bad'");
       s.flushLake();
       Run count =
           run("query", "--server", url, "--format", "csv",
