@@ -161,6 +161,7 @@ class IngestCommandTest {
         Run r = run("ingest", "--endpoint", "offline", file.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("done: 1 accepted");
+        s.flushLake();
         assertThat(run("query", "--format", "csv", "SELECT count(*) FROM predictions").out()).contains("\n1");
       } finally {
         System.clearProperty("HINDSIGHT_URL");
