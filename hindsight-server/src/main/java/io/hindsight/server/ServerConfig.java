@@ -27,11 +27,27 @@ public final class ServerConfig {
   public Query query = new Query();
   public Auth auth = new Auth();
   public Tls tls = new Tls();
+  public Http http = new Http();
+
+  /**
+   * Deadlines that keep slow clients from holding connections, threads and ingest slots (DESIGN
+   * §8): a client that sends its request slower than these is cut off, whatever it sends.
+   */
+  public static final class Http {
+    /** Time to send a request's line and headers; a slower connection is closed. */
+    public Duration headerTimeout = Duration.ofSeconds(10);
+    /** Time to send a whole request body, from the start of its handling; then 408. */
+    public Duration bodyTimeout = Duration.ofSeconds(60);
+    /** Slowest rate a body may arrive at, measured from its first byte; slower is 408. */
+    public long minBodyBytesPerSecond = 1024;
+  }
 
   /** API keys (DESIGN §4 Auth). Keys also live in {@code <data-dir>/auth/keys.json}. */
   public static final class Auth {
     /** Key entries as {@code hindsight keys create --print-config} shows them (no secrets). */
     public java.util.List<java.util.Map<String, Object>> keys = new java.util.ArrayList<>();
+    /** How often a running server looks for changes to {@code auth/keys.json}; zero: on every request. */
+    public Duration reloadInterval = Duration.ofMillis(500);
   }
 
   /** HTTPS: either {@code cert} and {@code key} (PEM, PKCS#8 key) or a {@code keystore}. */
@@ -65,6 +81,11 @@ public final class ServerConfig {
     public int maxGzipRatio = 200;
     /** Ingest requests handled at once; more are answered 503 with Retry-After. */
     public int maxConcurrentRequests = 64;
+    /**
+     * Bytes of an ingest body received before the request takes one of those slots (default 256
+     * KiB): a slow client waits for its own body without holding a slot others need.
+     */
+    public int readAheadBytes = 256 * 1024;
   }
 
   /** The write-ahead log. */
@@ -94,6 +115,8 @@ public final class ServerConfig {
     public int maxRows = QueryLimits.DEFAULTS.maxRows();
     public String memoryLimit = QueryLimits.DEFAULTS.memoryLimit();
     public int connections = QueryLimits.DEFAULTS.connections();
+    /** Largest {@code POST /v1/query} body; a larger one is refused with 413. */
+    public long maxBodyBytes = 1 << 20;
   }
 
   public IngestLimits ingestLimits() {
