@@ -97,11 +97,6 @@ public final class ApiKeys {
     return unavailable;
   }
 
-  /** The key file, for messages that tell the operator what to restore. */
-  public Path file() {
-    return file;
-  }
-
   /** The key a bearer token names, if the token is exactly right and the key not revoked. */
   public Optional<ApiKey> authenticate(String token) {
     refreshIfChanged();
