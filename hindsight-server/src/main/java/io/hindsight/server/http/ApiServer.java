@@ -102,6 +102,8 @@ public final class ApiServer {
     app.beforeMatched(this::authorize);
     app.after(this::endRequest);
     app.get("/health", ctx -> ctx.json(Map.of("status", "ok")), RouteAccess.OPEN);
+    // Load balancers probe with HEAD; other HEAD requests match no declared route (admin only).
+    app.head("/health", ctx -> ctx.status(200), RouteAccess.OPEN);
     app.get(
         "/metrics",
         ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()),

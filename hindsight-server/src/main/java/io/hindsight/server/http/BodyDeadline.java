@@ -50,6 +50,10 @@ final class BodyDeadline extends FilterInputStream {
     if (ended) {
       return -1;
     }
+    if (len == 0) {
+      // Jetty's input would wait for data; the InputStream contract is to return at once.
+      return 0;
+    }
     long left = deadlineNanos - System.nanoTime();
     if (left <= 0) {
       throw tooSlow("body_deadline");

@@ -77,7 +77,7 @@ final class HeaderDeadline extends AbstractLifeCycle {
             http, (c, h) -> h != null && h.request() == c.getMessagesIn() ? h : new Head(c.getMessagesIn(), now));
         if (now - head.sinceNanos() > timeoutNanos) {
           metrics.guardHit("header_deadline");
-          log.info("closing a connection from {}: its request headers took over {} ms (http.header-timeout)",
+          log.debug("closing a connection from {}: its request headers took over {} ms (http.header-timeout)",
               endPoint.getRemoteSocketAddress(), TimeUnit.NANOSECONDS.toMillis(timeoutNanos));
           endPoint.close();
         }

@@ -137,8 +137,9 @@ class RouteAccessTest {
       // A write key limited to one endpoint: the endpoint is the one the handler would write to.
       assertThat(send(s, "POST", "/v1/endpoints/secret-endpoint-a/predictions/", writeOneKey).statusCode()).isEqualTo(200);
       assertThat(send(s, "POST", "/v1/endpoints/e1/predictions/", writeOneKey).statusCode()).isEqualTo(403);
-      // The health check stays open.
+      // The health check stays open, also to load balancers that probe with HEAD.
       assertThat(send(s, "GET", "/health", null).statusCode()).isEqualTo(200);
+      assertThat(send(s, "HEAD", "/health", null).statusCode()).isEqualTo(200);
     }
   }
 
