@@ -20,12 +20,16 @@ import org.eclipse.jetty.server.HttpChannel;
  * the request's usual idle timeout comes back for the answer.
  */
 final class BodyDeadline extends FilterInputStream {
+  private static final long IDLE_STEP_MILLIS = 250;
+
   private final HttpChannel channel;
   private final Duration timeout;
   private final long minBytesPerSecond;
   private final long deadlineNanos;
   private final long idleAfterBodyMillis;
   private final ServerMetrics metrics;
+  /** The idle timeout last set; lowered in steps, so a stalled body is answered a step late at most. */
+  private long idleMillis = Long.MAX_VALUE;
   private boolean ended;
 
   BodyDeadline(InputStream in, HttpChannel channel, Duration timeout, long minBytesPerSecond, ServerMetrics metrics) {
@@ -58,7 +62,12 @@ final class BodyDeadline extends FilterInputStream {
     if (left <= 0) {
       throw tooSlow("body_deadline");
     }
-    channel.setIdleTimeout(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+    long leftMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(left));
+    // Shortening Jetty's idle timeout reschedules a timer: do it when it matters, not per read.
+    if (idleMillis - leftMillis >= IDLE_STEP_MILLIS || leftMillis < IDLE_STEP_MILLIS) {
+      idleMillis = leftMillis;
+      channel.setIdleTimeout(leftMillis);
+    }
     int n;
     try {
       n = super.read(b, off, len);

@@ -17,6 +17,7 @@ final class BodyFingerprint extends FilterInputStream {
   private final CRC32C crc32c = new CRC32C();
   private final CRC32 crc32 = new CRC32();
   private long length;
+  private boolean closed;
   private String fingerprint;
 
   BodyFingerprint(InputStream in) {
@@ -65,12 +66,19 @@ final class BodyFingerprint extends FilterInputStream {
     return false;
   }
 
+  @Override
+  public void close() throws IOException {
+    closed = true;
+    super.close();
+  }
+
   /** Reads what is left of the body and returns the fingerprint of all of it. */
   String finish() throws IOException {
     if (fingerprint == null) {
+      // A parser that closed the body had read it to its end: it refuses trailing content.
       byte[] rest = new byte[8192];
-      while (read(rest, 0, rest.length) >= 0) {
-        // hashed by read
+      while (!closed && read(rest, 0, rest.length) >= 0) {
+        // fingerprinted by read
       }
       fingerprint = String.format("%08x%08x-%d", crc32c.getValue(), crc32.getValue(), length);
     }

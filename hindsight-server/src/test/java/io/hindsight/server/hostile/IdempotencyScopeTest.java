@@ -67,6 +67,23 @@ class IdempotencyScopeTest {
   }
 
   @Test
+  void gzipBodiesAreComparedAsTheyDecompress() throws Exception {
+    byte[] first = TestServer.gzip("[{\"prediction_id\": \"a\", \"data\": {\"x\": 1}}]".getBytes(StandardCharsets.UTF_8));
+    byte[] other = TestServer.gzip("[{\"prediction_id\": \"b\", \"data\": {\"x\": 1}}]".getBytes(StandardCharsets.UTF_8));
+    Map<String, String> headers = Map.of("Idempotency-Key", "g1", "Content-Encoding", "gzip");
+    try (TestServer s = new TestServer(dir)) {
+      TestServer.Response answer = s.post(PREDICTIONS, "application/json", first, headers);
+      assertThat(answer.status()).as(answer.body()).isEqualTo(200);
+      assertThat(s.post(PREDICTIONS, "application/json", first, headers).body()).isEqualTo(answer.body());
+      assertThat(s.post(PREDICTIONS, "application/json", other, headers).status()).isEqualTo(422);
+      TestServer.Response ndjson =
+          s.post(PREDICTIONS, "application/x-ndjson", TestServer.gzip("{\"data\": {}}\n".getBytes(StandardCharsets.UTF_8)),
+              Map.of("Idempotency-Key", "g2", "Content-Encoding", "gzip"));
+      assertThat(ndjson.status()).as(ndjson.body()).isEqualTo(200);
+    }
+  }
+
+  @Test
   void aKeyReplayedFromTheLogAfterKillNineStillKnowsItsBody() throws Exception {
     Path data = dir.resolve("data");
     Path portFile = dir.resolve("port");
