@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.auth.AccessControl;
 import io.hindsight.server.auth.ApiKey;
 import io.hindsight.server.auth.ApiKeys;
+import io.hindsight.server.auth.OwnerOnly;
 import io.hindsight.server.http.ApiServer;
 import io.hindsight.server.ingest.IdempotencyStore;
 import io.hindsight.server.ingest.IngestService;
@@ -19,7 +20,6 @@ import io.hindsight.server.schema.SchemaRegistry;
 import io.hindsight.server.wal.WalEntry;
 import io.hindsight.server.wal.WriteAheadLog;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -86,16 +86,16 @@ public final class HindsightServer implements AutoCloseable {
 
   private void open() throws IOException, SQLException {
     Path dataDir = config.dataDir.toAbsolutePath();
-    Files.createDirectories(dataDir);
+    OwnerOnly.createDirectories(dataDir);
     List<ApiKey> configuredKeys = new ArrayList<>();
     for (Map<String, Object> k : config.auth.keys) {
       configuredKeys.add(ApiKeys.fromJson(json.valueToTree(k)));
     }
-    ApiKeys keys = new ApiKeys(dataDir, configuredKeys);
+    Clock clock = Clock.systemUTC();
+    ApiKeys keys = new ApiKeys(dataDir, configuredKeys, clock, config.auth.reloadInterval);
     if (!keys.enabled()) {
       requireLoopback(config.host);
     }
-    Clock clock = Clock.systemUTC();
     schemas = new SchemaRegistry(dataDir.resolve("catalog"), json);
     lake = new Lake(dataDir.resolve("lake"));
     lake.removeLeftovers();
@@ -151,7 +151,7 @@ public final class HindsightServer implements AutoCloseable {
     metrics.gauge("hindsight_idempotency_evicted", "Idempotency keys evicted before their TTL", idempotency::evicted);
     api =
         new ApiServer(
-            config, ingest, queryEngine, new StoreLookups(queryEngine, schemas, lake, json), new AccessControl(keys), metrics, json);
+            config, ingest, queryEngine, new StoreLookups(queryEngine, schemas, lake, json), new AccessControl(keys, metrics), metrics, json);
     api.start();
     log.info(
         "Hindsight listening on {}://{}:{} with data in {}{}",

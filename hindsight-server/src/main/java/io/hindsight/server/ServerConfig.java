@@ -32,11 +32,27 @@ public final class ServerConfig {
   public Query query = new Query();
   public Auth auth = new Auth();
   public Tls tls = new Tls();
+  public Http http = new Http();
+
+  /**
+   * Deadlines that keep slow clients from holding connections, threads and ingest slots (DESIGN
+   * §8): a client that sends its request slower than these is cut off, whatever it sends.
+   */
+  public static final class Http {
+    /** Time to send a request's line and headers; a slower connection is closed. */
+    public Duration headerTimeout = Duration.ofSeconds(10);
+    /** Time to send a whole request body, from the start of its handling; then 408. */
+    public Duration bodyTimeout = Duration.ofSeconds(60);
+    /** Slowest rate a body may arrive at, measured from its first byte; slower is 408. */
+    public long minBodyBytesPerSecond = 1024;
+  }
 
   /** API keys (DESIGN §4 Auth). Keys also live in {@code <data-dir>/auth/keys.json}. */
   public static final class Auth {
     /** Key entries as {@code hindsight keys create --print-config} shows them (no secrets). */
     public java.util.List<java.util.Map<String, Object>> keys = new java.util.ArrayList<>();
+    /** How often a running server looks for changes to {@code auth/keys.json}; zero: on every request. */
+    public Duration reloadInterval = Duration.ofMillis(500);
   }
 
   /** HTTPS: either {@code cert} and {@code key} (PEM, PKCS#8 key) or a {@code keystore}. */
@@ -72,6 +88,11 @@ public final class ServerConfig {
     public int maxGzipRatio = 200;
     /** Ingest requests handled at once; more are answered 503 with Retry-After. */
     public int maxConcurrentRequests = 64;
+    /**
+     * Bytes of an ingest body received before the request takes one of those slots (default 256
+     * KiB): a slow client waits for its own body without holding a slot others need.
+     */
+    public int readAheadBytes = 256 * 1024;
   }
 
   /** The write-ahead log. */
@@ -101,6 +122,8 @@ public final class ServerConfig {
     public int maxRows = QueryLimits.DEFAULTS.maxRows();
     public String memoryLimit = QueryLimits.DEFAULTS.memoryLimit();
     public int connections = QueryLimits.DEFAULTS.connections();
+    /** Largest {@code POST /v1/query} body; a larger one is refused with 413. */
+    public long maxBodyBytes = 1 << 20;
   }
 
   public IngestLimits ingestLimits() {
@@ -128,7 +151,7 @@ public final class ServerConfig {
     p.require(host != null && !host.isBlank(), "host", host, "an address such as 127.0.0.1 or 0.0.0.0");
     p.range("port", port, 0, 65_535);
     p.range("ingest.max-body-bytes", ingest.maxBodyBytes, 1024, Integer.MAX_VALUE);
-    p.range("ingest.max-record-bytes", ingest.maxRecordBytes, 64, ingest.maxBodyBytes);
+    p.range("ingest.max-record-bytes", ingest.maxRecordBytes, 64, Integer.MAX_VALUE);
     p.range("ingest.max-depth", ingest.maxDepth, 2, 1_000);
     p.range("ingest.max-keys", ingest.maxKeys, 1, 100_000);
     p.range("ingest.idempotency-ttl", ingest.idempotencyTtl, Duration.ofSeconds(1), Duration.ofDays(365));
@@ -136,6 +159,11 @@ public final class ServerConfig {
     p.range("ingest.max-lake-backlog-bytes", ingest.maxLakeBacklogBytes, 1, Long.MAX_VALUE);
     p.range("ingest.max-gzip-ratio", ingest.maxGzipRatio, 1, 100_000);
     p.range("ingest.max-concurrent-requests", ingest.maxConcurrentRequests, 1, 100_000);
+    p.range("ingest.read-ahead-bytes", ingest.readAheadBytes, 0, ingest.maxBodyBytes);
+    p.range("http.header-timeout", http.headerTimeout, Duration.ofMillis(100), Duration.ofHours(1));
+    p.range("http.body-timeout", http.bodyTimeout, Duration.ofMillis(100), Duration.ofDays(1));
+    p.range("http.min-body-bytes-per-second", http.minBodyBytesPerSecond, 0, 1L << 40);
+    p.range("auth.reload-interval", auth.reloadInterval, Duration.ZERO, Duration.ofHours(1));
     p.range("wal.segment-bytes", wal.segmentBytes, 64 * 1024, 1L << 40);
     p.range("wal.queue-capacity", wal.queueCapacity, 1, 1_000_000);
     p.range("lake.flush-interval", lake.flushInterval, Duration.ofMillis(10), Duration.ofDays(1));
@@ -147,6 +175,7 @@ public final class ServerConfig {
     p.range("query.max-rows", query.maxRows, 1, Integer.MAX_VALUE);
     p.range("query.default-rows", query.defaultRows, 0, query.maxRows);
     p.range("query.connections", query.connections, 1, 256);
+    p.range("query.max-body-bytes", query.maxBodyBytes, 64, Integer.MAX_VALUE);
     p.require(
         query.memoryLimit != null && query.memoryLimit.matches("(?i)\\s*\\d+(\\.\\d+)?\\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\\s*"),
         "query.memory-limit",

@@ -290,8 +290,14 @@ class SecurityTest {
 
     @Test
     void tooManyConcurrentIngestRequestsAre503WithRetryAfter() throws Exception {
-      try (TestServer s = new TestServer(dir, c -> c.ingest.maxConcurrentRequests = 1)) {
-        // A slow upload holds the only slot while a second request arrives.
+      try (TestServer s =
+          new TestServer(
+              dir,
+              c -> {
+                c.ingest.maxConcurrentRequests = 1;
+                c.ingest.readAheadBytes = 1;
+              })) {
+        // An upload past the read-ahead holds the only slot while a second request arrives.
         java.net.Socket slow = new java.net.Socket("127.0.0.1", s.server().port());
         var w = slow.getOutputStream();
         w.write(("POST /v1/endpoints/e1/predictions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"

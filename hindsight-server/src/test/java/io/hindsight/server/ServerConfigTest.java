@@ -28,10 +28,7 @@ class ServerConfigTest {
         bad("port", "70000", c -> c.port = 70_000),
         bad("host", "null", c -> c.host = null),
         bad("ingest.max-body-bytes", "0", c -> c.ingest.maxBodyBytes = 0),
-        bad("ingest.max-record-bytes", "2000", c -> {
-          c.ingest.maxBodyBytes = 1024;
-          c.ingest.maxRecordBytes = 2000;
-        }),
+        bad("ingest.max-record-bytes", "10", c -> c.ingest.maxRecordBytes = 10),
         bad("ingest.max-depth", "0", c -> c.ingest.maxDepth = 0),
         bad("ingest.max-keys", "0", c -> c.ingest.maxKeys = 0),
         bad("ingest.idempotency-ttl", "PT0S", c -> c.ingest.idempotencyTtl = Duration.ZERO),
@@ -54,6 +51,12 @@ class ServerConfigTest {
           c.query.defaultRows = 20;
         }),
         bad("query.connections", "0", c -> c.query.connections = 0),
+        bad("query.max-body-bytes", "0", c -> c.query.maxBodyBytes = 0),
+        bad("ingest.read-ahead-bytes", "-1", c -> c.ingest.readAheadBytes = -1),
+        bad("http.header-timeout", "PT0S", c -> c.http.headerTimeout = Duration.ZERO),
+        bad("http.body-timeout", "null", c -> c.http.bodyTimeout = null),
+        bad("http.min-body-bytes-per-second", "-1", c -> c.http.minBodyBytesPerSecond = -1),
+        bad("auth.reload-interval", "PT-1S", c -> c.auth.reloadInterval = Duration.ofSeconds(-1)),
         bad("query.memory-limit", "lots", c -> c.query.memoryLimit = "lots"),
         bad("tls.key", "null", c -> c.tls.cert = Path.of("cert.pem")));
   }

@@ -16,6 +16,8 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -25,38 +27,74 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The API keys of a data folder, in {@code auth/keys.json}, plus any listed in the config file.
  * Changes made by {@code hindsight keys} or the admin API land in the file and are picked up by a
  * running server within a second, so a revoked key stops working without a restart. Writers take
  * a file lock, so the command line and the server never overwrite each other.
+ *
+ * <p>Once the file held keys, a file that goes missing or cannot be read fails closed: every key
+ * check reports {@link #unavailable()} until the file is back, so moving the file away never opens
+ * the server.
  */
 public final class ApiKeys {
   private static final String ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   private static final SecureRandom RANDOM = new SecureRandom();
-  private static final long RELOAD_CHECK_MILLIS = 500;
+  private static final Logger log = LoggerFactory.getLogger(ApiKeys.class);
+  /** How often a running server looks at the key file for changes by default. */
+  public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofMillis(500);
 
   private final Path file;
   private final List<ApiKey> configured;
+  private final Clock clock;
+  private final long reloadIntervalMillis;
   private final ObjectMapper json = new ObjectMapper();
   private volatile Map<String, ApiKey> byId = Map.of();
   private volatile long loadedModified = -1;
-  private volatile long lastCheck;
+  private volatile long lastCheck = Long.MIN_VALUE;
+  /** The file held keys when last read: its disappearance then fails closed instead of open. */
+  private volatile boolean fileHadKeys;
+  /** Why the keys cannot be trusted right now, or null. */
+  private volatile String unavailable;
 
   /** A key just created: the secret text, shown once, and its stored entry. */
   public record Created(String key, ApiKey entry) {}
 
   public ApiKeys(Path dataDir, List<ApiKey> configured) {
+    this(dataDir, configured, Clock.systemUTC(), DEFAULT_RELOAD_INTERVAL);
+  }
+
+  /**
+   * @param reloadInterval how often the key file is checked for changes (default 500 ms); zero
+   *     checks it on every call
+   */
+  public ApiKeys(Path dataDir, List<ApiKey> configured, Clock clock, Duration reloadInterval) {
     this.file = dataDir.resolve("auth").resolve("keys.json");
     this.configured = List.copyOf(configured);
+    this.clock = clock;
+    this.reloadIntervalMillis = reloadInterval.toMillis();
     reload();
   }
 
-  /** Whether any key exists (revoked ones included): then every /v1 call needs one. */
+  /**
+   * Whether keys are in force: any key exists (revoked ones included), or the key file is
+   * {@link #unavailable()}. Then every /v1 call needs a key.
+   */
   public boolean enabled() {
     refreshIfChanged();
-    return !byId.isEmpty();
+    return !byId.isEmpty() || unavailable != null;
+  }
+
+  /**
+   * Why no key can be checked right now (the key file went missing or cannot be read after it
+   * held keys), or null when the keys are fine.
+   */
+  public String unavailable() {
+    refreshIfChanged();
+    return unavailable;
   }
 
   /** The key a bearer token names, if the token is exactly right and the key not revoked. */
@@ -72,8 +110,11 @@ public final class ApiKeys {
     String id = token.substring(3, sep);
     if (!byId.containsKey(id)) {
       // A key created a moment ago by the command line: look at the file now, not in a second.
-      lastCheck = 0;
+      lastCheck = Long.MIN_VALUE;
       refreshIfChanged();
+    }
+    if (unavailable != null) {
+      return Optional.empty();
     }
     ApiKey k = byId.get(id);
     byte[] expected = k == null ? new byte[32] : HexFormat.of().parseHex(k.hash());
@@ -133,44 +174,81 @@ public final class ApiKeys {
   }
 
   private void update(Change change) throws IOException {
-    Files.createDirectories(file.getParent());
+    OwnerOnly.createDirectories(file.getParent());
     try (FileChannel lockFile =
             FileChannel.open(file.resolveSibling("keys.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock = lockFile.lock()) {
       Map<String, ApiKey> keys = readFile();
       change.apply(keys);
       FileSync.writeAtomically(file, write(keys));
+      OwnerOnly.restrict(file);
     }
     reload();
   }
 
   private void refreshIfChanged() {
-    long now = System.currentTimeMillis();
-    if (now - lastCheck < RELOAD_CHECK_MILLIS) {
+    long now = clock.millis();
+    if (lastCheck != Long.MIN_VALUE && now - lastCheck < reloadIntervalMillis) {
       return;
     }
     lastCheck = now;
     try {
       long modified = Files.exists(file) ? Files.getLastModifiedTime(file).toMillis() : 0;
-      if (modified != loadedModified) {
-        reload();
+      // A restored file may carry its old time stamp: after a failure, always read it again.
+      if (modified != loadedModified || unavailable != null) {
+        refresh();
       }
     } catch (IOException e) {
-      // Keep the keys we have; a half-visible file cannot happen (writes are atomic renames).
+      failClosed("cannot be read (" + e.getMessage() + ")");
     }
   }
 
+  /** Reads the file again on a running server; a missing or unreadable file fails closed. */
+  private synchronized void refresh() {
+    if (!Files.exists(file) && fileHadKeys) {
+      failClosed("is missing");
+      return;
+    }
+    try {
+      load();
+    } catch (IOException e) {
+      failClosed("cannot be read (" + e.getMessage() + ")");
+      return;
+    }
+    if (unavailable != null) {
+      log.warn("API key file {} is readable again; keys are checked as before", file);
+      unavailable = null;
+    }
+  }
+
+  private void failClosed(String why) {
+    String reason =
+        "the API key file " + file + " " + why + "; every /v1 call is refused until it is restored"
+            + " (restore it from a backup, or restart the server to run without keys on loopback only)";
+    if (!reason.equals(unavailable)) {
+      log.error(reason);
+    }
+    unavailable = reason;
+  }
+
+  /** Reads the file at start-up or after a change made here; an unreadable file is an error. */
   private synchronized void reload() {
     try {
-      long modified = Files.exists(file) ? Files.getLastModifiedTime(file).toMillis() : 0;
-      Map<String, ApiKey> all = new LinkedHashMap<>();
-      configured.forEach(k -> all.put(k.id(), k));
-      all.putAll(readFile());
-      byId = Map.copyOf(all);
-      loadedModified = modified;
+      load();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read API keys from " + file + ": " + e.getMessage(), e);
     }
+  }
+
+  private void load() throws IOException {
+    long modified = Files.exists(file) ? Files.getLastModifiedTime(file).toMillis() : 0;
+    Map<String, ApiKey> fromFile = readFile();
+    Map<String, ApiKey> all = new LinkedHashMap<>();
+    configured.forEach(k -> all.put(k.id(), k));
+    all.putAll(fromFile);
+    byId = Map.copyOf(all);
+    loadedModified = modified;
+    fileHadKeys |= !fromFile.isEmpty();
   }
 
   private Map<String, ApiKey> readFile() throws IOException {

@@ -1,10 +1,10 @@
 package io.hindsight.server.http;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.ApiException;
 import io.hindsight.server.ServerConfig;
 import io.hindsight.server.auth.AccessControl;
+import io.hindsight.server.auth.ApiKey;
 import io.hindsight.server.ingest.IngestService;
 import io.hindsight.server.ops.ServerMetrics;
 import io.hindsight.server.query.QueryEngine;
@@ -15,11 +15,14 @@ import io.javalin.http.Context;
 import io.javalin.json.JavalinJackson;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Semaphore;
 import java.util.zip.GZIPInputStream;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.ServerConnector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -34,6 +37,10 @@ public final class ApiServer {
   private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
   private static final Logger accessLog = LoggerFactory.getLogger("hindsight.access");
   private static final String REQUEST_ID = "request_id";
+  /** The request passed access control for the route it matched (see {@link #authorize}). */
+  private static final String AUTHORIZED = "authorized";
+  /** The API key of the caller, when keys are in force. */
+  private static final String CALLER = "caller";
 
   private final Javalin app;
   private final IngestService ingest;
@@ -45,6 +52,8 @@ public final class ApiServer {
   private final long maxBodyBytes;
   private final int maxGzipRatio;
   private final Semaphore ingestSlots;
+  private final int readAheadBytes;
+  private final RequestBodies bodies;
 
   public ApiServer(
       ServerConfig config,
@@ -61,8 +70,10 @@ public final class ApiServer {
     this.maxBodyBytes = config.ingest.maxBodyBytes;
     this.maxGzipRatio = config.ingest.maxGzipRatio;
     this.ingestSlots = new Semaphore(config.ingest.maxConcurrentRequests);
-    this.queries = new QueryApi(engine, json, metrics);
-    this.keysApi = new KeysApi(access.keys(), json);
+    this.readAheadBytes = config.ingest.readAheadBytes;
+    this.bodies = new RequestBodies(config.http, metrics);
+    this.queries = new QueryApi(engine, json, metrics, bodies, config.query.maxBodyBytes);
+    this.keysApi = new KeysApi(access.keys(), json, bodies);
     this.app =
         Javalin.create(
             c -> {
@@ -70,42 +81,51 @@ public final class ApiServer {
               c.startupWatcherEnabled = false;
               c.http.maxRequestSize = maxBodyBytes;
               c.jsonMapper(new JavalinJackson(json, false));
+              c.jetty.modifyHttpConfiguration(
+                  http -> {
+                    http.setMinRequestDataRate(config.http.minBodyBytesPerSecond);
+                    // While a handler runs; BodyDeadline shortens it to the time left for the body.
+                    http.setIdleTimeout(config.http.bodyTimeout.toMillis());
+                  });
               c.jetty.addConnector(
-                  (server, http) -> Connectors.create(server, http, config.host, config.port, config.tls));
+                  (server, http) -> {
+                    ServerConnector connector = Connectors.create(server, http, config.host, config.port, config.tls);
+                    connector.addBean(new HeaderDeadline(connector, config.http.headerTimeout, metrics));
+                    return connector;
+                  });
             });
     routes();
   }
 
   private void routes() {
     app.before(this::beginRequest);
-    app.before(ctx -> access.check(ctx.method().name(), ctx.path(), ctx.header("Authorization")));
+    app.before(ctx -> access.admitClient(remoteAddress(ctx)));
+    app.beforeMatched(this::authorize);
     app.after(this::endRequest);
-    app.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
+    app.get("/health", ctx -> ctx.json(Map.of("status", "ok")), RouteAccess.OPEN);
+    // Load balancers probe with HEAD; other HEAD requests match no declared route (admin only).
+    app.head("/health", ctx -> ctx.status(200), RouteAccess.OPEN);
     app.get(
         "/metrics",
-        ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
-    app.post("/v1/endpoints/{endpoint}/predictions", ctx -> ingest(ctx, Table.PREDICTIONS));
-    app.post("/v1/endpoints/{endpoint}/feedback", ctx -> ingest(ctx, Table.FEEDBACK));
-    app.post("/v1/endpoints/{endpoint}/events", ctx -> ingest(ctx, Table.EVENTS));
-    app.post("/v1/query", queries::handle);
-    app.get("/v1/endpoints", ctx -> ctx.json(lookups.endpoints()));
-    app.get("/v1/endpoints/{endpoint}/schema", ctx -> ctx.json(lookups.schema(endpoint(ctx))));
+        ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()),
+        RouteAccess.READ);
+    app.post("/v1/endpoints/{endpoint}/predictions", ctx -> ingest(ctx, Table.PREDICTIONS), RouteAccess.WRITE);
+    app.post("/v1/endpoints/{endpoint}/feedback", ctx -> ingest(ctx, Table.FEEDBACK), RouteAccess.WRITE);
+    app.post("/v1/endpoints/{endpoint}/events", ctx -> ingest(ctx, Table.EVENTS), RouteAccess.WRITE);
+    app.post("/v1/query", queries::handle, RouteAccess.READ);
+    app.get("/v1/endpoints", ctx -> ctx.json(lookups.endpoints()), RouteAccess.READ);
+    app.get(
+        "/v1/endpoints/{endpoint}/schema", ctx -> ctx.json(lookups.schema(endpoint(ctx))), RouteAccess.READ);
     app.get(
         "/v1/endpoints/{endpoint}/predictions/{id}",
-        ctx -> ctx.json(lookups.prediction(endpoint(ctx), ctx.pathParam("id"))));
+        ctx -> ctx.json(lookups.prediction(endpoint(ctx), ctx.pathParam("id"))),
+        RouteAccess.READ);
 
-    app.post("/v1/keys", keysApi::create);
-    app.get("/v1/keys", keysApi::list);
-    app.delete("/v1/keys/{name}", keysApi::revoke);
+    app.post("/v1/keys", keysApi::create, RouteAccess.ADMIN);
+    app.get("/v1/keys", keysApi::list, RouteAccess.ADMIN);
+    app.delete("/v1/keys/{name}", keysApi::revoke, RouteAccess.ADMIN);
 
-    app.exception(
-        ApiException.class,
-        (e, ctx) -> {
-          if (e.status() == 401) {
-            ctx.header("WWW-Authenticate", "Bearer");
-          }
-          refuse(ctx, e.status(), e.getMessage(), e.retryAfterSeconds());
-        });
+    app.exception(ApiException.class, (e, ctx) -> refuse(ctx, e));
     app.exception(
         Exception.class,
         (e, ctx) -> {
@@ -115,13 +135,57 @@ public final class ApiServer {
     app.error(
         404,
         ctx -> {
+          if (refusedUnmatched(ctx)) {
+            return;
+          }
           if (ctx.result() == null || ctx.result().isEmpty()) {
             ctx.json(Map.of("error", "no such resource: " + ctx.method() + " " + ctx.path() + "; the API lives under /v1"));
           }
         });
     app.error(
         405,
-        ctx -> ctx.json(Map.of("error", "method " + ctx.method() + " is not allowed on " + ctx.path())));
+        ctx -> {
+          if (!refusedUnmatched(ctx)) {
+            ctx.json(Map.of("error", "method " + ctx.method() + " is not allowed on " + ctx.path()));
+          }
+        });
+  }
+
+  /**
+   * Access for a request the router matched to a route, decided on that route (not on the raw
+   * path, which a trailing slash, a letter case or an encoding can disguise), with the endpoint
+   * as the handler will see it.
+   */
+  private void authorize(Context ctx) {
+    RouteAccess route = RouteAccess.of(ctx.routeRoles());
+    if (route != RouteAccess.OPEN) {
+      ApiKey key = access.authenticate(ctx.header("Authorization"));
+      access.authorize(key, route.scope, route == RouteAccess.WRITE ? ctx.pathParam("endpoint") : null);
+      ctx.attribute(CALLER, key);
+    }
+    ctx.attribute(AUTHORIZED, true);
+  }
+
+  /**
+   * A request no route matched is answered 404 only to a caller who may see it: with keys in
+   * force, it needs a valid key like any other, so an unknown path says nothing to a stranger.
+   */
+  private boolean refusedUnmatched(Context ctx) {
+    if (ctx.attribute(AUTHORIZED) != null) {
+      return false;
+    }
+    try {
+      access.authenticate(ctx.header("Authorization"));
+      return false;
+    } catch (ApiException e) {
+      refuse(ctx, e);
+      return true;
+    }
+  }
+
+  private static InetAddress remoteAddress(Context ctx) {
+    java.net.InetSocketAddress remote = Request.getBaseRequest(ctx.req()).getRemoteInetSocketAddress();
+    return remote == null ? null : remote.getAddress();
   }
 
   /** The endpoint named in the path, checked against the naming rule. */
@@ -155,6 +219,13 @@ public final class ApiServer {
     MDC.remove(REQUEST_ID);
   }
 
+  private void refuse(Context ctx, ApiException e) {
+    if (e.status() == 401) {
+      ctx.header("WWW-Authenticate", "Bearer");
+    }
+    refuse(ctx, e.status(), e.getMessage(), e.retryAfterSeconds());
+  }
+
   private void refuse(Context ctx, int status, String message, String retryAfter) {
     metrics.requestRefused(status);
     if (retryAfter != null) {
@@ -169,30 +240,30 @@ public final class ApiServer {
   }
 
   private void ingest(Context ctx, Table table) throws IOException {
+    IngestService.Format format = format(ctx.header("Content-Type"));
+    boolean gzip = gzip(ctx.header("Content-Encoding"));
+    if (ctx.req().getContentLengthLong() > maxBodyBytes) {
+      throw tooLarge();
+    }
+    // Receive the start of the body before taking a slot: most bodies are whole by then, and a
+    // client that sends slowly waits on its own time instead of holding a slot others need.
+    InputStream received = RequestBodies.readAhead(bodies.open(ctx), readAheadBytes);
     if (!ingestSlots.tryAcquire()) {
       throw new ApiException(
           503, "too many ingest requests at once (ingest.max-concurrent-requests); retry shortly", "1");
     }
     try {
-      ctx.contentType("application/json").result(ingestBody(ctx, table));
+      ctx.contentType("application/json").result(ingestBody(ctx, table, format, gzip, received));
     } finally {
       ingestSlots.release();
     }
   }
 
-  private byte[] ingestBody(Context ctx, Table table) throws IOException {
-    IngestService.Format format = format(ctx.header("Content-Type"));
-    long declared = ctx.req().getContentLengthLong();
-    if (declared > maxBodyBytes) {
-      throw tooLarge();
-    }
-    BoundedInputStream raw = new BoundedInputStream(ctx.req().getInputStream(), maxBodyBytes, this::tooLarge);
+  private byte[] ingestBody(Context ctx, Table table, IngestService.Format format, boolean gzip, InputStream received)
+      throws IOException {
+    BoundedInputStream raw = new BoundedInputStream(received, maxBodyBytes, this::tooLarge);
     InputStream body = raw;
-    String encoding = ctx.header("Content-Encoding");
-    if (encoding != null && !encoding.isBlank() && !encoding.equalsIgnoreCase("identity")) {
-      if (!encoding.equalsIgnoreCase("gzip")) {
-        throw new ApiException(415, "Content-Encoding '" + encoding + "' is not supported; send gzip or no encoding");
-      }
+    if (gzip) {
       try {
         body = new BoundedInputStream(new GZIPInputStream(raw, 64 * 1024), maxBodyBytes, this::tooLarge)
             .expandingAtMost(maxGzipRatio, raw::count, this::zipBomb);
@@ -200,11 +271,23 @@ public final class ApiServer {
         throw ApiException.badRequest("the body is not valid gzip: " + e.getMessage() + "; nothing was stored");
       }
     }
+    ApiKey caller = ctx.attribute(CALLER);
     try {
-      return ingest.ingest(table, ctx.pathParam("endpoint"), format, body, ctx.header("Idempotency-Key"));
+      return ingest.ingest(
+          table, ctx.pathParam("endpoint"), format, body, ctx.header("Idempotency-Key"), caller == null ? null : caller.id());
     } catch (java.util.zip.ZipException | java.io.EOFException e) {
       throw ApiException.badRequest("the body could not be read: " + e.getMessage() + "; nothing was stored");
     }
+  }
+
+  private static boolean gzip(String encoding) {
+    if (encoding == null || encoding.isBlank() || encoding.equalsIgnoreCase("identity")) {
+      return false;
+    }
+    if (!encoding.equalsIgnoreCase("gzip")) {
+      throw new ApiException(415, "Content-Encoding '" + encoding + "' is not supported; send gzip or no encoding");
+    }
+    return true;
   }
 
   private ApiException zipBomb() {
@@ -251,14 +334,5 @@ public final class ApiServer {
 
   public void stop() {
     app.stop();
-  }
-
-  /** For query handling: the parsed request body. */
-  static JsonNode body(Context ctx, ObjectMapper json) {
-    try {
-      return json.readTree(ctx.bodyInputStream());
-    } catch (IOException e) {
-      throw ApiException.badRequest("the body is not valid JSON: " + e.getMessage());
-    }
   }
 }

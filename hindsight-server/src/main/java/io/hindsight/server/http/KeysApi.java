@@ -18,15 +18,20 @@ import java.util.Set;
 /** {@code /v1/keys} (admin scope): create a key (its secret is shown once), list keys, revoke one. */
 final class KeysApi {
   private final ApiKeys keys;
-  private final ObjectMapper json;
+  /** A key request is a name, scopes and endpoint names; far less than this. */
+  private static final long MAX_BODY_BYTES = 64 * 1024;
 
-  KeysApi(ApiKeys keys, ObjectMapper json) {
+  private final ObjectMapper json;
+  private final RequestBodies bodies;
+
+  KeysApi(ApiKeys keys, ObjectMapper json, RequestBodies bodies) {
     this.keys = keys;
     this.json = json;
+    this.bodies = bodies;
   }
 
   void create(Context ctx) throws IOException {
-    JsonNode body = ApiServer.body(ctx, json);
+    JsonNode body = bodies.json(ctx, json, MAX_BODY_BYTES, "a fixed limit of the keys API");
     Set<Scope> scopes = EnumSet.noneOf(Scope.class);
     List<String> endpoints = new ArrayList<>();
     try {

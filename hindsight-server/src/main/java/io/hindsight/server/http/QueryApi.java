@@ -28,15 +28,19 @@ final class QueryApi {
   private final QueryEngine engine;
   private final ObjectMapper json;
   private final ServerMetrics metrics;
+  private final RequestBodies bodies;
+  private final long maxBodyBytes;
 
-  QueryApi(QueryEngine engine, ObjectMapper json, ServerMetrics metrics) {
+  QueryApi(QueryEngine engine, ObjectMapper json, ServerMetrics metrics, RequestBodies bodies, long maxBodyBytes) {
     this.engine = engine;
     this.json = json;
     this.metrics = metrics;
+    this.bodies = bodies;
+    this.maxBodyBytes = maxBodyBytes;
   }
 
   void handle(Context ctx) throws IOException {
-    JsonNode body = ApiServer.body(ctx, json);
+    JsonNode body = bodies.json(ctx, json, maxBodyBytes, "query.max-body-bytes");
     if (!body.isObject()) {
       throw ApiException.badRequest("send a JSON object: {\"sql\": \"SELECT ...\", \"params\": [...], \"limit\": 100}");
     }

@@ -23,7 +23,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Remembers the answer sent for each {@code Idempotency-Key}, so a retried request gets the first
- * answer and stores nothing twice, also across restarts. A key is first made durable inside the
+ * answer and stores nothing twice, also across restarts. A key belongs to one {@link #scope scope}
+ * (table, endpoint and caller), so one API key's keys never answer another's requests, and it
+ * remembers a fingerprint of the body it came with, so a reuse with another body is told apart
+ * from a retry (as Stripe does, DESIGN §4). A key is first made durable inside the
  * log entry of its request; before the log drops an entry, {@link #persist()} appends the keys
  * added since the last call to {@code keys.log}. Keys expire after a TTL and the oldest are
  * evicted past a maximum count (both configurable, evictions counted).
@@ -31,7 +34,34 @@ import org.slf4j.LoggerFactory;
 public final class IdempotencyStore {
   private static final Logger log = LoggerFactory.getLogger(IdempotencyStore.class);
 
-  private record Answer(byte[] response, long createdMillis) {}
+  /** Separates the parts of a stored key; HTTP header values can hold no line break. */
+  private static final String CALLER = "\ncaller=";
+  private static final String BODY = "\nbody=";
+
+  /**
+   * The first answer sent for a key, and the fingerprint of the body it answered (null for keys
+   * stored before fingerprints were kept: they match any body).
+   */
+  public record Answer(byte[] response, String bodyFingerprint, long createdMillis) {
+    /** Whether a request with this body fingerprint is a retry of the one answered. */
+    public boolean sameBody(String fingerprint) {
+      return bodyFingerprint == null || bodyFingerprint.equals(fingerprint);
+    }
+  }
+
+  /**
+   * The scope of an Idempotency-Key: the table and endpoint it was sent to and the caller (an API
+   * key id, or null without keys).
+   */
+  public static String scope(String table, String endpoint, String caller, String key) {
+    String base = table + "/" + endpoint + "/" + key;
+    return caller == null ? base : base + CALLER + caller;
+  }
+
+  /** The key as the write-ahead log stores it: its scope and the fingerprint of its body. */
+  public static String logged(String scope, String bodyFingerprint) {
+    return scope + BODY + bodyFingerprint;
+  }
 
   private final Path file;
   private final Clock clock;
@@ -39,7 +69,7 @@ public final class IdempotencyStore {
   private final int maxKeys;
   private final LinkedHashMap<String, Answer> answers = new LinkedHashMap<>();
   private final List<String> unpersisted = new ArrayList<>();
-  private final Map<String, CompletableFuture<byte[]>> inFlight = new ConcurrentHashMap<>();
+  private final Map<String, CompletableFuture<Answer>> inFlight = new ConcurrentHashMap<>();
   private long evicted;
 
   public IdempotencyStore(Path dir, Clock clock, Duration ttl, int maxKeys) throws IOException {
@@ -75,68 +105,79 @@ public final class IdempotencyStore {
       byte[] response = new byte[buf.getInt()];
       buf.get(response);
       if (created >= cutoff) {
-        answers.put(new String(key, StandardCharsets.UTF_8), new Answer(response, created));
+        put(new String(key, StandardCharsets.UTF_8), response, created);
       }
     }
     evictOverflow();
   }
 
-  /** The stored answer for a key, or null. */
-  public synchronized byte[] answer(String key) {
-    Answer a = answers.get(key);
+  /** The stored answer for a scoped key, or null. */
+  public synchronized Answer answer(String scope) {
+    Answer a = answers.get(scope);
     if (a == null || a.createdMillis() < clock.millis() - ttl.toMillis()) {
       return null;
     }
-    return a.response();
+    return a;
   }
 
   /**
-   * Claims a key for a request about to run. Returns null when the caller owns it; otherwise a
-   * future of the answer of the request that owns it (already done if it finished earlier).
+   * Claims a scoped key for a request about to run. Returns null when the caller owns it;
+   * otherwise a future of the answer of the request that owns it (already done if it finished
+   * earlier).
    */
-  public CompletableFuture<byte[]> claim(String key) {
-    byte[] done = answer(key);
+  public CompletableFuture<Answer> claim(String scope) {
+    Answer done = answer(scope);
     if (done != null) {
       return CompletableFuture.completedFuture(done);
     }
-    CompletableFuture<byte[]> mine = new CompletableFuture<>();
-    CompletableFuture<byte[]> other = inFlight.putIfAbsent(key, mine);
+    CompletableFuture<Answer> mine = new CompletableFuture<>();
+    CompletableFuture<Answer> other = inFlight.putIfAbsent(scope, mine);
     if (other != null) {
       return other;
     }
-    byte[] raced = answer(key);
+    Answer raced = answer(scope);
     if (raced != null) {
-      inFlight.remove(key, mine);
+      inFlight.remove(scope, mine);
       return CompletableFuture.completedFuture(raced);
     }
     return null;
   }
 
   /** Records the answer of a claimed key (its log entry is durable) and releases waiters. */
-  public void complete(String key, byte[] response) {
-    remember(key, response, clock.millis());
-    CompletableFuture<byte[]> f = inFlight.remove(key);
+  public void complete(String scope, String bodyFingerprint, byte[] response) {
+    Answer a = remember(logged(scope, bodyFingerprint), response, clock.millis());
+    CompletableFuture<Answer> f = inFlight.remove(scope);
     if (f != null) {
-      f.complete(response);
+      f.complete(a);
     }
   }
 
   /** Releases a claimed key whose request failed; a retry runs it again. */
   public void abandon(String key, Throwable cause) {
-    CompletableFuture<byte[]> f = inFlight.remove(key);
+    CompletableFuture<Answer> f = inFlight.remove(key);
     if (f != null) {
       f.completeExceptionally(cause);
     }
   }
 
-  /** Adds a key found in a replayed log entry. */
-  public void remember(String key, byte[] response, long createdMillis) {
+  /** Adds a key as the log stored it ({@link #logged}), e.g. found in a replayed log entry. */
+  public Answer remember(String loggedKey, byte[] response, long createdMillis) {
     synchronized (this) {
-      answers.remove(key);
-      answers.put(key, new Answer(response, createdMillis));
-      unpersisted.add(key);
+      int body = loggedKey.lastIndexOf(BODY);
+      unpersisted.add(body < 0 ? loggedKey : loggedKey.substring(0, body));
+      Answer a = put(loggedKey, response, createdMillis);
       evictOverflow();
+      return a;
     }
+  }
+
+  private Answer put(String loggedKey, byte[] response, long createdMillis) {
+    int body = loggedKey.lastIndexOf(BODY);
+    String scope = body < 0 ? loggedKey : loggedKey.substring(0, body);
+    Answer a = new Answer(response, body < 0 ? null : loggedKey.substring(body + BODY.length()), createdMillis);
+    answers.remove(scope);
+    answers.put(scope, a);
+    return a;
   }
 
   private void evictOverflow() {
@@ -206,7 +247,8 @@ public final class IdempotencyStore {
     int size = 0;
     List<byte[]> keys = new ArrayList<>(entries.size());
     for (Map.Entry<String, Answer> e : entries) {
-      byte[] k = e.getKey().getBytes(StandardCharsets.UTF_8);
+      String fingerprint = e.getValue().bodyFingerprint();
+      byte[] k = (fingerprint == null ? e.getKey() : logged(e.getKey(), fingerprint)).getBytes(StandardCharsets.UTF_8);
       keys.add(k);
       size += 8 + 8 + 4 + k.length + 4 + e.getValue().response().length;
     }

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -79,8 +80,13 @@ public final class IngestService {
     }
   }
 
-  /** Ingests one request body and returns the JSON answer. */
-  public byte[] ingest(Table table, String endpoint, Format format, InputStream body, String idempotencyKey)
+  /**
+   * Ingests one request body for a caller (an API key id, or null without keys) and returns the
+   * JSON answer. An Idempotency-Key is scoped to the table, endpoint and caller; reused with a
+   * different body it is refused with 422.
+   */
+  public byte[] ingest(
+      Table table, String endpoint, Format format, InputStream body, String idempotencyKey, String caller)
       throws IOException {
     checkEndpointName(endpoint);
     if (idempotencyKey == null) {
@@ -89,31 +95,50 @@ public final class IngestService {
     if (idempotencyKey.isEmpty() || idempotencyKey.length() > 256) {
       throw ApiException.badRequest("the Idempotency-Key header must be 1 to 256 characters");
     }
-    String scoped = table.dirName() + "/" + endpoint + "/" + idempotencyKey;
-    CompletableFuture<byte[]> earlier = idempotency.claim(scoped);
+    String scope = IdempotencyStore.scope(table.dirName(), endpoint, caller, idempotencyKey);
+    BodyFingerprint fingerprinted = new BodyFingerprint(body);
+    CompletableFuture<IdempotencyStore.Answer> earlier = idempotency.claim(scope);
     if (earlier != null) {
-      metrics.idempotentReplay();
+      IdempotencyStore.Answer first;
       try {
-        return earlier.get();
+        first = earlier.get();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new ApiException(503, "interrupted while waiting for the first request with this key", "1");
       } catch (ExecutionException e) {
         // The first attempt failed and stored nothing; this one runs on its own.
-        return ingest(table, endpoint, format, body, idempotencyKey);
+        return ingest(table, endpoint, format, body, idempotencyKey, caller);
       }
+      if (!first.sameBody(fingerprinted.finish())) {
+        metrics.guardHit("idempotency_key_reused");
+        throw new ApiException(
+            422,
+            "the Idempotency-Key '" + idempotencyKey + "' was already used on this endpoint with a different body;"
+                + " a retry must send the same body, a new request needs a new key; nothing was stored");
+      }
+      metrics.idempotentReplay();
+      return first.response();
     }
     try {
-      byte[] answer = process(table, endpoint, format, body, scoped);
-      idempotency.complete(scoped, answer);
+      byte[] answer =
+          process(table, endpoint, format, fingerprinted, () -> IdempotencyStore.logged(scope, fingerprint(fingerprinted)));
+      idempotency.complete(scope, fingerprinted.finish(), answer);
       return answer;
     } catch (RuntimeException | IOException e) {
-      idempotency.abandon(scoped, e);
+      idempotency.abandon(scope, e);
       throw e;
     }
   }
 
-  private byte[] process(Table table, String endpoint, Format format, InputStream body, String key)
+  private static String fingerprint(BodyFingerprint body) {
+    try {
+      return body.finish();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private byte[] process(Table table, String endpoint, Format format, InputStream body, Supplier<String> key)
       throws IOException {
     awaitLakeBacklog();
     List<ParsedRecord> parsed = format == Format.NDJSON ? reader.readNdjson(body) : reader.readJson(body);
@@ -155,7 +180,7 @@ public final class IngestService {
     }
     long start = System.nanoTime();
     try {
-      wal.append(new WalEntry(key, bytes, rows)).get();
+      wal.append(new WalEntry(key == null ? null : key.get(), bytes, rows)).get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ApiException(503, "interrupted before the records were durable; nothing was stored, retry", "1");

@@ -65,6 +65,18 @@ public final class ServerMetrics {
         .increment();
   }
 
+  /**
+   * A request stopped by one of the guards that keep hostile clients from hurting the server
+   * (deadlines, route access, idempotency scope, fail-closed keys, body limits), by guard.
+   */
+  public void guardHit(String guard) {
+    Counter.builder("hindsight_guard_refusals")
+        .description("Requests stopped by a guard against hostile or broken clients, by guard")
+        .tag("guard", guard)
+        .register(registry)
+        .increment();
+  }
+
   public void idempotentReplay() {
     registry.counter("hindsight_idempotent_replays").increment();
   }
