@@ -52,6 +52,10 @@ public final class ServerConfig {
     public int maxRecordBytes = IngestLimits.DEFAULTS.maxRecordBytes();
     public int maxDepth = IngestLimits.DEFAULTS.maxDepth();
     public int maxKeys = IngestLimits.DEFAULTS.maxKeys();
+    /** User columns one endpoint may have in one table; records adding more are rejected. */
+    public int maxColumnsPerEndpoint = IngestLimits.DEFAULTS.maxColumnsPerEndpoint();
+    /** Columns one request may add; records adding more are rejected. */
+    public int maxNewColumnsPerRequest = IngestLimits.DEFAULTS.maxNewColumnsPerRequest();
     /** How long a retried Idempotency-Key gets the first answer. */
     public Duration idempotencyTtl = Duration.ofHours(24);
     /** Keys remembered at most; the oldest are evicted past it (counted). */
@@ -97,7 +101,13 @@ public final class ServerConfig {
   }
 
   public IngestLimits ingestLimits() {
-    return new IngestLimits(ingest.maxBodyBytes, ingest.maxRecordBytes, ingest.maxDepth, ingest.maxKeys);
+    return new IngestLimits(
+        ingest.maxBodyBytes,
+        ingest.maxRecordBytes,
+        ingest.maxDepth,
+        ingest.maxKeys,
+        ingest.maxColumnsPerEndpoint,
+        ingest.maxNewColumnsPerRequest);
   }
 
   public QueryLimits queryLimits() {

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hindsight.server.ApiException;
 import io.hindsight.server.ops.ServerMetrics;
 import io.hindsight.server.schema.EndpointSchema;
-import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.SchemaRegistry;
 import io.hindsight.server.schema.Table;
 import io.hindsight.server.wal.WalEntry;
@@ -14,12 +13,12 @@ import io.hindsight.server.wal.WriteAheadLog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The ingest path of DESIGN §4: read the body, validate and normalize each record, log the
@@ -28,6 +27,7 @@ import java.util.regex.Pattern;
  * answer and stores nothing twice.
  */
 public final class IngestService {
+  private static final Logger log = LoggerFactory.getLogger(IngestService.class);
   private static final Pattern ENDPOINT = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
 
   private final SchemaRegistry schemas;
@@ -103,49 +103,35 @@ public final class IngestService {
         return ingest(table, endpoint, format, body, idempotencyKey);
       }
     }
+    byte[] answer;
     try {
-      byte[] answer = process(table, endpoint, format, body, scoped);
-      idempotency.complete(scoped, answer);
-      return answer;
+      answer = process(table, endpoint, format, body, scoped);
     } catch (RuntimeException | IOException e) {
       idempotency.abandon(scoped, e);
       throw e;
     }
+    try {
+      idempotency.complete(scoped, answer);
+    } catch (RuntimeException | Error e) {
+      // Stored already (the log holds the key with its answer, so a retry after a restart is safe);
+      // the answer must say so rather than fail.
+      log.error("remembering Idempotency-Key of a stored request failed; answering it anyway", e);
+    }
+    return answer;
   }
 
   private byte[] process(Table table, String endpoint, Format format, InputStream body, String key)
       throws IOException {
     awaitLakeBacklog();
-    List<ParsedRecord> parsed = format == Format.NDJSON ? reader.readNdjson(body) : reader.readJson(body);
     EndpointSchema schema = schemas.schema(table, endpoint);
-    long now = nowMicros();
-    List<Row> rows = new ArrayList<>(parsed.size());
-    ObjectNode answer = json.createObjectNode();
-    ArrayNode rejected = json.createArrayNode();
-    ArrayNode warnings = json.createArrayNode();
-    for (ParsedRecord p : parsed) {
-      if (p.error() != null) {
-        rejected.addObject().put("index", p.index()).put("error", p.error());
-        metrics.rejected(table, p.reason());
-        continue;
-      }
-      RecordNormalizer.Outcome o = normalizer.normalize(table, schema, p.fields(), now);
-      if (o.error() != null) {
-        rejected.addObject().put("index", p.index()).put("error", o.error());
-        metrics.rejected(table, o.reason());
-        continue;
-      }
-      rows.add(o.row());
-      for (String w : o.warnings()) {
-        warnings.addObject().put("index", p.index()).put("warning", w);
-        metrics.conflict(table, endpoint);
-      }
+    Batch batch = new Batch(table, endpoint, schema, nowMicros());
+    if (format == Format.NDJSON) {
+      reader.readNdjson(body, batch::add);
+    } else {
+      reader.readJson(body, batch::add);
     }
-    answer.put("accepted", rows.size());
-    answer.set("rejected", rejected);
-    answer.set("warnings", warnings);
-    byte[] bytes = json.writeValueAsBytes(answer);
-    if (rows.isEmpty() && key == null) {
+    byte[] bytes = json.writeValueAsBytes(batch.answer());
+    if (batch.rows.rows() == 0 && key == null) {
       return bytes;
     }
     try {
@@ -155,16 +141,95 @@ public final class IngestService {
     }
     long start = System.nanoTime();
     try {
-      wal.append(new WalEntry(key, bytes, rows)).get();
+      wal.append(batch.rows.encode(key, bytes), batch.rows.rows()).get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ApiException(503, "interrupted before the records were durable; nothing was stored, retry", "1");
     } catch (ExecutionException e) {
       throw storageUnavailable(e.getCause());
     }
-    metrics.acked(table, endpoint, rows.size(), System.nanoTime() - start);
+    try {
+      metrics.acked(table, endpoint, batch.rows.rows(), System.nanoTime() - start);
+    } catch (RuntimeException | Error e) {
+      // The records are durable: whatever fails now, the client must hear that they were stored.
+      log.error("counting {} stored records failed; they are acknowledged", batch.rows.rows(), e);
+    }
     return bytes;
   }
+
+  /**
+   * One request's records as they stream in: accepted rows encoded at once into the log entry's
+   * bytes, rejections and warnings counted, and only the first {@link #LISTED} of each kept for the
+   * answer, so the memory a request holds grows with what it stores, not with what it refuses.
+   */
+  private final class Batch {
+    final Table table;
+    final String endpoint;
+    final EndpointSchema schema;
+    final long now;
+    final WalEntry.Builder rows = new WalEntry.Builder();
+    final ArrayNode rejected = json.createArrayNode();
+    final ArrayNode warnings = json.createArrayNode();
+    final RecordNormalizer.NewColumns newColumns = new RecordNormalizer.NewColumns();
+    int rejectedCount;
+    int warningCount;
+
+    Batch(Table table, String endpoint, EndpointSchema schema, long now) {
+      this.table = table;
+      this.endpoint = endpoint;
+      this.schema = schema;
+      this.now = now;
+    }
+
+    void add(ParsedRecord p) {
+      if (p.error() != null) {
+        reject(p.index(), p.reason(), p.error());
+        return;
+      }
+      RecordNormalizer.Outcome o = normalizer.normalize(table, schema, p.fields(), now, newColumns);
+      if (o.error() != null) {
+        reject(p.index(), o.reason(), o.error());
+        return;
+      }
+      rows.add(o.row());
+      for (String w : o.warnings()) {
+        if (warningCount++ < LISTED) {
+          warnings.addObject().put("index", p.index()).put("warning", w);
+        }
+        metrics.conflict(table, endpoint);
+      }
+    }
+
+    private void reject(int index, String reason, String error) {
+      if (rejectedCount++ < LISTED) {
+        rejected.addObject().put("index", index).put("error", error);
+      }
+      metrics.rejected(table, reason);
+    }
+
+    ObjectNode answer() {
+      ObjectNode answer = json.createObjectNode();
+      answer.put("accepted", rows.rows());
+      answer.set("rejected", rejected);
+      answer.set("warnings", warnings);
+      if (rejectedCount > LISTED) {
+        answer.put("rejected_omitted", rejectedCount - LISTED);
+      }
+      if (warningCount > LISTED) {
+        answer.put("warnings_omitted", warningCount - LISTED);
+      }
+      if (rejectedCount > LISTED || warningCount > LISTED) {
+        answer.put(
+            "note",
+            "only the first " + LISTED + " rejections and warnings are listed; rejected_omitted and"
+                + " warnings_omitted count the rest");
+      }
+      return answer;
+    }
+  }
+
+  /** Rejections (and warnings) listed one by one in an answer; the rest are counted. */
+  static final int LISTED = 100;
 
   /**
    * Acknowledged rows wait in memory until the lake writer has them in Parquet. When they pass the
