@@ -65,6 +65,12 @@ public final class ServerConfig {
      * answers 503 (default: a quarter of the JVM's maximum heap).
      */
     public long maxLakeBacklogBytes = Runtime.getRuntime().maxMemory() / 4;
+    /**
+     * Heap the bodies of all ingest requests being handled may hold together (about three bytes
+     * per body byte); past it a request waits briefly, then is answered 503 with Retry-After
+     * (default: a quarter of the JVM's maximum heap).
+     */
+    public long maxInFlightBytes = Runtime.getRuntime().maxMemory() / 4;
     /** A gzip body may expand at most this many times; a zip bomb is refused, not inflated. */
     public int maxGzipRatio = 200;
     /** Ingest requests handled at once; more are answered 503 with Retry-After. */

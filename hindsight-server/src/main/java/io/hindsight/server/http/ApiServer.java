@@ -79,7 +79,7 @@ public final class ApiServer {
     app.before(this::beginRequest);
     app.before(ctx -> access.check(ctx.method().name(), ctx.path(), ctx.header("Authorization")));
     app.after(this::endRequest);
-    app.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
+    app.get("/health", ctx -> ctx.json(metrics.health().report()));
     app.get(
         "/metrics",
         ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));

@@ -13,6 +13,7 @@ import io.hindsight.server.wal.WriteAheadLog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.LongSupplier;
@@ -40,7 +41,12 @@ public final class IngestService {
   private final ServerMetrics metrics;
   private final LongSupplier lakeBacklog;
   private final long maxLakeBacklog;
+  private final InFlightBudget budget;
 
+  /**
+   * @param maxInFlightBytes heap that the bodies of all requests being handled may hold together
+   *     (ingest.max-in-flight-bytes); see {@link InFlightBudget}
+   */
   public IngestService(
       SchemaRegistry schemas,
       WriteAheadLog wal,
@@ -50,7 +56,8 @@ public final class IngestService {
       Clock clock,
       ServerMetrics metrics,
       LongSupplier lakeBacklog,
-      long maxLakeBacklog) {
+      long maxLakeBacklog,
+      long maxInFlightBytes) {
     this.schemas = schemas;
     this.wal = wal;
     this.idempotency = idempotency;
@@ -61,6 +68,8 @@ public final class IngestService {
     this.metrics = metrics;
     this.lakeBacklog = lakeBacklog;
     this.maxLakeBacklog = maxLakeBacklog;
+    this.budget = new InFlightBudget(maxInFlightBytes, Duration.ofNanos(BACKLOG_WAIT_NANOS));
+    metrics.gauge("hindsight_ingest_in_flight_bytes", "Heap reserved by the bodies of ingest requests being handled", budget::inUse);
   }
 
   /** The body format, from the request's Content-Type. */
@@ -123,8 +132,19 @@ public final class IngestService {
   private byte[] process(Table table, String endpoint, Format format, InputStream body, String key)
       throws IOException {
     awaitLakeBacklog();
+    InFlightBudget.Body tracked = budget.track(body);
+    try {
+      return store(table, endpoint, format, tracked, key);
+    } finally {
+      tracked.release();
+    }
+  }
+
+  /** Reads, checks and logs the records of a body within the in-flight budget. */
+  private byte[] store(Table table, String endpoint, Format format, InFlightBudget.Body body, String key)
+      throws IOException {
     EndpointSchema schema = schemas.schema(table, endpoint);
-    Batch batch = new Batch(table, endpoint, schema, nowMicros());
+    Batch batch = new Batch(table, endpoint, schema, nowMicros(), body);
     if (format == Format.NDJSON) {
       reader.readNdjson(body, batch::add);
     } else {
@@ -171,14 +191,16 @@ public final class IngestService {
     final ArrayNode rejected = json.createArrayNode();
     final ArrayNode warnings = json.createArrayNode();
     final RecordNormalizer.NewColumns newColumns = new RecordNormalizer.NewColumns();
+    final InFlightBudget.Body body;
     int rejectedCount;
     int warningCount;
 
-    Batch(Table table, String endpoint, EndpointSchema schema, long now) {
+    Batch(Table table, String endpoint, EndpointSchema schema, long now, InFlightBudget.Body body) {
       this.table = table;
       this.endpoint = endpoint;
       this.schema = schema;
       this.now = now;
+      this.body = body;
     }
 
     void add(ParsedRecord p) {
@@ -192,6 +214,7 @@ public final class IngestService {
         return;
       }
       rows.add(o.row());
+      body.encoded(rows.size());
       for (String w : o.warnings()) {
         if (warningCount++ < LISTED) {
           warnings.addObject().put("index", p.index()).put("warning", w);
