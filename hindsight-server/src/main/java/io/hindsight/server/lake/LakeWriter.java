@@ -277,8 +277,12 @@ public final class LakeWriter implements Closeable {
    */
   static final int MAX_ROWS_PER_FLUSH = 200_000;
 
-  /** Values (rows times columns) one file write takes at most; see {@link #rowsPerWrite}. */
-  static final long MAX_VALUES_PER_WRITE = 2_000_000;
+  /**
+   * Values (rows times columns) one file write takes at most; see {@link #rowsPerWrite}. A file
+   * of 2,000 columns costs about half a second before its first row (DuckDB 1.5, 2 cores), and
+   * about a second at this bound, which is how long other endpoints may wait for a wide one.
+   */
+  static final long MAX_VALUES_PER_WRITE = 1_000_000;
 
   /** Writes one bounded step; returns whether more rows were waiting behind it. */
   private boolean flush() {
@@ -317,19 +321,19 @@ public final class LakeWriter implements Closeable {
     }
     long firstUnwritten = Long.MAX_VALUE;
     boolean failed = false;
-    var it = retry.entrySet().iterator();
-    while (it.hasNext()) {
-      Map.Entry<Partition, Buffer> e = it.next();
+    // Partitions that fit one write go first; wide ones then take one bounded step each, so rows
+    // of other endpoints wait for at most one step of a wide one.
+    List<Map.Entry<Partition, Buffer>> order = new ArrayList<>(retry.entrySet());
+    order.sort(java.util.Comparator.comparing(e -> e.getValue().size() > rowsPerWrite(e.getKey())));
+    for (Map.Entry<Partition, Buffer> e : order) {
       Partition p = e.getKey();
       Buffer b = e.getValue();
-      // A wide partition is written a bounded step at a time; the rest waits for the next round,
-      // after every other partition has had its turn.
       int rowsThisRound = rowsPerWrite(p);
       Buffer step = b.size() > rowsThisRound ? b.takeFirst(rowsThisRound) : b;
       try {
         write(p, step);
         if (step == b) {
-          it.remove();
+          retry.remove(p);
         } else {
           more = true;
           firstUnwritten = Math.min(firstUnwritten, b.minSeq);
