@@ -18,7 +18,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Semaphore;
-import java.util.zip.GZIPInputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -185,17 +184,16 @@ public final class ApiServer {
       if (!encoding.equalsIgnoreCase("gzip")) {
         throw new ApiException(415, "Content-Encoding '" + encoding + "' is not supported; send gzip or no encoding");
       }
-      try {
-        body = new BoundedInputStream(new GZIPInputStream(raw, 64 * 1024), maxBodyBytes, this::tooLarge)
-            .expandingAtMost(maxGzipRatio, raw::count, this::zipBomb);
-      } catch (java.util.zip.ZipException | java.io.EOFException e) {
-        throw ApiException.badRequest("the body is not valid gzip: " + e.getMessage() + "; nothing was stored");
-      }
+      body = new BoundedInputStream(GzipBody.open(raw), maxBodyBytes, this::tooLarge)
+          .expandingAtMost(maxGzipRatio, raw::count, this::zipBomb);
     }
     try {
       return ingest.ingest(table, ctx.pathParam("endpoint"), format, body, ctx.header("Idempotency-Key"));
     } catch (java.util.zip.ZipException | java.io.EOFException e) {
-      throw ApiException.badRequest("the body could not be read: " + e.getMessage() + "; nothing was stored");
+      throw ApiException.badRequest(
+          "the body could not be read: "
+              + (e.getMessage() == null ? "the connection closed before the whole body arrived" : e.getMessage())
+              + "; nothing was stored");
     }
   }
 

@@ -131,6 +131,10 @@ final class BodyReader {
       }
       int i = index++;
       String badUtf8 = Utf8CheckingInputStream.problem(line);
+      if (badUtf8 != null && i == 0 && contains(line, (byte) 0)) {
+        // The body's encoding, not one record, is wrong: every line would fail the same way.
+        throw ApiException.badRequest("the body is not valid UTF-8: " + badUtf8 + "; nothing was stored");
+      }
       if (badUtf8 != null) {
         out.accept(ParsedRecord.failed(i, "invalid_utf8", "the line is not valid UTF-8: " + badUtf8));
         continue;
@@ -390,6 +394,15 @@ final class BodyReader {
     return e.getLocation() == null
         ? ""
         : "(at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+  }
+
+  private static boolean contains(byte[] line, byte b) {
+    for (byte x : line) {
+      if (x == b) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean isBlank(byte[] line) {

@@ -143,8 +143,7 @@ public final class IngestService {
   /** Reads, checks and logs the records of a body within the in-flight budget. */
   private byte[] store(Table table, String endpoint, Format format, InFlightBudget.Body body, String key)
       throws IOException {
-    EndpointSchema schema = schemas.schema(table, endpoint);
-    Batch batch = new Batch(table, endpoint, schema, nowMicros(), body);
+    Batch batch = new Batch(table, endpoint, nowMicros(), body);
     if (format == Format.NDJSON) {
       reader.readNdjson(body, batch::add);
     } else {
@@ -185,7 +184,6 @@ public final class IngestService {
   private final class Batch {
     final Table table;
     final String endpoint;
-    final EndpointSchema schema;
     final long now;
     final WalEntry.Builder rows = new WalEntry.Builder();
     final ArrayNode rejected = json.createArrayNode();
@@ -195,10 +193,16 @@ public final class IngestService {
     int rejectedCount;
     int warningCount;
 
-    Batch(Table table, String endpoint, EndpointSchema schema, long now, InFlightBudget.Body body) {
+    /**
+     * Taken at the first readable record, so a body refused before it leaves no trace. A body
+     * refused after it (JSON broken further on) may leave the columns its earlier records added:
+     * learning them needs no rows, and undoing them would race with other requests using them.
+     */
+    private EndpointSchema schema;
+
+    Batch(Table table, String endpoint, long now, InFlightBudget.Body body) {
       this.table = table;
       this.endpoint = endpoint;
-      this.schema = schema;
       this.now = now;
       this.body = body;
     }
@@ -207,6 +211,9 @@ public final class IngestService {
       if (p.error() != null) {
         reject(p.index(), p.reason(), p.error());
         return;
+      }
+      if (schema == null) {
+        schema = schemas.schema(table, endpoint);
       }
       RecordNormalizer.Outcome o = normalizer.normalize(table, schema, p.fields(), now, newColumns);
       if (o.error() != null) {
