@@ -36,7 +36,10 @@ import org.slf4j.LoggerFactory;
  * The interval bounds how long an acknowledged record takes to become visible to SQL.
  *
  * <p>A partition whose write fails keeps its rows, ahead of newer ones, for the next flush; the
- * log keeps them too until they are written.
+ * log keeps them too until they are written. A partition of many columns is written in bounded
+ * steps, after the partitions that fit one write, so a wide endpoint never holds the others' rows
+ * back for longer than one step. Failures, a dead flush task (restarted) and a writer that makes
+ * no progress show in {@link #problems()}, which {@code GET /health} reports.
  */
 public final class LakeWriter implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(LakeWriter.class);
