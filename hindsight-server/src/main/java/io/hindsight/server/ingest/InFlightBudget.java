@@ -13,8 +13,10 @@ import java.util.concurrent.TimeUnit;
  * as it goes, the larger of the body bytes it has read (what parsing one large record may hold) and
  * twice its accepted rows' encoded size (the rows, then the log entry built from them), and gives
  * it back when it is answered. When the budget is spent, a request waits a moment for others to
- * finish, then is answered 503 with Retry-After, nothing stored. One request never reserves more
- * than the whole budget, so a body the budget cannot hold still gets in alone.
+ * finish, then is answered 503 with Retry-After, nothing stored. A request that alone needs more
+ * than the whole budget could never be served and is refused with 413: tiny records cost about
+ * 200 bytes each once encoded (their ids and system fields), so a body of them needs many times
+ * its size.
  */
 final class InFlightBudget {
   /** Reservations are taken in steps of this many bytes, so reading is not a semaphore call per chunk. */
@@ -45,7 +47,6 @@ final class InFlightBudget {
     private long read;
     private long encoded;
     private int reservedKib;
-    private boolean capped;
 
     private Body(InputStream in) {
       super(in);
@@ -82,12 +83,15 @@ final class InFlightBudget {
 
     private void reserve() {
       long need = Math.max(read, 2 * encoded);
-      while (!capped && need > ((long) reservedKib << 10)) {
+      if (need > maxBytes) {
+        throw new ApiException(
+            413,
+            "the records of this body need more than the server's memory budget for requests ("
+                + (maxBytes >> 20) + " MiB, ingest.max-in-flight-bytes) once read; send them in smaller batches;"
+                + " nothing was stored");
+      }
+      while (need > ((long) reservedKib << 10)) {
         int step = (int) Math.min(STEP >> 10, (maxBytes >> 10) - reservedKib);
-        if (step <= 0) {
-          capped = true; // this request alone holds the whole budget
-          return;
-        }
         acquire(step);
         reservedKib += step;
       }

@@ -87,10 +87,10 @@ class MemoryPerRequestTest {
   @Test
   void aRequestPastTheInFlightBudgetWaitsThenGets503WithRetryAfter() throws Exception {
     try (TestServer s = new TestServer(dir, c -> c.ingest.maxInFlightBytes = 1 << 20)) {
-      // A body that sends 2 MiB of records, then holds its request open until released.
+      // A body that sends the budget's worth of (rejected) records, then holds its request open.
       CountDownLatch release = new CountDownLatch(1);
       CountDownLatch sent = new CountDownLatch(1);
-      byte[] head = "{\"data\": {\"a\": 1}}\n".repeat(110_000).getBytes(StandardCharsets.UTF_8);
+      byte[] head = tinyInvalidRecords(1 << 20);
       InputStream slow = new InputStream() {
             private int pos;
 
@@ -134,8 +134,23 @@ class MemoryPerRequestTest {
       assertThat(refused.json().get("error").asText()).contains("ingest.max-in-flight-bytes");
 
       release.countDown();
-      assertThat(holder.get(30, TimeUnit.SECONDS).body()).contains("\"accepted\":110000");
+      assertThat(holder.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
       assertThat(s.predictions("small", "{\"data\": {\"a\": 1}}").status()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void aBodyWhoseRecordsAloneNeedMoreThanTheBudgetIs413() throws IOException {
+    try (TestServer s = new TestServer(dir, c -> c.ingest.maxInFlightBytes = 1 << 20)) {
+      // 100 KB of tiny records: about 200 bytes each once encoded, 2.5 MB to hold.
+      byte[] body = "{\"data\": {\"a\": 1}}\n".repeat(6_000).getBytes(StandardCharsets.UTF_8);
+
+      TestServer.Response r = s.post("/v1/endpoints/m/predictions", "application/x-ndjson", body, Map.of());
+
+      assertThat(r.status()).isEqualTo(413);
+      assertThat(r.json().get("error").asText()).contains("ingest.max-in-flight-bytes").contains("smaller batches");
+      s.flush();
+      assertThat(s.scalar("SELECT count(*) FROM predictions").asLong()).isZero();
     }
   }
 
