@@ -66,9 +66,9 @@ public final class ServerConfig {
      */
     public long maxLakeBacklogBytes = Runtime.getRuntime().maxMemory() / 4;
     /**
-     * Heap the bodies of all ingest requests being handled may hold together (about three bytes
-     * per body byte); past it a request waits briefly, then is answered 503 with Retry-After
-     * (default: a quarter of the JVM's maximum heap).
+     * Heap all ingest requests being handled may hold together for what they read; past it a
+     * request waits briefly, then is answered 503 with Retry-After, and one that alone needs more
+     * is answered 413 (default: a quarter of the JVM's maximum heap).
      */
     public long maxInFlightBytes = Runtime.getRuntime().maxMemory() / 4;
     /** A gzip body may expand at most this many times; a zip bomb is refused, not inflated. */
