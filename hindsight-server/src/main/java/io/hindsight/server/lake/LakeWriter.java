@@ -268,6 +268,7 @@ public final class LakeWriter implements Closeable {
         lastProgressNanos = System.nanoTime();
       }
       lastProgressNanos = System.nanoTime();
+      health.flushEnded();
     } catch (Throwable t) {
       // A scheduled task that throws is never run again: record it and keep the writer alive.
       health.flushCrashed(t);

@@ -41,10 +41,17 @@ final class WriterHealth {
 
   /** A flush round wrote every partition it had. */
   void wroteAll() {
-    if (writeProblem != null || crashProblem != null) {
+    if (writeProblem != null) {
       writeProblem = null;
-      crashProblem = null;
       log.info("lake writer: writing again; the rows that waited are in the lake");
+    }
+  }
+
+  /** A flush ran to its end without an unexpected error. */
+  void flushEnded() {
+    if (crashProblem != null) {
+      crashProblem = null;
+      log.info("lake writer: flushes run to their end again");
     }
   }
 
