@@ -137,7 +137,8 @@ public final class HindsightServer implements AutoCloseable {
             clock,
             metrics,
             lakeWriter::pendingBytes,
-            config.ingest.maxLakeBacklogBytes);
+            config.ingest.maxLakeBacklogBytes,
+            config.ingest.maxInFlightBytes);
     metrics.gauge("hindsight_wal_bytes", "Bytes of write-ahead log on disk", wal::sizeBytes);
     metrics.gauge("hindsight_wal_fsyncs", "fsyncs of the write-ahead log since start", wal::fsyncCount);
     metrics.gauge(
@@ -147,6 +148,11 @@ public final class HindsightServer implements AutoCloseable {
     metrics.gauge("hindsight_lake_files_written", "Parquet files written since start", lakeWriter::filesWritten);
     metrics.gauge("hindsight_lake_rows_written", "Rows written to Parquet since start", lakeWriter::rowsWritten);
     metrics.gauge("hindsight_lake_merges", "Partition file merges done since start", compaction::merges);
+    metrics.gauge(
+        "hindsight_lake_write_failures", "Partition writes that failed since start (retried)", lakeWriter::writeFailures);
+    metrics.gauge(
+        "hindsight_lake_flush_crashes", "Lake flushes that died with an error since start (restarted)", lakeWriter::flushCrashes);
+    metrics.health().add(lakeWriter::problems);
     metrics.gauge("hindsight_idempotency_keys", "Idempotency keys remembered", idempotency::size);
     metrics.gauge("hindsight_idempotency_evicted", "Idempotency keys evicted before their TTL", idempotency::evicted);
     api =

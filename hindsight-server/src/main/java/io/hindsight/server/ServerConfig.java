@@ -75,6 +75,10 @@ public final class ServerConfig {
     public int maxRecordBytes = IngestLimits.DEFAULTS.maxRecordBytes();
     public int maxDepth = IngestLimits.DEFAULTS.maxDepth();
     public int maxKeys = IngestLimits.DEFAULTS.maxKeys();
+    /** User columns one endpoint may have in one table; records adding more are rejected. */
+    public int maxColumnsPerEndpoint = IngestLimits.DEFAULTS.maxColumnsPerEndpoint();
+    /** Columns one request may add; records adding more are rejected. */
+    public int maxNewColumnsPerRequest = IngestLimits.DEFAULTS.maxNewColumnsPerRequest();
     /** How long a retried Idempotency-Key gets the first answer. */
     public Duration idempotencyTtl = Duration.ofHours(24);
     /** Keys remembered at most; the oldest are evicted past it (counted). */
@@ -84,6 +88,12 @@ public final class ServerConfig {
      * answers 503 (default: a quarter of the JVM's maximum heap).
      */
     public long maxLakeBacklogBytes = Runtime.getRuntime().maxMemory() / 4;
+    /**
+     * Heap all ingest requests being handled may hold together for what they read; past it a
+     * request waits briefly, then is answered 503 with Retry-After, and one that alone needs more
+     * is answered 413 (default: a quarter of the JVM's maximum heap).
+     */
+    public long maxInFlightBytes = Runtime.getRuntime().maxMemory() / 4;
     /** A gzip body may expand at most this many times; a zip bomb is refused, not inflated. */
     public int maxGzipRatio = 200;
     /** Ingest requests handled at once; more are answered 503 with Retry-After. */
@@ -127,7 +137,13 @@ public final class ServerConfig {
   }
 
   public IngestLimits ingestLimits() {
-    return new IngestLimits(ingest.maxBodyBytes, ingest.maxRecordBytes, ingest.maxDepth, ingest.maxKeys);
+    return new IngestLimits(
+        ingest.maxBodyBytes,
+        ingest.maxRecordBytes,
+        ingest.maxDepth,
+        ingest.maxKeys,
+        ingest.maxColumnsPerEndpoint,
+        ingest.maxNewColumnsPerRequest);
   }
 
   public CompactionPolicy compactionPolicy() {
@@ -160,6 +176,9 @@ public final class ServerConfig {
     p.range("ingest.max-gzip-ratio", ingest.maxGzipRatio, 1, 100_000);
     p.range("ingest.max-concurrent-requests", ingest.maxConcurrentRequests, 1, 100_000);
     p.range("ingest.read-ahead-bytes", ingest.readAheadBytes, 0, ingest.maxBodyBytes);
+    p.range("ingest.max-columns-per-endpoint", ingest.maxColumnsPerEndpoint, 1, 100_000);
+    p.range("ingest.max-new-columns-per-request", ingest.maxNewColumnsPerRequest, 1, 100_000);
+    p.range("ingest.max-in-flight-bytes", ingest.maxInFlightBytes, 1 << 20, Long.MAX_VALUE);
     p.range("http.header-timeout", http.headerTimeout, Duration.ofMillis(100), Duration.ofHours(1));
     p.range("http.body-timeout", http.bodyTimeout, Duration.ofMillis(100), Duration.ofDays(1));
     p.range("http.min-body-bytes-per-second", http.minBodyBytesPerSecond, 0, 1L << 40);

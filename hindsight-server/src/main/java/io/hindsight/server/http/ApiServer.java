@@ -20,7 +20,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Semaphore;
-import java.util.zip.GZIPInputStream;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.ServerConnector;
 import org.slf4j.Logger;
@@ -102,7 +101,7 @@ public final class ApiServer {
     app.before(ctx -> access.admitClient(remoteAddress(ctx)));
     app.beforeMatched(this::authorize);
     app.after(this::endRequest);
-    app.get("/health", ctx -> ctx.json(Map.of("status", "ok")), RouteAccess.OPEN);
+    app.get("/health", ctx -> ctx.json(metrics.health().report()), RouteAccess.OPEN);
     // Load balancers probe with HEAD; other HEAD requests match no declared route (admin only).
     app.head("/health", ctx -> ctx.status(200), RouteAccess.OPEN);
     app.get(
@@ -264,19 +263,18 @@ public final class ApiServer {
     BoundedInputStream raw = new BoundedInputStream(received, maxBodyBytes, this::tooLarge);
     InputStream body = raw;
     if (gzip) {
-      try {
-        body = new BoundedInputStream(new GZIPInputStream(raw, 64 * 1024), maxBodyBytes, this::tooLarge)
-            .expandingAtMost(maxGzipRatio, raw::count, this::zipBomb);
-      } catch (java.util.zip.ZipException | java.io.EOFException e) {
-        throw ApiException.badRequest("the body is not valid gzip: " + e.getMessage() + "; nothing was stored");
-      }
+      body = new BoundedInputStream(GzipBody.open(raw), maxBodyBytes, this::tooLarge)
+          .expandingAtMost(maxGzipRatio, raw::count, this::zipBomb);
     }
     ApiKey caller = ctx.attribute(CALLER);
     try {
       return ingest.ingest(
           table, ctx.pathParam("endpoint"), format, body, ctx.header("Idempotency-Key"), caller == null ? null : caller.id());
     } catch (java.util.zip.ZipException | java.io.EOFException e) {
-      throw ApiException.badRequest("the body could not be read: " + e.getMessage() + "; nothing was stored");
+      throw ApiException.badRequest(
+          "the body could not be read: "
+              + (e.getMessage() == null ? "the connection closed before the whole body arrived" : e.getMessage())
+              + "; nothing was stored");
     }
   }
 

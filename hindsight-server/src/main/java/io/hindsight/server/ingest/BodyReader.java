@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Reads a request body (one JSON object, a JSON array of objects, or NDJSON) into records, one
@@ -36,7 +37,12 @@ final class BodyReader {
       JsonFactory.builder()
           .enable(com.fasterxml.jackson.core.StreamReadFeature.USE_FAST_DOUBLE_PARSER)
           .streamReadConstraints(
-              StreamReadConstraints.builder().maxNestingDepth(PARSER_MAX_DEPTH).build())
+              StreamReadConstraints.builder()
+                  .maxNestingDepth(PARSER_MAX_DEPTH)
+                  // A long string is judged by the record limit, per record; Jackson's own cap
+                  // (20 MB) would instead fail the whole body, valid JSON and good records with it.
+                  .maxStringLength(Integer.MAX_VALUE)
+                  .build())
           .build();
 
   /**
@@ -51,9 +57,25 @@ final class BodyReader {
     this.limits = limits;
   }
 
-  /** A JSON object or array body. */
+  /** A JSON object or array body, as a list (for tests and tools; the server streams). */
   List<ParsedRecord> readJson(InputStream body) throws IOException {
     List<ParsedRecord> out = new ArrayList<>();
+    readJson(body, out::add);
+    return out;
+  }
+
+  /** NDJSON, as a list (for tests and tools; the server streams). */
+  List<ParsedRecord> readNdjson(InputStream body) throws IOException {
+    List<ParsedRecord> out = new ArrayList<>();
+    readNdjson(body, out::add);
+    return out;
+  }
+
+  /**
+   * Reads a JSON object or array body and hands each record to {@code out} as soon as it is read,
+   * so a request never holds more than one parsed record.
+   */
+  void readJson(InputStream body, Consumer<ParsedRecord> out) throws IOException {
     try (JsonParser p = FACTORY.createParser(new Utf8CheckingInputStream(body))) {
       JsonToken first = p.nextToken();
       if (first == null) {
@@ -61,7 +83,7 @@ final class BodyReader {
             "the body is empty; send one JSON object, a JSON array of objects, or NDJSON");
       }
       if (first == JsonToken.START_OBJECT) {
-        out.add(readRecord(p, 0));
+        out.accept(readRecord(p, 0));
       } else if (first == JsonToken.START_ARRAY) {
         int index = 0;
         JsonToken t;
@@ -69,7 +91,7 @@ final class BodyReader {
           if (t == null) {
             throw ApiException.badRequest("the JSON array is not closed; the body ends early");
           }
-          out.add(readRecord(p, index++));
+          out.accept(readRecord(p, index++));
         }
       } else {
         throw ApiException.badRequest(
@@ -87,12 +109,13 @@ final class BodyReader {
     } catch (CharConversionException e) {
       throw ApiException.badRequest("the body is not valid UTF-8: " + e.getMessage() + "; nothing was stored");
     }
-    return out;
   }
 
-  /** One JSON object per line; a bad line rejects only that record. Blank lines are skipped. */
-  List<ParsedRecord> readNdjson(InputStream body) throws IOException {
-    List<ParsedRecord> out = new ArrayList<>();
+  /**
+   * One JSON object per line, each handed to {@code out} as soon as it is read; a bad line rejects
+   * only that record. Blank lines are skipped.
+   */
+  void readNdjson(InputStream body, Consumer<ParsedRecord> out) throws IOException {
     LineReader lines = new LineReader(body, limits.maxRecordBytes());
     int index = 0;
     boolean any = false;
@@ -100,7 +123,7 @@ final class BodyReader {
     while ((line = lines.next()) != null) {
       any = true;
       if (lines.overLong()) {
-        out.add(ParsedRecord.failed(index++, "too_large", recordTooLarge()));
+        out.accept(ParsedRecord.failed(index++, "too_large", recordTooLarge()));
         continue;
       }
       if (isBlank(line)) {
@@ -108,8 +131,12 @@ final class BodyReader {
       }
       int i = index++;
       String badUtf8 = Utf8CheckingInputStream.problem(line);
+      if (badUtf8 != null && i == 0 && contains(line, (byte) 0)) {
+        // The body's encoding, not one record, is wrong: every line would fail the same way.
+        throw ApiException.badRequest("the body is not valid UTF-8: " + badUtf8 + "; nothing was stored");
+      }
       if (badUtf8 != null) {
-        out.add(ParsedRecord.failed(i, "invalid_utf8", "the line is not valid UTF-8: " + badUtf8));
+        out.accept(ParsedRecord.failed(i, "invalid_utf8", "the line is not valid UTF-8: " + badUtf8));
         continue;
       }
       try (JsonParser p = FACTORY.createParser(line)) {
@@ -118,17 +145,16 @@ final class BodyReader {
         if (r.error() == null && p.nextToken() != null) {
           r = ParsedRecord.failed(i, "invalid_json", "the line has more after its JSON object; put one record per line");
         }
-        out.add(r);
+        out.accept(r);
       } catch (JsonProcessingException e) {
-        out.add(ParsedRecord.failed(i, "invalid_json", "the line is not valid JSON: " + jacksonMessage(e)));
+        out.accept(ParsedRecord.failed(i, "invalid_json", "the line is not valid JSON: " + jacksonMessage(e)));
       } catch (CharConversionException e) {
-        out.add(ParsedRecord.failed(i, "invalid_utf8", "the line is not valid UTF-8: " + e.getMessage()));
+        out.accept(ParsedRecord.failed(i, "invalid_utf8", "the line is not valid UTF-8: " + e.getMessage()));
       }
     }
     if (!any) {
       throw ApiException.badRequest("the body is empty; send one JSON object per line");
     }
-    return out;
   }
 
   private ParsedRecord readRecord(JsonParser p, int index) throws IOException {
@@ -368,6 +394,15 @@ final class BodyReader {
     return e.getLocation() == null
         ? ""
         : "(at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+  }
+
+  private static boolean contains(byte[] line, byte b) {
+    for (byte x : line) {
+      if (x == b) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean isBlank(byte[] line) {

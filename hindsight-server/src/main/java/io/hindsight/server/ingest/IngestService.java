@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hindsight.server.ApiException;
 import io.hindsight.server.ops.ServerMetrics;
 import io.hindsight.server.schema.EndpointSchema;
-import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.SchemaRegistry;
 import io.hindsight.server.schema.Table;
 import io.hindsight.server.wal.WalEntry;
@@ -14,13 +13,14 @@ import io.hindsight.server.wal.WriteAheadLog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
-import java.util.ArrayList;
-import java.util.List;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The ingest path of DESIGN §4: read the body, validate and normalize each record, log the
@@ -29,6 +29,7 @@ import java.util.regex.Pattern;
  * answer and stores nothing twice.
  */
 public final class IngestService {
+  private static final Logger log = LoggerFactory.getLogger(IngestService.class);
   private static final Pattern ENDPOINT = Pattern.compile("[a-z0-9][a-z0-9_-]{0,63}");
 
   private final SchemaRegistry schemas;
@@ -41,7 +42,12 @@ public final class IngestService {
   private final ServerMetrics metrics;
   private final LongSupplier lakeBacklog;
   private final long maxLakeBacklog;
+  private final InFlightBudget budget;
 
+  /**
+   * @param maxInFlightBytes heap that the bodies of all requests being handled may hold together
+   *     (ingest.max-in-flight-bytes); see {@link InFlightBudget}
+   */
   public IngestService(
       SchemaRegistry schemas,
       WriteAheadLog wal,
@@ -51,7 +57,8 @@ public final class IngestService {
       Clock clock,
       ServerMetrics metrics,
       LongSupplier lakeBacklog,
-      long maxLakeBacklog) {
+      long maxLakeBacklog,
+      long maxInFlightBytes) {
     this.schemas = schemas;
     this.wal = wal;
     this.idempotency = idempotency;
@@ -62,6 +69,8 @@ public final class IngestService {
     this.metrics = metrics;
     this.lakeBacklog = lakeBacklog;
     this.maxLakeBacklog = maxLakeBacklog;
+    this.budget = new InFlightBudget(maxInFlightBytes, Duration.ofNanos(BACKLOG_WAIT_NANOS));
+    metrics.gauge("hindsight_ingest_in_flight_bytes", "Heap reserved by the bodies of ingest requests being handled", budget::inUse);
   }
 
   /** The body format, from the request's Content-Type. */
@@ -119,15 +128,22 @@ public final class IngestService {
       metrics.idempotentReplay();
       return first.response();
     }
+    byte[] answer;
     try {
-      byte[] answer =
+      answer =
           process(table, endpoint, format, fingerprinted, () -> IdempotencyStore.logged(scope, fingerprint(fingerprinted)));
-      idempotency.complete(scope, fingerprinted.finish(), answer);
-      return answer;
     } catch (RuntimeException | IOException e) {
       idempotency.abandon(scope, e);
       throw e;
     }
+    try {
+      idempotency.complete(scope, fingerprinted.finish(), answer);
+    } catch (RuntimeException | Error e) {
+      // Stored already (the log holds the key with its answer, so a retry after a restart is safe);
+      // the answer must say so rather than fail.
+      log.error("remembering Idempotency-Key of a stored request failed; answering it anyway", e);
+    }
+    return answer;
   }
 
   private static String fingerprint(BodyFingerprint body) {
@@ -141,36 +157,25 @@ public final class IngestService {
   private byte[] process(Table table, String endpoint, Format format, InputStream body, Supplier<String> key)
       throws IOException {
     awaitLakeBacklog();
-    List<ParsedRecord> parsed = format == Format.NDJSON ? reader.readNdjson(body) : reader.readJson(body);
-    EndpointSchema schema = schemas.schema(table, endpoint);
-    long now = nowMicros();
-    List<Row> rows = new ArrayList<>(parsed.size());
-    ObjectNode answer = json.createObjectNode();
-    ArrayNode rejected = json.createArrayNode();
-    ArrayNode warnings = json.createArrayNode();
-    for (ParsedRecord p : parsed) {
-      if (p.error() != null) {
-        rejected.addObject().put("index", p.index()).put("error", p.error());
-        metrics.rejected(table, p.reason());
-        continue;
-      }
-      RecordNormalizer.Outcome o = normalizer.normalize(table, schema, p.fields(), now);
-      if (o.error() != null) {
-        rejected.addObject().put("index", p.index()).put("error", o.error());
-        metrics.rejected(table, o.reason());
-        continue;
-      }
-      rows.add(o.row());
-      for (String w : o.warnings()) {
-        warnings.addObject().put("index", p.index()).put("warning", w);
-        metrics.conflict(table, endpoint);
-      }
+    InFlightBudget.Body tracked = budget.track(body);
+    try {
+      return store(table, endpoint, format, tracked, key);
+    } finally {
+      tracked.release();
     }
-    answer.put("accepted", rows.size());
-    answer.set("rejected", rejected);
-    answer.set("warnings", warnings);
-    byte[] bytes = json.writeValueAsBytes(answer);
-    if (rows.isEmpty() && key == null) {
+  }
+
+  /** Reads, checks and logs the records of a body within the in-flight budget. */
+  private byte[] store(Table table, String endpoint, Format format, InFlightBudget.Body body, Supplier<String> key)
+      throws IOException {
+    Batch batch = new Batch(table, endpoint, nowMicros(), body);
+    if (format == Format.NDJSON) {
+      reader.readNdjson(body, batch::add);
+    } else {
+      reader.readJson(body, batch::add);
+    }
+    byte[] bytes = json.writeValueAsBytes(batch.answer());
+    if (batch.rows.rows() == 0 && key == null) {
       return bytes;
     }
     try {
@@ -180,16 +185,106 @@ public final class IngestService {
     }
     long start = System.nanoTime();
     try {
-      wal.append(new WalEntry(key == null ? null : key.get(), bytes, rows)).get();
+      wal.append(batch.rows.encode(key == null ? null : key.get(), bytes), batch.rows.rows()).get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ApiException(503, "interrupted before the records were durable; nothing was stored, retry", "1");
     } catch (ExecutionException e) {
       throw storageUnavailable(e.getCause());
     }
-    metrics.acked(table, endpoint, rows.size(), System.nanoTime() - start);
+    try {
+      metrics.acked(table, endpoint, batch.rows.rows(), System.nanoTime() - start);
+    } catch (RuntimeException | Error e) {
+      // The records are durable: whatever fails now, the client must hear that they were stored.
+      log.error("counting {} stored records failed; they are acknowledged", batch.rows.rows(), e);
+    }
     return bytes;
   }
+
+  /**
+   * One request's records as they stream in: accepted rows encoded at once into the log entry's
+   * bytes, rejections and warnings counted, and only the first {@link #LISTED} of each kept for the
+   * answer, so the memory a request holds grows with what it stores, not with what it refuses.
+   */
+  private final class Batch {
+    final Table table;
+    final String endpoint;
+    final long now;
+    final WalEntry.Builder rows = new WalEntry.Builder();
+    final ArrayNode rejected = json.createArrayNode();
+    final ArrayNode warnings = json.createArrayNode();
+    final RecordNormalizer.NewColumns newColumns = new RecordNormalizer.NewColumns();
+    final InFlightBudget.Body body;
+    int rejectedCount;
+    int warningCount;
+
+    /**
+     * Taken at the first readable record, so a body refused before it leaves no trace. A body
+     * refused after it (JSON broken further on) may leave the columns its earlier records added:
+     * learning them needs no rows, and undoing them would race with other requests using them.
+     */
+    private EndpointSchema schema;
+
+    Batch(Table table, String endpoint, long now, InFlightBudget.Body body) {
+      this.table = table;
+      this.endpoint = endpoint;
+      this.now = now;
+      this.body = body;
+    }
+
+    void add(ParsedRecord p) {
+      if (p.error() != null) {
+        reject(p.index(), p.reason(), p.error());
+        return;
+      }
+      if (schema == null) {
+        schema = schemas.schema(table, endpoint);
+      }
+      RecordNormalizer.Outcome o = normalizer.normalize(table, schema, p.fields(), now, newColumns);
+      if (o.error() != null) {
+        reject(p.index(), o.reason(), o.error());
+        return;
+      }
+      rows.add(o.row());
+      body.encoded(rows.size());
+      for (String w : o.warnings()) {
+        if (warningCount++ < LISTED) {
+          warnings.addObject().put("index", p.index()).put("warning", w);
+        }
+        metrics.conflict(table, endpoint);
+      }
+    }
+
+    private void reject(int index, String reason, String error) {
+      if (rejectedCount++ < LISTED) {
+        rejected.addObject().put("index", index).put("error", error);
+      }
+      metrics.rejected(table, reason);
+    }
+
+    ObjectNode answer() {
+      ObjectNode answer = json.createObjectNode();
+      answer.put("accepted", rows.rows());
+      answer.set("rejected", rejected);
+      answer.set("warnings", warnings);
+      if (rejectedCount > LISTED) {
+        answer.put("rejected_omitted", rejectedCount - LISTED);
+      }
+      if (warningCount > LISTED) {
+        answer.put("warnings_omitted", warningCount - LISTED);
+      }
+      if (rejectedCount > LISTED || warningCount > LISTED) {
+        answer.put(
+            "note",
+            "only the first " + LISTED + " rejections and warnings are listed; rejected_omitted and"
+                + " warnings_omitted count the rest");
+      }
+      return answer;
+    }
+  }
+
+  /** Rejections (and warnings) listed one by one in an answer; the rest are counted. */
+  static final int LISTED = 100;
 
   /**
    * Acknowledged rows wait in memory until the lake writer has them in Parquet. When they pass the

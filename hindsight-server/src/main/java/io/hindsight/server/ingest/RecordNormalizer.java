@@ -65,10 +65,22 @@ final class RecordNormalizer {
     }
   }
 
+  /** Columns added by one request so far, for the per-request limit. */
+  static final class NewColumns {
+    int added;
+  }
+
+  /** Normalizes a record as a request of its own. */
   Outcome normalize(Table table, EndpointSchema schema, Map<String, Object> fields, long nowMicros) {
+    return normalize(table, schema, fields, nowMicros, new NewColumns());
+  }
+
+  /** Normalizes one record of a request; {@code request} counts the columns the request added. */
+  Outcome normalize(
+      Table table, EndpointSchema schema, Map<String, Object> fields, long nowMicros, NewColumns request) {
     try {
       List<String> warnings = new java.util.ArrayList<>(0);
-      Row row = toRow(table, schema, fields, nowMicros, warnings);
+      Row row = toRow(table, schema, fields, nowMicros, warnings, request);
       return new Outcome(row, warnings, null, null);
     } catch (Rejection r) {
       return new Outcome(null, List.of(), r.reason, r.getMessage());
@@ -76,7 +88,12 @@ final class RecordNormalizer {
   }
 
   private Row toRow(
-      Table table, EndpointSchema schema, Map<String, Object> fields, long nowMicros, List<String> warnings)
+      Table table,
+      EndpointSchema schema,
+      Map<String, Object> fields,
+      long nowMicros,
+      List<String> warnings,
+      NewColumns request)
       throws Rejection {
     Set<String> allowed = TOP_LEVEL_FIELDS.get(table);
     for (String f : fields.keySet()) {
@@ -99,7 +116,7 @@ final class RecordNormalizer {
         values.put("status", status(fields.get("status")));
         values.put("error", optionalString("error", fields.get("error")));
         values.put("sample_rate", sampleRate(fields.get("sample_rate")));
-        userKeys(table, schema, requiredData(fields), values, nowMicros, warnings);
+        userKeys(table, schema, requiredData(fields), values, nowMicros, warnings, request);
         break;
       case FEEDBACK:
         Object fid = fields.get("prediction_id");
@@ -107,7 +124,7 @@ final class RecordNormalizer {
           throw new Rejection("missing_field", "'prediction_id' is missing; feedback joins its prediction by that id");
         }
         values.put("prediction_id", identifier("prediction_id", fid));
-        userKeys(table, schema, requiredData(fields), values, nowMicros, warnings);
+        userKeys(table, schema, requiredData(fields), values, nowMicros, warnings, request);
         break;
       case EVENTS:
         Object kind = fields.get("kind");
@@ -146,7 +163,8 @@ final class RecordNormalizer {
       Map<String, Object> data,
       Map<String, Object> values,
       long nowMicros,
-      List<String> warnings)
+      List<String> warnings,
+      NewColumns newColumns)
       throws Rejection {
     if (data.size() > limits.maxKeys()) {
       throw new Rejection("too_many_keys", 
@@ -155,12 +173,20 @@ final class RecordNormalizer {
     }
     Map<String, String> seen = new HashMap<>(data.size() * 2);
     Column[] knownColumns = new Column[data.size()];
+    Map<String, ColumnType> newKeys = null;
     int k = 0;
-    for (String key : data.keySet()) {
+    for (Map.Entry<String, Object> e : data.entrySet()) {
+      String key = e.getKey();
       Column known = schema.column(key);
       knownColumns[k++] = known;
       if (known == null) {
         checkKey(table, key);
+        if (e.getValue() != null) {
+          if (newKeys == null) {
+            newKeys = new LinkedHashMap<>();
+          }
+          newKeys.put(key, ColumnType.of(asValue(e.getValue())));
+        }
       }
       // A known key was checked when its column was added; its canonical name is its identity.
       String previous = seen.put(known == null ? key.toLowerCase(Locale.ROOT) : known.name(), key);
@@ -170,7 +196,11 @@ final class RecordNormalizer {
                 + " send only one of them");
       }
     }
-    // Keys are checked before any of them touches the schema, so a rejected record adds no column.
+    // Keys are checked before any of them touches the schema, and a record's new columns are
+    // added all at once, so a rejected record adds no column.
+    if (newKeys != null) {
+      addColumns(schema, newKeys, nowMicros, newColumns);
+    }
     Map<String, Object> conflicts = null;
     k = 0;
     for (Map.Entry<String, Object> e : data.entrySet()) {
@@ -180,13 +210,10 @@ final class RecordNormalizer {
       if (raw == null) {
         continue;
       }
-      Object value = (raw instanceof Map || raw instanceof List) ? new JsonText(toJson(raw)) : raw;
+      Object value = asValue(raw);
       ColumnType type = ColumnType.of(value);
       // A column that widens meanwhile is no different from one that widens just after this record.
       Column column = known != null ? known : schema.column(key);
-      if (column == null) {
-        column = schema.addIfAbsent(key, type, nowMicros);
-      }
       if (column.type() == type) {
         values.put(column.name(), value);
       } else if (column.type() == ColumnType.DOUBLE && type == ColumnType.BIGINT) {
@@ -207,6 +234,34 @@ final class RecordNormalizer {
       }
     }
     values.put("_conflicts", conflicts == null ? null : new JsonText(toJson(conflicts)));
+  }
+
+  private Object asValue(Object raw) {
+    return (raw instanceof Map || raw instanceof List) ? new JsonText(toJson(raw)) : raw;
+  }
+
+  /**
+   * Adds the columns for a record's new keys, all or none, within the per-request and
+   * per-endpoint limits; a record over either is rejected and adds nothing.
+   */
+  private void addColumns(EndpointSchema schema, Map<String, ColumnType> newKeys, long nowMicros, NewColumns request)
+      throws Rejection {
+    if (request.added + newKeys.size() > limits.maxNewColumnsPerRequest()) {
+      throw new Rejection("too_many_new_columns",
+          "the record would add " + newKeys.size() + " new columns, and this request already added "
+              + request.added + "; one request may add at most " + limits.maxNewColumnsPerRequest()
+              + " (ingest.max-new-columns-per-request). Send records with new keys in smaller batches,"
+              + " or group related values into an object");
+    }
+    int added = schema.addAllIfAbsent(newKeys, nowMicros, limits.maxColumnsPerEndpoint());
+    if (added < 0) {
+      throw new Rejection("too_many_columns",
+          "the record would add " + newKeys.size() + " new columns to endpoint '" + schema.endpoint() + "', which has "
+              + schema.columns().size() + " of at most " + limits.maxColumnsPerEndpoint()
+              + " (ingest.max-columns-per-endpoint); log values under existing keys, group related values"
+              + " into an object, or raise the limit");
+    }
+    request.added += added;
   }
 
   private static void checkKey(Table table, String key) throws Rejection {

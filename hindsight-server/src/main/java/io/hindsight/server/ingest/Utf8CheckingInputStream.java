@@ -67,7 +67,7 @@ final class Utf8CheckingInputStream extends FilterInputStream {
       while (i < to) {
         if (pending == 0) {
           int start = i;
-          while (i < to && buf[i] >= 0) {
+          while (i < to && buf[i] > 0) {
             i++;
           }
           offset += i - start;
@@ -81,7 +81,9 @@ final class Utf8CheckingInputStream extends FilterInputStream {
 
     void accept(int b) throws CharConversionException {
       if (pending == 0) {
-        if (b < 0x80) {
+        if (b == 0) {
+          throw nul();
+        } else if (b < 0x80) {
           // ASCII, the common case
         } else if (b >= 0xC2 && b <= 0xDF) {
           pending = 1;
@@ -111,6 +113,16 @@ final class Utf8CheckingInputStream extends FilterInputStream {
       if (pending != 0) {
         throw new CharConversionException("a multi-byte character is cut off at the end (byte " + offset + ")");
       }
+    }
+
+    /**
+     * JSON text never holds a NUL byte (control characters in strings are escaped); UTF-16 and
+     * UTF-32 text is full of them, and Jackson would otherwise decode it.
+     */
+    private CharConversionException nul() {
+      return new CharConversionException(
+          "byte 0x00 at offset " + offset + ": JSON text holds no NUL bytes; the body looks like UTF-16 or UTF-32,"
+              + " send UTF-8");
     }
 
     private CharConversionException bad(int b) {

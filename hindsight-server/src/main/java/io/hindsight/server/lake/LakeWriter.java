@@ -37,7 +37,10 @@ import org.slf4j.LoggerFactory;
  * The interval bounds how long an acknowledged record takes to become visible to SQL.
  *
  * <p>A partition whose write fails keeps its rows, ahead of newer ones, for the next flush; the
- * log keeps them too until they are written.
+ * log keeps them too until they are written. A partition of many columns is written in bounded
+ * steps, after the partitions that fit one write, so a wide endpoint never holds the others' rows
+ * back for longer than one step. Failures, a dead flush task (restarted) and a writer that makes
+ * no progress show in {@link #problems()}, which {@code GET /health} reports.
  */
 public final class LakeWriter implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(LakeWriter.class);
@@ -48,6 +51,15 @@ public final class LakeWriter implements Closeable {
   private final LongConsumer flushedUpTo;
   private final Consumer<Table> tableChanged;
   private final ScheduledExecutorService thread;
+  /** Watches the flush thread: restarts a flush task that died, reports one that makes no progress. */
+  private final ScheduledExecutorService watchdog;
+  private final WriterHealth health = new WriterHealth(java.time.Clock.systemUTC());
+  private volatile java.util.concurrent.ScheduledFuture<?> task;
+  private Duration interval;
+  /** When the last flush round ended (System.nanoTime), or started if one is running. */
+  private volatile long lastProgressNanos = System.nanoTime();
+  /** Rounds stop once this moment passes (System.nanoTime); set by {@link #close()}. */
+  private volatile long stopByNanos = Long.MAX_VALUE;
   /** Runs after a flush that wrote to an endpoint with a widened column; flush thread only. */
   private Callable<?> afterWidening = () -> null;
   private boolean widened;
@@ -65,8 +77,8 @@ public final class LakeWriter implements Closeable {
 
   private record Chunk(long firstSeq, int rows, byte[] encoded) {}
 
-  /** Where one encoded row starts. */
-  private record RowRef(byte[] encoded, int offset) {}
+  /** Where one encoded row starts, its seq and what it costs in memory. */
+  private record RowRef(byte[] encoded, int offset, long seq, int size) {}
 
   /** One partition's rows for the next file, in log order. */
   private static final class Buffer implements ParquetFileWriter.EncodedRows {
@@ -75,18 +87,30 @@ public final class LakeWriter implements Closeable {
     long maxSeq = -1;
     long bytes;
 
-    void add(RowRef r, long seq, int size) {
+    void add(RowRef r) {
       rows.add(r);
-      bytes += size;
-      minSeq = Math.min(minSeq, seq);
-      maxSeq = Math.max(maxSeq, seq);
+      bytes += r.size();
+      minSeq = Math.min(minSeq, r.seq());
+      maxSeq = Math.max(maxSeq, r.seq());
     }
 
-    void addAll(Buffer other) {
-      rows.addAll(other.rows);
-      bytes += other.bytes;
-      minSeq = Math.min(minSeq, other.minSeq);
-      maxSeq = Math.max(maxSeq, other.maxSeq);
+    /** Puts rows taken by {@link #takeFirst} back in front. */
+    void putBack(Buffer first) {
+      rows.addAll(0, first.rows);
+      bytes += first.bytes;
+      minSeq = first.minSeq;
+      maxSeq = Math.max(maxSeq, first.maxSeq);
+    }
+
+    /** Moves the first {@code n} rows into a buffer of their own. */
+    Buffer takeFirst(int n) {
+      Buffer first = new Buffer();
+      List<RowRef> head = rows.subList(0, n);
+      head.forEach(first::add);
+      head.clear();
+      bytes -= first.bytes;
+      minSeq = rows.isEmpty() ? Long.MAX_VALUE : rows.get(0).seq();
+      return first;
     }
 
     @Override
@@ -118,6 +142,7 @@ public final class LakeWriter implements Closeable {
     this.tableChanged = tableChanged;
     this.thread =
         DaemonThreads.single("hindsight-lake-writer");
+    this.watchdog = DaemonThreads.single("hindsight-lake-watchdog");
   }
 
   /** What to run after a flush touched an endpoint whose column widened (the rewrite of its files). */
@@ -126,7 +151,53 @@ public final class LakeWriter implements Closeable {
   }
 
   public void start(Duration interval) {
-    thread.scheduleWithFixedDelay(this::flushSafely, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    this.interval = interval;
+    schedule();
+    watchdog.scheduleWithFixedDelay(this::watch, 1, 1, TimeUnit.SECONDS);
+  }
+
+  private void schedule() {
+    task = thread.scheduleWithFixedDelay(this::flushSafely, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * A writer stalled for this long with rows waiting is reported: far beyond any bounded write
+   * step, so only a writer that is stuck or keeps failing trips it.
+   */
+  static final Duration STALL = Duration.ofSeconds(30);
+
+  private void watch() {
+    try {
+      if (task.isDone() && !thread.isShutdown()) {
+        // A periodic task that threw is never run again; flushSafely catches everything, so this
+        // is a last resort, not the plan.
+        health.restarted("the flush task stopped");
+        schedule();
+      }
+      long idle = System.nanoTime() - lastProgressNanos;
+      health.stalled(
+          pendingRows() > 0 && idle > STALL.toNanos()
+              ? "lake writer: no progress for " + idle / 1_000_000_000L + " s with " + pendingRows()
+                  + " acknowledged rows waiting"
+              : null);
+    } catch (RuntimeException e) {
+      log.warn("lake watchdog: {}", e.toString());
+    }
+  }
+
+  /** What is wrong with the writer now (empty when healthy), each naming the problem and since when. */
+  public List<String> problems() {
+    return health.problems();
+  }
+
+  /** Partition writes that failed since start (each is retried). */
+  public long writeFailures() {
+    return health.writeFailures();
+  }
+
+  /** Flushes that ended with an unexpected error, and restarts of a dead flush task, since start. */
+  public long flushCrashes() {
+    return health.flushCrashes() + health.restarts();
   }
 
   /**
@@ -194,12 +265,14 @@ public final class LakeWriter implements Closeable {
 
   private void flushSafely() {
     try {
-      while (flush()) {
-        // catching up: the next step right away
+      while (flush() && System.nanoTime() < stopByNanos) {
+        lastProgressNanos = System.nanoTime();
       }
-    } catch (RuntimeException | Error e) {
-      // A scheduled task that throws is never run again: log and keep the writer alive.
-      log.error("lake flush failed; rows stay in the log and are retried", e);
+      lastProgressNanos = System.nanoTime();
+      health.flushEnded();
+    } catch (Throwable t) {
+      // A scheduled task that throws is never run again: record it and keep the writer alive.
+      health.flushCrashed(t);
     }
   }
 
@@ -208,6 +281,13 @@ public final class LakeWriter implements Closeable {
    * steps of bounded memory and time instead of one huge file.
    */
   static final int MAX_ROWS_PER_FLUSH = 200_000;
+
+  /**
+   * Values (rows times columns) one file write takes at most; see {@link #rowsPerWrite}. A file
+   * of 2,000 columns costs about half a second before its first row (DuckDB 1.5, 2 cores), and
+   * about a second at this bound, which is how long other endpoints may wait for a wide one.
+   */
+  static final long MAX_VALUES_PER_WRITE = 1_000_000;
 
   /** Writes one bounded step; returns whether more rows were waiting behind it. */
   private boolean flush() {
@@ -238,29 +318,46 @@ public final class LakeWriter implements Closeable {
         RowCodec.skip(in);
         // The first row also carries the entry's header, so a chunk's rows add up to its length.
         int size = in.position() - start + (i == 0 ? start : 0);
-        retry.computeIfAbsent(p, k -> new Buffer()).add(new RowRef(c.encoded(), start), seq++, size);
+        retry.computeIfAbsent(p, k -> new Buffer()).add(new RowRef(c.encoded(), start, seq++, size));
       }
     }
     if (retry.isEmpty()) {
       return more;
     }
     long firstUnwritten = Long.MAX_VALUE;
-    var it = retry.entrySet().iterator();
-    while (it.hasNext()) {
-      Map.Entry<Partition, Buffer> e = it.next();
+    boolean failed = false;
+    // Partitions that fit one write go first; wide ones then take one bounded step each, so rows
+    // of other endpoints wait for at most one step of a wide one.
+    List<Map.Entry<Partition, Buffer>> order = new ArrayList<>(retry.entrySet());
+    order.sort(java.util.Comparator.comparing(e -> e.getValue().size() > rowsPerWrite(e.getKey())));
+    for (Map.Entry<Partition, Buffer> e : order) {
       Partition p = e.getKey();
       Buffer b = e.getValue();
+      int rowsThisRound = rowsPerWrite(p);
+      Buffer step = b.size() > rowsThisRound ? b.takeFirst(rowsThisRound) : b;
       try {
-        write(p, b);
-        it.remove();
+        write(p, step);
+        if (step == b) {
+          retry.remove(p);
+        } else {
+          more = true;
+          firstUnwritten = Math.min(firstUnwritten, b.minSeq);
+        }
         synchronized (lock) {
-          pendingRows -= b.rows.size();
-          pendingBytes -= b.bytes;
+          pendingRows -= step.rows.size();
+          pendingBytes -= step.bytes;
         }
       } catch (IOException | SQLException | RuntimeException ex) {
+        if (step != b) {
+          b.putBack(step);
+        }
+        failed = true;
         firstUnwritten = Math.min(firstUnwritten, b.minSeq);
-        log.warn("could not write {} rows to {}; will retry: {}", b.rows.size(), lake.dir(p), ex.toString());
+        health.writeFailed(b.rows.size(), lake.dir(p), ex);
       }
+    }
+    if (!failed) {
+      health.wroteAll();
     }
     if (widened) {
       widened = false;
@@ -274,7 +371,16 @@ public final class LakeWriter implements Closeable {
     if (flushed >= 0) {
       flushedUpTo.accept(flushed);
     }
-    return more && firstUnwritten == Long.MAX_VALUE;
+    return more && !failed;
+  }
+
+  /**
+   * Rows one write of a partition takes: a file costs about rows times columns, so a partition
+   * with thousands of columns is written in steps no longer than a narrow one's whole batch.
+   */
+  private int rowsPerWrite(Partition p) {
+    int columns = p.table().systemColumns().size() + schemas.schema(p.table(), p.endpoint()).columns().size();
+    return (int) Math.max(1, Math.min(MAX_ROWS_PER_FLUSH, MAX_VALUES_PER_WRITE / columns));
   }
 
   private void write(Partition p, Buffer b) throws IOException, SQLException {
@@ -297,20 +403,34 @@ public final class LakeWriter implements Closeable {
     return rowsWritten.get();
   }
 
-  /** Writes what is buffered and stops. */
+  /**
+   * How long closing spends writing what is buffered. Anything left stays in the log and is
+   * replayed at the next start, so shutdown never waits on a large backlog.
+   */
+  static final Duration CLOSE_FLUSH = Duration.ofSeconds(10);
+
+  /** Writes what is buffered, for at most {@link #CLOSE_FLUSH}, and stops. */
   @Override
   public void close() {
+    watchdog.shutdownNow();
+    stopByNanos = System.nanoTime() + CLOSE_FLUSH.toNanos();
     try {
-      thread.submit(this::flushSafely).get(60, TimeUnit.SECONDS);
+      thread.submit(this::flushSafely).get(CLOSE_FLUSH.toSeconds() + 20, TimeUnit.SECONDS);
     } catch (Exception e) {
       log.warn("final lake flush did not finish: {}", e.toString());
     }
     thread.shutdown();
     try {
-      thread.awaitTermination(10, TimeUnit.SECONDS);
-      writer.close();
+      if (thread.awaitTermination(10, TimeUnit.SECONDS)) {
+        writer.close();
+      } else {
+        log.warn("the lake writer is still busy; what it did not write is replayed from the log at the next start");
+      }
     } catch (InterruptedException | SQLException e) {
       log.warn("closing the lake writer: {}", e.toString());
+    }
+    if (pendingRows() > 0) {
+      log.info("{} acknowledged rows were not yet in the lake; the log replays them at the next start", pendingRows());
     }
   }
 }

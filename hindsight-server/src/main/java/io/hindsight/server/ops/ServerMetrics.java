@@ -13,6 +13,16 @@ import java.util.function.Supplier;
 /** The server's metrics, exposed at {@code GET /metrics} in Prometheus text format. */
 public final class ServerMetrics {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Health health = new Health();
+
+  public ServerMetrics() {
+    gauge("hindsight_health_problems", "Problems GET /health reports now (0: ok)", () -> health.problems().size());
+  }
+
+  /** The checks behind {@code GET /health}; parts of the server add theirs. */
+  public Health health() {
+    return health;
+  }
 
   public PrometheusMeterRegistry registry() {
     return registry;

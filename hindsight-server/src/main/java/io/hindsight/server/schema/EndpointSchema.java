@@ -76,6 +76,36 @@ public final class EndpointSchema {
     return added;
   }
 
+  /**
+   * Adds columns for new keys (in the map's order), all or none: none when the schema would pass
+   * {@code maxColumns}. Keys another request added meanwhile count as present.
+   *
+   * @return how many columns were added, or -1 if they would pass the limit and none were
+   */
+  public synchronized int addAllIfAbsent(Map<String, ColumnType> keys, long nowMicros, int maxColumns) {
+    List<String> absent = new ArrayList<>(keys.size());
+    for (String key : keys.keySet()) {
+      if (!byLowerName.containsKey(key.toLowerCase(Locale.ROOT))) {
+        absent.add(key);
+      }
+    }
+    if (absent.isEmpty()) {
+      return 0;
+    }
+    if (columns.size() + absent.size() > maxColumns) {
+      return -1;
+    }
+    List<Column> next = new ArrayList<>(columns);
+    for (String key : absent) {
+      Column added = new Column(key, keys.get(key), nowMicros);
+      byLowerName.put(key.toLowerCase(Locale.ROOT), added);
+      next.add(added);
+    }
+    columns = List.copyOf(next);
+    dirty = true;
+    return absent.size();
+  }
+
   /** Widens a bigint column to double; returns the column as it now is. */
   public synchronized Column widenToDouble(Column column) {
     String lower = column.name().toLowerCase(Locale.ROOT);

@@ -30,6 +30,14 @@ public final class GrowableBuffer {
     size += b.length;
   }
 
+  /** Appends the remaining bytes of {@code b}. */
+  public void put(ByteBuffer b) {
+    int n = b.remaining();
+    ensure(n);
+    b.get(bytes, size, n);
+    size += n;
+  }
+
   public void putInt(int v) {
     ensure(4);
     bytes[size++] = (byte) (v >>> 24);

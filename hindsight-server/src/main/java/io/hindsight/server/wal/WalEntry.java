@@ -23,6 +23,40 @@ public record WalEntry(String idempotencyKey, byte[] response, List<Row> rows) {
   }
 
   /**
+   * Builds an entry row by row as it will be written, so a request holds its accepted rows as
+   * compact bytes rather than as objects until it knows its answer.
+   */
+  public static final class Builder {
+    private final GrowableBuffer rows = new GrowableBuffer(1024);
+    private int count;
+
+    public void add(Row row) {
+      RowCodec.encode(row, rows);
+      count++;
+    }
+
+    /** Rows added so far. */
+    public int rows() {
+      return count;
+    }
+
+    /** Bytes the encoded rows take. */
+    public int size() {
+      return rows.size();
+    }
+
+    /** The bytes of the entry, laid out as {@link WalEntry#encode()} lays them out. */
+    public byte[] encode(String idempotencyKey, byte[] response) {
+      GrowableBuffer out = new GrowableBuffer(rows.size() + 64 + (response == null ? 0 : response.length));
+      putBytes(out, idempotencyKey == null ? null : idempotencyKey.getBytes(StandardCharsets.UTF_8));
+      putBytes(out, response);
+      out.putInt(count);
+      out.put(rows.asByteBuffer());
+      return out.toByteArray();
+    }
+  }
+
+  /**
    * Positions a buffer over {@link #encode()}'s bytes at the row count that precedes the rows,
    * skipping the idempotency key and answer.
    */

@@ -50,7 +50,7 @@ public final class WriteAheadLog implements Closeable {
     void committed(long firstSeq, int rows, byte[] encoded);
   }
 
-  private record Pending(WalEntry entry, byte[] encoded, CompletableFuture<Long> done) {}
+  private record Pending(int rows, byte[] encoded, CompletableFuture<Long> done) {}
 
   private record Segment(long firstSeq, Path path) {}
 
@@ -191,6 +191,11 @@ public final class WriteAheadLog implements Closeable {
    * full, which pushes back on clients when the disk is slower than the network.
    */
   public CompletableFuture<Long> append(WalEntry entry) {
+    return append(entry.encode(), entry.rows().size());
+  }
+
+  /** Queues an entry already encoded (see {@link WalEntry.Builder}) that holds {@code rows} rows. */
+  public CompletableFuture<Long> append(byte[] encoded, int rows) {
     CompletableFuture<Long> done = new CompletableFuture<>();
     IOException b = broken;
     if (b != null) {
@@ -202,7 +207,7 @@ public final class WriteAheadLog implements Closeable {
       return done;
     }
     try {
-      queue.put(new Pending(entry, entry.encode(), done));
+      queue.put(new Pending(rows, encoded, done));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       done.completeExceptionally(new IOException("interrupted while queueing for the log"));
@@ -224,7 +229,8 @@ public final class WriteAheadLog implements Closeable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
+        // Kept alive: a dead log thread would leave every later request waiting forever.
         log.error("log thread failed on a batch", e);
         for (Pending p : batch) {
           p.done().completeExceptionally(new IOException("internal error writing the log", e));
@@ -257,7 +263,7 @@ public final class WriteAheadLog implements Closeable {
         bufs[2 * i] = header;
         bufs[2 * i + 1] = ByteBuffer.wrap(p.encoded());
         total += HEADER + p.encoded().length;
-        seq += p.entry().rows().size();
+        seq += p.rows();
       }
       long written = 0;
       while (written < total) {
@@ -278,9 +284,11 @@ public final class WriteAheadLog implements Closeable {
     for (int i = 0; i < batch.size(); i++) {
       Pending p = batch.get(i);
       try {
-        committed.committed(firstSeqs[i], p.entry().rows().size(), p.encoded());
-      } catch (RuntimeException e) {
-        log.error("handing a committed entry on failed", e);
+        committed.committed(firstSeqs[i], p.rows(), p.encoded());
+      } catch (RuntimeException | Error e) {
+        // The entry is durable whatever happens here: its request is acknowledged, and a restart
+        // replays it into the lake.
+        log.error("handing a committed entry to the lake writer failed; a restart replays it", e);
       }
       p.done().complete(firstSeqs[i]);
     }
