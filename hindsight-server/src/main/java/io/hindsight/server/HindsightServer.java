@@ -224,8 +224,9 @@ public final class HindsightServer implements AutoCloseable {
   }
 
   /**
-   * Closes this server when the JVM is asked to stop (SIGTERM, Ctrl+C), writing everything
-   * acknowledged into the lake first, and blocks until then.
+   * Closes this server when the JVM is asked to stop (SIGTERM, Ctrl+C), and blocks until then.
+   * What the lake writer cannot write within its close budget stays in the log and is replayed at
+   * the next start.
    */
   public void serveUntilShutdown() throws InterruptedException {
     CountDownLatch stopped = new CountDownLatch(1);
@@ -253,7 +254,10 @@ public final class HindsightServer implements AutoCloseable {
     lakeWriter.flushNow();
   }
 
-  /** Stops listening, writes what is acknowledged to the lake, and closes the store. */
+  /**
+   * Stops listening and closes the store. Acknowledged rows are written to the lake for at most the
+   * writer's close budget (10 s); the rest stay in the log, which the next start replays.
+   */
   @Override
   public synchronized void close() {
     if (closed) {
