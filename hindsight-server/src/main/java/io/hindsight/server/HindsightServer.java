@@ -249,6 +249,11 @@ public final class HindsightServer implements AutoCloseable {
     return metrics;
   }
 
+  /** Merges the lake's small files now instead of at the next compaction interval; for tests and tools. */
+  public int compactLake() throws IOException {
+    return compaction.compactNow();
+  }
+
   /** Writes everything acknowledged so far into the lake; for tests and tools. */
   public void flushLake() {
     lakeWriter.flushNow();

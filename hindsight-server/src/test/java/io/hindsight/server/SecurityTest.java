@@ -288,6 +288,17 @@ class SecurityTest {
       }
     }
 
+    /** Posts a small record until the answer has {@code status}, for at most 5 s; the last answer. */
+    private TestServer.Response awaitStatus(TestServer s, int status) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      TestServer.Response r = s.predictions("e1", "{\"data\": {}}");
+      while (r.status() != status && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+        r = s.predictions("e1", "{\"data\": {}}");
+      }
+      return r;
+    }
+
     @Test
     void tooManyConcurrentIngestRequestsAre503WithRetryAfter() throws Exception {
       try (TestServer s =
@@ -296,6 +307,7 @@ class SecurityTest {
               c -> {
                 c.ingest.maxConcurrentRequests = 1;
                 c.ingest.readAheadBytes = 1;
+                c.http.minBodyBytesPerSecond = 0; // the upload below may stall as long as the test needs
               })) {
         // An upload past the read-ahead holds the only slot while a second request arrives.
         java.net.Socket slow = new java.net.Socket("127.0.0.1", s.server().port());
@@ -303,13 +315,17 @@ class SecurityTest {
         w.write(("POST /v1/endpoints/e1/predictions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                 + "Content-Length: 1000\r\n\r\n[").getBytes(StandardCharsets.US_ASCII));
         w.flush();
-        Thread.sleep(300);
+        // Wait until the upload holds the slot (its body is being read), without taking the slot first.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!s.get("/metrics").body().matches("(?s).*\nhindsight_ingest_in_flight_bytes [1-9].*")
+            && System.nanoTime() < deadline) {
+          Thread.sleep(20);
+        }
         TestServer.Response r = s.predictions("e1", "{\"data\": {}}");
         assertThat(r.status()).isEqualTo(503);
         assertThat(r.headers().firstValue("Retry-After")).contains("1");
         slow.close();
-        Thread.sleep(300);
-        assertThat(s.predictions("e1", "{\"data\": {}}").status()).isEqualTo(200);
+        assertThat(awaitStatus(s, 200).status()).isEqualTo(200);
       }
     }
   }

@@ -111,6 +111,15 @@ public final class TestServer implements AutoCloseable {
   }
 
   /** Makes everything acknowledged visible to SQL now, instead of waiting for the flush interval. */
+  /** One compaction pass, now; returns the merges it did. */
+  public int compact() {
+    try {
+      return server.compactLake();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   public void flush() {
     server.flushLake();
   }

@@ -96,6 +96,18 @@ public final class CompactionJob implements Closeable {
     thread.scheduleWithFixedDelay(this::runSafely, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  /** Runs one pass now, on the compaction thread, and waits for it: tests and tools step it. */
+  public int compactNow() throws IOException {
+    try {
+      return thread.submit(this::runOnce).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while compacting", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IOException("compaction failed: " + e.getCause(), e.getCause());
+    }
+  }
+
   private void runSafely() {
     try {
       runOnce();
