@@ -22,8 +22,9 @@ import java.util.function.Supplier;
 
 /**
  * Turns a parsed record into a {@link Row}: checks the fields of its table, assigns missing ids
- * and timestamps, applies the endpoint's schema (new keys add columns, bigint widens to double,
- * any other contradiction goes to {@code _conflicts} with a warning). DESIGN §3, §4 and §6.
+ * and timestamps, and applies the endpoint's schema: new keys add columns, and each value is fitted
+ * to its column by {@link EndpointSchema#fit} (DESIGN §6), a contradiction going to
+ * {@code _conflicts} with a warning. DESIGN §3 and §4.
  */
 final class RecordNormalizer {
   static final int MAX_ID_LENGTH = 128;
@@ -211,16 +212,11 @@ final class RecordNormalizer {
         continue;
       }
       Object value = asValue(raw);
-      ColumnType type = ColumnType.of(value);
       // A column that widens meanwhile is no different from one that widens just after this record.
       Column column = known != null ? known : schema.column(key);
-      if (column.type() == type) {
-        values.put(column.name(), value);
-      } else if (column.type() == ColumnType.DOUBLE && type == ColumnType.BIGINT) {
-        values.put(column.name(), ((Long) value).doubleValue());
-      } else if (column.type() == ColumnType.BIGINT && type == ColumnType.DOUBLE) {
-        column = schema.widenToDouble(column);
-        values.put(column.name(), value);
+      Object fitted = schema.fit(column, value);
+      if (fitted != EndpointSchema.CONTRADICTS) {
+        values.put(column.name(), fitted);
       } else {
         if (conflicts == null) {
           conflicts = new LinkedHashMap<>();
@@ -228,7 +224,7 @@ final class RecordNormalizer {
         conflicts.put(column.name(), raw);
         warnings.add(
             "key '" + key + "' is " + column.type().publicName() + " in the schema of endpoint '"
-                + schema.endpoint() + "' but this record has a " + type.publicName()
+                + schema.endpoint() + "' but this record has a " + ColumnType.of(value).publicName()
                 + "; the value was kept in _conflicts. Send " + column.type().publicName()
                 + " values, or log the new meaning under a new key");
       }

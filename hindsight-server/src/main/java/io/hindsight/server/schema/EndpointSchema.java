@@ -106,6 +106,30 @@ public final class EndpointSchema {
     return absent.size();
   }
 
+  /** What {@link #fit} returns for a value that contradicts its column's type. */
+  public static final Object CONTRADICTS = new Object();
+
+  /**
+   * Fits a value to its key's column by the schema rules (DESIGN §6): a value of the column's type
+   * is stored as it is; a bigint in a double column becomes a double; a double in a bigint column
+   * widens the column to double for good; anything else contradicts the column and is returned as
+   * {@link #CONTRADICTS}, for the caller to keep in {@code _conflicts}.
+   */
+  public Object fit(Column column, Object value) {
+    ColumnType type = ColumnType.of(value);
+    if (column.type() == type) {
+      return value;
+    }
+    if (column.type() == ColumnType.DOUBLE && type == ColumnType.BIGINT) {
+      return ((Long) value).doubleValue();
+    }
+    if (column.type() == ColumnType.BIGINT && type == ColumnType.DOUBLE) {
+      widenToDouble(column);
+      return value;
+    }
+    return CONTRADICTS;
+  }
+
   /** Widens a bigint column to double; returns the column as it now is. */
   public synchronized Column widenToDouble(Column column) {
     String lower = column.name().toLowerCase(Locale.ROOT);
