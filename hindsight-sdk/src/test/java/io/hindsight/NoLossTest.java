@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -15,22 +14,8 @@ import org.junit.jupiter.api.Test;
  * counted in exactly one place. The fake server refuses bodies as a whole the way the server did
  * when a 2 MiB value made it answer 413 and 30 and 70 MiB values made it answer 400.
  */
-class NoLossTest {
+class NoLossTest extends ClosesAfterEachTest {
   private static final int MIB = 1 << 20;
-  private final List<AutoCloseable> closeLater = new ArrayList<>();
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (AutoCloseable c : closeLater) {
-      c.close();
-    }
-  }
-
-  private <T extends AutoCloseable> T later(T c) {
-    closeLater.add(0, c);
-    return c;
-  }
-
   private Fakes.Receiver serverWithWholeBodyLimits() throws Exception {
     Fakes.Receiver server = later(new Fakes.Receiver());
     server.wholeBodyLimits = true;

@@ -8,24 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-class ShippingTest {
-  private final List<AutoCloseable> closeLater = new ArrayList<>();
-
-  @AfterEach
-  void closeAll() throws Exception {
-    for (AutoCloseable c : closeLater) {
-      c.close();
-    }
-  }
-
-  private <T extends AutoCloseable> T later(T c) {
-    closeLater.add(0, c);
-    return c;
-  }
-
+class ShippingTest extends ClosesAfterEachTest {
   private HindsightBuilder builder(String url) {
     return Hindsight.builder()
         .endpoint("fraud-model")

@@ -1,16 +1,14 @@
 package io.hindsight.cli;
 
+import static io.hindsight.cli.CliRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hindsight.server.HindsightServer;
 import io.hindsight.server.ServerConfig;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -19,24 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** The hindsight command line against a real server. */
 class CommandLineTest {
   @TempDir Path dir;
-
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int exit = HindsightCommand.commandLine().execute(args);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
 
   private static HindsightServer server(Path data) throws Exception {
     ServerConfig c = new ServerConfig();
@@ -65,17 +45,17 @@ class CommandLineTest {
           "[{\"prediction_id\": \"t1\", \"data\": {\"decision\": \"declined\"}}, {\"prediction_id\": \"t2\", \"data\": {\"decision\": \"approved\"}}]");
       s.flushLake();
       String url = "http://127.0.0.1:" + s.port();
-      Run table = run("query", "--server", url, "SELECT prediction_id, decision FROM predictions ORDER BY 1");
+      CliRun table = run("query", "--server", url, "SELECT prediction_id, decision FROM predictions ORDER BY 1");
       assertThat(table.exit()).isZero();
       assertThat(table.out())
           .contains("| prediction_id | decision |")
           .contains("| t1            | declined |")
           .contains("2 rows");
-      Run csv = run("query", "--server", url, "--format", "csv", "SELECT prediction_id FROM predictions ORDER BY 1");
+      CliRun csv = run("query", "--server", url, "--format", "csv", "SELECT prediction_id FROM predictions ORDER BY 1");
       assertThat(csv.out().replace("\r", "\\r")).isEqualTo("prediction_id\\r\nt1\\r\nt2\\r\n");
-      Run json = run("query", "--server", url, "--format", "json", "SELECT count(*) AS n FROM predictions");
+      CliRun json = run("query", "--server", url, "--format", "json", "SELECT count(*) AS n FROM predictions");
       assertThat(json.out()).contains("\"rows\":[[2]]");
-      Run bad = run("query", "--server", url, "DROP VIEW predictions");
+      CliRun bad = run("query", "--server", url, "DROP VIEW predictions");
       assertThat(bad.exit()).isEqualTo(1);
       assertThat(bad.err()).contains("error 400").contains("only read queries");
     }
@@ -83,7 +63,7 @@ class CommandLineTest {
 
   @Test
   void keysCreatedOnTheCommandLineGuardTheServerAndRevokeWithoutRestart() throws Exception {
-    Run created = run("keys", "create", "--data-dir", dir.toString(), "--name", "svc", "--scope", "write", "--endpoint", "fraud");
+    CliRun created = run("keys", "create", "--data-dir", dir.toString(), "--name", "svc", "--scope", "write", "--endpoint", "fraud");
     assertThat(created.exit()).isZero();
     String key = created.out().trim();
     assertThat(key).startsWith("hs_");
@@ -101,7 +81,7 @@ class CommandLineTest {
   void aBadConfigFileIsAClearError() throws Exception {
     Path cfg = dir.resolve("hindsight.yaml");
     java.nio.file.Files.writeString(cfg, "ingest:\n  max-bodybytes: 10\n");
-    Run r = run("serve", "--config", cfg.toString(), "--data-dir", dir.resolve("d").toString(), "--port", "0");
+    CliRun r = run("serve", "--config", cfg.toString(), "--data-dir", dir.resolve("d").toString(), "--port", "0");
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err()).contains("config file").contains("max-bodybytes");
   }
@@ -118,18 +98,18 @@ class CommandLineTest {
     java.nio.file.Files.writeString(nd, "{\"prediction_id\": \"n-1\", \"data\": {\"amount\": 1.0}}\n{\"data\": {\"_bad\": 1}}\n");
     try (HindsightServer s = server(dir.resolve("data"))) {
       String url = "http://127.0.0.1:" + s.port();
-      Run first = run("ingest", "--server", url, "--endpoint", "offline", csv.toString());
+      CliRun first = run("ingest", "--server", url, "--endpoint", "offline", csv.toString());
       assertThat(first.exit()).isZero();
       assertThat(first.out()).contains("done: 2500 accepted, 0 rejected");
       assertThat(first.err()).contains("scores.csv: 1000 records sent").contains("2500 records sent");
-      Run again = run("ingest", "--server", url, "--endpoint", "offline", csv.toString());
+      CliRun again = run("ingest", "--server", url, "--endpoint", "offline", csv.toString());
       assertThat(again.out()).contains("done: 2500 accepted");
-      Run mixed = run("ingest", "--server", url, "--endpoint", "offline", nd.toString());
+      CliRun mixed = run("ingest", "--server", url, "--endpoint", "offline", nd.toString());
       assertThat(mixed.exit()).isEqualTo(1);
       assertThat(mixed.out()).contains("done: 1 accepted, 1 rejected");
       assertThat(mixed.err()).contains(nd + ":2: rejected: ").contains("'_bad'");
       s.flushLake();
-      Run count =
+      CliRun count =
           run("query", "--server", url, "--format", "csv",
               "SELECT count(*), count(DISTINCT prediction_id), sum(amount), count(*) FILTER (WHERE approved) FROM predictions");
       assertThat(count.out()).contains("2501,2501,3125001.0,1250");
@@ -140,7 +120,7 @@ class CommandLineTest {
   void servePrintsTheEffectiveConfigurationWithFlagsOverTheFile() throws Exception {
     Path file = dir.resolve("hindsight.yaml");
     java.nio.file.Files.writeString(file, "port: 8080\nlake: {flush-interval: PT1S}\n");
-    Run r = run("serve", "--config", file.toString(), "--port", "9090", "--print-config");
+    CliRun r = run("serve", "--config", file.toString(), "--port", "9090", "--print-config");
     assertThat(r.exit()).isZero();
     assertThat(r.out()).contains("port: 9090", "flush-interval: \"PT1S\"", "max-body-bytes: 67108864");
   }
@@ -149,7 +129,7 @@ class CommandLineTest {
   void serveRefusesAnInvalidConfigurationNamingTheSetting() throws Exception {
     Path file = dir.resolve("hindsight.yaml");
     java.nio.file.Files.writeString(file, "wal: {queue-capacity: 0}\n");
-    Run r = run("serve", "--config", file.toString(), "--data-dir", dir.resolve("data").toString());
+    CliRun r = run("serve", "--config", file.toString(), "--data-dir", dir.resolve("data").toString());
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err()).contains("error: invalid configuration: wal.queue-capacity is 0; it must be between 1 and");
   }

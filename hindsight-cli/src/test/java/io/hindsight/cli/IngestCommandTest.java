@@ -1,12 +1,10 @@
 package io.hindsight.cli;
 
+import static io.hindsight.cli.CliRun.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hindsight.server.HindsightServer;
 import io.hindsight.server.ServerConfig;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,24 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code hindsight ingest} against a real server: data never stops an upload, and every bad line is named. */
 class IngestCommandTest {
   @TempDir Path dir;
-
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int exit = HindsightCommand.commandLine().execute(args);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
 
   private HindsightServer server(Consumer<ServerConfig> tweak) throws Exception {
     ServerConfig c = new ServerConfig();
@@ -68,7 +48,7 @@ class IngestCommandTest {
             "{\"prediction_id\": \"p-4\", \"data\": {\"amount\": 4.5}}")
             + "\n");
     try (HindsightServer s = server(c -> {})) {
-      Run r = run("ingest", "--server", "http://127.0.0.1:" + s.port(), "--endpoint", "offline", file.toString());
+      CliRun r = run("ingest", "--server", "http://127.0.0.1:" + s.port(), "--endpoint", "offline", file.toString());
 
       assertThat(r.exit()).isEqualTo(1);
       assertThat(r.out()).contains("done: 4 accepted, 4 rejected, 0 warnings");
@@ -95,7 +75,7 @@ class IngestCommandTest {
     Files.writeString(
         csv, "prediction_id,ts,amount,approved\nc-1,2026-11-20T10:00:00Z,30,true\n" + "x".repeat(200) + ",2026-11-20T10:00:00Z,40,true\n");
     try (HindsightServer s = server(c -> {})) {
-      Run r = run("ingest", "--server", "http://127.0.0.1:" + s.port(), "--endpoint", "offline", ndjson.toString(), csv.toString());
+      CliRun r = run("ingest", "--server", "http://127.0.0.1:" + s.port(), "--endpoint", "offline", ndjson.toString(), csv.toString());
 
       assertThat(r.exit()).isEqualTo(1);
       assertThat(r.out()).contains("done: 3 accepted, 1 rejected, 1 warnings");
@@ -122,7 +102,7 @@ class IngestCommandTest {
           c.ingest.maxBodyBytes = 4096;
           c.ingest.maxRecordBytes = 4096;
         })) {
-      Run r = run("ingest", "--server", "http://127.0.0.1:" + s.port(), "--endpoint", "offline", "--batch", "50", file.toString());
+      CliRun r = run("ingest", "--server", "http://127.0.0.1:" + s.port(), "--endpoint", "offline", "--batch", "50", file.toString());
 
       assertThat(r.exit()).isEqualTo(1);
       assertThat(r.out()).contains("done: 11 accepted, 1 rejected");
@@ -138,7 +118,7 @@ class IngestCommandTest {
         file,
         "[\n {\"prediction_id\": \"j-1\", \"data\": {\"amount\": 1}},\n 42,\n {\"prediction_id\": \"j-2\", \"amount\": 2},\n {\"amount\": NaN}\n]\n");
     try (HindsightServer s = server(c -> {})) {
-      Run r = run("ingest", "--server", "http://127.0.0.1:" + s.port(), "--endpoint", "offline", file.toString());
+      CliRun r = run("ingest", "--server", "http://127.0.0.1:" + s.port(), "--endpoint", "offline", file.toString());
 
       assertThat(r.exit()).isEqualTo(1);
       assertThat(r.out()).contains("done: 2 accepted, 2 rejected");
@@ -158,7 +138,7 @@ class IngestCommandTest {
       // picocli reads ${HINDSIGHT_URL} from a system property first, then the environment.
       System.setProperty("HINDSIGHT_URL", "http://127.0.0.1:" + s.port());
       try {
-        Run r = run("ingest", "--endpoint", "offline", file.toString());
+        CliRun r = run("ingest", "--endpoint", "offline", file.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("done: 1 accepted");
         s.flushLake();

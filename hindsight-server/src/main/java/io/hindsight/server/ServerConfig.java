@@ -175,7 +175,7 @@ public final class ServerConfig {
     p.range("ingest.max-lake-backlog-bytes", ingest.maxLakeBacklogBytes, 1, Long.MAX_VALUE);
     p.range("ingest.max-gzip-ratio", ingest.maxGzipRatio, 1, 100_000);
     p.range("ingest.max-concurrent-requests", ingest.maxConcurrentRequests, 1, 100_000);
-    p.range("ingest.read-ahead-bytes", ingest.readAheadBytes, 0, ingest.maxBodyBytes);
+    p.range("ingest.read-ahead-bytes", ingest.readAheadBytes, 0, 64L << 20);
     p.range("ingest.max-columns-per-endpoint", ingest.maxColumnsPerEndpoint, 1, 100_000);
     p.range("ingest.max-new-columns-per-request", ingest.maxNewColumnsPerRequest, 1, 100_000);
     p.range("ingest.max-in-flight-bytes", ingest.maxInFlightBytes, 1 << 20, Long.MAX_VALUE);
