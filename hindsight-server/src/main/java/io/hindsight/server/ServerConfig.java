@@ -94,6 +94,13 @@ public final class ServerConfig {
     public int maxRows = QueryLimits.DEFAULTS.maxRows();
     public String memoryLimit = QueryLimits.DEFAULTS.memoryLimit();
     public int connections = QueryLimits.DEFAULTS.connections();
+    /** Java heap of each query worker process, as for {@code -Xmx} (default 256m). */
+    public String workerHeap = QueryLimits.DEFAULTS.workerHeap();
+    /**
+     * Spill files each DuckDB instance (query workers, lake writer, compaction) may keep under
+     * {@code <data-dir>/tmp}, as DuckDB writes sizes (default 4GB).
+     */
+    public String maxTempSize = QueryLimits.DEFAULTS.maxTempSize();
   }
 
   public IngestLimits ingestLimits() {
@@ -101,7 +108,14 @@ public final class ServerConfig {
   }
 
   public QueryLimits queryLimits() {
-    return new QueryLimits(query.timeout, query.defaultRows, query.maxRows, query.memoryLimit, query.connections);
+    return new QueryLimits(
+        query.timeout,
+        query.defaultRows,
+        query.maxRows,
+        query.memoryLimit,
+        query.connections,
+        query.workerHeap,
+        query.maxTempSize);
   }
 
   /** Reads a YAML config file; every key is optional. */
