@@ -156,6 +156,7 @@ public final class HindsightServer implements AutoCloseable {
         new ApiServer(
             config, ingest, queryEngine, new LookupApi(queryEngine, schemas, lake, json), new AccessControl(keys), metrics, json);
     api.start();
+    queryEngine.awaitWorkers();
     log.info(
         "Hindsight listening on {}://{}:{} with data in {}{}",
         config.tls.enabled() ? "https" : "http",

@@ -72,6 +72,20 @@ public final class QueryEngine implements Closeable {
         DaemonThreads.single("hindsight-query-timeout");
     this.workers = new QueryWorkers(lake.root(), scratchDir, limits, onQueryKilled);
     refreshViews();
+    try {
+      workers.startFirst();
+    } catch (IOException e) {
+      close();
+      throw new SQLException("could not start a query worker process: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Waits until the first query worker process, started with the engine, is up (about a second,
+   * overlapping the rest of the server's start); throws when worker processes cannot start at all.
+   */
+  public void awaitWorkers() throws IOException {
+    workers.awaitFirst();
   }
 
   /** Rebuilds the views; called when a table gets its first files or a schema changes. */

@@ -29,9 +29,10 @@ import org.slf4j.LoggerFactory;
  * killed: its CPU and its slot are free at once, and a replacement starts booting in the
  * background.
  *
- * <p>Workers start lazily, when a query finds no idle one, and then stay: a server that never
- * serves user SQL (ingest-only, tools, most tests) pays nothing for them, and the first query pays
- * one JVM start (about a second). They die with the server: {@link #close()}, a JVM shutdown hook,
+ * <p>One worker starts with the server ({@link #startFirst()}); the others start when concurrent
+ * queries need them, and then stay: an idle server holds one JVM, not {@code query.connections},
+ * and a broken launch (no {@code java}, a bad classpath) fails the start instead of the first
+ * query. Workers die with the server: {@link #close()}, a JVM shutdown hook,
  * and for a killed server the end of their stdin.
  */
 final class QueryWorkers implements Closeable {
@@ -59,6 +60,27 @@ final class QueryWorkers implements Closeable {
     this.onKilled = onKilled;
     this.slots = new Semaphore(limits.connections(), true);
     Runtime.getRuntime().addShutdownHook(shutdownHook);
+  }
+
+  /** Starts the first worker; {@link #awaitFirst()} waits for it. */
+  void startFirst() throws IOException {
+    idle.offerFirst(start());
+  }
+
+  /**
+   * Waits until the first worker is ready, so a launch that cannot work fails the server's start
+   * with its reason, and the first query does not wait for a JVM to boot.
+   */
+  void awaitFirst() throws IOException {
+    QueryWorker first = idle.peekFirst();
+    if (first == null) {
+      return;
+    }
+    try {
+      ready(first);
+    } catch (ApiException e) {
+      throw new IOException("the first query worker process did not start; see the log above", e);
+    }
   }
 
   /** Runs a checked query in a worker, holding a query slot and the deadline around it. */
@@ -127,7 +149,11 @@ final class QueryWorkers implements Closeable {
     } catch (QueryWorker.WorkerGone gone) {
       log.warn("a query worker process did not start: {}", gone.getMessage());
       throw new ApiException(
-          503, "a query worker process did not start within " + STARTUP_LIMIT.toSeconds() + " s; see the server log", "5");
+          503,
+          "a query worker process did not start (within "
+              + STARTUP_LIMIT.toSeconds()
+              + " s); see the server log",
+          "5");
     } finally {
       startupLimit.cancel(false);
     }
@@ -190,8 +216,9 @@ final class QueryWorkers implements Closeable {
     command.add("-XX:+UseSerialGC");
     command.add("-XX:TieredStopAtLevel=1");
     command.add("-XX:+ExitOnOutOfMemoryError");
-    // The JDBC driver extracts its native library into java.io.tmpdir: keep it in the data dir.
-    command.add("-Djava.io.tmpdir=" + dir);
+    // The JDBC driver extracts its 60 MB native library into java.io.tmpdir: the same folder as the
+    // server's, where the worker deletes its copy as soon as it is loaded (DuckDbFiles).
+    command.add("-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"));
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(QueryWorkerMain.class.getName());
