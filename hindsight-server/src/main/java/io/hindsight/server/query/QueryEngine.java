@@ -170,13 +170,7 @@ public final class QueryEngine implements Closeable {
           "'limit' must be between 0 and " + limits.maxRows() + " (query.max-rows)");
     }
     guard.check(sql);
-    Lock read = lake.swapLock().readLock();
-    read.lock();
-    try {
-      workers.run(views, sql, params == null ? List.of() : params, limit, sink);
-    } finally {
-      read.unlock();
-    }
+    workers.run(views, sql, params == null ? List.of() : params, limit, sink, lake.swapLock().readLock());
   }
 
   /** Runs SQL the server itself wrote (lookups, listings) in process, without the guard. */

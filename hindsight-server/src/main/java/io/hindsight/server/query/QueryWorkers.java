@@ -19,6 +19,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Lock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,8 +84,11 @@ final class QueryWorkers implements Closeable {
     }
   }
 
-  /** Runs a checked query in a worker, holding a query slot and the deadline around it. */
-  void run(QueryWorker.Views views, String sql, List<Object> params, int limit, ResultSink sink)
+  /**
+   * Runs a checked query in a worker, holding a query slot and the deadline around it, and
+   * {@code lakeRead} (the lake's swap lock) only while the worker runs it, not while it waits.
+   */
+  void run(QueryWorker.Views views, String sql, List<Object> params, int limit, ResultSink sink, Lock lakeRead)
       throws IOException {
     acquireSlot();
     QueryWorker worker = null;
@@ -110,6 +114,7 @@ final class QueryWorkers implements Closeable {
               },
               limits.timeout().toMillis(),
               TimeUnit.MILLISECONDS);
+      lakeRead.lock();
       try {
         worker.run(views, sql, params, limit, sink, start);
       } catch (QueryWorker.WorkerGone gone) {
@@ -127,6 +132,7 @@ final class QueryWorkers implements Closeable {
                 + limits.memoryLimit()
                 + ") allow");
       } finally {
+        lakeRead.unlock();
         settled.set(true);
         deadline.cancel(false);
       }
