@@ -1,6 +1,7 @@
 package io.hindsight.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
@@ -145,6 +146,14 @@ class QueryIsolationTest {
       assertThat(copies).as("DuckDB's library is mapped").isNotEmpty();
       return copies;
     }
+  }
+
+  @Test
+  void aWorkerHeapThatIsNotAHeapSizeIsRefusedAtStartNamingTheKey() {
+    assertThatThrownBy(() -> new TestServer(dir.resolve("other"), c -> c.query.workerHeap = "lots"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("query.worker-heap")
+        .hasMessageContaining("lots");
   }
 
   @Test

@@ -68,8 +68,11 @@ final class QueryWorker {
     }
   }
 
-  /** Waits until the process has opened its database; at once when it did before. */
-  void awaitReady() throws IOException {
+  /**
+   * Waits until the process has opened its database; at once when it did before. Synchronized:
+   * the server's start may wait for the first worker while a first query already takes it.
+   */
+  synchronized void awaitReady() throws IOException {
     if (!ready) {
       expect(next(), "ready");
       ready = true;
