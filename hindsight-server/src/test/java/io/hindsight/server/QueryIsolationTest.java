@@ -22,6 +22,8 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Hostile load on {@code POST /v1/query}: SQL that DuckDB cannot be interrupted in (it folds the
@@ -51,13 +53,14 @@ class QueryIsolationTest {
     s.close();
   }
 
-  @Test
-  void aQueryStuckInPrepareIsStoppedAtItsTimeoutAndItsSlotComesBack() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {FOLDS_FOR_MINUTES, "SELECT levenshtein(repeat('ab', 60000), repeat('ba', 60000))"})
+  void aQueryStuckInPrepareIsStoppedAtItsTimeoutAndItsSlotComesBack(String stuck) throws Exception {
     assertThat(s.scalar("SELECT 42").asInt()).isEqualTo(42);
     Set<Long> workersBefore = workerPids();
 
     long started = System.nanoTime();
-    TestServer.Response r = s.queryResponse(FOLDS_FOR_MINUTES);
+    TestServer.Response r = s.queryResponse(stuck);
     Duration took = Duration.ofNanos(System.nanoTime() - started);
 
     assertThat(r.status()).as(r.body()).isEqualTo(400);
