@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.File;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.file.Files;
@@ -168,13 +169,19 @@ class QueryIsolationTest {
     assertThat(workers).noneMatch(QueryIsolationTest::alive);
   }
 
+  /** Also started with a relative class path, as {@code java -jar hindsight.jar} gives one. */
   @Test
   void workersExitWhenTheServerIsKilled() throws Exception {
     Path data = dir.resolve("child-data");
     Path portFile = dir.resolve("port");
     String java = ProcessHandle.current().info().command().orElse("java");
+    Path cwd = Path.of("").toAbsolutePath();
+    String relativeClassPath =
+        Stream.of(System.getProperty("java.class.path").split(File.pathSeparator))
+            .map(e -> cwd.relativize(Path.of(e).toAbsolutePath()).toString())
+            .collect(Collectors.joining(File.pathSeparator));
     Process child =
-        new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), ChildServerMain.class.getName(), data.toString(), portFile.toString())
+        new ProcessBuilder(java, "-cp", relativeClassPath, ChildServerMain.class.getName(), data.toString(), portFile.toString())
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("child.log").toFile())
             .start();

@@ -3,11 +3,13 @@ package io.hindsight.server.query;
 import io.hindsight.server.ApiException;
 import io.hindsight.server.ops.DaemonThreads;
 import java.io.Closeable;
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Set;
@@ -20,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -226,7 +229,7 @@ final class QueryWorkers implements Closeable {
     // server's, where the worker deletes its copy as soon as it is loaded (DuckDbFiles).
     command.add("-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"));
     command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
+    command.add(absoluteClassPath());
     command.add(QueryWorkerMain.class.getName());
     command.add(lakeRoot.toString());
     command.add(dir.resolve("spill").toString());
@@ -241,6 +244,13 @@ final class QueryWorkers implements Closeable {
       throw new IOException("the query engine is closed");
     }
     return w;
+  }
+
+  /** The server's class path, absolute: a worker runs in its own folder ({@code java -jar} gives a relative one). */
+  private static String absoluteClassPath() {
+    return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+        .map(entry -> Path.of(entry).toAbsolutePath().toString())
+        .collect(Collectors.joining(File.pathSeparator));
   }
 
   private static void deleteQuietly(Path dir) {
