@@ -74,17 +74,4 @@ final class WorkerChannel {
     out.write(frame);
     out.flush();
   }
-
-  void close() {
-    try {
-      in.close();
-    } catch (IOException ignored) {
-      // closing a pipe to a process that may be gone
-    }
-    try {
-      out.close();
-    } catch (IOException ignored) {
-      // closing a pipe to a process that may be gone
-    }
-  }
 }
