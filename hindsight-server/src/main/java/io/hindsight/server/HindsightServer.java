@@ -13,6 +13,7 @@ import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.LakeWriter;
 import io.hindsight.server.lake.Partition;
 import io.hindsight.server.ops.ServerMetrics;
+import io.hindsight.server.query.DuckDbFiles;
 import io.hindsight.server.query.QueryEngine;
 import io.hindsight.server.query.StoreLookups;
 import io.hindsight.server.schema.Row;
@@ -43,6 +44,7 @@ import org.slf4j.LoggerFactory;
  *   catalog/      learnt schemas, one JSON file per table and endpoint
  *   idempotency/  answers of Idempotency-Key requests whose log entries were dropped
  *   compaction/   journals that make file merges crash-safe
+ *   tmp/          DuckDB spill files and query worker folders, emptied at start
  * </pre>
  *
  * <p>Start-up recovers before it listens: leftovers of interrupted writes are removed, half-done
@@ -99,15 +101,23 @@ public final class HindsightServer implements AutoCloseable {
     schemas = new SchemaRegistry(dataDir.resolve("catalog"), json);
     lake = new Lake(dataDir.resolve("lake"));
     lake.removeLeftovers();
+    // DuckDB's spill files and the query workers' folders; whatever a killed process left is stale.
+    Path scratch = dataDir.resolve("tmp");
+    DuckDbFiles.deleteRecursively(scratch);
     compaction =
-        new CompactionJob(lake, schemas, connection(), dataDir.resolve("compaction"), config.compactionPolicy());
+        new CompactionJob(
+            lake,
+            schemas,
+            connection(scratch.resolve("duckdb-compaction")),
+            dataDir.resolve("compaction"),
+            config.compactionPolicy());
     compaction.recover();
-    queryEngine = new QueryEngine(lake, config.queryLimits(), json);
+    queryEngine = new QueryEngine(lake, config.queryLimits(), json, scratch.resolve("query"), metrics::queryKilled);
     schemas.onChange(queryEngine::refreshViews);
     idempotency =
         new IdempotencyStore(
             dataDir.resolve("idempotency"), clock, config.ingest.idempotencyTtl, config.ingest.idempotencyMaxKeys);
-    lakeWriter = new LakeWriter(lake, schemas, connection(), this::flushedUpTo, t -> queryEngine.refreshViews());
+    lakeWriter = new LakeWriter(lake, schemas, connection(scratch.resolve("duckdb-writer")), this::flushedUpTo, t -> queryEngine.refreshViews());
 
     Map<Partition, Long> inLake = lake.flushedSeqByPartition();
     long minNextSeq = inLake.values().stream().mapToLong(v -> v + 1).max().orElse(0);
@@ -159,6 +169,7 @@ public final class HindsightServer implements AutoCloseable {
         new ApiServer(
             config, ingest, queryEngine, new StoreLookups(queryEngine, schemas, lake, json), new AccessControl(keys, metrics), metrics, json);
     api.start();
+    queryEngine.awaitWorkers();
     log.info(
         "Hindsight listening on {}://{}:{} with data in {}{}",
         config.tls.enabled() ? "https" : "http",
@@ -180,12 +191,13 @@ public final class HindsightServer implements AutoCloseable {
   }
 
   /** An in-memory DuckDB for writing Parquet; UTC, so timestamps never shift with the host's zone. */
-  private static DuckDBConnection connection() throws SQLException {
+  private DuckDBConnection connection(Path tempDir) throws SQLException {
     DuckDBConnection c = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:");
     try (java.sql.Statement st = c.createStatement()) {
       st.execute("SET TimeZone = 'UTC'");
       // DuckDB would otherwise take up to 80% of the machine for a large merge.
       st.execute("SET memory_limit = '2GB'");
+      DuckDbFiles.confineSpill(st, tempDir, config.query.maxTempSize);
     }
     return c;
   }

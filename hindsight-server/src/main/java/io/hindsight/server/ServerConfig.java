@@ -134,6 +134,13 @@ public final class ServerConfig {
     public int connections = QueryLimits.DEFAULTS.connections();
     /** Largest {@code POST /v1/query} body; a larger one is refused with 413. */
     public long maxBodyBytes = 1 << 20;
+    /** Java heap of each query worker process, as for {@code -Xmx} (default 256m). */
+    public String workerHeap = QueryLimits.DEFAULTS.workerHeap();
+    /**
+     * Spill files each DuckDB instance (query workers, lake writer, compaction) may keep under
+     * {@code <data-dir>/tmp}, as DuckDB writes sizes (default 4GB).
+     */
+    public String maxTempSize = QueryLimits.DEFAULTS.maxTempSize();
   }
 
   public IngestLimits ingestLimits() {
@@ -152,7 +159,14 @@ public final class ServerConfig {
   }
 
   public QueryLimits queryLimits() {
-    return new QueryLimits(query.timeout, query.defaultRows, query.maxRows, query.memoryLimit, query.connections);
+    return new QueryLimits(
+        query.timeout,
+        query.defaultRows,
+        query.maxRows,
+        query.memoryLimit,
+        query.connections,
+        query.workerHeap,
+        query.maxTempSize);
   }
 
   /**
@@ -196,7 +210,17 @@ public final class ServerConfig {
     p.range("query.connections", query.connections, 1, 256);
     p.range("query.max-body-bytes", query.maxBodyBytes, 64, Integer.MAX_VALUE);
     p.require(
-        query.memoryLimit != null && query.memoryLimit.matches("(?i)\\s*\\d+(\\.\\d+)?\\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\\s*"),
+        query.workerHeap != null && query.workerHeap.matches("\\d+[kKmMgG]?"),
+        "query.worker-heap",
+        query.workerHeap,
+        "a Java heap size such as 256m or 1g");
+    p.require(
+        query.maxTempSize != null && query.maxTempSize.matches(SIZE),
+        "query.max-temp-size",
+        query.maxTempSize,
+        "a size such as 512MB or 4GB");
+    p.require(
+        query.memoryLimit != null && query.memoryLimit.matches(SIZE),
         "query.memory-limit",
         query.memoryLimit,
         "a size such as 512MB or 4GB");
@@ -218,6 +242,9 @@ public final class ServerConfig {
       throw new IllegalStateException(e);
     }
   }
+
+  /** A size as DuckDB takes it: a number and a unit. */
+  private static final String SIZE = "(?i)\\s*\\d+(\\.\\d+)?\\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\\s*";
 
   /** Collects every out-of-range setting before one error names them all. */
   private static final class Problems {

@@ -52,6 +52,8 @@ class ServerConfigTest {
         }),
         bad("query.connections", "0", c -> c.query.connections = 0),
         bad("query.max-body-bytes", "0", c -> c.query.maxBodyBytes = 0),
+        bad("query.worker-heap", "lots", c -> c.query.workerHeap = "lots"),
+        bad("query.max-temp-size", "4", c -> c.query.maxTempSize = "4"),
         bad("ingest.read-ahead-bytes", "-1", c -> c.ingest.readAheadBytes = -1),
         bad("ingest.max-columns-per-endpoint", "0", c -> c.ingest.maxColumnsPerEndpoint = 0),
         bad("ingest.max-new-columns-per-request", "0", c -> c.ingest.maxNewColumnsPerRequest = 0),

@@ -99,6 +99,14 @@ public final class ServerMetrics {
     registry.counter("hindsight_storage_failures").increment();
   }
 
+  /** A query stopped at query.timeout by killing its worker process. */
+  public void queryKilled() {
+    Counter.builder("hindsight_queries_killed")
+        .description("Queries stopped at query.timeout by killing their worker process")
+        .register(registry)
+        .increment();
+  }
+
   public Timer queryTimer() {
     return Timer.builder("hindsight_query_latency")
         .description("Time to run a query and send its result")

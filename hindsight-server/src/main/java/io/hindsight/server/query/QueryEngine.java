@@ -6,23 +6,13 @@ import io.hindsight.server.lake.Lake;
 import io.hindsight.server.schema.Table;
 import java.io.Closeable;
 import java.io.IOException;
-import java.math.BigDecimal;
-import java.math.BigInteger;
-import java.sql.Array;
-import java.sql.Connection;
-import java.sql.DriverManager;
+import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.LocalDate;
-import java.time.LocalDateTime;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,24 +24,24 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Lock;
 import org.duckdb.DuckDBConnection;
-import org.duckdb.DuckDBStruct;
 import io.hindsight.server.ops.DaemonThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * SQL over the lake. A DuckDB database of its own holds only views over the Parquet files; it is
- * locked before any user query runs: file access only inside the lake, no extension installs or
- * autoloads, configuration locked. User SQL first passes {@link SqlGuard}; every query has a
- * timeout and a row limit.
+ * SQL over the lake. User SQL first passes {@link SqlGuard}, then runs in a query worker process
+ * ({@link QueryWorkers}) with a deadline that kills the process, because DuckDB cannot be stopped
+ * from outside while it folds constants in prepare. Each worker holds a locked DuckDB
+ * ({@link LockedDuckDb}) with the same views as the server's own one, which runs the SQL the server
+ * writes itself ({@link #select}) without the cost of a process hop.
  *
  * <p>Views: {@code predictions}, {@code feedback}, {@code events} (globs over the lake, so a new
  * file is visible to the next query) and {@code predictions_with_feedback} (the latest value of
- * each feedback key as {@code feedback_<key>}, plus {@code feedback_ts}).
+ * each feedback key as {@code feedback_<key>}, plus {@code feedback_ts}). When they change, a
+ * worker receives the new definitions with its next query.
  */
 public final class QueryEngine implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(QueryEngine.class);
-  private static final DateTimeFormatter TS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'");
 
   private final Lake lake;
   private final QueryLimits limits;
@@ -59,24 +49,20 @@ public final class QueryEngine implements Closeable {
   private final SqlGuard guard;
   private final BlockingQueue<DuckDBConnection> pool;
   private final ScheduledExecutorService timer;
+  private final QueryWorkers workers;
+  private volatile QueryWorker.Views views = new QueryWorker.Views(0, List.of());
 
-  public QueryEngine(Lake lake, QueryLimits limits, ObjectMapper json) throws SQLException {
+  /**
+   * @param scratchDir a folder of the data directory outside the lake for DuckDB's spill files
+   *     and the workers' files; emptied by the caller before start
+   * @param onQueryKilled called each time a query is stopped at its deadline (for the metrics)
+   */
+  public QueryEngine(Lake lake, QueryLimits limits, ObjectMapper json, Path scratchDir, Runnable onQueryKilled)
+      throws SQLException {
     this.lake = lake;
     this.limits = limits;
-    this.admin = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:");
-    String root = lake.root().toAbsolutePath().toString();
-    try (Statement st = admin.createStatement()) {
-      st.execute("SET TimeZone = 'UTC'");
-      st.execute("SET memory_limit = " + sqlString(limits.memoryLimit()));
-      // Lake files never change once written (merges write new files), so their footers can be
-      // cached: a point lookup then reads only the row groups that can hold the id.
-      st.execute("SET parquet_metadata_cache = true");
-      st.execute("SET allowed_directories = [" + sqlString(root + "/") + "]");
-      st.execute("SET enable_external_access = false");
-      st.execute("SET autoinstall_known_extensions = false");
-      st.execute("SET autoload_known_extensions = false");
-      st.execute("SET lock_configuration = true");
-    }
+    this.admin = LockedDuckDb.open(lake.root(), limits.memoryLimit(), scratchDir.resolve("server"), limits.maxTempSize());
+    DuckDbFiles.deleteLoadedLibraryCopy();
     this.guard = new SqlGuard(admin.duplicate(), json);
     this.pool = new ArrayBlockingQueue<>(limits.connections());
     for (int i = 0; i < limits.connections(); i++) {
@@ -84,29 +70,53 @@ public final class QueryEngine implements Closeable {
     }
     this.timer =
         DaemonThreads.single("hindsight-query-timeout");
+    this.workers = new QueryWorkers(lake.root(), scratchDir, limits, onQueryKilled);
     refreshViews();
+    try {
+      workers.startFirst();
+    } catch (IOException e) {
+      close();
+      throw new SQLException("could not start a query worker process: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Waits until the first query worker process, started with the engine, is up (about a second,
+   * overlapping the rest of the server's start); throws when worker processes cannot start at all.
+   */
+  public void awaitWorkers() throws IOException {
+    workers.awaitFirst();
   }
 
   /** Rebuilds the views; called when a table gets its first files or a schema changes. */
   public synchronized void refreshViews() {
+    List<String> ddl = new ArrayList<>();
     try (Statement st = admin.createStatement()) {
-      st.execute(tableView(Table.PREDICTIONS, "prediction_id, endpoint, ts, date"));
-      st.execute(tableView(Table.FEEDBACK, "endpoint, prediction_id, ts, date"));
-      st.execute(tableView(Table.EVENTS, "endpoint, ts, kind, text, data"));
+      ddl.add(tableView(Table.PREDICTIONS, "prediction_id, endpoint, ts, date"));
+      ddl.add(tableView(Table.FEEDBACK, "endpoint, prediction_id, ts, date"));
+      ddl.add(tableView(Table.EVENTS, "endpoint, ts, kind, text, data"));
+      for (String d : ddl) {
+        st.execute(d);
+      }
       String join =
           "CREATE OR REPLACE VIEW predictions_with_feedback AS SELECT p.*, f.* EXCLUDE (endpoint, prediction_id)"
               + " FROM predictions p LEFT JOIN (SELECT endpoint, prediction_id, max(ts) AS feedback_ts%s"
               + " FROM feedback GROUP BY endpoint, prediction_id) f"
               + " ON p.endpoint = f.endpoint AND p.prediction_id = f.prediction_id";
+      String withKeys =
+          String.format(
+              join,
+              ", arg_max(COLUMNS(* EXCLUDE (endpoint, prediction_id, ts, date, _conflicts)), ts)"
+                  + " AS 'feedback_\\0'");
       try {
-        st.execute(
-            String.format(
-                join,
-                ", arg_max(COLUMNS(* EXCLUDE (endpoint, prediction_id, ts, date, _conflicts)), ts)"
-                    + " AS 'feedback_\\0'"));
+        st.execute(withKeys);
+        ddl.add(withKeys);
       } catch (SQLException noFeedbackKeys) {
-        st.execute(String.format(join, ""));
+        String withoutKeys = String.format(join, "");
+        st.execute(withoutKeys);
+        ddl.add(withoutKeys);
       }
+      views = new QueryWorker.Views(views.version() + 1, List.copyOf(ddl));
     } catch (SQLException e) {
       log.error("could not build the SQL views", e);
     }
@@ -129,7 +139,7 @@ public final class QueryEngine implements Closeable {
         + ", * EXCLUDE ("
         + leading
         + ") FROM read_parquet("
-        + sqlString(glob)
+        + LockedDuckDb.sqlString(glob)
         + ", hive_partitioning = true, union_by_name = true, hive_types = "
         + types
         + ")";
@@ -160,10 +170,10 @@ public final class QueryEngine implements Closeable {
           "'limit' must be between 0 and " + limits.maxRows() + " (query.max-rows)");
     }
     guard.check(sql);
-    run(sql, params, limit, sink);
+    workers.run(views, sql, params == null ? List.of() : params, limit, sink, lake.swapLock().readLock());
   }
 
-  /** Runs SQL the server itself wrote (lookups, listings), without the guard. */
+  /** Runs SQL the server itself wrote (lookups, listings) in process, without the guard. */
   public List<Map<String, Object>> select(String sql, Object... params) {
     List<Map<String, Object>> out = new ArrayList<>();
     try {
@@ -249,7 +259,7 @@ public final class QueryEngine implements Closeable {
           }
           Object[] row = new Object[n];
           for (int i = 0; i < n; i++) {
-            row[i] = value(rs, i + 1, types[i]);
+            row[i] = ResultValues.value(rs, i + 1, types[i]);
           }
           sink.row(row);
           count++;
@@ -265,95 +275,16 @@ public final class QueryEngine implements Closeable {
                 + limits.timeout().toSeconds()
                 + " s (query.timeout) and was cancelled; filter on date and endpoint to read less");
       }
-      throw ApiException.badRequest("the query failed: " + cleanMessage(e));
+      throw ApiException.badRequest("the query failed: " + LockedDuckDb.cleanMessage(e));
     } finally {
       read.unlock();
       pool.add(conn);
     }
   }
 
-  private static Object value(ResultSet rs, int i, String type) throws SQLException {
-    if (type.equals("TIMESTAMP") || type.startsWith("TIMESTAMP_")) {
-      LocalDateTime t = rs.getObject(i, LocalDateTime.class);
-      return t == null ? null : TS.format(t);
-    }
-    if (type.equals("TIMESTAMP WITH TIME ZONE")) {
-      OffsetDateTime t = rs.getObject(i, OffsetDateTime.class);
-      return t == null ? null : TS.format(t.withOffsetSameInstant(ZoneOffset.UTC));
-    }
-    if (type.equals("DATE")) {
-      LocalDate d = rs.getObject(i, LocalDate.class);
-      return d == null ? null : d.toString();
-    }
-    return plain(rs.getObject(i));
-  }
-
-  /** Turns what DuckDB's JDBC driver returns into values Jackson writes as plain JSON. */
-  static Object plain(Object v) throws SQLException {
-    if (v == null || v instanceof String || v instanceof Boolean || v instanceof Long || v instanceof Integer) {
-      return v;
-    }
-    if (v instanceof Double || v instanceof Float) {
-      double d = ((Number) v).doubleValue();
-      return Double.isFinite(d) ? v : String.valueOf(d);
-    }
-    if (v instanceof Short || v instanceof Byte || v instanceof BigInteger || v instanceof BigDecimal) {
-      return v;
-    }
-    if (v instanceof Array) {
-      Object[] items = (Object[]) ((Array) v).getArray();
-      List<Object> out = new ArrayList<>(items.length);
-      for (Object o : items) {
-        out.add(plain(o));
-      }
-      return out;
-    }
-    if (v instanceof DuckDBStruct) {
-      return plain(((DuckDBStruct) v).getMap());
-    }
-    if (v instanceof Map) {
-      Map<String, Object> out = new LinkedHashMap<>();
-      for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
-        out.put(String.valueOf(e.getKey()), plain(e.getValue()));
-      }
-      return out;
-    }
-    if (v instanceof byte[]) {
-      return Base64.getEncoder().encodeToString((byte[]) v);
-    }
-    if (v instanceof java.sql.Timestamp) {
-      return TS.format(((java.sql.Timestamp) v).toInstant().atOffset(ZoneOffset.UTC));
-    }
-    if (v instanceof java.sql.Blob) {
-      java.sql.Blob b = (java.sql.Blob) v;
-      return Base64.getEncoder().encodeToString(b.getBytes(1, (int) b.length()));
-    }
-    return v.toString();
-  }
-
-  /** DuckDB's JDBC messages wrap the real one; keep the line that says what went wrong. */
-  static String cleanMessage(Exception e) {
-    String m = String.valueOf(e.getMessage());
-    String best = m;
-    for (String line : m.split("\n")) {
-      if (line.startsWith("Error: ")) {
-        best = line.substring("Error: ".length());
-        break;
-      }
-    }
-    if (best.startsWith("Invalid Input Error: Attempting to execute an unsuccessful")) {
-      best = m;
-    }
-    int lineMarker = best.indexOf("\nLINE ");
-    return (lineMarker > 0 ? best.substring(0, lineMarker) : best).strip();
-  }
-
-  static String sqlString(String s) {
-    return "'" + s.replace("'", "''") + "'";
-  }
-
   @Override
   public void close() {
+    workers.close();
     timer.shutdownNow();
     for (DuckDBConnection c : pool) {
       try {

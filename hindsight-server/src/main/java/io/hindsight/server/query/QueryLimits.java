@@ -1,16 +1,48 @@
 package io.hindsight.server.query;
 
 import java.time.Duration;
+import java.util.regex.Pattern;
 
 /**
  * Bounds on a query.
  *
- * @param timeout a query running longer is cancelled (default 30 s)
+ * @param timeout a query running longer is stopped by killing its worker process (default 30 s);
+ *     counted from the moment it has a query slot
  * @param defaultRows rows returned when the request names no limit (default 10,000)
  * @param maxRows the largest limit a request may ask for (default 1,000,000)
- * @param memoryLimit DuckDB's memory limit for queries, e.g. "4GB"
- * @param connections queries that run at once; more wait for a free connection (default 4)
+ * @param memoryLimit DuckDB's memory limit, e.g. "4GB", for each query worker process and for the
+ *     server's own lookups (default 4GB)
+ * @param connections queries that run at once, one worker process each; more wait for a free slot
+ *     (default 4)
+ * @param workerHeap Java heap of each query worker process, as for {@code -Xmx} (default 256m);
+ *     it holds only a batch of rows at a time, DuckDB's memory is outside it
+ * @param maxTempSize spill files each DuckDB instance of the server may keep under
+ *     {@code <data-dir>/tmp} (default 4GB); a query needing more fails with DuckDB's message
  */
-public record QueryLimits(Duration timeout, int defaultRows, int maxRows, String memoryLimit, int connections) {
-  public static final QueryLimits DEFAULTS = new QueryLimits(Duration.ofSeconds(30), 10_000, 1_000_000, "4GB", 4);
+public record QueryLimits(
+    Duration timeout,
+    int defaultRows,
+    int maxRows,
+    String memoryLimit,
+    int connections,
+    String workerHeap,
+    String maxTempSize) {
+  private static final Pattern HEAP = Pattern.compile("[1-9][0-9]*[kKmMgG]?");
+
+  public static final QueryLimits DEFAULTS =
+      new QueryLimits(Duration.ofSeconds(30), 10_000, 1_000_000, "4GB", 4, "256m", "4GB");
+
+  public QueryLimits {
+    if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("query.timeout must be a positive duration, e.g. PT30S; got " + timeout);
+    }
+    if (connections < 1) {
+      throw new IllegalArgumentException(
+          "query.connections must be at least 1 (it is the number of query worker processes); got " + connections);
+    }
+    if (workerHeap == null || !HEAP.matcher(workerHeap).matches()) {
+      throw new IllegalArgumentException(
+          "query.worker-heap must be a Java heap size such as 256m or 1g; got '" + workerHeap + "'");
+    }
+  }
 }

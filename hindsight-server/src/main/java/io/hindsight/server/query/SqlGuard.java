@@ -39,7 +39,7 @@ final class SqlGuard {
           tree = json.readTree(rs.getString(1));
         }
       } catch (SQLException | IOException e) {
-        throw ApiException.badRequest("the query could not be parsed: " + QueryEngine.cleanMessage(e));
+        throw ApiException.badRequest("the query could not be parsed: " + LockedDuckDb.cleanMessage(e));
       }
     }
     if (tree.path("error").asBoolean()) {
