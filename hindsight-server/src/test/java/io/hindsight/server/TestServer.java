@@ -124,7 +124,7 @@ public final class TestServer implements AutoCloseable {
     server.flushLake();
   }
 
-  static Response send(HttpRequest req) {
+  public static Response send(HttpRequest req) {
     try {
       HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
       return new Response(r.statusCode(), r.body(), r.headers());

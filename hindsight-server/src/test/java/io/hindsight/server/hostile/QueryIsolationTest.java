@@ -1,9 +1,11 @@
-package io.hindsight.server;
+package io.hindsight.server.hostile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.hindsight.server.ChildServerMain;
+import io.hindsight.server.TestServer;
 import java.io.File;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -19,7 +21,6 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,7 +32,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * constant while preparing) is stopped at {@code query.timeout} by killing the worker process that
  * runs it, and never holds a query slot, a core or a file past it.
  */
-@Tag("hostile-load")
 @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class QueryIsolationTest {
   /** Ran 137 s with a 5 s timeout when the timeout was armed only after prepare. */
