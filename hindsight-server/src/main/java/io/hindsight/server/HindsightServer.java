@@ -8,17 +8,17 @@ import io.hindsight.server.auth.OwnerOnly;
 import io.hindsight.server.http.ApiServer;
 import io.hindsight.server.ingest.IdempotencyStore;
 import io.hindsight.server.ingest.IngestService;
+import io.hindsight.server.ingest.LogTruncation;
 import io.hindsight.server.lake.CompactionJob;
 import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.LakeWriter;
+import io.hindsight.server.lake.LogReplay;
 import io.hindsight.server.lake.Partition;
 import io.hindsight.server.ops.ServerMetrics;
 import io.hindsight.server.query.DuckDbFiles;
 import io.hindsight.server.query.QueryEngine;
 import io.hindsight.server.query.StoreLookups;
-import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.SchemaRegistry;
-import io.hindsight.server.wal.WalEntry;
 import io.hindsight.server.wal.WriteAheadLog;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -117,21 +117,26 @@ public final class HindsightServer implements AutoCloseable {
     idempotency =
         new IdempotencyStore(
             dataDir.resolve("idempotency"), clock, config.ingest.idempotencyTtl, config.ingest.idempotencyMaxKeys);
-    lakeWriter = new LakeWriter(lake, schemas, connection(scratch.resolve("duckdb-writer")), this::flushedUpTo, t -> queryEngine.refreshViews());
+    LogTruncation truncation = new LogTruncation(idempotency);
+    lakeWriter =
+        new LakeWriter(
+            lake, schemas, connection(scratch.resolve("duckdb-writer")), truncation, t -> queryEngine.refreshViews());
 
-    Map<Partition, Long> inLake = lake.flushedSeqByPartition();
-    long minNextSeq = inLake.values().stream().mapToLong(v -> v + 1).max().orElse(0);
-    long[] replayed = new long[1];
+    LogReplay replay = new LogReplay(lake, lakeWriter);
     wal =
         WriteAheadLog.open(
             dataDir.resolve("wal"),
             config.wal.segmentBytes,
             config.wal.queueCapacity,
-            minNextSeq,
-            (firstSeq, entry) -> replayed[0] += replay(firstSeq, entry, inLake, clock),
+            replay.minNextSeq(),
+            (firstSeq, entry) -> {
+              idempotency.rememberLogged(entry, clock.millis());
+              replay.entry(firstSeq, entry);
+            },
             lakeWriter::accept);
-    if (replayed[0] > 0) {
-      log.info("replayed {} logged records that were not yet in the lake", replayed[0]);
+    truncation.of(wal);
+    if (replay.replayed() > 0) {
+      log.info("replayed {} logged records that were not yet in the lake", replay.replayed());
     }
     lakeWriter.afterWidening(compaction::rewriteWidened);
     lakeWriter.start(config.lake.flushInterval);
@@ -200,39 +205,6 @@ public final class HindsightServer implements AutoCloseable {
       DuckDbFiles.confineSpill(st, tempDir, config.query.maxTempSize);
     }
     return c;
-  }
-
-  private int replay(long firstSeq, WalEntry entry, Map<Partition, Long> inLake, Clock clock) {
-    if (entry.idempotencyKey() != null) {
-      idempotency.remember(entry.idempotencyKey(), entry.response(), clock.millis());
-    }
-    int n = 0;
-    long seq = firstSeq;
-    for (Row row : entry.rows()) {
-      if (seq > inLake.getOrDefault(Partition.of(row), -1L)) {
-        try {
-          lakeWriter.acceptReplayed(seq, row);
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-        n++;
-      }
-      seq++;
-    }
-    return n;
-  }
-
-  /** Every row up to {@code seq} is in the lake: keep the idempotency keys, drop the log before it. */
-  private void flushedUpTo(long seq) {
-    if (wal == null) {
-      return;
-    }
-    try {
-      idempotency.persist();
-      wal.deleteUpTo(seq);
-    } catch (IOException e) {
-      log.warn("could not save idempotency keys; keeping the log: {}", e.toString());
-    }
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.hindsight.server.ingest;
 
 import io.hindsight.server.files.FileSync;
+import io.hindsight.server.wal.WalEntry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -161,6 +162,13 @@ public final class IdempotencyStore {
   }
 
   /** Adds a key as the log stored it ({@link #logged}), e.g. found in a replayed log entry. */
+  /** On start-up: the key and answer a replayed log entry carries, if it carries one. */
+  public void rememberLogged(WalEntry entry, long nowMillis) {
+    if (entry.idempotencyKey() != null) {
+      remember(entry.idempotencyKey(), entry.response(), nowMillis);
+    }
+  }
+
   public Answer remember(String loggedKey, byte[] response, long createdMillis) {
     synchronized (this) {
       int body = loggedKey.lastIndexOf(BODY);

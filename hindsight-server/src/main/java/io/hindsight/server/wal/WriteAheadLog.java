@@ -39,7 +39,7 @@ public final class WriteAheadLog implements Closeable {
 
   /** Receives entries replayed on open, in log order. */
   public interface EntryListener {
-    void entry(long firstSeq, WalEntry entry);
+    void entry(long firstSeq, WalEntry entry) throws IOException;
   }
 
   /**
