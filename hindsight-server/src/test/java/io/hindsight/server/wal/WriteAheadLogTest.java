@@ -1,0 +1,112 @@
+package io.hindsight.server.wal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.hindsight.server.schema.Row;
+import io.hindsight.server.schema.Table;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What the log keeps, hands back on open, and lets go of: the base of "nothing acknowledged is lost". */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class WriteAheadLogTest {
+  @TempDir Path dir;
+
+  private static WalEntry entry(String... ids) {
+    List<Row> rows = new ArrayList<>();
+    for (String id : ids) {
+      rows.add(new Row(Table.PREDICTIONS, "e", 1_790_000_000_000_000L, Map.of("prediction_id", id)));
+    }
+    return new WalEntry(null, null, rows);
+  }
+
+  /** One replayed row: its sequence number and id. */
+  private record Replayed(long seq, String id) {}
+
+  private static WriteAheadLog open(Path dir, long segmentBytes, long minNextSeq, List<Replayed> replayed)
+      throws Exception {
+    return WriteAheadLog.open(
+        dir,
+        segmentBytes,
+        16,
+        minNextSeq,
+        (first, e) -> {
+          long seq = first;
+          for (Row r : e.rows()) {
+            replayed.add(new Replayed(seq++, (String) r.values().get("prediction_id")));
+          }
+        },
+        (s, r, e) -> {});
+  }
+
+  private static long segments(Path dir) throws Exception {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(p -> p.getFileName().toString().endsWith(".log")).count();
+    }
+  }
+
+  @Test
+  void replaysEveryRowInOrderWithItsSequenceNumberAndContinuesAfterIt() throws Exception {
+    try (WriteAheadLog wal = open(dir, 1 << 20, 0, new ArrayList<>())) {
+      assertThat(wal.append(entry("a")).get()).isZero();
+      assertThat(wal.append(entry("b", "c")).get()).isEqualTo(1);
+      assertThat(wal.append(entry("d")).get()).isEqualTo(3);
+    }
+    List<Replayed> replayed = new ArrayList<>();
+    try (WriteAheadLog wal = open(dir, 1 << 20, 0, replayed)) {
+      assertThat(replayed)
+          .containsExactly(new Replayed(0, "a"), new Replayed(1, "b"), new Replayed(2, "c"), new Replayed(3, "d"));
+      assertThat(wal.append(entry("e")).get()).as("numbering goes on after the log").isEqualTo(4);
+    }
+  }
+
+  @Test
+  void startsNumberingAboveWhatTheLakeAlreadyHolds() throws Exception {
+    try (WriteAheadLog wal = open(dir, 1 << 20, 100, new ArrayList<>())) {
+      assertThat(wal.append(entry("a")).get()).isEqualTo(100);
+    }
+  }
+
+  @Test
+  void truncationDropsOnlySegmentsWhoseRowsAreAllInTheLake() throws Exception {
+    try (WriteAheadLog wal = open(dir, 1, 0, new ArrayList<>())) {
+      for (String id : List.of("a", "b", "c", "d")) {
+        wal.append(entry(id)).get(); // a segment of 1 byte rolls after every write: one entry each
+      }
+      long before = segments(dir);
+      long bytes = wal.sizeBytes();
+      wal.deleteUpTo(1);
+      assertThat(segments(dir)).isEqualTo(before - 2);
+      assertThat(wal.sizeBytes()).isLessThan(bytes).isPositive();
+      wal.deleteUpTo(Long.MAX_VALUE - 1);
+      assertThat(segments(dir)).as("the segment being written is never deleted").isPositive();
+    }
+    List<Replayed> replayed = new ArrayList<>();
+    try (WriteAheadLog wal = open(dir, 1 << 20, 0, replayed)) {
+      assertThat(replayed).isEmpty();
+      assertThat(wal.append(entry("e")).get()).as("numbers are never reused").isEqualTo(4);
+    }
+  }
+
+  @Test
+  void truncationKeepsEverySegmentWithARowAboveTheMark() throws Exception {
+    try (WriteAheadLog wal = open(dir, 1, 0, new ArrayList<>())) {
+      for (int i = 0; i < 4; i++) {
+        wal.append(entry("r" + i)).get();
+      }
+      wal.deleteUpTo(2);
+    }
+    List<Replayed> replayed = new ArrayList<>();
+    try (WriteAheadLog wal = open(dir, 1 << 20, 0, replayed)) {
+      assertThat(replayed).extracting(Replayed::seq).containsExactly(3L);
+    }
+  }
+}
