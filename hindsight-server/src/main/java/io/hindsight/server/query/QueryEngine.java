@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -241,29 +240,7 @@ public final class QueryEngine implements Closeable {
               limits.timeout().toMillis(),
               TimeUnit.MILLISECONDS);
       try (ResultSet rs = ps.executeQuery()) {
-        ResultSetMetaData md = rs.getMetaData();
-        int n = md.getColumnCount();
-        List<ResultSink.ResultColumn> cols = new ArrayList<>(n);
-        String[] types = new String[n];
-        for (int i = 1; i <= n; i++) {
-          types[i - 1] = md.getColumnTypeName(i);
-          cols.add(new ResultSink.ResultColumn(md.getColumnLabel(i), types[i - 1]));
-        }
-        sink.columns(cols);
-        int count = 0;
-        boolean truncated = false;
-        while (rs.next()) {
-          if (count == limit) {
-            truncated = true;
-            break;
-          }
-          Object[] row = new Object[n];
-          for (int i = 0; i < n; i++) {
-            row[i] = ResultValues.value(rs, i + 1, types[i]);
-          }
-          sink.row(row);
-          count++;
-        }
+        boolean truncated = ResultValues.stream(rs, limit, sink);
         sink.end(truncated, (System.nanoTime() - start) / 1_000_000);
       } finally {
         cancel.cancel(false);

@@ -10,9 +10,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 import org.duckdb.DuckDBConnection;
 
@@ -84,38 +84,36 @@ final class QueryWorkerMain {
   }
 
   private void stream(ResultSet rs, int limit) throws SQLException, IOException {
-    ResultSetMetaData md = rs.getMetaData();
-    int n = md.getColumnCount();
-    String[] types = new String[n];
-    Object[] columns = new Object[n];
-    for (int i = 1; i <= n; i++) {
-      types[i - 1] = md.getColumnTypeName(i);
-      columns[i - 1] = new ResultSink.ResultColumn(md.getColumnLabel(i), types[i - 1]);
+    FrameSink frames = new FrameSink();
+    frames.end(ResultValues.stream(rs, limit, frames), 0);
+  }
+
+  /** Sends a result to the server as frames: its columns, rows in batches, then its end. */
+  private final class FrameSink implements ResultSink {
+    private RowsFrame batch;
+
+    @Override
+    public void columns(List<ResultColumn> columns) throws IOException {
+      send(Map.of("columns", columns));
+      batch = new RowsFrame();
     }
-    send(Map.of("columns", columns));
-    RowsFrame batch = new RowsFrame();
-    int count = 0;
-    boolean truncated = false;
-    while (rs.next()) {
-      if (count == limit) {
-        truncated = true;
-        break;
-      }
-      Object[] row = new Object[n];
-      for (int i = 0; i < n; i++) {
-        row[i] = ResultValues.value(rs, i + 1, types[i]);
-      }
-      batch.add(row);
-      count++;
+
+    @Override
+    public void row(Object[] values) throws IOException {
+      batch.add(values);
       if (batch.rows == BATCH_ROWS || batch.bytes.size() >= BATCH_BYTES) {
         channel.write(batch.finish());
         batch = new RowsFrame();
       }
     }
-    if (batch.rows > 0) {
-      channel.write(batch.finish());
+
+    @Override
+    public void end(boolean truncated, long elapsedMs) throws IOException {
+      if (batch.rows > 0) {
+        channel.write(batch.finish());
+      }
+      send(Map.of("end", Map.of("truncated", truncated)));
     }
-    send(Map.of("end", Map.of("truncated", truncated)));
   }
 
   private void send(Object message) throws IOException {

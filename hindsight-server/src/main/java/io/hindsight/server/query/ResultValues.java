@@ -1,9 +1,11 @@
 package io.hindsight.server.query;
 
+import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.sql.Array;
 import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -22,6 +24,35 @@ final class ResultValues {
   private static final DateTimeFormatter TS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'");
 
   private ResultValues() {}
+
+  /**
+   * Reads a result into a sink: its columns, then at most {@code limit} rows. Returns whether rows
+   * were left over (the answer is truncated); the caller ends the sink.
+   */
+  static boolean stream(ResultSet rs, int limit, ResultSink sink) throws SQLException, IOException {
+    ResultSetMetaData md = rs.getMetaData();
+    int n = md.getColumnCount();
+    List<ResultSink.ResultColumn> columns = new ArrayList<>(n);
+    String[] types = new String[n];
+    for (int i = 1; i <= n; i++) {
+      types[i - 1] = md.getColumnTypeName(i);
+      columns.add(new ResultSink.ResultColumn(md.getColumnLabel(i), types[i - 1]));
+    }
+    sink.columns(columns);
+    int count = 0;
+    while (rs.next()) {
+      if (count == limit) {
+        return true;
+      }
+      Object[] row = new Object[n];
+      for (int i = 0; i < n; i++) {
+        row[i] = value(rs, i + 1, types[i]);
+      }
+      sink.row(row);
+      count++;
+    }
+    return false;
+  }
 
   /** Column {@code i} of the current row; timestamps as RFC 3339 UTC text, dates as ISO text. */
   static Object value(ResultSet rs, int i, String type) throws SQLException {
