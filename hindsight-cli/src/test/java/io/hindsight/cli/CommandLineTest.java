@@ -119,7 +119,8 @@ class CommandLineTest {
   @Test
   void servePrintsTheEffectiveConfigurationWithFlagsOverTheFile() throws Exception {
     Path file = dir.resolve("hindsight.yaml");
-    java.nio.file.Files.writeString(file, "port: 8080\nlake: {flush-interval: PT1S}\n");
+    // The file's port is out of range; the flag replaces it before anything is checked.
+    java.nio.file.Files.writeString(file, "port: 70000\nlake: {flush-interval: PT1S}\n");
     CliRun r = run("serve", "--config", file.toString(), "--port", "9090", "--print-config");
     assertThat(r.exit()).isZero();
     assertThat(r.out()).contains("port: 9090", "flush-interval: \"PT1S\"", "max-body-bytes: 67108864");

@@ -210,7 +210,7 @@ public final class ServerConfig {
     p.range("query.connections", query.connections, 1, 256);
     p.range("query.max-body-bytes", query.maxBodyBytes, 64, Integer.MAX_VALUE);
     p.require(
-        query.workerHeap != null && query.workerHeap.matches("\\d+[kKmMgG]?"),
+        query.workerHeap != null && query.workerHeap.matches("[1-9][0-9]*[kKmMgG]?"),
         "query.worker-heap",
         query.workerHeap,
         "a Java heap size such as 256m or 1g");
@@ -276,7 +276,10 @@ public final class ServerConfig {
     }
   }
 
-  /** Reads a YAML config file; every key is optional. */
+  /**
+   * Reads a YAML config file; every key is optional. Ranges are checked by {@link #validate}, once
+   * command-line flags have had their say.
+   */
   public static ServerConfig load(Path file) {
     ObjectMapper yaml = yaml();
     if (!Files.isRegularFile(file)) {
@@ -284,7 +287,7 @@ public final class ServerConfig {
     }
     try {
       ServerConfig c = yaml.readValue(file.toFile(), ServerConfig.class);
-      return (c == null ? new ServerConfig() : c).validate();
+      return c == null ? new ServerConfig() : c;
     } catch (IOException e) {
       throw new IllegalArgumentException("config file " + file + " is invalid: " + e.getMessage(), e);
     }

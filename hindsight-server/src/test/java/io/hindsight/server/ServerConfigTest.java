@@ -53,6 +53,7 @@ class ServerConfigTest {
         bad("query.connections", "0", c -> c.query.connections = 0),
         bad("query.max-body-bytes", "0", c -> c.query.maxBodyBytes = 0),
         bad("query.worker-heap", "lots", c -> c.query.workerHeap = "lots"),
+        bad("query.worker-heap", "0", c -> c.query.workerHeap = "0"),
         bad("query.max-temp-size", "4", c -> c.query.maxTempSize = "4"),
         bad("ingest.read-ahead-bytes", "-1", c -> c.ingest.readAheadBytes = -1),
         bad("ingest.max-columns-per-endpoint", "0", c -> c.ingest.maxColumnsPerEndpoint = 0),
@@ -85,7 +86,7 @@ class ServerConfigTest {
     Path file = dir.resolve("hindsight.yaml");
     Files.writeString(
         file, "wal: {queue-capacity: 0}\nlake: {flush-interval: PT0S}\ningest: {max-concurrent-requests: 0}\n");
-    assertThatThrownBy(() -> ServerConfig.load(file))
+    assertThatThrownBy(() -> ServerConfig.load(file).validate())
         .hasMessageContaining("wal.queue-capacity is 0")
         .hasMessageContaining("lake.flush-interval is PT0S")
         .hasMessageContaining("ingest.max-concurrent-requests is 0");

@@ -1,10 +1,9 @@
 package io.hindsight.server.query;
 
 import java.time.Duration;
-import java.util.regex.Pattern;
 
 /**
- * Bounds on a query.
+ * Bounds on a query. {@code ServerConfig.validate()} checks each against its range.
  *
  * @param timeout a query running longer is stopped by killing its worker process (default 30 s);
  *     counted from the moment it has a query slot
@@ -27,22 +26,6 @@ public record QueryLimits(
     int connections,
     String workerHeap,
     String maxTempSize) {
-  private static final Pattern HEAP = Pattern.compile("[1-9][0-9]*[kKmMgG]?");
-
   public static final QueryLimits DEFAULTS =
       new QueryLimits(Duration.ofSeconds(30), 10_000, 1_000_000, "4GB", 4, "256m", "4GB");
-
-  public QueryLimits {
-    if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("query.timeout must be a positive duration, e.g. PT30S; got " + timeout);
-    }
-    if (connections < 1) {
-      throw new IllegalArgumentException(
-          "query.connections must be at least 1 (it is the number of query worker processes); got " + connections);
-    }
-    if (workerHeap == null || !HEAP.matcher(workerHeap).matches()) {
-      throw new IllegalArgumentException(
-          "query.worker-heap must be a Java heap size such as 256m or 1g; got '" + workerHeap + "'");
-    }
-  }
 }
