@@ -14,6 +14,7 @@ import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.LakeWriter;
 import io.hindsight.server.lake.LogReplay;
 import io.hindsight.server.lake.Partition;
+import io.hindsight.server.ops.Scheduler;
 import io.hindsight.server.ops.ServerMetrics;
 import io.hindsight.server.query.DuckDbFiles;
 import io.hindsight.server.query.QueryEngine;
@@ -64,16 +65,27 @@ public final class HindsightServer implements AutoCloseable {
   private IdempotencyStore idempotency;
   private WriteAheadLog wal;
   private ApiServer api;
+  private final Scheduler scheduler;
   private volatile boolean closed;
 
-  private HindsightServer(ServerConfig config) {
+  private HindsightServer(ServerConfig config, Scheduler scheduler) {
     this.config = config;
+    this.scheduler = scheduler;
   }
 
   /** Recovers the data folder and starts listening; returns once the server answers requests. */
   public static HindsightServer start(ServerConfig config) throws IOException {
+    return start(config, Scheduler.system());
+  }
+
+  /**
+   * Starts on the given time and schedule: every periodic task of the server (lake flushes,
+   * compaction, key reloads and what runs on a timer) follows {@code scheduler}, which the server
+   * closes when it stops.
+   */
+  public static HindsightServer start(ServerConfig config, Scheduler scheduler) throws IOException {
     config.validate();
-    HindsightServer s = new HindsightServer(config);
+    HindsightServer s = new HindsightServer(config, scheduler);
     try {
       s.open();
     } catch (IOException | RuntimeException e) {
@@ -93,7 +105,7 @@ public final class HindsightServer implements AutoCloseable {
     for (Map<String, Object> k : config.auth.keys) {
       configuredKeys.add(ApiKeys.fromJson(json.valueToTree(k)));
     }
-    Clock clock = Clock.systemUTC();
+    Clock clock = scheduler.clock();
     ApiKeys keys = new ApiKeys(dataDir, configuredKeys, clock, config.auth.reloadInterval);
     if (!keys.enabled()) {
       requireLoopback(config.host);
@@ -106,6 +118,7 @@ public final class HindsightServer implements AutoCloseable {
     DuckDbFiles.deleteRecursively(scratch);
     compaction =
         new CompactionJob(
+            scheduler,
             lake,
             schemas,
             connection(scratch.resolve("duckdb-compaction")),
@@ -120,7 +133,7 @@ public final class HindsightServer implements AutoCloseable {
     LogTruncation truncation = new LogTruncation(idempotency);
     lakeWriter =
         new LakeWriter(
-            lake, schemas, connection(scratch.resolve("duckdb-writer")), truncation, t -> queryEngine.refreshViews());
+            scheduler, lake, schemas, connection(scratch.resolve("duckdb-writer")), truncation, t -> queryEngine.refreshViews());
 
     LogReplay replay = new LogReplay(lake, lakeWriter);
     wal =
@@ -273,6 +286,7 @@ public final class HindsightServer implements AutoCloseable {
     if (queryEngine != null) {
       queryEngine.close();
     }
+    scheduler.close();
     log.info("Hindsight stopped");
   }
 }

@@ -24,18 +24,33 @@ public final class TestServer implements AutoCloseable {
 
   private final ServerConfig config;
   private HindsightServer server;
+  private final io.hindsight.server.ops.ManualScheduler scheduler;
 
   public TestServer(Path dataDir) throws IOException {
     this(dataDir, c -> {});
   }
 
   public TestServer(Path dataDir, Consumer<ServerConfig> tweak) throws IOException {
+    this(dataDir, tweak, null);
+  }
+
+  /**
+   * A server on {@code scheduler}'s time when it is not null: nothing periodic runs until the test
+   * steps it ({@link #flush()} and {@link #compact()} still work).
+   */
+  public TestServer(Path dataDir, Consumer<ServerConfig> tweak, io.hindsight.server.ops.ManualScheduler scheduler)
+      throws IOException {
     config = new ServerConfig();
     config.dataDir = dataDir;
     config.port = 0;
     config.lake.flushInterval = Duration.ofMillis(100);
     tweak.accept(config);
-    server = HindsightServer.start(config);
+    this.scheduler = scheduler;
+    server = start();
+  }
+
+  private HindsightServer start() throws IOException {
+    return scheduler == null ? HindsightServer.start(config) : HindsightServer.start(config, scheduler);
   }
 
   public HindsightServer server() {
@@ -45,7 +60,7 @@ public final class TestServer implements AutoCloseable {
   /** Stops and starts the server on the same data folder (a graceful restart). */
   public void restart() throws IOException {
     server.close();
-    server = HindsightServer.start(config);
+    server = start();
   }
 
   public String url(String path) {

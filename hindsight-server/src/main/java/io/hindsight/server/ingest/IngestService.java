@@ -179,7 +179,7 @@ public final class IngestService {
       return bytes;
     }
     try {
-      schemas.persistDirty();
+      schemas.persistChanges();
     } catch (IOException e) {
       throw storageUnavailable(e);
     }

@@ -19,12 +19,11 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.stream.Stream;
 import org.duckdb.DuckDBConnection;
-import io.hindsight.server.ops.DaemonThreads;
+import io.hindsight.server.ops.Scheduler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,11 +53,13 @@ public final class CompactionJob implements Closeable {
   private final Path journalDir;
   private final CompactionPolicy policy;
   private final ObjectMapper json = new ObjectMapper();
-  private final ScheduledExecutorService thread;
+  private final Scheduler scheduler;
+  private Scheduler.Task task;
+  private boolean closed;
   private Runnable afterSwap = () -> {};
   private volatile long merges;
 
-  public CompactionJob(Lake lake, SchemaRegistry schemas, DuckDBConnection conn, Path journalDir, CompactionPolicy policy)
+  public CompactionJob(Scheduler scheduler, Lake lake, SchemaRegistry schemas, DuckDBConnection conn, Path journalDir, CompactionPolicy policy)
       throws IOException {
     this.lake = lake;
     this.schemas = schemas;
@@ -66,8 +67,7 @@ public final class CompactionJob implements Closeable {
     this.journalDir = journalDir;
     this.policy = policy;
     Files.createDirectories(journalDir);
-    this.thread =
-        DaemonThreads.single("hindsight-compaction");
+    this.scheduler = scheduler;
   }
 
   /** Finishes or undoes merges a crash interrupted. Runs before anything reads the lake. */
@@ -93,18 +93,15 @@ public final class CompactionJob implements Closeable {
   /** Runs merges every interval; {@code afterSwap} runs after files were replaced. */
   public void start(Duration interval, Runnable afterSwap) {
     this.afterSwap = afterSwap;
-    thread.scheduleWithFixedDelay(this::runSafely, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    task = scheduler.every("hindsight-compaction", interval, this::runSafely);
   }
 
-  /** Runs one pass now, on the compaction thread, and waits for it: tests and tools step it. */
+  /** Runs one pass now, after a pass already running: tests and tools step it. */
   public int compactNow() throws IOException {
     try {
-      return thread.submit(this::runOnce).get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while compacting", e);
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw new IOException("compaction failed: " + e.getCause(), e.getCause());
+      return runOnce();
+    } catch (SQLException e) {
+      throw new IOException("compaction failed: " + e.getMessage(), e);
     }
   }
 
@@ -118,6 +115,9 @@ public final class CompactionJob implements Closeable {
 
   /** One pass over every partition. Returns the number of merges done. */
   public synchronized int runOnce() throws IOException, SQLException {
+    if (closed) {
+      return 0;
+    }
     int done = rewriteWidened();
     for (Table t : Table.values()) {
       for (Partition p : lake.partitions(t)) {
@@ -146,6 +146,9 @@ public final class CompactionJob implements Closeable {
    * so the lake is never left mixed for long, not even by a server that stops.
    */
   public synchronized int rewriteWidened() throws IOException, SQLException {
+    if (closed) {
+      return 0;
+    }
     int done = 0;
     for (Table t : Table.values()) {
       for (EndpointSchema schema : schemas.all(t)) {
@@ -164,8 +167,7 @@ public final class CompactionJob implements Closeable {
           }
         }
         if (complete) {
-          schema.rewriteDone();
-          schemas.persistDirty();
+          schemas.rewriteDone(schema);
         }
       }
     }
@@ -254,13 +256,16 @@ public final class CompactionJob implements Closeable {
     return merges;
   }
 
+  /** Stops the schedule and closes the connection once a pass in progress ends. */
   @Override
-  public void close() {
-    thread.shutdown();
+  public synchronized void close() {
+    if (task != null) {
+      task.cancel();
+    }
+    closed = true;
     try {
-      thread.awaitTermination(30, TimeUnit.SECONDS);
       conn.close();
-    } catch (InterruptedException | SQLException e) {
+    } catch (SQLException e) {
       log.warn("closing compaction: {}", e.toString());
     }
   }

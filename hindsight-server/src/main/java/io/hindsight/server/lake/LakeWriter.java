@@ -1,7 +1,6 @@
 package io.hindsight.server.lake;
 
 import io.hindsight.server.files.FileSync;
-import io.hindsight.server.schema.ColumnType;
 import io.hindsight.server.schema.EndpointSchema;
 import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.SchemaRegistry;
@@ -17,21 +16,21 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import io.hindsight.server.wal.RowCodec;
 import io.hindsight.server.wal.WalEntry;
 import org.duckdb.DuckDBConnection;
-import io.hindsight.server.ops.DaemonThreads;
+import io.hindsight.server.ops.Scheduler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Moves logged rows into the lake. Entries arrive in log order as the compact bytes the log wrote
  * (so a request's object graph dies young instead of waiting for the flush); every flush interval
- * one thread sorts their rows into partitions, decodes them one at a time into each partition's
+ * one flush sorts their rows into partitions, decodes them one at a time into each partition's
  * Parquet file, then reports the
  * highest seq below which every row is in the lake, so the log can drop what it no longer needs.
  * The interval bounds how long an acknowledged record takes to become visible to SQL.
@@ -39,8 +38,9 @@ import org.slf4j.LoggerFactory;
  * <p>A partition whose write fails keeps its rows, ahead of newer ones, for the next flush; the
  * log keeps them too until they are written. A partition of many columns is written in bounded
  * steps, after the partitions that fit one write, so a wide endpoint never holds the others' rows
- * back for longer than one step. Failures, a dead flush task (restarted) and a writer that makes
- * no progress show in {@link #problems()}, which {@code GET /health} reports.
+ * back for longer than one step. Failures, a flush that died and a writer that makes no progress
+ * show in {@link #problems()}, which {@code GET /health} reports. Flushes run one at a time, under
+ * {@link #flushing}, whether the schedule or {@link #flushNow()} starts them.
  */
 public final class LakeWriter implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(LakeWriter.class);
@@ -50,17 +50,18 @@ public final class LakeWriter implements Closeable {
   private final ParquetFileWriter writer;
   private final LongConsumer flushedUpTo;
   private final Consumer<Table> tableChanged;
-  private final ScheduledExecutorService thread;
-  /** Watches the flush thread: restarts a flush task that died, reports one that makes no progress. */
-  private final ScheduledExecutorService watchdog;
-  private final WriterHealth health = new WriterHealth(java.time.Clock.systemUTC());
-  private volatile java.util.concurrent.ScheduledFuture<?> task;
-  private Duration interval;
-  /** When the last flush round ended (System.nanoTime), or started if one is running. */
-  private volatile long lastProgressNanos = System.nanoTime();
+  private final Scheduler scheduler;
+  private final java.time.Clock clock;
+  private final WriterHealth health;
+  /** Held by the one flush running; guards {@link #retry}, {@link #widened} and the DuckDB writer. */
+  private final ReentrantLock flushing = new ReentrantLock();
+  private final List<Scheduler.Task> tasks = new ArrayList<>();
+  private boolean closed;
+  /** When the last flush round ended (clock millis), or started if one is running. */
+  private volatile long lastProgressMillis;
   /** Rounds stop once this moment passes (System.nanoTime); set by {@link #close()}. */
   private volatile long stopByNanos = Long.MAX_VALUE;
-  /** Runs after a flush that wrote to an endpoint with a widened column; flush thread only. */
+  /** Runs after a flush that wrote to an endpoint with a widened column; under {@link #flushing}. */
   private Callable<?> afterWidening = () -> null;
   private boolean widened;
   private final Object lock = new Object();
@@ -70,7 +71,7 @@ public final class LakeWriter implements Closeable {
   private long pendingRows;
   /** Encoded bytes of the pending rows: what the backlog costs in heap. */
   private long pendingBytes;
-  /** Rows from failed writes, retried first; touched only by the flush thread. */
+  /** Rows from failed writes, retried first; under {@link #flushing}. */
   private final Map<Partition, Buffer> retry = new LinkedHashMap<>();
   private final java.util.concurrent.atomic.AtomicLong filesWritten = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong rowsWritten = new java.util.concurrent.atomic.AtomicLong();
@@ -130,19 +131,21 @@ public final class LakeWriter implements Closeable {
    * @param tableChanged told when a table gets files for the first time
    */
   public LakeWriter(
+      Scheduler scheduler,
       Lake lake,
       SchemaRegistry schemas,
       DuckDBConnection conn,
       LongConsumer flushedUpTo,
       Consumer<Table> tableChanged) {
+    this.scheduler = scheduler;
+    this.clock = scheduler.clock();
+    this.health = new WriterHealth(clock);
+    this.lastProgressMillis = clock.millis();
     this.lake = lake;
     this.schemas = schemas;
     this.writer = new ParquetFileWriter(conn);
     this.flushedUpTo = flushedUpTo;
     this.tableChanged = tableChanged;
-    this.thread =
-        DaemonThreads.single("hindsight-lake-writer");
-    this.watchdog = DaemonThreads.single("hindsight-lake-watchdog");
   }
 
   /** What to run after a flush touched an endpoint whose column widened (the rewrite of its files). */
@@ -150,14 +153,10 @@ public final class LakeWriter implements Closeable {
     this.afterWidening = rewrite;
   }
 
+  /** Flushes every {@code interval}, and checks every second that the writer makes progress. */
   public void start(Duration interval) {
-    this.interval = interval;
-    schedule();
-    watchdog.scheduleWithFixedDelay(this::watch, 1, 1, TimeUnit.SECONDS);
-  }
-
-  private void schedule() {
-    task = thread.scheduleWithFixedDelay(this::flushSafely, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    tasks.add(scheduler.every("hindsight-lake-writer", interval, this::flushSafely));
+    tasks.add(scheduler.every("hindsight-lake-watchdog", Duration.ofSeconds(1), this::watch));
   }
 
   /**
@@ -167,22 +166,12 @@ public final class LakeWriter implements Closeable {
   static final Duration STALL = Duration.ofSeconds(30);
 
   private void watch() {
-    try {
-      if (task.isDone() && !thread.isShutdown()) {
-        // A periodic task that threw is never run again; flushSafely catches everything, so this
-        // is a last resort, not the plan.
-        health.restarted("the flush task stopped");
-        schedule();
-      }
-      long idle = System.nanoTime() - lastProgressNanos;
-      health.stalled(
-          pendingRows() > 0 && idle > STALL.toNanos()
-              ? "lake writer: no progress for " + idle / 1_000_000_000L + " s with " + pendingRows()
-                  + " acknowledged rows waiting"
-              : null);
-    } catch (RuntimeException e) {
-      log.warn("lake watchdog: {}", e.toString());
-    }
+    long idle = clock.millis() - lastProgressMillis;
+    health.stalled(
+        pendingRows() > 0 && idle > STALL.toMillis()
+            ? "lake writer: no progress for " + idle / 1000 + " s with " + pendingRows()
+                + " acknowledged rows waiting"
+            : null);
   }
 
   /** What is wrong with the writer now (empty when healthy), each naming the problem and since when. */
@@ -195,9 +184,9 @@ public final class LakeWriter implements Closeable {
     return health.writeFailures();
   }
 
-  /** Flushes that ended with an unexpected error, and restarts of a dead flush task, since start. */
+  /** Flushes that ended with an unexpected error since start (the next one runs as planned). */
   public long flushCrashes() {
-    return health.flushCrashes() + health.restarts();
+    return health.flushCrashes();
   }
 
   /**
@@ -216,23 +205,9 @@ public final class LakeWriter implements Closeable {
     }
   }
 
-  /**
-   * Takes a row replayed from the log on start-up. It may name a column whose schema change was
-   * not yet on disk at the crash; the value's own type is what it was typed as, so the column is
-   * added with that type before the row is written.
-   */
+  /** Takes a row replayed from the log on start-up, after its columns are in the schema. */
   public void acceptReplayed(long seq, Row row) throws IOException {
-    EndpointSchema schema = schemas.schema(row.table(), row.endpoint());
-    boolean added = false;
-    for (Map.Entry<String, Object> e : row.values().entrySet()) {
-      if (e.getValue() != null && !row.table().isSystemColumn(e.getKey()) && schema.column(e.getKey()) == null) {
-        schema.addIfAbsent(e.getKey(), ColumnType.of(e.getValue()), row.tsMicros());
-        added = true;
-      }
-    }
-    if (added) {
-      schemas.persistDirty();
-    }
+    schemas.learnReplayed(row);
     accept(seq, 1, new WalEntry(null, null, List.of(row)).encode());
   }
 
@@ -254,25 +229,27 @@ public final class LakeWriter implements Closeable {
     return filesWritten.get();
   }
 
-  /** Writes everything buffered now, on the flush thread, and waits for it. */
+  /** Writes everything buffered now, after a flush already running, and returns when it is done. */
   public void flushNow() {
-    try {
-      thread.submit(this::flushSafely).get();
-    } catch (Exception e) {
-      throw new IllegalStateException("flush failed", e);
-    }
+    flushSafely();
   }
 
   private void flushSafely() {
+    flushing.lock();
     try {
-      while (flush() && System.nanoTime() < stopByNanos) {
-        lastProgressNanos = System.nanoTime();
+      if (closed) {
+        return;
       }
-      lastProgressNanos = System.nanoTime();
+      while (flush() && System.nanoTime() < stopByNanos) {
+        lastProgressMillis = clock.millis();
+      }
+      lastProgressMillis = clock.millis();
       health.flushEnded();
     } catch (Throwable t) {
-      // A scheduled task that throws is never run again: record it and keep the writer alive.
+      // Recorded for /health; the rows stay buffered and the next flush tries them again.
       health.flushCrashed(t);
+    } finally {
+      flushing.unlock();
     }
   }
 
@@ -412,21 +389,24 @@ public final class LakeWriter implements Closeable {
   /** Writes what is buffered, for at most {@link #CLOSE_FLUSH}, and stops. */
   @Override
   public void close() {
-    watchdog.shutdownNow();
+    tasks.forEach(Scheduler.Task::cancel);
+    // A flush running now stops after its current step; the final one gets the close budget.
     stopByNanos = System.nanoTime() + CLOSE_FLUSH.toNanos();
+    flushSafely();
     try {
-      thread.submit(this::flushSafely).get(CLOSE_FLUSH.toSeconds() + 20, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      log.warn("final lake flush did not finish: {}", e.toString());
-    }
-    thread.shutdown();
-    try {
-      if (thread.awaitTermination(10, TimeUnit.SECONDS)) {
-        writer.close();
+      if (flushing.tryLock(30, TimeUnit.SECONDS)) {
+        try {
+          closed = true;
+          writer.close();
+        } finally {
+          flushing.unlock();
+        }
       } else {
         log.warn("the lake writer is still busy; what it did not write is replayed from the log at the next start");
       }
-    } catch (InterruptedException | SQLException e) {
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (SQLException e) {
       log.warn("closing the lake writer: {}", e.toString());
     }
     if (pendingRows() > 0) {

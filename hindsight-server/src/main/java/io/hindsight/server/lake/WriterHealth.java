@@ -20,7 +20,6 @@ final class WriterHealth {
   private final Clock clock;
   private final AtomicLong writeFailures = new AtomicLong();
   private final AtomicLong flushCrashes = new AtomicLong();
-  private final AtomicLong restarts = new AtomicLong();
   private volatile String writeProblem;
   private volatile String crashProblem;
   private volatile String stallProblem;
@@ -66,12 +65,6 @@ final class WriterHealth {
     }
   }
 
-  void restarted(String why) {
-    restarts.incrementAndGet();
-    crashProblem = "lake writer: " + why + " at " + Instant.now(clock) + "; restarted it";
-    log.error("{}", crashProblem);
-  }
-
   /** Sets or clears the no-progress problem; logs when it starts and ends. */
   void stalled(String problem) {
     if (problem != null && stallProblem == null) {
@@ -98,9 +91,5 @@ final class WriterHealth {
 
   long flushCrashes() {
     return flushCrashes.get();
-  }
-
-  long restarts() {
-    return restarts.get();
   }
 }

@@ -9,7 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The user columns one endpoint has in one table, learnt from its data. A key's type is fixed by
  * its first non-null value; a bigint column widens to double. Lookups are lock-free; changes are
- * serialized and mark the schema dirty until {@link SchemaRegistry#persistDirty()} writes it.
+ * serialized and mark the schema dirty until {@link SchemaRegistry#persistChanges()} writes it.
  */
 public final class EndpointSchema {
   private final Table table;
@@ -154,7 +154,7 @@ public final class EndpointSchema {
   }
 
   /** Called once every file of the endpoint has its columns' current types. */
-  public synchronized void rewriteDone() {
+  synchronized void rewriteDone() {
     rewritePending = false;
     dirty = true;
   }

@@ -20,7 +20,8 @@ import java.util.stream.Stream;
 /**
  * Every endpoint's learnt schema, one JSON file per table and endpoint under {@code catalog/}.
  * A schema change is written (whole, fsynced) before the records that caused it are acknowledged,
- * so a restarted server types replayed records exactly as it did before.
+ * so a restarted server types replayed records exactly as it did before. The registry is the only
+ * writer of these files; callers say what happened (records typed, rows replayed, a rewrite done).
  */
 public final class SchemaRegistry {
   private final Path dir;
@@ -69,8 +70,29 @@ public final class SchemaRegistry {
     listeners.add(listener);
   }
 
-  /** Writes every changed schema. Callers invoke it before handing records to the log. */
-  public void persistDirty() throws IOException {
+  /**
+   * A row replayed from the log on start-up may name a column whose schema change was not yet on
+   * disk at the crash; the value's own type is what it was typed as, so the column is added with
+   * that type and written before the row goes to the lake.
+   */
+  public void learnReplayed(Row row) throws IOException {
+    EndpointSchema schema = schema(row.table(), row.endpoint());
+    for (Map.Entry<String, Object> e : row.values().entrySet()) {
+      if (e.getValue() != null && !row.table().isSystemColumn(e.getKey()) && schema.column(e.getKey()) == null) {
+        schema.addIfAbsent(e.getKey(), ColumnType.of(e.getValue()), row.tsMicros());
+      }
+    }
+    persistChanges();
+  }
+
+  /** Every file of the endpoint now has its columns' current types: no rewrite is pending. */
+  public void rewriteDone(EndpointSchema schema) throws IOException {
+    schema.rewriteDone();
+    persistChanges();
+  }
+
+  /** Writes every changed schema. Ingest calls it before handing the records that changed them to the log. */
+  public void persistChanges() throws IOException {
     boolean changed = false;
     for (Map<String, EndpointSchema> byEndpoint : schemas.values()) {
       for (EndpointSchema s : byEndpoint.values()) {

@@ -3,6 +3,7 @@ package io.hindsight.server.lake;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hindsight.server.ops.ManualScheduler;
 import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.SchemaRegistry;
 import io.hindsight.server.schema.Table;
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.BooleanSupplier;
 import org.duckdb.DuckDBConnection;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -33,11 +33,13 @@ class LakeWriterHealthTest {
   @Test
   void aFlushThatDiesIsReportedAndTheWriterGoesOn() throws Exception {
     AtomicBoolean failing = new AtomicBoolean(true);
+    ManualScheduler time = new ManualScheduler();
     Lake lake = new Lake(dir.resolve("lake"));
     SchemaRegistry schemas = new SchemaRegistry(dir.resolve("catalog"), new ObjectMapper());
     DuckDBConnection conn = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:");
     LakeWriter writer =
         new LakeWriter(
+            time,
             lake,
             schemas,
             conn,
@@ -51,25 +53,46 @@ class LakeWriterHealthTest {
       writer.start(Duration.ofMillis(20));
       writer.accept(0, 1, entry("a"));
 
-      await(() -> !writer.problems().isEmpty());
+      time.advance(Duration.ofMillis(20));
       assertThat(writer.problems()).singleElement().asString().startsWith("lake writer: a flush failed");
-      assertThat(writer.flushCrashes()).isPositive();
+      assertThat(writer.flushCrashes()).isEqualTo(1);
 
       failing.set(false);
-
-      await(() -> writer.problems().isEmpty());
       writer.accept(1, 1, entry("b"));
-      await(() -> writer.rowsWritten() == 2);
+      time.advance(Duration.ofMillis(20));
+      assertThat(writer.problems()).isEmpty();
+      assertThat(writer.rowsWritten()).isEqualTo(2);
+      assertThat(writer.flushCrashes()).isEqualTo(1);
     } finally {
       writer.close();
     }
   }
 
-  private static void await(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("waited 20 s for a condition").isLessThan(deadline);
-      Thread.sleep(20);
+  @Test
+  void aWriterWithRowsWaitingAndNoProgressIsReportedAsStalled() throws Exception {
+    ManualScheduler time = new ManualScheduler();
+    LakeWriter writer =
+        new LakeWriter(
+            time,
+            new Lake(dir.resolve("lake")),
+            new SchemaRegistry(dir.resolve("catalog"), new ObjectMapper()),
+            (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:"),
+            seq -> {},
+            t -> {});
+    try {
+      // Flushes every hour: the rows wait while the watchdog checks each second.
+      writer.start(Duration.ofHours(1));
+      writer.accept(0, 1, entry("a"));
+      time.advance(LakeWriter.STALL);
+      assertThat(writer.problems()).as("stalled exactly at the limit is not yet reported").isEmpty();
+      time.advance(Duration.ofSeconds(1));
+      assertThat(writer.problems()).singleElement().asString()
+          .startsWith("lake writer: no progress for 31 s with 1 acknowledged rows waiting");
+      writer.flushNow();
+      time.advance(Duration.ofSeconds(1));
+      assertThat(writer.problems()).isEmpty();
+    } finally {
+      writer.close();
     }
   }
 }
