@@ -1,5 +1,6 @@
 package io.hindsight.server;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.auth.AccessControl;
 import io.hindsight.server.auth.ApiKey;
@@ -14,6 +15,7 @@ import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.LakeWriter;
 import io.hindsight.server.lake.LogReplay;
 import io.hindsight.server.lake.Partition;
+import io.hindsight.server.monitor.MonitoringConfigs;
 import io.hindsight.server.ops.Scheduler;
 import io.hindsight.server.ops.ServerMetrics;
 import io.hindsight.server.query.DuckDbFiles;
@@ -183,9 +185,20 @@ public final class HindsightServer implements AutoCloseable {
     metrics.health().add(lakeWriter::problems);
     metrics.gauge("hindsight_idempotency_keys", "Idempotency keys remembered", idempotency::size);
     metrics.gauge("hindsight_idempotency_evicted", "Idempotency keys evicted before their TTL", idempotency::evicted);
+    Map<String, JsonNode> monitoringFromFile = new java.util.LinkedHashMap<>();
+    config.monitoring.endpoints.forEach((endpoint, c) -> monitoringFromFile.put(endpoint, json.valueToTree(c)));
+    MonitoringConfigs monitoring =
+        new MonitoringConfigs(dataDir.resolve("monitoring"), monitoringFromFile, schemas, queryEngine, json);
     api =
         new ApiServer(
-            config, ingest, queryEngine, new StoreLookups(queryEngine, schemas, lake, json), new AccessControl(keys, metrics), metrics, json);
+            config,
+            ingest,
+            queryEngine,
+            new StoreLookups(queryEngine, schemas, lake, json),
+            new AccessControl(keys, metrics),
+            monitoring,
+            metrics,
+            json);
     api.start();
     queryEngine.awaitWorkers();
     log.info(

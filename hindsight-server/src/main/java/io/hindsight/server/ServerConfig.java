@@ -33,6 +33,7 @@ public final class ServerConfig {
   public Auth auth = new Auth();
   public Tls tls = new Tls();
   public Http http = new Http();
+  public Monitoring monitoring = new Monitoring();
 
   /**
    * Deadlines that keep slow clients from holding connections, threads and ingest slots (DESIGN
@@ -53,6 +54,16 @@ public final class ServerConfig {
     public java.util.List<java.util.Map<String, Object>> keys = new java.util.ArrayList<>();
     /** How often a running server looks for changes to {@code auth/keys.json}; zero: on every request. */
     public Duration reloadInterval = Duration.ofMillis(500);
+  }
+
+  /** Monitoring (DESIGN §10). */
+  public static final class Monitoring {
+    /**
+     * Endpoint monitoring configs by endpoint, the same objects as {@code PUT
+     * /v1/endpoints/{e}/monitoring} takes. An endpoint configured here cannot be changed through
+     * the API: the file stays the one truth for it.
+     */
+    public java.util.Map<String, java.util.Map<String, Object>> endpoints = new java.util.LinkedHashMap<>();
   }
 
   /** HTTPS: either {@code cert} and {@code key} (PEM, PKCS#8 key) or a {@code keystore}. */

@@ -90,6 +90,15 @@ public final class TestServer implements AutoCloseable {
     return send(b.build());
   }
 
+  public Response putJson(String path, String body) {
+    return send(
+        HttpRequest.newBuilder(URI.create(url(path)))
+            .timeout(Duration.ofSeconds(60))
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString(body))
+            .build());
+  }
+
   public Response postJson(String path, String body) {
     return post(path, "application/json", body.getBytes(StandardCharsets.UTF_8), Map.of());
   }

@@ -6,6 +6,7 @@ import io.hindsight.server.ServerConfig;
 import io.hindsight.server.auth.AccessControl;
 import io.hindsight.server.auth.ApiKey;
 import io.hindsight.server.ingest.IngestService;
+import io.hindsight.server.monitor.MonitoringConfigs;
 import io.hindsight.server.ops.ServerMetrics;
 import io.hindsight.server.query.QueryEngine;
 import io.hindsight.server.query.StoreLookups;
@@ -53,6 +54,7 @@ public final class ApiServer {
   private final Semaphore ingestSlots;
   private final int readAheadBytes;
   private final RequestBodies bodies;
+  private final MonitoringApi monitoringApi;
 
   public ApiServer(
       ServerConfig config,
@@ -60,6 +62,7 @@ public final class ApiServer {
       QueryEngine engine,
       StoreLookups lookups,
       AccessControl access,
+      MonitoringConfigs monitoring,
       ServerMetrics metrics,
       ObjectMapper json) {
     this.ingest = ingest;
@@ -73,6 +76,7 @@ public final class ApiServer {
     this.bodies = new RequestBodies(config.http, metrics);
     this.queries = new QueryApi(engine, json, metrics, bodies, config.query.maxBodyBytes);
     this.keysApi = new KeysApi(access.keys(), json, bodies);
+    this.monitoringApi = new MonitoringApi(monitoring, json, bodies);
     this.app =
         Javalin.create(
             c -> {
@@ -119,6 +123,9 @@ public final class ApiServer {
         "/v1/endpoints/{endpoint}/predictions/{id}",
         ctx -> ctx.json(lookups.prediction(endpoint(ctx), ctx.pathParam("id"))),
         RouteAccess.READ);
+
+    app.put("/v1/endpoints/{endpoint}/monitoring", ctx -> monitoringApi.put(ctx, endpoint(ctx)), RouteAccess.ADMIN);
+    app.get("/v1/endpoints/{endpoint}/monitoring", ctx -> monitoringApi.get(ctx, endpoint(ctx)), RouteAccess.READ);
 
     app.post("/v1/keys", keysApi::create, RouteAccess.ADMIN);
     app.get("/v1/keys", keysApi::list, RouteAccess.ADMIN);

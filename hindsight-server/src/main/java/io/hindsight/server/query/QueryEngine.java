@@ -50,6 +50,9 @@ public final class QueryEngine implements Closeable {
   private final ScheduledExecutorService timer;
   private final QueryWorkers workers;
   private volatile QueryWorker.Views views = new QueryWorker.Views(0, List.of());
+  /** Derived columns of predictions: name → endpoint → SQL expression. */
+  private Map<String, Map<String, String>> derived = Map.of();
+  private volatile Map<String, String> derivedProblems = Map.of();
 
   /**
    * @param scratchDir a folder of the data directory outside the lake for DuckDB's spill files
@@ -91,7 +94,7 @@ public final class QueryEngine implements Closeable {
   public synchronized void refreshViews() {
     List<String> ddl = new ArrayList<>();
     try (Statement st = admin.createStatement()) {
-      ddl.add(tableView(Table.PREDICTIONS, "prediction_id, endpoint, ts, date"));
+      ddl.add(predictionsView(st));
       ddl.add(tableView(Table.FEEDBACK, "endpoint, prediction_id, ts, date"));
       ddl.add(tableView(Table.EVENTS, "endpoint, ts, kind, text, data"));
       for (String d : ddl) {
@@ -118,6 +121,134 @@ public final class QueryEngine implements Closeable {
       views = new QueryWorker.Views(views.version() + 1, List.copyOf(ddl));
     } catch (SQLException e) {
       log.error("could not build the SQL views", e);
+    }
+  }
+
+  /**
+   * Sets the derived columns of {@code predictions}: column name → endpoint → SQL expression over
+   * that endpoint's record. A column is that expression on the endpoint's rows and NULL (or the
+   * logged value of the same name) on others'. Rebuilds the views.
+   */
+  public synchronized void derivedColumns(Map<String, Map<String, String>> byName) {
+    Map<String, Map<String, String>> copy = new java.util.TreeMap<>();
+    byName.forEach((name, byEndpoint) -> copy.put(name, Map.copyOf(byEndpoint)));
+    derived = copy;
+    refreshViews();
+  }
+
+  /** Derived columns left out of {@code predictions} because their SQL failed, with DuckDB's reason. */
+  public Map<String, String> derivedColumnProblems() {
+    return derivedProblems;
+  }
+
+  /**
+   * Why a derived column's expression cannot stand in {@code predictions} for an endpoint, or null
+   * when it can: it must pass the SQL sandbox as a read, yield exactly one value per row and agree
+   * in type with the same name on other endpoints.
+   */
+  public synchronized String derivedColumnProblem(String name, String endpoint, String expression) {
+    try {
+      guard.check("SELECT (" + expression + ") AS v FROM predictions");
+    } catch (ApiException e) {
+      return e.getMessage();
+    }
+    Map<String, String> byEndpoint = new java.util.TreeMap<>(derived.getOrDefault(name, Map.of()));
+    byEndpoint.put(endpoint, expression);
+    try (Statement st = admin.createStatement()) {
+      String inner = storedPredictions();
+      st.execute("SELECT " + derivedExpression(name, byEndpoint, columnsOf(st, inner)) + " FROM (" + inner + ") LIMIT 0");
+      return null;
+    } catch (SQLException e) {
+      return LockedDuckDb.cleanMessage(e);
+    }
+  }
+
+  /** The predictions view: the stored columns, then the derived ones whose SQL works. */
+  private String predictionsView(Statement st) throws SQLException {
+    String inner = storedPredictions();
+    if (derived.isEmpty()) {
+      return "CREATE OR REPLACE VIEW predictions AS " + inner;
+    }
+    java.util.Set<String> stored = columnsOf(st, inner);
+    List<String> replaced = new ArrayList<>();
+    List<String> added = new ArrayList<>();
+    Map<String, String> problems = new java.util.TreeMap<>();
+    for (Map.Entry<String, Map<String, String>> e : derived.entrySet()) {
+      String column = derivedExpression(e.getKey(), e.getValue(), stored);
+      try {
+        st.execute("SELECT " + column + " FROM (" + inner + ") LIMIT 0");
+        (stored.contains(e.getKey()) ? replaced : added).add(column);
+      } catch (SQLException ex) {
+        problems.put(e.getKey(), LockedDuckDb.cleanMessage(ex));
+        log.warn("derived column '{}' is left out of predictions: {}", e.getKey(), LockedDuckDb.cleanMessage(ex));
+      }
+    }
+    derivedProblems = Map.copyOf(problems);
+    String star = replaced.isEmpty() ? "*" : "* REPLACE (" + String.join(", ", replaced) + ")";
+    String extra = added.isEmpty() ? "" : ", " + String.join(", ", added);
+    return "CREATE OR REPLACE VIEW predictions AS SELECT " + star + extra + " FROM (" + inner + ")";
+  }
+
+  private static String derivedExpression(String name, Map<String, String> byEndpoint, java.util.Set<String> stored) {
+    StringBuilder sb = new StringBuilder("CASE endpoint");
+    byEndpoint.forEach((endpoint, expr) -> sb.append(" WHEN ").append(LockedDuckDb.sqlString(endpoint)).append(" THEN (").append(expr).append(")"));
+    sb.append(stored.contains(name) ? " ELSE \"" + name + "\"" : "").append(" END AS \"").append(name).append('"');
+    return sb.toString();
+  }
+
+  private String storedPredictions() {
+    String view = tableView(Table.PREDICTIONS, "prediction_id, endpoint, ts, date");
+    return view.substring(view.indexOf(" AS ") + 4);
+  }
+
+  private static java.util.Set<String> columnsOf(Statement st, String select) throws SQLException {
+    java.util.Set<String> names = new java.util.HashSet<>();
+    try (ResultSet rs = st.executeQuery("DESCRIBE " + select)) {
+      while (rs.next()) {
+        names.add(rs.getString(1));
+      }
+    }
+    return names;
+  }
+
+  /** Work on the server's own connection to the lake, under the lake's read lock and the query timeout. */
+  public interface SqlWork<T> {
+    T run(java.sql.Connection conn) throws SQLException;
+  }
+
+  /**
+   * Runs SQL the server writes itself (monitoring) on one of the in-process connections with the
+   * same views as user SQL. The work is cancelled at the query timeout; a failure is a 400 with
+   * DuckDB's reason.
+   */
+  public <T> T inProcess(SqlWork<T> work) throws IOException {
+    DuckDBConnection conn = takeConnection();
+    CancellableConnection lent = new CancellableConnection(conn);
+    Lock read = lake.swapLock().readLock();
+    read.lock();
+    AtomicBoolean timedOut = new AtomicBoolean();
+    ScheduledFuture<?> interrupt =
+        timer.schedule(
+            () -> {
+              timedOut.set(true);
+              lent.cancel();
+            },
+            limits.timeout().toMillis(),
+            TimeUnit.MILLISECONDS);
+    try {
+      return work.run(lent.connection());
+    } catch (SQLException e) {
+      if (timedOut.get()) {
+        throw ApiException.badRequest(
+            "the computation ran longer than the limit of " + limits.timeout().toSeconds()
+                + " s (query.timeout) and was cancelled; ask for a shorter window");
+      }
+      throw ApiException.badRequest("the computation failed: " + LockedDuckDb.cleanMessage(e));
+    } finally {
+      interrupt.cancel(false);
+      lent.release();
+      read.unlock();
+      pool.add(conn);
     }
   }
 
@@ -206,8 +337,7 @@ public final class QueryEngine implements Closeable {
     return out;
   }
 
-  private void run(String sql, List<Object> params, int limit, ResultSink sink) throws IOException {
-    long start = System.nanoTime();
+  private DuckDBConnection takeConnection() {
     DuckDBConnection conn;
     try {
       conn = pool.poll(limits.timeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -218,6 +348,12 @@ public final class QueryEngine implements Closeable {
     if (conn == null) {
       throw new ApiException(503, "all query slots stayed busy for " + limits.timeout().toSeconds() + " s; retry", "5");
     }
+    return conn;
+  }
+
+  private void run(String sql, List<Object> params, int limit, ResultSink sink) throws IOException {
+    long start = System.nanoTime();
+    DuckDBConnection conn = takeConnection();
     Lock read = lake.swapLock().readLock();
     read.lock();
     AtomicBoolean timedOut = new AtomicBoolean();
