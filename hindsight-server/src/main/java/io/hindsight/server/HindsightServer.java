@@ -170,21 +170,21 @@ public final class HindsightServer implements AutoCloseable {
             config.ingest.maxLakeBacklogBytes,
             config.ingest.maxInFlightBytes);
     metrics.gauge("hindsight_wal_bytes", "Bytes of write-ahead log on disk", wal::sizeBytes);
-    metrics.gauge("hindsight_wal_fsyncs", "fsyncs of the write-ahead log since start", wal::fsyncCount);
+    metrics.counter("hindsight_wal_fsyncs", "fsyncs of the write-ahead log since start", wal::fsyncCount);
     metrics.gauge(
         "hindsight_lake_pending_records", "Records acknowledged but not yet in the lake", lakeWriter::pendingRows);
     metrics.gauge(
         "hindsight_lake_pending_bytes", "Bytes of acknowledged records held in memory for the lake", lakeWriter::pendingBytes);
-    metrics.gauge("hindsight_lake_files_written", "Parquet files written since start", lakeWriter::filesWritten);
-    metrics.gauge("hindsight_lake_rows_written", "Rows written to Parquet since start", lakeWriter::rowsWritten);
-    metrics.gauge("hindsight_lake_merges", "Partition file merges done since start", compaction::merges);
-    metrics.gauge(
+    metrics.counter("hindsight_lake_files_written", "Parquet files written since start", lakeWriter::filesWritten);
+    metrics.counter("hindsight_lake_rows_written", "Rows written to Parquet since start", lakeWriter::rowsWritten);
+    metrics.counter("hindsight_lake_merges", "Partition file merges done since start", compaction::merges);
+    metrics.counter(
         "hindsight_lake_write_failures", "Partition writes that failed since start (retried)", lakeWriter::writeFailures);
-    metrics.gauge(
-        "hindsight_lake_flush_crashes", "Lake flushes that died with an error since start (restarted)", lakeWriter::flushCrashes);
+    metrics.counter(
+        "hindsight_lake_flush_crashes", "Lake flushes that died with an error since start (the next one runs as planned)", lakeWriter::flushCrashes);
     metrics.health().add(lakeWriter::problems);
     metrics.gauge("hindsight_idempotency_keys", "Idempotency keys remembered", idempotency::size);
-    metrics.gauge("hindsight_idempotency_evicted", "Idempotency keys evicted before their TTL", idempotency::evicted);
+    metrics.counter("hindsight_idempotency_evicted", "Idempotency keys evicted before their TTL", idempotency::evicted);
     Map<String, JsonNode> monitoringFromFile = new java.util.LinkedHashMap<>();
     config.monitoring.endpoints.forEach((endpoint, c) -> monitoringFromFile.put(endpoint, json.valueToTree(c)));
     MonitoringConfigs monitoring =

@@ -104,8 +104,8 @@ class LakeTest {
       assertThat(s.scalar("SELECT count(DISTINCT prediction_id) FROM predictions").asLong()).isEqualTo(13);
       assertThat(s.scalar("SELECT sum(n) FROM predictions").asDouble()).isEqualTo(68.5);
       String metrics = s.get("/metrics").body();
-      assertThat(metrics).containsPattern("(?m)^hindsight_lake_merges [1-9]");
-      assertThat(metrics).containsPattern("(?m)^hindsight_lake_rows_written 13\\.0$");
+      assertThat(metrics).containsPattern("(?m)^hindsight_lake_merges_total [1-9]");
+      assertThat(metrics).containsPattern("(?m)^hindsight_lake_rows_written_total 13\\.0$");
     }
     try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
         Statement st = c.createStatement()) {

@@ -194,7 +194,7 @@ public final class LoadGenerator {
     double jsonPerRecord = (double) jsonBytes / (pool.length * (long) o.batch());
 
     HindsightHttp control = new HindsightHttp(o.url());
-    double fsyncsBefore = metricOrNaN(control, "hindsight_wal_fsyncs");
+    double fsyncsBefore = metricOrNaN(control, "hindsight_wal_fsyncs_total");
 
     long t0 = System.nanoTime() + 50_000_000L;
     long warmupEnd = t0 + o.warmup().toNanos();
@@ -323,7 +323,7 @@ public final class LoadGenerator {
       progress.interrupt();
     }
     double seconds = Math.max(1e-9, (lastAck.get() - warmupEnd) / 1e9);
-    double fsyncs = metricOrNaN(control, "hindsight_wal_fsyncs") - fsyncsBefore;
+    double fsyncs = metricOrNaN(control, "hindsight_wal_fsyncs_total") - fsyncsBefore;
     long n = records.get();
     double wire = o.gzip() ? Double.NaN : n == 0 ? Double.NaN : (double) wireBytes.get() / n;
     return new Result(n, batches.get(), seconds, failures.get(), List.copyOf(failureSamples), behind.get(), fromDue, service,

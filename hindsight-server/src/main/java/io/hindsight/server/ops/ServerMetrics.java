@@ -2,6 +2,14 @@ package io.hindsight.server.ops;
 
 import io.hindsight.server.schema.Table;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -17,6 +25,19 @@ public final class ServerMetrics {
 
   public ServerMetrics() {
     gauge("hindsight_health_problems", "Problems GET /health reports now (0: ok)", () -> health.problems().size());
+    // Counters without tags exist from the start, so rate() over them is 0, not absent.
+    registry.counter("hindsight_idempotent_replays");
+    registry.counter("hindsight_backpressure_refusals");
+    registry.counter("hindsight_storage_failures");
+    queriesKilled();
+    // What operators expect of any JVM service, under the names Micrometer gives them everywhere.
+    new ClassLoaderMetrics().bindTo(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
   }
 
   /** The checks behind {@code GET /health}; parts of the server add theirs. */
@@ -101,21 +122,36 @@ public final class ServerMetrics {
 
   /** A query stopped at query.timeout by killing its worker process. */
   public void queryKilled() {
-    Counter.builder("hindsight_queries_killed")
+    queriesKilled().increment();
+  }
+
+  private Counter queriesKilled() {
+    return Counter.builder("hindsight_queries_killed")
         .description("Queries stopped at query.timeout by killing their worker process")
-        .register(registry)
-        .increment();
+        .register(registry);
   }
 
   public Timer queryTimer() {
     return Timer.builder("hindsight_query_latency")
         .description("Time to run a query and send its result")
         .publishPercentiles(0.5, 0.99)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(60))
         .register(registry);
   }
 
+  /** A value that goes up and down (a backlog, a size). */
   public void gauge(String name, String description, Supplier<Number> value) {
     Gauge.builder(name, value).description(description).register(registry);
+  }
+
+  /**
+   * A count since start kept by the part of the server that does the counting; shown as
+   * {@code <name>_total}, so {@code rate()} and {@code increase()} treat it right.
+   */
+  public void counter(String name, String description, Supplier<Number> count) {
+    FunctionCounter.builder(name, count, c -> c.get().doubleValue()).description(description).register(registry);
   }
 
   public String scrape() {

@@ -36,7 +36,7 @@ class LakeWriterFailureTest {
       assertThat(reasons).hasSize(1);
       assertThat(reasons.get(0).asText()).startsWith("lake writer: cannot write 1 rows to").contains("endpoint=blocked");
       String metrics = s.get("/metrics").body();
-      assertThat(metric(metrics, "hindsight_lake_write_failures")).isPositive();
+      assertThat(metric(metrics, "hindsight_lake_write_failures_total")).isPositive();
       assertThat(metric(metrics, "hindsight_health_problems")).isEqualTo(1);
       // The other endpoint is written meanwhile.
       await(() -> s.scalar("SELECT count(*) FROM predictions WHERE endpoint = 'fine'").asLong() == 1);
