@@ -15,6 +15,8 @@ import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.LakeWriter;
 import io.hindsight.server.lake.LogReplay;
 import io.hindsight.server.lake.Partition;
+import io.hindsight.server.monitor.MetricStore;
+import io.hindsight.server.monitor.Monitor;
 import io.hindsight.server.monitor.MonitoringConfigs;
 import io.hindsight.server.ops.Scheduler;
 import io.hindsight.server.ops.ServerMetrics;
@@ -67,6 +69,7 @@ public final class HindsightServer implements AutoCloseable {
   private IdempotencyStore idempotency;
   private WriteAheadLog wal;
   private ApiServer api;
+  private MetricStore metricStore;
   private final Scheduler scheduler;
   private volatile boolean closed;
 
@@ -189,6 +192,14 @@ public final class HindsightServer implements AutoCloseable {
     config.monitoring.endpoints.forEach((endpoint, c) -> monitoringFromFile.put(endpoint, json.valueToTree(c)));
     MonitoringConfigs monitoring =
         new MonitoringConfigs(dataDir.resolve("monitoring"), monitoringFromFile, schemas, queryEngine, json);
+    metricStore =
+        new MetricStore(lake.root(), new Monitor(monitoring, schemas, queryEngine), queryEngine, scheduler, lakeWriter::flushNow);
+    ingest.onStored(metricStore::stored);
+    metricStore.start(config.monitoring.refreshInterval);
+    metrics.counter("hindsight_monitor_windows_computed", "Metric store windows computed since start", metricStore::windowsComputed);
+    metrics.counter("hindsight_monitor_refresh_failures", "Metric store refreshes that failed since start (retried)", metricStore::refreshFailures);
+    metrics.gauge("hindsight_monitor_refresh_lag_seconds", "Seconds since the metric store last refreshed (-1: not yet)", metricStore::secondsSinceRefresh);
+    metrics.gauge("hindsight_monitor_refresh_duration_seconds", "How long the last metric store refresh took", () -> metricStore.lastRefreshMillis() / 1000.0);
     api =
         new ApiServer(
             config,
@@ -197,6 +208,8 @@ public final class HindsightServer implements AutoCloseable {
             new StoreLookups(queryEngine, schemas, lake, json),
             new AccessControl(keys, metrics),
             monitoring,
+            metricStore,
+            clock,
             metrics,
             json);
     api.start();
@@ -295,6 +308,9 @@ public final class HindsightServer implements AutoCloseable {
     }
     if (compaction != null) {
       compaction.close();
+    }
+    if (metricStore != null) {
+      metricStore.close();
     }
     if (queryEngine != null) {
       queryEngine.close();

@@ -64,6 +64,8 @@ public final class ServerConfig {
      * the API: the file stays the one truth for it.
      */
     public java.util.Map<String, java.util.Map<String, Object>> endpoints = new java.util.LinkedHashMap<>();
+    /** How often the metric store recomputes open and touched windows (DESIGN §10: at least once a minute). */
+    public Duration refreshInterval = Duration.ofMinutes(1);
   }
 
   /** HTTPS: either {@code cert} and {@code key} (PEM, PKCS#8 key) or a {@code keystore}. */
@@ -211,6 +213,7 @@ public final class ServerConfig {
     p.range("wal.segment-bytes", wal.segmentBytes, 64 * 1024, 1L << 40);
     p.range("wal.queue-capacity", wal.queueCapacity, 1, 1_000_000);
     p.range("lake.flush-interval", lake.flushInterval, Duration.ofMillis(10), Duration.ofDays(1));
+    p.range("monitoring.refresh-interval", monitoring.refreshInterval, Duration.ofSeconds(1), Duration.ofHours(1));
     p.range("lake.compaction-interval", lake.compactionInterval, Duration.ofMillis(10), Duration.ofDays(1));
     p.range("lake.compaction-min-files", lake.compactionMinFiles, 2, 100_000);
     p.range("lake.compaction-small-file-bytes", lake.compactionSmallFileBytes, 1, Long.MAX_VALUE);

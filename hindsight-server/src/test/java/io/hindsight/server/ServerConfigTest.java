@@ -40,6 +40,8 @@ class ServerConfigTest {
         bad("wal.queue-capacity", "0", c -> c.wal.queueCapacity = 0),
         bad("lake.flush-interval", "PT0S", c -> c.lake.flushInterval = Duration.ZERO),
         bad("lake.flush-interval", "null", c -> c.lake.flushInterval = null),
+        bad("monitoring.refresh-interval", "PT0.5S", c -> c.monitoring.refreshInterval = Duration.ofMillis(500)),
+        bad("monitoring.refresh-interval", "PT2H", c -> c.monitoring.refreshInterval = Duration.ofHours(2)),
         bad("lake.compaction-interval", "PT-1S", c -> c.lake.compactionInterval = Duration.ofSeconds(-1)),
         bad("lake.compaction-min-files", "1", c -> c.lake.compactionMinFiles = 1),
         bad("lake.compaction-small-file-bytes", "0", c -> c.lake.compactionSmallFileBytes = 0),

@@ -6,6 +6,7 @@ import io.hindsight.server.ServerConfig;
 import io.hindsight.server.auth.AccessControl;
 import io.hindsight.server.auth.ApiKey;
 import io.hindsight.server.ingest.IngestService;
+import io.hindsight.server.monitor.MetricStore;
 import io.hindsight.server.monitor.MonitoringConfigs;
 import io.hindsight.server.ops.ServerMetrics;
 import io.hindsight.server.query.QueryEngine;
@@ -63,6 +64,8 @@ public final class ApiServer {
       StoreLookups lookups,
       AccessControl access,
       MonitoringConfigs monitoring,
+      MetricStore metricStore,
+      java.time.Clock clock,
       ServerMetrics metrics,
       ObjectMapper json) {
     this.ingest = ingest;
@@ -76,7 +79,7 @@ public final class ApiServer {
     this.bodies = new RequestBodies(config.http, metrics);
     this.queries = new QueryApi(engine, json, metrics, bodies, config.query.maxBodyBytes);
     this.keysApi = new KeysApi(access.keys(), json, bodies);
-    this.monitoringApi = new MonitoringApi(monitoring, json, bodies);
+    this.monitoringApi = new MonitoringApi(monitoring, metricStore, clock, json, bodies);
     this.app =
         Javalin.create(
             c -> {
@@ -126,6 +129,7 @@ public final class ApiServer {
 
     app.put("/v1/endpoints/{endpoint}/monitoring", ctx -> monitoringApi.put(ctx, endpoint(ctx)), RouteAccess.ADMIN);
     app.get("/v1/endpoints/{endpoint}/monitoring", ctx -> monitoringApi.get(ctx, endpoint(ctx)), RouteAccess.READ);
+    app.get("/v1/endpoints/{endpoint}/metrics", ctx -> monitoringApi.series(ctx, endpoint(ctx)), RouteAccess.READ);
 
     app.post("/v1/keys", keysApi::create, RouteAccess.ADMIN);
     app.get("/v1/keys", keysApi::list, RouteAccess.ADMIN);

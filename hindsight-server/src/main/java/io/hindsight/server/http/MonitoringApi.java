@@ -3,7 +3,14 @@ package io.hindsight.server.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.ApiException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hindsight.server.monitor.MetricNames;
+import io.hindsight.server.monitor.MetricStore;
 import io.hindsight.server.monitor.MonitoringConfig;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import io.hindsight.server.monitor.MonitoringConfigs;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -14,13 +21,67 @@ final class MonitoringApi {
   private static final long MAX_BODY_BYTES = 256 * 1024;
 
   private final MonitoringConfigs configs;
+  private final MetricStore store;
+  private final Clock clock;
   private final ObjectMapper json;
   private final RequestBodies bodies;
 
-  MonitoringApi(MonitoringConfigs configs, ObjectMapper json, RequestBodies bodies) {
+  MonitoringApi(MonitoringConfigs configs, MetricStore store, Clock clock, ObjectMapper json, RequestBodies bodies) {
     this.configs = configs;
+    this.store = store;
+    this.clock = clock;
     this.json = json;
     this.bodies = bodies;
+  }
+
+  /** {@code GET /v1/endpoints/{e}/metrics?metric=&column=&segment=&granularity=&from=&to=}: a series from the store. */
+  void series(Context ctx, String endpoint) throws IOException {
+    String metric = ctx.queryParam("metric");
+    if (metric == null || metric.isBlank()) {
+      throw ApiException.badRequest("'metric' is missing; one of: " + MetricNames.all());
+    }
+    if (!MetricNames.known(metric)) {
+      throw ApiException.badRequest("unknown metric '" + metric + "'; one of: " + MetricNames.all());
+    }
+    String column = ctx.queryParam("column");
+    if (MetricNames.perColumn(metric) && (column == null || column.isBlank())) {
+      throw ApiException.badRequest("metric '" + metric + "' is per column: add column=<a feature, e.g. amount>");
+    }
+    if (!MetricNames.perColumn(metric)) {
+      column = null;
+    }
+    String granularity = ctx.queryParamAsClass("granularity", String.class).getOrDefault("1h");
+    if (!granularity.equals("1h") && !granularity.equals("1d")) {
+      throw ApiException.badRequest("'granularity' must be 1h or 1d, not '" + granularity + "'");
+    }
+    Instant to = instant(ctx, "to", clock.instant());
+    Instant from = instant(ctx, "from", to.minus(granularity.equals("1h") ? Duration.ofDays(1) : Duration.ofDays(30)));
+    if (!from.isBefore(to)) {
+      throw ApiException.badRequest("'from' (" + from + ") must be before 'to' (" + to + ")");
+    }
+    String segment = ctx.queryParamAsClass("segment", String.class).getOrDefault("");
+    ObjectNode out = json.createObjectNode();
+    ArrayNode points = out.putArray("points");
+    for (MetricStore.Point p : store.series(endpoint, metric, column, segment, granularity, from, to)) {
+      ObjectNode o = points.addObject();
+      o.put("window_start", p.windowStart().toString());
+      o.put("value", p.value());
+      o.put("rows", p.rows());
+    }
+    ctx.contentType("application/json").result(json.writeValueAsBytes(out));
+  }
+
+  /** An ISO-8601 time from the query string, or {@code otherwise}; 400 naming the parameter. */
+  static Instant instant(Context ctx, String name, Instant otherwise) {
+    String v = ctx.queryParam(name);
+    if (v == null || v.isBlank()) {
+      return otherwise;
+    }
+    try {
+      return MonitoringConfig.instant(name, v);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest(e.getMessage());
+    }
   }
 
   void put(Context ctx, String endpoint) throws IOException {

@@ -14,6 +14,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.LongSupplier;
@@ -43,6 +45,20 @@ public final class IngestService {
   private final LongSupplier lakeBacklog;
   private final long maxLakeBacklog;
   private final InFlightBudget budget;
+  private volatile StoredRecords stored = (table, endpoint, min, max, ids) -> {};
+
+  /** Told about every batch once it is durable (for the metric store's windows); must be quick. */
+  public interface StoredRecords {
+    /**
+     * @param predictionIds for feedback, the predictions it is about; empty for other tables
+     */
+    void stored(Table table, String endpoint, long minTsMicros, long maxTsMicros, List<String> predictionIds);
+  }
+
+  /** Sets who hears of stored batches. */
+  public void onStored(StoredRecords listener) {
+    this.stored = listener;
+  }
 
   /**
    * @param maxInFlightBytes heap that the bodies of all requests being handled may hold together
@@ -193,6 +209,9 @@ public final class IngestService {
       throw storageUnavailable(e.getCause());
     }
     try {
+      if (batch.rows.rows() > 0) {
+        stored.stored(table, endpoint, batch.minTsMicros, batch.maxTsMicros, batch.predictionIds);
+      }
       metrics.acked(table, endpoint, batch.rows.rows(), System.nanoTime() - start);
     } catch (RuntimeException | Error e) {
       // The records are durable: whatever fails now, the client must hear that they were stored.
@@ -217,6 +236,10 @@ public final class IngestService {
     final InFlightBudget.Body body;
     int rejectedCount;
     int warningCount;
+    long minTsMicros = Long.MAX_VALUE;
+    long maxTsMicros = Long.MIN_VALUE;
+    /** Feedback only: whose predictions the batch is about. */
+    final List<String> predictionIds = new ArrayList<>();
 
     /**
      * Taken at the first readable record, so a body refused before it leaves no trace. A body
@@ -247,6 +270,11 @@ public final class IngestService {
       }
       rows.add(o.row());
       body.encoded(rows.size());
+      minTsMicros = Math.min(minTsMicros, o.row().tsMicros());
+      maxTsMicros = Math.max(maxTsMicros, o.row().tsMicros());
+      if (table == Table.FEEDBACK) {
+        predictionIds.add((String) o.row().values().get("prediction_id"));
+      }
       for (String w : o.warnings()) {
         if (warningCount++ < LISTED) {
           warnings.addObject().put("index", p.index()).put("warning", w);

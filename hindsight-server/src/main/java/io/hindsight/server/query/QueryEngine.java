@@ -53,6 +53,7 @@ public final class QueryEngine implements Closeable {
   /** Derived columns of predictions: name → endpoint → SQL expression. */
   private Map<String, Map<String, String>> derived = Map.of();
   private volatile Map<String, String> derivedProblems = Map.of();
+  private final Map<String, LakeTable> lakeTables = new LinkedHashMap<>();
 
   /**
    * @param scratchDir a folder of the data directory outside the lake for DuckDB's spill files
@@ -97,6 +98,9 @@ public final class QueryEngine implements Closeable {
       ddl.add(predictionsView(st));
       ddl.add(tableView(Table.FEEDBACK, "endpoint, prediction_id, ts, date"));
       ddl.add(tableView(Table.EVENTS, "endpoint, ts, kind, text, data"));
+      for (LakeTable t : lakeTables.values()) {
+        ddl.add(t.view(lake.root()));
+      }
       for (String d : ddl) {
         st.execute(d);
       }
@@ -122,6 +126,43 @@ public final class QueryEngine implements Closeable {
     } catch (SQLException e) {
       log.error("could not build the SQL views", e);
     }
+  }
+
+  /**
+   * A table of Parquet files the server writes itself under a folder of the lake, Hive-partitioned
+   * by endpoint and date (the metric store, the alert history): shown in SQL with exactly
+   * {@code columns} ("name TYPE, ..."), empty until its first file.
+   */
+  public record LakeTable(String name, String folder, String columns) {
+    String view(Path lakeRoot) {
+      Path dir = lakeRoot.resolve(folder);
+      List<String> names = new ArrayList<>();
+      List<String> nulls = new ArrayList<>();
+      for (String c : columns.split(",\\s*")) {
+        String[] nameType = c.trim().split("\\s+", 2);
+        names.add(nameType[0]);
+        nulls.add("NULL::" + nameType[1] + " AS " + nameType[0]);
+      }
+      boolean hasFiles;
+      try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(dir)) {
+        hasFiles = files.anyMatch(f -> f.getFileName().toString().endsWith(".parquet"));
+      } catch (IOException e) {
+        hasFiles = false;
+      }
+      String select =
+          hasFiles
+              ? "SELECT " + String.join(", ", names) + " FROM read_parquet("
+                  + LockedDuckDb.sqlString(dir.toAbsolutePath() + "/*/*/*.parquet")
+                  + ", hive_partitioning = true, union_by_name = true, hive_types = {'endpoint': 'VARCHAR', 'date': 'DATE'})"
+              : "SELECT " + String.join(", ", nulls) + " WHERE false";
+      return "CREATE OR REPLACE VIEW " + name + " AS " + select;
+    }
+  }
+
+  /** Adds a table of server-written files to SQL (its view is rebuilt with the others). */
+  public synchronized void addLakeTable(LakeTable table) {
+    lakeTables.put(table.name(), table);
+    refreshViews();
   }
 
   /**

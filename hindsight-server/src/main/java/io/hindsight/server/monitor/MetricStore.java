@@ -1,0 +1,421 @@
+package io.hindsight.server.monitor;
+
+import io.hindsight.server.files.FileSync;
+import io.hindsight.server.ops.Scheduler;
+import io.hindsight.server.query.QueryEngine;
+import io.hindsight.server.schema.Table;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.duckdb.DuckDBAppender;
+import org.duckdb.DuckDBConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every endpoint's figures per hour and per day (UTC), for all rows and per segment value,
+ * kept in the lake ({@code lake/metrics/endpoint=<e>/date=<d>/metrics.parquet}, one file per
+ * endpoint and day, rewritten whole) and shown in SQL as {@code metrics}. A dashboard over 90
+ * days reads these, not the raw rows; the store keeps them in memory too, so a series is a
+ * lookup.
+ *
+ * <p>Each refresh (every {@code monitoring.refresh-interval}, a minute by default) recomputes the
+ * open hour of every endpoint, an hour that has just closed with its day, and every closed window
+ * that late records or feedback touched since the previous refresh.
+ */
+public final class MetricStore implements Closeable {
+  private static final Logger log = LoggerFactory.getLogger(MetricStore.class);
+
+  /** The columns of the SQL table {@code metrics} (DESIGN §10). */
+  public static final QueryEngine.LakeTable TABLE =
+      new QueryEngine.LakeTable(
+          "metrics",
+          "metrics",
+          "endpoint VARCHAR, metric VARCHAR, column_name VARCHAR, segment VARCHAR, granularity VARCHAR,"
+              + " window_start TIMESTAMPTZ, window_end TIMESTAMPTZ, value DOUBLE, rows BIGINT, computed_at TIMESTAMPTZ");
+
+  /** Feedback ids remembered between refreshes; past this, the last week's windows are recomputed. */
+  static final int MAX_TOUCHED_IDS = 100_000;
+
+  private static final Duration LATE_FEEDBACK_HORIZON = Duration.ofDays(7);
+
+  /** A window of the store: its granularity and start. */
+  public record Window(String granularity, Instant start) implements Comparable<Window> {
+    public Instant end() {
+      return granularity.equals("1h") ? start.plus(1, ChronoUnit.HOURS) : start.plus(1, ChronoUnit.DAYS);
+    }
+
+    static Window hourOf(Instant t) {
+      return new Window("1h", t.truncatedTo(ChronoUnit.HOURS));
+    }
+
+    static Window dayOf(Instant t) {
+      return new Window("1d", t.truncatedTo(ChronoUnit.DAYS));
+    }
+
+    LocalDate date() {
+      return LocalDate.ofInstant(start, ZoneOffset.UTC);
+    }
+
+    @Override
+    public int compareTo(Window o) {
+      int c = start.compareTo(o.start);
+      return c != 0 ? c : granularity.compareTo(o.granularity);
+    }
+  }
+
+  /** One point of a series. */
+  public record Point(Instant windowStart, double value, long rows) {}
+
+  private final Path dir;
+  private final Monitor monitor;
+  private final QueryEngine engine;
+  private final Scheduler scheduler;
+  private final Clock clock;
+  private final Runnable flushLake;
+  private final DuckDBConnection cache;
+  /** Windows late records touched since the last refresh, by endpoint. */
+  private final Map<String, Set<Window>> touched = new ConcurrentHashMap<>();
+  /** Feedback about these predictions arrived since the last refresh, by endpoint. */
+  private final Map<String, Set<String>> feedbackFor = new ConcurrentHashMap<>();
+  private final Set<String> feedbackOverflow = ConcurrentHashMap.newKeySet();
+  private final AtomicLong windowsComputed = new AtomicLong();
+  private final AtomicLong refreshFailures = new AtomicLong();
+  private volatile Instant lastRefresh;
+  private volatile long lastRefreshMillis;
+  private Scheduler.Task task;
+  private final Object refreshing = new Object();
+
+  /**
+   * @param flushLake writes acknowledged records to the lake, so a refresh sees all of them
+   */
+  public MetricStore(Path lakeRoot, Monitor monitor, QueryEngine engine, Scheduler scheduler, Runnable flushLake)
+      throws IOException {
+    this.dir = lakeRoot.resolve(TABLE.folder());
+    this.monitor = monitor;
+    this.engine = engine;
+    this.scheduler = scheduler;
+    this.clock = scheduler.clock();
+    this.flushLake = flushLake;
+    Files.createDirectories(dir);
+    try {
+      cache = (DuckDBConnection) java.sql.DriverManager.getConnection("jdbc:duckdb:");
+      try (Statement st = cache.createStatement()) {
+        st.execute("SET TimeZone = 'UTC'");
+        st.execute(
+            "CREATE TABLE metric_cache (endpoint VARCHAR, date DATE, metric VARCHAR, column_name VARCHAR, segment VARCHAR,"
+                + " granularity VARCHAR, window_start TIMESTAMPTZ, window_end TIMESTAMPTZ, value DOUBLE, rows BIGINT,"
+                + " computed_at TIMESTAMPTZ)");
+        if (hasFiles()) {
+          st.execute(
+              "INSERT INTO metric_cache SELECT endpoint, date, metric, column_name, segment, granularity, window_start,"
+                  + " window_end, value, rows, computed_at FROM read_parquet('"
+                  + dir.toAbsolutePath().toString().replace("'", "''")
+                  + "/*/*/*.parquet', hive_partitioning = true, hive_types = {'endpoint': 'VARCHAR', 'date': 'DATE'})");
+        }
+      }
+    } catch (SQLException e) {
+      throw new IOException("cannot open the metric store: " + e.getMessage(), e);
+    }
+    engine.addLakeTable(TABLE);
+  }
+
+  private boolean hasFiles() throws IOException {
+    try (Stream<Path> s = Files.walk(dir)) {
+      return s.anyMatch(p -> p.getFileName().toString().endsWith(".parquet"));
+    }
+  }
+
+  /** Refreshes every {@code interval} on the scheduler. */
+  public void start(Duration interval) {
+    task = scheduler.every("hindsight-metric-store", interval, this::refreshSafely);
+  }
+
+  /** Told by ingest about every stored batch: late predictions and feedback mark their windows. */
+  public void stored(Table table, String endpoint, long minTsMicros, long maxTsMicros, List<String> predictionIds) {
+    if (table == Table.PREDICTIONS) {
+      Instant open = clock.instant().truncatedTo(ChronoUnit.HOURS);
+      Instant min = Instant.EPOCH.plus(minTsMicros, ChronoUnit.MICROS);
+      Instant max = Instant.EPOCH.plus(maxTsMicros, ChronoUnit.MICROS);
+      if (min.isBefore(open)) {
+        Set<Window> set = touched.computeIfAbsent(endpoint, e -> ConcurrentHashMap.newKeySet());
+        // A backfill of months marks each of its hours once; each is recomputed at the next refresh.
+        for (Instant h = min.truncatedTo(ChronoUnit.HOURS); !h.isAfter(max) && h.isBefore(open); h = h.plus(1, ChronoUnit.HOURS)) {
+          set.add(Window.hourOf(h));
+          set.add(Window.dayOf(h));
+        }
+      }
+    } else if (table == Table.FEEDBACK) {
+      Set<String> ids = feedbackFor.computeIfAbsent(endpoint, e -> ConcurrentHashMap.newKeySet());
+      if (ids.size() + predictionIds.size() > MAX_TOUCHED_IDS) {
+        feedbackOverflow.add(endpoint);
+        ids.clear();
+      } else {
+        ids.addAll(predictionIds);
+      }
+    }
+  }
+
+  private void refreshSafely() {
+    try {
+      refresh();
+    } catch (IOException | RuntimeException e) {
+      refreshFailures.incrementAndGet();
+      log.warn("metric store refresh failed; the next one tries again: {}", e.toString());
+    }
+  }
+
+  /**
+   * One refresh now: the open hour, a just-closed hour and its day, and touched windows. Series
+   * stay readable meanwhile: the cache is locked only while a window's figures are swapped.
+   */
+  public void refresh() throws IOException {
+    synchronized (refreshing) {
+      refreshWindows();
+    }
+  }
+
+  private void refreshWindows() throws IOException {
+    long startNanos = System.nanoTime();
+    flushLake.run();
+    Instant now = clock.instant();
+    Instant previous = lastRefresh;
+    for (String endpoint : monitor.endpoints()) {
+      Set<Window> windows = new java.util.TreeSet<>();
+      windows.add(Window.hourOf(now));
+      if (previous == null || !Window.hourOf(previous).equals(Window.hourOf(now))) {
+        Instant closed = now.minus(1, ChronoUnit.HOURS);
+        windows.add(Window.hourOf(closed));
+        windows.add(Window.dayOf(closed));
+        windows.add(Window.dayOf(now));
+      }
+      Set<Window> late = touched.remove(endpoint);
+      if (late != null) {
+        windows.addAll(late);
+      }
+      windows.addAll(windowsWithNewFeedback(endpoint, now));
+      recompute(endpoint, windows, now);
+    }
+    lastRefresh = now;
+    lastRefreshMillis = (System.nanoTime() - startNanos) / 1_000_000;
+  }
+
+  /** Windows of the predictions whose feedback arrived since the last refresh. */
+  private Set<Window> windowsWithNewFeedback(String endpoint, Instant now) throws IOException {
+    Set<Window> out = new HashSet<>();
+    if (feedbackOverflow.remove(endpoint)) {
+      feedbackFor.remove(endpoint);
+      for (Instant h = now.minus(LATE_FEEDBACK_HORIZON).truncatedTo(ChronoUnit.HOURS); h.isBefore(now); h = h.plus(1, ChronoUnit.HOURS)) {
+        out.add(Window.hourOf(h));
+        out.add(Window.dayOf(h));
+      }
+      return out;
+    }
+    Set<String> ids = feedbackFor.remove(endpoint);
+    if (ids == null || ids.isEmpty()) {
+      return out;
+    }
+    List<String> list = new ArrayList<>(ids);
+    for (int from = 0; from < list.size(); from += 1000) {
+      List<String> chunk = list.subList(from, Math.min(list.size(), from + 1000));
+      StringBuilder in = new StringBuilder();
+      for (String id : chunk) {
+        in.append(in.length() == 0 ? "" : ", ").append(ColumnReferences.sqlString(id));
+      }
+      String sql =
+          "SELECT DISTINCT date_trunc('hour', ts) AS h FROM predictions WHERE endpoint = " + ColumnReferences.sqlString(endpoint)
+              + " AND prediction_id IN (" + in + ")";
+      for (Map<String, Object> row : engine.select(sql)) {
+        Instant h = toInstant(row.get("h"));
+        out.add(Window.hourOf(h));
+        out.add(Window.dayOf(h));
+      }
+    }
+    return out;
+  }
+
+  private static Instant toInstant(Object v) {
+    if (v instanceof OffsetDateTime o) {
+      return o.toInstant();
+    }
+    if (v instanceof java.sql.Timestamp t) {
+      return t.toInstant();
+    }
+    if (v instanceof Instant i) {
+      return i;
+    }
+    return Instant.parse(v.toString());
+  }
+
+  private void recompute(String endpoint, Set<Window> windows, Instant now) throws IOException {
+    Set<LocalDate> dates = new LinkedHashSet<>();
+    for (Window w : windows) {
+      List<MetricValue> figures = monitor.windowFigures(endpoint, w.start(), w.end());
+      replace(endpoint, w, figures, now);
+      windowsComputed.incrementAndGet();
+      dates.add(w.date());
+    }
+    boolean first = !hasFiles();
+    for (LocalDate d : dates) {
+      writeFile(endpoint, d);
+    }
+    if (first && hasFiles()) {
+      engine.refreshViews();
+    }
+  }
+
+  private synchronized void replace(String endpoint, Window w, List<MetricValue> figures, Instant now) throws IOException {
+    try (PreparedStatement del =
+        cache.prepareStatement("DELETE FROM metric_cache WHERE endpoint = ? AND granularity = ? AND window_start = ?")) {
+      del.setString(1, endpoint);
+      del.setString(2, w.granularity());
+      del.setObject(3, OffsetDateTime.ofInstant(w.start(), ZoneOffset.UTC));
+      del.executeUpdate();
+      try (DuckDBAppender a = cache.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "metric_cache")) {
+        for (MetricValue v : figures) {
+          a.beginRow();
+          a.append(endpoint);
+          a.append(w.date());
+          a.append(v.metric());
+          a.append(v.column());
+          a.append(v.segment());
+          a.append(w.granularity());
+          a.append(OffsetDateTime.ofInstant(w.start(), ZoneOffset.UTC));
+          a.append(OffsetDateTime.ofInstant(w.end(), ZoneOffset.UTC));
+          a.append(v.value());
+          a.append(v.rows());
+          a.append(OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
+          a.endRow();
+        }
+      }
+    } catch (SQLException e) {
+      throw new IOException("cannot keep the figures of " + endpoint + " " + w + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Writes an endpoint's day from the cache: a temporary file, fsynced, renamed over the old one. */
+  private synchronized void writeFile(String endpoint, LocalDate date) throws IOException {
+    Path folder = dir.resolve("endpoint=" + endpoint).resolve("date=" + date);
+    FileSync.createDirectoriesDurably(folder);
+    Path target = folder.resolve("metrics.parquet");
+    Path tmp = folder.resolve(".metrics.parquet.tmp");
+    try (PreparedStatement st =
+        cache.prepareStatement(
+            "COPY (SELECT metric, column_name, segment, granularity, window_start, window_end, value, rows, computed_at"
+                + " FROM metric_cache WHERE endpoint = ? AND date = ? ORDER BY metric, column_name, segment, granularity, window_start)"
+                + " TO '" + tmp.toAbsolutePath().toString().replace("'", "''") + "' (FORMAT parquet, COMPRESSION zstd)")) {
+      st.setString(1, endpoint);
+      st.setObject(2, date);
+      st.execute();
+    } catch (SQLException e) {
+      throw new IOException("cannot write " + target + ": " + e.getMessage(), e);
+    }
+    FileSync.fsync(tmp);
+    FileSync.moveDurably(tmp, target);
+  }
+
+  /**
+   * {@code GET /v1/endpoints/{e}/metrics}: a metric's points in {@code [from, to)}, oldest first.
+   *
+   * @param column null for metrics not per column
+   */
+  public synchronized List<Point> series(
+      String endpoint, String metric, String column, String segment, String granularity, Instant from, Instant to)
+      throws IOException {
+    List<Point> out = new ArrayList<>();
+    try (PreparedStatement st =
+        cache.prepareStatement(
+            "SELECT window_start, value, rows FROM metric_cache WHERE endpoint = ? AND metric = ? AND column_name IS NOT DISTINCT FROM ?"
+                + " AND segment = ? AND granularity = ? AND window_start >= ? AND window_start < ? ORDER BY window_start")) {
+      st.setString(1, endpoint);
+      st.setString(2, metric);
+      st.setString(3, column);
+      st.setString(4, segment);
+      st.setString(5, granularity);
+      st.setObject(6, OffsetDateTime.ofInstant(from, ZoneOffset.UTC));
+      st.setObject(7, OffsetDateTime.ofInstant(to, ZoneOffset.UTC));
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          out.add(new Point(rs.getObject(1, OffsetDateTime.class).toInstant(), rs.getDouble(2), rs.getLong(3)));
+        }
+      }
+    } catch (SQLException e) {
+      throw new IOException("cannot read the metric store: " + e.getMessage(), e);
+    }
+    return out;
+  }
+
+  /** Which metrics, columns and segments the store has for an endpoint (to say what exists when a series is empty). */
+  public synchronized Map<String, Set<String>> catalog(String endpoint) throws IOException {
+    Map<String, Set<String>> out = new TreeMap<>();
+    try (PreparedStatement st =
+        cache.prepareStatement("SELECT DISTINCT metric, column_name FROM metric_cache WHERE endpoint = ?")) {
+      st.setString(1, endpoint);
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          Set<String> cols = out.computeIfAbsent(rs.getString(1), k -> new java.util.TreeSet<>());
+          if (rs.getString(2) != null) {
+            cols.add(rs.getString(2));
+          }
+        }
+      }
+    } catch (SQLException e) {
+      throw new IOException("cannot read the metric store: " + e.getMessage(), e);
+    }
+    return out;
+  }
+
+  public long windowsComputed() {
+    return windowsComputed.get();
+  }
+
+  public long refreshFailures() {
+    return refreshFailures.get();
+  }
+
+  /** How long the last refresh took, in milliseconds. */
+  public long lastRefreshMillis() {
+    return lastRefreshMillis;
+  }
+
+  /** Seconds since the last refresh ended (how stale the open hour may be); -1 before the first. */
+  public long secondsSinceRefresh() {
+    Instant last = lastRefresh;
+    return last == null ? -1 : Duration.between(last, clock.instant()).toSeconds();
+  }
+
+  @Override
+  public synchronized void close() {
+    if (task != null) {
+      task.cancel();
+    }
+    try {
+      cache.close();
+    } catch (SQLException e) {
+      log.warn("closing the metric store: {}", e.toString());
+    }
+  }
+}

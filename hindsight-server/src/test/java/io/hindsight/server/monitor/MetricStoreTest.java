@@ -1,0 +1,130 @@
+package io.hindsight.server.monitor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.hindsight.server.TestServer;
+import io.hindsight.server.ops.ManualScheduler;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The metric store on a real server whose time the test steps: windows, late data, late feedback, SQL. */
+class MetricStoreTest {
+  @TempDir Path dir;
+
+  private static final Instant NOW = Instant.parse("2026-11-30T12:20:00Z");
+
+  /** Records of one hour: amount i, latency 10*i ms, every 4th an error, segments a/b alternating. */
+  private static String records(String prefix, Instant hour, int n) {
+    StringBuilder sb = new StringBuilder("[");
+    for (int i = 1; i <= n; i++) {
+      sb.append(i == 1 ? "" : ",")
+          .append("{\"prediction_id\": \"").append(prefix).append(i)
+          .append("\", \"ts\": \"").append(hour.plusSeconds(i)).append("\", \"latency_ms\": ").append(10.0 * i)
+          .append(", \"status\": \"").append(i % 4 == 0 ? "error" : "ok")
+          .append("\", \"tags\": {\"segment\": \"").append(i % 2 == 0 ? "a" : "b")
+          .append("\"}, \"data\": {\"amount\": ").append(i).append("}}");
+    }
+    return sb.append("]").toString();
+  }
+
+  private static List<JsonNode> points(TestServer s, String query) {
+    JsonNode r = s.get("/v1/endpoints/fraud/metrics?" + query).json();
+    List<JsonNode> out = new ArrayList<>();
+    r.get("points").forEach(out::add);
+    return out;
+  }
+
+  @Test
+  void theOpenHourLateRecordsAndLateFeedbackAreRecomputedAndQueryable() throws Exception {
+    ManualScheduler time = new ManualScheduler(NOW);
+    try (TestServer s = new TestServer(dir, c -> {}, time)) {
+      Instant open = Instant.parse("2026-11-30T12:00:00Z");
+      Instant closed = Instant.parse("2026-11-30T10:00:00Z");
+      assertThat(s.predictions("fraud", records("o", open, 40)).status()).isEqualTo(200);
+      assertThat(s.predictions("fraud", records("c", closed, 20)).status()).isEqualTo(200);
+      assertThat(
+              s.putJson(
+                      "/v1/endpoints/fraud/monitoring",
+                      "{\"features\": [\"amount\"], \"segments\": [\"tags.segment\"], \"label\": \"label\"}")
+                  .status())
+          .isEqualTo(200);
+
+      time.advance(Duration.ofMinutes(1));
+      String hourWindow = "granularity=1h&from=2026-11-30T00:00:00Z&to=2026-12-01T00:00:00Z";
+      List<JsonNode> volume = points(s, "metric=volume&" + hourWindow);
+      // 10:00 closed before its records came: they mark it for the next refresh, with the open hour.
+      assertThat(volume).extracting(p -> p.get("window_start").asText())
+          .containsExactly("2026-11-30T10:00:00Z", "2026-11-30T12:00:00Z");
+      assertThat(volume).extracting(p -> p.get("value").asDouble()).containsExactly(20.0, 40.0);
+      double[] amounts = new double[40];
+      Arrays.setAll(amounts, i -> i + 1);
+      assertThat(points(s, "metric=mean&column=amount&" + hourWindow).get(1).get("value").asDouble()).isEqualTo(20.5);
+      assertThat(points(s, "metric=p50&column=amount&" + hourWindow).get(1).get("value").asDouble()).isEqualTo(20.5);
+      assertThat(points(s, "metric=std&column=amount&" + hourWindow).get(1).get("value").asDouble())
+          .isCloseTo(populationStd(amounts), within(1e-9));
+      assertThat(points(s, "metric=error_rate&" + hourWindow).get(1).get("value").asDouble()).isEqualTo(0.25);
+      // latency 10..400 ms: p95 by linear interpolation between ranks, as quantile_cont defines it.
+      assertThat(points(s, "metric=latency_p95&" + hourWindow).get(1).get("value").asDouble())
+          .isCloseTo(10 * (1 + 0.95 * 39), within(1e-9));
+      List<JsonNode> segmentA = points(s, "metric=volume&segment=tags.segment=a&" + hourWindow);
+      assertThat(segmentA).extracting(p -> p.get("value").asDouble()).containsExactly(10.0, 20.0);
+
+      // A late record for 10:00 and feedback for two of its predictions: that hour is recomputed.
+      assertThat(s.predictions("fraud", "{\"prediction_id\": \"late\", \"ts\": \"2026-11-30T10:59:00Z\", \"data\": {\"amount\": 1000}}").status())
+          .isEqualTo(200);
+      assertThat(
+              s.postJson(
+                      "/v1/endpoints/fraud/feedback",
+                      "[{\"prediction_id\": \"c1\", \"data\": {\"label\": 1}}, {\"prediction_id\": \"c2\", \"data\": {\"label\": 0}}]")
+                  .status())
+          .isEqualTo(200);
+      time.advance(Duration.ofMinutes(1));
+      List<JsonNode> tenOClock = points(s, "metric=volume&granularity=1h&from=2026-11-30T10:00:00Z&to=2026-11-30T11:00:00Z");
+      assertThat(tenOClock).singleElement().satisfies(p -> assertThat(p.get("value").asDouble()).isEqualTo(21));
+      assertThat(points(s, "metric=labeled_share&granularity=1h&from=2026-11-30T10:00:00Z&to=2026-11-30T11:00:00Z").get(0).get("value").asDouble())
+          .isCloseTo(2.0 / 21, within(1e-12));
+      assertThat(points(s, "metric=feedback_count&granularity=1h&from=2026-11-30T10:00:00Z&to=2026-11-30T11:00:00Z").get(0).get("value").asDouble())
+          .isEqualTo(2);
+      // The day so far, recomputed with it.
+      assertThat(points(s, "metric=volume&granularity=1d&from=2026-11-30T00:00:00Z&to=2026-12-01T00:00:00Z").get(0).get("value").asDouble())
+          .isEqualTo(61);
+
+      JsonNode sql =
+          s.query(
+              "SELECT value, rows, window_end FROM metrics WHERE endpoint = 'fraud' AND metric = 'volume' AND segment = ''"
+                  + " AND granularity = '1h' AND window_start = TIMESTAMPTZ '2026-11-30 10:00:00+00'");
+      assertThat(sql.get("rows").get(0).get(0).asDouble()).isEqualTo(21);
+
+      s.restart();
+      assertThat(points(s, "metric=volume&granularity=1h&from=2026-11-30T10:00:00Z&to=2026-11-30T11:00:00Z").get(0).get("value").asDouble())
+          .as("the store is read back from the lake at start")
+          .isEqualTo(21);
+    }
+  }
+
+  @Test
+  void aSeriesRequestNamesWhatIsWrong() throws Exception {
+    try (TestServer s = new TestServer(dir)) {
+      assertThat(s.get("/v1/endpoints/fraud/metrics").json().get("error").asText()).startsWith("'metric' is missing; one of: accuracy,");
+      assertThat(s.get("/v1/endpoints/fraud/metrics?metric=vollume").json().get("error").asText()).startsWith("unknown metric 'vollume'");
+      assertThat(s.get("/v1/endpoints/fraud/metrics?metric=mean").json().get("error").asText()).contains("add column=");
+      assertThat(s.get("/v1/endpoints/fraud/metrics?metric=volume&granularity=5m").status()).isEqualTo(400);
+      assertThat(s.get("/v1/endpoints/fraud/metrics?metric=volume&from=yesterday").json().get("error").asText())
+          .contains("'from' must be an ISO-8601 UTC time");
+    }
+  }
+
+  private static double populationStd(double[] v) {
+    double mean = Arrays.stream(v).average().orElseThrow();
+    return Math.sqrt(Arrays.stream(v).map(x -> (x - mean) * (x - mean)).sum() / v.length);
+  }
+
+}
