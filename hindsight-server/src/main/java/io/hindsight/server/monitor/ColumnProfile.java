@@ -11,7 +11,7 @@ import java.util.Map;
  * @param column the column's public name
  * @param kind numeric or categorical (see {@link Kind})
  * @param rows rows of the window
- * @param missing rows where the value is NULL (or NaN)
+ * @param missing rows where the value is NULL (or, for numbers, NaN or infinite)
  * @param numeric the numeric summary; present for every column of a numeric SQL type that has a
  *     value, null otherwise
  * @param categories the counts per value as text; present for categorical columns, null otherwise

@@ -28,7 +28,7 @@ import java.util.StringJoiner;
  * exact ({@code quantile_disc}, the inverse empirical CDF) for relations of at most {@value
  * #EXACT_QUANTILE_ROWS} rows, and DuckDB's t-digest ({@code approx_quantile}) above, whose exact
  * form costs time proportional to rows × grid points. Missing values are NULL and, for numbers,
- * NaN.
+ * NaN and ±infinity (Evidently drops those too; they would make moments and distances infinite).
  */
 public final class Profiler {
   /** Steps of the quantile grid: a step CDF read back from it is within 1 / 1000 of the sample's. */
@@ -210,15 +210,15 @@ public final class Profiler {
     return new Categories(counts, values - kept, distinct);
   }
 
-  /** The column as DOUBLE, NaN turned into NULL so it counts as missing. */
+  /** The column as DOUBLE, NaN and infinities turned into NULL so they count as missing. */
   private static String numericExpression(MonitoredColumn c) {
-    return "nullif(CAST((" + c.sql() + ") AS DOUBLE), 'NaN'::DOUBLE)";
+    return "nullif(nullif(nullif(CAST((" + c.sql() + ") AS DOUBLE), 'NaN'::DOUBLE), 'inf'::DOUBLE), '-inf'::DOUBLE)";
   }
 
-  /** The column as text; for numbers, NaN turned into NULL first. */
+  /** The column as text; for numbers, NaN and infinities turned into NULL first. */
   private static String textExpression(MonitoredColumn c, boolean numericType) {
     String value = numericType
-        ? "CASE WHEN isnan(CAST((" + c.sql() + ") AS DOUBLE)) THEN NULL ELSE (" + c.sql() + ") END"
+        ? "CASE WHEN isfinite(CAST((" + c.sql() + ") AS DOUBLE)) THEN (" + c.sql() + ") END"
         : "(" + c.sql() + ")";
     return "CAST(" + value + " AS VARCHAR)";
   }

@@ -214,12 +214,12 @@ class DriftCalculatorTest {
   }
 
   @Test
-  void missingValuesAreLeftOutAndReportedAsShares() throws SQLException {
+  void missingAndInfiniteValuesAreLeftOutAndReportedAsShares() throws SQLException {
     Random random = new Random(8);
     double[] ref = SampleTables.normal(random, 2000, 0, 1);
     double[] cur = SampleTables.normal(random, 2000, 0.5, 1);
     for (int i = 0; i < 100; i++) {
-      cur[i * 20] = Double.NaN;
+      cur[i * 20] = i % 2 == 0 ? Double.NaN : Double.POSITIVE_INFINITY;
     }
     tables.numbers("ref", "x", ref);
     tables.numbers("cur", "x", cur);
@@ -228,7 +228,7 @@ class DriftCalculatorTest {
     ColumnDrift x = drift.compute("ref", "cur", X, null).columns().get(0);
 
     double[] refValues = Arrays.copyOfRange(ref, 50, ref.length);
-    double[] curValues = Arrays.stream(cur).filter(v -> !Double.isNaN(v)).toArray();
+    double[] curValues = Arrays.stream(cur).filter(Double::isFinite).toArray();
     assertThat(x.referenceMissingShare()).isEqualTo(50 / 2000.0);
     assertThat(x.currentMissingShare()).isEqualTo(100 / 2000.0);
     assertThat(x.statistic()).isCloseTo(
