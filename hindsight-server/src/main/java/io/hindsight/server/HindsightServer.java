@@ -192,8 +192,8 @@ public final class HindsightServer implements AutoCloseable {
     config.monitoring.endpoints.forEach((endpoint, c) -> monitoringFromFile.put(endpoint, json.valueToTree(c)));
     MonitoringConfigs monitoring =
         new MonitoringConfigs(dataDir.resolve("monitoring"), monitoringFromFile, schemas, queryEngine, json);
-    metricStore =
-        new MetricStore(lake.root(), new Monitor(monitoring, schemas, queryEngine), queryEngine, scheduler, lakeWriter::flushNow);
+    Monitor monitor = new Monitor(monitoring, schemas, queryEngine);
+    metricStore = new MetricStore(lake.root(), monitor, queryEngine, scheduler, lakeWriter::flushNow);
     ingest.onStored(metricStore::stored);
     metricStore.start(config.monitoring.refreshInterval);
     metrics.counter("hindsight_monitor_windows_computed", "Metric store windows computed since start", metricStore::windowsComputed);
@@ -208,6 +208,7 @@ public final class HindsightServer implements AutoCloseable {
             new StoreLookups(queryEngine, schemas, lake, json),
             new AccessControl(keys, metrics),
             monitoring,
+            monitor,
             metricStore,
             clock,
             metrics,

@@ -7,6 +7,7 @@ import io.hindsight.server.auth.AccessControl;
 import io.hindsight.server.auth.ApiKey;
 import io.hindsight.server.ingest.IngestService;
 import io.hindsight.server.monitor.MetricStore;
+import io.hindsight.server.monitor.Monitor;
 import io.hindsight.server.monitor.MonitoringConfigs;
 import io.hindsight.server.ops.ServerMetrics;
 import io.hindsight.server.query.QueryEngine;
@@ -64,6 +65,7 @@ public final class ApiServer {
       StoreLookups lookups,
       AccessControl access,
       MonitoringConfigs monitoring,
+      Monitor monitor,
       MetricStore metricStore,
       java.time.Clock clock,
       ServerMetrics metrics,
@@ -79,7 +81,7 @@ public final class ApiServer {
     this.bodies = new RequestBodies(config.http, metrics);
     this.queries = new QueryApi(engine, json, metrics, bodies, config.query.maxBodyBytes);
     this.keysApi = new KeysApi(access.keys(), json, bodies);
-    this.monitoringApi = new MonitoringApi(monitoring, metricStore, clock, json, bodies);
+    this.monitoringApi = new MonitoringApi(monitoring, monitor, metricStore, clock, json, bodies);
     this.app =
         Javalin.create(
             c -> {
@@ -130,6 +132,7 @@ public final class ApiServer {
     app.put("/v1/endpoints/{endpoint}/monitoring", ctx -> monitoringApi.put(ctx, endpoint(ctx)), RouteAccess.ADMIN);
     app.get("/v1/endpoints/{endpoint}/monitoring", ctx -> monitoringApi.get(ctx, endpoint(ctx)), RouteAccess.READ);
     app.get("/v1/endpoints/{endpoint}/metrics", ctx -> monitoringApi.series(ctx, endpoint(ctx)), RouteAccess.READ);
+    app.get("/v1/endpoints/{endpoint}/drift", ctx -> monitoringApi.drift(ctx, endpoint(ctx)), RouteAccess.READ);
 
     app.post("/v1/keys", keysApi::create, RouteAccess.ADMIN);
     app.get("/v1/keys", keysApi::list, RouteAccess.ADMIN);

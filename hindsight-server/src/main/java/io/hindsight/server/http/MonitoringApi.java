@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hindsight.server.monitor.MetricNames;
 import io.hindsight.server.monitor.MetricStore;
+import io.hindsight.server.monitor.Monitor;
 import io.hindsight.server.monitor.MonitoringConfig;
 import java.time.Clock;
 import java.time.Duration;
@@ -22,12 +23,15 @@ final class MonitoringApi {
 
   private final MonitoringConfigs configs;
   private final MetricStore store;
+  private final Monitor monitor;
   private final Clock clock;
   private final ObjectMapper json;
   private final RequestBodies bodies;
 
-  MonitoringApi(MonitoringConfigs configs, MetricStore store, Clock clock, ObjectMapper json, RequestBodies bodies) {
+  MonitoringApi(
+      MonitoringConfigs configs, Monitor monitor, MetricStore store, Clock clock, ObjectMapper json, RequestBodies bodies) {
     this.configs = configs;
+    this.monitor = monitor;
     this.store = store;
     this.clock = clock;
     this.json = json;
@@ -69,6 +73,21 @@ final class MonitoringApi {
       o.put("rows", p.rows());
     }
     ctx.contentType("application/json").result(json.writeValueAsBytes(out));
+  }
+
+  /** {@code GET /v1/endpoints/{e}/drift?from=&to=[&reference_from=&reference_to=][&segment=][&method=]}. */
+  void drift(Context ctx, String endpoint) throws IOException {
+    Instant to = instant(ctx, "to", clock.instant());
+    Instant from = instant(ctx, "from", to.minus(Duration.ofDays(1)));
+    Monitor.DriftQuery q =
+        new Monitor.DriftQuery(
+            from,
+            to,
+            instant(ctx, "reference_from", null),
+            instant(ctx, "reference_to", null),
+            ctx.queryParam("segment"),
+            ctx.queryParam("method"));
+    ctx.contentType("application/json").result(json.writeValueAsBytes(monitor.drift(endpoint, q, json)));
   }
 
   /** An ISO-8601 time from the query string, or {@code otherwise}; 400 naming the parameter. */

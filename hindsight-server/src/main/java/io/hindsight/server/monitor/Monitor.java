@@ -1,5 +1,8 @@
 package io.hindsight.server.monitor;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hindsight.server.ApiException;
 import io.hindsight.server.query.QueryEngine;
 import io.hindsight.server.schema.EndpointSchema;
@@ -44,6 +47,139 @@ public final class Monitor {
           return BaseMetrics.compute(
               conn, Slice.all(endpoint, from, to), view.segments(), view.features(), view.label(), view.labelReadable());
         });
+  }
+
+  /** What {@code GET .../drift} asks: the current window, optionally a reference, a segment, a method. */
+  public record DriftQuery(
+      Instant from, Instant to, Instant referenceFrom, Instant referenceTo, String segment, String method) {}
+
+  /** Drift of the endpoint's features (DESIGN §10), in the API's JSON shape. */
+  public ObjectNode drift(String endpoint, DriftQuery q, ObjectMapper json) throws IOException {
+    MonitoringConfig config = configs.get(endpoint);
+    DriftMethod method;
+    try {
+      method = q.method() == null || q.method().isBlank() ? null : DriftMethod.fromPublicName(q.method());
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("'method': " + e.getMessage());
+    }
+    requireRows(endpoint);
+    return engine.inProcess(
+        conn -> {
+          View view = view(conn, endpoint, config);
+          Slice current = segmented(endpoint, q.from(), q.to(), q.segment(), config);
+          Slice reference = referenceOf(conn, current, q, config);
+          List<MonitoredColumn> columns = new ArrayList<>();
+          view.features().forEach(f -> columns.add(new MonitoredColumn(f.name(), f.sql())));
+          DriftReport report;
+          try {
+            report =
+                new DriftCalculator(conn)
+                    .compute(reference.relation("predictions", "*"), current.relation("predictions", "*"), columns, method);
+          } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(
+                e.getMessage().startsWith("the reference window has no rows")
+                    ? "the reference window " + reference.from() + " .. " + reference.to() + " has no rows of endpoint '"
+                        + endpoint + "'" + (reference.segmentSql() == null ? "" : " in segment " + q.segment())
+                        + "; choose another with reference_from and reference_to, or set the config's reference"
+                    : e.getMessage());
+          }
+          ObjectNode out = json.createObjectNode();
+          out.putObject("reference").put("from", reference.from().toString()).put("to", reference.to().toString())
+              .put("rows", report.referenceRows());
+          out.putObject("current").put("from", current.from().toString()).put("to", current.to().toString())
+              .put("rows", report.currentRows());
+          ArrayNode cols = out.putArray("columns");
+          for (ColumnDrift d : report.columns()) {
+            ObjectNode c = cols.addObject();
+            c.put("column", d.column());
+            c.put("kind", d.kind());
+            c.put("method", d.method());
+            c.put("statistic", d.statistic());
+            c.put("p_value", d.pValue());
+            c.put("threshold", d.threshold());
+            c.put("drifted", d.drifted());
+            c.put("reference_missing_share", d.referenceMissingShare());
+            c.put("current_missing_share", d.currentMissingShare());
+          }
+          out.put("drifted_share", report.driftedShare());
+          out.put("dataset_drift", report.datasetDrift());
+          return out;
+        });
+  }
+
+  private void requireRows(String endpoint) {
+    if (schemas.existing(Table.PREDICTIONS, endpoint) == null) {
+      throw ApiException.notFound("endpoint '" + endpoint + "' has no predictions yet");
+    }
+  }
+
+  /** The window, narrowed to one segment value when {@code segment} is {@code <reference>=<value>}. */
+  private Slice segmented(String endpoint, Instant from, Instant to, String segment, MonitoringConfig config) {
+    Slice all;
+    try {
+      all = Slice.all(endpoint, from, to);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest(e.getMessage());
+    }
+    if (segment == null || segment.isBlank()) {
+      return all;
+    }
+    int eq = segment.indexOf('=');
+    if (eq <= 0) {
+      throw ApiException.badRequest(
+          "'segment' is <column reference>=<value>, e.g. tags.segment=high_value or model_version=v2, not '" + segment + "'");
+    }
+    ColumnReferences refs =
+        new ColumnReferences(
+            endpoint, schemas.existing(Table.PREDICTIONS, endpoint), config == null ? java.util.Set.of() : config.derived().keySet());
+    String sql;
+    try {
+      sql = refs.resolve("segment", segment.substring(0, eq)).sql();
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest(e.getMessage());
+    }
+    return new Slice(endpoint, from, to, sql, segment.substring(eq + 1));
+  }
+
+  /** The reference: the query's window, else the config's (a window, a version's first week, or the period before). */
+  private Slice referenceOf(Connection conn, Slice current, DriftQuery q, MonitoringConfig config) throws SQLException {
+    try {
+      if (q.referenceFrom() != null || q.referenceTo() != null) {
+        if (q.referenceFrom() == null || q.referenceTo() == null) {
+          throw ApiException.badRequest("give both reference_from and reference_to, or neither");
+        }
+        return current.during(q.referenceFrom(), q.referenceTo());
+      }
+      MonitoringConfig.Reference ref = config == null ? MonitoringConfig.DEFAULT_REFERENCE : config.reference();
+      if (ref instanceof MonitoringConfig.Reference.Window w) {
+        return current.during(w.from(), w.to());
+      }
+      if (ref instanceof MonitoringConfig.Reference.Version v) {
+        Instant first = firstSeen(conn, current.endpoint(), v.modelVersion());
+        return current.during(first, first.plus(java.time.Duration.ofDays(7)));
+      }
+      java.time.Duration length = ((MonitoringConfig.Reference.Previous) ref).length();
+      return current.during(current.from().minus(length), current.from());
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("reference: " + e.getMessage());
+    }
+  }
+
+  private static Instant firstSeen(Connection conn, String endpoint, String version) throws SQLException {
+    try (java.sql.PreparedStatement st =
+        conn.prepareStatement("SELECT min(ts) FROM predictions WHERE endpoint = ? AND model_version = ?")) {
+      st.setString(1, endpoint);
+      st.setString(2, version);
+      try (java.sql.ResultSet rs = st.executeQuery()) {
+        rs.next();
+        java.time.OffsetDateTime t = rs.getObject(1, java.time.OffsetDateTime.class);
+        if (t == null) {
+          throw ApiException.badRequest(
+              "reference: endpoint '" + endpoint + "' has no predictions of model_version '" + version + "'");
+        }
+        return t.toInstant();
+      }
+    }
   }
 
   /** The endpoint's monitored columns as SQL: features, segments, and where its label is. */
