@@ -29,8 +29,8 @@ final class EvaluationRows implements AutoCloseable {
     try (DuckDBAppender a = ((DuckDBConnection) db).createAppender(DuckDBConnection.DEFAULT_SCHEMA, name)) {
       for (Row r : rows) {
         a.beginRow().append(r.grp()).append(r.score()).append(r.predicted());
-        if (r.label() instanceof Double d) {
-          a.append(d);
+        if (numericLabel) {
+          a.append((Double) r.label());
         } else {
           a.append((String) r.label());
         }
