@@ -90,6 +90,14 @@ final class MonitoringApi {
     ctx.contentType("application/json").result(json.writeValueAsBytes(monitor.drift(endpoint, q, json)));
   }
 
+  /** {@code GET /v1/endpoints/{e}/evaluation?from=&to=[&by=model_version|tags.<t>]}. */
+  void evaluation(Context ctx, String endpoint) throws IOException {
+    Instant to = instant(ctx, "to", clock.instant());
+    Instant from = instant(ctx, "from", to.minus(Duration.ofDays(1)));
+    Monitor.EvaluationQuery q = new Monitor.EvaluationQuery(from, to, ctx.queryParam("by"));
+    ctx.contentType("application/json").result(json.writeValueAsBytes(monitor.evaluation(endpoint, q, json)));
+  }
+
   /** An ISO-8601 time from the query string, or {@code otherwise}; 400 naming the parameter. */
   static Instant instant(Context ctx, String name, Instant otherwise) {
     String v = ctx.queryParam(name);

@@ -107,6 +107,61 @@ public final class Monitor {
         });
   }
 
+  /** What {@code GET .../evaluation} asks: the window and what to group by (a column reference, or null). */
+  public record EvaluationQuery(Instant from, Instant to, String by) {}
+
+  /** Realized and estimated quality per group (DESIGN §10), in the API's JSON shape. */
+  public ObjectNode evaluation(String endpoint, EvaluationQuery q, ObjectMapper json) throws IOException {
+    requireRows(endpoint);
+    MonitoringConfig config = configs.get(endpoint);
+    if (config == null || config.label() == null || (config.score() == null && config.prediction() == null)) {
+      throw ApiException.badRequest(
+          "evaluation needs the endpoint's monitoring config with task, score (or prediction) and label: PUT it to /v1/endpoints/"
+              + endpoint + "/monitoring");
+    }
+    String labelProblem =
+        MonitoringConfigs.labelProblem(endpoint, config.label(), schemas.existing(Table.FEEDBACK, endpoint));
+    if (labelProblem != null) {
+      throw ApiException.badRequest(labelProblem);
+    }
+    return engine.inProcess(
+        conn -> {
+          if (!feedbackViewHas(conn, config.label())) {
+            throw ApiException.badRequest(
+                "'label': feedback with the key '" + config.label() + "' is not in the lake yet; retry in a moment");
+          }
+          Slice current = segmented(endpoint, q.from(), q.to(), null, config);
+          Slice reference = referenceOf(conn, current, new DriftQuery(q.from(), q.to(), null, null, null, null), config);
+          LabeledRows rows = new LabeledRows(endpoint, config, schemas.existing(Table.PREDICTIONS, endpoint));
+          String by = q.by() == null || q.by().isBlank() ? null : q.by();
+          String groupSql = rows.groupSql(by);
+          EvaluationSpec spec =
+              new EvaluationSpec(config.threshold(), config.positiveClass() == null ? "true" : config.positiveClass());
+          List<GroupEvaluation> groups =
+              new Evaluator(conn).evaluate(config.task(), rows.relation(current, groupSql), rows.relation(reference, "''"), spec);
+          ObjectNode out = json.createObjectNode();
+          out.put("task", config.task().wireName());
+          out.putObject("current").put("from", current.from().toString()).put("to", current.to().toString());
+          out.putObject("reference").put("from", reference.from().toString()).put("to", reference.to().toString());
+          ArrayNode arr = out.putArray("groups");
+          for (GroupEvaluation g : groups) {
+            ObjectNode o = arr.addObject();
+            ObjectNode group = o.putObject("group");
+            if (by != null) {
+              group.put(by, g.group());
+            }
+            o.put("rows", g.rows());
+            o.put("labeled", g.labeled());
+            o.put("missing_score", g.missingScore());
+            ObjectNode realized = o.putObject("realized");
+            g.realized().forEach(realized::put);
+            ObjectNode estimated = o.putObject("estimated");
+            g.estimated().forEach(estimated::put);
+          }
+          return out;
+        });
+  }
+
   private void requireRows(String endpoint) {
     if (schemas.existing(Table.PREDICTIONS, endpoint) == null) {
       throw ApiException.notFound("endpoint '" + endpoint + "' has no predictions yet");
@@ -208,7 +263,7 @@ public final class Monitor {
     }
   }
 
-  private static boolean feedbackViewHas(Connection conn, String key) throws SQLException {
+  static boolean feedbackViewHas(Connection conn, String key) throws SQLException {
     try (var st = conn.createStatement();
         var rs = st.executeQuery("DESCRIBE feedback")) {
       while (rs.next()) {

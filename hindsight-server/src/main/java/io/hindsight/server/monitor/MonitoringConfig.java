@@ -33,27 +33,6 @@ public record MonitoringConfig(
     Reference reference,
     Map<String, String> derived) {
 
-  /** What the model predicts. */
-  public enum Task {
-    BINARY_CLASSIFICATION,
-    MULTICLASS_CLASSIFICATION,
-    REGRESSION;
-
-    public String publicName() {
-      return name().toLowerCase(Locale.ROOT);
-    }
-
-    static Task parse(String s) {
-      for (Task t : values()) {
-        if (t.publicName().equals(s)) {
-          return t;
-        }
-      }
-      throw new IllegalArgumentException(
-          "'task' must be binary_classification, multiclass_classification or regression, not '" + s + "'");
-    }
-  }
-
   /** The period drift is measured against. */
   public sealed interface Reference {
     /** A fixed period. */
@@ -99,7 +78,12 @@ public record MonitoringConfig(
             "unknown field '" + f + "' in the monitoring config; known fields: " + String.join(", ", new java.util.TreeSet<>(FIELDS)));
       }
     }
-    Task task = node.has("task") ? Task.parse(text(node, "task")) : Task.BINARY_CLASSIFICATION;
+    Task task;
+    try {
+      task = node.has("task") ? Task.fromWireName(text(node, "task")) : Task.BINARY_CLASSIFICATION;
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("'task': " + e.getMessage());
+    }
     double threshold = 0.5;
     if (node.hasNonNull("threshold")) {
       if (!node.get("threshold").isNumber()) {
@@ -226,7 +210,7 @@ public record MonitoringConfig(
   /** The JSON form, as the API returns it. */
   public ObjectNode toJson(ObjectMapper json) {
     ObjectNode o = json.createObjectNode();
-    o.put("task", task.publicName());
+    o.put("task", task.wireName());
     o.put("score", score);
     o.put("prediction", prediction);
     o.put("threshold", threshold);

@@ -60,7 +60,7 @@ class MonitoringConfigApiTest {
               "{\"features\": [\"amount\", \"nonexistent\"]}", "'features': endpoint 'fraud' has no column 'nonexistent'; its columns: ",
               "{\"score\": \"amount[1]\"}", "'score': 'amount' holds bigint values, so '[1]' cannot point into it",
               "{\"segments\": [\"tags\"]}", "'segments': a tag is referenced as tags.<name>",
-              "{\"task\": \"ranking\"}", "'task' must be binary_classification, multiclass_classification or regression, not 'ranking'",
+              "{\"task\": \"ranking\"}", "'task': unknown task 'ranking'",
               "{\"label\": \"truth\"}", "'label': no feedback of endpoint 'fraud' has the key 'truth'; its feedback keys: label",
               "{\"reference\": {\"from\": \"yesterday\", \"to\": \"2026-11-08T00:00:00Z\"}}", "'reference.from' must be an ISO-8601 UTC time",
               "{\"treshold\": 0.5}", "unknown field 'treshold' in the monitoring config",
