@@ -13,10 +13,13 @@ final class LabeledRows {
   private final String endpoint;
   private final MonitoringConfig config;
   private final ColumnReferences refs;
+  private final boolean labelReadable;
 
-  LabeledRows(String endpoint, MonitoringConfig config, EndpointSchema schema) {
+  /** @param labelReadable whether the lake has feedback with the label key yet (else no row is labeled) */
+  LabeledRows(String endpoint, MonitoringConfig config, EndpointSchema schema, boolean labelReadable) {
     this.endpoint = endpoint;
     this.config = config;
+    this.labelReadable = labelReadable;
     this.refs = new ColumnReferences(endpoint, schema, config.derived().keySet());
   }
 
@@ -30,7 +33,7 @@ final class LabeledRows {
 
   /** The rows of {@code slice} as a FROM-item. */
   String relation(Slice slice, String groupSql) {
-    String label = ColumnReferences.quote(config.label());
+    String label = labelReadable && config.label() != null ? ColumnReferences.quote(config.label()) : "NULL";
     String score = config.score() == null ? "NULL" : "TRY_CAST(" + resolve("score", config.score()) + " AS DOUBLE)";
     String predicted = config.prediction() == null ? "NULL" : classOf(resolve("prediction", config.prediction()));
     String truth =

@@ -38,15 +38,127 @@ public final class Monitor {
     return out;
   }
 
-  /** Every figure of the metric store for one window of an endpoint, for all rows and per segment value. */
+  /**
+   * Every figure of the metric store for one window of an endpoint, for all rows and per segment
+   * value: the base figures, drift of each feature and of the score against the config's reference
+   * (a {@code previous} reference ends where the window's day starts, so all windows of a day
+   * share it), and realized and estimated quality when the config says where score and label are.
+   */
   public List<MetricValue> windowFigures(String endpoint, Instant from, Instant to) throws IOException {
     MonitoringConfig config = configs.get(endpoint);
     return engine.inProcess(
         conn -> {
           View view = view(conn, endpoint, config);
-          return BaseMetrics.compute(
-              conn, Slice.all(endpoint, from, to), view.segments(), view.features(), view.label(), view.labelReadable());
+          Slice window = Slice.all(endpoint, from, to);
+          List<MetricValue> out =
+              new ArrayList<>(
+                  BaseMetrics.compute(conn, window, view.segments(), view.features(), view.label(), view.labelReadable()));
+          List<Slice> slices = new ArrayList<>();
+          List<String> labels = new ArrayList<>();
+          slices.add(window);
+          labels.add("");
+          for (SegmentColumn seg : view.segments()) {
+            for (MetricValue v : out) {
+              if (v.metric().equals("volume") && v.segment().startsWith(seg.name() + "=")) {
+                String value = v.segment().substring(seg.name().length() + 1);
+                slices.add(new Slice(endpoint, from, to, seg.sql(), value));
+                labels.add(v.segment());
+              }
+            }
+          }
+          Slice reference = storeReference(conn, window, config);
+          for (int i = 0; i < slices.size(); i++) {
+            out.addAll(driftFigures(conn, slices.get(i), reference, labels.get(i), view, config));
+          }
+          out.addAll(qualityFigures(conn, endpoint, window, reference, view, config));
+          return out;
         });
+  }
+
+  /** The reference the store compares a window with, or null when there is none yet. */
+  private Slice storeReference(Connection conn, Slice window, MonitoringConfig config) throws SQLException {
+    MonitoringConfig.Reference ref = config == null ? MonitoringConfig.DEFAULT_REFERENCE : config.reference();
+    if (ref instanceof MonitoringConfig.Reference.Previous p) {
+      Instant day = window.from().truncatedTo(java.time.temporal.ChronoUnit.DAYS);
+      return window.during(day.minus(p.length()), day);
+    }
+    try {
+      return referenceOf(conn, window, new DriftQuery(window.from(), window.to(), null, null, null, null), config);
+    } catch (ApiException noSuchVersion) {
+      return null;
+    }
+  }
+
+  private List<MetricValue> driftFigures(
+      Connection conn, Slice slice, Slice reference, String segment, View view, MonitoringConfig config)
+      throws SQLException {
+    List<MetricValue> out = new ArrayList<>();
+    if (reference == null) {
+      return out;
+    }
+    Slice ref = new Slice(slice.endpoint(), reference.from(), reference.to(), slice.segmentSql(), slice.segmentValue());
+    List<MonitoredColumn> columns = new ArrayList<>();
+    view.features().forEach(f -> columns.add(new MonitoredColumn(f.name(), f.sql())));
+    String score = config == null || config.score() == null ? null : view.scoreSql();
+    if (score != null) {
+      columns.add(new MonitoredColumn(PREDICTION_DRIFT_COLUMN, score));
+    }
+    if (columns.isEmpty()) {
+      return out;
+    }
+    DriftReport report;
+    try {
+      report = new DriftCalculator(conn).compute(ref.relation("predictions", "*"), slice.relation("predictions", "*"), columns, null);
+    } catch (IllegalArgumentException noReferenceRows) {
+      return out;
+    }
+    int drifted = 0;
+    int features = 0;
+    for (ColumnDrift d : report.columns()) {
+      if (d.statistic() == null) {
+        continue;
+      }
+      if (d.column().equals(PREDICTION_DRIFT_COLUMN)) {
+        out.add(new MetricValue("prediction_drift", null, segment, d.statistic(), report.currentRows()));
+        continue;
+      }
+      features++;
+      drifted += d.drifted() ? 1 : 0;
+      out.add(new MetricValue("drift", d.column(), segment, d.statistic(), report.currentRows()));
+      out.add(new MetricValue("drifted", d.column(), segment, d.drifted() ? 1 : 0, report.currentRows()));
+    }
+    if (features > 0) {
+      out.add(new MetricValue("drifted_share", null, segment, (double) drifted / features, report.currentRows()));
+    }
+    return out;
+  }
+
+  /** The score's drift is computed with the features under a name no logged key can have. */
+  private static final String PREDICTION_DRIFT_COLUMN = "_prediction";
+
+  private List<MetricValue> qualityFigures(
+      Connection conn, String endpoint, Slice window, Slice reference, View view, MonitoringConfig config)
+      throws SQLException {
+    List<MetricValue> out = new ArrayList<>();
+    if (config == null || (config.score() == null && config.prediction() == null)) {
+      return out;
+    }
+    LabeledRows rows = new LabeledRows(endpoint, config, schemas.existing(Table.PREDICTIONS, endpoint), view.labelReadable());
+    EvaluationSpec spec = new EvaluationSpec(config.threshold(), config.positiveClass() == null ? "true" : config.positiveClass());
+    Evaluator evaluator = new Evaluator(conn);
+    String referenceRows = reference == null ? null : rows.relation(reference, "''");
+    List<String> groupings = new ArrayList<>();
+    groupings.add(null);
+    view.segments().forEach(s -> groupings.add(s.name()));
+    for (String by : groupings) {
+      for (GroupEvaluation g : evaluator.evaluate(config.task(), rows.relation(window, rows.groupSql(by)), referenceRows, spec)) {
+        String segment = by == null ? "" : by + "=" + g.group();
+        g.realized().forEach((metric, value) -> out.add(new MetricValue(metric, null, segment, value, g.labeled())));
+        g.estimated().forEach(
+            (metric, value) -> out.add(new MetricValue("estimated_" + metric, null, segment, value, g.rows() - g.missingScore())));
+      }
+    }
+    return out;
   }
 
   /** What {@code GET .../drift} asks: the current window, optionally a reference, a segment, a method. */
@@ -132,7 +244,7 @@ public final class Monitor {
           }
           Slice current = segmented(endpoint, q.from(), q.to(), null, config);
           Slice reference = referenceOf(conn, current, new DriftQuery(q.from(), q.to(), null, null, null, null), config);
-          LabeledRows rows = new LabeledRows(endpoint, config, schemas.existing(Table.PREDICTIONS, endpoint));
+          LabeledRows rows = new LabeledRows(endpoint, config, schemas.existing(Table.PREDICTIONS, endpoint), true);
           String by = q.by() == null || q.by().isBlank() ? null : q.by();
           String groupSql = rows.groupSql(by);
           EvaluationSpec spec =
@@ -238,7 +350,8 @@ public final class Monitor {
   }
 
   /** The endpoint's monitored columns as SQL: features, segments, and where its label is. */
-  record View(List<Features.Feature> features, List<SegmentColumn> segments, String label, boolean labelReadable) {}
+  record View(
+      List<Features.Feature> features, List<SegmentColumn> segments, String label, boolean labelReadable, String scoreSql) {}
 
   View view(Connection conn, String endpoint, MonitoringConfig config) throws SQLException {
     EndpointSchema schema = schemas.existing(Table.PREDICTIONS, endpoint);
@@ -257,7 +370,8 @@ public final class Monitor {
       String label = config == null ? null : config.label();
       EndpointSchema feedback = schemas.existing(Table.FEEDBACK, endpoint);
       boolean readable = label != null && feedback != null && feedback.column(label) != null && feedbackViewHas(conn, label);
-      return new View(features, segments, label, readable);
+      String score = config == null || config.score() == null ? null : "TRY_CAST(" + refs.resolve("score", config.score()).sql() + " AS DOUBLE)";
+      return new View(features, segments, label, readable, score);
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest(e.getMessage());
     }

@@ -111,6 +111,57 @@ class MetricStoreTest {
   }
 
   @Test
+  void driftAndQualityFiguresAgreeWithTheDriftAndEvaluationApis() throws Exception {
+    ManualScheduler time = new ManualScheduler(NOW);
+    try (TestServer s = new TestServer(dir, c -> {}, time)) {
+      java.util.Random random = new java.util.Random(3);
+      StringBuilder batch = new StringBuilder("[");
+      StringBuilder feedback = new StringBuilder("[");
+      // Yesterday (the reference) and the open hour, whose amounts are shifted up.
+      for (int i = 0; i < 1200; i++) {
+        boolean today = i >= 600;
+        Instant ts = today ? Instant.parse("2026-11-30T12:00:00Z").plusSeconds(i - 600) : Instant.parse("2026-11-29T00:00:00Z").plusSeconds(i * 60L);
+        double p = random.nextDouble();
+        batch.append(i == 0 ? "" : ",").append("{\"prediction_id\": \"q").append(i).append("\", \"ts\": \"").append(ts)
+            .append("\", \"tags\": {\"segment\": \"").append(i % 2 == 0 ? "a" : "b").append("\"}, \"data\": {\"amount\": ")
+            .append(100 + 20 * random.nextGaussian() + (today ? 15 : 0)).append(", \"score\": ").append(p).append("}}");
+        feedback.append(i == 0 ? "" : ",").append("{\"prediction_id\": \"q").append(i).append("\", \"data\": {\"label\": ")
+            .append(random.nextDouble() < p ? 1 : 0).append("}}");
+      }
+      assertThat(s.predictions("fraud", batch.append("]").toString()).status()).isEqualTo(200);
+      assertThat(s.postJson("/v1/endpoints/fraud/feedback", feedback.append("]").toString()).status()).isEqualTo(200);
+      assertThat(
+              s.putJson(
+                      "/v1/endpoints/fraud/monitoring",
+                      "{\"score\": \"score\", \"label\": \"label\", \"features\": [\"amount\"], \"segments\": [\"tags.segment\"],"
+                          + " \"reference\": {\"previous\": \"P1D\"}}")
+                  .status())
+          .isEqualTo(200);
+      time.advance(Duration.ofMinutes(1));
+
+      String hour = "granularity=1h&from=2026-11-30T12:00:00Z&to=2026-11-30T13:00:00Z";
+      String windows = "from=2026-11-30T12:00:00Z&to=2026-11-30T13:00:00Z&reference_from=2026-11-29T00:00:00Z&reference_to=2026-11-30T00:00:00Z";
+      for (String segment : new String[] {"", "tags.segment=a"}) {
+        JsonNode drift = s.get("/v1/endpoints/fraud/drift?" + windows + (segment.isEmpty() ? "" : "&segment=" + segment)).json();
+        double amountDrift = drift.get("columns").get(0).get("statistic").asDouble();
+        assertThat(points(s, "metric=drift&column=amount&segment=" + segment + "&" + hour))
+            .singleElement()
+            .satisfies(p -> assertThat(p.get("value").asDouble()).isCloseTo(amountDrift, within(1e-12)));
+        assertThat(points(s, "metric=drifted_share&segment=" + segment + "&" + hour).get(0).get("value").asDouble())
+            .isEqualTo(drift.get("drifted_share").asDouble());
+      }
+      assertThat(points(s, "metric=prediction_drift&" + hour)).hasSize(1);
+      JsonNode evaluation = s.get("/v1/endpoints/fraud/evaluation?from=2026-11-30T12:00:00Z&to=2026-11-30T13:00:00Z&by=tags.segment").json();
+      for (JsonNode g : evaluation.get("groups")) {
+        String segment = "tags.segment=" + g.get("group").get("tags.segment").asText();
+        assertThat(points(s, "metric=accuracy&segment=" + segment + "&" + hour).get(0).get("value").asDouble())
+            .isEqualTo(g.get("realized").get("accuracy").asDouble());
+        assertThat(points(s, "metric=estimated_roc_auc&segment=" + segment + "&" + hour)).hasSize(1);
+      }
+    }
+  }
+
+  @Test
   void aSeriesRequestNamesWhatIsWrong() throws Exception {
     try (TestServer s = new TestServer(dir)) {
       assertThat(s.get("/v1/endpoints/fraud/metrics").json().get("error").asText()).startsWith("'metric' is missing; one of: accuracy,");
