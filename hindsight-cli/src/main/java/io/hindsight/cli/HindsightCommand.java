@@ -9,7 +9,9 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = HindsightCommand.Version.class,
     description = "A flight recorder for machine-learning models in production.",
-    subcommands = {ServeCommand.class, QueryCommand.class, IngestCommand.class, KeysCommand.class, DemoCommand.class})
+    subcommands = {
+      ServeCommand.class, QueryCommand.class, IngestCommand.class, ReportCommand.class, KeysCommand.class, DemoCommand.class
+    })
 public final class HindsightCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

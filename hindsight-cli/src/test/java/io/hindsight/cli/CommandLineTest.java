@@ -39,6 +39,23 @@ class CommandLineTest {
   }
 
   @Test
+  void reportWritesTheEndpointsReportToAFile() throws Exception {
+    try (HindsightServer s = server(dir.resolve("data"))) {
+      post(s.port(), "/v1/endpoints/fraud/predictions", null, "[{\"data\": {\"amount\": 12.5}}]");
+      s.flushLake();
+      String url = "http://127.0.0.1:" + s.port();
+      Path file = dir.resolve("report.html");
+      CliRun ok = run("report", "--server", url, "--endpoint", "fraud", "--out", file.toString());
+      assertThat(ok.exit()).as(ok.err()).isZero();
+      assertThat(ok.out()).startsWith("wrote " + file.toAbsolutePath());
+      assertThat(java.nio.file.Files.readString(file)).startsWith("<!DOCTYPE html>").contains("<h1>fraud</h1>", "1 predictions");
+      CliRun bad = run("report", "--server", url, "--endpoint", "fraud", "--from", "last week");
+      assertThat(bad.exit()).isEqualTo(1);
+      assertThat(bad.err()).contains("error 400", "'from' must be an ISO-8601 UTC time");
+    }
+  }
+
+  @Test
   void queryPrintsATableCsvAndJson() throws Exception {
     try (HindsightServer s = server(dir)) {
       post(s.port(), "/v1/endpoints/fraud/predictions", null,

@@ -134,6 +134,7 @@ public final class ApiServer {
     app.get("/v1/endpoints/{endpoint}/metrics", ctx -> monitoringApi.series(ctx, endpoint(ctx)), RouteAccess.READ);
     app.get("/v1/endpoints/{endpoint}/drift", ctx -> monitoringApi.drift(ctx, endpoint(ctx)), RouteAccess.READ);
     app.get("/v1/endpoints/{endpoint}/evaluation", ctx -> monitoringApi.evaluation(ctx, endpoint(ctx)), RouteAccess.READ);
+    app.get("/v1/endpoints/{endpoint}/report", ctx -> monitoringApi.report(ctx, endpoint(ctx)), RouteAccess.READ);
 
     app.post("/v1/keys", keysApi::create, RouteAccess.ADMIN);
     app.get("/v1/keys", keysApi::list, RouteAccess.ADMIN);

@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hindsight.server.monitor.MetricNames;
 import io.hindsight.server.monitor.MetricStore;
 import io.hindsight.server.monitor.Monitor;
+import io.hindsight.server.monitor.Reports;
+import io.hindsight.server.web.ReportPage;
 import io.hindsight.server.monitor.MonitoringConfig;
 import java.time.Clock;
 import java.time.Duration;
@@ -24,6 +26,7 @@ final class MonitoringApi {
   private final MonitoringConfigs configs;
   private final MetricStore store;
   private final Monitor monitor;
+  private final Reports reports;
   private final Clock clock;
   private final ObjectMapper json;
   private final RequestBodies bodies;
@@ -32,6 +35,7 @@ final class MonitoringApi {
       MonitoringConfigs configs, Monitor monitor, MetricStore store, Clock clock, ObjectMapper json, RequestBodies bodies) {
     this.configs = configs;
     this.monitor = monitor;
+    this.reports = new Reports(monitor, store, configs, clock);
     this.store = store;
     this.clock = clock;
     this.json = json;
@@ -58,7 +62,7 @@ final class MonitoringApi {
     if (!granularity.equals("1h") && !granularity.equals("1d")) {
       throw ApiException.badRequest("'granularity' must be 1h or 1d, not '" + granularity + "'");
     }
-    Instant to = instant(ctx, "to", clock.instant());
+    Instant to = instant(ctx, "to", now());
     Instant from = instant(ctx, "from", to.minus(granularity.equals("1h") ? Duration.ofDays(1) : Duration.ofDays(30)));
     if (!from.isBefore(to)) {
       throw ApiException.badRequest("'from' (" + from + ") must be before 'to' (" + to + ")");
@@ -77,7 +81,7 @@ final class MonitoringApi {
 
   /** {@code GET /v1/endpoints/{e}/drift?from=&to=[&reference_from=&reference_to=][&segment=][&method=]}. */
   void drift(Context ctx, String endpoint) throws IOException {
-    Instant to = instant(ctx, "to", clock.instant());
+    Instant to = instant(ctx, "to", now());
     Instant from = instant(ctx, "from", to.minus(Duration.ofDays(1)));
     Monitor.DriftQuery q =
         new Monitor.DriftQuery(
@@ -92,10 +96,25 @@ final class MonitoringApi {
 
   /** {@code GET /v1/endpoints/{e}/evaluation?from=&to=[&by=model_version|tags.<t>]}. */
   void evaluation(Context ctx, String endpoint) throws IOException {
-    Instant to = instant(ctx, "to", clock.instant());
+    Instant to = instant(ctx, "to", now());
     Instant from = instant(ctx, "from", to.minus(Duration.ofDays(1)));
     Monitor.EvaluationQuery q = new Monitor.EvaluationQuery(from, to, ctx.queryParam("by"));
     ctx.contentType("application/json").result(json.writeValueAsBytes(monitor.evaluation(endpoint, q, json)));
+  }
+
+  /** {@code GET /v1/endpoints/{e}/report?from=&to=}: one self-contained HTML page. */
+  void report(Context ctx, String endpoint) throws IOException {
+    Instant to = instant(ctx, "to", now());
+    Instant from = instant(ctx, "from", to.minus(Duration.ofDays(1)));
+    if (!from.isBefore(to)) {
+      throw ApiException.badRequest("'from' (" + from + ") must be before 'to' (" + to + ")");
+    }
+    ctx.contentType("text/html; charset=utf-8").result(ReportPage.render(reports.gather(endpoint, from, to, json)));
+  }
+
+  /** The default end of a period: now, rounded up to the second so that what was just logged is in. */
+  private Instant now() {
+    return clock.instant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).plusSeconds(1);
   }
 
   /** An ISO-8601 time from the query string, or {@code otherwise}; 400 naming the parameter. */

@@ -31,6 +31,10 @@ public final class Monitor {
     this.engine = engine;
   }
 
+  QueryEngine engine() {
+    return engine;
+  }
+
   /** Endpoints that have logged predictions. */
   public List<String> endpoints() {
     List<String> out = new ArrayList<>();
