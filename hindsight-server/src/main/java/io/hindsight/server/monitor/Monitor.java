@@ -14,6 +14,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Computes what monitoring shows from the lake, for any endpoint and period: the figures of a
@@ -74,8 +75,46 @@ public final class Monitor {
           for (int i = 0; i < slices.size(); i++) {
             out.addAll(driftFigures(conn, slices.get(i), reference, labels.get(i), view, config));
           }
-          out.addAll(qualityFigures(conn, endpoint, window, reference, view, config));
+          out.addAll(qualityFigures(conn, endpoint, window, reference, view, config, true));
           return out;
+        });
+  }
+
+  /**
+   * One figure over any window (what an alert rule watches): computed like the metric store's
+   * figures but only the part the metric needs; empty when the window has no rows for it.
+   *
+   * @param column the feature for per-column metrics, else null
+   * @param segment '' for all rows, else {@code <reference>=<value>}
+   */
+  public java.util.OptionalDouble metric(String endpoint, String metric, String column, String segment, Instant from, Instant to)
+      throws IOException {
+    if (schemas.existing(Table.PREDICTIONS, endpoint) == null) {
+      return java.util.OptionalDouble.empty();
+    }
+    MonitoringConfig config = configs.get(endpoint);
+    String wanted = segment == null ? "" : segment;
+    return engine.inProcess(
+        conn -> {
+          View view = view(conn, endpoint, config);
+          Slice window = Slice.all(endpoint, from, to);
+          // The segment narrows the rows; the figure is then the slice's own ('' segment).
+          Slice slice = wanted.isEmpty() ? window : segmented(endpoint, from, to, wanted, config);
+          Slice reference = storeReference(conn, window, config);
+          List<MetricValue> figures;
+          if (MetricNames.QUALITY.contains(metric.replaceFirst("^estimated_", ""))) {
+            figures = qualityFigures(conn, endpoint, slice, reference, view, config, false);
+          } else if (Set.of("drift", "drifted", "drifted_share", "prediction_drift").contains(metric)) {
+            figures = driftFigures(conn, slice, reference, "", view, config);
+          } else {
+            figures = BaseMetrics.compute(conn, slice, List.of(), view.features(), view.label(), view.labelReadable());
+          }
+          for (MetricValue v : figures) {
+            if (v.metric().equals(metric) && v.segment().isEmpty() && java.util.Objects.equals(v.column(), column)) {
+              return java.util.OptionalDouble.of(v.value());
+            }
+          }
+          return java.util.OptionalDouble.empty();
         });
   }
 
@@ -141,7 +180,7 @@ public final class Monitor {
   private static final String PREDICTION_DRIFT_COLUMN = "_prediction";
 
   private List<MetricValue> qualityFigures(
-      Connection conn, String endpoint, Slice window, Slice reference, View view, MonitoringConfig config)
+      Connection conn, String endpoint, Slice window, Slice reference, View view, MonitoringConfig config, boolean perSegment)
       throws SQLException {
     List<MetricValue> out = new ArrayList<>();
     if (config == null || (config.score() == null && config.prediction() == null)) {
@@ -153,7 +192,9 @@ public final class Monitor {
     String referenceRows = reference == null ? null : rows.relation(reference, "''");
     List<String> groupings = new ArrayList<>();
     groupings.add(null);
-    view.segments().forEach(s -> groupings.add(s.name()));
+    if (perSegment) {
+      view.segments().forEach(s -> groupings.add(s.name()));
+    }
     for (String by : groupings) {
       for (GroupEvaluation g : evaluator.evaluate(config.task(), rows.relation(window, rows.groupSql(by)), referenceRows, spec)) {
         String segment = by == null ? "" : by + "=" + g.group();
