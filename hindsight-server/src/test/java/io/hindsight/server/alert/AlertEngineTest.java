@@ -257,6 +257,26 @@ class AlertEngineTest {
   }
 
   @Test
+  void notificationsBeyondTheQueueLimitAreDroppedAndCounted() throws IOException {
+    engine.close();
+    AlertSettings oneQueued =
+        new AlertSettings(
+            URI.create("http://hindsight.test:7070"), SECOND, SECOND, 1, 5, SECOND, Duration.ofMinutes(5), SECOND);
+    engine = new AlertEngine(dir, scheduler, metric, transitions::add, registry, oneQueued);
+    webhook("ops", "alertmanager");
+    putRule("drift-high", "");
+    putRule("drift-higher", "");
+    metric.set(0.5);
+
+    scheduler.advance(MINUTE.plus(SECOND)); // both fire at 12:01; the queue holds one notice
+
+    assertThat(counter("hindsight_alert_deliveries", "notifier", "ops", "outcome", "dropped")).isEqualTo(1);
+    assertThat(receiver.bodies()).singleElement()
+        .satisfies(b -> assertThat(b.at("/groupLabels/alertname").asText()).isEqualTo("drift-high"));
+    assertThat(state("drift-higher")).isEqualTo(AlertState.FIRING);
+  }
+
+  @Test
   void anAlertmanagerGetsTheAlertAtEveryEvaluationWhileFiringAndOnceResolved() throws IOException {
     engine.putNotifier(Notifier.fromJson("am", json("{'type': 'alertmanager', 'url': '" + receiver.url("") + "'}")));
     engine.putRule(AlertRule.fromJson("drift-high", json(
