@@ -123,7 +123,6 @@ public final class AlertEngine implements AutoCloseable {
     ScheduledRule scheduled = rules.get(rule.name());
     if (scheduled == null) {
       scheduled = new ScheduledRule(rule);
-      rules.put(rule.name(), scheduled);
       schedule(scheduled);
     } else {
       Duration every = scheduled.rule.every();
@@ -281,7 +280,7 @@ public final class AlertEngine implements AutoCloseable {
       metric = metrics.value(rule, now.minus(rule.window()), now);
     } catch (Exception e) {
       synchronized (scheduled) {
-        scheduled.alert.failed(now, String.valueOf(e.getMessage()));
+        scheduled.alert.failed(now, e.getMessage() == null ? e.toString() : e.getMessage());
       }
       countEvaluation(rule, "error");
       log.warn("Alert rule '{}' could not read {} of {}: {}", rule.name(), rule.metric(), rule.endpoint(), e.toString());

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -44,7 +45,7 @@ public record AlertRule(
     ALERT;
 
     String jsonName() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 
@@ -116,7 +117,7 @@ public record AlertRule(
     }
     return new AlertRule(
         name, endpoint, metric, column, segment, window, op, threshold, forDuration, keepFiringFor, every,
-        NoData.valueOf(noData.toUpperCase(java.util.Locale.ROOT)), labels, f.labelMap("annotations"),
+        NoData.valueOf(noData.toUpperCase(Locale.ROOT)), labels, f.labelMap("annotations"),
         f.textList("notify"));
   }
 

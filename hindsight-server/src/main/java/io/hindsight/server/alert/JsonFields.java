@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -34,7 +35,7 @@ final class JsonFields {
       String name = names.next();
       if (!allowed.contains(name)) {
         throw new IllegalArgumentException(
-            what + ": unknown field '" + name + "'; known fields: " + String.join(", ", new java.util.TreeSet<>(allowed)));
+            what + ": unknown field '" + name + "'; known fields: " + String.join(", ", new TreeSet<>(allowed)));
       }
     }
   }

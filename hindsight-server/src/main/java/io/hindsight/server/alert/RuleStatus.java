@@ -1,5 +1,6 @@
 package io.hindsight.server.alert;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 
@@ -23,7 +24,7 @@ public record RuleStatus(
 
   /** {@code {"name": ..., <the rule's fields>, "state", "value", "since", "last_evaluation", "last_error", "silenced_until"}}. */
   public ObjectNode toJson() {
-    ObjectNode json = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    ObjectNode json = JsonNodeFactory.instance.objectNode();
     json.put("name", rule.name());
     json.setAll(rule.toJson());
     json.put("state", state.jsonName());

@@ -129,6 +129,11 @@ class AlertEngineTest {
         java.util.Map.entry("alertname", "drift-high"), java.util.Map.entry("endpoint", "fraud-model"),
         java.util.Map.entry("severity", "page"));
     assertThat(fired.annotations()).containsEntry("summary", "Input drift on fraud-model");
+    assertThat(fired.toJson())
+        .isEqualTo(json("{'rule': 'drift-high', 'endpoint': 'fraud-model', 'metric': 'drifted_share', 'column': null,"
+            + " 'segment': '', 'from': 'pending', 'to': 'firing', 'value': 0.5, 'op': '>', 'threshold': 0.3,"
+            + " 'at': '2026-11-30T12:03:00Z', 'labels': {'alertname': 'drift-high', 'endpoint': 'fraud-model',"
+            + " 'severity': 'page'}, 'annotations': {'summary': 'Input drift on fraud-model'}}"));
     assertThat(metric.asked())
         .first()
         .isEqualTo(new SettableMetric.Window("drift-high", START.plus(MINUTE).minusSeconds(3600), START.plus(MINUTE)));

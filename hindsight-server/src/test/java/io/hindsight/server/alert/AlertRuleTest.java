@@ -161,4 +161,14 @@ class AlertRuleTest {
         .hasMessageContaining("notifier 'ops'")
         .hasMessageContaining(message);
   }
+
+  @Test
+  void aSilenceReadsItsRuleAndEnd() {
+    assertThat(Silence.fromJson(json("{'rule': 'drift-high', 'until': '2026-11-30T18:00:00Z'}")))
+        .isEqualTo(new Silence("drift-high", java.time.Instant.parse("2026-11-30T18:00:00Z")));
+    assertThatThrownBy(() -> Silence.fromJson(json("{'rule': 'drift-high', 'until': 'tomorrow'}")))
+        .hasMessageContaining("field 'until' must be an RFC 3339 UTC time");
+    assertThatThrownBy(() -> Silence.fromJson(json("{'until': '2026-11-30T18:00:00Z'}")))
+        .hasMessageContaining("silence: field 'rule' is required");
+  }
 }

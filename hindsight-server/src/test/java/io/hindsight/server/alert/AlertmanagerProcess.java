@@ -104,6 +104,11 @@ final class AlertmanagerProcess implements AutoCloseable {
     return JSON.readTree(answer.body());
   }
 
+  /** What Alertmanager printed so far, for a failing test's message. */
+  String log() throws IOException {
+    return Files.readString(log);
+  }
+
   @Override
   public void close() throws InterruptedException {
     process.destroy();
