@@ -104,6 +104,22 @@ final class AlertmanagerProcess implements AutoCloseable {
     return JSON.readTree(answer.body());
   }
 
+  /**
+   * The alerts once {@code done} holds for them, or as they are at the deadline. One run in about
+   * thirty once read a resolved alert as still active right after the push was answered; reading
+   * again for a few seconds tells a late store from a lost push.
+   */
+  JsonNode alertsWithin(Duration deadline, java.util.function.Predicate<JsonNode> done)
+      throws IOException, InterruptedException {
+    long end = System.nanoTime() + deadline.toNanos();
+    JsonNode alerts = alerts();
+    while (!done.test(alerts) && System.nanoTime() < end) {
+      Thread.sleep(100);
+      alerts = alerts();
+    }
+    return alerts;
+  }
+
   /** What Alertmanager printed so far, for a failing test's message. */
   String log() throws IOException {
     return Files.readString(log);
