@@ -358,6 +358,25 @@ class AlertEngineTest {
   }
 
   @Test
+  void aReplacedRuleKeepsItsStateAndRunsAtItsNewPeriod() throws IOException {
+    webhook("ops", "alertmanager");
+    putRule("drift-high", "");
+    metric.set(0.5);
+    scheduler.advance(MINUTE); // firing at 12:01
+
+    putRule("drift-high", "'every': 'PT10S', 'threshold': 0.4");
+    scheduler.advance(Duration.ofSeconds(30));
+
+    assertThat(scheduler.taskNames()).containsOnlyOnce("alert-rule-drift-high");
+    assertThat(metric.asked()).hasSize(1 + 3);
+    RuleStatus status = engine.rule("drift-high").orElseThrow();
+    assertThat(status.state()).isEqualTo(AlertState.FIRING);
+    assertThat(status.since()).isEqualTo(START.plus(MINUTE));
+    assertThat(status.rule().threshold()).isEqualTo(0.4);
+    assertThat(transitions).hasSize(1);
+  }
+
+  @Test
   void aSilenceNeedsAKnownRuleAndAnEndInTheFuture() throws IOException {
     webhook("ops", "alertmanager");
     putRule("drift-high", "");
