@@ -105,6 +105,7 @@ public final class AlertEngine implements AutoCloseable {
       }
     });
     this.deliveries = new Deliveries(scheduler, registry, settings);
+    notifiers.keySet().forEach(deliveries::countersFor);
     loaded.values().forEach(rule -> schedule(new ScheduledRule(rule)));
   }
 
@@ -175,6 +176,7 @@ public final class AlertEngine implements AutoCloseable {
     next.put(notifier.name(), notifier);
     store.saveNotifiers(next.values());
     notifiers.put(notifier.name(), notifier);
+    deliveries.countersFor(notifier.name());
     return notifier;
   }
 
@@ -257,6 +259,8 @@ public final class AlertEngine implements AutoCloseable {
 
   private void schedule(ScheduledRule scheduled) {
     rules.put(scheduled.rule.name(), scheduled);
+    evaluationCounter(scheduled.rule, "ok");
+    evaluationCounter(scheduled.rule, "error");
     scheduled.task = scheduler.every("alert-rule-" + scheduled.rule.name(), scheduled.rule.every(), () -> evaluate(scheduled));
   }
 
@@ -356,12 +360,16 @@ public final class AlertEngine implements AutoCloseable {
   }
 
   private void countEvaluation(AlertRule rule, String outcome) {
-    Counter.builder("hindsight_alert_evaluations")
+    evaluationCounter(rule, outcome).increment();
+  }
+
+  /** Registered when a rule is scheduled, so its counters exist at 0 from the start. */
+  private Counter evaluationCounter(AlertRule rule, String outcome) {
+    return Counter.builder("hindsight_alert_evaluations")
         .description("Alert rule evaluations by rule and outcome (ok, error: the metric could not be read)")
         .tag("rule", rule.name())
         .tag("outcome", outcome)
-        .register(registry)
-        .increment();
+        .register(registry);
   }
 
   private static Duration max(Duration a, Duration b) {

@@ -151,13 +151,23 @@ final class Deliveries implements AutoCloseable {
     }
   }
 
+  private static final List<String> OUTCOMES = List.of("sent", "failed", "abandoned", "dropped");
+
+  /** Makes a notifier's counters exist at 0, so a rate over them is 0 rather than absent. */
+  void countersFor(String notifier) {
+    OUTCOMES.forEach(outcome -> counter(notifier, outcome));
+  }
+
   private void count(String notifier, String outcome) {
-    Counter.builder("hindsight_alert_deliveries")
+    counter(notifier, outcome).increment();
+  }
+
+  private Counter counter(String notifier, String outcome) {
+    return Counter.builder("hindsight_alert_deliveries")
         .description("Alert notifications by notifier and outcome (sent, failed attempt, abandoned, dropped)")
         .tag("notifier", notifier)
         .tag("outcome", outcome)
-        .register(registry)
-        .increment();
+        .register(registry);
   }
 
   /** Notifications waiting to be sent or retried. */

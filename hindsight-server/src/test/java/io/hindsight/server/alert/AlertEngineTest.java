@@ -74,8 +74,7 @@ class AlertEngineTest {
   }
 
   private double counter(String name, String... tags) {
-    var counter = registry.find(name).tags(tags).counter();
-    return counter == null ? 0 : counter.count();
+    return registry.get(name).tags(tags).counter().count();
   }
 
   private AlertState state(String rule) {
@@ -234,6 +233,8 @@ class AlertEngineTest {
     assertThat(counter("hindsight_alert_deliveries", "notifier", "ops", "outcome", "sent")).isEqualTo(1);
     assertThat(registry.scrape())
         .contains("hindsight_alert_deliveries_total{notifier=\"ops\",outcome=\"failed\"} 2.0")
+        .contains("hindsight_alert_deliveries_total{notifier=\"ops\",outcome=\"dropped\"} 0.0")
+        .contains("hindsight_alert_evaluations_total{outcome=\"error\",rule=\"drift-high\"} 0.0")
         .contains("hindsight_alert_evaluations_total{outcome=\"ok\",rule=\"drift-high\"} 1.0");
   }
 
