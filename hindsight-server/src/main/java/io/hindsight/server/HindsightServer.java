@@ -15,7 +15,13 @@ import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.LakeWriter;
 import io.hindsight.server.lake.LogReplay;
 import io.hindsight.server.lake.Partition;
+import io.hindsight.server.alert.AlertEngine;
+import io.hindsight.server.alert.AlertHistory;
+import io.hindsight.server.alert.AlertRule;
+import io.hindsight.server.alert.AlertSettings;
+import io.hindsight.server.alert.Notifier;
 import io.hindsight.server.monitor.MetricStore;
+import io.hindsight.server.schema.Table;
 import io.hindsight.server.monitor.Monitor;
 import io.hindsight.server.monitor.MonitoringConfigs;
 import io.hindsight.server.ops.Scheduler;
@@ -70,6 +76,7 @@ public final class HindsightServer implements AutoCloseable {
   private WriteAheadLog wal;
   private ApiServer api;
   private MetricStore metricStore;
+  private AlertEngine alerts;
   private final Scheduler scheduler;
   private volatile boolean closed;
 
@@ -196,6 +203,7 @@ public final class HindsightServer implements AutoCloseable {
     metricStore = new MetricStore(lake.root(), monitor, queryEngine, scheduler, lakeWriter::flushNow);
     ingest.onStored(metricStore::stored);
     metricStore.start(config.monitoring.refreshInterval);
+    alerts = startAlerts(dataDir, monitor, ingest);
     metrics.counter("hindsight_monitor_windows_computed", "Metric store windows computed since start", metricStore::windowsComputed);
     metrics.counter("hindsight_monitor_refresh_failures", "Metric store refreshes that failed since start (retried)", metricStore::refreshFailures);
     metrics.gauge("hindsight_monitor_refresh_lag_seconds", "Seconds since the metric store last refreshed (-1: not yet)", metricStore::secondsSinceRefresh);
@@ -210,10 +218,14 @@ public final class HindsightServer implements AutoCloseable {
             monitoring,
             monitor,
             metricStore,
+            alerts,
             clock,
             metrics,
             json);
     api.start();
+    if (config.alerts.externalUrl == null) {
+      alerts.externalUrl(java.net.URI.create((config.tls.enabled() ? "https" : "http") + "://" + config.host + ":" + api.port()));
+    }
     queryEngine.awaitWorkers();
     log.info(
         "Hindsight listening on {}://{}:{} with data in {}{}",
@@ -222,6 +234,46 @@ public final class HindsightServer implements AutoCloseable {
         api.port(),
         dataDir,
         keys.enabled() ? "; API keys required" : "");
+  }
+
+  /**
+   * The alert engine over the monitor's figures; each state change becomes an {@code alert} event,
+   * which the SQL view {@code alerts} shows. Rules and notifiers of the config file are put at start.
+   */
+  private AlertEngine startAlerts(Path dataDir, Monitor monitor, IngestService ingest) throws IOException {
+    queryEngine.addView(AlertHistory.VIEW, AlertHistory.SELECT);
+    String external =
+        config.alerts.externalUrl != null
+            ? config.alerts.externalUrl
+            : (config.tls.enabled() ? "https" : "http") + "://" + config.host + ":" + config.port;
+    AlertEngine engine =
+        new AlertEngine(
+            dataDir.resolve("alerts"),
+            scheduler,
+            (rule, from, to) -> monitor.metric(rule.endpoint(), rule.metric(), rule.column(), rule.segment(), from, to),
+            t -> {
+              try {
+                ingest.ingest(
+                    Table.EVENTS, t.endpoint(), IngestService.Format.JSON,
+                    new java.io.ByteArrayInputStream(json.writeValueAsBytes(AlertHistory.event(t))), null, null);
+              } catch (IOException | RuntimeException e) {
+                log.warn("could not record the alert event of rule {}: {}", t.rule(), e.toString());
+              }
+            },
+            metrics.registry(),
+            AlertSettings.defaults(java.net.URI.create(external)));
+    try {
+      for (Map.Entry<String, Map<String, Object>> n : config.alerts.notifiers.entrySet()) {
+        engine.putNotifier(Notifier.fromJson(n.getKey(), json.valueToTree(n.getValue())));
+      }
+      for (Map.Entry<String, Map<String, Object>> r : config.alerts.rules.entrySet()) {
+        engine.putRule(AlertRule.fromJson(r.getKey(), json.valueToTree(r.getValue())));
+      }
+    } catch (IllegalArgumentException e) {
+      engine.close();
+      throw new IllegalArgumentException("alerts in the config file: " + e.getMessage(), e);
+    }
+    return engine;
   }
 
   /** Without API keys anyone who can reach the port could read everything: stay on loopback. */
@@ -309,6 +361,9 @@ public final class HindsightServer implements AutoCloseable {
     }
     if (compaction != null) {
       compaction.close();
+    }
+    if (alerts != null) {
+      alerts.close();
     }
     if (metricStore != null) {
       metricStore.close();

@@ -34,6 +34,7 @@ public final class ServerConfig {
   public Tls tls = new Tls();
   public Http http = new Http();
   public Monitoring monitoring = new Monitoring();
+  public Alerts alerts = new Alerts();
 
   /**
    * Deadlines that keep slow clients from holding connections, threads and ingest slots (DESIGN
@@ -66,6 +67,16 @@ public final class ServerConfig {
     public java.util.Map<String, java.util.Map<String, Object>> endpoints = new java.util.LinkedHashMap<>();
     /** How often the metric store recomputes open and touched windows (DESIGN §10: at least once a minute). */
     public Duration refreshInterval = Duration.ofMinutes(1);
+  }
+
+  /** Alerts (DESIGN §11). */
+  public static final class Alerts {
+    /** Alert rules by name, as {@code PUT /v1/alerts/rules/{name}} takes them; put at every start. */
+    public java.util.Map<String, java.util.Map<String, Object>> rules = new java.util.LinkedHashMap<>();
+    /** Notifiers by name, as {@code PUT /v1/alerts/notifiers/{name}} takes them; put at every start. */
+    public java.util.Map<String, java.util.Map<String, Object>> notifiers = new java.util.LinkedHashMap<>();
+    /** This server's address as people reach it, for the links in alerts; default http://host:port. */
+    public String externalUrl;
   }
 
   /** HTTPS: either {@code cert} and {@code key} (PEM, PKCS#8 key) or a {@code keystore}. */

@@ -376,6 +376,14 @@ public final class AlertEngine implements AutoCloseable {
     return a.compareTo(b) >= 0 ? a : b;
   }
 
+  /**
+   * Where alerts link back to (a server on port 0 knows its address only once it listens);
+   * the address given at construction until then.
+   */
+  public void externalUrl(java.net.URI url) {
+    payloads.linkTo(url);
+  }
+
   /** Stops the evaluations and the deliveries; queued notifications are not sent. */
   @Override
   public synchronized void close() {

@@ -17,10 +17,15 @@ final class AlertPayloads {
   /** Go's zero time: the {@code endsAt} Alertmanager's webhook shows for an alert still firing. */
   static final String UNSET_TIME = "0001-01-01T00:00:00Z";
 
-  private final String externalUrl;
+  private volatile String externalUrl;
 
   /** @param externalUrl the server's address as people reach it, for links back to the rule */
   AlertPayloads(URI externalUrl) {
+    linkTo(externalUrl);
+  }
+
+  /** Where links back to the server point from now on. */
+  void linkTo(URI externalUrl) {
     String url = externalUrl.toString();
     this.externalUrl = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
   }

@@ -1,5 +1,6 @@
 package io.hindsight.server.alert;
 
+import io.hindsight.server.monitor.MetricNames;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -128,7 +129,7 @@ public record AlertRule(
               + " store (volume, error_rate, latency_p95, missing_share, drift, drifted_share, accuracy,"
               + " estimated_accuracy, ...)");
     }
-    boolean perColumn = MetricNames.PER_COLUMN.contains(metric);
+    boolean perColumn = MetricNames.perColumn(metric);
     if (perColumn && (column == null || column.isEmpty())) {
       throw new IllegalArgumentException(
           "alert rule '" + name + "': metric '" + metric + "' is computed per column; set 'column' to a"

@@ -6,6 +6,7 @@ import io.hindsight.server.ServerConfig;
 import io.hindsight.server.auth.AccessControl;
 import io.hindsight.server.auth.ApiKey;
 import io.hindsight.server.ingest.IngestService;
+import io.hindsight.server.alert.AlertEngine;
 import io.hindsight.server.monitor.MetricStore;
 import io.hindsight.server.monitor.Monitor;
 import io.hindsight.server.monitor.MonitoringConfigs;
@@ -57,6 +58,7 @@ public final class ApiServer {
   private final int readAheadBytes;
   private final RequestBodies bodies;
   private final MonitoringApi monitoringApi;
+  private final AlertsApi alertsApi;
 
   public ApiServer(
       ServerConfig config,
@@ -67,6 +69,7 @@ public final class ApiServer {
       MonitoringConfigs monitoring,
       Monitor monitor,
       MetricStore metricStore,
+      AlertEngine alerts,
       java.time.Clock clock,
       ServerMetrics metrics,
       ObjectMapper json) {
@@ -81,6 +84,7 @@ public final class ApiServer {
     this.bodies = new RequestBodies(config.http, metrics);
     this.queries = new QueryApi(engine, json, metrics, bodies, config.query.maxBodyBytes);
     this.keysApi = new KeysApi(access.keys(), json, bodies);
+    this.alertsApi = new AlertsApi(alerts, json, bodies);
     this.monitoringApi = new MonitoringApi(monitoring, monitor, metricStore, clock, json, bodies);
     this.app =
         Javalin.create(
@@ -135,6 +139,16 @@ public final class ApiServer {
     app.get("/v1/endpoints/{endpoint}/drift", ctx -> monitoringApi.drift(ctx, endpoint(ctx)), RouteAccess.READ);
     app.get("/v1/endpoints/{endpoint}/evaluation", ctx -> monitoringApi.evaluation(ctx, endpoint(ctx)), RouteAccess.READ);
     app.get("/v1/endpoints/{endpoint}/report", ctx -> monitoringApi.report(ctx, endpoint(ctx)), RouteAccess.READ);
+
+    app.get("/v1/alerts", alertsApi::list, RouteAccess.READ);
+    app.put("/v1/alerts/rules/{name}", alertsApi::putRule, RouteAccess.ADMIN);
+    app.get("/v1/alerts/rules/{name}", alertsApi::getRule, RouteAccess.READ);
+    app.delete("/v1/alerts/rules/{name}", alertsApi::deleteRule, RouteAccess.ADMIN);
+    app.get("/v1/alerts/notifiers", alertsApi::notifiers, RouteAccess.ADMIN);
+    app.put("/v1/alerts/notifiers/{name}", alertsApi::putNotifier, RouteAccess.ADMIN);
+    app.delete("/v1/alerts/notifiers/{name}", alertsApi::deleteNotifier, RouteAccess.ADMIN);
+    app.get("/v1/alerts/silences", alertsApi::silences, RouteAccess.READ);
+    app.post("/v1/alerts/silences", alertsApi::silence, RouteAccess.ADMIN);
 
     app.post("/v1/keys", keysApi::create, RouteAccess.ADMIN);
     app.get("/v1/keys", keysApi::list, RouteAccess.ADMIN);

@@ -54,6 +54,7 @@ public final class QueryEngine implements Closeable {
   private Map<String, Map<String, String>> derived = Map.of();
   private volatile Map<String, String> derivedProblems = Map.of();
   private final Map<String, LakeTable> lakeTables = new LinkedHashMap<>();
+  private final Map<String, String> extraViews = new LinkedHashMap<>();
 
   /**
    * @param scratchDir a folder of the data directory outside the lake for DuckDB's spill files
@@ -101,6 +102,7 @@ public final class QueryEngine implements Closeable {
       for (LakeTable t : lakeTables.values()) {
         ddl.add(t.view(lake.root()));
       }
+      extraViews.forEach((name, select) -> ddl.add("CREATE OR REPLACE VIEW " + name + " AS " + select));
       for (String d : ddl) {
         st.execute(d);
       }
@@ -157,6 +159,12 @@ public final class QueryEngine implements Closeable {
               : "SELECT " + String.join(", ", nulls) + " WHERE false";
       return "CREATE OR REPLACE VIEW " + name + " AS " + select;
     }
+  }
+
+  /** Adds a view over the other views (e.g. {@code alerts} over {@code events}), rebuilt with them. */
+  public synchronized void addView(String name, String select) {
+    extraViews.put(name, select);
+    refreshViews();
   }
 
   /** Adds a table of server-written files to SQL (its view is rebuilt with the others). */
