@@ -81,6 +81,13 @@ final class DemoCommand implements Callable<Integer> {
   /** The declined transaction the first answer explains. */
   String explainedId;
 
+  /** What the monitoring part showed: drift after the deploy, quality by version, the alert rule; for tests. */
+  JsonNode drift;
+
+  JsonNode evaluation;
+  JsonNode alert;
+  Path report;
+
   private final ObjectMapper json = new ObjectMapper();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private PrintStream out;
@@ -165,6 +172,7 @@ final class DemoCommand implements Callable<Integer> {
               + " GROUP BY 1 ORDER BY 1",
           List.of(ENDPOINT), false);
 
+      monitor(serverUrl, traffic, v2);
       explore(serverUrl, server.port());
       out.printf("Demo finished in %.1f s.%n", (System.nanoTime() - started) / 1e9);
       if (keepRunning) {
@@ -240,6 +248,8 @@ final class DemoCommand implements Callable<Integer> {
     final Map<String, Boolean> truth = new HashMap<>();
     final Set<String> labelled = new HashSet<>();
     int scored;
+    java.time.Instant startedAt;
+    java.time.Instant deployedAt;
 
     Traffic(String runPrefix) {
       this.runPrefix = runPrefix;
@@ -279,6 +289,9 @@ final class DemoCommand implements Callable<Integer> {
     String run = Long.toString(System.currentTimeMillis() / 1000, 36);
     Traffic traffic = new Traffic("txn-" + run + "-");
     TransactionGenerator generator = new TransactionGenerator(seed + 3, TransactionGenerator.DEFAULT_FRAUD_RATE, traffic.runPrefix, 1_000);
+    // After the deploy the world moves: holiday spending and a fraud ring testing stolen cards.
+    TransactionGenerator surge = new TransactionGenerator(seed + 5, SURGE_FRAUD_RATE, traffic.runPrefix + "s", 1_000);
+    traffic.startedAt = java.time.Instant.now();
     Random fate = new Random(seed + 4);
     List<LabeledTransaction> soon = new ArrayList<>();
     List<LabeledTransaction> late = new ArrayList<>();
@@ -294,7 +307,7 @@ final class DemoCommand implements Callable<Integer> {
       int done = 0;
       while (done < transactions) {
         int n = Math.min(BATCH, (deployed ? transactions : half) - done);
-        List<LabeledTransaction> batch = generator.next(n);
+        List<LabeledTransaction> batch = deployed ? holidaySeason(surge.next(n)) : generator.next(n);
         List<Future<JsonNode>> answers = new ArrayList<>();
         for (LabeledTransaction l : batch) {
           answers.add(clients.submit(() -> score(service.scoreUri(), l)));
@@ -336,7 +349,10 @@ final class DemoCommand implements Callable<Integer> {
         if (!deployed && done >= half) {
           service.deploy(v2, "retrained on " + v2.trainedOn() + " transactions with a deeper tree");
           deployed = true;
+          traffic.deployedAt = java.time.Instant.now();
           out.printf("Deployed model %s halfway (a 'deploy' event marks it on the timeline)%n", v2.version());
+          out.printf("From now on: holiday spending (amounts x%.1f) and a fraud ring (%.0f %% fraud instead of %.0f %%)%n",
+              HOLIDAY_AMOUNT_FACTOR, 100 * SURGE_FRAUD_RATE, 100 * TransactionGenerator.DEFAULT_FRAUD_RATE);
         }
       }
     } finally {
@@ -354,6 +370,26 @@ final class DemoCommand implements Callable<Integer> {
     out.printf(
         "Ground truth: %,d labels arrived while scoring, %,d arrived later, %,d never will%n", soonCount, lateCount, never);
     return traffic;
+  }
+
+  /** The share of fraud after the deploy, and how much more everyone spends. */
+  static final double SURGE_FRAUD_RATE = 0.2;
+
+  static final double HOLIDAY_AMOUNT_FACTOR = 1.6;
+
+  private static List<LabeledTransaction> holidaySeason(List<LabeledTransaction> batch) {
+    List<LabeledTransaction> out = new ArrayList<>(batch.size());
+    for (LabeledTransaction l : batch) {
+      io.hindsight.examples.fraud.Transaction t = l.transaction();
+      out.add(
+          new LabeledTransaction(
+              new io.hindsight.examples.fraud.Transaction(
+                  t.transactionId(), t.cardId(), Math.round(t.amount() * HOLIDAY_AMOUNT_FACTOR * 100) / 100.0,
+                  t.merchantCategory(), t.merchantCountry(), t.cardCountry(), t.channel(), t.hour(), t.cardAgeDays(),
+                  t.txnCount24h(), t.distanceFromHomeKm(), t.newDevice(), t.cardAvgAmount(), t.cardStdAmount()),
+              l.fraud()));
+    }
+    return out;
   }
 
   private JsonNode score(URI uri, LabeledTransaction l) throws IOException, InterruptedException {
@@ -374,6 +410,123 @@ final class DemoCommand implements Callable<Integer> {
   private static void sendFeedback(Hindsight hindsight, LabeledTransaction l, String source) {
     hindsight.feedback(
         l.transaction().transactionId(), Map.of("label", l.fraud() ? "fraud" : "legit", "source", source));
+  }
+
+  // ---- monitoring ------------------------------------------------------------------------------
+
+  /**
+   * Configures monitoring for the endpoint, with the traffic before the deploy as the reference;
+   * puts an alert rule on the share of drifted inputs; then shows the drift, the estimated and the
+   * realized quality per version, the alert once it fires, and writes the HTML report.
+   */
+  private void monitor(String serverUrl, Traffic traffic, FraudModel v2) throws Exception {
+    java.time.Instant now = java.time.Instant.now().plusSeconds(1).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    java.time.Instant start = traffic.startedAt.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    java.time.Instant deploy = traffic.deployedAt;
+    ObjectNode config = json.createObjectNode();
+    config.put("task", "binary_classification");
+    config.put("score", "p_fraud");
+    config.put("threshold", v2.threshold());
+    config.put("positive_class", "fraud");
+    config.put("label", "label");
+    config.set("features", json.valueToTree(List.of(
+        "amount", "transaction.merchant_category", "transaction.channel", "transaction.hour", "features.amount_zscore",
+        "features.log_distance_km", "features.new_device", "features.is_night")));
+    config.set("segments", json.valueToTree(List.of("model_version", "tags.segment")));
+    config.putObject("reference").put("from", start.toString()).put("to", deploy.toString());
+    call(serverUrl, "PUT", "/v1/endpoints/" + ENDPOINT + "/monitoring", config);
+    out.printf("== Monitoring: %s, the traffic before the deploy as reference%n", config);
+
+    long seconds = Math.max(1, java.time.Duration.between(deploy, now).toSeconds() + 1);
+    ObjectNode rule = json.createObjectNode();
+    rule.put("endpoint", ENDPOINT);
+    rule.put("metric", "drifted_share");
+    rule.put("window", "PT" + seconds + "S");
+    rule.put("op", ">");
+    rule.put("threshold", 0.3);
+    rule.put("every", "PT1S");
+    rule.putObject("labels").put("severity", "page");
+    rule.putObject("annotations").put("summary", "More than 30 % of fraud-model's inputs drifted");
+    call(serverUrl, "PUT", "/v1/alerts/rules/input-drift", rule);
+    out.printf("== Alert rule 'input-drift': drifted_share over the last %d s > 0.3, evaluated every second%n%n", seconds);
+
+    drift =
+        call(serverUrl, "GET", "/v1/endpoints/" + ENDPOINT + "/drift?from=" + deploy + "&to=" + now + "&reference_from="
+            + start + "&reference_to=" + deploy, null);
+    out.printf("== Drift after the deploy (%,d rows) against before it (%,d rows)%n",
+        drift.path("current").path("rows").asLong(), drift.path("reference").path("rows").asLong());
+    ObjectNode table = json.createObjectNode();
+    var cols = table.putArray("columns");
+    for (String c : List.of("feature", "method", "statistic", "p_value", "drifted")) {
+      cols.addObject().put("name", c);
+    }
+    var rows = table.putArray("rows");
+    for (JsonNode c : drift.path("columns")) {
+      rows.addArray().add(c.path("column").asText()).add(c.path("method").asText()).add(round(c.path("statistic")))
+          .add(round(c.path("p_value"))).add(c.path("drifted").asBoolean());
+    }
+    QueryCommand.printTable(table, out);
+    out.printf("%.0f %% of the features drifted; dataset drift: %s%n%n",
+        100 * drift.path("drifted_share").asDouble(), drift.path("dataset_drift").asBoolean());
+
+    evaluation =
+        call(serverUrl, "GET", "/v1/endpoints/" + ENDPOINT + "/evaluation?from=" + start + "&to=" + now + "&by=model_version", null);
+    out.println("== Quality by model version: estimated from the scores alone (CBPE) next to the ground truth that arrived");
+    ObjectNode quality = json.createObjectNode();
+    var qcols = quality.putArray("columns");
+    for (String c : List.of("model_version", "rows", "labeled", "estimated_accuracy", "accuracy", "estimated_roc_auc", "roc_auc")) {
+      qcols.addObject().put("name", c);
+    }
+    var qrows = quality.putArray("rows");
+    for (JsonNode g : evaluation.path("groups")) {
+      qrows.addArray().add(g.path("group").path("model_version").asText()).add(g.path("rows").asLong())
+          .add(g.path("labeled").asLong()).add(round(g.path("estimated").path("accuracy")))
+          .add(round(g.path("realized").path("accuracy"))).add(round(g.path("estimated").path("roc_auc")))
+          .add(round(g.path("realized").path("roc_auc")));
+    }
+    QueryCommand.printTable(quality, out);
+    out.println();
+
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    do {
+      Thread.sleep(250);
+      alert = call(serverUrl, "GET", "/v1/alerts/rules/input-drift", null);
+    } while (!alert.path("state").asText().equals("firing") && System.nanoTime() < deadline);
+    out.printf("== Alert 'input-drift' is %s: drifted_share = %s since %s%n", alert.path("state").asText(),
+        round(alert.path("value")), alert.path("since").asText());
+    JsonNode history =
+        query(serverUrl, "SELECT ts, rule, from_state, to_state, value FROM alerts WHERE endpoint = ? ORDER BY ts", List.of(ENDPOINT));
+    QueryCommand.printTable(history, out);
+    out.println("(every change is a row of the SQL table alerts and an event on the endpoint's timeline)");
+
+    HttpResponse<byte[]> html =
+        http.send(
+            HttpRequest.newBuilder(URI.create(serverUrl + "/v1/endpoints/" + ENDPOINT + "/report?from=" + start + "&to=" + now))
+                .timeout(Duration.ofSeconds(60)).build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    report = dataDir.resolve(ENDPOINT + "-report.html").toAbsolutePath().normalize();
+    java.nio.file.Files.write(report, html.body());
+    out.printf("%n== Report: %s (one HTML file: traffic, drift with both distributions, quality, events)%n%n", report);
+  }
+
+  private static JsonNode round(JsonNode v) {
+    return v == null || v.isMissingNode() || v.isNull()
+        ? com.fasterxml.jackson.databind.node.NullNode.getInstance()
+        : com.fasterxml.jackson.databind.node.DoubleNode.valueOf(Math.round(v.asDouble() * 10_000) / 10_000.0);
+  }
+
+  private JsonNode call(String serverUrl, String method, String path, JsonNode body) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(serverUrl + path))
+            .timeout(Duration.ofSeconds(60))
+            .header("Content-Type", "application/json")
+            .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)));
+    HttpResponse<String> resp = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    if (resp.statusCode() != 200) {
+      throw new IOException(method + " " + path + " answered " + resp.statusCode() + ": " + resp.body());
+    }
+    return json.readTree(resp.body());
   }
 
   // ---- questions -------------------------------------------------------------------------------

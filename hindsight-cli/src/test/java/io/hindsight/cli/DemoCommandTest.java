@@ -71,6 +71,27 @@ class DemoCommandTest {
   }
 
   @Test
+  void monitoringShowsTheDriftAfterTheDeployTheQualityAndTheAlertThatFired() {
+    assertThat(demo.drift.get("columns")).isNotEmpty();
+    JsonNode amount = demo.drift.get("columns").get(0);
+    assertThat(amount.get("column").asText()).isEqualTo("amount");
+    assertThat(amount.get("drifted").asBoolean()).as("amounts grew by 60 %%: %s", amount).isTrue();
+    assertThat(demo.drift.get("drifted_share").asDouble()).isGreaterThan(0.3);
+    assertThat(demo.evaluation.get("groups")).hasSize(2);
+    for (JsonNode g : demo.evaluation.get("groups")) {
+      assertThat(g.get("estimated").has("accuracy")).as("%s", g).isTrue();
+      assertThat(g.get("realized").has("accuracy")).as("%s", g).isTrue();
+    }
+    assertThat(demo.alert.get("state").asText()).as("%s", demo.alert).isEqualTo("firing");
+    assertThat(printed)
+        .contains("== Drift after the deploy")
+        .contains("== Quality by model version")
+        .contains("== Alert 'input-drift' is firing")
+        .contains("| input-drift | inactive   | firing");
+    assertThat(demo.report).exists();
+  }
+
+  @Test
   void explainsADeclinedTransactionFromItsWholeRecord() {
     List<Map<String, JsonNode>> rows = rows(demo.answers.get(0).result());
     assertThat(rows).hasSize(1);
