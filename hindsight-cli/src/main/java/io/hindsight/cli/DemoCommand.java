@@ -494,8 +494,13 @@ final class DemoCommand implements Callable<Integer> {
     } while (!alert.path("state").asText().equals("firing") && System.nanoTime() < deadline);
     out.printf("== Alert 'input-drift' is %s: drifted_share = %s since %s%n", alert.path("state").asText(),
         round(alert.path("value")), alert.path("since").asText());
-    JsonNode history =
-        query(serverUrl, "SELECT ts, rule, from_state, to_state, value FROM alerts WHERE endpoint = ? ORDER BY ts", List.of(ENDPOINT));
+    // The change is an event, in the lake within the flush interval.
+    JsonNode history;
+    long visibleBy = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    do {
+      history =
+          query(serverUrl, "SELECT ts, rule, from_state, to_state, value FROM alerts WHERE endpoint = ? ORDER BY ts", List.of(ENDPOINT));
+    } while (history.path("rows").isEmpty() && System.nanoTime() < visibleBy && sleep(100));
     QueryCommand.printTable(history, out);
     out.println("(every change is a row of the SQL table alerts and an event on the endpoint's timeline)");
 
@@ -507,6 +512,11 @@ final class DemoCommand implements Callable<Integer> {
     report = dataDir.resolve(ENDPOINT + "-report.html").toAbsolutePath().normalize();
     java.nio.file.Files.write(report, html.body());
     out.printf("%n== Report: %s (one HTML file: traffic, drift with both distributions, quality, events)%n%n", report);
+  }
+
+  private static boolean sleep(long millis) throws InterruptedException {
+    Thread.sleep(millis);
+    return true;
   }
 
   private static JsonNode round(JsonNode v) {
