@@ -51,6 +51,15 @@ class GrafanaDashboardTest {
       s.query("SELECT count(*) FROM predictions");
       // A refused request and a guard's refusal, whose counters carry the status and the guard.
       assertThat(s.postJson("/v1/query", "{\"sql\": \"" + "x".repeat(200) + "\"}").status()).isEqualTo(413);
+      // Alert figures exist per notifier and rule.
+      assertThat(s.putJson("/v1/alerts/notifiers/ops", "{\"type\": \"webhook\", \"url\": \"http://127.0.0.1:9/hook\"}").status())
+          .isEqualTo(200);
+      assertThat(
+              s.putJson(
+                      "/v1/alerts/rules/r",
+                      "{\"endpoint\": \"e1\", \"metric\": \"volume\", \"op\": \">\", \"threshold\": 1, \"notify\": [\"ops\"]}")
+                  .status())
+          .isEqualTo(200);
       String scrape = s.get("/metrics").body();
       Set<String> exposed = new TreeSet<>();
       Matcher m = Pattern.compile("(?m)^([a-z_]+)[{ ]").matcher(scrape);
