@@ -202,6 +202,7 @@ public final class HindsightServer implements AutoCloseable {
     Monitor monitor = new Monitor(monitoring, schemas, queryEngine);
     metricStore = new MetricStore(lake.root(), monitor, queryEngine, scheduler, lakeWriter::flushNow);
     ingest.onStored(metricStore::stored);
+    monitoring.onChange(metricStore::configChanged);
     metricStore.start(config.monitoring.refreshInterval);
     alerts = startAlerts(dataDir, monitor, ingest);
     metrics.counter("hindsight_monitor_windows_computed", "Metric store windows computed since start", metricStore::windowsComputed);

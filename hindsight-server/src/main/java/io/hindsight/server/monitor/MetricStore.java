@@ -8,7 +8,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -212,15 +211,52 @@ public final class MetricStore implements Closeable {
         windows.add(Window.dayOf(closed));
         windows.add(Window.dayOf(now));
       }
-      Set<Window> late = touched.remove(endpoint);
-      if (late != null) {
-        windows.addAll(late);
-      }
+      windows.addAll(takeTouched(endpoint));
       windows.addAll(windowsWithNewFeedback(endpoint, now));
       recompute(endpoint, windows, now);
     }
     lastRefresh = now;
     lastRefreshMillis = (System.nanoTime() - startNanos) / 1_000_000;
+  }
+
+  /**
+   * At most {@link #MAX_TOUCHED_PER_REFRESH} of the endpoint's touched windows, newest first; the
+   * rest wait for the next refreshes, so a config change over months of windows never holds the
+   * open hour back for long.
+   */
+  private List<Window> takeTouched(String endpoint) {
+    Set<Window> set = touched.get(endpoint);
+    if (set == null) {
+      return List.of();
+    }
+    List<Window> newest = new ArrayList<>(set);
+    newest.sort(java.util.Comparator.reverseOrder());
+    List<Window> taken = newest.subList(0, Math.min(MAX_TOUCHED_PER_REFRESH, newest.size()));
+    taken.forEach(set::remove);
+    return taken;
+  }
+
+  static final int MAX_TOUCHED_PER_REFRESH = 200;
+
+  /**
+   * The endpoint's monitoring config changed: every window the store has of it is recomputed in
+   * the background, newest first.
+   */
+  public void configChanged(String endpoint) throws IOException {
+    Set<Window> set = touched.computeIfAbsent(endpoint, e -> ConcurrentHashMap.newKeySet());
+    synchronized (this) {
+      try (PreparedStatement st =
+          cache.prepareStatement("SELECT DISTINCT granularity, window_start FROM metric_cache WHERE endpoint = ?")) {
+        st.setString(1, endpoint);
+        try (ResultSet rs = st.executeQuery()) {
+          while (rs.next()) {
+            set.add(new Window(rs.getString(1), rs.getObject(2, OffsetDateTime.class).toInstant()));
+          }
+        }
+      } catch (SQLException e) {
+        throw new IOException("cannot read the metric store: " + e.getMessage(), e);
+      }
+    }
   }
 
   /** Windows of the predictions whose feedback arrived since the last refresh. */
@@ -249,25 +285,12 @@ public final class MetricStore implements Closeable {
           "SELECT DISTINCT date_trunc('hour', ts) AS h FROM predictions WHERE endpoint = " + ColumnReferences.sqlString(endpoint)
               + " AND prediction_id IN (" + in + ")";
       for (Map<String, Object> row : engine.select(sql)) {
-        Instant h = toInstant(row.get("h"));
+        Instant h = Reports.instant(row.get("h"));
         out.add(Window.hourOf(h));
         out.add(Window.dayOf(h));
       }
     }
     return out;
-  }
-
-  private static Instant toInstant(Object v) {
-    if (v instanceof OffsetDateTime o) {
-      return o.toInstant();
-    }
-    if (v instanceof java.sql.Timestamp t) {
-      return t.toInstant();
-    }
-    if (v instanceof Instant i) {
-      return i;
-    }
-    return Instant.parse(v.toString());
   }
 
   private void recompute(String endpoint, Set<Window> windows, Instant now) throws IOException {

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -81,6 +82,20 @@ public final class MonitoringConfigs {
     FileSync.writeAtomically(dir.resolve(endpoint + ".json"), json.writeValueAsBytes(config.toJson(json)));
     configs.put(endpoint, config);
     engine.derivedColumns(derivedByName());
+    for (ConfigListener l : listeners) {
+      l.changed(endpoint);
+    }
+  }
+
+  /** Told after an endpoint's config changed through the API. */
+  public interface ConfigListener {
+    void changed(String endpoint) throws IOException;
+  }
+
+  private final List<ConfigListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  public void onChange(ConfigListener listener) {
+    listeners.add(listener);
   }
 
   /**

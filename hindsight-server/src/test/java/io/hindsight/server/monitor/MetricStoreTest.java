@@ -162,6 +162,24 @@ class MetricStoreTest {
   }
 
   @Test
+  void aConfigChangeRecomputesTheWindowsItAffects() throws Exception {
+    ManualScheduler time = new ManualScheduler(NOW);
+    try (TestServer s = new TestServer(dir, c -> {}, time)) {
+      assertThat(s.predictions("fraud", records("c", Instant.parse("2026-11-30T10:00:00Z"), 20)).status()).isEqualTo(200);
+      time.advance(Duration.ofMinutes(1));
+      String closedHour = "granularity=1h&from=2026-11-30T10:00:00Z&to=2026-11-30T11:00:00Z";
+      assertThat(points(s, "metric=volume&" + closedHour)).hasSize(1);
+      assertThat(points(s, "metric=volume&segment=tags.segment=a&" + closedHour)).isEmpty();
+
+      assertThat(s.putJson("/v1/endpoints/fraud/monitoring", "{\"segments\": [\"tags.segment\"]}").status()).isEqualTo(200);
+      time.advance(Duration.ofMinutes(1));
+      assertThat(points(s, "metric=volume&segment=tags.segment=a&" + closedHour))
+          .singleElement()
+          .satisfies(p -> assertThat(p.get("value").asDouble()).isEqualTo(10));
+    }
+  }
+
+  @Test
   void aSeriesRequestNamesWhatIsWrong() throws Exception {
     try (TestServer s = new TestServer(dir)) {
       assertThat(s.get("/v1/endpoints/fraud/metrics").json().get("error").asText()).startsWith("'metric' is missing; one of: accuracy,");
