@@ -44,8 +44,8 @@ public final class DriftCalculator {
    * @param reference a SQL FROM-item (a table name or {@code (SELECT ...)})
    * @param current a SQL FROM-item
    * @param method the method to force, or null for each column's default
-   * @throws IllegalArgumentException when the reference has no rows, or a column numeric in the
-   *     reference is not a number in the current window
+   * @throws IllegalArgumentException when the reference has no rows, a column is listed twice, or a
+   *     column numeric in the reference is not a number in the current window
    */
   public DriftReport compute(String reference, String current, List<MonitoredColumn> columns, DriftMethod method)
       throws SQLException {
@@ -58,7 +58,8 @@ public final class DriftCalculator {
     ColumnProfiles cur = profiler.distributions(current, columns, kinds);
     List<ColumnDrift> drifts = new ArrayList<>();
     for (MonitoredColumn c : columns) {
-      drifts.add(compare(ref.column(c.name()), cur.column(c.name()), DriftMethod.forColumn(method, kinds.get(c.name()), ref.rows())));
+      DriftMethod columnMethod = DriftMethod.forColumn(method, kinds.get(c.name()), ref.rows());
+      drifts.add(compare(ref.column(c.name()), cur.column(c.name()), columnMethod));
     }
     long drifted = drifts.stream().filter(ColumnDrift::drifted).count();
     double share = drifts.isEmpty() ? 0 : (double) drifted / drifts.size();

@@ -84,6 +84,9 @@ public final class Profiler {
   private ColumnProfiles profile(
       String relation, List<MonitoredColumn> columns, Map<String, Kind> givenKinds, boolean figures)
       throws SQLException {
+    if (columns.stream().map(MonitoredColumn::name).distinct().count() < columns.size()) {
+      throw new IllegalArgumentException("a column is listed twice in " + columns);
+    }
     long rows = queryLong("SELECT count(*) FROM " + relation);
     boolean[] numericType = numericTypes(relation, columns);
     for (int i = 0; i < columns.size(); i++) {
@@ -111,7 +114,8 @@ public final class Profiler {
       }
       Kind kind = given;
       if (kind == null) {
-        kind = numeric[i] != null && numeric[i].distinctCount() > NUMERIC_MIN_DISTINCT ? Kind.NUMERIC : Kind.CATEGORICAL;
+        boolean manyValues = numeric[i] != null && numeric[i].distinctCount() > NUMERIC_MIN_DISTINCT;
+        kind = manyValues ? Kind.NUMERIC : Kind.CATEGORICAL;
       }
       if (kind == Kind.NUMERIC) {
         categories = null;

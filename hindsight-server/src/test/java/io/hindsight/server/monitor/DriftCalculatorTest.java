@@ -252,7 +252,8 @@ class DriftCalculatorTest {
   }
 
   @Test
-  void forcedPsiComparesNumericColumnsOverTheReferenceDecilesAndLeavesCategoricalOnesTheirDefault() throws SQLException {
+  void forcedPsiComparesNumericColumnsOverTheReferenceDecilesAndLeavesCategoricalOnesTheirDefault()
+      throws SQLException {
     Random random = new Random(9);
     double[] ref = SampleTables.normal(random, 3000, 0, 1);
     double[] cur = SampleTables.normal(random, 3000, 0.7, 1.3);
@@ -336,8 +337,18 @@ class DriftCalculatorTest {
   }
 
   @Test
+  void aColumnListedTwiceIsRefused() throws SQLException {
+    tables.numbers("t", "x", new double[] {1, 2, 3});
+
+    assertThatThrownBy(() -> drift.compute("t", "t", List.of(MonitoredColumn.of("x"), MonitoredColumn.of("x")), null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("listed twice");
+  }
+
+  @Test
   void relationsMayBeSubqueriesAndColumnsExpressions() throws SQLException {
-    tables.execute("CREATE TABLE t AS SELECT i, CASE WHEN i % 2 = 0 THEN 'even' ELSE 'odd' END AS p FROM range(2000) r(i)");
+    tables.execute(
+        "CREATE TABLE t AS SELECT i, CASE WHEN i % 2 = 0 THEN 'even' ELSE 'odd' END AS p FROM range(2000) r(i)");
 
     DriftReport report = drift.compute("(SELECT * FROM t WHERE i < 1000)", "(SELECT * FROM t WHERE i >= 1000)",
         List.of(new MonitoredColumn("scaled", "i / 1000.0"), new MonitoredColumn("parity", "p")), null);
