@@ -135,6 +135,48 @@ class DriftCalculatorTest {
   }
 
   @Test
+  void largeWindowsOfTiedIntegersMeetTheToleranceThroughTheSketch() throws SQLException {
+    Random random = new Random(12);
+    int n = (int) Profiler.EXACT_QUANTILE_ROWS * 3;
+    double[] ref = new double[n];
+    double[] cur = new double[n];
+    for (int i = 0; i < n; i++) {
+      ref[i] = random.nextInt(40);
+      cur[i] = Math.min(39, random.nextInt(40) + (random.nextDouble() < 0.2 ? 3 : 0));
+    }
+    tables.numbers("ref", "x", ref);
+    tables.numbers("cur", "x", cur);
+
+    ColumnDrift w = drift.compute("ref", "cur", X, null).columns().get(0);
+    ColumnDrift ks = drift.compute("ref", "cur", X, DriftMethod.KS).columns().get(0);
+
+    assertThat(w.statistic())
+        .isCloseTo(DriftFormulas.wasserstein(ref, cur) / DriftFormulas.populationStd(ref), withinPercentage(3));
+    assertThat(ks.statistic()).isCloseTo(DriftFormulas.ksStatistic(ref, cur), within(0.01));
+  }
+
+  @Test
+  void largeZeroInflatedWindowsMeetTheToleranceThroughTheSketch() throws SQLException {
+    Random random = new Random(13);
+    int n = (int) Profiler.EXACT_QUANTILE_ROWS * 3;
+    double[] ref = new double[n];
+    double[] cur = new double[n];
+    for (int i = 0; i < n; i++) {
+      ref[i] = random.nextDouble() < 0.6 ? 0 : Math.exp(3 + random.nextGaussian());
+      cur[i] = random.nextDouble() < 0.5 ? 0 : Math.exp(3 + random.nextGaussian());
+    }
+    tables.numbers("ref", "x", ref);
+    tables.numbers("cur", "x", cur);
+
+    ColumnDrift w = drift.compute("ref", "cur", X, null).columns().get(0);
+    ColumnDrift ks = drift.compute("ref", "cur", X, DriftMethod.KS).columns().get(0);
+
+    assertThat(w.statistic())
+        .isCloseTo(DriftFormulas.wasserstein(ref, cur) / DriftFormulas.populationStd(ref), withinPercentage(3));
+    assertThat(ks.statistic()).isCloseTo(DriftFormulas.ksStatistic(ref, cur), within(0.01));
+  }
+
+  @Test
   void sameDistributionIsNotDriftedOnALargeReference() throws SQLException {
     Random random = new Random(5);
     double[] ref = SampleTables.normal(random, 20_000, 100, 15);
