@@ -4,6 +4,7 @@
  * freshness; {@link io.hindsight.bench.server.QueryBenchmark} fills a lake and measures point
  * lookups and bytes on disk. The server under test always runs in its own JVM ({@link
  * io.hindsight.bench.server.ServerProcess}) so clients and server do not share a heap or JIT.
- * Results go to {@code docs/BENCHMARKS.md}; these are not tests.
+ * {@link io.hindsight.bench.server.DriftBenchmark} times the monitor's drift over Parquet windows
+ * in process. Results go to {@code docs/BENCHMARKS.md}; these are not tests.
  */
 package io.hindsight.bench.server;

@@ -12,12 +12,15 @@ import java.util.Map;
  * @param kind numeric or categorical (see {@link Kind})
  * @param rows rows of the window
  * @param missing rows where the value is NULL (or, for numbers, NaN or infinite)
- * @param numeric the numeric summary; present for every column of a numeric SQL type that has a
- *     value, null otherwise
+ * @param numeric the numeric figures; present for every column of a numeric SQL type that has a
+ *     value, null otherwise and in the current window's profiles that drift takes ({@link
+ *     Profiler}), which only need the quantiles
+ * @param quantiles the quantile grid numeric drift is computed from; present for every column of a
+ *     numeric SQL type that has a value, null otherwise
  * @param categories the counts per value as text; present for categorical columns, null otherwise
  */
 public record ColumnProfile(
-    String column, Kind kind, long rows, long missing, Numeric numeric, Categories categories) {
+    String column, Kind kind, long rows, long missing, Numeric numeric, QuantileGrid quantiles, Categories categories) {
 
   /**
    * How a column is compared. A column of numbers with more than {@value Profiler#NUMERIC_MIN_DISTINCT}
@@ -57,10 +60,8 @@ public record ColumnProfile(
    * @param p50 the median (lower median, or the sketch's, see {@link Profiler})
    * @param distinctCount exact up to {@value Profiler#EXACT_DISTINCT_UP_TO} distinct values,
    *     approximate (HyperLogLog) above
-   * @param quantiles the quantile grid drift is computed from
    */
-  public record Numeric(
-      double mean, double std, double min, double max, double p50, long distinctCount, QuantileGrid quantiles) {}
+  public record Numeric(double mean, double std, double min, double max, double p50, long distinctCount) {}
 
   /**
    * Counts per value as text, largest first, bounded to {@value Profiler#MAX_CATEGORIES} categories.

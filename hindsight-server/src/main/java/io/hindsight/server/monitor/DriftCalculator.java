@@ -6,7 +6,6 @@ import io.hindsight.server.monitor.stats.JensenShannon;
 import io.hindsight.server.monitor.stats.KolmogorovSmirnov;
 import io.hindsight.server.monitor.stats.PearsonChiSquare;
 import io.hindsight.server.monitor.stats.PopulationStability;
-import io.hindsight.server.monitor.stats.QuantileGrid;
 import io.hindsight.server.monitor.stats.Wasserstein;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -45,8 +44,8 @@ public final class DriftCalculator {
    * @param reference a SQL FROM-item (a table name or {@code (SELECT ...)})
    * @param current a SQL FROM-item
    * @param method the method to force, or null for each column's default
-   * @throws IllegalArgumentException when the reference has no rows, or a column numeric in the
-   *     reference is not a number in the current window
+   * @throws IllegalArgumentException when the reference has no rows, a column is listed twice, or a
+   *     column numeric in the reference is not a number in the current window
    */
   public DriftReport compute(String reference, String current, List<MonitoredColumn> columns, DriftMethod method)
       throws SQLException {
@@ -56,10 +55,11 @@ public final class DriftCalculator {
     }
     Map<String, Kind> kinds =
         ref.columns().stream().collect(Collectors.toMap(ColumnProfile::column, ColumnProfile::kind));
-    ColumnProfiles cur = profiler.profile(current, columns, kinds);
+    ColumnProfiles cur = profiler.distributions(current, columns, kinds);
     List<ColumnDrift> drifts = new ArrayList<>();
     for (MonitoredColumn c : columns) {
-      drifts.add(compare(ref.column(c.name()), cur.column(c.name()), DriftMethod.forColumn(method, kinds.get(c.name()), ref.rows())));
+      DriftMethod columnMethod = DriftMethod.forColumn(method, kinds.get(c.name()), ref.rows());
+      drifts.add(compare(ref.column(c.name()), cur.column(c.name()), columnMethod));
     }
     long drifted = drifts.stream().filter(ColumnDrift::drifted).count();
     double share = drifts.isEmpty() ? 0 : (double) drifted / drifts.size();
@@ -72,14 +72,12 @@ public final class DriftCalculator {
     if (ref.values() > 0 && cur.values() > 0) {
       switch (method) {
         case KS -> {
-          statistic = KolmogorovSmirnov.statistic(ref.numeric().quantiles(), cur.numeric().quantiles());
+          statistic = KolmogorovSmirnov.statistic(ref.quantiles(), cur.quantiles());
           pValue = KolmogorovSmirnov.pValue(statistic, ref.values(), cur.values());
         }
-        case WASSERSTEIN_NORM -> {
-          QuantileGrid r = ref.numeric().quantiles();
-          statistic = Wasserstein.distance(r, cur.numeric().quantiles()) / ref.numeric().std();
-        }
-        case PSI -> statistic = PopulationStability.index(ref.numeric().quantiles(), cur.numeric().quantiles());
+        case WASSERSTEIN_NORM ->
+            statistic = Wasserstein.distance(ref.quantiles(), cur.quantiles()) / ref.numeric().std();
+        case PSI -> statistic = PopulationStability.index(ref.quantiles(), cur.quantiles());
         case CHISQUARE -> {
           long[][] counts = alignedCounts(ref.categories(), cur.categories());
           PearsonChiSquare.Result r = PearsonChiSquare.test(counts[0], counts[1]);

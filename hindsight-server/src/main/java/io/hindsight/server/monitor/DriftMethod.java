@@ -42,7 +42,10 @@ public enum DriftMethod {
     return publicName;
   }
 
-  /** The method named {@code name} in the API; an unknown name is an {@link IllegalArgumentException} listing the known ones. */
+  /**
+   * The method named {@code name} in the API; an unknown name is an {@link
+   * IllegalArgumentException} listing the known ones.
+   */
   public static DriftMethod fromPublicName(String name) {
     for (DriftMethod m : values()) {
       if (m.publicName.equals(name)) {
@@ -74,11 +77,6 @@ public enum DriftMethod {
   /** The p-value limit (ks, chisquare) or the statistic's limit (the others). */
   public double threshold() {
     return threshold;
-  }
-
-  /** Whether the method's result is a test with a p-value. */
-  public boolean hasPValue() {
-    return byPValue;
   }
 
   /** Whether a column with this statistic (and p-value, for tests) has drifted. */

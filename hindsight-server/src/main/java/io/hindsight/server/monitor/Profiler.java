@@ -23,8 +23,8 @@ import java.util.StringJoiner;
  * scan and no rows cross into the JVM.
  *
  * <p>The relation is read by: a row count; one scan over all columns for the missing counts and,
- * for numeric columns, mean, population std, min, max, approximate distinct count and a quantile
- * grid of {@value #GRID_STEPS} steps; then one grouped count per categorical column. The grid is
+ * for numeric columns, a quantile grid of {@value #GRID_STEPS} steps, mean, population std, min,
+ * max and approximate distinct count; then one grouped count per categorical column. The grid is
  * exact ({@code quantile_disc}, the inverse empirical CDF) for relations of at most {@value
  * #EXACT_QUANTILE_ROWS} rows, and DuckDB's t-digest ({@code approx_quantile}) above, whose exact
  * form costs time proportional to rows × grid points. Missing values are NULL and, for numbers,
@@ -67,15 +67,26 @@ public final class Profiler {
    * column's kind decided by its own values.
    */
   public ColumnProfiles profile(String relation, List<MonitoredColumn> columns) throws SQLException {
-    return profile(relation, columns, Map.of());
+    return profile(relation, columns, Map.of(), true);
   }
 
   /**
-   * Profiles with the kinds of some columns given, as drift needs: the current window is compared
-   * the way the reference's values say. A column given as numeric must have a numeric SQL type.
+   * Profiles with the kinds of the columns given, as drift needs for the current window: compared
+   * the way the reference's values say, and summarised only as far as drift needs (missing counts,
+   * quantiles, category counts; no {@link Numeric} figures, which would cost a third of the scan).
+   * A column given as numeric must have a numeric SQL type.
    */
-  ColumnProfiles profile(String relation, List<MonitoredColumn> columns, Map<String, Kind> givenKinds)
+  ColumnProfiles distributions(String relation, List<MonitoredColumn> columns, Map<String, Kind> kinds)
       throws SQLException {
+    return profile(relation, columns, kinds, false);
+  }
+
+  private ColumnProfiles profile(
+      String relation, List<MonitoredColumn> columns, Map<String, Kind> givenKinds, boolean figures)
+      throws SQLException {
+    if (columns.stream().map(MonitoredColumn::name).distinct().count() < columns.size()) {
+      throw new IllegalArgumentException("a column is listed twice in " + columns);
+    }
     long rows = queryLong("SELECT count(*) FROM " + relation);
     boolean[] numericType = numericTypes(relation, columns);
     for (int i = 0; i < columns.size(); i++) {
@@ -86,8 +97,9 @@ public final class Profiler {
     }
     long[] missing = new long[columns.size()];
     Numeric[] numeric = new Numeric[columns.size()];
+    QuantileGrid[] quantiles = new QuantileGrid[columns.size()];
     if (rows > 0 && !columns.isEmpty()) {
-      scan(relation, columns, numericType, rows, missing, numeric);
+      scan(relation, columns, numericType, figures, rows, missing, numeric, quantiles);
     }
     List<ColumnProfile> profiles = new ArrayList<>();
     for (int i = 0; i < columns.size(); i++) {
@@ -102,12 +114,13 @@ public final class Profiler {
       }
       Kind kind = given;
       if (kind == null) {
-        kind = numeric[i] != null && numeric[i].distinctCount() > NUMERIC_MIN_DISTINCT ? Kind.NUMERIC : Kind.CATEGORICAL;
+        boolean manyValues = numeric[i] != null && numeric[i].distinctCount() > NUMERIC_MIN_DISTINCT;
+        kind = manyValues ? Kind.NUMERIC : Kind.CATEGORICAL;
       }
       if (kind == Kind.NUMERIC) {
         categories = null;
       }
-      profiles.add(new ColumnProfile(c.name(), kind, rows, missing[i], numeric[i], categories));
+      profiles.add(new ColumnProfile(c.name(), kind, rows, missing[i], numeric[i], quantiles[i], categories));
     }
     return new ColumnProfiles(rows, profiles);
   }
@@ -134,10 +147,12 @@ public final class Profiler {
     return numeric;
   }
 
-  /** The one scan: missing counts of all columns, numeric figures of the numeric ones. */
-  private void scan(
-      String relation, List<MonitoredColumn> columns, boolean[] numericType, long rows, long[] missing, Numeric[] numeric)
-      throws SQLException {
+  /**
+   * The one scan: missing counts of all columns, quantile grids of the numeric ones and, with
+   * {@code figures}, their figures.
+   */
+  private void scan(String relation, List<MonitoredColumn> columns, boolean[] numericType, boolean figures, long rows,
+      long[] missing, Numeric[] numeric, QuantileGrid[] quantiles) throws SQLException {
     String quantile = rows <= EXACT_QUANTILE_ROWS ? "quantile_disc" : "approx_quantile";
     StringJoiner values = new StringJoiner(", ", "(SELECT ", " FROM " + relation + ")");
     StringJoiner aggregates = new StringJoiner(", ", "SELECT ", " FROM ");
@@ -145,9 +160,11 @@ public final class Profiler {
       String v = "v" + i;
       if (numericType[i]) {
         values.add(numericExpression(columns.get(i)) + " AS " + v);
-        aggregates.add(String.format(
-            "count(%1$s), avg(%1$s), stddev_pop(%1$s), min(%1$s), max(%1$s), approx_count_distinct(%1$s), %2$s(%1$s, %3$s)",
-            v, quantile, GRID_LEVELS));
+        aggregates.add(String.format("count(%1$s), %2$s(%1$s, %3$s)", v, quantile, GRID_LEVELS));
+        if (figures) {
+          aggregates.add(String.format(
+              "avg(%1$s), stddev_pop(%1$s), min(%1$s), max(%1$s), approx_count_distinct(%1$s)", v));
+        }
       } else {
         values.add("(" + columns.get(i).sql() + ") AS " + v);
         aggregates.add("count(" + v + ")");
@@ -161,15 +178,19 @@ public final class Profiler {
         long count = r.getLong(at++);
         missing[i] = rows - count;
         if (numericType[i]) {
-          double mean = r.getDouble(at++);
-          double std = r.getDouble(at++);
-          double min = r.getDouble(at++);
-          double max = r.getDouble(at++);
-          long distinct = r.getLong(at++);
           Array grid = r.getArray(at++);
           if (count > 0) {
-            QuantileGrid quantiles = grid(grid);
-            numeric[i] = new Numeric(mean, std, min, max, quantiles.quantile(0.5), distinct, quantiles);
+            quantiles[i] = grid(grid);
+          }
+          if (figures) {
+            double mean = r.getDouble(at++);
+            double std = r.getDouble(at++);
+            double min = r.getDouble(at++);
+            double max = r.getDouble(at++);
+            long distinct = r.getLong(at++);
+            if (count > 0) {
+              numeric[i] = new Numeric(mean, std, min, max, quantiles[i].quantile(0.5), distinct);
+            }
           }
         }
       }
@@ -224,7 +245,7 @@ public final class Profiler {
   }
 
   private static Numeric withDistinctCount(Numeric n, long distinct) {
-    return new Numeric(n.mean(), n.std(), n.min(), n.max(), n.p50(), distinct, n.quantiles());
+    return new Numeric(n.mean(), n.std(), n.min(), n.max(), n.p50(), distinct);
   }
 
   private long queryLong(String sql) throws SQLException {

@@ -135,6 +135,48 @@ class DriftCalculatorTest {
   }
 
   @Test
+  void largeWindowsOfTiedIntegersMeetTheToleranceThroughTheSketch() throws SQLException {
+    Random random = new Random(12);
+    int n = (int) Profiler.EXACT_QUANTILE_ROWS * 3;
+    double[] ref = new double[n];
+    double[] cur = new double[n];
+    for (int i = 0; i < n; i++) {
+      ref[i] = random.nextInt(40);
+      cur[i] = Math.min(39, random.nextInt(40) + (random.nextDouble() < 0.2 ? 3 : 0));
+    }
+    tables.numbers("ref", "x", ref);
+    tables.numbers("cur", "x", cur);
+
+    ColumnDrift w = drift.compute("ref", "cur", X, null).columns().get(0);
+    ColumnDrift ks = drift.compute("ref", "cur", X, DriftMethod.KS).columns().get(0);
+
+    assertThat(w.statistic())
+        .isCloseTo(DriftFormulas.wasserstein(ref, cur) / DriftFormulas.populationStd(ref), withinPercentage(3));
+    assertThat(ks.statistic()).isCloseTo(DriftFormulas.ksStatistic(ref, cur), within(0.01));
+  }
+
+  @Test
+  void largeZeroInflatedWindowsMeetTheToleranceThroughTheSketch() throws SQLException {
+    Random random = new Random(13);
+    int n = (int) Profiler.EXACT_QUANTILE_ROWS * 3;
+    double[] ref = new double[n];
+    double[] cur = new double[n];
+    for (int i = 0; i < n; i++) {
+      ref[i] = random.nextDouble() < 0.6 ? 0 : Math.exp(3 + random.nextGaussian());
+      cur[i] = random.nextDouble() < 0.5 ? 0 : Math.exp(3 + random.nextGaussian());
+    }
+    tables.numbers("ref", "x", ref);
+    tables.numbers("cur", "x", cur);
+
+    ColumnDrift w = drift.compute("ref", "cur", X, null).columns().get(0);
+    ColumnDrift ks = drift.compute("ref", "cur", X, DriftMethod.KS).columns().get(0);
+
+    assertThat(w.statistic())
+        .isCloseTo(DriftFormulas.wasserstein(ref, cur) / DriftFormulas.populationStd(ref), withinPercentage(3));
+    assertThat(ks.statistic()).isCloseTo(DriftFormulas.ksStatistic(ref, cur), within(0.01));
+  }
+
+  @Test
   void sameDistributionIsNotDriftedOnALargeReference() throws SQLException {
     Random random = new Random(5);
     double[] ref = SampleTables.normal(random, 20_000, 100, 15);
@@ -252,7 +294,8 @@ class DriftCalculatorTest {
   }
 
   @Test
-  void forcedPsiComparesNumericColumnsOverTheReferenceDecilesAndLeavesCategoricalOnesTheirDefault() throws SQLException {
+  void forcedPsiComparesNumericColumnsOverTheReferenceDecilesAndLeavesCategoricalOnesTheirDefault()
+      throws SQLException {
     Random random = new Random(9);
     double[] ref = SampleTables.normal(random, 3000, 0, 1);
     double[] cur = SampleTables.normal(random, 3000, 0.7, 1.3);
@@ -336,8 +379,18 @@ class DriftCalculatorTest {
   }
 
   @Test
+  void aColumnListedTwiceIsRefused() throws SQLException {
+    tables.numbers("t", "x", new double[] {1, 2, 3});
+
+    assertThatThrownBy(() -> drift.compute("t", "t", List.of(MonitoredColumn.of("x"), MonitoredColumn.of("x")), null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("listed twice");
+  }
+
+  @Test
   void relationsMayBeSubqueriesAndColumnsExpressions() throws SQLException {
-    tables.execute("CREATE TABLE t AS SELECT i, CASE WHEN i % 2 = 0 THEN 'even' ELSE 'odd' END AS p FROM range(2000) r(i)");
+    tables.execute(
+        "CREATE TABLE t AS SELECT i, CASE WHEN i % 2 = 0 THEN 'even' ELSE 'odd' END AS p FROM range(2000) r(i)");
 
     DriftReport report = drift.compute("(SELECT * FROM t WHERE i < 1000)", "(SELECT * FROM t WHERE i >= 1000)",
         List.of(new MonitoredColumn("scaled", "i / 1000.0"), new MonitoredColumn("parity", "p")), null);

@@ -57,7 +57,8 @@ class ProfilerTest {
   void categoriesAreBoundedAndTheRestCountedTogether() throws SQLException {
     int distinct = Profiler.MAX_CATEGORIES + 50;
     // category c0 .. c49 twice, the rest once: the 50 left out are among those seen once
-    tables.execute("CREATE TABLE t AS SELECT 'c' || (i % " + distinct + ") AS c FROM range(" + (distinct + 50) + ") r(i)");
+    tables.execute(
+        "CREATE TABLE t AS SELECT 'c' || (i % " + distinct + ") AS c FROM range(" + (distinct + 50) + ") r(i)");
 
     ColumnProfile c = profiler.profile("t", List.of(MonitoredColumn.of("c"))).column("c");
 

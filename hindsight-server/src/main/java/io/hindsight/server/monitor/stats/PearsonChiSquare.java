@@ -22,7 +22,8 @@ public final class PearsonChiSquare {
    */
   public static Result test(long[] referenceCounts, long[] currentCounts) {
     if (referenceCounts.length != currentCounts.length) {
-      throw new IllegalArgumentException("counts over " + referenceCounts.length + " and " + currentCounts.length + " categories");
+      throw new IllegalArgumentException(
+          "counts over " + referenceCounts.length + " and " + currentCounts.length + " categories");
     }
     double referenceTotal = 0;
     double currentTotal = 0;

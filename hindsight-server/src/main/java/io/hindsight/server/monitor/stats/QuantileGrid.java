@@ -21,7 +21,8 @@ public final class QuantileGrid {
     }
     for (int i = 1; i < values.length; i++) {
       if (!(values[i] >= values[i - 1])) {
-        throw new IllegalArgumentException("quantiles must be non-decreasing, got " + values[i - 1] + " then " + values[i]);
+        throw new IllegalArgumentException(
+            "quantiles must be non-decreasing, got " + values[i - 1] + " then " + values[i]);
       }
     }
     this.values = values.clone();
@@ -69,11 +70,6 @@ public final class QuantileGrid {
       }
     }
     return (double) (lo - 1) / steps();
-  }
-
-  /** The grid's values, a copy. */
-  public double[] values() {
-    return values.clone();
   }
 
   @Override

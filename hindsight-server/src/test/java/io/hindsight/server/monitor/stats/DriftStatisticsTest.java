@@ -16,7 +16,8 @@ class DriftStatisticsTest {
     assertThat(KolmogorovSmirnov.kolmogorovSurvival(1.6276)).isCloseTo(0.01, within(1e-4));
     assertThat(KolmogorovSmirnov.kolmogorovSurvival(1.0)).isCloseTo(0.2700, within(1e-4));
     // both series agree where they switch
-    assertThat(KolmogorovSmirnov.kolmogorovSurvival(1.1799)).isCloseTo(KolmogorovSmirnov.kolmogorovSurvival(1.1801), within(1e-3));
+    assertThat(KolmogorovSmirnov.kolmogorovSurvival(1.1799))
+        .isCloseTo(KolmogorovSmirnov.kolmogorovSurvival(1.1801), within(1e-3));
     assertThat(KolmogorovSmirnov.kolmogorovSurvival(0.1)).isEqualTo(1.0);
   }
 
@@ -51,7 +52,8 @@ class DriftStatisticsTest {
   void jensenShannonOfFixedDistributions() {
     // disjoint: sqrt(ln 2); (1/2, 1/2) against (1, 0): m = (3/4, 1/4),
     // KL(p||m) = ½ ln(2/3) + ½ ln 2 = 0.143841, KL(q||m) = ln(4/3) = 0.287682 → sqrt(0.215762) = 0.464502
-    assertThat(JensenShannon.distance(new double[] {1, 0}, new double[] {0, 1})).isCloseTo(Math.sqrt(Math.log(2)), within(1e-12));
+    assertThat(JensenShannon.distance(new double[] {1, 0}, new double[] {0, 1}))
+        .isCloseTo(Math.sqrt(Math.log(2)), within(1e-12));
     assertThat(JensenShannon.distance(new double[] {5, 5}, new double[] {3, 0})).isCloseTo(0.464502, within(1e-6));
     assertThat(JensenShannon.distance(new double[] {2, 3}, new double[] {4, 6})).isZero();
   }
