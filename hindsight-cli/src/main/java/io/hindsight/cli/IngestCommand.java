@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -19,6 +18,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -47,14 +47,7 @@ final class IngestCommand implements Callable<Integer> {
   @Option(names = "--batch", description = "Records per request (default: 1000).")
   int batch = 1000;
 
-  @Option(
-      names = "--server",
-      defaultValue = "${HINDSIGHT_URL:-http://127.0.0.1:7070}",
-      description = "Server URL (default: HINDSIGHT_URL, else http://127.0.0.1:7070).")
-  String server;
-
-  @Option(names = "--api-key", description = "API key with the write scope (or HINDSIGHT_API_KEY).")
-  String apiKey = System.getenv("HINDSIGHT_API_KEY");
+  @Mixin ServerOptions target;
 
   @Option(names = "--max-listed", description = "Most rejections and warnings listed one by one (default: 100); all are counted.")
   int maxListed = 100;
@@ -152,14 +145,11 @@ final class IngestCommand implements Callable<Integer> {
 
   private HttpResponse<String> post(byte[] body, String idempotencyKey) throws Exception {
     HttpRequest.Builder req =
-        HttpRequest.newBuilder(URI.create(server.replaceAll("/+$", "") + "/v1/endpoints/" + endpoint + "/" + kind))
+        target.request("/v1/endpoints/" + endpoint + "/" + kind)
             .timeout(Duration.ofMinutes(2))
             .header("Content-Type", "application/json")
             .header("Idempotency-Key", idempotencyKey)
             .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-    if (apiKey != null && !apiKey.isBlank()) {
-      req.header("Authorization", "Bearer " + apiKey);
-    }
     for (int attempt = 1; ; attempt++) {
       try {
         HttpResponse<String> r = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
@@ -168,7 +158,7 @@ final class IngestCommand implements Callable<Integer> {
         }
       } catch (ConnectException e) {
         if (attempt == 5) {
-          throw new IOException("cannot reach a Hindsight server at " + server + "; start one with ./hindsight serve, or set --server or HINDSIGHT_URL");
+          throw new IOException("cannot reach a Hindsight server at " + target.server + "; start one with ./hindsight serve, or set --server or HINDSIGHT_URL");
         }
       }
       Thread.sleep(500L << attempt);

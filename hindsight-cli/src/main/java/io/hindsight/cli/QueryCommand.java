@@ -3,7 +3,6 @@ package io.hindsight.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintStream;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -13,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -31,17 +31,10 @@ final class QueryCommand implements Callable<Integer> {
   @Option(names = "--format", description = "table, csv or json (default: table).")
   Format format = Format.table;
 
-  @Option(
-      names = "--server",
-      defaultValue = "${HINDSIGHT_URL:-http://127.0.0.1:7070}",
-      description = "Server URL (default: HINDSIGHT_URL, else http://127.0.0.1:7070).")
-  String server;
+  @Mixin ServerOptions target;
 
   @Option(names = "--limit", description = "Most rows to return (default: the server's, 10000).")
   Integer limit;
-
-  @Option(names = "--api-key", description = "API key, when the server requires one (or HINDSIGHT_API_KEY).")
-  String apiKey = System.getenv("HINDSIGHT_API_KEY");
 
   private final ObjectMapper json = new ObjectMapper();
 
@@ -49,19 +42,16 @@ final class QueryCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Map<String, Object> body = limit == null ? Map.of("sql", sql) : Map.of("sql", sql, "limit", limit);
     HttpRequest.Builder req =
-        HttpRequest.newBuilder(URI.create(server.replaceAll("/+$", "") + "/v1/query"))
+        target.request("/v1/query")
             .timeout(Duration.ofMinutes(5))
             .header("Content-Type", "application/json")
             .header("Accept", format == Format.csv ? "text/csv" : "application/json")
             .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body)));
-    if (apiKey != null && !apiKey.isBlank()) {
-      req.header("Authorization", "Bearer " + apiKey);
-    }
     HttpResponse<String> resp;
     try {
       resp = HttpClient.newHttpClient().send(req.build(), HttpResponse.BodyHandlers.ofString());
     } catch (java.net.ConnectException e) {
-      System.err.println("cannot reach a Hindsight server at " + server + "; start one with ./hindsight serve");
+      System.err.println("cannot reach a Hindsight server at " + target.server + "; start one with ./hindsight serve");
       return 2;
     }
     if (resp.statusCode() != 200) {

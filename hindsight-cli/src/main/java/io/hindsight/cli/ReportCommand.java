@@ -2,7 +2,6 @@ package io.hindsight.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code hindsight report --endpoint E}: a monitoring report as one HTML file that opens offline. */
@@ -33,14 +33,7 @@ final class ReportCommand implements Callable<Integer> {
   @Option(names = "--out", description = "The HTML file to write (default: <endpoint>-report.html; - for standard output).")
   String out;
 
-  @Option(
-      names = "--server",
-      defaultValue = "${HINDSIGHT_URL:-http://127.0.0.1:7070}",
-      description = "Server URL (default: HINDSIGHT_URL, else http://127.0.0.1:7070).")
-  String server;
-
-  @Option(names = "--api-key", description = "API key, when the server requires one (or HINDSIGHT_API_KEY).")
-  String apiKey = System.getenv("HINDSIGHT_API_KEY");
+  @Mixin ServerOptions target;
 
   @Override
   public Integer call() throws Exception {
@@ -51,19 +44,17 @@ final class ReportCommand implements Callable<Integer> {
     if (to != null) {
       query.append(query.length() == 0 ? "" : "&").append("to=").append(URLEncoder.encode(to, StandardCharsets.UTF_8));
     }
-    URI uri =
-        URI.create(
-            server.replaceAll("/+$", "") + "/v1/endpoints/" + URLEncoder.encode(endpoint, StandardCharsets.UTF_8)
-                + "/report" + (query.length() == 0 ? "" : "?" + query));
-    HttpRequest.Builder req = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(5)).GET();
-    if (apiKey != null && !apiKey.isBlank()) {
-      req.header("Authorization", "Bearer " + apiKey);
-    }
+    HttpRequest.Builder req =
+        target.request(
+                "/v1/endpoints/" + URLEncoder.encode(endpoint, StandardCharsets.UTF_8) + "/report"
+                    + (query.length() == 0 ? "" : "?" + query))
+            .timeout(Duration.ofMinutes(5))
+            .GET();
     HttpResponse<byte[]> resp;
     try {
       resp = HttpClient.newHttpClient().send(req.build(), HttpResponse.BodyHandlers.ofByteArray());
     } catch (java.net.ConnectException e) {
-      System.err.println("cannot reach a Hindsight server at " + server + "; start one with ./hindsight serve");
+      System.err.println("cannot reach a Hindsight server at " + target.server + "; start one with ./hindsight serve");
       return 2;
     }
     if (resp.statusCode() != 200) {

@@ -9,7 +9,6 @@ import io.hindsight.server.ops.ManualScheduler;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -111,7 +110,7 @@ class DriftApiTest {
     JsonNode amount = column(d, "amount");
     assertThat(amount.get("kind").asText()).isEqualTo("numeric");
     assertThat(amount.get("method").asText()).isEqualTo("wasserstein_norm");
-    double expected = wasserstein(amount1, amount2) / populationStd(amount1);
+    double expected = DriftFormulas.wasserstein(array(amount1), array(amount2)) / DriftFormulas.populationStd(array(amount1));
     assertThat(amount.get("statistic").asDouble()).isCloseTo(expected, within(0.03 * expected));
     assertThat(amount.get("drifted").asBoolean()).isEqualTo(expected >= 0.1);
     assertThat(amount.get("reference_missing_share").asDouble()).isEqualTo(60 / 3000.0);
@@ -133,7 +132,7 @@ class DriftApiTest {
     assertThat(amount.get("method").asText()).isEqualTo("ks");
     double[] ref = nonMissingOfFirst(amount1, 600);
     double[] cur = nonMissingOfFirst(amount2, 600);
-    double dStat = ks(ref, cur);
+    double dStat = DriftFormulas.ksStatistic(ref, cur);
     assertThat(amount.get("statistic").asDouble()).isCloseTo(dStat, within(0.01));
     assertThat(amount.get("p_value").asDouble()).isLessThan(0.05);
     assertThat(amount.get("drifted").asBoolean()).isTrue();
@@ -158,6 +157,31 @@ class DriftApiTest {
   }
 
   @Test
+  void aDerivedColumnIsAFeatureAndASegmentLikeALoggedKey() {
+    TestServer.Response put =
+        server.putJson(
+            "/v1/endpoints/fraud/monitoring",
+            "{\"features\": [\"amount_band\"], \"segments\": [\"amount_band\"],"
+                + " \"derived\": {\"amount_band\": \"CASE WHEN amount >= 110 THEN 'high' ELSE 'low' END\"}}");
+    assertThat(put.status()).as(put.body()).isEqualTo(200);
+    try {
+      JsonNode d = drift(DAY2_VS_DAY1);
+      JsonNode band = column(d, "amount_band");
+      assertThat(band.get("kind").asText()).isEqualTo("categorical");
+      assertThat(band.get("method").asText()).isEqualTo("jensenshannon");
+      long high1 = amount1.stream().filter(a -> a >= 110).count();
+      long high2 = amount2.stream().filter(a -> a >= 110).count();
+      Map<String, Long> before = Map.of("high", high1, "low", 3000 - high1);
+      Map<String, Long> after = Map.of("high", high2, "low", 3000 - high2);
+      assertThat(band.get("statistic").asDouble()).isCloseTo(jensenShannon(before, after), within(0.01));
+      JsonNode high = drift(DAY2_VS_DAY1 + "&segment=amount_band=high");
+      assertThat(high.get("current").get("rows").asLong()).isEqualTo(high2);
+    } finally {
+      server.putJson("/v1/endpoints/fraud/monitoring", "{}");
+    }
+  }
+
+  @Test
   void badRequestsNameTheProblem() {
     assertThat(server.get("/v1/endpoints/fraud/drift?from=2026-11-21T00:00:00Z&to=2026-11-22T00:00:00Z&reference_from=2026-10-01T00:00:00Z&reference_to=2026-10-02T00:00:00Z")
             .json().get("error").asText())
@@ -170,35 +194,7 @@ class DriftApiTest {
     assertThat(server.get("/v1/endpoints/nobody/drift").status()).isEqualTo(404);
   }
 
-  // Independent computations from the raw values.
-
-  /** W1 between two empirical distributions: the integral of |F - G|, exact over the merged values. */
-  static double wasserstein(List<Double> a, List<Double> b) {
-    double[] x = a.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    double[] y = b.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    double[] all = new double[x.length + y.length];
-    System.arraycopy(x, 0, all, 0, x.length);
-    System.arraycopy(y, 0, all, x.length, y.length);
-    Arrays.sort(all);
-    double w = 0;
-    int i = 0;
-    int j = 0;
-    for (int k = 0; k < all.length - 1; k++) {
-      while (i < x.length && x[i] <= all[k]) {
-        i++;
-      }
-      while (j < y.length && y[j] <= all[k]) {
-        j++;
-      }
-      w += Math.abs((double) i / x.length - (double) j / y.length) * (all[k + 1] - all[k]);
-    }
-    return w;
-  }
-
-  static double populationStd(List<Double> v) {
-    double mean = v.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
-    return Math.sqrt(v.stream().mapToDouble(x -> (x - mean) * (x - mean)).sum() / v.size());
-  }
+  // Independent computations from the raw values (with DriftFormulas).
 
   /** Jensen-Shannon distance, natural log, over the union of categories. */
   static double jensenShannon(Map<String, Long> a, Map<String, Long> b) {
@@ -216,26 +212,8 @@ class DriftApiTest {
     return Math.sqrt(div);
   }
 
-  /** Two-sample Kolmogorov–Smirnov D by walking both sorted samples. */
-  static double ks(double[] a, double[] b) {
-    double[] x = a.clone();
-    double[] y = b.clone();
-    Arrays.sort(x);
-    Arrays.sort(y);
-    int i = 0;
-    int j = 0;
-    double d = 0;
-    while (i < x.length && j < y.length) {
-      double v = Math.min(x[i], y[j]);
-      while (i < x.length && x[i] <= v) {
-        i++;
-      }
-      while (j < y.length && y[j] <= v) {
-        j++;
-      }
-      d = Math.max(d, Math.abs((double) i / x.length - (double) j / y.length));
-    }
-    return d;
+  private static double[] array(List<Double> values) {
+    return values.stream().mapToDouble(Double::doubleValue).toArray();
   }
 
   /** The non-missing amounts among the first {@code records} records of a day (every 50th is missing). */

@@ -105,6 +105,50 @@ class EvaluationApiTest {
   }
 
   @Test
+  void regressionAndMulticlassModelsGetTheirOwnMetrics() throws Exception {
+    try (TestServer s = new TestServer(dir, c -> {}, new ManualScheduler(Instant.parse("2026-11-30T12:00:00Z")))) {
+      // Regression: predictions 10, 20, 30, 40 against truths 12, 18, 33, 40.
+      double[] predicted = {10, 20, 30, 40};
+      double[] truth = {12, 18, 33, 40};
+      StringBuilder p = new StringBuilder("[");
+      StringBuilder f = new StringBuilder("[");
+      for (int i = 0; i < 4; i++) {
+        p.append(i == 0 ? "" : ",").append("{\"prediction_id\": \"r").append(i).append("\", \"ts\": \"").append(DAY.plusSeconds(i))
+            .append("\", \"data\": {\"eta\": ").append(predicted[i]).append("}}");
+        f.append(i == 0 ? "" : ",").append("{\"prediction_id\": \"r").append(i).append("\", \"data\": {\"actual\": ").append(truth[i]).append("}}");
+      }
+      s.predictions("eta", p.append("]").toString());
+      s.postJson("/v1/endpoints/eta/feedback", f.append("]").toString());
+      s.flush();
+      s.putJson("/v1/endpoints/eta/monitoring", "{\"task\": \"regression\", \"score\": \"eta\", \"label\": \"actual\"}");
+      JsonNode realized = s.get("/v1/endpoints/eta/evaluation?" + WINDOW).json().get("groups").get(0).get("realized");
+      assertThat(realized.get("mae").asDouble()).isCloseTo((2 + 2 + 3 + 0) / 4.0, within(1e-12));
+      assertThat(realized.get("rmse").asDouble()).isCloseTo(Math.sqrt((4 + 4 + 9 + 0) / 4.0), within(1e-12));
+      assertThat(realized.get("mean_error").asDouble()).isCloseTo((-2 + 2 - 3 + 0) / 4.0, within(1e-12));
+
+      // Multiclass: predicted a, b, c, a against truths a, b, b, c.
+      String[] classes = {"a", "b", "c", "a"};
+      String[] labels = {"a", "b", "b", "c"};
+      p = new StringBuilder("[");
+      f = new StringBuilder("[");
+      for (int i = 0; i < 4; i++) {
+        p.append(i == 0 ? "" : ",").append("{\"prediction_id\": \"m").append(i).append("\", \"ts\": \"").append(DAY.plusSeconds(i))
+            .append("\", \"data\": {\"species\": \"").append(classes[i]).append("\"}}");
+        f.append(i == 0 ? "" : ",").append("{\"prediction_id\": \"m").append(i).append("\", \"data\": {\"truth\": \"").append(labels[i]).append("\"}}");
+      }
+      s.predictions("iris", p.append("]").toString());
+      s.postJson("/v1/endpoints/iris/feedback", f.append("]").toString());
+      s.flush();
+      s.putJson("/v1/endpoints/iris/monitoring", "{\"task\": \"multiclass_classification\", \"prediction\": \"species\", \"label\": \"truth\"}");
+      JsonNode multi = s.get("/v1/endpoints/iris/evaluation?" + WINDOW).json().get("groups").get(0).get("realized");
+      assertThat(multi.get("accuracy").asDouble()).isEqualTo(0.5);
+      // Per class precision a 1/2, b 1, c 0; recall a 1, b 1/2, c 0: macro averages over the three.
+      assertThat(multi.get("macro_precision").asDouble()).isCloseTo((0.5 + 1 + 0) / 3, within(1e-12));
+      assertThat(multi.get("macro_recall").asDouble()).isCloseTo((1 + 0.5 + 0) / 3, within(1e-12));
+    }
+  }
+
+  @Test
   void evaluationWithoutWhatItNeedsIsRefusedWithWhatToDo() throws Exception {
     try (TestServer s = new TestServer(dir)) {
       s.predictions("fraud", "{\"data\": {\"score\": 0.3}}");
