@@ -19,7 +19,8 @@ import java.util.Set;
  * Binary evaluation (every realized metric with ROC AUC and average precision, plus the CBPE
  * estimate) over {@code --rows} labeled rows in a Parquet file, in the server's code on an
  * in-process DuckDB. The file is generated once under {@code --data-dir}: uniform scores (all
- * distinct, the costliest case for exact ranking metrics), labels drawn from them, two groups. The
+ * distinct, the costliest case for exact ranking metrics; {@code --score-digits N} rounds them to N
+ * decimals, as models that emit floats or rounded scores do), labels drawn from them, two groups. The
  * evaluation runs {@code --runs} times without a reference and with a 1,000,000-row labeled
  * reference (isotonic calibration); the median wall time of each is printed, with the process's
  * CPU time per run (on a shared machine the wall time also measures the neighbours).
@@ -28,14 +29,16 @@ public final class EvaluationBenchmark {
   private EvaluationBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    Flags f = new Flags(args, Set.of("--rows", "--runs", "--data-dir"), Set.of());
+    Flags f = new Flags(args, Set.of("--rows", "--runs", "--data-dir", "--score-digits"), Set.of());
     long rows = f.longValue("--rows", 10_000_000);
     int runs = f.integer("--runs", 5);
     Path dir = Path.of(f.string("--data-dir", "bench/target/evaluation-data"));
+    int digits = f.integer("--score-digits", -1);
+    String rounding = digits < 0 ? "" : "-" + digits + "digits";
     Files.createDirectories(dir);
     try (Connection db = DriverManager.getConnection("jdbc:duckdb:")) {
-      String window = generate(db, dir.resolve("window-" + rows + ".parquet"), rows, 42);
-      String reference = generate(db, dir.resolve("reference-1000000.parquet"), 1_000_000, 7);
+      String window = generate(db, dir.resolve("window-" + rows + rounding + ".parquet"), rows, digits, 42);
+      String reference = generate(db, dir.resolve("reference-1000000" + rounding + ".parquet"), 1_000_000, digits, 7);
       Evaluator evaluator = new Evaluator(db);
       OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
       for (String ref : new String[] {null, reference}) {
@@ -59,7 +62,7 @@ public final class EvaluationBenchmark {
   }
 
   /** The Parquet file's FROM-item, writing it first when missing. */
-  private static String generate(Connection db, Path file, long rows, int seed) throws Exception {
+  private static String generate(Connection db, Path file, long rows, int digits, int seed) throws Exception {
     if (!Files.exists(file)) {
       System.out.printf("generating %,d rows into %s%n", rows, file);
       Path partial = file.resolveSibling(file.getFileName() + ".partial");
@@ -68,7 +71,9 @@ public final class EvaluationBenchmark {
         st.execute(
             "COPY (SELECT grp, score, NULL::VARCHAR AS predicted,"
                 + " CASE WHEN random() < score THEN 'true' ELSE 'false' END AS label"
-                + " FROM (SELECT CASE WHEN i % 2 = 0 THEN 'v1' ELSE 'v2' END AS grp, random() AS score FROM range("
+                + " FROM (SELECT CASE WHEN i % 2 = 0 THEN 'v1' ELSE 'v2' END AS grp, "
+                + (digits < 0 ? "random()" : "round(random(), " + digits + ")")
+                + " AS score FROM range("
                 + rows
                 + ") t(i))) TO '"
                 + partial
