@@ -56,7 +56,9 @@ public final class EvaluationBenchmark {
             "%,d rows, %s: median %.2f s over %d runs, wall %s s, CPU %s s (%d cores, load average %.1f)%n",
             rows, ref == null ? "no reference" : "calibrated on a 1M-row reference", median(seconds), runs, seconds,
             cpuSeconds, os.getAvailableProcessors(), os.getSystemLoadAverage());
-        result.forEach(g -> System.out.printf("  %s: realized %s%n  estimated %s%n", g.group(), g.realized(), g.estimated()));
+        for (GroupEvaluation g : result) {
+          System.out.printf("  %s: realized %s%n  estimated %s%n", g.group(), g.realized(), g.estimated());
+        }
       }
     }
   }

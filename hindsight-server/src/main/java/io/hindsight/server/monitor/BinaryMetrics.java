@@ -63,7 +63,8 @@ final class BinaryMetrics {
       SELECT grp, sum(pos) AS p_total, sum(neg) AS n_total, sum(pos * c_neg) AS pos_c_neg, sum(pos * neg) AS pos_neg,
         sum(CASE WHEN pos > 0 THEN pos * c_pos / (c_pos + c_neg) END) AS precision_sum,
         sum(epos) AS ep_total, sum(eneg) AS en_total, sum(epos * c_eneg) AS epos_c_eneg, sum(epos * eneg) AS epos_eneg,
-        sum(p * n_yhat) AS etp, sum((1 - p) * n_yhat) AS efp, sum(p * n_not_yhat) AS efn, sum((1 - p) * n_not_yhat) AS etn
+        sum(p * n_yhat) AS etp, sum((1 - p) * n_yhat) AS efp,
+        sum(p * n_not_yhat) AS efn, sum((1 - p) * n_not_yhat) AS etn
       FROM running GROUP BY grp
       """;
 
@@ -83,7 +84,9 @@ final class BinaryMetrics {
   List<GroupEvaluation> evaluate() throws SQLException {
     Map<String, Ranking> rankings = new HashMap<>();
     String calibrated =
-        calibration == null ? "(SELECT *, score AS calibrated_p FROM by_score)" : calibration.calibratedRows("by_score", 3);
+        calibration == null
+            ? "(SELECT *, score AS calibrated_p FROM by_score)"
+            : calibration.calibratedRows("by_score", 3);
     try (PreparedStatement ps = prepare(RANKING.formatted(calibrated))) {
       if (calibration != null) {
         calibration.bind(ps, 3);
@@ -115,7 +118,11 @@ final class BinaryMetrics {
                 .putAll(r.expected.metrics())
                 .put(
                     "roc_auc",
-                    rocAuc(r.expectedPositives, r.expectedNegatives, r.expectedPosTimesRunningNeg, r.expectedPosTimesNeg));
+                    rocAuc(
+                        r.expectedPositives,
+                        r.expectedNegatives,
+                        r.expectedPosTimesRunningNeg,
+                        r.expectedPosTimesNeg));
         groups.add(
             new GroupEvaluation(
                 group,

@@ -21,7 +21,8 @@ final class MulticlassMetrics {
       judged AS (SELECT * FROM src WHERE label IS NOT NULL AND predicted IS NOT NULL),
       per_class AS (
         SELECT grp, class, sum(is_label) AS labeled_as, sum(is_predicted) AS predicted_as, sum(hit) AS hits
-        FROM (SELECT grp, label AS class, 1 AS is_label, 0 AS is_predicted, (predicted = label)::INTEGER AS hit FROM judged
+        FROM (SELECT grp, label AS class, 1 AS is_label, 0 AS is_predicted, (predicted = label)::INTEGER AS hit
+              FROM judged
               UNION ALL SELECT grp, predicted, 0, 1, 0 FROM judged)
         GROUP BY grp, class),
       macro AS (

@@ -38,8 +38,8 @@ class CbpeEstimateTest {
       rows.add(new Row("", score, i % 9 == 0 ? "true" : null, i % 3 == 0 ? "false" : null));
     }
     try (EvaluationRows db = new EvaluationRows()) {
-      GroupEvaluation g =
-          db.evaluate(Task.BINARY_CLASSIFICATION, db.table("t", false, rows), null, new EvaluationSpec(0.6, "true")).get(0);
+      String t = db.table("t", false, rows);
+      GroupEvaluation g = db.evaluate(Task.BINARY_CLASSIFICATION, t, null, new EvaluationSpec(0.6, "true")).get(0);
 
       double tp = 0, fp = 0, fn = 0, tn = 0, right = 0, pairs = 0;
       List<Row> scored = rows.stream().filter(r -> r.score() != null).toList();
@@ -73,10 +73,12 @@ class CbpeEstimateTest {
     List<Row> labeled = draw(new Random(2), 20_000, "", p -> p);
     List<Row> unlabeled = labeled.stream().map(r -> new Row(r.grp(), r.score(), r.predicted(), null)).toList();
     try (EvaluationRows db = new EvaluationRows()) {
+      String labeledTable = db.table("labeled", false, labeled);
+      String unlabeledTable = db.table("unlabeled", false, unlabeled);
       GroupEvaluation truth =
-          db.evaluate(Task.BINARY_CLASSIFICATION, db.table("labeled", false, labeled), null, EvaluationSpec.DEFAULTS).get(0);
+          db.evaluate(Task.BINARY_CLASSIFICATION, labeledTable, null, EvaluationSpec.DEFAULTS).get(0);
       GroupEvaluation blind =
-          db.evaluate(Task.BINARY_CLASSIFICATION, db.table("unlabeled", false, unlabeled), null, EvaluationSpec.DEFAULTS).get(0);
+          db.evaluate(Task.BINARY_CLASSIFICATION, unlabeledTable, null, EvaluationSpec.DEFAULTS).get(0);
 
       assertThat(blind.labeled()).isZero();
       assertThat(blind.realized()).isEmpty();
@@ -94,7 +96,8 @@ class CbpeEstimateTest {
       String reference = db.table("reference", false, draw(new Random(3), 20_000, "", squared));
       String window = db.table("recent", false, draw(new Random(4), 20_000, "", squared));
 
-      GroupEvaluation calibrated = db.evaluate(Task.BINARY_CLASSIFICATION, window, reference, EvaluationSpec.DEFAULTS).get(0);
+      GroupEvaluation calibrated =
+          db.evaluate(Task.BINARY_CLASSIFICATION, window, reference, EvaluationSpec.DEFAULTS).get(0);
       GroupEvaluation raw = db.evaluate(Task.BINARY_CLASSIFICATION, window, null, EvaluationSpec.DEFAULTS).get(0);
 
       assertClose(calibrated);
@@ -120,7 +123,8 @@ class CbpeEstimateTest {
 
       assertThat(groups).extracting(GroupEvaluation::group).containsExactly("sharp", "vague");
       groups.forEach(CbpeEstimateTest::assertClose);
-      assertThat(groups.get(0).estimated().get("roc_auc")).isGreaterThan(groups.get(1).estimated().get("roc_auc") + 0.1);
+      assertThat(groups.get(0).estimated().get("roc_auc"))
+          .isGreaterThan(groups.get(1).estimated().get("roc_auc") + 0.1);
     }
   }
 
