@@ -27,7 +27,7 @@ import java.util.Objects;
  * positive_rate (the share of the labeled rows predicted positive). Binary {@code estimated}
  * (confidence-based performance estimation, CBPE, over every row with a score, labeled or not):
  * accuracy, precision, recall, f1 and roc_auc from the expected confusion matrix and ROC curve of
- * the calibrated probabilities. Multiclass: accuracy and macro precision, recall, f1. Regression:
+ * the calibrated probabilities. Multiclass: accuracy, macro_precision, macro_recall, macro_f1. Regression:
  * mae, rmse, mape, r2, mean_error (prediction − label). See {@link BinaryMetrics}, {@link
  * MulticlassMetrics} and {@link RegressionMetrics} for the exact definitions; they match
  * scikit-learn's. A metric undefined for a group is absent from its map.

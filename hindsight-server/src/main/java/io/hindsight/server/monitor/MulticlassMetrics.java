@@ -21,7 +21,8 @@ final class MulticlassMetrics {
       judged AS (SELECT * FROM src WHERE label IS NOT NULL AND predicted IS NOT NULL),
       per_class AS (
         SELECT grp, class, sum(is_label) AS labeled_as, sum(is_predicted) AS predicted_as, sum(hit) AS hits
-        FROM (SELECT grp, label AS class, 1 AS is_label, 0 AS is_predicted, (predicted = label)::INTEGER AS hit FROM judged
+        FROM (SELECT grp, label AS class, 1 AS is_label, 0 AS is_predicted, (predicted = label)::INTEGER AS hit
+              FROM judged
               UNION ALL SELECT grp, predicted, 0, 1, 0 FROM judged)
         GROUP BY grp, class),
       macro AS (
@@ -44,8 +45,10 @@ final class MulticlassMetrics {
       while (rs.next()) {
         EvaluationMetrics realized = new EvaluationMetrics();
         if (rs.getObject("accuracy") != null) {
-          for (String metric : List.of("accuracy", "precision", "recall", "f1")) {
-            realized.put(metric, rs.getDouble(metric));
+          realized.put("accuracy", rs.getDouble("accuracy"));
+          // Macro averages, named so that they never read as a binary metric of one class.
+          for (String metric : List.of("precision", "recall", "f1")) {
+            realized.put("macro_" + metric, rs.getDouble(metric));
           }
         }
         groups.add(

@@ -20,7 +20,8 @@ class BinaryMetricsTest {
       // roc_auc_score / average_precision_score: y = [0, 0, 1, 1], s = [0.1, 0.4, 0.35, 0.8].
       String ranking =
           db.table("ranking", false, rows(new double[] {0.1, 0.4, 0.35, 0.8}, "false", "false", "true", "true"));
-      Map<String, Double> realized = only(db.evaluate(Task.BINARY_CLASSIFICATION, ranking, null, EvaluationSpec.DEFAULTS));
+      Map<String, Double> realized =
+          only(db.evaluate(Task.BINARY_CLASSIFICATION, ranking, null, EvaluationSpec.DEFAULTS));
       assertThat(realized.get("roc_auc")).isCloseTo(0.75, within(EXACT));
       assertThat(realized.get("pr_auc")).isCloseTo(0.8333333333333333, within(EXACT));
 
@@ -32,7 +33,8 @@ class BinaryMetricsTest {
       assertThat(spamMetrics.get("accuracy")).isEqualTo(1.0);
 
       // brier_score_loss([0, 1, 1, 0], [0.1, 0.9, 0.8, 0.3]).
-      String brier = db.table("brier", false, rows(new double[] {0.1, 0.9, 0.8, 0.3}, "false", "true", "true", "false"));
+      String brier =
+          db.table("brier", false, rows(new double[] {0.1, 0.9, 0.8, 0.3}, "false", "true", "true", "false"));
       assertThat(only(db.evaluate(Task.BINARY_CLASSIFICATION, brier, null, EvaluationSpec.DEFAULTS)).get("brier"))
           .isCloseTo(0.0375, within(EXACT));
     }
@@ -51,18 +53,16 @@ class BinaryMetricsTest {
       rows.add(new Row("", score, predicted, label));
     }
     try (EvaluationRows db = new EvaluationRows()) {
-      GroupEvaluation g =
-          db.evaluate(Task.BINARY_CLASSIFICATION, db.table("t", false, rows), null, new EvaluationSpec(0.4, "true")).get(0);
+      String t = db.table("t", false, rows);
+      GroupEvaluation g = db.evaluate(Task.BINARY_CLASSIFICATION, t, null, new EvaluationSpec(0.4, "true")).get(0);
 
-      Definitions d = new Definitions(rows, 0.4);
       assertThat(g.rows()).isEqualTo(3000);
       assertThat(g.labeled()).isEqualTo(rows.stream().filter(r -> r.label() != null).count());
       assertThat(g.missingScore()).isEqualTo(60);
       assertThat(g.realized().keySet())
           .containsExactly(
               "accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "log_loss", "brier", "positive_rate");
-      Map<String, Double> expected = d.metrics();
-      expected.forEach((name, value) -> assertThat(g.realized().get(name)).as(name).isCloseTo(value, within(EXACT)));
+      assertMatchesDefinitions(g, rows, 0.4);
     }
   }
 
@@ -110,10 +110,16 @@ class BinaryMetricsTest {
           db.evaluate(Task.BINARY_CLASSIFICATION, db.table("t", false, both), null, EvaluationSpec.DEFAULTS);
 
       assertThat(groups).extracting(GroupEvaluation::group).containsExactly("v1", "v2");
-      new Definitions(poor, 0.5).metrics().forEach((k, v) -> assertThat(groups.get(0).realized().get(k)).as(k).isCloseTo(v, within(EXACT)));
-      new Definitions(good, 0.5).metrics().forEach((k, v) -> assertThat(groups.get(1).realized().get(k)).as(k).isCloseTo(v, within(EXACT)));
+      assertMatchesDefinitions(groups.get(0), poor, 0.5);
+      assertMatchesDefinitions(groups.get(1), good, 0.5);
       assertThat(groups.get(1).realized().get("roc_auc")).isGreaterThan(groups.get(0).realized().get("roc_auc") + 0.2);
     }
+  }
+
+  private static void assertMatchesDefinitions(GroupEvaluation g, List<Row> rows, double threshold) {
+    new Definitions(rows, threshold)
+        .metrics()
+        .forEach((name, value) -> assertThat(g.realized().get(name)).as(name).isCloseTo(value, within(EXACT)));
   }
 
   private static List<Row> rows(double[] scores, String... labels) {

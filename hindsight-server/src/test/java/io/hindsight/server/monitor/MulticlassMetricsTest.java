@@ -26,9 +26,9 @@ class MulticlassMetricsTest {
       GroupEvaluation g =
           db.evaluate(Task.MULTICLASS_CLASSIFICATION, db.table("t", false, rows), null, EvaluationSpec.DEFAULTS).get(0);
       assertThat(g.realized().get("accuracy")).isCloseTo(2.0 / 6, within(EXACT));
-      assertThat(g.realized().get("precision")).isCloseTo(0.2222222222222222, within(EXACT));
-      assertThat(g.realized().get("recall")).isCloseTo(0.3333333333333333, within(EXACT));
-      assertThat(g.realized().get("f1")).isCloseTo(0.26666666666666666, within(EXACT));
+      assertThat(g.realized().get("macro_precision")).isCloseTo(0.2222222222222222, within(EXACT));
+      assertThat(g.realized().get("macro_recall")).isCloseTo(0.3333333333333333, within(EXACT));
+      assertThat(g.realized().get("macro_f1")).isCloseTo(0.26666666666666666, within(EXACT));
       assertThat(g.estimated()).isEmpty();
     }
   }
@@ -67,9 +67,9 @@ class MulticlassMetricsTest {
           hits += tp;
         }
         assertThat(g.realized().get("accuracy")).isCloseTo(hits / judged.size(), within(EXACT));
-        assertThat(g.realized().get("precision")).isCloseTo(precision / seen.size(), within(EXACT));
-        assertThat(g.realized().get("recall")).isCloseTo(recall / seen.size(), within(EXACT));
-        assertThat(g.realized().get("f1")).isCloseTo(f1 / seen.size(), within(EXACT));
+        assertThat(g.realized().get("macro_precision")).isCloseTo(precision / seen.size(), within(EXACT));
+        assertThat(g.realized().get("macro_recall")).isCloseTo(recall / seen.size(), within(EXACT));
+        assertThat(g.realized().get("macro_f1")).isCloseTo(f1 / seen.size(), within(EXACT));
       }
     }
   }
