@@ -77,6 +77,14 @@ final class LakeFixture implements AutoCloseable {
     return lake.dataFiles(p).stream().map(Lake::maxSeqOf).toList();
   }
 
+  /** Writes each row to a file of its own, in order, starting at sequence number {@code firstSeq}. */
+  void writeEachToAFile(long firstSeq, Row... rows) {
+    for (Row r : rows) {
+      accept(firstSeq++, r);
+      writer.flushNow();
+    }
+  }
+
   /** Every file under the lake, data or not. */
   List<Path> allFiles() throws IOException {
     try (Stream<Path> s = Files.walk(lake.root())) {
@@ -84,7 +92,7 @@ final class LakeFixture implements AutoCloseable {
     }
   }
 
-  /** The rows of a set of Parquet files as lists of column values, in the order of {@code orderBy}. */
+  /** The rows of a set of Parquet files as lists of column values, in the order of {@code orderBy}, or as stored if null. */
   List<List<Object>> rows(String columns, List<Path> files, String orderBy) throws SQLException {
     StringBuilder list = new StringBuilder("[");
     for (int i = 0; i < files.size(); i++) {
@@ -94,7 +102,8 @@ final class LakeFixture implements AutoCloseable {
     List<List<Object>> out = new ArrayList<>();
     try (Statement st = reader.createStatement();
         ResultSet rs = st.executeQuery(
-            "SELECT " + columns + " FROM read_parquet(" + list + ", union_by_name = true) ORDER BY " + orderBy)) {
+            "SELECT " + columns + " FROM read_parquet(" + list + ", union_by_name = true)"
+                + (orderBy == null ? "" : " ORDER BY " + orderBy))) {
       int n = rs.getMetaData().getColumnCount();
       while (rs.next()) {
         List<Object> row = new ArrayList<>();
