@@ -65,4 +65,39 @@ class BodyFingerprintTest {
     assertThat(f.finish()).isEqualTo(expected(java.util.Arrays.copyOf(BODY, 7)));
     assertThat(f.markSupported()).isFalse();
   }
+
+  @Test
+  void countsZeroBytesReadOneByOne() throws IOException {
+    byte[] zeros = new byte[3];
+    BodyFingerprint f = new BodyFingerprint(new ByteArrayInputStream(zeros));
+    for (int i = 0; i < zeros.length; i++) {
+      assertThat(f.read()).isZero();
+    }
+    assertThat(f.finish()).isEqualTo(expected(zeros));
+  }
+
+  @Test
+  void aLongSkipTakesExactlyWhatItAsksInSeveralReads() throws IOException {
+    byte[] body = new byte[20_000];
+    for (int i = 0; i < body.length; i++) {
+      body[i] = (byte) i;
+    }
+    BodyFingerprint f = new BodyFingerprint(new ByteArrayInputStream(body));
+    assertThat(f.skip(10_000)).isEqualTo(10_000);
+    assertThat(f.read()).isEqualTo(body[10_000] & 0xFF);
+    assertThat(f.finish()).isEqualTo(expected(body));
+  }
+
+  @Test
+  void closingClosesTheBodyBeneath() throws IOException {
+    java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    BodyFingerprint f = new BodyFingerprint(new ByteArrayInputStream(BODY) {
+      @Override
+      public void close() {
+        closed.set(true);
+      }
+    });
+    f.close();
+    assertThat(closed).isTrue();
+  }
 }

@@ -63,6 +63,8 @@ class BodyReaderTest {
     assertThat(data.get("a")).isEqualTo(new JsonText("[1,2.5,\"x\",true,false,null]"));
     assertThat(data.get("o")).isEqualTo(new JsonText("{\"k\":{\"m\":1e3}}"));
     assertThat(r.fields().get("l")).isEqualTo(List.of(1L, new JsonText("[2]")));
+    ParsedRecord siblings = one("{\"data\":{\"a\":[[1],{\"b\":2},{},3]}}");
+    assertThat(((Map<?, ?>) siblings.fields().get("data")).get("a")).isEqualTo(new JsonText("[[1],{\"b\":2},{},3]"));
   }
 
   @Test

@@ -198,4 +198,15 @@ class IdempotencyStoreTest {
     assertThat(store.answer(SCOPE).sameBody("fp")).isTrue();
     assertThat(store.answer(SCOPE).sameBody("other")).isFalse();
   }
+
+  @Test
+  void aKeyExactlyTtlOldIsStillKeptWhenOthersArriveAndAfterARestart() throws IOException {
+    IdempotencyStore store = open(10);
+    store.complete("a", "fp", answer("a"));
+    store.persist();
+    time.advance(TTL);
+    store.complete("b", "fp", answer("b"));
+    assertThat(store.size()).isEqualTo(2);
+    assertThat(open(10).answer("a")).isNotNull();
+  }
 }

@@ -124,4 +124,21 @@ class InFlightBudgetTest {
     body.close();
     assertThat(budget.inUse()).isEqualTo(STEP);
   }
+
+  @Test
+  void anInterruptedWaitIsAnswered503AndKeepsTheInterrupt() {
+    InFlightBudget waiting = new InFlightBudget(STEP, Duration.ofSeconds(30));
+    InFlightBudget.Body first = waiting.track(bytes(0));
+    first.encoded(STEP / 2);
+    InFlightBudget.Body second = waiting.track(bytes(0));
+    Thread.currentThread().interrupt();
+    try {
+      assertThatThrownBy(() -> second.encoded(1))
+          .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(503))
+          .hasMessage("interrupted while waiting for memory to read the body; retry");
+      assertThat(Thread.currentThread().isInterrupted()).isTrue();
+    } finally {
+      Thread.interrupted();
+    }
+  }
 }

@@ -86,6 +86,9 @@ class RecordNormalizerTest {
         .containsEntry("label", "yes")
         .containsEntry("_conflicts", null)
         .containsEntry("model_version", null)
+        .containsEntry("request_id", null)
+        .containsEntry("error", null)
+        .containsEntry("latency_ms", null)
         .containsEntry("tags", null);
     assertThat(schema(Table.PREDICTIONS).columns())
         .extracting(Column::name, Column::type)
@@ -272,6 +275,9 @@ class RecordNormalizerTest {
   void keyNamesAreALetterThenUpTo127LettersDigitsOrUnderscores() {
     assertThat(RecordNormalizer.validKeyName("a")).isTrue();
     assertThat(RecordNormalizer.validKeyName("Z9_z")).isTrue();
+    for (String edge : List.of("zaAzZ09_", "Az", "Za")) {
+      assertThat(RecordNormalizer.validKeyName(edge)).as(edge).isTrue();
+    }
     assertThat(RecordNormalizer.validKeyName("a".repeat(128))).isTrue();
     assertThat(RecordNormalizer.validKeyName("a".repeat(129))).isFalse();
     assertThat(RecordNormalizer.validKeyName("")).isFalse();
@@ -286,6 +292,8 @@ class RecordNormalizerTest {
     assertThat(invalid.reason()).isEqualTo("invalid_key");
     assertThat(invalid.error())
         .isEqualTo("key 'bad-key' is not a valid name: use a letter followed by up to 127 letters, digits or underscores ([A-Za-z][A-Za-z0-9_]{0,127})");
+    assertThat(withData(data("-".repeat(60), 1L)).error()).startsWith("key '" + "-".repeat(60) + "' is not");
+    assertThat(withData(data("-".repeat(61), 1L)).error()).startsWith("key '" + "-".repeat(57) + "...' is not");
     RecordNormalizer.Outcome reserved = withData(data("Status", 1L));
     assertThat(reserved.reason()).isEqualTo("reserved_key");
     assertThat(reserved.error())
