@@ -60,6 +60,14 @@ class CompactionJobTest {
       assertThat(f.fileSeqs(f.partition("fraud", DAY_START))).as("two files are not enough").containsExactly(3L, 4L);
       assertThat(job.merges()).isEqualTo(1);
       assertThat(swaps).hasValue(1);
+      assertThat(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        Lock query = f.lake.swapLock().readLock();
+        boolean free = query.tryLock();
+        if (free) {
+          query.unlock();
+        }
+        return free;
+      }).get()).as("queries can read again after the swap").isTrue();
       try (var s = Files.list(journal())) {
         assertThat(s).as("the journal is removed after the swap").isEmpty();
       }
@@ -87,6 +95,9 @@ class CompactionJobTest {
       assertThat(big).isGreaterThan(small);
 
       // Small files are those below the big one's size; the target takes exactly two small ones.
+      try (CompactionJob job = compaction(f, new CompactionPolicy(4, big, 10 * MB))) {
+        assertThat(job.compactNow()).as("a file of exactly the small-file size is not small").isZero();
+      }
       try (CompactionJob job = compaction(f, new CompactionPolicy(3, big, 2 * small))) {
         assertThat(job.compactNow()).as("only two fit the target").isZero();
       }
@@ -189,6 +200,26 @@ class CompactionJobTest {
   }
 
   @Test
+  void aRewriteThatAQueryHoldsUpStaysPending() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir);
+        CompactionJob job = compaction(f, new CompactionPolicy(100, MB, 10 * MB))) {
+      f.writeEachToAFile(0, f.prediction("churn", DAY_START, "a", 1));
+      EndpointSchema churn = f.schemas.schema(Table.PREDICTIONS, "churn");
+      churn.widenToDouble(churn.column("score"));
+      Lock query = f.lake.swapLock().readLock();
+      query.lock();
+      try {
+        assertThat(job.rewriteWidened()).isZero();
+      } finally {
+        query.unlock();
+      }
+      assertThat(churn.rewritePending()).isTrue();
+      assertThat(job.rewriteWidened()).isEqualTo(1);
+      assertThat(churn.rewritePending()).isFalse();
+    }
+  }
+
+  @Test
   void recoveryFinishesAMergeWhoseOutputIsInPlaceAndUndoesOneWhoseOutputIsNot() throws Exception {
     try (LakeFixture f = new LakeFixture(dir)) {
       f.writeEachToAFile(0,
@@ -229,13 +260,15 @@ class CompactionJobTest {
   void runsOnItsScheduleAndNotAfterItIsClosed() throws Exception {
     try (LakeFixture f = new LakeFixture(dir)) {
       f.writeEachToAFile(0, f.prediction("churn", DAY_START, "a", 1), f.prediction("churn", DAY_START, "b", 2));
-      CompactionJob job = compaction(f, new CompactionPolicy(2, MB, 10 * MB));
+      org.duckdb.DuckDBConnection conn = LakeFixture.duckdb();
+      CompactionJob job = new CompactionJob(f.time, f.lake, f.schemas, conn, journal(), new CompactionPolicy(2, MB, 10 * MB));
       job.start(Duration.ofMinutes(1), () -> {});
       assertThat(f.time.taskNames()).contains("hindsight-compaction");
       f.time.advance(Duration.ofMinutes(1));
       assertThat(job.merges()).isEqualTo(1);
       f.writeEachToAFile(2, f.prediction("churn", DAY_START, "c", 1));
       job.close();
+      assertThat(conn.isClosed()).isTrue();
       assertThat(f.time.taskNames()).doesNotContain("hindsight-compaction");
       assertThat(job.runOnce()).isZero();
       assertThat(job.rewriteWidened()).isZero();

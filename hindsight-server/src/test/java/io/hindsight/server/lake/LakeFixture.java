@@ -40,12 +40,15 @@ final class LakeFixture implements AutoCloseable {
   final List<Long> marks = new ArrayList<>();
   /** Every table the writer said got its first file. */
   final List<Table> tablesChanged = new ArrayList<>();
+  /** The connection the writer was given. */
+  final DuckDBConnection writerConnection;
   private final Connection reader;
 
   LakeFixture(Path dir) throws IOException, SQLException {
     lake = new Lake(dir.resolve("lake"));
     schemas = new SchemaRegistry(dir.resolve("catalog"), new ObjectMapper());
-    writer = new LakeWriter(time, lake, schemas, duckdb(), marks::add, tablesChanged::add);
+    writerConnection = duckdb();
+    writer = new LakeWriter(time, lake, schemas, writerConnection, marks::add, tablesChanged::add);
     reader = DriverManager.getConnection("jdbc:duckdb:");
   }
 

@@ -98,8 +98,11 @@ class LakeWriterTest {
     }
     assertThat(f.time.taskNames()).isEmpty();
     assertThat(f.marks).as("closing writes what is buffered").containsExactly(0L, 1L);
+    assertThat(f.writerConnection.isClosed()).isTrue();
+    f.accept(2, f.prediction("churn", DAY_START, "c", 1));
     f.writer.flushNow();
-    assertThat(f.writer.pendingRows()).isZero();
+    assertThat(f.writer.pendingRows()).as("a closed writer writes nothing").isEqualTo(1);
+    assertThat(f.marks).containsExactly(0L, 1L);
   }
 
   @Test
@@ -139,31 +142,66 @@ class LakeWriterTest {
     }
   }
 
+  /** 10 system and 1,990 user columns: a write takes at most 1,000,000 / 2,000 = 500 rows. */
+  private static void widen(LakeFixture f, String endpoint) {
+    EndpointSchema wide = f.schemas.schema(Table.PREDICTIONS, endpoint);
+    for (int c = 0; c < 1990; c++) {
+      wide.addIfAbsent("c" + c, ColumnType.BIGINT, DAY_START);
+    }
+  }
+
+  /** {@code n} rows of a wide endpoint, with {@code c7} counting from 0. */
+  private static Row[] wideRows(String endpoint, long ts, int n) {
+    Row[] rows = new Row[n];
+    for (int i = 0; i < n; i++) {
+      rows[i] = new Row(Table.PREDICTIONS, endpoint, ts, java.util.Map.of("prediction_id", "w" + i, "c7", (long) i));
+    }
+    return rows;
+  }
+
   @Test
   void aWidePartitionIsWrittenInBoundedStepsAfterTheNarrowOnes() throws Exception {
     try (LakeFixture f = new LakeFixture(dir)) {
-      // 10 system and 1,990 user columns: a write takes at most 1,000,000 / 2,000 = 500 rows.
-      EndpointSchema wide = f.schemas.schema(Table.PREDICTIONS, "wide");
-      for (int c = 0; c < 1990; c++) {
-        wide.addIfAbsent("c" + c, ColumnType.BIGINT, DAY_START);
-      }
-      Row[] rows = new Row[501];
-      for (int i = 0; i < rows.length; i++) {
-        rows[i] = new Row(Table.PREDICTIONS, "wide", DAY_START, java.util.Map.of("prediction_id", "w" + i, "c7", (long) i));
-      }
-      f.accept(0, rows);
-      f.accept(501, f.prediction("narrow", DAY_START, "n", 1));
+      widen(f, "wide");
+      f.accept(0, wideRows("wide", DAY_START, 501));
+      f.accept(501, new Row(Table.EVENTS, "narrow", DAY_START, java.util.Map.of("kind", "deploy")));
+      f.accept(502, wideRows("wide", DAY_START + LakeFixture.DAY, 500));
 
       f.writer.flushNow();
 
+      assertThat(f.tablesChanged).as("the narrow partition was written first").containsExactly(Table.EVENTS, Table.PREDICTIONS);
       assertThat(f.fileSeqs(f.partition("wide", DAY_START))).containsExactly(499L, 500L);
-      assertThat(f.fileSeqs(f.partition("narrow", DAY_START))).containsExactly(501L);
-      assertThat(f.marks).containsExactly(499L, 501L);
-      assertThat(f.writer.rowsWritten()).isEqualTo(502);
+      assertThat(f.fileSeqs(f.partition("wide", DAY_START + LakeFixture.DAY))).as("exactly one step").containsExactly(1001L);
+      assertThat(f.marks).containsExactly(499L, 1001L);
+      assertThat(f.writer.rowsWritten()).isEqualTo(1002);
       assertThat(f.writer.pendingRows()).isZero();
       assertThat(f.writer.pendingBytes()).isZero();
-      assertThat(f.rows("count(*), min(c7), max(c7)", f.lake.dataFiles(f.partition("wide", DAY_START)).subList(0, 1), "1"))
+      assertThat(f.rows("count(*), min(c7), max(c7)", f.lake.dataFiles(f.partition("wide", DAY_START)).subList(0, 1), null))
           .containsExactly(List.of(500L, 0L, 499L));
+    }
+  }
+
+  @Test
+  void aWideStepThatFailsPutsItsRowsBackInOrderAndClosingWritesEveryStep() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir)) {
+      widen(f, "wide");
+      Path blocker = f.lake.tableDir(Table.PREDICTIONS).resolve("endpoint=wide");
+      Files.write(blocker, new byte[0]);
+      Row[] rows = wideRows("wide", DAY_START, 501);
+      byte[] entry = new WalEntry(null, null, List.of(rows)).encode();
+      f.writer.accept(0, rows.length, entry);
+      f.writer.flushNow();
+      assertThat(f.marks).as("nothing below row 0 to report").isEmpty();
+      assertThat(f.writer.pendingRows()).isEqualTo(501);
+      assertThat(f.writer.pendingBytes()).isEqualTo(entry.length);
+      Files.delete(blocker);
+
+      f.writer.close();
+
+      List<Path> files = f.lake.dataFiles(f.partition("wide", DAY_START));
+      assertThat(files).extracting(Lake::maxSeqOf).containsExactly(499L, 500L);
+      assertThat(f.rows("min(c7), max(c7)", files.subList(0, 1), null)).containsExactly(List.of(0L, 499L));
+      assertThat(f.writer.pendingBytes()).isZero();
     }
   }
 

@@ -44,15 +44,21 @@ class LogReplayTest {
     try {
       LogReplay replay = new LogReplay(lake, writer);
       assertThat(replay.minNextSeq()).isEqualTo(6);
-      // Seqs 4..7: two rows today (in the lake up to 5), one tomorrow, one of another endpoint.
+      // Seqs 4..8: two rows today (in the lake up to 5), one tomorrow, one of another endpoint,
+      // one today above the mark.
       replay.entry(4, new WalEntry(null, null, List.of(
           row("churn", DAY_START, "a"),
           row("churn", DAY_START + 1, "b"),
           row("churn", DAY_START + DAY, "c"),
-          row("fraud", DAY_START, "d"))));
-      replay.entry(8, new WalEntry(null, null, List.of(row("churn", DAY_START, "e"))));
-      assertThat(replay.replayed()).isEqualTo(3);
-      assertThat(writer.pendingRows()).isEqualTo(3);
+          row("fraud", DAY_START, "d"),
+          row("churn", DAY_START, "e"))));
+      replay.entry(9, new WalEntry(null, null, List.of(row("churn", DAY_START, "f"))));
+      assertThat(replay.replayed()).isEqualTo(4);
+      assertThat(writer.pendingRows()).isEqualTo(4);
+      writer.flushNow();
+      assertThat(lake.dataFiles(new Partition(Table.PREDICTIONS, "churn", LocalDate.parse("2026-11-30"))))
+          .extracting(Lake::maxSeqOf)
+          .containsExactly(5L, 9L);
       assertThat(schemas.schema(Table.PREDICTIONS, "fraud").column("score").type()).isEqualTo(ColumnType.BIGINT);
       assertThat(schemas.schema(Table.PREDICTIONS, "churn").column("prediction_id")).as("a system column").isNull();
     } finally {

@@ -71,6 +71,19 @@ class ParquetFileWriterTest {
   }
 
   @Test
+  void aValueOfOneRowNeverLeaksIntoTheNext() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir)) {
+      f.schemas.schema(Table.PREDICTIONS, "churn").addIfAbsent("label", ColumnType.STRING, DAY_START);
+      f.accept(0,
+          new Row(Table.PREDICTIONS, "churn", DAY_START, Map.of("prediction_id", "a", "label", "x")),
+          new Row(Table.PREDICTIONS, "churn", DAY_START, Map.of("prediction_id", "b")));
+      f.writer.flushNow();
+      assertThat(f.rows("prediction_id, label", f.lake.dataFiles(f.partition("churn", DAY_START)), null))
+          .containsExactly(List.of("a", "x"), java.util.Arrays.asList("b", null));
+    }
+  }
+
+  @Test
   void quotesIdentifiersAndStringsForSql() {
     assertThat(ParquetFileWriter.quote("a\"b")).isEqualTo("\"a\"\"b\"");
     assertThat(ParquetFileWriter.sqlString("it's")).isEqualTo("'it''s'");
