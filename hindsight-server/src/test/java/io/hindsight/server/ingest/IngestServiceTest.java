@@ -81,6 +81,7 @@ class IngestServiceTest {
 
   @Test
   void logsTheGoodRecordsAndAnswersEachRejectedOneByIndex() throws IOException {
+    time.advance(Duration.ofNanos(1_234_567));
     JsonNode answer = post("[{\"data\":{\"score\":1}}, {\"data\":{\"bad-key\":1}}, {\"prediction_id\":\"p\",\"data\":{\"score\":2}}]");
     assertThat(answer.get("accepted").asInt()).isEqualTo(2);
     assertThat(answer.get("rejected")).hasSize(1);
@@ -91,7 +92,7 @@ class IngestServiceTest {
     assertThat(logged).hasSize(1);
     List<Row> rows = loggedRows();
     assertThat(rows).extracting(r -> r.values().get("score")).containsExactly(1L, 2L);
-    assertThat(rows).allSatisfy(r -> assertThat(r.tsMicros()).isEqualTo(time.now().toEpochMilli() * 1000));
+    assertThat(rows).allSatisfy(r -> assertThat(r.tsMicros()).isEqualTo(time.now().getEpochSecond() * 1_000_000 + 1234));
     UUID generated = UUID.fromString((String) rows.get(0).values().get("prediction_id"));
     assertThat(generated.version()).isEqualTo(7);
     assertThat(generated.variant()).isEqualTo(2);
@@ -101,9 +102,11 @@ class IngestServiceTest {
 
   @Test
   void aBodyWithNothingToStoreWritesNothingToTheLog() throws IOException {
-    JsonNode answer = post(IngestService.Format.NDJSON, "{\"data\":1}\n{\"x\":1}\n", null, null);
+    JsonNode answer = post(IngestService.Format.NDJSON, "{\"data\":1}\n[1]\n{\"x\":1}\n", null, null);
     assertThat(answer.get("accepted").asInt()).isZero();
-    assertThat(answer.get("rejected")).hasSize(2);
+    assertThat(answer.get("rejected")).extracting(r -> r.get("index").asInt()).containsExactly(0, 1, 2);
+    assertThat(answer.get("rejected").get(1).get("error").asText())
+        .isEqualTo("each record must be a JSON object, but this one is an array");
     assertThat(logged).isEmpty();
   }
 
@@ -121,11 +124,57 @@ class IngestServiceTest {
 
     JsonNode over = post(IngestService.Format.NDJSON, exactly + "{\"x\":1}\n{\"x\":1}\n{\"data\":{\"n\":\"t\"}}\n", null, null);
     assertThat(over.get("rejected")).hasSize(100);
+    assertThat(over.get("warnings")).hasSize(100);
     assertThat(over.get("rejected_omitted").asInt()).isEqualTo(2);
     assertThat(over.get("warnings_omitted").asInt()).isEqualTo(1);
     assertThat(over.get("note").asText()).startsWith("only the first 100 rejections and warnings are listed");
     assertThat(over.get("warnings").get(0).get("index").asInt()).isEqualTo(1);
     assertThat(over.get("accepted").asInt()).isEqualTo(101);
+  }
+
+  @Test
+  void refusesAnInvalidEndpointBeforeReadingTheBody() {
+    assertThatThrownBy(() -> ingest.ingest(Table.PREDICTIONS, "../etc", IngestService.Format.JSON,
+            new ByteArrayInputStream("{\"data\":{}}".getBytes(StandardCharsets.UTF_8)), null, null))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(400))
+        .hasMessageStartingWith("endpoint name '../etc' is invalid");
+    assertThat(logged).isEmpty();
+  }
+
+  @Test
+  void writesNewColumnsToTheCatalogBeforeTheRecordsReachTheLog() throws IOException {
+    post("{\"data\":{\"fresh\":true}}");
+    assertThat(new SchemaRegistry(dir.resolve("catalog"), json).schema(Table.PREDICTIONS, "churn").column("fresh"))
+        .isNotNull();
+  }
+
+  @Test
+  void eachRequestGivesItsShareOfTheMemoryBudgetBack() throws IOException {
+    // The budget (1 MiB) is four reservation steps; each request takes one.
+    for (int i = 0; i < 6; i++) {
+      assertThat(post("{\"data\":{}}").get("accepted").asInt()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void tinyRecordsThatNeedMoreThanTheWholeBudgetOnceEncodedAreRefused() throws IOException {
+    IngestService small = new IngestService(
+        new SchemaRegistry(dir.resolve("catalog"), json),
+        wal,
+        new IdempotencyStore(dir.resolve("keys"), time.clock(), Duration.ofHours(1), 100),
+        new IngestLimits(MIB, 4096, 8, 16),
+        json,
+        time.clock(),
+        new ServerMetrics(),
+        lakeBacklog::get,
+        MIB,
+        256 * 1024);
+    String body = "{\"data\":{}}\n".repeat(5000);
+    assertThat(body.length()).isLessThan(256 * 1024);
+    assertThatThrownBy(() -> small.ingest(Table.PREDICTIONS, "churn", IngestService.Format.NDJSON,
+            new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)), null, null))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(413));
+    assertThat(logged).isEmpty();
   }
 
   @Test
@@ -148,7 +197,8 @@ class IngestServiceTest {
     JsonNode retry = post(IngestService.Format.JSON, body, "k-1", "caller-a");
     assertThat(retry).isEqualTo(first);
     assertThat(logged).hasSize(1);
-    assertThat(logged.get(0).idempotencyKey()).startsWith("predictions/churn/k-1\ncaller=caller-a\nbody=");
+    String fingerprint = new BodyFingerprint(new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8))).finish();
+    assertThat(logged.get(0).idempotencyKey()).isEqualTo("predictions/churn/k-1\ncaller=caller-a\nbody=" + fingerprint);
 
     post(IngestService.Format.JSON, body, "k-1", "caller-b");
     assertThat(logged).as("another caller's key is another key").hasSize(2);

@@ -125,6 +125,9 @@ class Utf8CheckingInputStreamTest {
     assertThat(bad.read()).isEqualTo('a');
     assertThatThrownBy(bad::read).isInstanceOf(CharConversionException.class).hasMessageContaining("0xFF at offset 1");
 
+    InputStream nul = new Utf8CheckingInputStream(new ByteArrayInputStream(bytes("", 0x00)));
+    assertThatThrownBy(nul::read).isInstanceOf(CharConversionException.class).hasMessageContaining("byte 0x00 at offset 0");
+
     InputStream cut = new Utf8CheckingInputStream(new ByteArrayInputStream(bytes("", 0xC3)));
     assertThat(cut.read()).isEqualTo(0xC3);
     assertThatThrownBy(cut::read).isInstanceOf(CharConversionException.class).hasMessageContaining("cut off");
