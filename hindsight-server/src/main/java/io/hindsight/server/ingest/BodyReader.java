@@ -159,10 +159,10 @@ final class BodyReader {
 
   private ParsedRecord readRecord(JsonParser p, int index) throws IOException {
     long start = p.currentTokenLocation().getByteOffset();
-    if (p.currentToken() != JsonToken.START_OBJECT) {
+    JsonToken first = p.currentToken();
+    if (first != JsonToken.START_OBJECT) {
       p.skipChildren();
-      return ParsedRecord.failed(
-          index, "not_object", "each record must be a JSON object, but this one is " + describe(p.currentToken()));
+      return ParsedRecord.failed(index, "not_object", "each record must be a JSON object, but this one is " + describe(first));
     }
     Problems problems = new Problems();
     @SuppressWarnings("unchecked")

@@ -100,7 +100,7 @@ final class RecordNormalizer {
     for (String f : fields.keySet()) {
       if (!allowed.contains(f)) {
         throw new Rejection("unknown_field", 
-            "unknown field '" + f + "'; a " + singular(table) + " has only the fields " + sorted(allowed)
+            "unknown field '" + f + "'; " + singular(table) + " has only the fields " + sorted(allowed)
                 + (table == Table.EVENTS ? "" : ", and your own keys go inside 'data'"));
       }
     }
@@ -300,7 +300,8 @@ final class RecordNormalizer {
     if (ts instanceof Long) {
       long millis = (Long) ts;
       // Far outside the accepted range either way; saturate so the range check below explains it.
-      micros = Math.abs(millis) > Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : millis * 1000L;
+      // (Math.abs would not do: it leaves Long.MIN_VALUE negative, and times 1000 that wraps to 0.)
+      micros = millis > Long.MAX_VALUE / 1000 || millis < Long.MIN_VALUE / 1000 ? Long.MAX_VALUE : millis * 1000L;
     } else if (ts instanceof Double) {
       micros = Math.round((Double) ts * 1000.0);
     } else if (ts instanceof String) {
@@ -427,8 +428,9 @@ final class RecordNormalizer {
     }
   }
 
+  /** One record of the table, with its article. */
   private static String singular(Table table) {
-    return table == Table.PREDICTIONS ? "prediction" : table == Table.FEEDBACK ? "feedback record" : "event";
+    return table == Table.PREDICTIONS ? "a prediction" : table == Table.FEEDBACK ? "a feedback record" : "an event";
   }
 
   private static String sorted(Set<String> names) {

@@ -130,8 +130,7 @@ public final class CompactionJob implements Closeable {
             total += size;
           }
         }
-        if (candidates.size() >= policy.minFiles()) {
-          merge(p, candidates);
+        if (candidates.size() >= policy.minFiles() && merge(p, candidates)) {
           done++;
         }
       }
@@ -162,8 +161,9 @@ public final class CompactionJob implements Closeable {
           }
           List<Path> files = lake.dataFiles(p);
           if (!files.isEmpty()) {
-            complete &= merge(p, files);
-            done++;
+            boolean merged = merge(p, files);
+            complete &= merged;
+            done += merged ? 1 : 0;
           }
         }
         if (complete) {

@@ -77,4 +77,69 @@ class Utf8CheckingInputStreamTest {
         .isInstanceOf(CharConversionException.class)
         .hasMessageContaining("cut off");
   }
+
+  @Test
+  void acceptsEveryEdgeOfWellFormedUtf8AndRefusesTheBytesJustOutside() {
+    int[][] good = {
+      {0xC2, 0x80}, {0xDF, 0xBF}, // U+0080, U+07FF
+      {0xE0, 0xA0, 0x80}, {0xE1, 0x80, 0x80}, {0xEC, 0xBF, 0xBF}, {0xED, 0x9F, 0xBF}, {0xEF, 0xBF, 0xBF},
+      {0xF0, 0x90, 0x80, 0x80}, {0xF1, 0xBF, 0xBF, 0xBF}, {0xF4, 0x8F, 0xBF, 0xBF}, // U+10000 .. U+10FFFF
+      {0x7F}
+    };
+    for (int[] g : good) {
+      assertThat(Utf8CheckingInputStream.problem(bytes("", g))).as(java.util.Arrays.toString(g)).isNull();
+    }
+    int[][] bad = {
+      {0xC1, 0xBF}, {0xC2, 0x7F}, {0xC2, 0xC0}, {0xE0, 0x9F, 0x80}, {0xED, 0xA0, 0x80}, {0xEF, 0xC0, 0x80},
+      {0xF0, 0x8F, 0x80, 0x80}, {0xF4, 0x90, 0x80, 0x80}, {0xF5, 0x80, 0x80, 0x80}, {0xE0, 0xA0, 0xC0}
+    };
+    for (int[] b : bad) {
+      assertThat(Utf8CheckingInputStream.problem(bytes("", b))).as(java.util.Arrays.toString(b)).contains("not well-formed");
+    }
+  }
+
+  @Test
+  void refusesANulByteInsideARunOfAscii() {
+    assertThat(Utf8CheckingInputStream.problem(bytes("ab", 0x00, 'c')))
+        .startsWith("byte 0x00 at offset 2: JSON text holds no NUL bytes");
+  }
+
+  @Test
+  void countsOffsetsAcrossMultiByteCharactersAndAsciiRuns() {
+    // "x", "é" (2 bytes), "abc": the bad byte is the seventh.
+    assertThat(Utf8CheckingInputStream.problem(bytes("x", 0xC3, 0xA9, 'a', 'b', 'c', 0xFF))).contains("0xFF at offset 6");
+  }
+
+  @Test
+  void checksBytesReadOneAtATime() throws IOException {
+    byte[] utf8 = TEXT.getBytes(StandardCharsets.UTF_8);
+    InputStream in = new Utf8CheckingInputStream(new ByteArrayInputStream(utf8));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int b;
+    while ((b = in.read()) >= 0) {
+      out.write(b);
+    }
+    assertThat(out.toByteArray()).isEqualTo(utf8);
+
+    InputStream bad = new Utf8CheckingInputStream(new ByteArrayInputStream(bytes("a", 0xFF)));
+    assertThat(bad.read()).isEqualTo('a');
+    assertThatThrownBy(bad::read).isInstanceOf(CharConversionException.class).hasMessageContaining("0xFF at offset 1");
+
+    InputStream nul = new Utf8CheckingInputStream(new ByteArrayInputStream(bytes("", 0x00)));
+    assertThatThrownBy(nul::read).isInstanceOf(CharConversionException.class).hasMessageContaining("byte 0x00 at offset 0");
+
+    InputStream cut = new Utf8CheckingInputStream(new ByteArrayInputStream(bytes("", 0xC3)));
+    assertThat(cut.read()).isEqualTo(0xC3);
+    assertThatThrownBy(cut::read).isInstanceOf(CharConversionException.class).hasMessageContaining("cut off");
+  }
+
+  @Test
+  void aReadOfNoBytesInTheMiddleOfACharacterIsNotTheEnd() throws IOException {
+    InputStream in = new Utf8CheckingInputStream(new ByteArrayInputStream(bytes("", 0xC3, 0xA9)));
+    byte[] buf = new byte[4];
+    assertThat(in.read(buf, 0, 1)).isEqualTo(1);
+    assertThat(in.read(buf, 1, 0)).isZero();
+    assertThat(in.read(buf, 1, 3)).isEqualTo(1);
+    assertThat(in.read(buf, 2, 2)).isEqualTo(-1);
+  }
 }

@@ -95,4 +95,24 @@ class LakeWriterHealthTest {
       writer.close();
     }
   }
+
+  @Test
+  void anIdleWriterWithNothingWaitingIsNotStalled() throws Exception {
+    ManualScheduler time = new ManualScheduler();
+    LakeWriter writer =
+        new LakeWriter(
+            time,
+            new Lake(dir.resolve("lake")),
+            new SchemaRegistry(dir.resolve("catalog"), new ObjectMapper()),
+            (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:"),
+            seq -> {},
+            t -> {});
+    try {
+      writer.start(Duration.ofHours(1));
+      time.advance(LakeWriter.STALL.plusSeconds(5));
+      assertThat(writer.problems()).isEmpty();
+    } finally {
+      writer.close();
+    }
+  }
 }
