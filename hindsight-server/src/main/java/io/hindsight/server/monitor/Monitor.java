@@ -25,15 +25,25 @@ public final class Monitor {
   private final MonitoringConfigs configs;
   private final SchemaRegistry schemas;
   private final QueryEngine engine;
+  private final WindowFigures figures;
 
   public Monitor(MonitoringConfigs configs, SchemaRegistry schemas, QueryEngine engine) {
     this.configs = configs;
     this.schemas = schemas;
     this.engine = engine;
+    this.figures = new WindowFigures(this);
   }
 
   QueryEngine engine() {
     return engine;
+  }
+
+  MonitoringConfig config(String endpoint) {
+    return configs.get(endpoint);
+  }
+
+  EndpointSchema predictionsSchema(String endpoint) {
+    return schemas.existing(Table.PREDICTIONS, endpoint);
   }
 
   /** Endpoints that have logged predictions. */
@@ -43,167 +53,21 @@ public final class Monitor {
     return out;
   }
 
-  /**
-   * Every figure of the metric store for one window of an endpoint, for all rows and per segment
-   * value: the base figures, drift of each feature and of the score against the config's reference
-   * (a {@code previous} reference ends where the window's day starts, so all windows of a day
-   * share it), and realized and estimated quality when the config says where score and label are.
-   */
+  /** Every figure of the metric store for one window of an endpoint (see {@link WindowFigures}). */
   public List<MetricValue> windowFigures(String endpoint, Instant from, Instant to) throws IOException {
-    MonitoringConfig config = configs.get(endpoint);
-    return engine.inProcess(
-        conn -> {
-          View view = view(conn, endpoint, config);
-          Slice window = Slice.all(endpoint, from, to);
-          List<MetricValue> out =
-              new ArrayList<>(
-                  BaseMetrics.compute(conn, window, view.segments(), view.features(), view.label(), view.labelReadable()));
-          List<Slice> slices = new ArrayList<>();
-          List<String> labels = new ArrayList<>();
-          slices.add(window);
-          labels.add("");
-          for (SegmentColumn seg : view.segments()) {
-            for (MetricValue v : out) {
-              if (v.metric().equals("volume") && v.segment().startsWith(seg.name() + "=")) {
-                String value = v.segment().substring(seg.name().length() + 1);
-                slices.add(new Slice(endpoint, from, to, seg.sql(), value));
-                labels.add(v.segment());
-              }
-            }
-          }
-          Slice reference = storeReference(conn, window, config);
-          for (int i = 0; i < slices.size(); i++) {
-            out.addAll(driftFigures(conn, slices.get(i), reference, labels.get(i), view, config));
-          }
-          out.addAll(qualityFigures(conn, endpoint, window, reference, view, config, true));
-          return out;
-        });
+    return figures.all(endpoint, from, to);
   }
 
   /**
-   * One figure over any window (what an alert rule watches): computed like the metric store's
-   * figures but only the part the metric needs; empty when the window has no rows for it.
+   * One figure over any window and segment, as an alert rule watches it; empty when the window has
+   * no rows for it.
    *
    * @param column the feature for per-column metrics, else null
    * @param segment '' for all rows, else {@code <reference>=<value>}
    */
   public java.util.OptionalDouble metric(String endpoint, String metric, String column, String segment, Instant from, Instant to)
       throws IOException {
-    if (schemas.existing(Table.PREDICTIONS, endpoint) == null) {
-      return java.util.OptionalDouble.empty();
-    }
-    MonitoringConfig config = configs.get(endpoint);
-    String wanted = segment == null ? "" : segment;
-    return engine.inProcess(
-        conn -> {
-          View view = view(conn, endpoint, config);
-          Slice window = Slice.all(endpoint, from, to);
-          // The segment narrows the rows; the figure is then the slice's own ('' segment).
-          Slice slice = wanted.isEmpty() ? window : segmented(endpoint, from, to, wanted, config);
-          Slice reference = storeReference(conn, window, config);
-          List<MetricValue> figures;
-          if (MetricNames.QUALITY.contains(metric.replaceFirst("^estimated_", ""))) {
-            figures = qualityFigures(conn, endpoint, slice, reference, view, config, false);
-          } else if (Set.of("drift", "drifted", "drifted_share", "prediction_drift").contains(metric)) {
-            figures = driftFigures(conn, slice, reference, "", view, config);
-          } else {
-            figures = BaseMetrics.compute(conn, slice, List.of(), view.features(), view.label(), view.labelReadable());
-          }
-          for (MetricValue v : figures) {
-            if (v.metric().equals(metric) && v.segment().isEmpty() && java.util.Objects.equals(v.column(), column)) {
-              return java.util.OptionalDouble.of(v.value());
-            }
-          }
-          return java.util.OptionalDouble.empty();
-        });
-  }
-
-  /** The reference the store compares a window with, or null when there is none yet. */
-  private Slice storeReference(Connection conn, Slice window, MonitoringConfig config) throws SQLException {
-    MonitoringConfig.Reference ref = config == null ? MonitoringConfig.DEFAULT_REFERENCE : config.reference();
-    if (ref instanceof MonitoringConfig.Reference.Previous p) {
-      Instant day = window.from().truncatedTo(java.time.temporal.ChronoUnit.DAYS);
-      return window.during(day.minus(p.length()), day);
-    }
-    try {
-      return referenceOf(conn, window, new DriftQuery(window.from(), window.to(), null, null, null, null), config);
-    } catch (ApiException noSuchVersion) {
-      return null;
-    }
-  }
-
-  private List<MetricValue> driftFigures(
-      Connection conn, Slice slice, Slice reference, String segment, View view, MonitoringConfig config)
-      throws SQLException {
-    List<MetricValue> out = new ArrayList<>();
-    if (reference == null) {
-      return out;
-    }
-    Slice ref = new Slice(slice.endpoint(), reference.from(), reference.to(), slice.segmentSql(), slice.segmentValue());
-    List<MonitoredColumn> columns = new ArrayList<>();
-    view.features().forEach(f -> columns.add(new MonitoredColumn(f.name(), f.sql())));
-    String score = config == null || config.score() == null ? null : view.scoreSql();
-    if (score != null) {
-      columns.add(new MonitoredColumn(PREDICTION_DRIFT_COLUMN, score));
-    }
-    if (columns.isEmpty()) {
-      return out;
-    }
-    DriftReport report;
-    try {
-      report = new DriftCalculator(conn).compute(ref.relation("predictions", "*"), slice.relation("predictions", "*"), columns, null);
-    } catch (IllegalArgumentException noReferenceRows) {
-      return out;
-    }
-    int drifted = 0;
-    int features = 0;
-    for (ColumnDrift d : report.columns()) {
-      if (d.statistic() == null) {
-        continue;
-      }
-      if (d.column().equals(PREDICTION_DRIFT_COLUMN)) {
-        out.add(new MetricValue("prediction_drift", null, segment, d.statistic(), report.currentRows()));
-        continue;
-      }
-      features++;
-      drifted += d.drifted() ? 1 : 0;
-      out.add(new MetricValue("drift", d.column(), segment, d.statistic(), report.currentRows()));
-      out.add(new MetricValue("drifted", d.column(), segment, d.drifted() ? 1 : 0, report.currentRows()));
-    }
-    if (features > 0) {
-      out.add(new MetricValue("drifted_share", null, segment, (double) drifted / features, report.currentRows()));
-    }
-    return out;
-  }
-
-  /** The score's drift is computed with the features under a name no logged key can have. */
-  private static final String PREDICTION_DRIFT_COLUMN = "_prediction";
-
-  private List<MetricValue> qualityFigures(
-      Connection conn, String endpoint, Slice window, Slice reference, View view, MonitoringConfig config, boolean perSegment)
-      throws SQLException {
-    List<MetricValue> out = new ArrayList<>();
-    if (config == null || (config.score() == null && config.prediction() == null)) {
-      return out;
-    }
-    LabeledRows rows = new LabeledRows(endpoint, config, schemas.existing(Table.PREDICTIONS, endpoint), view.labelReadable());
-    EvaluationSpec spec = new EvaluationSpec(config.threshold(), config.positiveClass() == null ? "true" : config.positiveClass());
-    Evaluator evaluator = new Evaluator(conn);
-    String referenceRows = reference == null ? null : rows.relation(reference, "''");
-    List<String> groupings = new ArrayList<>();
-    groupings.add(null);
-    if (perSegment) {
-      view.segments().forEach(s -> groupings.add(s.name()));
-    }
-    for (String by : groupings) {
-      for (GroupEvaluation g : evaluator.evaluate(config.task(), rows.relation(window, rows.groupSql(by)), referenceRows, spec)) {
-        String segment = by == null ? "" : by + "=" + g.group();
-        g.realized().forEach((metric, value) -> out.add(new MetricValue(metric, null, segment, value, g.labeled())));
-        g.estimated().forEach(
-            (metric, value) -> out.add(new MetricValue("estimated_" + metric, null, segment, value, g.rows() - g.missingScore())));
-      }
-    }
-    return out;
+    return figures.metric(endpoint, metric, column, segment, from, to);
   }
 
   /** What {@code GET .../drift} asks: the current window, optionally a reference, a segment, a method. */
@@ -319,14 +183,14 @@ public final class Monitor {
         });
   }
 
-  private void requireRows(String endpoint) {
+  void requireRows(String endpoint) {
     if (schemas.existing(Table.PREDICTIONS, endpoint) == null) {
       throw ApiException.notFound("endpoint '" + endpoint + "' has no predictions yet");
     }
   }
 
   /** The window, narrowed to one segment value when {@code segment} is {@code <reference>=<value>}. */
-  private Slice segmented(String endpoint, Instant from, Instant to, String segment, MonitoringConfig config) {
+  Slice segmented(String endpoint, Instant from, Instant to, String segment, MonitoringConfig config) {
     Slice all;
     try {
       all = Slice.all(endpoint, from, to);
@@ -354,7 +218,7 @@ public final class Monitor {
   }
 
   /** The reference: the query's window, else the config's (a window, a version's first week, or the period before). */
-  private Slice referenceOf(Connection conn, Slice current, DriftQuery q, MonitoringConfig config) throws SQLException {
+  Slice referenceOf(Connection conn, Slice current, DriftQuery q, MonitoringConfig config) throws SQLException {
     try {
       if (q.referenceFrom() != null || q.referenceTo() != null) {
         if (q.referenceFrom() == null || q.referenceTo() == null) {
