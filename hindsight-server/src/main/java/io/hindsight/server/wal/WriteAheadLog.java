@@ -281,6 +281,15 @@ public final class WriteAheadLog implements Closeable {
       }
       return;
     }
+    // A full segment is closed before the batch is acknowledged, so whoever hears of an entry
+    // sees the log as it is after it (truncation up to that entry can drop its segment).
+    if (currentSize >= segmentBytes) {
+      try {
+        roll();
+      } catch (IOException e) {
+        log.error("could not start a new log segment; staying on the current one", e);
+      }
+    }
     for (int i = 0; i < batch.size(); i++) {
       Pending p = batch.get(i);
       try {
@@ -291,13 +300,6 @@ public final class WriteAheadLog implements Closeable {
         log.error("handing a committed entry to the lake writer failed; a restart replays it", e);
       }
       p.done().complete(firstSeqs[i]);
-    }
-    if (currentSize >= segmentBytes) {
-      try {
-        roll();
-      } catch (IOException e) {
-        log.error("could not start a new log segment; staying on the current one", e);
-      }
     }
   }
 
