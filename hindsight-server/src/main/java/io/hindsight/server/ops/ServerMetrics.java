@@ -16,6 +16,8 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 
 /** The server's metrics, exposed at {@code GET /metrics} in Prometheus text format. */
@@ -151,8 +153,13 @@ public final class ServerMetrics {
    * {@code <name>_total}, so {@code rate()} and {@code increase()} treat it right.
    */
   public void counter(String name, String description, Supplier<Number> count) {
+    // A function counter holds its object weakly: without this reference the supplier (often a
+    // method reference made on the spot) is collected and the counter freezes.
+    counted.add(count);
     FunctionCounter.builder(name, count, c -> c.get().doubleValue()).description(description).register(registry);
   }
+
+  private final List<Supplier<Number>> counted = new CopyOnWriteArrayList<>();
 
   public String scrape() {
     return registry.scrape();
