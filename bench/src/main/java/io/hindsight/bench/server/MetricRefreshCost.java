@@ -22,14 +22,14 @@ import java.util.Set;
  * server's CPU time (all its threads, from {@code /proc}) is read after the warm-up and at the
  * end; the difference between the two settings is the refresh's share. While it runs, each new
  * refresh is printed with its duration ({@code hindsight_monitor_refresh_duration_seconds}) and
- * the rows the open hour held.
+ * the rows the open hour held (the store's own volume of that hour).
  */
 public final class MetricRefreshCost {
   /** Ten numeric keys of {@link FraudRecords}, and two segment columns of 2 and 5 values. */
   private static final String MONITORING =
-      "    features: [amount, card_age_days, customer_age, hour_of_day, txn_count_1h, txn_count_24h, avg_amount_30d,"
+      "      features: [amount, card_age_days, customer_age, hour_of_day, txn_count_1h, txn_count_24h, avg_amount_30d,"
           + " amount_zscore, distance_from_home_km, merchant_risk]\n"
-          + "    segments: [model_version, tags.segment]\n";
+          + "      segments: [model_version, tags.segment]\n";
 
   private MetricRefreshCost() {}
 
@@ -79,8 +79,7 @@ public final class MetricRefreshCost {
   private static Run run(ServerProcess server, Duration interval, double rate, Duration duration, Duration warmup,
       Duration sample, int clients) throws Exception {
     HindsightHttp http = new HindsightHttp(server.url());
-    long loadStart = System.currentTimeMillis();
-    RefreshWatcher watcher = new RefreshWatcher(http, server.pid(), rate, loadStart, warmup, sample);
+    RefreshWatcher watcher = new RefreshWatcher(http, server.pid(), warmup, sample);
     Thread t = new Thread(watcher, "refresh-watcher");
     t.setDaemon(true);
     t.start();
@@ -114,14 +113,11 @@ public final class MetricRefreshCost {
 
   /**
    * Takes the CPU reading at the end of the warm-up, then polls {@code /metrics} and prints each
-   * new refresh: its duration and the rows the open hour held (the steady rate times the seconds
-   * of load within the hour).
+   * new refresh: its duration and the rows the open hour held (the store's own volume of it).
    */
   private static final class RefreshWatcher implements Runnable {
     private final HindsightHttp http;
     private final long pid;
-    private final double rate;
-    private final long loadStartMillis;
     private final Duration warmup;
     private final Duration sample;
     volatile long cpuAtWarmup;
@@ -129,11 +125,9 @@ public final class MetricRefreshCost {
     volatile Map<String, Long> threadsAtWarmup = Map.of();
     volatile int refreshes;
 
-    RefreshWatcher(HindsightHttp http, long pid, double rate, long loadStartMillis, Duration warmup, Duration sample) {
+    RefreshWatcher(HindsightHttp http, long pid, Duration warmup, Duration sample) {
       this.http = http;
       this.pid = pid;
-      this.rate = rate;
-      this.loadStartMillis = loadStartMillis;
       this.warmup = warmup;
       this.sample = sample;
     }
@@ -154,14 +148,11 @@ public final class MetricRefreshCost {
           lastLag = lag;
           if (ended) {
             refreshes++;
-            double windows = http.metric("hindsight_monitor_windows_computed");
-            long now = System.currentTimeMillis();
-            long hourStart = Instant.ofEpochMilli(now).truncatedTo(ChronoUnit.HOURS).toEpochMilli();
-            double openHourRows = rate * (now - Math.max(hourStart, loadStartMillis)) / 1000.0;
+            Instant hour = Instant.now().truncatedTo(ChronoUnit.HOURS);
             System.out.printf(
-                      "  %s refresh took %.3f s (windows computed so far %.0f; open hour ~%,.0f rows)%n",
-                Instant.ofEpochMilli(now).truncatedTo(ChronoUnit.SECONDS), http.metric("hindsight_monitor_refresh_duration_seconds"),
-                windows, openHourRows);
+                "  %s refresh took %.3f s; the open hour held %,d rows%n",
+                Instant.now().truncatedTo(ChronoUnit.SECONDS), http.metric("hindsight_monitor_refresh_duration_seconds"),
+                openHourRows(hour));
           }
         }
       } catch (InterruptedException end) {
@@ -169,6 +160,14 @@ public final class MetricRefreshCost {
       } catch (IOException e) {
         System.err.println("refresh watcher stopped: " + e);
       }
+    }
+
+    /** The rows behind the store's volume of an hour: what its last refresh read. */
+    private long openHourRows(Instant hour) throws IOException, InterruptedException {
+      HindsightHttp.Answer a =
+          http.get("/v1/endpoints/" + MetricSeriesBenchmark.ENDPOINT + "/metrics?metric=volume&granularity=1h&from="
+              + hour + "&to=" + hour.plus(1, ChronoUnit.HOURS));
+      return a.json().path("points").path(0).path("rows").asLong(-1);
     }
   }
 }
