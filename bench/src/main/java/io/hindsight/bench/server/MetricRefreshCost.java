@@ -23,6 +23,9 @@ import java.util.Set;
  * end; the difference between the two settings is the refresh's share. While it runs, each new
  * refresh is printed with its duration ({@code hindsight_monitor_refresh_duration_seconds}) and
  * the rows the open hour held (the store's own volume of that hour).
+ *
+ * <p>A fresh server has no earlier days, so drift has no reference and costs nothing; {@code
+ * --reference-records N} logs N records over yesterday first, so drift is computed too.
  */
 public final class MetricRefreshCost {
   /** Ten numeric keys of {@link FraudRecords}, and two segment columns of 2 and 5 values. */
@@ -30,6 +33,12 @@ public final class MetricRefreshCost {
       "      features: [amount, card_age_days, customer_age, hour_of_day, txn_count_1h, txn_count_24h, avg_amount_30d,"
           + " amount_zscore, distance_from_home_km, merchant_risk]\n"
           + "      segments: [model_version, tags.segment]\n";
+
+  /**
+   * The metric store's scheduler thread as {@code /proc} names it (15 characters). DuckDB's own
+   * worker threads are not in it, so it is a lower bound of a refresh's CPU.
+   */
+  private static final String REFRESH_THREAD = "hindsight-metri";
 
   private MetricRefreshCost() {}
 
@@ -40,7 +49,8 @@ public final class MetricRefreshCost {
     Flags f =
         new Flags(
             args,
-            Set.of("--rate", "--duration", "--warmup", "--runs", "--clients", "--data-dir", "--server-jvm-opts", "--sample"),
+            Set.of("--rate", "--duration", "--warmup", "--runs", "--clients", "--data-dir", "--server-jvm-opts", "--sample",
+                "--reference-records", "--intervals"),
             Set.of());
     double rate = f.longValue("--rate", 30_000);
     Duration duration = f.duration("--duration", Duration.ofMinutes(4));
@@ -48,11 +58,16 @@ public final class MetricRefreshCost {
     Duration sample = f.duration("--sample", Duration.ofSeconds(5));
     int runs = f.integer("--runs", 1);
     int clients = f.integer("--clients", 4);
+    long referenceRecords = f.longValue("--reference-records", 0);
+    List<Duration> intervals = new ArrayList<>();
+    for (String i : f.string("--intervals", "PT1M,PT1H").split(",")) {
+      intervals.add(Duration.parse(i.trim()));
+    }
     Path base = Path.of(f.string("--data-dir", "bench/target/metric-refresh"));
     List<String> jvm = LoadGenerator.jvmOptions(f.string("--server-jvm-opts", ""));
     List<Run> results = new ArrayList<>();
     for (int r = 1; r <= runs; r++) {
-      for (Duration interval : List.of(Duration.ofMinutes(1), Duration.ofHours(1))) {
+      for (Duration interval : intervals) {
         Path dataDir = base.resolve("run" + r + "-" + interval.toString().toLowerCase());
         LoadGenerator.deleteTree(dataDir);
         Files.createDirectories(dataDir);
@@ -64,16 +79,43 @@ public final class MetricRefreshCost {
         System.out.printf("run %d, refresh-interval %s, %,.0f records/s for %ss after %ss warm-up%n", r, interval, rate,
             duration.toSeconds(), warmup.toSeconds());
         try (ServerProcess server = ServerProcess.start(dataDir, jvm, config)) {
+          if (referenceRecords > 0) {
+            backfillYesterday(server.url(), referenceRecords);
+          }
           results.add(run(server, interval, rate, duration, warmup, sample, clients));
         }
         LoadGenerator.deleteTree(dataDir);
       }
     }
-    for (Duration interval : List.of(Duration.ofMinutes(1), Duration.ofHours(1))) {
+    for (Duration interval : intervals) {
       double[] cores = results.stream().filter(x -> x.interval().equals(interval)).mapToDouble(Run::cores).toArray();
       System.out.printf("refresh-interval %s: server CPU %s cores, median %.3f%n", interval, Arrays.toString(cores),
           MetricSeriesBenchmark.median(cores));
     }
+  }
+
+  /**
+   * Logs {@code records} records spread over yesterday (UTC), so the open hour's drift has a
+   * reference: the default reference is the 7 days before the window's day. The windows they
+   * touch are recomputed by the first refresh, which a warm-up of more than a refresh interval
+   * keeps out of the measured window.
+   */
+  private static void backfillYesterday(String url, long records) throws IOException, InterruptedException {
+    HindsightHttp http = new HindsightHttp(url);
+    BatchTemplate tpl = new FraudRecords(7).batch(500);
+    byte[] buf = new byte[tpl.length()];
+    long batches = (records + tpl.records() - 1) / tpl.records();
+    long yesterday = Instant.now().truncatedTo(ChronoUnit.DAYS).minus(1, ChronoUnit.DAYS).toEpochMilli();
+    long t0 = System.nanoTime();
+    for (long k = 0; k < batches; k++) {
+      tpl.stamp(buf, IdStyle.ORDERED, yesterday + k * 86_400_000L / batches);
+      HindsightHttp.Answer a = http.ingest(MetricSeriesBenchmark.ENDPOINT, buf, tpl.length(), false);
+      if (a.status() != 200) {
+        throw new IOException("backfill: HTTP " + a.status() + ": " + a.body());
+      }
+    }
+    System.out.printf("backfilled %,d records over yesterday as the drift reference in %.0f s%n", batches * tpl.records(),
+        (System.nanoTime() - t0) / 1e9);
   }
 
   private static Run run(ServerProcess server, Duration interval, double rate, Duration duration, Duration warmup,
@@ -124,6 +166,7 @@ public final class MetricRefreshCost {
     volatile long wallAtWarmup;
     volatile Map<String, Long> threadsAtWarmup = Map.of();
     volatile int refreshes;
+    private long lastRefresherCpu;
 
     RefreshWatcher(HindsightHttp http, long pid, Duration warmup, Duration sample) {
       this.http = http;
@@ -139,6 +182,7 @@ public final class MetricRefreshCost {
         wallAtWarmup = System.nanoTime();
         cpuAtWarmup = ServerCpu.processNanos(pid);
         threadsAtWarmup = ProcThreads.cpuByName(pid);
+        lastRefresherCpu = threadsAtWarmup.getOrDefault(REFRESH_THREAD, 0L);
         // The lag (seconds since the last refresh ended) falls back when a refresh has ended.
         double lastLag = http.metric("hindsight_monitor_refresh_lag_seconds");
         while (true) {
@@ -149,10 +193,12 @@ public final class MetricRefreshCost {
           if (ended) {
             refreshes++;
             Instant hour = Instant.now().truncatedTo(ChronoUnit.HOURS);
+            long refresherCpu = ProcThreads.cpuByName(pid).getOrDefault(REFRESH_THREAD, 0L);
             System.out.printf(
-                "  %s refresh took %.3f s; the open hour held %,d rows%n",
+                "  %s refresh took %.3f s; the open hour held %,d rows; its thread used %.2f s CPU since the last one%n",
                 Instant.now().truncatedTo(ChronoUnit.SECONDS), http.metric("hindsight_monitor_refresh_duration_seconds"),
-                openHourRows(hour));
+                openHourRows(hour), (refresherCpu - lastRefresherCpu) / 1e9);
+            lastRefresherCpu = refresherCpu;
           }
         }
       } catch (InterruptedException end) {
