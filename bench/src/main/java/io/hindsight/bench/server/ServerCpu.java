@@ -73,7 +73,7 @@ final class ServerCpu {
     return nanos / 1000.0 / records;
   }
 
-  private static long processNanos(long pid) {
+  static long processNanos(long pid) {
     return ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration()).map(Duration::toNanos).orElse(0L);
   }
 }
