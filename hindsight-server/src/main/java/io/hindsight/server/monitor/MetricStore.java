@@ -25,7 +25,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
@@ -55,6 +54,16 @@ public final class MetricStore implements Closeable {
           "metrics",
           "endpoint VARCHAR, metric VARCHAR, column_name VARCHAR, segment VARCHAR, granularity VARCHAR,"
               + " window_start TIMESTAMPTZ, window_end TIMESTAMPTZ, value DOUBLE, rows BIGINT, computed_at TIMESTAMPTZ");
+
+  /**
+   * The cache is kept in series order, so that a series request reads only the row groups of its
+   * metric (a 90-day series of one metric among millions of rows: tens of milliseconds instead of
+   * a full scan). Replaced windows are appended; once they are many, the cache is sorted again.
+   */
+  static final String SERIES_ORDER = "endpoint, metric, column_name, segment, granularity, window_start";
+
+  /** Appended rows that make the cache sort itself again (or a tenth of the cache, when more). */
+  static final long RESORT_AFTER_ROWS = 50_000;
 
   /** Feedback ids remembered between refreshes; past this, the last week's windows are recomputed. */
   static final int MAX_TOUCHED_IDS = 100_000;
@@ -96,6 +105,10 @@ public final class MetricStore implements Closeable {
   private final Clock clock;
   private final Runnable flushLake;
   private final DuckDBConnection cache;
+  /** Series are read on a connection of their own, so a read never waits for a refresh's writes. */
+  private final DuckDBConnection reader;
+  /** Rows added since the cache was last sorted by {@link #SERIES_ORDER}. */
+  private long unsortedRows;
   /** Windows late records touched since the last refresh, by endpoint. */
   private final Map<String, Set<Window>> touched = new ConcurrentHashMap<>();
   /** Feedback about these predictions arrived since the last refresh, by endpoint. */
@@ -133,9 +146,11 @@ public final class MetricStore implements Closeable {
               "INSERT INTO metric_cache SELECT endpoint, date, metric, column_name, segment, granularity, window_start,"
                   + " window_end, value, rows, computed_at FROM read_parquet('"
                   + dir.toAbsolutePath().toString().replace("'", "''")
-                  + "/*/*/*.parquet', hive_partitioning = true, hive_types = {'endpoint': 'VARCHAR', 'date': 'DATE'})");
+                  + "/*/*/*.parquet', hive_partitioning = true, hive_types = {'endpoint': 'VARCHAR', 'date': 'DATE'})"
+                  + " ORDER BY " + SERIES_ORDER);
         }
       }
+      reader = cache.duplicate();
     } catch (SQLException e) {
       throw new IOException("cannot open the metric store: " + e.getMessage(), e);
     }
@@ -215,6 +230,7 @@ public final class MetricStore implements Closeable {
       windows.addAll(windowsWithNewFeedback(endpoint, now));
       recompute(endpoint, windows, now);
     }
+    sortIfScattered();
     lastRefresh = now;
     lastRefreshMillis = (System.nanoTime() - startNanos) / 1_000_000;
   }
@@ -334,8 +350,25 @@ public final class MetricStore implements Closeable {
           a.endRow();
         }
       }
+      unsortedRows += figures.size();
     } catch (SQLException e) {
       throw new IOException("cannot keep the figures of " + endpoint + " " + w + ": " + e.getMessage(), e);
+    }
+  }
+
+  private synchronized void sortIfScattered() throws IOException {
+    try (Statement st = cache.createStatement()) {
+      long rows;
+      try (ResultSet rs = st.executeQuery("SELECT count(*) FROM metric_cache")) {
+        rs.next();
+        rows = rs.getLong(1);
+      }
+      if (unsortedRows > Math.max(RESORT_AFTER_ROWS, rows / 10)) {
+        st.execute("CREATE OR REPLACE TABLE metric_cache AS SELECT * FROM metric_cache ORDER BY " + SERIES_ORDER);
+        unsortedRows = 0;
+      }
+    } catch (SQLException e) {
+      throw new IOException("cannot sort the metric store's cache: " + e.getMessage(), e);
     }
   }
 
@@ -365,12 +398,21 @@ public final class MetricStore implements Closeable {
    *
    * @param column null for metrics not per column
    */
-  public synchronized List<Point> series(
+  public List<Point> series(
       String endpoint, String metric, String column, String segment, String granularity, Instant from, Instant to)
       throws IOException {
     List<Point> out = new ArrayList<>();
+    synchronized (reader) {
+      readSeries(endpoint, metric, column, segment, granularity, from, to, out);
+    }
+    return out;
+  }
+
+  private void readSeries(
+      String endpoint, String metric, String column, String segment, String granularity, Instant from, Instant to,
+      List<Point> out) throws IOException {
     try (PreparedStatement st =
-        cache.prepareStatement(
+        reader.prepareStatement(
             "SELECT window_start, value, rows FROM metric_cache WHERE endpoint = ? AND metric = ? AND column_name IS NOT DISTINCT FROM ?"
                 + " AND segment = ? AND granularity = ? AND window_start >= ? AND window_start < ? ORDER BY window_start")) {
       st.setString(1, endpoint);
@@ -388,27 +430,6 @@ public final class MetricStore implements Closeable {
     } catch (SQLException e) {
       throw new IOException("cannot read the metric store: " + e.getMessage(), e);
     }
-    return out;
-  }
-
-  /** Which metrics, columns and segments the store has for an endpoint (to say what exists when a series is empty). */
-  public synchronized Map<String, Set<String>> catalog(String endpoint) throws IOException {
-    Map<String, Set<String>> out = new TreeMap<>();
-    try (PreparedStatement st =
-        cache.prepareStatement("SELECT DISTINCT metric, column_name FROM metric_cache WHERE endpoint = ?")) {
-      st.setString(1, endpoint);
-      try (ResultSet rs = st.executeQuery()) {
-        while (rs.next()) {
-          Set<String> cols = out.computeIfAbsent(rs.getString(1), k -> new java.util.TreeSet<>());
-          if (rs.getString(2) != null) {
-            cols.add(rs.getString(2));
-          }
-        }
-      }
-    } catch (SQLException e) {
-      throw new IOException("cannot read the metric store: " + e.getMessage(), e);
-    }
-    return out;
   }
 
   public long windowsComputed() {
@@ -436,6 +457,9 @@ public final class MetricStore implements Closeable {
       task.cancel();
     }
     try {
+      synchronized (reader) {
+        reader.close();
+      }
       cache.close();
     } catch (SQLException e) {
       log.warn("closing the metric store: {}", e.toString());
