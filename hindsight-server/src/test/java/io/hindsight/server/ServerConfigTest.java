@@ -84,6 +84,20 @@ class ServerConfigTest {
   }
 
   @Test
+  void theReadmesConfigExampleLoadsAndIsValid() throws Exception {
+    String readme = Files.readString(Path.of("..", "README.md"));
+    int start = readme.indexOf("```yaml\n") + "```yaml\n".length();
+    String block = readme.substring(start, readme.indexOf("```", start)).replaceAll("(?m)^  ", "");
+    Path file = dir.resolve("readme.yaml");
+    Files.writeString(file, block);
+    ServerConfig c = ServerConfig.load(file);
+    c.validate();
+    assertThat(c.monitoring.endpoints).containsKey("fraud-model");
+    assertThat(c.alerts.rules.get("input-drift")).containsEntry("metric", "drifted_share");
+    assertThat(c.alerts.externalUrl).isEqualTo("https://hindsight.example.com");
+  }
+
+  @Test
   void everyProblemIsNamedAtOnce() throws Exception {
     Path file = dir.resolve("hindsight.yaml");
     Files.writeString(
