@@ -199,7 +199,7 @@ public final class HindsightServer implements AutoCloseable {
     config.monitoring.endpoints.forEach((endpoint, c) -> monitoringFromFile.put(endpoint, json.valueToTree(c)));
     MonitoringConfigs monitoring =
         new MonitoringConfigs(dataDir.resolve("monitoring"), monitoringFromFile, schemas, queryEngine, json);
-    Monitor monitor = new Monitor(monitoring, schemas, queryEngine);
+    Monitor monitor = new Monitor(monitoring, schemas, queryEngine, clock);
     metricStore = new MetricStore(lake.root(), monitor, queryEngine, scheduler, lakeWriter::flushNow);
     ingest.onStored(metricStore::stored);
     monitoring.onChange(metricStore::configChanged);

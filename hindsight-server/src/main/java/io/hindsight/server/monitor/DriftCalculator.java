@@ -49,10 +49,24 @@ public final class DriftCalculator {
    */
   public DriftReport compute(String reference, String current, List<MonitoredColumn> columns, DriftMethod method)
       throws SQLException {
-    ColumnProfiles ref = profiler.profile(reference, columns);
+    ColumnProfiles ref = profileReference(reference, columns);
     if (ref.rows() == 0) {
       throw new IllegalArgumentException("the reference window has no rows");
     }
+    return compute(ref, current, columns, method);
+  }
+
+  /** The reference's profile, to compare several windows with one scan of the reference. */
+  public ColumnProfiles profileReference(String reference, List<MonitoredColumn> columns) throws SQLException {
+    return profiler.profile(reference, columns);
+  }
+
+  /**
+   * Drift of {@code current} against a reference profiled before ({@link #profileReference}) with
+   * the same columns; the reference must have rows.
+   */
+  public DriftReport compute(ColumnProfiles ref, String current, List<MonitoredColumn> columns, DriftMethod method)
+      throws SQLException {
     Map<String, Kind> kinds =
         ref.columns().stream().collect(Collectors.toMap(ColumnProfile::column, ColumnProfile::kind));
     ColumnProfiles cur = profiler.distributions(current, columns, kinds);

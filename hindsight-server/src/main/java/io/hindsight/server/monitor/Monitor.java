@@ -27,11 +27,12 @@ public final class Monitor {
   private final QueryEngine engine;
   private final WindowFigures figures;
 
-  public Monitor(MonitoringConfigs configs, SchemaRegistry schemas, QueryEngine engine) {
+  /** @param clock how old a kept reference profile is (see {@link ReferenceProfiles}) */
+  public Monitor(MonitoringConfigs configs, SchemaRegistry schemas, QueryEngine engine, java.time.Clock clock) {
     this.configs = configs;
     this.schemas = schemas;
     this.engine = engine;
-    this.figures = new WindowFigures(this);
+    this.figures = new WindowFigures(this, clock);
   }
 
   QueryEngine engine() {

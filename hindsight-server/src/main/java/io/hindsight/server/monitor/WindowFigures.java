@@ -17,9 +17,11 @@ import java.util.Set;
  */
 final class WindowFigures {
   private final Monitor monitor;
+  private final ReferenceProfiles references;
 
-  WindowFigures(Monitor monitor) {
+  WindowFigures(Monitor monitor, java.time.Clock clock) {
     this.monitor = monitor;
+    this.references = new ReferenceProfiles(clock);
   }
 
   /**
@@ -128,10 +130,15 @@ final class WindowFigures {
     if (columns.isEmpty()) {
       return out;
     }
+    DriftCalculator calculator = new DriftCalculator(conn);
     DriftReport report;
     try {
-      report = new DriftCalculator(conn).compute(ref.relation("predictions", "*"), slice.relation("predictions", "*"), columns, null);
-    } catch (IllegalArgumentException noReferenceRows) {
+      ColumnProfiles profile = references.get(calculator, ref.relation("predictions", "*"), columns);
+      if (profile.rows() == 0) {
+        return out;
+      }
+      report = calculator.compute(profile, slice.relation("predictions", "*"), columns, null);
+    } catch (IllegalArgumentException notComparable) {
       return out;
     }
     int drifted = 0;
