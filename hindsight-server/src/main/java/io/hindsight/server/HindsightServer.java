@@ -224,9 +224,8 @@ public final class HindsightServer implements AutoCloseable {
             metrics,
             json);
     api.start();
-    if (config.alerts.externalUrl == null) {
-      alerts.externalUrl(java.net.URI.create((config.tls.enabled() ? "https" : "http") + "://" + config.host + ":" + api.port()));
-    }
+    // Alerts link back to the server; on port 0 its address is known only now.
+    alerts.externalUrl(externalUrl(api.port()));
     queryEngine.awaitWorkers();
     log.info(
         "Hindsight listening on {}://{}:{} with data in {}{}",
@@ -243,10 +242,6 @@ public final class HindsightServer implements AutoCloseable {
    */
   private AlertEngine startAlerts(Path dataDir, Monitor monitor, IngestService ingest) throws IOException {
     queryEngine.addView(AlertHistory.VIEW, AlertHistory.SELECT);
-    String external =
-        config.alerts.externalUrl != null
-            ? config.alerts.externalUrl
-            : (config.tls.enabled() ? "https" : "http") + "://" + config.host + ":" + config.port;
     AlertEngine engine =
         new AlertEngine(
             dataDir.resolve("alerts"),
@@ -262,7 +257,7 @@ public final class HindsightServer implements AutoCloseable {
               }
             },
             metrics.registry(),
-            AlertSettings.defaults(java.net.URI.create(external)));
+            AlertSettings.defaults(externalUrl(config.port)));
     try {
       for (Map.Entry<String, Map<String, Object>> n : config.alerts.notifiers.entrySet()) {
         engine.putNotifier(Notifier.fromJson(n.getKey(), json.valueToTree(n.getValue())));
@@ -275,6 +270,14 @@ public final class HindsightServer implements AutoCloseable {
       throw new IllegalArgumentException("alerts in the config file: " + e.getMessage(), e);
     }
     return engine;
+  }
+
+  /** The server's address as people reach it: {@code alerts.external-url}, else scheme, host and port. */
+  private java.net.URI externalUrl(int port) {
+    return java.net.URI.create(
+        config.alerts.externalUrl != null
+            ? config.alerts.externalUrl
+            : (config.tls.enabled() ? "https" : "http") + "://" + config.host + ":" + port);
   }
 
   /** Without API keys anyone who can reach the port could read everything: stay on loopback. */

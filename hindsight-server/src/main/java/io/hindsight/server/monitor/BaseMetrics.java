@@ -28,7 +28,6 @@ final class BaseMetrics {
       String label,
       boolean labelReadable)
       throws SQLException {
-    String lbl = label != null && labelReadable ? ColumnReferences.quote(label) : "NULL";
     StringBuilder inner =
         new StringBuilder("SELECT p.status, p.latency_ms, f.feedback_n, f.label_value");
     for (int i = 0; i < segments.size(); i++) {
@@ -39,11 +38,8 @@ final class BaseMetrics {
       inner.append(", ").append(f.sql()).append(" AS f").append(i);
       inner.append(", ").append(conflictOf(f)).append(" AS c").append(i);
     }
-    inner.append(
-        " FROM predictions p LEFT JOIN (SELECT prediction_id, count(*) AS feedback_n, arg_max(" + lbl + ", ts) FILTER (WHERE "
-            + lbl + " IS NOT NULL) AS label_value FROM feedback WHERE endpoint = " + ColumnReferences.sqlString(window.endpoint())
-            + " GROUP BY prediction_id) f ON p.prediction_id = f.prediction_id WHERE "
-            + window.where("p"));
+    inner.append(LabeledRows.withFeedback(window.endpoint(), labelReadable ? label : null))
+        .append(" WHERE ").append(window.where("p"));
     StringBuilder select = new StringBuilder("SELECT ");
     List<String> sets = new ArrayList<>();
     sets.add("()");

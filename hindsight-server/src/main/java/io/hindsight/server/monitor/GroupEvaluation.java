@@ -28,4 +28,13 @@ public record GroupEvaluation(
     realized = Collections.unmodifiableMap(new LinkedHashMap<>(realized));
     estimated = Collections.unmodifiableMap(new LinkedHashMap<>(estimated));
   }
+
+  /**
+   * A group of a task without a label-free estimate, from a result row with the columns {@code
+   * grp, n_rows, n_labeled, n_missing}.
+   */
+  static GroupEvaluation realizedOnly(java.sql.ResultSet rs, Map<String, Double> realized) throws java.sql.SQLException {
+    return new GroupEvaluation(
+        rs.getString("grp"), rs.getLong("n_rows"), rs.getLong("n_labeled"), rs.getLong("n_missing"), realized, Map.of());
+  }
 }

@@ -33,15 +33,24 @@ final class LabeledRows {
 
   /** The rows of {@code slice} as a FROM-item. */
   String relation(Slice slice, String groupSql) {
-    String label = labelReadable && config.label() != null ? ColumnReferences.quote(config.label()) : "NULL";
     String score = config.score() == null ? "NULL" : "TRY_CAST(" + resolve("score", config.score()) + " AS DOUBLE)";
     String predicted = config.prediction() == null ? "NULL" : classOf(resolve("prediction", config.prediction()));
     String truth =
         config.task() == Task.REGRESSION ? "TRY_CAST(f.label_value AS DOUBLE)" : classOf("f.label_value");
     return "(SELECT " + groupSql + " AS grp, " + score + " AS score, " + predicted + " AS predicted, " + truth + " AS label"
-        + " FROM predictions p LEFT JOIN (SELECT prediction_id, arg_max(" + label + ", ts) FILTER (WHERE " + label
-        + " IS NOT NULL) AS label_value FROM feedback WHERE endpoint = " + ColumnReferences.sqlString(endpoint)
-        + " GROUP BY prediction_id) f ON p.prediction_id = f.prediction_id WHERE " + slice.where("p") + ")";
+        + withFeedback(endpoint, labelReadable ? config.label() : null) + " WHERE " + slice.where("p") + ")";
+  }
+
+  /**
+   * {@code FROM predictions p} joined with each prediction's feedback as {@code f}: how many
+   * feedback records ({@code f.feedback_n}) and the latest non-null value of the {@code label} key
+   * ({@code f.label_value}; NULL when {@code label} is null, e.g. no feedback has it yet).
+   */
+  static String withFeedback(String endpoint, String label) {
+    String value = label == null ? "NULL" : ColumnReferences.quote(label);
+    return " FROM predictions p LEFT JOIN (SELECT prediction_id, count(*) AS feedback_n, arg_max(" + value
+        + ", ts) FILTER (WHERE " + value + " IS NOT NULL) AS label_value FROM feedback WHERE endpoint = "
+        + ColumnReferences.sqlString(endpoint) + " GROUP BY prediction_id) f ON p.prediction_id = f.prediction_id";
   }
 
   /** A class as text; for binary without a positive class, true/1/1.0 read as 'true', the rest 'false'. */

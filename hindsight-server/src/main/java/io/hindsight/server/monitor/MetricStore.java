@@ -109,6 +109,8 @@ public final class MetricStore implements Closeable {
   private final DuckDBConnection reader;
   /** Rows added since the cache was last sorted by {@link #SERIES_ORDER}. */
   private long unsortedRows;
+  /** Whether lake/metrics holds a file (then the SQL view reads the files). */
+  private boolean wroteFiles;
   /** Windows late records touched since the last refresh, by endpoint. */
   private final Map<String, Set<Window>> touched = new ConcurrentHashMap<>();
   /** Feedback about these predictions arrived since the last refresh, by endpoint. */
@@ -141,7 +143,8 @@ public final class MetricStore implements Closeable {
             "CREATE TABLE metric_cache (endpoint VARCHAR, date DATE, metric VARCHAR, column_name VARCHAR, segment VARCHAR,"
                 + " granularity VARCHAR, window_start TIMESTAMPTZ, window_end TIMESTAMPTZ, value DOUBLE, rows BIGINT,"
                 + " computed_at TIMESTAMPTZ)");
-        if (hasFiles()) {
+        wroteFiles = hasFiles();
+        if (wroteFiles) {
           st.execute(
               "INSERT INTO metric_cache SELECT endpoint, date, metric, column_name, segment, granularity, window_start,"
                   + " window_end, value, rows, computed_at FROM read_parquet('"
@@ -317,11 +320,12 @@ public final class MetricStore implements Closeable {
       windowsComputed.incrementAndGet();
       dates.add(w.date());
     }
-    boolean first = !hasFiles();
     for (LocalDate d : dates) {
       writeFile(endpoint, d);
     }
-    if (first && hasFiles()) {
+    if (!dates.isEmpty() && !wroteFiles) {
+      // The view of `metrics` was empty until the first file: build it over the files now.
+      wroteFiles = true;
       engine.refreshViews();
     }
   }

@@ -206,9 +206,7 @@ public final class Monitor {
       throw ApiException.badRequest(
           "'segment' is <column reference>=<value>, e.g. tags.segment=high_value or model_version=v2, not '" + segment + "'");
     }
-    ColumnReferences refs =
-        new ColumnReferences(
-            endpoint, schemas.existing(Table.PREDICTIONS, endpoint), config == null ? java.util.Set.of() : config.derived().keySet());
+    ColumnReferences refs = references(endpoint, config);
     String sql;
     try {
       sql = refs.resolve("segment", segment.substring(0, eq)).sql();
@@ -259,14 +257,18 @@ public final class Monitor {
     }
   }
 
+  /** What column references of the endpoint name: its logged keys and its config's derived columns. */
+  private ColumnReferences references(String endpoint, MonitoringConfig config) {
+    return new ColumnReferences(
+        endpoint, predictionsSchema(endpoint), config == null ? java.util.Set.of() : config.derived().keySet());
+  }
+
   /** The endpoint's monitored columns as SQL: features, segments, and where its label is. */
   record View(
       List<Features.Feature> features, List<SegmentColumn> segments, String label, boolean labelReadable, String scoreSql) {}
 
   View view(Connection conn, String endpoint, MonitoringConfig config) throws SQLException {
-    EndpointSchema schema = schemas.existing(Table.PREDICTIONS, endpoint);
-    ColumnReferences refs =
-        new ColumnReferences(endpoint, schema, config == null ? java.util.Set.of() : config.derived().keySet());
+    ColumnReferences refs = references(endpoint, config);
     try {
       List<String> featureRefs =
           config == null || config.defaultFeatures() ? refs.scalarKeys() : config.features();

@@ -51,14 +51,7 @@ final class MulticlassMetrics {
             realized.put("macro_" + metric, rs.getDouble(metric));
           }
         }
-        groups.add(
-            new GroupEvaluation(
-                rs.getString("grp"),
-                rs.getLong("n_rows"),
-                rs.getLong("n_labeled"),
-                rs.getLong("n_missing"),
-                realized.asMap(),
-                new EvaluationMetrics().asMap()));
+        groups.add(GroupEvaluation.realizedOnly(rs, realized.asMap()));
       }
     }
     return groups;

@@ -44,14 +44,7 @@ final class RegressionMetrics {
               .put("r2", n < 2 ? Double.NaN : r2(rs.getDouble("ss_residual"), rs.getDouble("ss_total")))
               .put("mean_error", rs.getDouble("mean_error"));
         }
-        groups.add(
-            new GroupEvaluation(
-                rs.getString("grp"),
-                rs.getLong("n_rows"),
-                rs.getLong("n_labeled"),
-                rs.getLong("n_missing"),
-                realized.asMap(),
-                new EvaluationMetrics().asMap()));
+        groups.add(GroupEvaluation.realizedOnly(rs, realized.asMap()));
       }
     }
     return groups;
