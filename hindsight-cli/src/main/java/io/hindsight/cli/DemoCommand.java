@@ -495,12 +495,13 @@ final class DemoCommand implements Callable<Integer> {
     out.printf("== Alert 'input-drift' is %s: drifted_share = %s since %s%n", alert.path("state").asText(),
         round(alert.path("value")), alert.path("since").asText());
     // The change is an event, in the lake within the flush interval.
-    JsonNode history;
+    String sql = "SELECT ts, rule, from_state, to_state, value FROM alerts WHERE endpoint = ? ORDER BY ts";
+    JsonNode history = query(serverUrl, sql, List.of(ENDPOINT));
     long visibleBy = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    do {
-      history =
-          query(serverUrl, "SELECT ts, rule, from_state, to_state, value FROM alerts WHERE endpoint = ? ORDER BY ts", List.of(ENDPOINT));
-    } while (history.path("rows").isEmpty() && System.nanoTime() < visibleBy && sleep(100));
+    while (history.path("rows").isEmpty() && System.nanoTime() < visibleBy) {
+      Thread.sleep(100);
+      history = query(serverUrl, sql, List.of(ENDPOINT));
+    }
     QueryCommand.printTable(history, out);
     out.println("(every change is a row of the SQL table alerts and an event on the endpoint's timeline)");
 
@@ -512,11 +513,6 @@ final class DemoCommand implements Callable<Integer> {
     report = dataDir.resolve(ENDPOINT + "-report.html").toAbsolutePath().normalize();
     java.nio.file.Files.write(report, html.body());
     out.printf("%n== Report: %s (one HTML file: traffic, drift with both distributions, quality, events)%n%n", report);
-  }
-
-  private static boolean sleep(long millis) throws InterruptedException {
-    Thread.sleep(millis);
-    return true;
   }
 
   private static JsonNode round(JsonNode v) {

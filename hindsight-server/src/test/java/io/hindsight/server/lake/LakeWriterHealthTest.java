@@ -71,14 +71,7 @@ class LakeWriterHealthTest {
   @Test
   void aWriterWithRowsWaitingAndNoProgressIsReportedAsStalled() throws Exception {
     ManualScheduler time = new ManualScheduler();
-    LakeWriter writer =
-        new LakeWriter(
-            time,
-            new Lake(dir.resolve("lake")),
-            new SchemaRegistry(dir.resolve("catalog"), new ObjectMapper()),
-            (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:"),
-            seq -> {},
-            t -> {});
+    LakeWriter writer = writer(time);
     try {
       // Flushes every hour: the rows wait while the watchdog checks each second.
       writer.start(Duration.ofHours(1));
@@ -99,14 +92,7 @@ class LakeWriterHealthTest {
   @Test
   void anIdleWriterWithNothingWaitingIsNotStalled() throws Exception {
     ManualScheduler time = new ManualScheduler();
-    LakeWriter writer =
-        new LakeWriter(
-            time,
-            new Lake(dir.resolve("lake")),
-            new SchemaRegistry(dir.resolve("catalog"), new ObjectMapper()),
-            (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:"),
-            seq -> {},
-            t -> {});
+    LakeWriter writer = writer(time);
     try {
       writer.start(Duration.ofHours(1));
       time.advance(LakeWriter.STALL.plusSeconds(5));
@@ -114,5 +100,16 @@ class LakeWriterHealthTest {
     } finally {
       writer.close();
     }
+  }
+
+  /** A writer on a fresh lake whose flushes always succeed. */
+  private LakeWriter writer(ManualScheduler time) throws Exception {
+    return new LakeWriter(
+        time,
+        new Lake(dir.resolve("lake")),
+        new SchemaRegistry(dir.resolve("catalog"), new ObjectMapper()),
+        (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:"),
+        seq -> {},
+        t -> {});
   }
 }
