@@ -111,7 +111,8 @@ final class QueryCommand implements Callable<Integer> {
     out.println(sep);
     out.println(rows.size() + (rows.size() == 1 ? " row" : " rows")
         + (result.path("truncated").asBoolean() ? " (truncated; raise --limit)" : "")
-        + " in " + result.path("elapsed_ms").asLong() + " ms");
+        // Tables the command line composes itself (the demo's) took no query time to tell.
+        + (result.has("elapsed_ms") ? " in " + result.get("elapsed_ms").asLong() + " ms" : ""));
   }
 
   private static String line(String[] cells, int[] width) {
