@@ -29,7 +29,8 @@ public record ReportData(
 
   /**
    * A feature's values in the reference and the current window, as shares per bin (numeric, equal
-   * width over both windows' range) or per category (the most frequent ones).
+   * width between both windows' 1st and 99th percentiles, the tails counted in the edge bins, so
+   * one outlier does not squeeze the rest into a bin) or per category (the most frequent ones).
    */
   public record Distribution(String column, boolean numeric, List<String> bins, double[] reference, double[] current) {}
 

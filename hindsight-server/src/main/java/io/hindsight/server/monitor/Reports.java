@@ -123,7 +123,8 @@ public final class Reports {
         "SELECT 0 AS side, " + f.sql() + " AS v FROM predictions WHERE " + reference.where()
             + " UNION ALL SELECT 1 AS side, " + f.sql() + " AS v FROM predictions WHERE " + current.where();
     String sql =
-        "WITH x AS (" + values + "), r AS (SELECT min(v) AS lo, max(v) AS hi FROM x WHERE isfinite(v))"
+        "WITH x AS (" + values + "), r AS (SELECT quantile_cont(v, 0.01) AS lo, quantile_cont(v, 0.99) AS hi"
+            + " FROM x WHERE isfinite(v))"
             + " SELECT side, least(" + (BINS - 1) + ", greatest(0, CAST(floor((v - lo) / CASE WHEN hi > lo THEN hi - lo ELSE 1 END * "
             + BINS + ") AS INTEGER))) AS bin, count(*) AS n, any_value(lo) AS lo, any_value(hi) AS hi"
             + " FROM x, r WHERE isfinite(v) GROUP BY side, bin";

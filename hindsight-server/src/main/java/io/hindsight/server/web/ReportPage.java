@@ -70,7 +70,7 @@ public final class ReportPage {
     if (d.events().isEmpty()) {
       return;
     }
-    h.append("<h2>Events</h2><table><tr><th>time</th><th>kind</th><th>text</th></tr>");
+    h.append("<h2>Events</h2><table><tr><th>time</th><th>kind</th><th style='text-align:left'>text</th></tr>");
     for (ReportData.Event e : d.events()) {
       h.append("<tr><td>").append(e.ts()).append("</td><td>").append(Html.escape(e.kind())).append("</td><td style='text-align:left'>")
           .append(Html.escape(e.text())).append("</td></tr>");

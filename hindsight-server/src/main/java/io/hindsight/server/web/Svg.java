@@ -10,7 +10,8 @@ final class Svg {
   static final int HEIGHT = 200;
   private static final int LEFT = 56;
   private static final int RIGHT = 12;
-  private static final int TOP = 12;
+  /** Room above the plot for the unit and the legend, so neither covers a tick or a line. */
+  private static final int TOP = 28;
   private static final int BOTTOM = 28;
   static final String[] COLORS = {"#2563eb", "#dc2626", "#16a34a", "#9333ea"};
 
@@ -40,7 +41,7 @@ final class Svg {
     axes(sb, min, max, unit, from, to);
     double span = Math.max(1, to.toEpochMilli() - from.toEpochMilli());
     for (Marker m : markers) {
-      double x = LEFT + (m.at().toEpochMilli() - from.toEpochMilli()) / span * plotWidth();
+      double x = x(m.at(), from, span);
       sb.append(String.format(Locale.ROOT, "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' class='marker'><title>%s</title></line>",
           x, TOP, x, HEIGHT - BOTTOM, Html.escape(m.label())));
     }
@@ -54,7 +55,7 @@ final class Svg {
           pen = false;
           continue;
         }
-        double x = LEFT + (s.times().get(i).toEpochMilli() - from.toEpochMilli()) / span * plotWidth();
+        double x = x(s.times().get(i), from, span);
         double y = y(v, min, max);
         path.append(String.format(Locale.ROOT, "%s%.1f %.1f ", pen ? "L" : "M", x, y));
         pen = true;
@@ -113,7 +114,7 @@ final class Svg {
       sb.append(String.format(Locale.ROOT, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' class='grid'/><text x='4' y='%.1f' class='tick'>%s</text>",
           LEFT, y, WIDTH - RIGHT, y, y + 4, number(v)));
     }
-    sb.append(String.format(Locale.ROOT, "<text x='4' y='%d' class='tick'>%s</text>", TOP - 2, Html.escape(unit)));
+    sb.append(String.format(Locale.ROOT, "<text x='4' y='12' class='tick'>%s</text>", Html.escape(unit)));
     if (from != null) {
       sb.append(String.format(Locale.ROOT, "<text x='%d' y='%d' class='tick'>%s</text><text x='%d' y='%d' class='tick' text-anchor='end'>%s</text>",
           LEFT, HEIGHT - 8, from, WIDTH - RIGHT, HEIGHT - 8, to));
@@ -124,9 +125,15 @@ final class Svg {
     int x = LEFT + 8;
     for (int k = 0; k < names.size(); k++) {
       sb.append(String.format(Locale.ROOT, "<rect x='%d' y='%d' width='10' height='10' fill='%s'/><text x='%d' y='%d' class='tick'>%s</text>",
-          x, TOP, COLORS[k % COLORS.length], x + 14, TOP + 9, Html.escape(names.get(k))));
+          x, 3, COLORS[k % COLORS.length], x + 14, 12, Html.escape(names.get(k))));
       x += 24 + 7 * names.get(k).length();
     }
+  }
+
+  /** Where a time falls; a bucket begun before the period (its hour started earlier) is drawn at the start. */
+  private static double x(Instant t, Instant from, double span) {
+    double share = (t.toEpochMilli() - from.toEpochMilli()) / span;
+    return LEFT + Math.max(0, Math.min(1, share)) * plotWidth();
   }
 
   private static double y(double v, double min, double max) {
