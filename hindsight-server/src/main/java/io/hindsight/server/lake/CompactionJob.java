@@ -1,5 +1,6 @@
 package io.hindsight.server.lake;
 
+import io.hindsight.server.schema.SqlText;
 import io.hindsight.server.files.FileSync;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -181,7 +182,7 @@ public final class CompactionJob implements Closeable {
     Path tmp = Lake.tempFor(output);
     StringBuilder files = new StringBuilder("[");
     for (int i = 0; i < inputs.size(); i++) {
-      files.append(i == 0 ? "" : ", ").append(ParquetFileWriter.sqlString(inputs.get(i).toAbsolutePath().toString()));
+      files.append(i == 0 ? "" : ", ").append(SqlText.string(inputs.get(i).toAbsolutePath().toString()));
     }
     files.append(']');
     String source = "read_parquet(" + files + ", union_by_name = true, hive_partitioning = false)";
@@ -196,7 +197,7 @@ public final class CompactionJob implements Closeable {
     List<String> select = new ArrayList<>();
     for (ParquetFileWriter.FileColumn c : ParquetFileWriter.columnsOf(schema)) {
       String type = c.type().sqlType();
-      String q = ParquetFileWriter.quote(c.name());
+      String q = SqlText.identifier(c.name());
       select.add((present.contains(c.name()) ? "CAST(" + q + " AS " + type + ")" : "NULL::" + type) + " AS " + q);
     }
     try (Statement st = conn.createStatement()) {
@@ -208,7 +209,7 @@ public final class CompactionJob implements Closeable {
               + " ORDER BY "
               + ParquetFileWriter.sortKey(p.table())
               + ") TO "
-              + ParquetFileWriter.sqlString(tmp.toString())
+              + SqlText.string(tmp.toString())
               + " (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE "
               + ROW_GROUP_ROWS
               + ")");

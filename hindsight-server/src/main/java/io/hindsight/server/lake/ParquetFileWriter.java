@@ -1,5 +1,6 @@
 package io.hindsight.server.lake;
 
+import io.hindsight.server.schema.SqlText;
 import io.hindsight.server.files.FileSync;
 import io.hindsight.server.schema.Column;
 import io.hindsight.server.schema.ColumnType;
@@ -52,14 +53,6 @@ final class ParquetFileWriter implements AutoCloseable {
     return table == Table.EVENTS ? "ts" : "prediction_id, ts";
   }
 
-  static String quote(String identifier) {
-    return '"' + identifier.replace("\"", "\"\"") + '"';
-  }
-
-  static String sqlString(String s) {
-    return "'" + s.replace("'", "''") + "'";
-  }
-
   /**
    * Rows as the log encoded them, decoded one at a time straight into column slots (no map per
    * row): {@code decodeInto} fills {@code slots} by column index (strings as UTF-8 bytes) and
@@ -86,8 +79,8 @@ final class ParquetFileWriter implements AutoCloseable {
     for (int i = 0; i < cols.size(); i++) {
       FileColumn c = cols.get(i);
       boolean map = c.type() == ColumnType.MAP;
-      ddl.append(i == 0 ? "" : ", ").append(quote(c.name())).append(' ').append(map ? "VARCHAR" : c.type().sqlType());
-      select.add(map ? "CAST(" + quote(c.name()) + "::JSON AS " + c.type().sqlType() + ") AS " + quote(c.name()) : quote(c.name()));
+      ddl.append(i == 0 ? "" : ", ").append(SqlText.identifier(c.name())).append(' ').append(map ? "VARCHAR" : c.type().sqlType());
+      select.add(map ? "CAST(" + SqlText.identifier(c.name()) + "::JSON AS " + c.type().sqlType() + ") AS " + SqlText.identifier(c.name()) : SqlText.identifier(c.name()));
     }
     ddl.append(')');
     try (Statement st = conn.createStatement()) {
@@ -111,7 +104,7 @@ final class ParquetFileWriter implements AutoCloseable {
       Path tmp = Lake.tempFor(target);
       st.execute(
           "COPY (SELECT " + String.join(", ", select) + " FROM stage) TO "
-              + sqlString(tmp.toString())
+              + SqlText.string(tmp.toString())
               + " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)");
       st.execute("DROP TABLE stage");
       FileSync.fsync(tmp);

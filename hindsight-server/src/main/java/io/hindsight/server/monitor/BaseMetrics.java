@@ -1,5 +1,6 @@
 package io.hindsight.server.monitor;
 
+import io.hindsight.server.schema.SqlText;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -124,6 +125,6 @@ final class BaseMetrics {
     if (!f.name().matches("[A-Za-z][A-Za-z0-9_]*") || ColumnReferences.SYSTEM_FIELDS.contains(f.name())) {
       return "false";
     }
-    return "coalesce(json_exists(p._conflicts, " + ColumnReferences.sqlString("$.\"" + f.name() + "\"") + "), false)";
+    return "coalesce(json_exists(p._conflicts, " + SqlText.string("$.\"" + f.name() + "\"") + "), false)";
   }
 }

@@ -1,5 +1,6 @@
 package io.hindsight.server.monitor;
 
+import io.hindsight.server.schema.SqlText;
 import io.hindsight.server.schema.Column;
 import io.hindsight.server.schema.ColumnType;
 import io.hindsight.server.schema.EndpointSchema;
@@ -64,13 +65,13 @@ final class ColumnReferences {
       if (!step.lookingAt() || step.group(1) == null || step.end() != path.length()) {
         throw new IllegalArgumentException("'" + field + "': a tag is referenced as tags.<name>, not '" + reference + "'");
       }
-      return new Resolved(reference, "tags[" + sqlString(step.group(1)) + "]", Kind.TEXT);
+      return new Resolved(reference, "tags[" + SqlText.string(step.group(1)) + "]", Kind.TEXT);
     }
     if (derived.contains(head)) {
       if (!path.isEmpty()) {
         throw new IllegalArgumentException("'" + field + "': derived column '" + head + "' has no path; use '" + head + "'");
       }
-      return new Resolved(reference, quote(head), Kind.TEXT);
+      return new Resolved(reference, SqlText.identifier(head), Kind.TEXT);
     }
     if (SYSTEM_FIELDS.contains(head)) {
       if (!path.isEmpty()) {
@@ -78,7 +79,7 @@ final class ColumnReferences {
       }
       ColumnType type =
           Table.PREDICTIONS.systemColumns().stream().filter(c -> c.name().equals(head)).findFirst().orElseThrow().type();
-      return new Resolved(reference, quote(head), kindOf(type));
+      return new Resolved(reference, SqlText.identifier(head), kindOf(type));
     }
     Column column = schema == null ? null : schema.column(head);
     if (column == null) {
@@ -87,14 +88,14 @@ final class ColumnReferences {
               + (schema == null ? " (it has logged no predictions yet)" : "; its columns: " + known()));
     }
     if (path.isEmpty()) {
-      return new Resolved(reference, quote(column.name()), kindOf(column.type()));
+      return new Resolved(reference, SqlText.identifier(column.name()), kindOf(column.type()));
     }
     if (column.type() != ColumnType.JSON) {
       throw new IllegalArgumentException(
           "'" + field + "': '" + column.name() + "' holds " + column.type().publicName() + " values, so '" + path
               + "' cannot point into it; paths apply to arrays and objects");
     }
-    return new Resolved(reference, "json_extract_string(" + quote(column.name()) + ", " + sqlString(jsonPath(path)) + ")", Kind.JSON_PATH);
+    return new Resolved(reference, "json_extract_string(" + SqlText.identifier(column.name()) + ", " + SqlText.string(jsonPath(path)) + ")", Kind.JSON_PATH);
   }
 
   /** Every logged key of a scalar type: the features when the config names none. */
@@ -133,13 +134,5 @@ final class ColumnReferences {
       sb.append(step.group(1) != null ? ".\"" + step.group(1) + "\"" : "[" + step.group(2) + "]");
     }
     return sb.toString();
-  }
-
-  static String quote(String name) {
-    return "\"" + name.replace("\"", "\"\"") + "\"";
-  }
-
-  static String sqlString(String s) {
-    return "'" + s.replace("'", "''") + "'";
   }
 }

@@ -1,5 +1,6 @@
 package io.hindsight.server.monitor;
 
+import io.hindsight.server.schema.SqlText;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -88,7 +89,7 @@ final class Features {
     String jsonSql = textSql.replaceFirst("^json_extract_string\\(", "json_extract(");
     String sql =
         "SELECT json_type(" + jsonSql + ") AS t, count(*) AS n FROM (SELECT * FROM predictions WHERE endpoint = "
-            + ColumnReferences.sqlString(endpoint) + " ORDER BY ts DESC LIMIT 10000) WHERE " + jsonSql
+            + SqlText.string(endpoint) + " ORDER BY ts DESC LIMIT 10000) WHERE " + jsonSql
             + " IS NOT NULL GROUP BY t ORDER BY n DESC LIMIT 1";
     try (Statement st = conn.createStatement();
         ResultSet rs = st.executeQuery(sql)) {

@@ -1,5 +1,6 @@
 package io.hindsight.server.monitor;
 
+import io.hindsight.server.schema.SqlText;
 import io.hindsight.server.ApiException;
 import io.hindsight.server.schema.EndpointSchema;
 
@@ -47,10 +48,10 @@ final class LabeledRows {
    * ({@code f.label_value}; NULL when {@code label} is null, e.g. no feedback has it yet).
    */
   static String withFeedback(String endpoint, String label) {
-    String value = label == null ? "NULL" : ColumnReferences.quote(label);
+    String value = label == null ? "NULL" : SqlText.identifier(label);
     return " FROM predictions p LEFT JOIN (SELECT prediction_id, count(*) AS feedback_n, arg_max(" + value
         + ", ts) FILTER (WHERE " + value + " IS NOT NULL) AS label_value FROM feedback WHERE endpoint = "
-        + ColumnReferences.sqlString(endpoint) + " GROUP BY prediction_id) f ON p.prediction_id = f.prediction_id";
+        + SqlText.string(endpoint) + " GROUP BY prediction_id) f ON p.prediction_id = f.prediction_id";
   }
 
   /** A class as text; for binary without a positive class, true/1/1.0 read as 'true', the rest 'false'. */

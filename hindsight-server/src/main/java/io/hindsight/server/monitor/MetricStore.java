@@ -1,5 +1,6 @@
 package io.hindsight.server.monitor;
 
+import io.hindsight.server.schema.SqlText;
 import io.hindsight.server.files.FileSync;
 import io.hindsight.server.ops.Scheduler;
 import io.hindsight.server.query.QueryEngine;
@@ -298,10 +299,10 @@ public final class MetricStore implements Closeable {
       List<String> chunk = list.subList(from, Math.min(list.size(), from + 1000));
       StringBuilder in = new StringBuilder();
       for (String id : chunk) {
-        in.append(in.length() == 0 ? "" : ", ").append(ColumnReferences.sqlString(id));
+        in.append(in.length() == 0 ? "" : ", ").append(SqlText.string(id));
       }
       String sql =
-          "SELECT DISTINCT date_trunc('hour', ts) AS h FROM predictions WHERE endpoint = " + ColumnReferences.sqlString(endpoint)
+          "SELECT DISTINCT date_trunc('hour', ts) AS h FROM predictions WHERE endpoint = " + SqlText.string(endpoint)
               + " AND prediction_id IN (" + in + ")";
       for (Map<String, Object> row : engine.select(sql)) {
         Instant h = Reports.instant(row.get("h"));

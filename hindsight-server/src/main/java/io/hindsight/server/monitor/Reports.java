@@ -1,5 +1,6 @@
 package io.hindsight.server.monitor;
 
+import io.hindsight.server.schema.SqlText;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hindsight.server.ApiException;
@@ -208,7 +209,7 @@ public final class Reports {
   private List<ReportData.Event> events(String endpoint, Instant from, Instant to) {
     List<ReportData.Event> out = new ArrayList<>();
     String sql =
-        "SELECT ts, kind, text FROM events WHERE endpoint = " + ColumnReferences.sqlString(endpoint)
+        "SELECT ts, kind, text FROM events WHERE endpoint = " + SqlText.string(endpoint)
             + " AND ts >= TIMESTAMPTZ '" + from + "' AND ts < TIMESTAMPTZ '" + to + "' ORDER BY ts LIMIT " + MAX_EVENTS;
     for (Map<String, Object> r : engine.select(sql)) {
       out.add(new ReportData.Event(instant(r.get("ts")), String.valueOf(r.get("kind")), r.get("text") == null ? "" : r.get("text").toString()));

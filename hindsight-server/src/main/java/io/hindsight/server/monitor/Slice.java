@@ -1,5 +1,6 @@
 package io.hindsight.server.monitor;
 
+import io.hindsight.server.schema.SqlText;
 import java.time.Instant;
 import java.time.ZoneOffset;
 
@@ -38,10 +39,10 @@ record Slice(String endpoint, Instant from, Instant to, String segmentSql, Strin
   String where(String alias) {
     String a = alias.isEmpty() ? "" : alias + ".";
     String w =
-        a + "endpoint = " + ColumnReferences.sqlString(endpoint)
+        a + "endpoint = " + SqlText.string(endpoint)
             + " AND " + a + "date BETWEEN DATE '" + from.atZone(ZoneOffset.UTC).toLocalDate()
             + "' AND DATE '" + to.atZone(ZoneOffset.UTC).toLocalDate()
             + "' AND " + a + "ts >= TIMESTAMPTZ '" + from + "' AND " + a + "ts < TIMESTAMPTZ '" + to + "'";
-    return segmentSql == null ? w : w + " AND CAST(" + segmentSql + " AS VARCHAR) = " + ColumnReferences.sqlString(segmentValue);
+    return segmentSql == null ? w : w + " AND CAST(" + segmentSql + " AS VARCHAR) = " + SqlText.string(segmentValue);
   }
 }

@@ -1,5 +1,6 @@
 package io.hindsight.server.query;
 
+import io.hindsight.server.schema.SqlText;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileVisitResult;
@@ -28,8 +29,8 @@ public final class DuckDbFiles {
    * bounds them to {@code maxSize} (a DuckDB size such as {@code "4GB"}).
    */
   public static void confineSpill(Statement st, Path tempDir, String maxSize) throws SQLException {
-    st.execute("SET temp_directory = " + LockedDuckDb.sqlString(tempDir.toAbsolutePath().toString()));
-    st.execute("SET max_temp_directory_size = " + LockedDuckDb.sqlString(maxSize));
+    st.execute("SET temp_directory = " + SqlText.string(tempDir.toAbsolutePath().toString()));
+    st.execute("SET max_temp_directory_size = " + SqlText.string(maxSize));
   }
 
   /**

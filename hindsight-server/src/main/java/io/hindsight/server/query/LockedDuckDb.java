@@ -1,5 +1,6 @@
 package io.hindsight.server.query;
 
+import io.hindsight.server.schema.SqlText;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -20,12 +21,12 @@ final class LockedDuckDb {
     DuckDBConnection db = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:");
     try (Statement st = db.createStatement()) {
       st.execute("SET TimeZone = 'UTC'");
-      st.execute("SET memory_limit = " + sqlString(memoryLimit));
+      st.execute("SET memory_limit = " + SqlText.string(memoryLimit));
       // Lake files never change once written (merges write new files), so their footers can be
       // cached: a point lookup then reads only the row groups that can hold the id.
       st.execute("SET parquet_metadata_cache = true");
       DuckDbFiles.confineSpill(st, tempDir, maxTempSize);
-      st.execute("SET allowed_directories = [" + sqlString(lakeRoot.toAbsolutePath() + "/") + "]");
+      st.execute("SET allowed_directories = [" + SqlText.string(lakeRoot.toAbsolutePath() + "/") + "]");
       st.execute("SET enable_external_access = false");
       st.execute("SET autoinstall_known_extensions = false");
       st.execute("SET autoload_known_extensions = false");
@@ -35,10 +36,6 @@ final class LockedDuckDb {
       throw e;
     }
     return db;
-  }
-
-  static String sqlString(String s) {
-    return "'" + s.replace("'", "''") + "'";
   }
 
   /** DuckDB's JDBC messages wrap the real one; keep the line that says what went wrong. */

@@ -1,5 +1,6 @@
 package io.hindsight.server.query;
 
+import io.hindsight.server.schema.SqlText;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.ApiException;
 import io.hindsight.server.lake.Lake;
@@ -154,7 +155,7 @@ public final class QueryEngine implements Closeable {
       String select =
           hasFiles
               ? "SELECT " + String.join(", ", names) + " FROM read_parquet("
-                  + LockedDuckDb.sqlString(dir.toAbsolutePath() + "/*/*/*.parquet")
+                  + SqlText.string(dir.toAbsolutePath() + "/*/*/*.parquet")
                   + ", hive_partitioning = true, union_by_name = true, hive_types = {'endpoint': 'VARCHAR', 'date': 'DATE'})"
               : "SELECT " + String.join(", ", nulls) + " WHERE false";
       return "CREATE OR REPLACE VIEW " + name + " AS " + select;
@@ -240,7 +241,7 @@ public final class QueryEngine implements Closeable {
 
   private static String derivedExpression(String name, Map<String, String> byEndpoint, java.util.Set<String> stored) {
     StringBuilder sb = new StringBuilder("CASE endpoint");
-    byEndpoint.forEach((endpoint, expr) -> sb.append(" WHEN ").append(LockedDuckDb.sqlString(endpoint)).append(" THEN (").append(expr).append(")"));
+    byEndpoint.forEach((endpoint, expr) -> sb.append(" WHEN ").append(SqlText.string(endpoint)).append(" THEN (").append(expr).append(")"));
     sb.append(stored.contains(name) ? " ELSE \"" + name + "\"" : "").append(" END AS \"").append(name).append('"');
     return sb.toString();
   }
@@ -318,7 +319,7 @@ public final class QueryEngine implements Closeable {
         + ", * EXCLUDE ("
         + leading
         + ") FROM read_parquet("
-        + LockedDuckDb.sqlString(glob)
+        + SqlText.string(glob)
         + ", hive_partitioning = true, union_by_name = true, hive_types = "
         + types
         + ")";

@@ -2,6 +2,7 @@ package io.hindsight.server.lake;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.ops.ManualScheduler;
+import io.hindsight.server.schema.SqlText;
 import io.hindsight.server.schema.ColumnType;
 import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.SchemaRegistry;
@@ -99,7 +100,7 @@ final class LakeFixture implements AutoCloseable {
   List<List<Object>> rows(String columns, List<Path> files, String orderBy) throws SQLException {
     StringBuilder list = new StringBuilder("[");
     for (int i = 0; i < files.size(); i++) {
-      list.append(i == 0 ? "" : ",").append(ParquetFileWriter.sqlString(files.get(i).toString()));
+      list.append(i == 0 ? "" : ",").append(SqlText.string(files.get(i).toString()));
     }
     list.append(']');
     List<List<Object>> out = new ArrayList<>();
@@ -124,7 +125,7 @@ final class LakeFixture implements AutoCloseable {
     Map<String, String> out = new LinkedHashMap<>();
     try (Statement st = reader.createStatement();
         ResultSet rs = st.executeQuery(
-            "DESCRIBE SELECT * FROM read_parquet(" + ParquetFileWriter.sqlString(file.toString()) + ")")) {
+            "DESCRIBE SELECT * FROM read_parquet(" + SqlText.string(file.toString()) + ")")) {
       while (rs.next()) {
         out.put(rs.getString(1), rs.getString(2));
       }

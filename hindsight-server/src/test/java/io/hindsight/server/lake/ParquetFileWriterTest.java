@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.hindsight.server.schema.ColumnType;
 import io.hindsight.server.schema.JsonText;
 import io.hindsight.server.schema.Row;
+import io.hindsight.server.schema.SqlText;
 import io.hindsight.server.schema.Table;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -85,8 +86,8 @@ class ParquetFileWriterTest {
 
   @Test
   void quotesIdentifiersAndStringsForSql() {
-    assertThat(ParquetFileWriter.quote("a\"b")).isEqualTo("\"a\"\"b\"");
-    assertThat(ParquetFileWriter.sqlString("it's")).isEqualTo("'it''s'");
+    assertThat(SqlText.identifier("a\"b")).isEqualTo("\"a\"\"b\"");
+    assertThat(SqlText.string("it's")).isEqualTo("'it''s'");
     assertThat(ParquetFileWriter.sortKey(Table.EVENTS)).isEqualTo("ts");
     assertThat(ParquetFileWriter.sortKey(Table.FEEDBACK)).isEqualTo("prediction_id, ts");
   }
