@@ -14,6 +14,7 @@ import io.hindsight.server.lake.CompactionJob;
 import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.LakeWriter;
 import io.hindsight.server.lake.LogReplay;
+import io.hindsight.server.lake.WrittenFiles;
 import io.hindsight.server.lake.Partition;
 import io.hindsight.server.alert.AlertEngine;
 import io.hindsight.server.alert.AlertHistory;
@@ -21,6 +22,7 @@ import io.hindsight.server.alert.AlertRule;
 import io.hindsight.server.alert.AlertSettings;
 import io.hindsight.server.alert.Notifier;
 import io.hindsight.server.monitor.MetricStore;
+import io.hindsight.server.monitor.PredictionFiles;
 import io.hindsight.server.schema.Table;
 import io.hindsight.server.monitor.Monitor;
 import io.hindsight.server.monitor.MonitoringConfigs;
@@ -147,6 +149,11 @@ public final class HindsightServer implements AutoCloseable {
         new LakeWriter(
             scheduler, lake, schemas, connection(scratch.resolve("duckdb-writer")), truncation, t -> queryEngine.refreshViews());
 
+    // The metric store folds each new file's rows into its open windows. Its links sit in the lake
+    // (the same disk, and the only folder its SQL may read) in a hidden folder no reader lists.
+    WrittenFiles written = new WrittenFiles(lake, lake.root().resolve(".metric-store"));
+    lakeWriter.onFileWritten(written::written);
+
     LogReplay replay = new LogReplay(lake, lakeWriter);
     wal =
         WriteAheadLog.open(
@@ -200,11 +207,13 @@ public final class HindsightServer implements AutoCloseable {
     MonitoringConfigs monitoring =
         new MonitoringConfigs(dataDir.resolve("monitoring"), monitoringFromFile, schemas, queryEngine, json);
     Monitor monitor = new Monitor(monitoring, schemas, queryEngine, clock);
-    metricStore = new MetricStore(lake.root(), monitor, queryEngine, scheduler, lakeWriter::flushNow);
+    metricStore = new MetricStore(lake.root(), monitor, queryEngine, scheduler, lakeWriter::flushNow, newFiles(written));
     ingest.onStored(metricStore::stored);
     monitoring.onChange(metricStore::configChanged);
     metricStore.start(config.monitoring.refreshInterval);
     alerts = startAlerts(dataDir, monitor, ingest);
+    metrics.counter("hindsight_monitor_rows_folded", "Rows folded into the metric store's open windows since start", metricStore::rowsFolded);
+    metrics.counter("hindsight_monitor_fold_failures", "Folds of new rows that failed since start (the open windows were built again)", metricStore::foldFailures);
     metrics.counter("hindsight_monitor_windows_computed", "Metric store windows computed since start", metricStore::windowsComputed);
     metrics.counter("hindsight_monitor_refresh_failures", "Metric store refreshes that failed since start (retried)", metricStore::refreshFailures);
     metrics.gauge("hindsight_monitor_refresh_lag_seconds", "Seconds since the metric store last refreshed (-1: not yet)", metricStore::secondsSinceRefresh);
@@ -234,6 +243,27 @@ public final class HindsightServer implements AutoCloseable {
         api.port(),
         dataDir,
         keys.enabled() ? "; API keys required" : "");
+  }
+
+  /** The lake's written files as the metric store reads them. */
+  private static PredictionFiles newFiles(WrittenFiles written) {
+    return new PredictionFiles() {
+      @Override
+      public Batch take() {
+        WrittenFiles.Taken t = written.take();
+        return new Batch(t.links(), t.incomplete());
+      }
+
+      @Override
+      public List<Path> snapshot(String endpoint, java.time.LocalDate from, java.time.LocalDate to) throws IOException {
+        return written.snapshot(endpoint, from, to);
+      }
+
+      @Override
+      public void release(List<Path> links) {
+        written.release(links);
+      }
+    };
   }
 
   /**

@@ -63,6 +63,7 @@ public final class LakeWriter implements Closeable {
   private volatile long stopByNanos = Long.MAX_VALUE;
   /** Runs after a flush that wrote to an endpoint with a widened column; under {@link #flushing}. */
   private Callable<?> afterWidening = () -> null;
+  private volatile java.util.function.BiConsumer<Partition, Path> fileWritten = (p, f) -> {};
   private boolean widened;
   private final Object lock = new Object();
   /** Committed log entries not yet sorted into partitions, as the bytes the log wrote. */
@@ -151,6 +152,11 @@ public final class LakeWriter implements Closeable {
   /** What to run after a flush touched an endpoint whose column widened (the rewrite of its files). */
   public void afterWidening(Callable<?> rewrite) {
     this.afterWidening = rewrite;
+  }
+
+  /** Sets who is told of each data file once it is in place (the metric store's {@link WrittenFiles}). */
+  public void onFileWritten(java.util.function.BiConsumer<Partition, Path> listener) {
+    this.fileWritten = listener;
   }
 
   /** Flushes every {@code interval}, and checks every second that the writer makes progress. */
@@ -366,7 +372,9 @@ public final class LakeWriter implements Closeable {
     Path dir = lake.dir(p);
     boolean firstForTable = !lake.hasDataFast(p.table());
     FileSync.createDirectoriesDurably(dir);
-    writer.write(schema, b, dir.resolve(Lake.dataFileName(b.maxSeq)));
+    Path file = dir.resolve(Lake.dataFileName(b.maxSeq));
+    writer.write(schema, b, file);
+    fileWritten.accept(p, file);
     filesWritten.incrementAndGet();
     rowsWritten.addAndGet(b.rows.size());
     if (firstForTable) {

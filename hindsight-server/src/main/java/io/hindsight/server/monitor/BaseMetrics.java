@@ -121,7 +121,7 @@ final class BaseMetrics {
   }
 
   /** Whether a record kept a value of this key in {@code _conflicts}: only logged keys can conflict. */
-  private static String conflictOf(Features.Feature f) {
+  static String conflictOf(Features.Feature f) {
     if (!f.name().matches("[A-Za-z][A-Za-z0-9_]*") || ColumnReferences.SYSTEM_FIELDS.contains(f.name())) {
       return "false";
     }

@@ -69,10 +69,17 @@ public final class DriftCalculator {
       throws SQLException {
     Map<String, Kind> kinds =
         ref.columns().stream().collect(Collectors.toMap(ColumnProfile::column, ColumnProfile::kind));
-    ColumnProfiles cur = profiler.distributions(current, columns, kinds);
+    return compare(ref, profiler.distributions(current, columns, kinds), columns, method);
+  }
+
+  /**
+   * Drift between two profiles of the same columns, the current one taken with the kinds the
+   * reference decided (from rows, or from an open window's sketches).
+   */
+  public static DriftReport compare(ColumnProfiles ref, ColumnProfiles cur, List<MonitoredColumn> columns, DriftMethod method) {
     List<ColumnDrift> drifts = new ArrayList<>();
     for (MonitoredColumn c : columns) {
-      DriftMethod columnMethod = DriftMethod.forColumn(method, kinds.get(c.name()), ref.rows());
+      DriftMethod columnMethod = DriftMethod.forColumn(method, ref.column(c.name()).kind(), ref.rows());
       drifts.add(compare(ref.column(c.name()), cur.column(c.name()), columnMethod));
     }
     long drifted = drifts.stream().filter(ColumnDrift::drifted).count();

@@ -31,17 +31,33 @@ public final class MetricNames {
         || (name.startsWith("estimated_") && QUALITY.contains(name.substring("estimated_".length())));
   }
 
+  /**
+   * Whether the figure depends on feedback or the model's quality (feedback counts, realized and
+   * estimated quality): what late feedback changes, computed from the rows (not kept in sketches).
+   */
+  public static boolean fromLabels(String name) {
+    return name.equals("feedback_count")
+        || name.equals("labeled_share")
+        || QUALITY.contains(name)
+        || (name.startsWith("estimated_") && QUALITY.contains(name.substring("estimated_".length())));
+  }
+
   /** Whether the metric is of one column, so a request for it must name the column. */
   public static boolean perColumn(String name) {
     return PER_COLUMN.contains(name);
   }
 
-  /** Every name, sorted, for messages. */
-  public static String all() {
+  /** Every name, sorted. */
+  public static Set<String> names() {
     Set<String> all = new TreeSet<>(WINDOW);
     all.addAll(PER_COLUMN);
     all.addAll(QUALITY);
     QUALITY.forEach(q -> all.add("estimated_" + q));
-    return String.join(", ", all);
+    return all;
+  }
+
+  /** Every name, sorted, for messages. */
+  public static String all() {
+    return String.join(", ", names());
   }
 }

@@ -59,6 +59,16 @@ public final class Monitor {
     return figures.all(endpoint, from, to);
   }
 
+  /** An open window's figures from its sketches (see {@link OpenWindows}), but those of feedback and quality. */
+  List<MetricValue> stateFigures(String endpoint, MetricStore.Window w, OpenWindows.WindowState state) throws IOException {
+    return figures.fromState(endpoint, w, state);
+  }
+
+  /** A window's figures of feedback and quality ({@link MetricNames#fromLabels}), from its rows. */
+  List<MetricValue> labelFigures(String endpoint, Instant from, Instant to) throws IOException {
+    return figures.labelFigures(endpoint, from, to);
+  }
+
   /**
    * One figure over any window and segment, as an alert rule watches it; empty when the window has
    * no rows for it.

@@ -237,7 +237,7 @@ public final class Profiler {
   }
 
   /** The column as text; for numbers, NaN and infinities turned into NULL first. */
-  private static String textExpression(MonitoredColumn c, boolean numericType) {
+  static String textExpression(MonitoredColumn c, boolean numericType) {
     String value = numericType
         ? "CASE WHEN isfinite(CAST((" + c.sql() + ") AS DOUBLE)) THEN (" + c.sql() + ") END"
         : "(" + c.sql() + ")";

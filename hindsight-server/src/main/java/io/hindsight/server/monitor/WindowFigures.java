@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.Set;
 
@@ -54,7 +55,7 @@ final class WindowFigures {
           }
           Slice reference = storeReference(conn, window, config);
           for (int i = 0; i < slices.size(); i++) {
-            out.addAll(driftFigures(conn, slices.get(i), reference, labels.get(i), view, config));
+            out.addAll(driftFigures(conn, slices.get(i), reference, labels.get(i), view, config, null));
           }
           out.addAll(qualityFigures(conn, endpoint, window, reference, view, config, true));
           return out;
@@ -86,7 +87,7 @@ final class WindowFigures {
           if (MetricNames.QUALITY.contains(metric.replaceFirst("^estimated_", ""))) {
             figures = qualityFigures(conn, endpoint, slice, reference, view, config, false);
           } else if (Set.of("drift", "drifted", "drifted_share", "prediction_drift").contains(metric)) {
-            figures = driftFigures(conn, slice, reference, "", view, config);
+            figures = driftFigures(conn, slice, reference, "", view, config, null);
           } else {
             figures = BaseMetrics.compute(conn, slice, List.of(), view.features(), view.label(), view.labelReadable());
           }
@@ -113,20 +114,60 @@ final class WindowFigures {
     }
   }
 
+  /**
+   * The figures of an open window from its sketches ({@link OpenWindows}): the base figures but
+   * those of feedback, and drift, for all rows and per segment value.
+   */
+  List<MetricValue> fromState(String endpoint, MetricStore.Window w, OpenWindows.WindowState state) throws IOException {
+    MonitoringConfig config = monitor.config(endpoint);
+    return monitor.engine().inProcess(
+        conn -> {
+          Monitor.View view = monitor.view(conn, endpoint, config);
+          Slice window = Slice.all(endpoint, w.start(), w.end());
+          Slice reference = storeReference(conn, window, config);
+          List<MetricValue> out = new ArrayList<>();
+          for (Map.Entry<String, SliceState> e : state.slices.entrySet()) {
+            SliceState s = e.getValue();
+            out.addAll(s.figures(e.getKey()));
+            Slice slice = s.segmentSql() == null ? window : new Slice(endpoint, w.start(), w.end(), s.segmentSql(), s.segmentValue());
+            out.addAll(driftFigures(conn, slice, reference, e.getKey(), view, config, s));
+          }
+          return out;
+        });
+  }
+
+  /**
+   * The figures of a window that feedback changes ({@link MetricNames#fromLabels}): feedback
+   * count and labeled share, realized and estimated quality, for all rows and per segment value,
+   * from the rows.
+   */
+  List<MetricValue> labelFigures(String endpoint, Instant from, Instant to) throws IOException {
+    MonitoringConfig config = monitor.config(endpoint);
+    return monitor.engine().inProcess(
+        conn -> {
+          Monitor.View view = monitor.view(conn, endpoint, config);
+          Slice window = Slice.all(endpoint, from, to);
+          List<MetricValue> out = new ArrayList<>();
+          for (MetricValue v : BaseMetrics.compute(conn, window, view.segments(), List.of(), view.label(), view.labelReadable())) {
+            if (MetricNames.fromLabels(v.metric())) {
+              out.add(v);
+            }
+          }
+          out.addAll(qualityFigures(conn, endpoint, window, storeReference(conn, window, config), view, config, true));
+          return out;
+        });
+  }
+
+  /** @param state the slice's sketches in an open window; null to read the slice's rows */
   private List<MetricValue> driftFigures(
-      Connection conn, Slice slice, Slice reference, String segment, Monitor.View view, MonitoringConfig config)
-      throws SQLException {
+      Connection conn, Slice slice, Slice reference, String segment, Monitor.View view, MonitoringConfig config,
+      SliceState state) throws SQLException {
     List<MetricValue> out = new ArrayList<>();
     if (reference == null) {
       return out;
     }
     Slice ref = new Slice(slice.endpoint(), reference.from(), reference.to(), slice.segmentSql(), slice.segmentValue());
-    List<MonitoredColumn> columns = new ArrayList<>();
-    view.features().forEach(f -> columns.add(new MonitoredColumn(f.name(), f.sql())));
-    String score = config == null || config.score() == null ? null : view.scoreSql();
-    if (score != null) {
-      columns.add(new MonitoredColumn(PREDICTION_DRIFT_COLUMN, score));
-    }
+    List<MonitoredColumn> columns = OpenWindows.monitoredColumns(view);
     if (columns.isEmpty()) {
       return out;
     }
@@ -137,7 +178,13 @@ final class WindowFigures {
       if (profile.rows() == 0) {
         return out;
       }
-      report = calculator.compute(profile, slice.relation("predictions", "*"), columns, null);
+      if (state == null) {
+        report = calculator.compute(profile, slice.relation("predictions", "*"), columns, null);
+      } else {
+        Map<String, ColumnProfile.Kind> kinds = new java.util.HashMap<>();
+        profile.columns().forEach(c -> kinds.put(c.column(), c.kind()));
+        report = DriftCalculator.compare(profile, state.profiles(columns, kinds), columns, null);
+      }
     } catch (IllegalArgumentException notComparable) {
       return out;
     }
@@ -163,7 +210,7 @@ final class WindowFigures {
   }
 
   /** The score's drift is computed with the features under a name no logged key can have. */
-  private static final String PREDICTION_DRIFT_COLUMN = "_prediction";
+  static final String PREDICTION_DRIFT_COLUMN = "_prediction";
 
   private List<MetricValue> qualityFigures(
       Connection conn, String endpoint, Slice window, Slice reference, Monitor.View view, MonitoringConfig config, boolean perSegment)

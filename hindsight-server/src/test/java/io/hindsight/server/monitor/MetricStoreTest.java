@@ -144,9 +144,10 @@ class MetricStoreTest {
       for (String segment : new String[] {"", "tags.segment=a"}) {
         JsonNode drift = s.get("/v1/endpoints/fraud/drift?" + windows + (segment.isEmpty() ? "" : "&segment=" + segment)).json();
         double amountDrift = drift.get("columns").get(0).get("statistic").asDouble();
+        // The open hour's figures come from sketches (KLL): DESIGN §10 allows KS D within ± 0.01.
         assertThat(points(s, "metric=drift&column=amount&segment=" + segment + "&" + hour))
             .singleElement()
-            .satisfies(p -> assertThat(p.get("value").asDouble()).isCloseTo(amountDrift, within(1e-12)));
+            .satisfies(p -> assertThat(p.get("value").asDouble()).isCloseTo(amountDrift, within(0.01)));
         assertThat(points(s, "metric=drifted_share&segment=" + segment + "&" + hour).get(0).get("value").asDouble())
             .isEqualTo(drift.get("drifted_share").asDouble());
       }
