@@ -147,8 +147,8 @@ public final class AlertEngine implements AutoCloseable {
   }
 
   /**
-   * Removes a rule and its silence; its notifiers are not told (an Alertmanager resolves a pushed
-   * alert by itself once its {@code endsAt} passes).
+   * Removes a rule and its silence. A rule that was firing resolves: its notifiers hear so (as
+   * they would of any resolved alert) and the history records the change.
    *
    * @return false when there was no such rule
    */
@@ -161,11 +161,21 @@ public final class AlertEngine implements AutoCloseable {
     store.saveRules(next.values());
     ScheduledRule removed = rules.remove(name);
     removed.task.cancel();
+    Instant now = clock.instant();
+    AlertTransition resolved = null;
     synchronized (removed) {
       removed.deleted = true;
+      if (removed.alert.state() == AlertState.FIRING) {
+        Double last = removed.alert.value();
+        queueNotices(removed, removed.rule, AlertState.FIRING, AlertState.INACTIVE, last, now, "the rule was deleted");
+        resolved = AlertTransition.of(removed.rule, AlertState.FIRING, AlertState.INACTIVE, last, now);
+      }
     }
     if (silences.remove(name) != null) {
       store.saveSilences(silences);
+    }
+    if (resolved != null) {
+      transitions.accept(resolved);
     }
     return true;
   }
@@ -320,13 +330,19 @@ public final class AlertEngine implements AutoCloseable {
    * every evaluation while it fires and once when it resolves, as Prometheus does.
    */
   private void queueNotices(ScheduledRule scheduled, AlertRule rule, AlertState from, AlertState to, Double value, Instant now) {
+    queueNotices(scheduled, rule, from, to, value, now, null);
+  }
+
+  /** @param reason why a firing alert resolved when not by its metric, else null */
+  private void queueNotices(
+      ScheduledRule scheduled, AlertRule rule, AlertState from, AlertState to, Double value, Instant now, String reason) {
     boolean muted = silencedUntil(rule.name(), now) != null;
     Instant validUntil = now.plus(max(rule.every(), MIN_RESEND_INTERVAL).multipliedBy(4));
     if (to == AlertState.FIRING) {
       if (muted) {
         return;
       }
-      Notice firing = new Notice(rule, false, value, scheduled.alert.firedAt(), now);
+      Notice firing = new Notice(rule, false, value, scheduled.alert.firedAt(), now, null);
       for (Notifier notifier : notifiersOf(rule)) {
         if (notifier.type() == Notifier.Type.ALERTMANAGER || !scheduled.announced) {
           send(notifier, firing, validUntil);
@@ -335,7 +351,7 @@ public final class AlertEngine implements AutoCloseable {
       scheduled.announced = true;
     } else if (from == AlertState.FIRING) {
       if (scheduled.announced && !muted) {
-        Notice resolved = new Notice(rule, true, value, scheduled.alert.firedAt(), now);
+        Notice resolved = new Notice(rule, true, value, scheduled.alert.firedAt(), now, reason);
         notifiersOf(rule).forEach(n -> send(n, resolved, validUntil));
       }
       scheduled.announced = false;

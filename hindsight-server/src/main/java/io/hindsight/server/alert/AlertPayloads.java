@@ -55,12 +55,20 @@ final class AlertPayloads {
     ObjectNode alert = json.putArray("alerts").addObject();
     alert.put("status", notice.status());
     labels.forEach(alert.putObject("labels")::put);
-    notice.rule().annotations().forEach(alert.putObject("annotations")::put);
+    annotations(notice, alert.putObject("annotations"));
     alert.put("startsAt", notice.startsAt().toString());
     alert.put("endsAt", notice.resolved() ? notice.at().toString() : UNSET_TIME);
     alert.put("generatorURL", generatorUrl(notice.rule()));
     alert.put("fingerprint", AlertLabels.fingerprint(labels));
     return json;
+  }
+
+  /** The rule's annotations, and why the alert resolved when it was not its metric. */
+  private static void annotations(Notice notice, ObjectNode out) {
+    notice.rule().annotations().forEach(out::put);
+    if (notice.reason() != null) {
+      out.put("resolution", notice.reason());
+    }
   }
 
   /** A Slack incoming webhook's message: one readable line. */
@@ -78,6 +86,9 @@ final class AlertPayloads {
     }
     text.append(notice.value() == null ? " has no data" : " = " + number(notice.value()))
         .append(" (threshold ").append(rule.op().symbol()).append(' ').append(number(rule.threshold())).append(')');
+    if (notice.reason() != null) {
+      text.append("; ").append(notice.reason());
+    }
     String summary = rule.annotations().get("summary");
     if (summary != null) {
       text.append(" — ").append(summary);
@@ -94,7 +105,7 @@ final class AlertPayloads {
     ArrayNode json = JSON.createArrayNode();
     ObjectNode alert = json.addObject();
     AlertLabels.of(notice.rule()).forEach(alert.putObject("labels")::put);
-    notice.rule().annotations().forEach(alert.putObject("annotations")::put);
+    annotations(notice, alert.putObject("annotations"));
     alert.put("startsAt", notice.startsAt().toString());
     alert.put("endsAt", (notice.resolved() ? notice.at() : validUntil).toString());
     alert.put("generatorURL", generatorUrl(notice.rule()));

@@ -9,8 +9,9 @@ import java.time.Instant;
  * @param value the metric at the evaluation behind this notice; null when the window had no rows
  * @param startsAt when the alert started firing
  * @param at the evaluation behind this notice (for a resolved alert: when it resolved)
+ * @param reason why it resolved when not by its metric (the rule was deleted), else null
  */
-record Notice(AlertRule rule, boolean resolved, Double value, Instant startsAt, Instant at) {
+record Notice(AlertRule rule, boolean resolved, Double value, Instant startsAt, Instant at, String reason) {
 
   String status() {
     return resolved ? "resolved" : "firing";

@@ -172,6 +172,25 @@ class AlertEngineTest {
   }
 
   @Test
+  void deletingAFiringRuleResolvesItsAlert() throws IOException {
+    webhook("ops", "slack");
+    putRule("drift-high", "");
+    metric.set(0.42);
+    scheduler.advance(MINUTE.plus(SECOND)); // firing, delivered
+    assertThat(engine.deleteRule("drift-high")).isTrue();
+    scheduler.advance(SECOND);
+
+    assertThat(receiver.bodies()).extracting(b -> b.get("text").asText())
+        .containsExactly(
+            "[FIRING] drift-high on fraud-model: drifted_share = 0.42 (threshold > 0.3)",
+            "[RESOLVED] drift-high on fraud-model: drifted_share = 0.42 (threshold > 0.3); the rule was deleted");
+    assertThat(transitions).last().satisfies(t -> {
+      assertThat(t.from()).isEqualTo(AlertState.FIRING);
+      assertThat(t.to()).isEqualTo(AlertState.INACTIVE);
+    });
+  }
+
+  @Test
   void anEmptyWindowFiresOnlyWhenNoDataIsAlert() throws IOException {
     webhook("ops", "alertmanager");
     engine.putRule(AlertRule.fromJson("silent-model", json(
