@@ -182,13 +182,9 @@ final class ColumnState {
   }
 
   private QuantileGrid grid() {
-    double[] q = quantiles.getQuantiles(QuantileGrid.levels(Profiler.GRID_STEPS), QuantileSearchCriteria.INCLUSIVE);
-    for (int i = 1; i < q.length; i++) {
-      q[i] = Math.max(q[i], q[i - 1]);
-    }
-    q[0] = min;
-    q[q.length - 1] = max;
-    return new QuantileGrid(q);
+    return QuantileGrid.fromEstimates(
+        quantiles.getQuantiles(QuantileGrid.levels(Profiler.GRID_STEPS), QuantileSearchCriteria.INCLUSIVE),
+        quantiles.getQuantiles(QuantileGrid.tailLevels(Profiler.GRID_STEPS), QuantileSearchCriteria.INCLUSIVE));
   }
 
   /**

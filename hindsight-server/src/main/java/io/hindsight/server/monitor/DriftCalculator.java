@@ -24,7 +24,7 @@ import java.util.stream.Collectors;
  * DriftMethod#defaultFor}). A forced method applies to the columns of its kind; the other columns
  * keep their kind's default. Numeric columns are compared through quantile grids: exact for
  * windows of up to {@value Profiler#EXACT_QUANTILE_ROWS} rows (D within 1 / {@value
- * Profiler#GRID_STEPS} of the exact), a t-digest above. Categorical columns are compared through
+ * Profiler#GRID_STEPS} of the exact), a uniform sample of {@value Profiler#QUANTILE_SAMPLE} values above. Categorical columns are compared through
  * their counts per value; when a window has more than {@value Profiler#MAX_CATEGORIES} categories,
  * the rest form one more category on both sides.
  */

@@ -111,6 +111,9 @@ public final class MetricStore implements Closeable {
   private final Map<String, OpenWindows> open = new ConcurrentHashMap<>();
   private final AtomicLong rowsFolded = new AtomicLong();
   private final AtomicLong foldFailures = new AtomicLong();
+  private final AtomicLong windowFailures = new AtomicLong();
+  /** Failed computations of a window so far, by endpoint and window. */
+  private final Map<String, Integer> attempts = new ConcurrentHashMap<>();
   private final DuckDBConnection cache;
   /** Series are read on a connection of their own, so a read never waits for a refresh's writes. */
   private final DuckDBConnection reader;
@@ -265,12 +268,14 @@ public final class MetricStore implements Closeable {
     labelsOnly.removeIf(w -> open.keeps(w) || fromRows.contains(w));
     Set<LocalDate> dates = new LinkedHashSet<>();
     for (Window w : fromRows) {
-      replace(endpoint, w, monitor.windowFigures(endpoint, w.start(), w.end()), now, false);
-      dates.add(w.date());
+      if (computed(endpoint, w, () -> replace(endpoint, w, monitor.windowFigures(endpoint, w.start(), w.end()), now, false))) {
+        dates.add(w.date());
+      }
     }
     for (Window w : labelsOnly) {
-      replace(endpoint, w, monitor.labelFigures(endpoint, w.start(), w.end()), now, true);
-      dates.add(w.date());
+      if (computed(endpoint, w, () -> replace(endpoint, w, monitor.labelFigures(endpoint, w.start(), w.end()), now, true))) {
+        dates.add(w.date());
+      }
     }
     for (java.util.Iterator<Map.Entry<Window, OpenWindows.WindowState>> it = open.states().entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<Window, OpenWindows.WindowState> e = it.next();
@@ -280,20 +285,25 @@ public final class MetricStore implements Closeable {
       boolean labelsDue =
           last || state.labelFigures == null
               || Duration.between(state.labelsAt, now).toNanos() >= LABEL_COST_RATIO * state.labelNanos;
-      if (state.changed || labelsDue) {
-        if (labelsDue) {
-          long t0 = System.nanoTime();
-          state.labelFigures = monitor.labelFigures(endpoint, w.start(), w.end());
-          state.labelsAt = now;
-          state.labelNanos = System.nanoTime() - t0;
-        }
-        List<MetricValue> figures = new ArrayList<>(monitor.stateFigures(endpoint, w, state));
-        figures.addAll(state.labelFigures);
-        replace(endpoint, w, figures, now, false);
-        state.changed = false;
+      if ((state.changed || labelsDue) && computed(endpoint, w, () -> {
+            if (labelsDue) {
+              long t0 = System.nanoTime();
+              state.labelFigures = monitor.labelFigures(endpoint, w.start(), w.end());
+              state.labelsAt = now;
+              state.labelNanos = System.nanoTime() - t0;
+            }
+            List<MetricValue> figures = new ArrayList<>(monitor.stateFigures(endpoint, w, state));
+            figures.addAll(state.labelFigures);
+            replace(endpoint, w, figures, now, false);
+            state.changed = false;
+          })) {
         dates.add(w.date());
       }
       if (last) {
+        // Final now; had its last computation failed, the window is computed from the rows later.
+        if (state.changed) {
+          touched.computeIfAbsent(endpoint, x -> ConcurrentHashMap.newKeySet()).add(w);
+        }
         it.remove();
       }
     }
@@ -305,6 +315,40 @@ public final class MetricStore implements Closeable {
       // The view of `metrics` was empty until the first file: build it over the files now.
       wroteFiles = true;
       engine.refreshViews();
+    }
+  }
+
+  /** A window's computation, which may fail. */
+  private interface Computation {
+    void run() throws IOException;
+  }
+
+  /** Times a failing window is tried again at the next refreshes before the store gives up on it. */
+  static final int MAX_ATTEMPTS = 3;
+
+  /**
+   * Runs one window's computation. A failure (a window too large for {@code query.timeout}, say)
+   * does not stop the refresh: the window is tried again at the next ones, then given up and logged.
+   */
+  private boolean computed(String endpoint, Window w, Computation computation) {
+    String key = endpoint + " " + w;
+    try {
+      computation.run();
+      attempts.remove(key);
+      return true;
+    } catch (IOException | RuntimeException e) {
+      windowFailures.incrementAndGet();
+      int n = attempts.merge(key, 1, Integer::sum);
+      if (n < MAX_ATTEMPTS) {
+        if (!open.get(endpoint).keeps(w)) {
+          touched.computeIfAbsent(endpoint, x -> ConcurrentHashMap.newKeySet()).add(w);
+        }
+        log.warn("the metric store could not compute {} of {} (attempt {} of {}): {}", w, endpoint, n, MAX_ATTEMPTS, e.toString());
+      } else {
+        attempts.remove(key);
+        log.error("the metric store gives up computing {} of {} after {} attempts: {}", w, endpoint, n, e.toString());
+      }
+      return false;
     }
   }
 
@@ -552,6 +596,11 @@ public final class MetricStore implements Closeable {
   /** Rows folded into open windows since start. */
   public long rowsFolded() {
     return rowsFolded.get();
+  }
+
+  /** Window computations that failed since start (each tried again up to {@link #MAX_ATTEMPTS} times). */
+  public long windowFailures() {
+    return windowFailures.get();
   }
 
   /** Folds that failed since start (the open windows were then built again). */

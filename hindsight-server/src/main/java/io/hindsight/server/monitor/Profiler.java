@@ -26,8 +26,11 @@ import java.util.StringJoiner;
  * for numeric columns, a quantile grid of {@value #GRID_STEPS} steps, mean, population std, min,
  * max and approximate distinct count; then one grouped count per categorical column. The grid is
  * exact ({@code quantile_disc}, the inverse empirical CDF) for relations of at most {@value
- * #EXACT_QUANTILE_ROWS} rows, and DuckDB's t-digest ({@code approx_quantile}) above, whose exact
- * form costs time proportional to rows × grid points. Missing values are NULL and, for numbers,
+ * #EXACT_QUANTILE_ROWS} rows, whose exact form costs time proportional to rows × grid points; above,
+ * it is read from a uniform sample of {@value #QUANTILE_SAMPLE} values per column (DuckDB's {@code
+ * reservoir_quantile}: exact up to that many values, and past it each CDF within about 0.5 % with
+ * 99.9 % confidence by the DKW inequality, so KS D stays inside DESIGN §10's ± 0.01; five times
+ * cheaper than DuckDB's t-digest, whose insertions were nine tenths of a large drift's time). Missing values are NULL and, for numbers,
  * NaN and ±infinity (Evidently drops those too; they would make moments and distances infinite).
  */
 public final class Profiler {
@@ -36,6 +39,9 @@ public final class Profiler {
 
   /** Relations of at most this many rows get exact quantiles. */
   public static final long EXACT_QUANTILE_ROWS = 10_000;
+
+  /** Values per column the quantiles of a larger relation are read from (1 MB a column and thread). */
+  public static final int QUANTILE_SAMPLE = 131_072;
 
   /** A numeric column needs more distinct values than this to be compared as numeric. */
   public static final int NUMERIC_MIN_DISTINCT = 5;
@@ -153,14 +159,17 @@ public final class Profiler {
    */
   private void scan(String relation, List<MonitoredColumn> columns, boolean[] numericType, boolean figures, long rows,
       long[] missing, Numeric[] numeric, QuantileGrid[] quantiles) throws SQLException {
-    String quantile = rows <= EXACT_QUANTILE_ROWS ? "quantile_disc" : "approx_quantile";
+    boolean exact = rows <= EXACT_QUANTILE_ROWS;
     StringJoiner values = new StringJoiner(", ", "(SELECT ", " FROM " + relation + ")");
     StringJoiner aggregates = new StringJoiner(", ", "SELECT ", " FROM ");
     for (int i = 0; i < columns.size(); i++) {
       String v = "v" + i;
       if (numericType[i]) {
         values.add(numericExpression(columns.get(i)) + " AS " + v);
-        aggregates.add(String.format("count(%1$s), %2$s(%1$s, %3$s)", v, quantile, GRID_LEVELS));
+        aggregates.add(
+            exact
+                ? String.format("count(%1$s), quantile_disc(%1$s, %2$s)", v, GRID_LEVELS)
+                : String.format("count(%1$s), reservoir_quantile(%1$s, %2$s, %3$d)", v, GRID_LEVELS, QUANTILE_SAMPLE));
         if (figures) {
           aggregates.add(String.format(
               "avg(%1$s), stddev_pop(%1$s), min(%1$s), max(%1$s), approx_count_distinct(%1$s)", v));
@@ -197,18 +206,16 @@ public final class Profiler {
     }
   }
 
-  /**
-   * The grid from DuckDB's list of quantiles. A t-digest may return neighbouring quantiles a
-   * rounding error out of order; a running maximum restores the order a quantile function has.
-   */
+  /** The grid from DuckDB's list of quantiles at the grid's levels, then at its tails' ({@link #GRID_LEVELS}). */
   private static QuantileGrid grid(Array list) throws SQLException {
     Object[] items = (Object[]) list.getArray();
-    double[] values = new double[items.length];
+    double[] all = new double[items.length];
     for (int i = 0; i < items.length; i++) {
-      double v = ((Number) items[i]).doubleValue();
-      values[i] = i == 0 ? v : Math.max(v, values[i - 1]);
+      all[i] = ((Number) items[i]).doubleValue();
     }
-    return new QuantileGrid(values);
+    int g = GRID_STEPS + 1;
+    return QuantileGrid.fromEstimates(
+        java.util.Arrays.copyOfRange(all, 0, g), java.util.Arrays.copyOfRange(all, g, all.length));
   }
 
   /** Counts per value as text, the largest {@value #MAX_CATEGORIES} kept. */
@@ -256,9 +263,13 @@ public final class Profiler {
     }
   }
 
+  /** The grid's levels, then the finer levels of its first and last steps. */
   private static String levelsLiteral() {
     StringJoiner levels = new StringJoiner(", ", "[", "]");
     for (double level : QuantileGrid.levels(GRID_STEPS)) {
+      levels.add(Double.toString(level));
+    }
+    for (double level : QuantileGrid.tailLevels(GRID_STEPS)) {
       levels.add(Double.toString(level));
     }
     return levels.toString();

@@ -177,6 +177,23 @@ class DriftCalculatorTest {
   }
 
   @Test
+  void windowsLargerThanTheQuantileSampleMeetTheTolerance() throws SQLException {
+    Random random = new Random(21);
+    int n = Profiler.QUANTILE_SAMPLE * 3;
+    double[] ref = lognormal(random, n, 0, 1);
+    double[] cur = lognormal(random, n, 0.05, 1);
+    tables.numbers("ref", "x", ref);
+    tables.numbers("cur", "x", cur);
+
+    ColumnDrift w = drift.compute("ref", "cur", X, null).columns().get(0);
+    ColumnDrift ks = drift.compute("ref", "cur", X, DriftMethod.KS).columns().get(0);
+
+    assertThat(w.statistic())
+        .isCloseTo(DriftFormulas.wasserstein(ref, cur) / DriftFormulas.populationStd(ref), withinPercentage(3));
+    assertThat(ks.statistic()).isCloseTo(DriftFormulas.ksStatistic(ref, cur), within(0.01));
+  }
+
+  @Test
   void sameDistributionIsNotDriftedOnALargeReference() throws SQLException {
     Random random = new Random(5);
     double[] ref = SampleTables.normal(random, 20_000, 100, 15);
