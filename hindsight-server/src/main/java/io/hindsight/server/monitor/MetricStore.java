@@ -252,7 +252,7 @@ public final class MetricStore implements Closeable {
    * rows at a bounded cost); every other window due is computed from the rows.
    */
   private void refresh(String endpoint, PredictionFiles.Batch batch, Instant now, Instant previous) throws IOException {
-    OpenWindows open = this.open.computeIfAbsent(endpoint, OpenWindows::new);
+    OpenWindows open = this.open.computeIfAbsent(endpoint, e -> new OpenWindows());
     Set<Window> fromRows = new java.util.TreeSet<>();
     fold(endpoint, open, batch, now, fromRows);
     fromRows.add(Window.hourOf(now));
@@ -280,34 +280,18 @@ public final class MetricStore implements Closeable {
     for (java.util.Iterator<Map.Entry<Window, OpenWindows.WindowState>> it = open.states().entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<Window, OpenWindows.WindowState> e = it.next();
       Window w = e.getKey();
-      OpenWindows.WindowState state = e.getValue();
       boolean last = !w.end().isAfter(now.minus(OpenWindows.GRACE));
-      boolean labelsDue =
-          last || state.labelFigures == null
-              || Duration.between(state.labelsAt, now).toNanos() >= LABEL_COST_RATIO * state.labelNanos;
-      if ((state.changed || labelsDue) && computed(endpoint, w, () -> {
-            if (labelsDue) {
-              long t0 = System.nanoTime();
-              state.labelFigures = monitor.labelFigures(endpoint, w.start(), w.end());
-              state.labelsAt = now;
-              state.labelNanos = System.nanoTime() - t0;
-            }
-            List<MetricValue> figures = new ArrayList<>(monitor.stateFigures(endpoint, w, state));
-            figures.addAll(state.labelFigures);
-            replace(endpoint, w, figures, now, false);
-            state.changed = false;
-          })) {
+      if (refreshKept(endpoint, w, e.getValue(), now, last)) {
         dates.add(w.date());
       }
       if (last) {
         // Final now; had its last computation failed, the window is computed from the rows later.
-        if (state.changed) {
+        if (e.getValue().changed) {
           touched.computeIfAbsent(endpoint, x -> ConcurrentHashMap.newKeySet()).add(w);
         }
         it.remove();
       }
     }
-    windowsComputed.addAndGet(fromRows.size() + labelsOnly.size());
     for (LocalDate d : dates) {
       writeFile(endpoint, d);
     }
@@ -316,6 +300,33 @@ public final class MetricStore implements Closeable {
       wroteFiles = true;
       engine.refreshViews();
     }
+  }
+
+  /**
+   * A kept window's figures from its sketches when rows were folded in, with those of feedback and
+   * quality from its rows when due; whether the window was written.
+   *
+   * @param last the window leaves the kept ones: its figures are computed now, whatever they cost
+   */
+  private boolean refreshKept(String endpoint, Window w, OpenWindows.WindowState state, Instant now, boolean last) {
+    boolean labelsDue =
+        last || state.labelFigures == null
+            || Duration.between(state.labelsAt, now).toNanos() >= LABEL_COST_RATIO * state.labelNanos;
+    if (!state.changed && !labelsDue) {
+      return false;
+    }
+    return computed(endpoint, w, () -> {
+      if (labelsDue) {
+        long t0 = System.nanoTime();
+        state.labelFigures = monitor.labelFigures(endpoint, w.start(), w.end());
+        state.labelsAt = now;
+        state.labelNanos = System.nanoTime() - t0;
+      }
+      List<MetricValue> figures = new ArrayList<>(monitor.stateFigures(endpoint, w, state));
+      figures.addAll(state.labelFigures);
+      replace(endpoint, w, figures, now, false);
+      state.changed = false;
+    });
   }
 
   /** A window's computation, which may fail. */
@@ -335,6 +346,7 @@ public final class MetricStore implements Closeable {
     try {
       computation.run();
       attempts.remove(key);
+      windowsComputed.incrementAndGet();
       return true;
     } catch (IOException | RuntimeException e) {
       windowFailures.incrementAndGet();

@@ -39,16 +39,12 @@ final class OpenWindows {
    */
   static final Duration GRACE = Duration.ofMinutes(5);
 
-  private final String endpoint;
   /** Windows that start at or after this are complete. */
   private Instant completeFrom;
   /** The config the states were built with; another one needs a {@link #reset}. */
   private MonitoringConfig config;
   private final Map<Window, WindowState> states = new TreeMap<>();
 
-  OpenWindows(String endpoint) {
-    this.endpoint = endpoint;
-  }
 
   /** The sketches of one window: a {@link SliceState} per slice label ('' for all rows). */
   static final class WindowState {
@@ -268,9 +264,5 @@ final class OpenWindows {
     String star = replaced.isEmpty() ? "*" : "* REPLACE (" + String.join(", ", replaced) + ")";
     String extra = added.isEmpty() ? "" : ", " + String.join(", ", added);
     return "(SELECT " + star + extra + " FROM " + stored + ")";
-  }
-
-  String endpoint() {
-    return endpoint;
   }
 }
