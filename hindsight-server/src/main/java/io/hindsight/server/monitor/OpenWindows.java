@@ -95,7 +95,7 @@ final class OpenWindows {
    * @param rebuild whether the files are a snapshot after {@link #reset}: rows before the first
    *     complete window are then already in the lake's computed windows and left out; otherwise
    *     such rows arrived late and their windows go to {@code late}
-   * @param late receives closed windows that got rows and are not kept
+   * @param late receives closed windows that got rows and are not kept (their grace is over)
    * @return rows read
    */
   long fold(Connection conn, List<Path> files, EndpointSchema schema, Monitor.View view, Instant now, boolean rebuild,
@@ -200,7 +200,9 @@ final class OpenWindows {
       states.put(w, s);
       return s;
     }
-    if (!rebuild) {
+    // A closed window not kept (its grace is over) is computed from the rows again; an open one
+    // not kept (a day begun before the store saw it) is computed from the rows when an hour ends.
+    if (!rebuild && !w.end().isAfter(now)) {
       late.add(w);
     }
     return null;

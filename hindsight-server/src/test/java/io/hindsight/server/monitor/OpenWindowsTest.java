@@ -46,8 +46,12 @@ class OpenWindowsTest {
   }
 
   private static long rowsFolded(TestServer s) {
-    Matcher m = Pattern.compile("(?m)^hindsight_monitor_rows_folded_total (\\S+)$").matcher(s.get("/metrics").body());
-    assertThat(m.find()).as("hindsight_monitor_rows_folded_total in /metrics").isTrue();
+    return counter(s, "hindsight_monitor_rows_folded_total");
+  }
+
+  private static long counter(TestServer s, String name) {
+    Matcher m = Pattern.compile("(?m)^" + name + " (\\S+)$").matcher(s.get("/metrics").body());
+    assertThat(m.find()).as(name + " in /metrics").isTrue();
     return (long) Double.parseDouble(m.group(1));
   }
 
@@ -84,6 +88,26 @@ class OpenWindowsTest {
       assertThat(value(s, "metric=latency_p95&" + HOUR)).isCloseTo(10 * 0.95 * 69, within(1e-9));
       assertThat(value(s, "metric=distinct_count&column=amount&" + HOUR)).isEqualTo(70);
       assertThat(value(s, "metric=missing_share&column=amount&" + HOUR)).isZero();
+    }
+  }
+
+  @Test
+  void aDayBegunBeforeTheStoreSawItIsComputedFromTheRowsOnlyWhenAnHourEnds() throws Exception {
+    ManualScheduler time = new ManualScheduler(Instant.parse("2026-11-30T12:30:00Z"));
+    try (TestServer s = new TestServer(dir, c -> {}, time)) {
+      Instant start = Instant.parse("2026-11-30T12:00:00Z");
+      assertThat(s.predictions("fraud", records("r", start, 0, 40)).status()).isEqualTo(200);
+      configure(s);
+      time.advance(Duration.ofMinutes(1));
+      long computed = counter(s, "hindsight_monitor_windows_computed_total");
+      for (int minute = 0; minute < 3; minute++) {
+        assertThat(s.predictions("fraud", records("m" + minute, start, 100 + 10 * minute, 10)).status()).isEqualTo(200);
+        time.advance(Duration.ofMinutes(1));
+      }
+      assertThat(counter(s, "hindsight_monitor_windows_computed_total") - computed)
+          .as("each refresh computes the kept hour alone, from its sketches")
+          .isEqualTo(3);
+      assertThat(value(s, "metric=volume&" + HOUR)).isEqualTo(70);
     }
   }
 
