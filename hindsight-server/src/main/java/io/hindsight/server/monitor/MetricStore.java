@@ -399,6 +399,39 @@ public final class MetricStore implements Closeable {
   }
 
   /**
+   * Retention of metrics: forgets the endpoint's windows of days before {@code before} and deletes
+   * their folders ({@code lake/metrics/endpoint=<e>/date=<d>/}); returns the days deleted.
+   */
+  public synchronized long deleteDaysBefore(String endpoint, LocalDate before) throws IOException {
+    try (PreparedStatement st = cache.prepareStatement("DELETE FROM metric_cache WHERE endpoint = ? AND date < ?")) {
+      st.setString(1, endpoint);
+      st.setObject(2, before);
+      st.executeUpdate();
+    } catch (SQLException e) {
+      throw new IOException("cannot forget the metrics of " + endpoint + ": " + e.getMessage(), e);
+    }
+    Path folder = dir.resolve("endpoint=" + endpoint);
+    if (!Files.isDirectory(folder)) {
+      return 0;
+    }
+    long days = 0;
+    try (Stream<Path> s = Files.list(folder)) {
+      for (Path d : s.toList()) {
+        String n = d.getFileName().toString();
+        if (n.startsWith("date=") && LocalDate.parse(n.substring("date=".length())).isBefore(before)) {
+          io.hindsight.server.query.DuckDbFiles.deleteRecursively(d);
+          days++;
+        }
+      }
+    }
+    if (days > 0) {
+      FileSync.fsyncDirectory(folder);
+      engine.refreshViews();
+    }
+    return days;
+  }
+
+  /**
    * {@code GET /v1/endpoints/{e}/metrics}: a metric's points in {@code [from, to)}, oldest first.
    *
    * @param column null for metrics not per column
