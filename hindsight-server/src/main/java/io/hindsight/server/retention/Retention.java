@@ -199,7 +199,7 @@ public final class Retention implements Closeable {
   /** Events of the endpoint from before the day: files all expired are deleted, the others rewritten. */
   private LakeEdits.Removed deleteEvents(String endpoint, LocalDate before) throws IOException {
     Partition p = new Partition(Table.EVENTS, endpoint, null);
-    String cutoff = "TIMESTAMPTZ '" + before.atStartOfDay(ZoneOffset.UTC).toOffsetDateTime() + "'";
+    String cutoff = "TIMESTAMPTZ '" + before + " 00:00:00+00'";
     LakeEdits.Removed removed = LakeEdits.Removed.NONE;
     for (Path file : lake.dataFiles(p)) {
       removed =
