@@ -91,6 +91,8 @@ public final class HindsightServer implements AutoCloseable {
   /** An audited endpoint's retain_min (WORM); until the audit log supplies it, none is audited. */
   private java.util.function.Function<String, java.util.Optional<java.time.Period>> minimumRetention =
       endpoint -> java.util.Optional.empty();
+  /** Told of the predictions each erasure removes (the audit log records the redaction). */
+  private ErasureListener erasureListener = ErasureListener.NONE;
   private final Scheduler scheduler;
   private volatile boolean closed;
 
@@ -110,19 +112,21 @@ public final class HindsightServer implements AutoCloseable {
    * closes when it stops.
    */
   public static HindsightServer start(ServerConfig config, Scheduler scheduler) throws IOException {
-    return start(config, scheduler, endpoint -> java.util.Optional.empty());
+    return start(config, scheduler, endpoint -> java.util.Optional.empty(), ErasureListener.NONE);
   }
 
   /**
    * Starts with the audited endpoints' minimum retention ({@code retain_min}), which retention and
-   * deletion never cut into (WORM).
+   * deletion never cut into (WORM), and the listener told of the predictions each erasure removes.
    */
   public static HindsightServer start(
       ServerConfig config, Scheduler scheduler,
-      java.util.function.Function<String, java.util.Optional<java.time.Period>> minimumRetention) throws IOException {
+      java.util.function.Function<String, java.util.Optional<java.time.Period>> minimumRetention,
+      ErasureListener erasureListener) throws IOException {
     config.validate();
     HindsightServer s = new HindsightServer(config, scheduler);
     s.minimumRetention = minimumRetention;
+    s.erasureListener = erasureListener;
     try {
       s.open();
     } catch (IOException | RuntimeException e) {
@@ -247,7 +251,7 @@ public final class HindsightServer implements AutoCloseable {
     Erasure erasure =
         new Erasure(
             lakeEdits, lakeWriter, schemas, jobs, (endpoint, kind, text, data) -> recordEvent(ingest, endpoint, kind, text, data),
-            ErasureListener.NONE, metrics.registry(), json);
+            erasureListener, metrics.registry(), json);
     jobs.start();
     retention.start(scheduler);
     api =

@@ -27,6 +27,7 @@ public final class TestServer implements AutoCloseable {
   private final io.hindsight.server.ops.ManualScheduler scheduler;
   private java.util.function.Function<String, java.util.Optional<java.time.Period>> minimumRetention =
       endpoint -> java.util.Optional.empty();
+  private io.hindsight.server.retention.ErasureListener erasureListener = io.hindsight.server.retention.ErasureListener.NONE;
 
   public TestServer(Path dataDir) throws IOException {
     this(dataDir, c -> {});
@@ -58,6 +59,17 @@ public final class TestServer implements AutoCloseable {
       io.hindsight.server.ops.ManualScheduler scheduler,
       java.util.function.Function<String, java.util.Optional<java.time.Period>> minimumRetention)
       throws IOException {
+    this(dataDir, tweak, scheduler, minimumRetention, io.hindsight.server.retention.ErasureListener.NONE);
+  }
+
+  /** ... and whose erasures tell {@code erasureListener} what they remove. */
+  public TestServer(
+      Path dataDir,
+      Consumer<ServerConfig> tweak,
+      io.hindsight.server.ops.ManualScheduler scheduler,
+      java.util.function.Function<String, java.util.Optional<java.time.Period>> minimumRetention,
+      io.hindsight.server.retention.ErasureListener erasureListener)
+      throws IOException {
     config = new ServerConfig();
     config.dataDir = dataDir;
     config.port = 0;
@@ -65,12 +77,13 @@ public final class TestServer implements AutoCloseable {
     tweak.accept(config);
     this.scheduler = scheduler;
     this.minimumRetention = minimumRetention;
+    this.erasureListener = erasureListener;
     server = start();
   }
 
   private HindsightServer start() throws IOException {
     return HindsightServer.start(
-        config, scheduler == null ? io.hindsight.server.ops.Scheduler.system() : scheduler, minimumRetention);
+        config, scheduler == null ? io.hindsight.server.ops.Scheduler.system() : scheduler, minimumRetention, erasureListener);
   }
 
   public HindsightServer server() {

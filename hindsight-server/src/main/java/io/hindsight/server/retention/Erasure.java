@@ -199,8 +199,8 @@ public final class Erasure {
       st.execute("CREATE OR REPLACE TEMP TABLE erased AS " + select);
       try (ResultSet rs = st.executeQuery("SELECT prediction_id, audit_index FROM erased ORDER BY audit_index, prediction_id")) {
         while (rs.next()) {
-          long index = rs.getLong(2);
-          out.add(new ErasedRecord(rs.getString(1), rs.wasNull() ? null : index));
+          Object index = rs.getObject(2);
+          out.add(new ErasedRecord(rs.getString(1), index == null ? null : ((Number) index).longValue()));
         }
       }
     } catch (SQLException e) {

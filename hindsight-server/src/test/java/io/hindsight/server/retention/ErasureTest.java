@@ -132,6 +132,45 @@ class ErasureTest {
     assertThat(r.json().get("error").asText()).contains(message);
   }
 
+  /**
+   * The audit log hears of every erased prediction, with its leaf index when the files carry one,
+   * while the lake still holds them; an erasure the listener refuses changes nothing.
+   */
+  @Test
+  void theListenerHearsOfTheErasedPredictionsBeforeAnyFileChanges() throws Exception {
+    java.util.concurrent.atomic.AtomicReference<TestServer> server = new java.util.concurrent.atomic.AtomicReference<>();
+    List<String> heard = new ArrayList<>();
+    ErasureListener listener =
+        (endpoint, jobId, records) -> {
+          if (records.stream().anyMatch(r -> r.predictionId().equals("p5"))) {
+            throw new java.io.IOException("the audit log cannot take the redaction now");
+          }
+          long inLake = server.get().scalar("SELECT count(*) FROM predictions WHERE customer_id = 'c-1'").asLong();
+          records.forEach(r -> heard.add(endpoint + "/" + r.predictionId() + "@" + r.auditIndex() + " with " + inLake + " in the lake"));
+        };
+    try (TestServer s = new TestServer(dir, c -> {}, null, e -> java.util.Optional.empty(), listener)) {
+      server.set(s);
+      loadLoans(s);
+      // A file as an audited endpoint's writer would leave it, carrying each record's leaf index.
+      try (var c = java.sql.DriverManager.getConnection("jdbc:duckdb:");
+          var st = c.createStatement()) {
+        st.execute("COPY (SELECT 'p9' AS prediction_id, TIMESTAMPTZ '2026-11-03 09:00:00+00' AS ts, 'c-1' AS customer_id,"
+            + " 9::BIGINT AS _audit_index) TO '" + dir.resolve("lake/predictions/endpoint=loans/date=2026-11-03/part-00000000000000000099-0000beef.parquet")
+            + "' (FORMAT parquet)");
+      }
+      String id = started(s.postJson("/v1/erasure", "{\"endpoint\": \"loans\", \"key\": \"customer_id\", \"value\": \"c-1\"}"));
+      assertThat(s.awaitJob(id).get("state").asText()).isEqualTo("done");
+      assertThat(heard).containsExactly(
+          "loans/p9@9 with 4 in the lake", "loans/p1@null with 4 in the lake", "loans/p2@null with 4 in the lake",
+          "loans/p3@null with 4 in the lake");
+
+      JsonNode refused = s.awaitJob(started(s.postJson("/v1/erasure", "{\"endpoint\": \"loans\", \"key\": \"customer_id\", \"value\": \"c-2\"}")));
+      assertThat(refused.get("state").asText()).isEqualTo("failed");
+      assertThat(refused.get("error").asText()).isEqualTo("the audit log cannot take the redaction now");
+      assertThat(column(s, "SELECT prediction_id FROM predictions ORDER BY 1")).containsExactly("p4", "p5", "p6");
+    }
+  }
+
   /** A server killed during an erasure leaves its job running in its file: the next start finishes it. */
   @Test
   void anErasureInterruptedByACrashIsResumedAtTheNextStart() throws Exception {
