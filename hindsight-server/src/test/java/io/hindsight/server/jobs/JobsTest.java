@@ -152,8 +152,8 @@ class JobsTest {
       assertThat(failed.error()).contains("server stopped while this job was running").contains("start it again");
       assertThat(failed.finishedAt()).isNotNull();
     } finally {
-      dead.close();
       never.countDown();
+      dead.close();
     }
   }
 
