@@ -95,6 +95,9 @@ public final class Retention implements Closeable {
   }
 
   private void submitRetention() {
+    if (jobs.list().stream().anyMatch(j -> j.kind().equals(RETENTION_JOB) && !j.state().finished())) {
+      return; // the previous run is still waiting or running
+    }
     try {
       jobs.submit(RETENTION_JOB, json.createObjectNode());
     } catch (IOException | RuntimeException e) {
