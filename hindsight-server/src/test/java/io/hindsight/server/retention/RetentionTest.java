@@ -218,29 +218,28 @@ class RetentionTest {
     try (TestServer s = new TestServer(dir, settings(p -> {
       p.predictions = "P30D";
       p.metrics = "P60D";
-    }), time)) {
-      loadFraud(s);
-      Path metrics = dir.resolve("lake/metrics/endpoint=fraud");
-      for (String day : List.of("2026-09-01", "2026-10-15")) {
-        Files.createDirectories(metrics.resolve("date=" + day));
-        writeMetricsDay(metrics.resolve("date=" + day).resolve("metrics.parquet"));
-      }
+    }).andThen(c -> c.monitoring.refreshInterval = Duration.ofMinutes(1)), time)) {
+      // One batch a day: a batch marks every hour between its oldest and newest record for the store.
+      accepted(s.predictions("fraud", predictions("sep", "2026-09-01")));
+      accepted(s.predictions("fraud", predictions("oct", "2026-10-15")));
+      accepted(s.predictions("fraud", predictions("nov", "2026-11-29")));
+      s.flush();
+      // One minute: the metric store computes the days the records touched, then retention runs.
       time.advance(Duration.ofMinutes(1));
       JsonNode job = s.awaitJob(jobOfKind(s, "retention"));
-      assertThat(job.get("counts").get("metrics_days").asLong()).isEqualTo(1);
+      assertThat(job.get("counts").get("metrics_days").asLong()).as(job.toString()).isEqualTo(1);
+      assertThat(job.get("counts").get("predictions_rows").asLong()).isEqualTo(2);
+
+      Path metrics = dir.resolve("lake/metrics/endpoint=fraud");
       assertThat(metrics.resolve("date=2026-09-01")).doesNotExist();
       assertThat(metrics.resolve("date=2026-10-15")).as("younger than 60 days, though its raw data is gone").isDirectory();
-    }
-  }
-
-  /** A one-row metrics file in the metric store's layout, written by DuckDB. */
-  private static void writeMetricsDay(Path file) throws Exception {
-    try (var c = java.sql.DriverManager.getConnection("jdbc:duckdb:");
-        var st = c.createStatement()) {
-      st.execute("COPY (SELECT 'volume' AS metric, NULL::VARCHAR AS column_name, '' AS segment, '1d' AS granularity,"
-          + " TIMESTAMPTZ '2026-09-01 00:00:00+00' AS window_start, TIMESTAMPTZ '2026-09-02 00:00:00+00' AS window_end,"
-          + " 1.0::DOUBLE AS value, 1::BIGINT AS rows, TIMESTAMPTZ '2026-09-02 00:00:00+00' AS computed_at) TO '"
-          + file + "' (FORMAT parquet)");
+      List<String> days = new ArrayList<>();
+      s.get("/v1/endpoints/fraud/metrics?metric=volume&granularity=1d&from=2026-08-01T00:00:00Z&to=2026-12-01T00:00:00Z")
+          .json().get("points").forEach(p -> days.add(p.get("window_start").asText()));
+      assertThat(days).contains("2026-10-15T00:00:00Z").doesNotContain("2026-09-01T00:00:00Z");
+      assertThat(column(s, "SELECT DISTINCT window_start::DATE::VARCHAR FROM metrics WHERE granularity = '1d' ORDER BY 1"))
+          .contains("2026-10-15").doesNotContain("2026-09-01");
+      assertThat(column(s, "SELECT prediction_id FROM predictions")).containsExactly("nov");
     }
   }
 }
