@@ -316,6 +316,9 @@ public final class MetricStore implements Closeable {
   private void recompute(String endpoint, Set<Window> windows, Instant now) throws IOException {
     Set<LocalDate> dates = new LinkedHashSet<>();
     for (Window w : windows) {
+      if (rawDataDeleted(endpoint, w)) {
+        continue;
+      }
       List<MetricValue> figures = monitor.windowFigures(endpoint, w.start(), w.end());
       replace(endpoint, w, figures, now);
       windowsComputed.incrementAndGet();
@@ -396,6 +399,30 @@ public final class MetricStore implements Closeable {
     }
     FileSync.fsync(tmp);
     FileSync.moveDurably(tmp, target);
+  }
+
+  /**
+   * Whether the window's figures must stay as they are: the store has them, but the raw
+   * predictions of their day were deleted since (retention), so recomputing them (after a config
+   * change) would only erase them. Metrics outlive raw data (DESIGN §12).
+   */
+  private synchronized boolean rawDataDeleted(String endpoint, Window w) throws IOException {
+    Path day = dir.resolveSibling(Table.PREDICTIONS.dirName()).resolve("endpoint=" + endpoint).resolve("date=" + w.date());
+    if (Files.isDirectory(day)) {
+      return false;
+    }
+    try (PreparedStatement st =
+        cache.prepareStatement("SELECT count(*) FROM metric_cache WHERE endpoint = ? AND granularity = ? AND window_start = ?")) {
+      st.setString(1, endpoint);
+      st.setString(2, w.granularity());
+      st.setObject(3, OffsetDateTime.ofInstant(w.start(), ZoneOffset.UTC));
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return rs.getLong(1) > 0;
+      }
+    } catch (SQLException e) {
+      throw new IOException("cannot read the metric store: " + e.getMessage(), e);
+    }
   }
 
   /**

@@ -240,6 +240,15 @@ class RetentionTest {
       assertThat(column(s, "SELECT DISTINCT window_start::DATE::VARCHAR FROM metrics WHERE granularity = '1d' ORDER BY 1"))
           .contains("2026-10-15").doesNotContain("2026-09-01");
       assertThat(column(s, "SELECT prediction_id FROM predictions")).containsExactly("nov");
+
+      // A new monitoring config recomputes every window the store has: those whose raw data is gone stay.
+      assertThat(s.putJson("/v1/endpoints/fraud/monitoring", "{\"features\": [\"amount\"]}").status()).isEqualTo(200);
+      time.advance(Duration.ofMinutes(1));
+      JsonNode october =
+          s.get("/v1/endpoints/fraud/metrics?metric=volume&granularity=1d&from=2026-10-15T00:00:00Z&to=2026-10-16T00:00:00Z")
+              .json().get("points");
+      assertThat(october).hasSize(1);
+      assertThat(october.get(0).get("value").asDouble()).isEqualTo(1.0);
     }
   }
 }
