@@ -136,9 +136,9 @@ public final class Erasure {
     int done = 0;
     for (Partition p : partitions) {
       SubjectMatch match = p.table() == Table.PREDICTIONS ? inPredictions : inFeedback;
-      long[] removed = erase(p, p.table() == Table.PREDICTIONS ? predictionCondition(match) : feedbackCondition(match));
-      files += removed[0];
-      rows.merge(p.table(), removed[1], Long::sum);
+      LakeEdits.Removed removed = erase(p, p.table() == Table.PREDICTIONS ? predictionCondition(match) : feedbackCondition(match));
+      files += removed.files();
+      rows.merge(p.table(), removed.rows(), Long::sum);
       ctx.progress(++done / (double) (partitions.size() + 1));
     }
     ctx.count("predictions_erased", rows.get(Table.PREDICTIONS));
@@ -227,15 +227,15 @@ public final class Erasure {
 
   /**
    * Rewrites the partition's files that hold matching rows, found again under the lake's lock (a
-   * merge may have replaced files since the search); returns {files rewritten, rows removed}.
+   * merge may have replaced files since the search); returns the files rewritten and rows removed.
    */
-  private long[] erase(Partition p, Condition condition) throws IOException {
+  private LakeEdits.Removed erase(Partition p, Condition condition) throws IOException {
     return edits.exclusively(
         () -> {
           List<Path> files = lake.dataFiles(p);
           String where = files.isEmpty() ? null : condition.over(columnsOf(files));
           if (where == null) {
-            return new long[] {0, 0};
+            return LakeEdits.Removed.NONE;
           }
           List<String> affected = new ArrayList<>();
           try (Statement st = edits.connection().createStatement()) {
@@ -257,7 +257,7 @@ public final class Erasure {
                     Path.of(f),
                     "file_row_number NOT IN (SELECT file_row_number FROM doomed WHERE filename = " + SqlText.string(f) + ")");
           }
-          return new long[] {affected.size(), rows};
+          return new LakeEdits.Removed(affected.size(), rows);
         });
   }
 

@@ -10,6 +10,7 @@ import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.Partition;
 import io.hindsight.server.ops.Scheduler;
 import io.hindsight.server.schema.SchemaRegistry;
+import io.hindsight.server.schema.SqlText;
 import io.hindsight.server.schema.Table;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -215,7 +216,7 @@ public final class Retention implements Closeable {
                     long expired =
                         edits.longValue(
                             "SELECT count(*) FROM read_parquet("
-                                + io.hindsight.server.schema.SqlText.string(file.toAbsolutePath().toString())
+                                + SqlText.string(file.toAbsolutePath().toString())
                                 + ") WHERE ts < " + cutoff);
                     if (expired == 0) {
                       return LakeEdits.Removed.NONE;
