@@ -34,6 +34,7 @@ import io.hindsight.server.retention.Erasure;
 import io.hindsight.server.retention.ErasureListener;
 import io.hindsight.server.retention.LakeEdits;
 import io.hindsight.server.retention.Retention;
+import io.hindsight.server.retention.TimelineEvents;
 import io.hindsight.server.retention.WormRule;
 import io.hindsight.server.schema.SchemaRegistry;
 import io.hindsight.server.wal.WriteAheadLog;
@@ -243,15 +244,12 @@ public final class HindsightServer implements AutoCloseable {
     metrics.gauge("hindsight_monitor_refresh_lag_seconds", "Seconds since the metric store last refreshed (-1: not yet)", metricStore::secondsSinceRefresh);
     metrics.gauge("hindsight_monitor_refresh_duration_seconds", "How long the last metric store refresh took", () -> metricStore.lastRefreshMillis() / 1000.0);
     jobs = new Jobs(dataDir.resolve("jobs"), clock, json);
+    TimelineEvents timeline = (endpoint, kind, text, data) -> recordEvent(ingest, endpoint, kind, text, data);
     retention =
         new Retention(
-            lakeEdits, schemas, jobs, config.retentionPolicy(), new WormRule(minimumRetention),
-            (endpoint, kind, text, data) -> recordEvent(ingest, endpoint, kind, text, data),
+            lakeEdits, schemas, jobs, config.retentionPolicy(), new WormRule(minimumRetention), timeline,
             metricStore::deleteDaysBefore, metrics.registry(), clock, json);
-    Erasure erasure =
-        new Erasure(
-            lakeEdits, lakeWriter, schemas, jobs, (endpoint, kind, text, data) -> recordEvent(ingest, endpoint, kind, text, data),
-            erasureListener, metrics.registry(), json);
+    Erasure erasure = new Erasure(lakeEdits, lakeWriter, schemas, jobs, timeline, erasureListener, metrics.registry(), json);
     jobs.start();
     retention.start(scheduler);
     api =
