@@ -179,6 +179,11 @@ public final class Jobs implements Closeable {
     } catch (Stopping e) {
       log.info("{} job {} stopped with the server; it resumes at the next start", s.kind(), id);
     } catch (Exception | Error e) {
+      if (stopping) {
+        // What it worked on closed under it: the job stays running in its file and resumes.
+        log.info("{} job {} ended with the server ({}); it resumes at the next start", s.kind(), id, e.toString());
+        return;
+      }
       log.warn("{} job {} failed: {}", s.kind(), id, e.toString());
       finishRun(ctx, JobState.FAILED, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
     } finally {
