@@ -31,6 +31,13 @@ import io.hindsight.server.ops.ServerMetrics;
 import io.hindsight.server.query.DuckDbFiles;
 import io.hindsight.server.query.QueryEngine;
 import io.hindsight.server.query.StoreLookups;
+import io.hindsight.server.jobs.Jobs;
+import io.hindsight.server.retention.Erasure;
+import io.hindsight.server.retention.ErasureListener;
+import io.hindsight.server.retention.LakeEdits;
+import io.hindsight.server.retention.Retention;
+import io.hindsight.server.retention.TimelineEvents;
+import io.hindsight.server.retention.WormRule;
 import io.hindsight.server.schema.SchemaRegistry;
 import io.hindsight.server.wal.WriteAheadLog;
 import java.io.IOException;
@@ -57,6 +64,8 @@ import org.slf4j.LoggerFactory;
  *   catalog/      learnt schemas, one JSON file per table and endpoint
  *   idempotency/  answers of Idempotency-Key requests whose log entries were dropped
  *   compaction/   journals that make file merges crash-safe
+ *   jobs/         tracked jobs (erasure, deletion, retention), one JSON file each
+ *   retention/    the seq marks of deleted partitions, so the log never replays them
  *   tmp/          DuckDB spill files and query worker folders, emptied at start
  * </pre>
  *
@@ -79,6 +88,14 @@ public final class HindsightServer implements AutoCloseable {
   private ApiServer api;
   private MetricStore metricStore;
   private AlertEngine alerts;
+  private LakeEdits lakeEdits;
+  private Jobs jobs;
+  private Retention retention;
+  /** An audited endpoint's retain_min (WORM); until the audit log supplies it, none is audited. */
+  private java.util.function.Function<String, java.util.Optional<java.time.Period>> minimumRetention =
+      endpoint -> java.util.Optional.empty();
+  /** Told of the predictions each erasure removes (the audit log records the redaction). */
+  private ErasureListener erasureListener = ErasureListener.NONE;
   private final Scheduler scheduler;
   private volatile boolean closed;
 
@@ -98,8 +115,21 @@ public final class HindsightServer implements AutoCloseable {
    * closes when it stops.
    */
   public static HindsightServer start(ServerConfig config, Scheduler scheduler) throws IOException {
+    return start(config, scheduler, endpoint -> java.util.Optional.empty(), ErasureListener.NONE);
+  }
+
+  /**
+   * Starts with the audited endpoints' minimum retention ({@code retain_min}), which retention and
+   * deletion never cut into (WORM), and the listener told of the predictions each erasure removes.
+   */
+  public static HindsightServer start(
+      ServerConfig config, Scheduler scheduler,
+      java.util.function.Function<String, java.util.Optional<java.time.Period>> minimumRetention,
+      ErasureListener erasureListener) throws IOException {
     config.validate();
     HindsightServer s = new HindsightServer(config, scheduler);
+    s.minimumRetention = minimumRetention;
+    s.erasureListener = erasureListener;
     try {
       s.open();
     } catch (IOException | RuntimeException e) {
@@ -154,7 +184,11 @@ public final class HindsightServer implements AutoCloseable {
     WrittenFiles written = new WrittenFiles(lake, lake.root().resolve(".metric-store"));
     lakeWriter.onFileWritten(written::written);
 
-    LogReplay replay = new LogReplay(lake, lakeWriter);
+    lakeEdits =
+        new LakeEdits(
+            lake, lakeWriter, compaction, connection(scratch.resolve("duckdb-retention")), dataDir.resolve("retention"), json,
+            queryEngine::refreshViews);
+    LogReplay replay = new LogReplay(lake, lakeWriter, lakeEdits.deletionMarks());
     wal =
         WriteAheadLog.open(
             dataDir.resolve("wal"),
@@ -219,6 +253,15 @@ public final class HindsightServer implements AutoCloseable {
     metrics.counter("hindsight_monitor_refresh_failures", "Metric store refreshes that failed since start (retried)", metricStore::refreshFailures);
     metrics.gauge("hindsight_monitor_refresh_lag_seconds", "Seconds since the metric store last refreshed (-1: not yet)", metricStore::secondsSinceRefresh);
     metrics.gauge("hindsight_monitor_refresh_duration_seconds", "How long the last metric store refresh took", () -> metricStore.lastRefreshMillis() / 1000.0);
+    jobs = new Jobs(dataDir.resolve("jobs"), clock, json);
+    TimelineEvents timeline = (endpoint, kind, text, data) -> recordEvent(ingest, endpoint, kind, text, data);
+    retention =
+        new Retention(
+            lakeEdits, schemas, jobs, config.retentionPolicy(), new WormRule(minimumRetention), timeline,
+            metricStore::deleteDaysBefore, metrics.registry(), clock, json);
+    Erasure erasure = new Erasure(lakeEdits, lakeWriter, schemas, jobs, timeline, erasureListener, metrics.registry(), json);
+    jobs.start();
+    retention.start(scheduler);
     api =
         new ApiServer(
             config,
@@ -233,6 +276,7 @@ public final class HindsightServer implements AutoCloseable {
             clock,
             metrics,
             json);
+    api.jobs(jobs, retention, erasure, json);
     api.start();
     // Alerts link back to the server; on port 0 its address is known only now.
     alerts.externalUrl(externalUrl(api.port()));
@@ -301,6 +345,20 @@ public final class HindsightServer implements AutoCloseable {
       throw new IllegalArgumentException("alerts in the config file: " + e.getMessage(), e);
     }
     return engine;
+  }
+
+  /** An event on an endpoint's timeline, stored like any other (retention and erasure report what they did). */
+  private void recordEvent(IngestService ingest, String endpoint, String kind, String text, Map<String, Object> data) {
+    Map<String, Object> event = new java.util.LinkedHashMap<>();
+    event.put("kind", kind);
+    event.put("text", text);
+    event.put("data", data);
+    try {
+      ingest.ingest(
+          Table.EVENTS, endpoint, IngestService.Format.JSON, new java.io.ByteArrayInputStream(json.writeValueAsBytes(event)), null, null);
+    } catch (IOException | RuntimeException e) {
+      log.warn("could not record the {} event of {}: {}", kind, endpoint, e.toString());
+    }
   }
 
   /** The server's address as people reach it: {@code alerts.external-url}, else scheme, host and port. */
@@ -383,6 +441,13 @@ public final class HindsightServer implements AutoCloseable {
     if (api != null) {
       api.stop();
     }
+    // A running job stops at its next step, before the lake it edits closes, and resumes at the next start.
+    if (retention != null) {
+      retention.close();
+    }
+    if (jobs != null) {
+      jobs.close();
+    }
     try {
       if (wal != null) {
         wal.close();
@@ -396,6 +461,9 @@ public final class HindsightServer implements AutoCloseable {
     }
     if (compaction != null) {
       compaction.close();
+    }
+    if (lakeEdits != null) {
+      lakeEdits.close();
     }
     if (alerts != null) {
       alerts.close();

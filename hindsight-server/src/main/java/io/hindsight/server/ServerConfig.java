@@ -11,6 +11,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.hindsight.server.ingest.IngestLimits;
 import io.hindsight.server.lake.CompactionPolicy;
 import io.hindsight.server.query.QueryLimits;
+import io.hindsight.server.retention.DataKind;
+import io.hindsight.server.retention.RetentionPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,6 +37,7 @@ public final class ServerConfig {
   public Http http = new Http();
   public Monitoring monitoring = new Monitoring();
   public Alerts alerts = new Alerts();
+  public Retention retention = new Retention();
 
   /**
    * Deadlines that keep slow clients from holding connections, threads and ingest slots (DESIGN
@@ -77,6 +80,45 @@ public final class ServerConfig {
     public java.util.Map<String, java.util.Map<String, Object>> notifiers = new java.util.LinkedHashMap<>();
     /** This server's address as people reach it, for the links in alerts; default http://host:port. */
     public String externalUrl;
+  }
+
+  /** Retention (DESIGN §12): how long each endpoint keeps each kind of data; unset kinds are kept forever. */
+  public static final class Retention {
+    /** Periods by endpoint, e.g. {@code fraud-model: {predictions: P400D, metrics: P5Y}}. */
+    public java.util.Map<String, RetentionPeriods> endpoints = new java.util.LinkedHashMap<>();
+    /** How often expired data is looked for and deleted. */
+    public Duration interval = Duration.ofDays(1);
+  }
+
+  /** An endpoint's periods, ISO-8601 ({@code P400D}, {@code P25M}, {@code P7Y}); an unset kind is kept forever. */
+  public static final class RetentionPeriods {
+    public String predictions;
+    public String feedback;
+    public String events;
+    /** The metric store's figures, which may outlive the raw data. */
+    public String metrics;
+
+    java.util.Map<DataKind, String> byKind() {
+      java.util.Map<DataKind, String> out = new java.util.EnumMap<>(DataKind.class);
+      out.put(DataKind.PREDICTIONS, predictions);
+      out.put(DataKind.FEEDBACK, feedback);
+      out.put(DataKind.EVENTS, events);
+      out.put(DataKind.METRICS, metrics);
+      out.values().removeIf(java.util.Objects::isNull);
+      return out;
+    }
+  }
+
+  /** The retention periods, parsed; call after {@link #validate}. */
+  public RetentionPolicy retentionPolicy() {
+    java.util.Map<String, java.util.Map<DataKind, java.time.Period>> periods = new java.util.LinkedHashMap<>();
+    retention.endpoints.forEach(
+        (endpoint, p) -> {
+          java.util.Map<DataKind, java.time.Period> kinds = new java.util.EnumMap<>(DataKind.class);
+          p.byKind().forEach((kind, text) -> kinds.put(kind, java.time.Period.parse(text)));
+          periods.put(endpoint, kinds);
+        });
+    return new RetentionPolicy(periods, retention.interval);
   }
 
   /** HTTPS: either {@code cert} and {@code key} (PEM, PKCS#8 key) or a {@code keystore}. */
@@ -255,6 +297,16 @@ public final class ServerConfig {
         "both keystore and cert",
         "either cert and key (PEM) or a keystore, not both");
     p.require(tls.cert == null || tls.key != null, "tls.key", null, "the PEM key of tls.cert");
+    p.range("retention.interval", retention.interval, Duration.ofMinutes(1), Duration.ofDays(31));
+    retention.endpoints.forEach(
+        (endpoint, periods) -> {
+          p.require(
+              endpoint.matches("[a-z0-9][a-z0-9_-]{0,63}"),
+              "retention.endpoints",
+              "'" + endpoint + "'",
+              "keyed by endpoint names (1 to 64 lower-case letters, digits, '_' or '-')");
+          periods.byKind().forEach((kind, text) -> p.period("retention.endpoints." + endpoint + "." + kind.publicName(), text));
+        });
     p.throwIfAny();
     return this;
   }
@@ -291,6 +343,18 @@ public final class ServerConfig {
           key,
           value,
           "a duration between " + min + " and " + max + " (ISO-8601, e.g. PT0.25S)");
+    }
+
+    /** A period of whole days, months or years, at least a day (date partitions are days). */
+    void period(String key, String value) {
+      boolean ok;
+      try {
+        java.time.Period period = java.time.Period.parse(value);
+        ok = !period.isNegative() && java.time.LocalDate.EPOCH.plus(period).isAfter(java.time.LocalDate.EPOCH);
+      } catch (java.time.format.DateTimeParseException e) {
+        ok = false;
+      }
+      require(ok, key, value, "a period of at least a day, ISO-8601 such as P400D, P25M or P7Y");
     }
 
     void throwIfAny() {

@@ -32,16 +32,19 @@ class LayeringTest {
     ALLOWED.put("transport", Set.of("wal", "schema", "ops", "files"));
     ALLOWED.put("lake", Set.of("wal", "schema", "ops", "files"));
     ALLOWED.put("auth", Set.of("ops", "files"));
+    ALLOWED.put("jobs", Set.of("ops", "files"));
     ALLOWED.put("ingest", Set.of("wal", "transport", "schema", "ops", "files"));
     ALLOWED.put("query", Set.of("lake", "schema", "ops", "files"));
     ALLOWED.put("audit", Set.of("query", "schema", "ops", "files"));
+    ALLOWED.put("retention", Set.of("lake", "query", "schema", "ops", "files", "jobs"));
     ALLOWED.put("monitor", Set.of("query", "schema", "ops", "files"));
     ALLOWED.put("alert", Set.of("monitor", "query", "schema", "ops", "files"));
     ALLOWED.put("connect", Set.of("ingest", "query", "schema", "ops", "files"));
     ALLOWED.put("web", Set.of("monitor", "alert", "audit", "query", "schema", "ops"));
     ALLOWED.put(
         "http",
-        Set.of("web", "connect", "alert", "monitor", "audit", "query", "ingest", "auth", "lake", "schema", "ops", "files"));
+        Set.of("web", "connect", "alert", "monitor", "audit", "query", "ingest", "auth", "lake", "schema", "ops", "files",
+            "jobs", "retention"));
   }
 
   private static final JavaClasses SERVER =

@@ -66,7 +66,18 @@ class ServerConfigTest {
         bad("http.min-body-bytes-per-second", "-1", c -> c.http.minBodyBytesPerSecond = -1),
         bad("auth.reload-interval", "PT-1S", c -> c.auth.reloadInterval = Duration.ofSeconds(-1)),
         bad("query.memory-limit", "lots", c -> c.query.memoryLimit = "lots"),
-        bad("tls.key", "null", c -> c.tls.cert = Path.of("cert.pem")));
+        bad("tls.key", "null", c -> c.tls.cert = Path.of("cert.pem")),
+        bad("retention.interval", "PT1S", c -> c.retention.interval = Duration.ofSeconds(1)),
+        bad("retention.endpoints.fraud.predictions", "P4OOD", c -> retain(c, "fraud", p -> p.predictions = "P4OOD")),
+        bad("retention.endpoints.fraud.metrics", "P0D", c -> retain(c, "fraud", p -> p.metrics = "P0D")),
+        bad("retention.endpoints.fraud.events", "PT12H", c -> retain(c, "fraud", p -> p.events = "PT12H")),
+        bad("retention.endpoints", "'Fraud Model'", c -> retain(c, "Fraud Model", p -> p.feedback = "P30D")));
+  }
+
+  private static void retain(ServerConfig c, String endpoint, Consumer<ServerConfig.RetentionPeriods> periods) {
+    ServerConfig.RetentionPeriods p = new ServerConfig.RetentionPeriods();
+    periods.accept(p);
+    c.retention.endpoints.put(endpoint, p);
   }
 
   private static Arguments bad(String key, String value, Consumer<ServerConfig> change) {
@@ -95,6 +106,20 @@ class ServerConfigTest {
     assertThat(c.monitoring.endpoints).containsKey("fraud-model");
     assertThat(c.alerts.rules.get("input-drift")).containsEntry("metric", "drifted_share");
     assertThat(c.alerts.externalUrl).isEqualTo("https://hindsight.example.com");
+    assertThat(c.retentionPolicy().period("fraud-model", io.hindsight.server.retention.DataKind.PREDICTIONS))
+        .contains(java.time.Period.ofDays(400));
+  }
+
+  @Test
+  void retentionPeriodsAreReadPerEndpointAndKind() throws Exception {
+    Path file = dir.resolve("hindsight.yaml");
+    Files.writeString(file, "retention:\n  endpoints:\n    fraud-model: {predictions: P400D, metrics: P5Y}\n");
+    ServerConfig c = ServerConfig.load(file).validate();
+    io.hindsight.server.retention.RetentionPolicy policy = c.retentionPolicy();
+    assertThat(policy.period("fraud-model", io.hindsight.server.retention.DataKind.PREDICTIONS)).contains(java.time.Period.ofDays(400));
+    assertThat(policy.period("fraud-model", io.hindsight.server.retention.DataKind.METRICS)).contains(java.time.Period.ofYears(5));
+    assertThat(policy.period("fraud-model", io.hindsight.server.retention.DataKind.FEEDBACK)).as("kept forever").isEmpty();
+    assertThat(policy.interval()).isEqualTo(Duration.ofDays(1));
   }
 
   @Test

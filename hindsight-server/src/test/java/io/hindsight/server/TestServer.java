@@ -25,6 +25,9 @@ public final class TestServer implements AutoCloseable {
   private final ServerConfig config;
   private HindsightServer server;
   private final io.hindsight.server.ops.ManualScheduler scheduler;
+  private java.util.function.Function<String, java.util.Optional<java.time.Period>> minimumRetention =
+      endpoint -> java.util.Optional.empty();
+  private io.hindsight.server.retention.ErasureListener erasureListener = io.hindsight.server.retention.ErasureListener.NONE;
 
   public TestServer(Path dataDir) throws IOException {
     this(dataDir, c -> {});
@@ -49,8 +52,38 @@ public final class TestServer implements AutoCloseable {
     server = start();
   }
 
+  /** A server whose audited endpoints keep their predictions at least {@code minimumRetention} (WORM). */
+  public TestServer(
+      Path dataDir,
+      Consumer<ServerConfig> tweak,
+      io.hindsight.server.ops.ManualScheduler scheduler,
+      java.util.function.Function<String, java.util.Optional<java.time.Period>> minimumRetention)
+      throws IOException {
+    this(dataDir, tweak, scheduler, minimumRetention, io.hindsight.server.retention.ErasureListener.NONE);
+  }
+
+  /** ... and whose erasures tell {@code erasureListener} what they remove. */
+  public TestServer(
+      Path dataDir,
+      Consumer<ServerConfig> tweak,
+      io.hindsight.server.ops.ManualScheduler scheduler,
+      java.util.function.Function<String, java.util.Optional<java.time.Period>> minimumRetention,
+      io.hindsight.server.retention.ErasureListener erasureListener)
+      throws IOException {
+    config = new ServerConfig();
+    config.dataDir = dataDir;
+    config.port = 0;
+    config.lake.flushInterval = Duration.ofMillis(100);
+    tweak.accept(config);
+    this.scheduler = scheduler;
+    this.minimumRetention = minimumRetention;
+    this.erasureListener = erasureListener;
+    server = start();
+  }
+
   private HindsightServer start() throws IOException {
-    return scheduler == null ? HindsightServer.start(config) : HindsightServer.start(config, scheduler);
+    return HindsightServer.start(
+        config, scheduler == null ? io.hindsight.server.ops.Scheduler.system() : scheduler, minimumRetention, erasureListener);
   }
 
   public HindsightServer server() {
@@ -105,6 +138,31 @@ public final class TestServer implements AutoCloseable {
 
   public Response predictions(String endpoint, String body) {
     return postJson("/v1/endpoints/" + endpoint + "/predictions", body);
+  }
+
+  public Response delete(String path) {
+    return send(HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(60)).DELETE().build());
+  }
+
+  /** Waits (at most 30 s) until the job has finished and returns it as {@code GET /v1/jobs/{id}} shows it. */
+  public JsonNode awaitJob(String id) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      JsonNode job = get("/v1/jobs/" + id).json();
+      String state = job.path("state").asText();
+      if (state.equals("done") || state.equals("failed") || state.equals("cancelled")) {
+        return job;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("job " + id + " did not finish within 30 s: " + job);
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
   }
 
   public Response get(String path) {

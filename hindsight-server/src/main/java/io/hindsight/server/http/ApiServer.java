@@ -352,6 +352,20 @@ public final class ApiServer {
     }
   }
 
+  /** Adds the routes of jobs, deletion and erasure (DESIGN §12); before {@link #start()}. */
+  public void jobs(
+      io.hindsight.server.jobs.Jobs jobs,
+      io.hindsight.server.retention.Retention retention,
+      io.hindsight.server.retention.Erasure erasure,
+      ObjectMapper json) {
+    JobsApi jobsApi = new JobsApi(jobs, retention, erasure, json, bodies);
+    app.get("/v1/jobs", jobsApi::list, RouteAccess.READ);
+    app.get("/v1/jobs/{id}", jobsApi::get, RouteAccess.READ);
+    app.post("/v1/jobs/{id}/cancel", jobsApi::cancel, RouteAccess.ADMIN);
+    app.delete("/v1/endpoints/{endpoint}/data", ctx -> jobsApi.deleteData(ctx, endpoint(ctx)), RouteAccess.ADMIN);
+    app.post("/v1/erasure", jobsApi::erase, RouteAccess.ADMIN);
+  }
+
   public void start() {
     app.start();
   }

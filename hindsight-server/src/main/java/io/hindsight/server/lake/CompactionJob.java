@@ -252,6 +252,11 @@ public final class CompactionJob implements Closeable {
     return true;
   }
 
+  /** Runs an edit of the lake's files (deletion, erasure) between two merges, so no merge reads or replaces them meanwhile. */
+  public synchronized <T> T betweenMerges(Lake.Edit<T> edit) throws IOException {
+    return edit.run();
+  }
+
   /** Merges done since start (shown in /metrics). */
   public long merges() {
     return merges;

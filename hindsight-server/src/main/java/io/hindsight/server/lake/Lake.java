@@ -64,7 +64,7 @@ public final class Lake {
   }
 
   /** A temporary name for a file being written next to its final name. */
-  static Path tempFor(Path finalPath) {
+  public static Path tempFor(Path finalPath) {
     return finalPath.resolveSibling("." + finalPath.getFileName() + ".tmp");
   }
 
@@ -74,7 +74,7 @@ public final class Lake {
   }
 
   /** The highest row seq a data file holds, read from its name. */
-  static long maxSeqOf(Path dataFile) {
+  public static long maxSeqOf(Path dataFile) {
     String n = dataFile.getFileName().toString();
     return Long.parseLong(n.substring(DATA_PREFIX.length(), DATA_PREFIX.length() + 20));
   }
@@ -127,6 +127,17 @@ public final class Lake {
 
   void markHasData(Table table) {
     tablesWithData.add(table);
+  }
+
+  /** After files were deleted: whether the table still has files is looked up again. */
+  public void recheckData(Table table) {
+    tablesWithData.remove(table);
+  }
+
+  /** An edit of the lake's files (see {@code LakeWriter.betweenFlushes}, {@code CompactionJob.betweenMerges}). */
+  @FunctionalInterface
+  public interface Edit<T> {
+    T run() throws IOException;
   }
 
   /** Whether a table has at least one data file. */

@@ -217,6 +217,19 @@ public final class LakeWriter implements Closeable {
     accept(seq, 1, new WalEntry(null, null, List.of(row)).encode());
   }
 
+  /**
+   * Runs an edit of the lake's files (deletion, erasure) between two flushes, so no partition file
+   * is being written while it runs.
+   */
+  public <T> T betweenFlushes(Lake.Edit<T> edit) throws IOException {
+    flushing.lock();
+    try {
+      return edit.run();
+    } finally {
+      flushing.unlock();
+    }
+  }
+
   /** Rows acknowledged but not yet in the lake. */
   public long pendingRows() {
     synchronized (lock) {

@@ -18,8 +18,18 @@ public final class LogReplay {
 
   /** Reads each partition's mark from the lake's file names. */
   public LogReplay(Lake lake, LakeWriter writer) throws IOException {
+    this(lake, writer, Map.of());
+  }
+
+  /**
+   * Reads each partition's mark from the lake's file names and from {@code deleted}: the highest
+   * seq of rows deleted on purpose (retention, manual deletion), which must not come back from the
+   * log.
+   */
+  public LogReplay(Lake lake, LakeWriter writer, Map<Partition, Long> deleted) throws IOException {
     this.writer = writer;
-    this.inLake = lake.flushedSeqByPartition();
+    this.inLake = new java.util.HashMap<>(lake.flushedSeqByPartition());
+    deleted.forEach((p, seq) -> inLake.merge(p, seq, Math::max));
   }
 
   /** The first sequence number the log may hand out: above every row the lake already holds. */

@@ -268,6 +268,9 @@ public final class MetricStore implements Closeable {
     labelsOnly.removeIf(w -> open.keeps(w) || fromRows.contains(w));
     Set<LocalDate> dates = new LinkedHashSet<>();
     for (Window w : fromRows) {
+      if (rawDataDeleted(endpoint, w)) {
+        continue;
+      }
       if (computed(endpoint, w, () -> replace(endpoint, w, monitor.windowFigures(endpoint, w.start(), w.end()), now, false))) {
         dates.add(w.date());
       }
@@ -560,6 +563,63 @@ public final class MetricStore implements Closeable {
     }
     FileSync.fsync(tmp);
     FileSync.moveDurably(tmp, target);
+  }
+
+  /**
+   * Whether the window's figures must stay as they are: the store has them, but the raw
+   * predictions of their day were deleted since (retention), so recomputing them (after a config
+   * change) would only erase them. Metrics outlive raw data (DESIGN §12).
+   */
+  private synchronized boolean rawDataDeleted(String endpoint, Window w) throws IOException {
+    Path day = dir.resolveSibling(Table.PREDICTIONS.dirName()).resolve("endpoint=" + endpoint).resolve("date=" + w.date());
+    if (Files.isDirectory(day)) {
+      return false;
+    }
+    try (PreparedStatement st =
+        cache.prepareStatement("SELECT count(*) FROM metric_cache WHERE endpoint = ? AND granularity = ? AND window_start = ?")) {
+      st.setString(1, endpoint);
+      st.setString(2, w.granularity());
+      st.setObject(3, OffsetDateTime.ofInstant(w.start(), ZoneOffset.UTC));
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return rs.getLong(1) > 0;
+      }
+    } catch (SQLException e) {
+      throw new IOException("cannot read the metric store: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Retention of metrics: forgets the endpoint's windows of days before {@code before} and deletes
+   * their folders ({@code lake/metrics/endpoint=<e>/date=<d>/}); returns the days deleted.
+   */
+  public synchronized long deleteDaysBefore(String endpoint, LocalDate before) throws IOException {
+    try (PreparedStatement st = cache.prepareStatement("DELETE FROM metric_cache WHERE endpoint = ? AND date < ?")) {
+      st.setString(1, endpoint);
+      st.setObject(2, before);
+      st.executeUpdate();
+    } catch (SQLException e) {
+      throw new IOException("cannot forget the metrics of " + endpoint + ": " + e.getMessage(), e);
+    }
+    Path folder = dir.resolve("endpoint=" + endpoint);
+    if (!Files.isDirectory(folder)) {
+      return 0;
+    }
+    long days = 0;
+    try (Stream<Path> s = Files.list(folder)) {
+      for (Path d : s.toList()) {
+        String n = d.getFileName().toString();
+        if (n.startsWith("date=") && LocalDate.parse(n.substring("date=".length())).isBefore(before)) {
+          io.hindsight.server.query.DuckDbFiles.deleteRecursively(d);
+          days++;
+        }
+      }
+    }
+    if (days > 0) {
+      FileSync.fsyncDirectory(folder);
+      engine.refreshViews();
+    }
+    return days;
   }
 
   /**

@@ -91,9 +91,11 @@ final class SliceState {
   ColumnProfiles profiles(List<MonitoredColumn> monitored, Map<String, Kind> kinds) {
     List<ColumnProfile> out = new ArrayList<>();
     for (MonitoredColumn c : monitored) {
-      ColumnState s = columns.get(c.name());
+      // Every row adds to every monitored column, so a column without state is one the fold did
+      // not read yet (a new feature): all its values are missing.
       Kind kind = kinds.get(c.name());
-      out.add(s == null ? new ColumnProfile(c.name(), kind, volume, volume, null, null, kind == Kind.NUMERIC ? null : new ColumnProfile.Categories(Map.of(), 0, 0)) : s.profile(c.name(), kind, volume));
+      ColumnState s = columns.getOrDefault(c.name(), new ColumnState(kind == Kind.NUMERIC));
+      out.add(s.profile(c.name(), kind, volume));
     }
     return new ColumnProfiles(volume, out);
   }

@@ -1,0 +1,75 @@
+package io.hindsight.server.http;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hindsight.server.ApiException;
+import io.hindsight.server.jobs.JobStatus;
+import io.hindsight.server.jobs.Jobs;
+import io.hindsight.server.retention.Erasure;
+import io.hindsight.server.retention.Retention;
+import io.javalin.http.Context;
+import java.io.IOException;
+
+/**
+ * Tracked jobs and the calls that start them (DESIGN §12): {@code GET /v1/jobs}, {@code GET
+ * /v1/jobs/{id}}, {@code POST /v1/jobs/{id}/cancel}, {@code DELETE /v1/endpoints/{e}/data} and
+ * {@code POST /v1/erasure}. A started job is answered {@code 202 {"id": ...}}.
+ */
+final class JobsApi {
+  /** An erasure request names an endpoint, a key and a value: a few hundred bytes. */
+  private static final long MAX_BODY_BYTES = 64 * 1024;
+
+  private final Jobs jobs;
+  private final Retention retention;
+  private final Erasure erasure;
+  private final ObjectMapper json;
+  private final RequestBodies bodies;
+
+  JobsApi(Jobs jobs, Retention retention, Erasure erasure, ObjectMapper json, RequestBodies bodies) {
+    this.jobs = jobs;
+    this.retention = retention;
+    this.erasure = erasure;
+    this.json = json;
+    this.bodies = bodies;
+  }
+
+  void list(Context ctx) throws IOException {
+    ObjectNode out = json.createObjectNode();
+    ArrayNode list = out.putArray("jobs");
+    for (JobStatus s : jobs.list()) {
+      list.add(s.toJson(json));
+    }
+    reply(ctx, 200, out);
+  }
+
+  void get(Context ctx) throws IOException {
+    JobStatus s =
+        jobs.get(ctx.pathParam("id"))
+            .orElseThrow(() -> ApiException.notFound("no job with id '" + ctx.pathParam("id") + "'; GET /v1/jobs lists them"));
+    reply(ctx, 200, s.toJson(json));
+  }
+
+  void cancel(Context ctx) throws IOException {
+    reply(ctx, 200, jobs.cancel(ctx.pathParam("id")).toJson(json));
+  }
+
+  /** {@code DELETE /v1/endpoints/{e}/data?before=YYYY-MM-DD&kind=predictions}. */
+  void deleteData(Context ctx, String endpoint) throws IOException {
+    started(ctx, retention.deleteBefore(endpoint, ctx.queryParam("kind"), ctx.queryParam("before")));
+  }
+
+  /** {@code POST /v1/erasure {"endpoint", "key", "value"}}. */
+  void erase(Context ctx) throws IOException {
+    started(ctx, erasure.start(bodies.json(ctx, json, MAX_BODY_BYTES, "a fixed limit of the erasure API")));
+  }
+
+  private void started(Context ctx, String id) throws IOException {
+    ctx.header("Location", "/v1/jobs/" + id);
+    reply(ctx, 202, json.createObjectNode().put("id", id));
+  }
+
+  private void reply(Context ctx, int status, ObjectNode body) throws IOException {
+    ctx.status(status).contentType("application/json").result(json.writeValueAsBytes(body));
+  }
+}

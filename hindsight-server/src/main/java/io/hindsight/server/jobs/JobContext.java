@@ -1,0 +1,21 @@
+package io.hindsight.server.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+
+/** What a running job sees: its id and parameters, and where it reports progress and counts. */
+public interface JobContext {
+  String id();
+
+  /** The parameters the job was started with. */
+  JsonNode params();
+
+  /**
+   * Reports the share of the work done (0..1); kept in the job's file. Throws {@link
+   * JobCancelledException} once the job was cancelled, so work stops at its next step.
+   */
+  void progress(double done) throws IOException;
+
+  /** Adds {@code n} to the count {@code name} (e.g. {@code files_deleted}). */
+  void count(String name, long n);
+}

@@ -1,0 +1,9 @@
+package io.hindsight.server.retention;
+
+/**
+ * A prediction an erasure removes from the lake.
+ *
+ * @param auditIndex the record's leaf index in its endpoint's audit log, when the files carry one
+ *     ({@code _audit_index}); null otherwise
+ */
+public record ErasedRecord(String predictionId, Long auditIndex) {}
