@@ -9,6 +9,8 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import io.hindsight.server.ops.ManualScheduler;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -30,6 +32,7 @@ class WebUiTest extends BrowserTest {
   @TempDir static Path dir;
   static TestServer server;
   static final Instant NOW = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+  static final ManualScheduler time = new ManualScheduler(NOW);
   static final String HOSTILE = "<script>window.pwned = 1</script>";
 
   @BeforeAll
@@ -37,7 +40,7 @@ class WebUiTest extends BrowserTest {
     if (browser == null) {
       return;
     }
-    server = new TestServer(dir);
+    server = new TestServer(dir, c -> {}, time);
     StringBuilder sb = new StringBuilder("[");
     for (int i = 0; i < 30; i++) {
       sb.append(i == 0 ? "" : ",")
@@ -58,7 +61,32 @@ class WebUiTest extends BrowserTest {
         .isEqualTo(200);
     assertThat(server.postJson("/v1/endpoints/fraud/events", "{\"kind\": \"deploy\", \"text\": \"v2 rolled out\", \"ts\": \"" + NOW.minusSeconds(900) + "\"}").status())
         .isEqualTo(200);
+    assertThat(server.predictions("fraud", background()).status()).isEqualTo(200);
+    assertThat(
+            server.putJson(
+                    "/v1/endpoints/fraud/monitoring",
+                    "{\"task\": \"binary_classification\", \"score\": \"probabilities[1]\", \"label\": \"label\","
+                        + " \"positive_class\": \"fraud\", \"features\": [\"amount\"], \"segments\": [\"model_version\"]}")
+                .status())
+        .isEqualTo(200);
     server.flush();
+    time.advance(Duration.ofMinutes(2));
+  }
+
+  /** Two days of hourly traffic of two older versions, so the metric store has series to draw. */
+  private static String background() {
+    StringBuilder sb = new StringBuilder("[");
+    for (int i = 0; i < 48 * 4; i++) {
+      int hour = i / 4;
+      sb.append(i == 0 ? "" : ",")
+          .append(
+              String.format(
+                  "{\"prediction_id\": \"bg-%04d\", \"ts\": \"%s\", \"model_version\": \"%s\", \"latency_ms\": %d,"
+                      + " \"data\": {\"amount\": %d, \"decision\": \"approved\", \"probabilities\": [0.9, 0.1]}}",
+                  i, NOW.minus(Duration.ofHours(49 - hour)).plusSeconds(i % 4 * 600), hour % 3 == 0 ? "v0-canary" : "v0",
+                  5 + hour % 7, 20 + (hour * 37) % 50));
+    }
+    return sb.append("]").toString();
   }
 
   @AfterAll
@@ -72,6 +100,7 @@ class WebUiTest extends BrowserTest {
   void findsAPredictionByIdFromHome() {
     open(server, "/");
     awaitText(By.cssSelector("table.overview"), "fraud");
+    assertThat(browser.findElements(By.cssSelector("table.overview svg polyline"))).as("a volume sparkline").hasSize(1);
     screenshot("home");
     WebElement search = browser.findElement(By.id("find-id"));
     search.sendKeys("txn-007", Keys.ENTER);
@@ -197,9 +226,9 @@ class WebUiTest extends BrowserTest {
 
   @Test
   void drawsADashboardAndOffersReports() {
-    open(server, "/endpoints/fraud?metric=volume&range=P1D");
-    await(By.id("chart"));
-    waiting().until(d -> !d.findElement(By.id("main")).getText().contains("Loading"));
+    open(server, "/endpoints/fraud?metric=volume&range=P7D&by=model_version");
+    await(By.cssSelector("#chart .uplot"));
+    assertThat(browser.findElement(By.id("main")).getText()).contains("model_version=v0", "model_version=v0-canary", "1 events marked");
     screenshot("dashboard");
     open(server, "/reports");
     await(By.id("r-endpoint"));
