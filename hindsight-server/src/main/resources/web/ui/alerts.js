@@ -11,8 +11,9 @@ export async function render() {
     h('section', {'aria-labelledby': 'h-history'}, h('h2', {id: 'h-history'}, 'History'), history));
   try {
     const list = await get('/v1/alerts');
-    rules.replaceChildren(list.rules.length ? ruleTable(list.rules, status) : h('p', {}, 'No alert rule yet. Add one with PUT /v1/alerts/rules/{name} or in the config file.'),
-      list.silences.length ? table(['rule', 'silenced until'], list.silences.map(s => [s.rule, s.until]), undefined, 'Silences') : null);
+    rules.replaceChildren(
+      list.rules.length ? ruleTable(list.rules, status) : h('p', {}, 'No alert rule yet. Add one with PUT /v1/alerts/rules/{name} or in the config file.'),
+      list.silences.length ? table(['rule', 'silenced until'], list.silences.map(s => [s.rule, s.until]), undefined, 'Silences') : h('p', {class: 'muted'}, 'No silences.'));
   } catch (e) {
     rules.replaceChildren(problem('The rules could not be read: ' + e.message));
   }

@@ -61,7 +61,7 @@ function overview(endpoints, rules, figures) {
       h('td', {class: 'num'}, fig(e, 'latency_p95') ? num(fig(e, 'latency_p95').last) + ' ms' : '—'),
       h('td', {class: 'num'}, fig(e, 'error_rate') ? (100 * fig(e, 'error_rate').last).toFixed(2) + ' %' : '—'),
       h('td', {}, drift ? h('span', {class: drift.last >= 0.5 ? 'bad' : 'ok'},
-        drift.last >= 0.5 ? 'drifted' : 'stable', ` (${num(drift.last)} of features)`) : '—'),
+        drift.last >= 0.5 ? 'drifted' : 'stable', ` (${Math.round(100 * drift.last)} % of features)`) : '—'),
       h('td', {}, quality(e, 'accuracy') || quality(e, 'roc_auc') || quality(e, 'mae') || '—'),
       h('td', {}, firing.length ? h('a', {href: '/alerts', class: 'bad'}, `${firing.length} firing: ${firing.map(r => r.name).join(', ')}`) : 'none'));
   });
