@@ -3,6 +3,7 @@ package io.hindsight.server.http;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.query.QueryEngine;
 import io.hindsight.server.query.StoreLookups;
+import io.hindsight.server.web.ExplorerPages;
 import io.hindsight.server.web.ExplorerQuery;
 import io.hindsight.server.web.ParquetExport;
 import io.javalin.http.Context;
@@ -21,6 +22,7 @@ import java.util.Map;
  */
 final class ExplorerApi {
   private final QueryEngine engine;
+  private final ExplorerPages pages;
   private final StoreLookups lookups;
   private final QueryApi queries;
   private final ObjectMapper json;
@@ -29,6 +31,7 @@ final class ExplorerApi {
 
   ExplorerApi(QueryEngine engine, StoreLookups lookups, QueryApi queries, ObjectMapper json, Path scratch, int maxExportRows) {
     this.engine = engine;
+    this.pages = new ExplorerPages(engine);
     this.lookups = lookups;
     this.queries = queries;
     this.json = json;
@@ -59,7 +62,7 @@ final class ExplorerApi {
 
   private void page(Context ctx, ExplorerQuery q) throws IOException {
     long start = System.nanoTime();
-    List<Map<String, Object>> found = engine.select(q.pageSql(), q.params().toArray());
+    List<Map<String, Object>> found = pages.rows(q);
     List<List<Object>> rows = new ArrayList<>();
     for (Map<String, Object> r : found.subList(0, Math.min(found.size(), q.limit()))) {
       rows.add(new ArrayList<>(r.values()));

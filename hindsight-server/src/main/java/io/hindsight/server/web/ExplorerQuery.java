@@ -61,6 +61,10 @@ public final class ExplorerQuery {
   private final List<String> shown = new ArrayList<>();
   private SchemaColumn sort;
   private boolean descending = true;
+  /** The days the filters allow, as far as they say (null: open); they bound {@link #dateWindow}. */
+  private LocalDate firstDate;
+  private LocalDate lastDate;
+  private LocalDate cursorDate;
   private int limit = DEFAULT_PAGE;
 
   private ExplorerQuery(String endpoint, List<SchemaColumn> schema) {
@@ -86,6 +90,7 @@ public final class ExplorerQuery {
     String to = first(url, "to");
     if (from != null) {
       Instant t = instant("from", from);
+      q.firstDate = LocalDate.ofInstant(t, ZoneOffset.UTC);
       // The date condition lets DuckDB skip whole date partitions; the ts one is exact.
       q.where.add("date >= CAST(? AS DATE) AND ts >= CAST(? AS TIMESTAMPTZ)");
       q.params.add(LocalDate.ofInstant(t, ZoneOffset.UTC).toString());
@@ -93,6 +98,7 @@ public final class ExplorerQuery {
     }
     if (to != null) {
       Instant t = instant("to", to);
+      q.lastDate = LocalDate.ofInstant(t, ZoneOffset.UTC);
       q.where.add("date <= CAST(? AS DATE) AND ts < CAST(? AS TIMESTAMPTZ)");
       q.params.add(LocalDate.ofInstant(t, ZoneOffset.UTC).toString());
       q.params.add(t.toString());
@@ -157,8 +163,70 @@ public final class ExplorerQuery {
     return exportSql() + " LIMIT " + (limit + 1);
   }
 
+  /**
+   * Whether pages follow time, so one can be read from the newest (or oldest) days alone: a
+   * record's date partition is the UTC day of its ts, so when the days from {@code start} hold a
+   * whole page, no row of an earlier (later) day can belong to it. See {@link #pageSql(LocalDate)}.
+   */
+  public boolean followsTime() {
+    return sort.name().equals("ts");
+  }
+
+  /**
+   * The day a page of {@link #followsTime() time order} begins at, given the first and last day
+   * holding the endpoint's records: the newest day the filters and the cursor allow (descending),
+   * or the oldest.
+   */
+  public LocalDate dateWindowStart(LocalDate first, LocalDate last) {
+    if (descending) {
+      return min(min(last, lastDate), cursorDate);
+    }
+    return max(max(first, firstDate), cursorDate);
+  }
+
+  /**
+   * The page's SELECT limited to the days from {@code start} to {@code end} (inclusive; further
+   * in page order), whose parameters are {@link #params(LocalDate, LocalDate)}. A probe of a few
+   * days reads only their files; the caller widens it until the page is full or the days run out.
+   */
+  public String pageSql(LocalDate start, LocalDate end) {
+    return select(" AND date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)") + " LIMIT " + (limit + 1);
+  }
+
+  /** The parameters of {@link #pageSql(LocalDate, LocalDate)}. */
+  public List<Object> params(LocalDate start, LocalDate end) {
+    List<Object> all = new ArrayList<>(params);
+    LocalDate low = descending ? end : start;
+    LocalDate high = descending ? start : end;
+    all.add(low.toString());
+    all.add(high.toString());
+    return all;
+  }
+
+  /** Whether {@code day} is still within the days a page in this order may come from. */
+  public boolean beyond(LocalDate day, LocalDate first, LocalDate last) {
+    return descending ? day.isBefore(first) : day.isAfter(last);
+  }
+
+  /** One step further in page order: {@code days} days before {@code day} (descending) or after. */
+  public LocalDate step(LocalDate day, long days) {
+    return descending ? day.minusDays(days) : day.plusDays(days);
+  }
+
+  private static LocalDate min(LocalDate a, LocalDate b) {
+    return b == null || (a != null && a.isBefore(b)) ? a : b;
+  }
+
+  private static LocalDate max(LocalDate a, LocalDate b) {
+    return b == null || (a != null && a.isAfter(b)) ? a : b;
+  }
+
   /** The SELECT of every filtered row, in page order (for exports). */
   public String exportSql() {
+    return select("");
+  }
+
+  private String select(String extraCondition) {
     List<String> cols = new ArrayList<>();
     for (String c : shown) {
       cols.add(SqlText.identifier(c));
@@ -166,7 +234,7 @@ public final class ExplorerQuery {
     String order =
         SqlText.identifier(sort.name()) + direction() + " NULLS LAST, prediction_id" + direction();
     return "SELECT " + String.join(", ", cols) + " FROM predictions p WHERE " + String.join(" AND ", where)
-        + " ORDER BY " + order;
+        + extraCondition + " ORDER BY " + order;
   }
 
   /** The values of the SQL's {@code ?} placeholders, in order. */
@@ -304,6 +372,9 @@ public final class ExplorerQuery {
         "(" + name + " " + cmp + " " + typed + " OR (" + name + " = " + typed + " AND prediction_id " + cmp + " ?) OR "
             + name + " IS NULL)");
     Object v = typedValue(sort, value.asText());
+    if (followsTime()) {
+      cursorDate = LocalDate.ofInstant(Instant.parse((String) v), ZoneOffset.UTC);
+    }
     params.add(v);
     params.add(v);
     params.add(pair.get(1).asText());

@@ -47,7 +47,7 @@ class ExplorerApiTest {
 
   @Test
   void pagesByCursorHoldEveryRowOnceInOrder() {
-    for (String sort : List.of("sort=ts&order=desc", "sort=score&order=asc", "sort=score&order=desc", "sort=note&order=asc")) {
+    for (String sort : List.of("sort=ts&order=desc", "sort=ts&order=asc", "sort=score&order=asc", "sort=score&order=desc", "sort=note&order=asc")) {
       List<String> ids = new ArrayList<>();
       String after = null;
       int pages = 0;
