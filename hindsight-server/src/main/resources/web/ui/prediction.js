@@ -29,7 +29,7 @@ export async function render({endpoint, id}) {
   const similar = h('section', {'aria-labelledby': 'h-similar'}, h('h2', {id: 'h-similar'}, 'Similar predictions'), h('p', {class: 'muted'}, 'Loading…'));
   show(crumbs,
     h('h1', {}, `Prediction ${p.prediction_id}`),
-    h('section', {'aria-labelledby': 'h-summary'}, h('h2', {id: 'h-summary'}, 'Summary'),
+    h('div', {class: 'story'}, h('section', {'aria-labelledby': 'h-summary'}, h('h2', {id: 'h-summary'}, 'Summary'),
       keyValues([['endpoint', p.endpoint], ['time (UTC)', p.ts], ['model version', p.model_version],
         ['status', p.status], ['error', p.error], ['latency', p.latency_ms === undefined ? null : num(p.latency_ms) + ' ms'],
         ['request id', p.request_id], ['sample rate', p.sample_rate], ['tags', p.tags]])),
@@ -42,7 +42,7 @@ export async function render({endpoint, id}) {
     feedbackSection(found.feedback || []),
     around, similar,
     h('section', {'aria-labelledby': 'h-audit', id: 'audit-proof', class: 'placeholder'}, h('h2', {id: 'h-audit'}, 'Audit proof'),
-      h('p', {}, 'On audited endpoints this place will show the record\'s inclusion proof, checked in this browser against the signed checkpoint. The audit API is not available on this server yet.')));
+      h('p', {}, 'On audited endpoints this place will show the record\'s inclusion proof, checked in this browser against the signed checkpoint. The audit API is not available on this server yet.'))));
   events(endpoint, p.ts, around);
   lookalikes(endpoint, p, similar);
 }
@@ -113,9 +113,10 @@ async function lookalikes(endpoint, p, out) {
         WHERE endpoint = ? AND model_version IS NOT DISTINCT FROM ? AND prediction_id <> ?
           AND (CAST(? AS VARCHAR) IS NULL OR tags['segment'] = ?)
           AND date BETWEEN CAST(? AS DATE) - 1 AND CAST(? AS DATE) + 1
+          AND ts BETWEEN CAST(? AS TIMESTAMPTZ) - INTERVAL 1 HOUR AND CAST(? AS TIMESTAMPTZ) + INTERVAL 1 HOUR
         ORDER BY abs(epoch(ts) - epoch(CAST(? AS TIMESTAMPTZ))) LIMIT 10`,
-      [endpoint, p.model_version ?? null, p.prediction_id, segment ?? null, segment ?? null, p.ts.slice(0, 10), p.ts.slice(0, 10), p.ts]);
-    const what = `same model version${segment ? ' and segment ' + segment : ''}, nearest in time`;
+      [endpoint, p.model_version ?? null, p.prediction_id, segment ?? null, segment ?? null, p.ts.slice(0, 10), p.ts.slice(0, 10), p.ts, p.ts, p.ts]);
+    const what = `same model version${segment ? ' and segment ' + segment : ''}, within an hour, nearest first`;
     out.replaceChildren(out.firstChild, rows.length
       ? table(['prediction', 'time (UTC)', 'latency ms', 'status'], rows.map(r => [r.prediction_id, r.ts, r.latency_ms, r.status]),
         (c, v) => c === 'prediction' ? h('a', {href: `/endpoints/${seg(endpoint)}/predictions/${seg(v)}`}, v) : text(v), `Predictions with the ${what}`)

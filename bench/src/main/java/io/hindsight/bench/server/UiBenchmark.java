@@ -88,8 +88,9 @@ public final class UiBenchmark {
             check(http.query(
                 "SELECT prediction_id, ts, latency_ms, status FROM predictions WHERE endpoint = ? AND model_version IS NOT DISTINCT"
                     + " FROM ? AND prediction_id <> ? AND (CAST(? AS VARCHAR) IS NULL OR tags['segment'] = ?) AND date BETWEEN"
-                    + " CAST(? AS DATE) - 1 AND CAST(? AS DATE) + 1 ORDER BY abs(epoch(ts) - epoch(CAST(? AS TIMESTAMPTZ))) LIMIT 10",
-                ENDPOINT, sample.path(2).asText(), id, "high_value", "high_value", ts.substring(0, 10), ts.substring(0, 10), ts));
+                    + " CAST(? AS DATE) - 1 AND CAST(? AS DATE) + 1 AND ts BETWEEN CAST(? AS TIMESTAMPTZ) - INTERVAL 1 HOUR AND"
+                    + " CAST(? AS TIMESTAMPTZ) + INTERVAL 1 HOUR ORDER BY abs(epoch(ts) - epoch(CAST(? AS TIMESTAMPTZ))) LIMIT 10",
+                ENDPOINT, sample.path(2).asText(), id, "high_value", "high_value", ts.substring(0, 10), ts.substring(0, 10), ts, ts, ts));
           });
       pages.put(
           "dashboard of 90 days (daily series + events)",
@@ -110,7 +111,7 @@ public final class UiBenchmark {
     }
   }
 
-  /** One page's requests; throws unless each answered 200. */
+  /** One page's requests (the SQL is what the page's script sends); throws unless each answered 200. */
   private interface Page {
     void load() throws IOException, InterruptedException;
   }

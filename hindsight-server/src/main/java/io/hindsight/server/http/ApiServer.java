@@ -89,7 +89,7 @@ public final class ApiServer {
     this.alertsApi = new AlertsApi(alerts, json, bodies);
     this.monitoringApi = new MonitoringApi(monitoring, monitor, metricStore, clock, json, bodies);
     this.explorerApi =
-        new ExplorerApi(engine, lookups, queries, json, config.dataDir.resolve("tmp").resolve("exports"), config.query.maxRows);
+        new ExplorerApi(engine, lookups, queries, json, clock, config.dataDir.resolve("tmp").resolve("exports"), config.query.maxRows);
     this.ui = new UiRoutes(access, new UiSessions(clock, UiRoutes.SESSION_LIFETIME), config.tls.enabled());
     this.app =
         Javalin.create(

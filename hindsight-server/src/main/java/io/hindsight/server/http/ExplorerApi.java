@@ -29,9 +29,10 @@ final class ExplorerApi {
   private final Path scratch;
   private final int maxExportRows;
 
-  ExplorerApi(QueryEngine engine, StoreLookups lookups, QueryApi queries, ObjectMapper json, Path scratch, int maxExportRows) {
+  ExplorerApi(
+      QueryEngine engine, StoreLookups lookups, QueryApi queries, ObjectMapper json, java.time.Clock clock, Path scratch, int maxExportRows) {
     this.engine = engine;
-    this.pages = new ExplorerPages(engine);
+    this.pages = new ExplorerPages(engine, clock);
     this.lookups = lookups;
     this.queries = queries;
     this.json = json;

@@ -172,43 +172,42 @@ public final class ExplorerQuery {
     return sort.name().equals("ts");
   }
 
-  /**
-   * The day a page of {@link #followsTime() time order} begins at, given the first and last day
-   * holding the endpoint's records: the newest day the filters and the cursor allow (descending),
-   * or the oldest.
-   */
-  public LocalDate dateWindowStart(LocalDate first, LocalDate last) {
-    if (descending) {
-      return min(min(last, lastDate), cursorDate);
-    }
-    return max(max(first, firstDate), cursorDate);
+  /** Whether the page runs from the newest rows to the oldest. */
+  public boolean descending() {
+    return descending;
   }
 
   /**
-   * The page's SELECT limited to the days from {@code start} to {@code end} (inclusive; further
-   * in page order), whose parameters are {@link #params(LocalDate, LocalDate)}. A probe of a few
-   * days reads only their files; the caller widens it until the page is full or the days run out.
+   * The nearest day a page of {@link #followsTime() time order} may come from, as far as the
+   * filters and the cursor say: the newest allowed (descending) or the oldest; null when open.
    */
-  public String pageSql(LocalDate start, LocalDate end) {
-    return select(" AND date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)") + " LIMIT " + (limit + 1);
+  public LocalDate nearestDay() {
+    return descending ? min(lastDate, cursorDate) : max(firstDate, cursorDate);
+  }
+
+  /**
+   * The page's SELECT limited to the days from {@code near} (null: open) to {@code far} in page
+   * order, whose parameters are {@link #params(LocalDate, LocalDate)}. A probe of a few days
+   * reads only their files; the caller widens it until the page is full or the days run out.
+   */
+  public String pageSql(LocalDate near, LocalDate far) {
+    String toward = descending ? ">=" : "<=";
+    String from = descending ? "<=" : ">=";
+    return select(" AND date " + toward + " CAST(? AS DATE)" + (near == null ? "" : " AND date " + from + " CAST(? AS DATE)"))
+        + " LIMIT " + (limit + 1);
   }
 
   /** The parameters of {@link #pageSql(LocalDate, LocalDate)}. */
-  public List<Object> params(LocalDate start, LocalDate end) {
+  public List<Object> params(LocalDate near, LocalDate far) {
     List<Object> all = new ArrayList<>(params);
-    LocalDate low = descending ? end : start;
-    LocalDate high = descending ? start : end;
-    all.add(low.toString());
-    all.add(high.toString());
+    all.add(far.toString());
+    if (near != null) {
+      all.add(near.toString());
+    }
     return all;
   }
 
-  /** Whether {@code day} is still within the days a page in this order may come from. */
-  public boolean beyond(LocalDate day, LocalDate first, LocalDate last) {
-    return descending ? day.isBefore(first) : day.isAfter(last);
-  }
-
-  /** One step further in page order: {@code days} days before {@code day} (descending) or after. */
+  /** The day {@code days} days further than {@code day} in page order. */
   public LocalDate step(LocalDate day, long days) {
     return descending ? day.minusDays(days) : day.plusDays(days);
   }
