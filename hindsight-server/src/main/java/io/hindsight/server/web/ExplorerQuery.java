@@ -165,8 +165,9 @@ public final class ExplorerQuery {
 
   /**
    * Whether pages follow time, so one can be read from the newest (or oldest) days alone: a
-   * record's date partition is the UTC day of its ts, so when the days from {@code start} hold a
-   * whole page, no row of an earlier (later) day can belong to it. See {@link #pageSql(LocalDate)}.
+   * record's date partition is the UTC day of its ts, so when the days a page starts from hold a
+   * whole page, no row of an earlier (later) day can belong to it. See
+   * {@link #pageSql(LocalDate, LocalDate)}.
    */
   public boolean followsTime() {
     return sort.name().equals("ts");
@@ -191,9 +192,9 @@ public final class ExplorerQuery {
    * reads only their files; the caller widens it until the page is full or the days run out.
    */
   public String pageSql(LocalDate near, LocalDate far) {
-    String toward = descending ? ">=" : "<=";
-    String from = descending ? "<=" : ">=";
-    return select(" AND date " + toward + " CAST(? AS DATE)" + (near == null ? "" : " AND date " + from + " CAST(? AS DATE)"))
+    String farSide = descending ? ">=" : "<=";
+    String nearSide = descending ? "<=" : ">=";
+    return select(" AND date " + farSide + " CAST(? AS DATE)" + (near == null ? "" : " AND date " + nearSide + " CAST(? AS DATE)"))
         + " LIMIT " + (limit + 1);
   }
 
