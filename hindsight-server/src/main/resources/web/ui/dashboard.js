@@ -44,7 +44,13 @@ export async function render({endpoint}) {
     h('p', {class: 'crumbs'}, h('a', {href: '/'}, 'Endpoints'), ' / ', endpoint, ' · ',
       h('a', {href: `/endpoints/${seg(endpoint)}/predictions`}, 'explore predictions')),
     h('h1', {}, `Dashboard of ${endpoint}`), form,
-    h('p', {class: 'muted'}, `${from.toISOString()} to ${to.toISOString()} (UTC). Drag across the chart to zoom in.`),
+    h('p', {class: 'muted'}, `${from.toISOString()} to ${to.toISOString()} (UTC). Drag across the chart to zoom in. `,
+      p.get('from') ? h('button', {type: 'button', class: 'link', onclick: () => {
+        const reset = new URLSearchParams(location.search);
+        reset.delete('from');
+        reset.delete('to');
+        go(endpoint, reset);
+      }}, 'Reset zoom') : null),
     status, chart);
   try {
     const segments = await segmentsOf(endpoint, metric, by);

@@ -227,6 +227,13 @@ class WebUiTest extends BrowserTest {
     await(By.cssSelector("#chart .uplot"));
     assertThat(browser.findElement(By.id("main")).getText()).contains("model_version=v0", "model_version=v0-canary", "1 events marked");
     screenshot("dashboard");
+    // A zoomed view is a link too, and resets to its range.
+    open(server, "/endpoints/fraud?metric=volume&range=P7D&from=" + NOW.minus(Duration.ofHours(30)) + "&to=" + NOW);
+    await(By.cssSelector("#chart .uplot"));
+    assertThat(browser.findElement(By.id("main")).getText()).contains(NOW.minus(Duration.ofHours(30)).toString().replace("Z", ".000Z"));
+    browser.findElement(By.xpath("//button[text()='Reset zoom']")).click();
+    waiting().until(d -> !d.getCurrentUrl().contains("from="));
+    await(By.cssSelector("#chart .uplot"));
     open(server, "/reports");
     await(By.id("r-endpoint"));
     screenshot("reports");
