@@ -1,6 +1,7 @@
 package io.hindsight.server.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hindsight.server.ApiException;
 import io.hindsight.server.query.QueryEngine;
 import io.hindsight.server.query.StoreLookups;
 import io.hindsight.server.web.ExplorerPages;
@@ -9,6 +10,7 @@ import io.hindsight.server.web.ParquetExport;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,7 +32,7 @@ final class ExplorerApi {
   private final int maxExportRows;
 
   ExplorerApi(
-      QueryEngine engine, StoreLookups lookups, QueryApi queries, ObjectMapper json, java.time.Clock clock, Path scratch, int maxExportRows) {
+      QueryEngine engine, StoreLookups lookups, QueryApi queries, ObjectMapper json, Clock clock, Path scratch, int maxExportRows) {
     this.engine = engine;
     this.pages = new ExplorerPages(engine, clock);
     this.lookups = lookups;
@@ -57,7 +59,7 @@ final class ExplorerApi {
           ctx.contentType("application/vnd.apache.parquet").result(export.write());
         }
       }
-      default -> throw io.hindsight.server.ApiException.badRequest("'format' must be json, csv or parquet, not '" + format + "'");
+      default -> throw ApiException.badRequest("'format' must be json, csv or parquet, not '" + format + "'");
     }
   }
 

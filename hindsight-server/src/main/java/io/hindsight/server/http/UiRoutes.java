@@ -8,9 +8,11 @@ import io.hindsight.server.web.UiAssets;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.Cookie;
+import io.javalin.http.HttpStatus;
 import io.javalin.http.SameSite;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
@@ -29,7 +31,7 @@ final class UiRoutes {
       List.of("/", "/endpoints/{endpoint}", "/endpoints/{endpoint}/predictions", "/endpoints/{endpoint}/predictions/{id}",
           "/sql", "/alerts", "/reports");
   /** How long a sign-in lasts. */
-  static final java.time.Duration SESSION_LIFETIME = java.time.Duration.ofHours(12);
+  static final Duration SESSION_LIFETIME = Duration.ofHours(12);
 
   private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS");
   /**
@@ -89,7 +91,7 @@ final class UiRoutes {
       ApiKey key = s == null ? null : signedInKey(s);
       if (key == null) {
         String next = ctx.path() + (ctx.queryString() == null ? "" : "?" + ctx.queryString());
-        ctx.redirect("/signin?next=" + URLEncoder.encode(next, StandardCharsets.UTF_8), io.javalin.http.HttpStatus.SEE_OTHER);
+        ctx.redirect("/signin?next=" + URLEncoder.encode(next, StandardCharsets.UTF_8), HttpStatus.SEE_OTHER);
         return;
       }
       access.authorize(key, Scope.READ, null);
@@ -109,7 +111,7 @@ final class UiRoutes {
 
   private void signInPage(Context ctx, String problem, int status) {
     if (!access.keys().enabled()) {
-      ctx.redirect("/", io.javalin.http.HttpStatus.SEE_OTHER);
+      ctx.redirect("/", HttpStatus.SEE_OTHER);
       return;
     }
     html(ctx, status, assets.signIn(next(ctx.queryParam("next")), problem));
@@ -117,7 +119,7 @@ final class UiRoutes {
 
   private void signIn(Context ctx) {
     if (!access.keys().enabled()) {
-      ctx.redirect("/", io.javalin.http.HttpStatus.SEE_OTHER);
+      ctx.redirect("/", HttpStatus.SEE_OTHER);
       return;
     }
     String next = next(ctx.formParam("next"));
@@ -141,7 +143,7 @@ final class UiRoutes {
     cookie.setMaxAge((int) sessions.lifetime().toSeconds());
     cookie.setSecure(secureCookie);
     ctx.cookie(cookie);
-    ctx.redirect(next, io.javalin.http.HttpStatus.SEE_OTHER);
+    ctx.redirect(next, HttpStatus.SEE_OTHER);
   }
 
   private void signOut(Context ctx) {
@@ -151,7 +153,7 @@ final class UiRoutes {
       sessions.end(id);
     }
     ctx.removeCookie(UiSessions.COOKIE, "/");
-    ctx.redirect("/signin", io.javalin.http.HttpStatus.SEE_OTHER);
+    ctx.redirect("/signin", HttpStatus.SEE_OTHER);
   }
 
   /** A form posted from another site's page (the browser says so in Origin or Sec-Fetch-Site). */

@@ -1,11 +1,13 @@
 package io.hindsight.server.http;
 
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -44,7 +46,7 @@ final class UiSessions {
   String start(String apiKey) {
     if (byId.size() >= MAX_SESSIONS) {
       byId.entrySet().stream()
-          .min(Map.Entry.comparingByValue(java.util.Comparator.comparing(Session::expires)))
+          .min(Map.Entry.comparingByValue(Comparator.comparing(Session::expires)))
           .ifPresent(oldest -> byId.remove(oldest.getKey()));
     }
     String id = token();
@@ -75,8 +77,8 @@ final class UiSessions {
   static boolean csrfMatches(Session s, String token) {
     return token != null
         && MessageDigest.isEqual(
-            s.csrf().getBytes(java.nio.charset.StandardCharsets.UTF_8),
-            token.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            s.csrf().getBytes(StandardCharsets.UTF_8),
+            token.getBytes(StandardCharsets.UTF_8));
   }
 
   private static String token() {
