@@ -59,6 +59,8 @@ public final class ApiServer {
   private final RequestBodies bodies;
   private final MonitoringApi monitoringApi;
   private final AlertsApi alertsApi;
+  private final ExplorerApi explorerApi;
+  private final UiRoutes ui;
 
   public ApiServer(
       ServerConfig config,
@@ -86,6 +88,9 @@ public final class ApiServer {
     this.keysApi = new KeysApi(access.keys(), json, bodies);
     this.alertsApi = new AlertsApi(alerts, json, bodies);
     this.monitoringApi = new MonitoringApi(monitoring, monitor, metricStore, clock, json, bodies);
+    this.explorerApi =
+        new ExplorerApi(engine, lookups, queries, json, clock, config.dataDir.resolve("tmp").resolve("exports"), config.query.maxRows);
+    this.ui = new UiRoutes(access, new UiSessions(clock, UiRoutes.SESSION_LIFETIME), config.tls.enabled());
     this.app =
         Javalin.create(
             c -> {
@@ -128,6 +133,7 @@ public final class ApiServer {
     app.get("/v1/endpoints", ctx -> ctx.json(lookups.endpoints()), RouteAccess.READ);
     app.get(
         "/v1/endpoints/{endpoint}/schema", ctx -> ctx.json(lookups.schema(endpoint(ctx))), RouteAccess.READ);
+    app.get("/v1/endpoints/{endpoint}/predictions", ctx -> explorerApi.handle(ctx, endpoint(ctx)), RouteAccess.READ);
     app.get(
         "/v1/endpoints/{endpoint}/predictions/{id}",
         ctx -> ctx.json(lookups.prediction(endpoint(ctx), ctx.pathParam("id"))),
@@ -149,6 +155,8 @@ public final class ApiServer {
     app.delete("/v1/alerts/notifiers/{name}", alertsApi::deleteNotifier, RouteAccess.ADMIN);
     app.get("/v1/alerts/silences", alertsApi::silences, RouteAccess.READ);
     app.post("/v1/alerts/silences", alertsApi::silence, RouteAccess.ADMIN);
+
+    ui.register(app);
 
     app.post("/v1/keys", keysApi::create, RouteAccess.ADMIN);
     app.get("/v1/keys", keysApi::list, RouteAccess.ADMIN);
@@ -188,7 +196,8 @@ public final class ApiServer {
   private void authorize(Context ctx) {
     RouteAccess route = RouteAccess.of(ctx.routeRoles());
     if (route != RouteAccess.OPEN) {
-      ApiKey key = access.authenticate(ctx.header("Authorization"));
+      ApiKey session = ui.sessionCaller(ctx);
+      ApiKey key = session != null ? session : access.authenticate(ctx.header("Authorization"));
       access.authorize(key, route.scope, route == RouteAccess.WRITE ? ctx.pathParam("endpoint") : null);
       ctx.attribute(CALLER, key);
     }

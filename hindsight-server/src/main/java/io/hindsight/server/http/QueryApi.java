@@ -82,6 +82,11 @@ final class QueryApi {
     metrics.queryTimer().record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
+  /** Streams the rows of a SELECT the server built (the explorer's export) as CSV. */
+  void csv(Context ctx, String sql, List<Object> params, int limit) throws IOException {
+    stream(ctx, "text/csv; charset=utf-8", new CsvSink(), sql, params, limit);
+  }
+
   private void stream(Context ctx, String type, StreamingSink sink, String sql, List<Object> params, Integer limit)
       throws IOException {
     sink.open(ctx, type);
