@@ -33,14 +33,19 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * A web UI test: Debian's headless Chromium driven by Selenium against a real server. One browser
  * serves every test of a class. Without Chromium and its driver the test is skipped locally, but
  * fails when the environment variable CI is set, so CI can never pass without running it.
- * {@link #screenshot} writes into docs/ui/, where the README shows them.
+ * {@link #screenshot} writes into target/screenshots, or with {@code -Dscreenshots=docs} into
+ * docs/ui/, where the README shows them ({@code mvn test -Dscreenshots=docs -Dtest='*Ui*,SignInTest,
+ * AlertsPageTest'}), so an ordinary test run leaves the repository as it was.
  */
 @Timeout(120)
 abstract class BrowserTest {
   private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  /** The folder screenshots go to: docs/ui of the repository. */
-  private static final Path SCREENSHOTS = Path.of("").toAbsolutePath().getParent().resolve("docs").resolve("ui");
+  /** The folder screenshots go to: docs/ui of the repository when asked, else the build's. */
+  private static final Path SCREENSHOTS =
+      "docs".equals(System.getProperty("screenshots"))
+          ? Path.of("").toAbsolutePath().getParent().resolve("docs").resolve("ui")
+          : Path.of("target", "screenshots");
 
   static ChromeDriver browser;
   static Path downloads;
@@ -109,7 +114,7 @@ abstract class BrowserTest {
     browser.get(server.url(path));
   }
 
-  /** Saves what the browser shows as docs/ui/{name}.png. */
+  /** Saves what the browser shows as {name}.png in {@link #SCREENSHOTS}. */
   static void screenshot(String name) {
     try {
       Files.createDirectories(SCREENSHOTS);
