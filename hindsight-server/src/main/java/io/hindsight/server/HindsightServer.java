@@ -247,6 +247,11 @@ public final class HindsightServer implements AutoCloseable {
     metricStore.start(config.monitoring.refreshInterval);
     alerts = startAlerts(dataDir, monitor, ingest);
     metrics.counter("hindsight_monitor_rows_folded", "Rows folded into the metric store's open windows since start", metricStore::rowsFolded);
+    for (String part : MetricStore.PARTS) {
+      metrics.counter(
+          "hindsight_monitor_refresh_seconds", "Wall time the metric store's refreshes spent by part since start",
+          "part", part, () -> metricStore.partSeconds(part));
+    }
     metrics.counter("hindsight_monitor_window_failures", "Metric store windows whose computation failed since start (tried again up to 3 times)", metricStore::windowFailures);
     metrics.counter("hindsight_monitor_fold_failures", "Folds of new rows that failed since start (the open windows were built again)", metricStore::foldFailures);
     metrics.counter("hindsight_monitor_windows_computed", "Metric store windows computed since start", metricStore::windowsComputed);

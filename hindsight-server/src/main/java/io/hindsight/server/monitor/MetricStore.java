@@ -112,6 +112,8 @@ public final class MetricStore implements Closeable {
   private final AtomicLong rowsFolded = new AtomicLong();
   private final AtomicLong foldFailures = new AtomicLong();
   private final AtomicLong windowFailures = new AtomicLong();
+  /** Wall time spent per part of the refreshes since start, in nanoseconds (see {@link #PARTS}). */
+  private final Map<String, AtomicLong> partNanos = new java.util.LinkedHashMap<>();
   /** Failed computations of a window so far, by endpoint and window. */
   private final Map<String, Integer> attempts = new ConcurrentHashMap<>();
   private final DuckDBConnection cache;
@@ -147,6 +149,7 @@ public final class MetricStore implements Closeable {
     this.clock = scheduler.clock();
     this.flushLake = flushLake;
     this.files = files;
+    PARTS.forEach(p -> partNanos.put(p, new AtomicLong()));
     Files.createDirectories(dir);
     try {
       cache = (DuckDBConnection) java.sql.DriverManager.getConnection("jdbc:duckdb:");
@@ -271,12 +274,12 @@ public final class MetricStore implements Closeable {
       if (rawDataDeleted(endpoint, w)) {
         continue;
       }
-      if (computed(endpoint, w, () -> replace(endpoint, w, monitor.windowFigures(endpoint, w.start(), w.end()), now, false))) {
+      if (computed(endpoint, w, () -> replace(endpoint, w, timed("row_windows", () -> monitor.windowFigures(endpoint, w.start(), w.end())), now, false))) {
         dates.add(w.date());
       }
     }
     for (Window w : labelsOnly) {
-      if (computed(endpoint, w, () -> replace(endpoint, w, monitor.labelFigures(endpoint, w.start(), w.end()), now, true))) {
+      if (computed(endpoint, w, () -> replace(endpoint, w, timed("label_figures", () -> monitor.labelFigures(endpoint, w.start(), w.end())), now, true))) {
         dates.add(w.date());
       }
     }
@@ -296,7 +299,10 @@ public final class MetricStore implements Closeable {
       }
     }
     for (LocalDate d : dates) {
-      writeFile(endpoint, d);
+      timed("files", () -> {
+        writeFile(endpoint, d);
+        return null;
+      });
     }
     if (!dates.isEmpty() && !wroteFiles) {
       // The view of `metrics` was empty until the first file: build it over the files now.
@@ -321,11 +327,11 @@ public final class MetricStore implements Closeable {
     return computed(endpoint, w, () -> {
       if (labelsDue) {
         long t0 = System.nanoTime();
-        state.labelFigures = monitor.labelFigures(endpoint, w.start(), w.end());
+        state.labelFigures = timed("label_figures", () -> monitor.labelFigures(endpoint, w.start(), w.end()));
         state.labelsAt = now;
         state.labelNanos = System.nanoTime() - t0;
       }
-      List<MetricValue> figures = new ArrayList<>(monitor.stateFigures(endpoint, w, state));
+      List<MetricValue> figures = new ArrayList<>(timed("sketch_figures", () -> monitor.stateFigures(endpoint, w, state)));
       figures.addAll(state.labelFigures);
       replace(endpoint, w, figures, now, false);
       state.changed = false;
@@ -405,7 +411,7 @@ public final class MetricStore implements Closeable {
         return;
       }
       long rows =
-          engine.inProcess(conn -> open.fold(conn, read, schema, monitor.view(conn, endpoint, config), now, rebuild, late));
+          timed("fold", () -> engine.inProcess(conn -> open.fold(conn, read, schema, monitor.view(conn, endpoint, config), now, rebuild, late)));
       rowsFolded.addAndGet(rows);
     } catch (IOException | RuntimeException e) {
       open.invalidate();
@@ -663,6 +669,31 @@ public final class MetricStore implements Closeable {
 
   public long windowsComputed() {
     return windowsComputed.get();
+  }
+
+  /**
+   * The parts of a refresh whose time is counted: folding new rows into sketches, figures from
+   * sketches, figures of feedback and quality from the rows, windows computed from the rows, and
+   * writing the store's files.
+   */
+  public static final List<String> PARTS = List.of("fold", "sketch_figures", "label_figures", "row_windows", "files");
+
+  /** Seconds the refreshes spent in one of {@link #PARTS} since start. */
+  public double partSeconds(String part) {
+    return partNanos.get(part).get() / 1e9;
+  }
+
+  private <T> T timed(String part, java.util.concurrent.Callable<T> work) throws IOException {
+    long t0 = System.nanoTime();
+    try {
+      return work.call();
+    } catch (IOException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IOException(e);
+    } finally {
+      partNanos.get(part).addAndGet(System.nanoTime() - t0);
+    }
   }
 
   /** Rows folded into open windows since start. */

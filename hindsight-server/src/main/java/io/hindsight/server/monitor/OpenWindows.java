@@ -90,7 +90,8 @@ final class OpenWindows {
 
   /**
    * Folds the rows of {@code files} (links to lake files of this endpoint's predictions) into the
-   * windows.
+   * windows: their exact figures (counts, moments, extremes, counts per value) in one grouped query
+   * per hour and slice, then their numbers, row by row, into the quantile and distinct sketches.
    *
    * @param rebuild whether the files are a snapshot after {@link #reset}: rows before the first
    *     complete window are then already in the lake's computed windows and left out; otherwise
@@ -105,86 +106,181 @@ final class OpenWindows {
     }
     List<MonitoredColumn> columns = monitoredColumns(view);
     boolean[] numeric = new boolean[columns.size()];
-    boolean[] withText = new boolean[columns.size()];
-    StringJoiner select = new StringJoiner(", ", "SELECT ", "");
-    select.add("epoch_us(p.ts)").add("p.status = 'error'").add("CAST(p.latency_ms AS DOUBLE)");
-    for (SegmentColumn s : view.segments()) {
-      select.add("CAST(" + s.sql() + " AS VARCHAR)");
+    boolean[] counted = new boolean[columns.size()];
+    StringJoiner inner = new StringJoiner(", ", "SELECT ", "");
+    inner.add("epoch_us(p.ts) AS ts").add("epoch_us(date_trunc('hour', p.ts)) AS hour").add("p.status = 'error' AS error")
+        .add("nullif(nullif(CAST(p.latency_ms AS DOUBLE), 'NaN'::DOUBLE), 'inf'::DOUBLE) AS latency");
+    for (int s = 0; s < view.segments().size(); s++) {
+      inner.add("CAST(" + view.segments().get(s).sql() + " AS VARCHAR) AS s" + s);
     }
     for (int i = 0; i < columns.size(); i++) {
       MonitoredColumn c = columns.get(i);
-      numeric[i] = i < view.features().size() ? view.features().get(i).numeric() : true;
-      withText[i] = !numeric[i] || countsNumbers(c.name());
-      select.add(numeric[i] ? "TRY_CAST((" + c.sql() + ") AS DOUBLE)" : "NULL");
-      select.add(withText[i] ? Profiler.textExpression(c, numeric[i]) : "NULL");
-      select.add(i < view.features().size() ? BaseMetrics.conflictOf(view.features().get(i)) : "false");
+      numeric[i] = i >= view.features().size() || view.features().get(i).numeric();
+      counted[i] = !numeric[i] || countsNumbers(c.name());
+      inner.add((numeric[i] ? "TRY_CAST((" + c.sql() + ") AS DOUBLE)" : "(" + c.sql() + ")") + " AS v" + i);
+      if (numeric[i]) {
+        inner.add(Profiler.numericExpression(c) + " AS f" + i);
+      }
+      if (counted[i]) {
+        inner.add(Profiler.textExpression(c, numeric[i]) + " AS t" + i);
+      }
+      inner.add((i < view.features().size() ? BaseMetrics.conflictOf(view.features().get(i)) : "false") + " AS c" + i);
     }
-    String sql = select + " FROM " + relation(files, schema) + " p"
-        + (rebuild ? " WHERE p.ts >= TIMESTAMPTZ '" + completeFrom + "'" : "");
+    String rows = "(" + inner + " FROM " + relation(files, schema) + " p"
+        + (rebuild ? " WHERE p.ts >= TIMESTAMPTZ '" + completeFrom + "'" : "") + ")";
+    long read = foldCounts(conn, rows, columns, numeric, counted, view, now, rebuild, late);
+    foldNumbers(conn, rows, columns, numeric, view);
+    return read;
+  }
+
+  /** The exact figures of the rows, grouped by hour and slice, added to the states of their windows. */
+  private long foldCounts(Connection conn, String rows, List<MonitoredColumn> columns, boolean[] numeric, boolean[] counted,
+      Monitor.View view, Instant now, boolean rebuild, Set<Window> late) throws SQLException {
     int segments = view.segments().size();
-    long rows = 0;
-    Window[] windows = new Window[2];
-    WindowState[] targets = new WindowState[2];
-    SliceState[] slices = new SliceState[2 * (1 + segments)];
-    ColumnState[][] sliceColumns = new ColumnState[slices.length][];
-    Map<SliceState, ColumnState[]> columnsOf = new IdentityHashMap<>();
+    StringJoiner select = new StringJoiner(", ", "SELECT ", "");
+    select.add("hour").add("count(*) AS n").add("count_if(error) AS errors");
+    List<String> sets = new ArrayList<>();
+    sets.add("(hour)");
+    for (int s = 0; s < segments; s++) {
+      select.add("GROUPING(s" + s + ") AS g" + s).add("s" + s);
+      sets.add("(hour, s" + s + ")");
+    }
+    for (int i = 0; i < columns.size(); i++) {
+      select.add("count(v" + i + ")").add("count_if(c" + i + ")");
+      select.add(numeric[i]
+          ? String.format("count(f%1$d), avg(f%1$d), var_pop(f%1$d), min(f%1$d), max(f%1$d)", i)
+          : "0, NULL, NULL, NULL, NULL");
+      select.add(counted[i] ? "histogram(t" + i + ")" : "NULL");
+    }
+    String sql = select + " FROM " + rows + " GROUP BY GROUPING SETS (" + String.join(", ", sets) + ")";
+    long read = 0;
     try (Statement st = conn.createStatement();
         ResultSet rs = st.executeQuery(sql)) {
       while (rs.next()) {
-        rows++;
-        Instant ts = Instant.EPOCH.plus(rs.getLong(1), ChronoUnit.MICROS);
-        windows[0] = Window.hourOf(ts);
-        windows[1] = Window.dayOf(ts);
-        int n = 0;
-        for (int w = 0; w < 2; w++) {
-          targets[w] = target(windows[w], now, rebuild, late);
-          if (targets[w] == null) {
+        Instant hour = Instant.EPOCH.plus(rs.getLong("hour"), ChronoUnit.MICROS);
+        long n = rs.getLong("n");
+        SegmentColumn segment = null;
+        String value = null;
+        for (int s = 0; s < segments; s++) {
+          if (rs.getInt("g" + s) == 0) {
+            segment = view.segments().get(s);
+            value = rs.getString("s" + s);
+          }
+        }
+        if (segment == null) {
+          read += n;
+        }
+        for (Window w : List.of(Window.hourOf(hour), Window.dayOf(hour))) {
+          WindowState state = target(w, now, rebuild, late);
+          if (state == null) {
             continue;
           }
-          targets[w].changed = true;
-          slices[n++] = targets[w].slices.computeIfAbsent("", k -> new SliceState(null, null));
-          for (int s = 0; s < segments; s++) {
-            SegmentColumn seg = view.segments().get(s);
-            String value = rs.getString(4 + s);
-            slices[n++] = targets[w].slices.computeIfAbsent(
-                seg.label(value), k -> new SliceState(seg.sql(), value == null ? "" : value));
-          }
-        }
-        if (n == 0) {
-          continue;
-        }
-        boolean error = rs.getBoolean(2);
-        double latency = rs.getDouble(3);
-        Double latencyMs = rs.wasNull() ? null : latency;
-        for (int k = 0; k < n; k++) {
-          slices[k].addRow(error, latencyMs);
-          sliceColumns[k] = columnsOf.computeIfAbsent(slices[k], s -> columnStates(s, columns, numeric, withText));
-        }
-        int at = 4 + segments;
-        for (int i = 0; i < columns.size(); i++) {
-          double v = rs.getDouble(at);
-          Double number = rs.wasNull() ? null : v;
-          String text = rs.getString(at + 1);
-          boolean conflict = rs.getBoolean(at + 2);
-          at += 3;
-          for (int k = 0; k < n; k++) {
-            sliceColumns[k][i].add(number, text, conflict);
+          state.changed = true;
+          SliceState slice = segment == null
+              ? state.slices.computeIfAbsent("", k -> new SliceState(null, null))
+              : state.slices.computeIfAbsent(segment.label(value), new SliceMaker(segment, value));
+          slice.addRows(n, rs.getLong("errors"));
+          int at = 4 + 2 * segments;
+          for (int i = 0; i < columns.size(); i++) {
+            Map<String, Long> counts = counted[i] ? counts(rs.getObject(at + 7)) : null;
+            slice.column(columns.get(i).name(), numeric[i]).addCounts(
+                rs.getLong(at), rs.getLong(at + 1), rs.getLong(at + 2), rs.getDouble(at + 3), rs.getDouble(at + 4),
+                rs.getDouble(at + 5), rs.getDouble(at + 6), counts);
+            at += 8;
           }
         }
       }
     }
-    return rows;
+    return read;
   }
 
-  /** A slice's state of each column, in the fold's order; numbers not read as text stop being counted per value. */
-  private static ColumnState[] columnStates(
-      SliceState slice, List<MonitoredColumn> columns, boolean[] numeric, boolean[] withText) {
-    ColumnState[] out = new ColumnState[columns.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = slice.column(columns.get(i).name(), numeric[i]);
-      if (!withText[i]) {
-        out[i].stopCountingNumbers();
+  /** DuckDB's {@code histogram} (a map of value to an unsigned count) as counts per value; none for no values. */
+  private static Map<String, Long> counts(Object histogram) {
+    Map<String, Long> out = new java.util.HashMap<>();
+    if (histogram != null) {
+      ((Map<?, ?>) histogram).forEach((value, count) -> out.put((String) value, ((Number) count).longValue()));
+    }
+    return out;
+  }
+
+  /** Makes the state of a segment value's slice. */
+  private record SliceMaker(SegmentColumn segment, String value) implements java.util.function.Function<String, SliceState> {
+    @Override
+    public SliceState apply(String label) {
+      return new SliceState(segment.sql(), value == null ? "" : value);
+    }
+  }
+
+  /**
+   * The rows' latencies and finite numbers into the quantile and distinct sketches of their kept
+   * windows' slices (which {@link #foldCounts} created).
+   */
+  private void foldNumbers(Connection conn, String rows, List<MonitoredColumn> columns, boolean[] numeric, Monitor.View view)
+      throws SQLException {
+    int segments = view.segments().size();
+    StringJoiner select = new StringJoiner(", ", "SELECT ", "");
+    select.add("hour").add("latency");
+    for (int s = 0; s < segments; s++) {
+      select.add("s" + s);
+    }
+    List<String> numbers = new ArrayList<>();
+    for (int i = 0; i < columns.size(); i++) {
+      if (numeric[i]) {
+        select.add("f" + i);
+        numbers.add(columns.get(i).name());
       }
+    }
+    SliceState[] slices = new SliceState[2 * (1 + segments)];
+    ColumnState[][] sliceColumns = new ColumnState[slices.length][];
+    Map<SliceState, ColumnState[]> columnsOf = new IdentityHashMap<>();
+    long lastHour = Long.MIN_VALUE;
+    WindowState[] targets = new WindowState[2];
+    try (Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery(select + " FROM " + rows)) {
+      while (rs.next()) {
+        long hourMicros = rs.getLong(1);
+        if (hourMicros != lastHour) {
+          lastHour = hourMicros;
+          Instant hour = Instant.EPOCH.plus(hourMicros, ChronoUnit.MICROS);
+          targets[0] = states.get(Window.hourOf(hour));
+          targets[1] = states.get(Window.dayOf(hour));
+        }
+        int n = 0;
+        for (WindowState target : targets) {
+          if (target == null) {
+            continue;
+          }
+          slices[n++] = target.slices.get("");
+          for (int s = 0; s < segments; s++) {
+            slices[n++] = target.slices.get(view.segments().get(s).label(rs.getString(3 + s)));
+          }
+        }
+        double latency = rs.getDouble(2);
+        boolean hasLatency = !rs.wasNull();
+        for (int k = 0; k < n; k++) {
+          if (hasLatency) {
+            slices[k].addLatency(latency);
+          }
+          sliceColumns[k] = columnsOf.computeIfAbsent(slices[k], sl -> numericColumns(sl, numbers));
+        }
+        for (int j = 0; j < numbers.size(); j++) {
+          double v = rs.getDouble(3 + segments + j);
+          if (rs.wasNull()) {
+            continue;
+          }
+          for (int k = 0; k < n; k++) {
+            sliceColumns[k][j].addNumber(v);
+          }
+        }
+      }
+    }
+  }
+
+  /** A slice's state of each numeric column, in the fold's order. */
+  private static ColumnState[] numericColumns(SliceState slice, List<String> numbers) {
+    ColumnState[] out = new ColumnState[numbers.size()];
+    for (int j = 0; j < out.length; j++) {
+      out[j] = slice.column(numbers.get(j), true);
     }
     return out;
   }

@@ -239,7 +239,7 @@ public final class Profiler {
   }
 
   /** The column as DOUBLE, NaN and infinities turned into NULL so they count as missing. */
-  private static String numericExpression(MonitoredColumn c) {
+  static String numericExpression(MonitoredColumn c) {
     return "nullif(nullif(nullif(CAST((" + c.sql() + ") AS DOUBLE), 'NaN'::DOUBLE), 'inf'::DOUBLE), '-inf'::DOUBLE)";
   }
 

@@ -40,15 +40,15 @@ final class SliceState {
     return volume;
   }
 
-  /** Counts a row; its columns are added with {@link #column}. */
-  void addRow(boolean error, Double latencyMs) {
-    volume++;
-    if (error) {
-      errors++;
-    }
-    if (latencyMs != null && !latencyMs.isNaN()) {
-      latency.update(latencyMs);
-    }
+  /** Counts rows; their columns are added with {@link #column}. */
+  void addRows(long rows, long errors) {
+    this.volume += rows;
+    this.errors += errors;
+  }
+
+  /** Adds a row's latency to the quantile sketch. */
+  void addLatency(double latencyMs) {
+    latency.update(latencyMs);
   }
 
   ColumnState column(String name, boolean numeric) {

@@ -159,6 +159,12 @@ public final class ServerMetrics {
     FunctionCounter.builder(name, count, c -> c.get().doubleValue()).description(description).register(registry);
   }
 
+  /** A count since start with one label, e.g. one part of a job's time; see {@link #counter(String, String, Supplier)}. */
+  public void counter(String name, String description, String label, String value, Supplier<Number> count) {
+    counted.add(count);
+    FunctionCounter.builder(name, count, c -> c.get().doubleValue()).description(description).tag(label, value).register(registry);
+  }
+
   private final List<Supplier<Number>> counted = new CopyOnWriteArrayList<>();
 
   public String scrape() {
