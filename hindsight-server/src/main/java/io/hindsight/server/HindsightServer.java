@@ -10,6 +10,7 @@ import io.hindsight.server.http.ApiServer;
 import io.hindsight.server.ingest.IdempotencyStore;
 import io.hindsight.server.ingest.IngestService;
 import io.hindsight.server.ingest.LogTruncation;
+import io.hindsight.server.audit.AuditTrails;
 import io.hindsight.server.lake.CompactionJob;
 import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.LakeWriter;
@@ -77,6 +78,7 @@ public final class HindsightServer implements AutoCloseable {
   private ApiServer api;
   private MetricStore metricStore;
   private AlertEngine alerts;
+  private AuditTrails audit;
   private final Scheduler scheduler;
   private volatile boolean closed;
 
@@ -143,6 +145,10 @@ public final class HindsightServer implements AutoCloseable {
         new IdempotencyStore(
             dataDir.resolve("idempotency"), clock, config.ingest.idempotencyTtl, config.ingest.idempotencyMaxKeys);
     LogTruncation truncation = new LogTruncation(idempotency);
+    Map<String, JsonNode> auditFromFile = new java.util.LinkedHashMap<>();
+    config.audit.endpoints.forEach((endpoint, c) -> auditFromFile.put(endpoint, json.valueToTree(c)));
+    audit = new AuditTrails(dataDir.resolve("audit"), auditFromFile, json);
+    truncation.durableFirst(audit::syncAll);
     lakeWriter =
         new LakeWriter(
             scheduler, lake, schemas, connection(scratch.resolve("duckdb-writer")), truncation, t -> queryEngine.refreshViews());
@@ -156,6 +162,7 @@ public final class HindsightServer implements AutoCloseable {
             replay.minNextSeq(),
             (firstSeq, entry) -> {
               idempotency.rememberLogged(entry, clock.millis());
+              audit.recover(entry);
               replay.entry(firstSeq, entry);
             },
             lakeWriter::accept);
@@ -179,6 +186,10 @@ public final class HindsightServer implements AutoCloseable {
             lakeWriter::pendingBytes,
             config.ingest.maxLakeBacklogBytes,
             config.ingest.maxInFlightBytes);
+    audit.start(scheduler, config.audit.checkpointInterval, queryEngine);
+    ingest.auditing(audit::rowsFor);
+    metrics.health().add(audit::problems);
+    metrics.gauge("hindsight_audit_logs_refusing", "Audit logs that refuse to sign checkpoints or take leaves (see /health)", () -> audit.problems().size());
     metrics.gauge("hindsight_wal_bytes", "Bytes of write-ahead log on disk", wal::sizeBytes);
     metrics.counter("hindsight_wal_fsyncs", "fsyncs of the write-ahead log since start", wal::fsyncCount);
     metrics.gauge(
@@ -209,17 +220,20 @@ public final class HindsightServer implements AutoCloseable {
     metrics.counter("hindsight_monitor_refresh_failures", "Metric store refreshes that failed since start (retried)", metricStore::refreshFailures);
     metrics.gauge("hindsight_monitor_refresh_lag_seconds", "Seconds since the metric store last refreshed (-1: not yet)", metricStore::secondsSinceRefresh);
     metrics.gauge("hindsight_monitor_refresh_duration_seconds", "How long the last metric store refresh took", () -> metricStore.lastRefreshMillis() / 1000.0);
+    StoreLookups lookups = new StoreLookups(queryEngine, schemas, lake, json);
+    lookups.auditProofs((endpoint, leaf) -> audit.proof(endpoint, leaf, null));
     api =
         new ApiServer(
             config,
             ingest,
             queryEngine,
-            new StoreLookups(queryEngine, schemas, lake, json),
+            lookups,
             new AccessControl(keys, metrics),
             monitoring,
             monitor,
             metricStore,
             alerts,
+            audit,
             clock,
             metrics,
             json);
@@ -365,6 +379,9 @@ public final class HindsightServer implements AutoCloseable {
     }
     if (compaction != null) {
       compaction.close();
+    }
+    if (audit != null) {
+      audit.close();
     }
     if (alerts != null) {
       alerts.close();

@@ -135,7 +135,7 @@ final class HashStore implements SubtreeHashes, Closeable {
   }
 
   /** Makes every append so far durable and records the size that is; returns it. */
-  long sync() throws IOException {
+  synchronized long sync() throws IOException {
     long s = size;
     if (s == syncedSize) {
       return s;

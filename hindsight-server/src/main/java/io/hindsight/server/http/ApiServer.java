@@ -7,6 +7,7 @@ import io.hindsight.server.auth.AccessControl;
 import io.hindsight.server.auth.ApiKey;
 import io.hindsight.server.ingest.IngestService;
 import io.hindsight.server.alert.AlertEngine;
+import io.hindsight.server.audit.AuditTrails;
 import io.hindsight.server.monitor.MetricStore;
 import io.hindsight.server.monitor.Monitor;
 import io.hindsight.server.monitor.MonitoringConfigs;
@@ -59,6 +60,7 @@ public final class ApiServer {
   private final RequestBodies bodies;
   private final MonitoringApi monitoringApi;
   private final AlertsApi alertsApi;
+  private final AuditApi auditApi;
 
   public ApiServer(
       ServerConfig config,
@@ -70,6 +72,7 @@ public final class ApiServer {
       Monitor monitor,
       MetricStore metricStore,
       AlertEngine alerts,
+      AuditTrails audit,
       java.time.Clock clock,
       ServerMetrics metrics,
       ObjectMapper json) {
@@ -86,6 +89,7 @@ public final class ApiServer {
     this.keysApi = new KeysApi(access.keys(), json, bodies);
     this.alertsApi = new AlertsApi(alerts, json, bodies);
     this.monitoringApi = new MonitoringApi(monitoring, monitor, metricStore, clock, json, bodies);
+    this.auditApi = new AuditApi(audit, json, bodies);
     this.app =
         Javalin.create(
             c -> {
@@ -133,6 +137,12 @@ public final class ApiServer {
         ctx -> ctx.json(lookups.prediction(endpoint(ctx), ctx.pathParam("id"))),
         RouteAccess.READ);
 
+    app.put("/v1/endpoints/{endpoint}/audit", ctx -> auditApi.putSettings(ctx, endpoint(ctx)), RouteAccess.ADMIN);
+    app.get("/v1/endpoints/{endpoint}/audit", ctx -> auditApi.getSettings(ctx, endpoint(ctx)), RouteAccess.READ);
+    app.get("/v1/audit/key", auditApi::key, RouteAccess.READ);
+    app.get("/v1/endpoints/{endpoint}/audit/checkpoint", ctx -> auditApi.checkpoint(ctx, endpoint(ctx)), RouteAccess.READ);
+    app.get("/v1/endpoints/{endpoint}/audit/proof/{id}", ctx -> auditApi.proof(ctx, endpoint(ctx)), RouteAccess.READ);
+    app.get("/v1/endpoints/{endpoint}/audit/consistency", ctx -> auditApi.consistency(ctx, endpoint(ctx)), RouteAccess.READ);
     app.put("/v1/endpoints/{endpoint}/monitoring", ctx -> monitoringApi.put(ctx, endpoint(ctx)), RouteAccess.ADMIN);
     app.get("/v1/endpoints/{endpoint}/monitoring", ctx -> monitoringApi.get(ctx, endpoint(ctx)), RouteAccess.READ);
     app.get("/v1/endpoints/{endpoint}/metrics", ctx -> monitoringApi.series(ctx, endpoint(ctx)), RouteAccess.READ);

@@ -50,7 +50,7 @@ public final class WriteAheadLog implements Closeable {
     void committed(long firstSeq, int rows, byte[] encoded);
   }
 
-  private record Pending(int rows, byte[] encoded, CompletableFuture<Long> done) {}
+  private record Pending(int rows, byte[] encoded, AuditedRows audited, CompletableFuture<Long> done) {}
 
   private record Segment(long firstSeq, Path path) {}
 
@@ -196,6 +196,14 @@ public final class WriteAheadLog implements Closeable {
 
   /** Queues an entry already encoded (see {@link WalEntry.Builder}) that holds {@code rows} rows. */
   public CompletableFuture<Long> append(byte[] encoded, int rows) {
+    return append(encoded, rows, null);
+  }
+
+  /**
+   * Queues an entry whose rows also go into an audit log ({@code audited}, null for none): the
+   * entry was encoded with room for its first leaf index, which the log thread writes in.
+   */
+  public CompletableFuture<Long> append(byte[] encoded, int rows, AuditedRows audited) {
     CompletableFuture<Long> done = new CompletableFuture<>();
     IOException b = broken;
     if (b != null) {
@@ -207,7 +215,7 @@ public final class WriteAheadLog implements Closeable {
       return done;
     }
     try {
-      queue.put(new Pending(rows, encoded, done));
+      queue.put(new Pending(rows, encoded, audited, done));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       done.completeExceptionally(new IOException("interrupted while queueing for the log"));
@@ -241,7 +249,11 @@ public final class WriteAheadLog implements Closeable {
     }
   }
 
-  private void writeBatch(List<Pending> batch) {
+  private void writeBatch(List<Pending> queued) {
+    List<Pending> batch = numberLeaves(queued);
+    if (batch.isEmpty()) {
+      return;
+    }
     long startPos = currentSize;
     long seq = nextSeq;
     long[] firstSeqs = new long[batch.size()];
@@ -276,10 +288,20 @@ public final class WriteAheadLog implements Closeable {
       nextSeq = seq;
     } catch (IOException e) {
       undo(startPos, e);
+      for (int i = batch.size() - 1; i >= 0; i--) {
+        if (batch.get(i).audited() != null) {
+          batch.get(i).audited().failed();
+        }
+      }
       for (Pending p : batch) {
         p.done().completeExceptionally(e);
       }
       return;
+    }
+    for (Pending p : batch) {
+      if (p.audited() != null) {
+        p.audited().durable();
+      }
     }
     // A full segment is closed before the batch is acknowledged, so whoever hears of an entry
     // sees the log as it is after it (truncation up to that entry can drop its segment).
@@ -301,6 +323,33 @@ public final class WriteAheadLog implements Closeable {
       }
       p.done().complete(firstSeqs[i]);
     }
+  }
+
+  /**
+   * Numbers the audited entries of a batch in log order; an entry its audit log refuses fails
+   * alone and is left out.
+   */
+  private static List<Pending> numberLeaves(List<Pending> queued) {
+    List<Pending> batch = queued;
+    for (int i = 0; i < queued.size(); i++) {
+      Pending p = queued.get(i);
+      if (p.audited() == null) {
+        continue;
+      }
+      try {
+        WalEntry.numberLeaves(p.encoded(), p.audited().firstLeaf());
+      } catch (IOException | RuntimeException e) {
+        if (batch == queued) {
+          batch = new ArrayList<>(queued.subList(0, i));
+        }
+        p.done().completeExceptionally(e instanceof IOException ? (IOException) e : new IOException(e.getMessage(), e));
+        continue;
+      }
+      if (batch != queued) {
+        batch.add(p);
+      }
+    }
+    return batch;
   }
 
   /** Cuts a half-written batch so the next one does not follow garbage. */

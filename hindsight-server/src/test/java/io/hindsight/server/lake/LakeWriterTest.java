@@ -239,7 +239,7 @@ class LakeWriterTest {
   void replayedRowsTeachTheSchemaTheirColumns() throws Exception {
     try (LakeFixture f = new LakeFixture(dir)) {
       Row row = new Row(Table.PREDICTIONS, "churn", DAY_START, java.util.Map.of("prediction_id", "a", "flag", true));
-      f.writer.acceptReplayed(7, row);
+      f.writer.acceptReplayed(7, row, WalEntry.NO_LEAF);
       assertThat(f.schemas.schema(Table.PREDICTIONS, "churn").column("flag").type()).isEqualTo(ColumnType.BOOLEAN);
       f.writer.flushNow();
       assertThat(f.rows("prediction_id, flag", f.lake.dataFiles(f.partition("churn", DAY_START)), "1"))
