@@ -34,7 +34,7 @@ class LayeringTest {
     ALLOWED.put("auth", Set.of("ops", "files"));
     ALLOWED.put("ingest", Set.of("wal", "transport", "schema", "ops", "files"));
     ALLOWED.put("query", Set.of("lake", "schema", "ops", "files"));
-    ALLOWED.put("audit", Set.of("query", "wal", "schema", "ops", "files"));
+    ALLOWED.put("audit", Set.of("query", "lake", "wal", "schema", "ops", "files"));
     ALLOWED.put("monitor", Set.of("query", "schema", "ops", "files"));
     ALLOWED.put("alert", Set.of("monitor", "query", "schema", "ops", "files"));
     ALLOWED.put("connect", Set.of("ingest", "query", "schema", "ops", "files"));

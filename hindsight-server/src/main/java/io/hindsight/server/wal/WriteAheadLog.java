@@ -115,28 +115,13 @@ public final class WriteAheadLog implements Closeable {
       segmentNumber = Math.max(segmentNumber, parseNumber(f));
       next = Math.max(next, first);
       byte[] data = Files.readAllBytes(f);
-      ByteBuffer buf = ByteBuffer.wrap(data).order(ByteOrder.BIG_ENDIAN);
-      int good = 0;
-      while (buf.remaining() >= HEADER) {
-        int start = buf.position();
-        int len = buf.getInt();
-        int crc = buf.getInt();
-        if (len < 8 || len > buf.remaining()) {
-          break;
-        }
-        CRC32C c = new CRC32C();
-        c.update(data, buf.position(), len);
-        if ((int) c.getValue() != crc) {
-          break;
-        }
-        long firstSeq = buf.getLong();
-        ByteBuffer entryBuf = ByteBuffer.wrap(data, buf.position(), len - 8).slice();
-        WalEntry entry = WalEntry.decode(entryBuf);
-        buf.position(start + 8 + len);
-        good = buf.position();
-        replay.entry(firstSeq, entry);
-        next = Math.max(next, firstSeq + entry.rows().size());
-      }
+      long[] nextAfter = {next};
+      int good =
+          scan(data, (firstSeq, entry) -> {
+            replay.entry(firstSeq, entry);
+            nextAfter[0] = Math.max(nextAfter[0], firstSeq + entry.rows().size());
+          });
+      next = nextAfter[0];
       if (good < data.length) {
         if (i == files.size() - 1) {
           log.warn(
@@ -158,6 +143,53 @@ public final class WriteAheadLog implements Closeable {
       bytesOnDisk.addAndGet(good);
     }
     nextSeq = next;
+  }
+
+  /** Hands every intact entry of a segment's bytes to {@code listener}; returns where they end. */
+  private static int scan(byte[] data, EntryListener listener) throws IOException {
+    ByteBuffer buf = ByteBuffer.wrap(data).order(ByteOrder.BIG_ENDIAN);
+    int good = 0;
+    while (buf.remaining() >= HEADER) {
+      int start = buf.position();
+      int len = buf.getInt();
+      int crc = buf.getInt();
+      if (len < 8 || len > buf.remaining()) {
+        break;
+      }
+      CRC32C c = new CRC32C();
+      c.update(data, buf.position(), len);
+      if ((int) c.getValue() != crc) {
+        break;
+      }
+      long firstSeq = buf.getLong();
+      ByteBuffer entryBuf = ByteBuffer.wrap(data, buf.position(), len - 8).slice();
+      WalEntry entry = WalEntry.decode(entryBuf);
+      buf.position(start + 8 + len);
+      good = buf.position();
+      listener.entry(firstSeq, entry);
+    }
+    return good;
+  }
+
+  /**
+   * Reads every intact entry of the log in {@code dir}, in order, without changing anything: for
+   * tools that look at a data directory while a server may be writing it ({@code audit verify}).
+   */
+  public static void read(Path dir, EntryListener listener) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    List<Path> files;
+    try (Stream<Path> s = Files.list(dir)) {
+      files = s.filter(p -> p.getFileName().toString().startsWith(PREFIX) && p.toString().endsWith(SUFFIX)).sorted().toList();
+    }
+    for (Path f : files) {
+      try {
+        scan(Files.readAllBytes(f), listener);
+      } catch (java.nio.file.NoSuchFileException e) {
+        // Truncated away meanwhile: its rows are in the lake.
+      }
+    }
   }
 
   /** Segment names are {@code wal-<first seq, 20 digits>-<segment number, 9 digits>.log}. */

@@ -1,0 +1,423 @@
+package io.hindsight.server.audit;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hindsight.server.lake.Lake;
+import io.hindsight.server.lake.Partition;
+import io.hindsight.server.query.ResultValues;
+import io.hindsight.server.schema.EndpointSchema;
+import io.hindsight.server.schema.LookupRecord;
+import io.hindsight.server.schema.Row;
+import io.hindsight.server.schema.SchemaRegistry;
+import io.hindsight.server.schema.SqlText;
+import io.hindsight.server.schema.Table;
+import io.hindsight.server.wal.WalEntry;
+import io.hindsight.server.wal.WriteAheadLog;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * {@code hindsight audit verify} over a data directory, with the server up or down and nothing
+ * but read access: recomputes every leaf from the lake (and from the write-ahead log for records
+ * acknowledged but not yet in the lake), compares it with the stored hash log, rebuilds the tree
+ * and checks every stored checkpoint's signature and root. The first bad record is named:
+ * {@code altered} (its record hashes differently), {@code reordered} (it holds another leaf's
+ * record), {@code missing} (no record for a leaf) or {@code unexpected} (a record the log does not
+ * hold). Leaves listed by a signed redaction entry are reported as redacted, not missing.
+ */
+public final class AuditVerifier {
+  /** The lines to print and whether every endpoint verified. */
+  public record Report(boolean ok, List<String> lines) {}
+
+  private final Path dataDir;
+  private final ObjectMapper json;
+
+  public AuditVerifier(Path dataDir, ObjectMapper json) {
+    this.dataDir = dataDir;
+    this.json = json;
+  }
+
+  /** Verifies one endpoint's log, or every audited endpoint's when {@code endpoint} is null. */
+  public Report verify(String endpoint) throws IOException {
+    Path logs = dataDir.resolve("audit").resolve("logs");
+    List<String> endpoints = new ArrayList<>();
+    if (endpoint != null) {
+      if (!Files.isDirectory(logs.resolve(endpoint))) {
+        return new Report(false, List.of("FAIL " + endpoint + ": no audit log in " + logs));
+      }
+      endpoints.add(endpoint);
+    } else if (Files.isDirectory(logs)) {
+      try (Stream<Path> s = Files.list(logs)) {
+        s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().forEach(endpoints::add);
+      }
+    }
+    if (endpoints.isEmpty()) {
+      return new Report(false, List.of("FAIL no audit logs in " + logs));
+    }
+    byte[] publicKey = AuditKey.loadPublic(dataDir.resolve("audit").resolve("key"));
+    SchemaRegistry schemas = new SchemaRegistry(dataDir.resolve("catalog"), json);
+    Map<Long, WalRecord> pending = pendingRecords();
+    boolean ok = true;
+    List<String> lines = new ArrayList<>();
+    for (String e : endpoints) {
+      EndpointCheck check = new EndpointCheck(e, logs.resolve(e), publicKey, schemas.existing(Table.PREDICTIONS, e), pending);
+      ok &= check.run(lines);
+    }
+    return new Report(ok, lines);
+  }
+
+  /** A record of the write-ahead log not yet in the lake, with its leaf hash. */
+  private record WalRecord(String endpoint, String predictionId, byte[] leafHash) {}
+
+  /**
+   * The audited records the write-ahead log holds that the lake does not yet (above their
+   * partition's mark, as the server's replay decides), by endpoint and leaf index.
+   */
+  private Map<Long, WalRecord> pendingRecords() throws IOException {
+    Map<Partition, Long> inLake = new Lake(dataDir.resolve("lake")).flushedSeqByPartition();
+    Map<Long, WalRecord> out = new HashMap<>();
+    WriteAheadLog.read(
+        dataDir.resolve("wal"),
+        (firstSeq, entry) -> {
+          if (entry.firstLeaf() == WalEntry.NO_LEAF) {
+            return;
+          }
+          for (int i = 0; i < entry.rows().size(); i++) {
+            Row row = entry.rows().get(i);
+            if (firstSeq + i > inLake.getOrDefault(Partition.of(row), -1L)) {
+              out.put(
+                  key(row.endpoint(), entry.firstLeaf() + i),
+                  new WalRecord(row.endpoint(), (String) row.values().get("prediction_id"), AuditLog.leafHash(row, json)));
+            }
+          }
+        });
+    return out;
+  }
+
+  private static long key(String endpoint, long leaf) {
+    return endpoint.hashCode() * 0x9E3779B97F4A7C15L ^ leaf;
+  }
+
+  /** One endpoint's verification, streaming: the lake's rows in leaf order against the stored hashes. */
+  private final class EndpointCheck {
+    final String endpoint;
+    final Path dir;
+    final byte[] publicKey;
+    final EndpointSchema schema;
+    final Map<Long, WalRecord> pending;
+    final TreeMap<Long, Checkpoint> checkpoints = new TreeMap<>();
+    final Map<Long, String> redacted = new HashMap<>();
+    final List<String> checkpointFailures = new ArrayList<>();
+    final List<String> notes = new ArrayList<>();
+    final Frontier rebuilt = new Frontier();
+    StoredLeaves stored;
+    /** The first bad record: index, id, kind; and its hash when it may be a reordered one. */
+    long badIndex = Long.MAX_VALUE;
+    String badLine;
+    byte[] badHash;
+    long failures;
+
+    EndpointCheck(String endpoint, Path dir, byte[] publicKey, EndpointSchema schema, Map<Long, WalRecord> pending) {
+      this.endpoint = endpoint;
+      this.dir = dir;
+      this.publicKey = publicKey;
+      this.schema = schema;
+      this.pending = pending;
+    }
+
+    boolean run(List<String> lines) throws IOException {
+      loadCheckpoints();
+      loadRedactions();
+      long n;
+      try (StoredLeaves s = new StoredLeaves(dir.resolve("hashes").resolve("level-00"))) {
+        stored = s;
+        n = s.size;
+        scanLake(n);
+      }
+      if (badLine != null && badHash != null && foundElsewhere(badHash, badIndex)) {
+        badLine = badLine.replace(": altered", ": reordered");
+      }
+      for (Map.Entry<Long, Checkpoint> c : checkpoints.entrySet()) {
+        if (c.getKey() > n) {
+          checkpointFailures.add("FAIL " + endpoint + " checkpoint " + c.getKey() + ": signed for " + c.getKey()
+              + " leaves but the hash log holds " + n + " (leaves were removed)");
+        }
+      }
+      redacted.entrySet().stream()
+          .filter(r -> r.getKey() < n)
+          .sorted(Map.Entry.comparingByKey())
+          .forEach(r -> lines.add("REDACTED " + endpoint + " record " + r.getKey() + ": redacted (erasure " + r.getValue() + ")"));
+      lines.addAll(notes);
+      if (badLine == null && checkpointFailures.isEmpty()) {
+        lines.add("OK " + endpoint + " " + n + " records root " + HexFormat.of().formatHex(rebuilt.root()));
+        return true;
+      }
+      if (badLine != null) {
+        lines.add(badLine);
+        if (failures > 1) {
+          lines.add("FAIL " + endpoint + ": " + (failures - 1) + " more bad records after it");
+        }
+      }
+      lines.addAll(checkpointFailures);
+      return false;
+    }
+
+    private void loadCheckpoints() throws IOException {
+      try (Stream<Path> s = Files.list(dir.resolve("checkpoints"))) {
+        for (Path f : (Iterable<Path>) s.filter(p -> p.toString().endsWith(".note")).sorted()::iterator) {
+          try {
+            Checkpoint c = Checkpoint.verify(Files.readString(f), publicKey);
+            if (!c.origin().equals(Checkpoint.originOf(endpoint))) {
+              throw new IOException("its origin is '" + c.origin() + "', not '" + Checkpoint.originOf(endpoint) + "'");
+            }
+            if (!f.getFileName().toString().equals(String.format("%020d.note", c.size()))) {
+              throw new IOException("it is for size " + c.size() + " but stored as " + f.getFileName());
+            }
+            checkpoints.put(c.size(), c);
+          } catch (IOException | RuntimeException e) {
+            checkpointFailures.add("FAIL " + endpoint + " checkpoint " + f.getFileName() + ": " + e.getMessage());
+          }
+        }
+      }
+    }
+
+    private void loadRedactions() throws IOException {
+      Path d = dir.resolve("redactions");
+      if (!Files.isDirectory(d)) {
+        return;
+      }
+      try (Stream<Path> s = Files.list(d)) {
+        for (Path f : (Iterable<Path>) s.filter(p -> p.toString().endsWith(".json")).sorted()::iterator) {
+          try {
+            Redaction r = Redaction.verify(Files.readAllBytes(f), publicKey, json);
+            r.leaves().forEach(l -> redacted.put(l, r.erasure()));
+          } catch (IOException | RuntimeException e) {
+            checkpointFailures.add("FAIL " + endpoint + " redaction " + f.getFileName() + ": " + e.getMessage());
+          }
+        }
+      }
+    }
+
+    private void fail(long index, String predictionId, String kind, byte[] hash) {
+      failures++;
+      if (index < badIndex) {
+        badIndex = index;
+        badLine = "FAIL " + endpoint + " record " + index + " " + (predictionId == null ? "-" : predictionId) + ": " + kind;
+        badHash = hash;
+      }
+    }
+
+    /** Reads the endpoint's records from the lake in leaf order and checks each leaf. */
+    private void scanLake(long n) throws IOException {
+      Path folder = dataDir.resolve("lake").resolve(Table.PREDICTIONS.dirName()).resolve("endpoint=" + endpoint);
+      long next = 0;
+      if (hasParquet(folder)) {
+        String source =
+            "read_parquet(" + SqlText.string(folder.toAbsolutePath() + "/*/*.parquet") + ", union_by_name = true, hive_partitioning = false)";
+        try (Connection conn = DriverManager.getConnection("jdbc:duckdb:");
+            Statement st = conn.createStatement()) {
+          try (ResultSet outside = st.executeQuery("SELECT count(*) FROM " + source + " WHERE " + Table.LEAF + " IS NULL")) {
+            outside.next();
+            if (outside.getLong(1) > 0) {
+              notes.add("NOTE " + endpoint + ": " + outside.getLong(1) + " records have no leaf (stored while the endpoint was not audited)");
+            }
+          }
+          try (ResultSet rs = st.executeQuery("SELECT * FROM " + source + " WHERE " + Table.LEAF + " IS NOT NULL ORDER BY " + Table.LEAF)) {
+            next = checkRows(rs, n);
+          }
+        } catch (SQLException e) {
+          throw new IOException("reading the lake of '" + endpoint + "' failed: " + e.getMessage(), e);
+        }
+      }
+      for (long i = next; i < n; i++) {
+        absent(i);
+      }
+    }
+
+    private long checkRows(ResultSet rs, long n) throws SQLException, IOException {
+      ResultSetMetaData md = rs.getMetaData();
+      int cols = md.getColumnCount();
+      String[] names = new String[cols];
+      String[] types = new String[cols];
+      int leafColumn = -1;
+      for (int i = 0; i < cols; i++) {
+        names[i] = md.getColumnLabel(i + 1);
+        types[i] = md.getColumnTypeName(i + 1);
+        if (names[i].equals(Table.LEAF)) {
+          leafColumn = i;
+        }
+      }
+      long next = 0;
+      List<LakeRecord> group = new ArrayList<>();
+      while (rs.next()) {
+        Map<String, Object> columns = new LinkedHashMap<>();
+        for (int i = 0; i < cols; i++) {
+          columns.put(names[i], ResultValues.value(rs, i + 1, types[i]));
+        }
+        long leaf = ((Number) columns.get(names[leafColumn])).longValue();
+        LakeRecord r =
+            new LakeRecord(leaf, (String) columns.get("prediction_id"),
+                AuditLog.leafHash(LookupRecord.shape(Table.PREDICTIONS, endpoint, columns, schema, json)));
+        if (!group.isEmpty() && group.get(0).leaf != leaf) {
+          next = checkGroup(group, next, n);
+          group.clear();
+        }
+        group.add(r);
+      }
+      if (!group.isEmpty()) {
+        next = checkGroup(group, next, n);
+      }
+      return next;
+    }
+
+    /** The lake's records of one leaf index (one, unless records were added); returns the next index. */
+    private long checkGroup(List<LakeRecord> group, long next, long n) throws IOException {
+      long leaf = group.get(0).leaf;
+      if (leaf < 0 || leaf >= n) {
+        group.forEach(r -> fail(r.leaf, r.id, "unexpected", null));
+        return next;
+      }
+      for (long i = next; i < leaf; i++) {
+        absent(i);
+      }
+      byte[] want = stored.at(leaf);
+      LakeRecord genuine = group.stream().filter(r -> Arrays.equals(r.hash, want)).findFirst().orElse(null);
+      for (LakeRecord r : group) {
+        if (r == genuine) {
+          continue;
+        }
+        if (genuine != null || r != group.get(0)) {
+          fail(leaf, r.id, "unexpected", null);
+        } else {
+          fail(leaf, r.id, "altered", r.hash);
+        }
+      }
+      rebuild(leaf, genuine != null ? genuine.hash : group.get(0).hash);
+      return leaf + 1;
+    }
+
+    /** A leaf with no record in the lake: pending in the write-ahead log, redacted, or missing. */
+    private void absent(long leaf) throws IOException {
+      byte[] want = stored.at(leaf);
+      WalRecord w = pending.get(key(endpoint, leaf));
+      if (w != null && w.endpoint.equals(endpoint)) {
+        if (!Arrays.equals(w.leafHash, want)) {
+          fail(leaf, w.predictionId, "altered", w.leafHash);
+        }
+        rebuild(leaf, w.leafHash);
+        return;
+      }
+      if (!redacted.containsKey(leaf)) {
+        fail(leaf, null, "missing", null);
+      }
+      rebuild(leaf, want);
+    }
+
+    /** Adds the recomputed leaf to the rebuilt tree and checks the checkpoints of that size. */
+    private void rebuild(long leaf, byte[] hash) {
+      rebuilt.add(hash);
+      Checkpoint c = checkpoints.get(leaf + 1);
+      if (c != null && !Arrays.equals(rebuilt.root(), c.rootHash())) {
+        checkpointFailures.add("FAIL " + endpoint + " checkpoint " + c.size()
+            + ": its signed root does not match the tree of the records");
+      }
+    }
+
+    /** Whether {@code hash} is stored at an index other than {@code index}: the record of another leaf. */
+    private boolean foundElsewhere(byte[] hash, long index) throws IOException {
+      try (StoredLeaves s = new StoredLeaves(dir.resolve("hashes").resolve("level-00"))) {
+        for (long i = 0; i < s.size; i++) {
+          if (i != index && Arrays.equals(s.at(i), hash)) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+  }
+
+  private record LakeRecord(long leaf, String id, byte[] hash) {}
+
+  private static boolean hasParquet(Path folder) throws IOException {
+    if (!Files.isDirectory(folder)) {
+      return false;
+    }
+    try (Stream<Path> s = Files.walk(folder, 2)) {
+      return s.anyMatch(p -> p.toString().endsWith(".parquet"));
+    }
+  }
+
+  /** The stored leaf hashes, read forward (leaves are visited in increasing order). */
+  private static final class StoredLeaves implements AutoCloseable {
+    final long size;
+    private final InputStream in;
+    private long position;
+
+    StoredLeaves(Path level0) throws IOException {
+      this.size = Files.exists(level0) ? Files.size(level0) / MerkleHashes.SIZE : 0;
+      this.in = size == 0 ? InputStream.nullInputStream() : new BufferedInputStream(Files.newInputStream(level0), 1 << 20);
+    }
+
+    byte[] at(long index) throws IOException {
+      if (index < position) {
+        throw new IllegalStateException("stored leaves are read forward");
+      }
+      in.skipNBytes((index - position) * MerkleHashes.SIZE);
+      byte[] h = in.readNBytes(MerkleHashes.SIZE);
+      position = index + 1;
+      return h;
+    }
+
+    @Override
+    public void close() throws IOException {
+      in.close();
+    }
+  }
+
+  /** The right edge of a tree built leaf by leaf: its root at any size in O(log n). */
+  static final class Frontier {
+    private final List<byte[]> stack = new ArrayList<>();
+    private long size;
+
+    void add(byte[] leafHash) {
+      byte[] h = leafHash;
+      long n = size;
+      int level = 0;
+      while ((n & 1) == 1) {
+        h = MerkleHashes.node(stack.remove(stack.size() - 1), h);
+        n >>= 1;
+        level++;
+      }
+      stack.add(h);
+      size++;
+    }
+
+    byte[] root() {
+      if (stack.isEmpty()) {
+        return MerkleHashes.empty();
+      }
+      byte[] r = stack.get(stack.size() - 1);
+      for (int i = stack.size() - 2; i >= 0; i--) {
+        r = MerkleHashes.node(stack.get(i), r);
+      }
+      return r;
+    }
+  }
+}
