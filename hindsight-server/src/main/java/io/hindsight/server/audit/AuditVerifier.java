@@ -3,12 +3,9 @@ package io.hindsight.server.audit;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.Partition;
-import io.hindsight.server.query.ResultValues;
 import io.hindsight.server.schema.EndpointSchema;
-import io.hindsight.server.schema.LookupRecord;
 import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.SchemaRegistry;
-import io.hindsight.server.schema.SqlText;
 import io.hindsight.server.schema.Table;
 import io.hindsight.server.wal.WalEntry;
 import io.hindsight.server.wal.WriteAheadLog;
@@ -17,17 +14,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.ResultSetMetaData;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -226,65 +216,25 @@ public final class AuditVerifier {
 
     /** Reads the endpoint's records from the lake in leaf order and checks each leaf. */
     private void scanLake(long n) throws IOException {
-      Path folder = dataDir.resolve("lake").resolve(Table.PREDICTIONS.dirName()).resolve("endpoint=" + endpoint);
-      long next = 0;
-      if (hasParquet(folder)) {
-        String source =
-            "read_parquet(" + SqlText.string(folder.toAbsolutePath() + "/*/*.parquet") + ", union_by_name = true, hive_partitioning = false)";
-        try (Connection conn = DriverManager.getConnection("jdbc:duckdb:");
-            Statement st = conn.createStatement()) {
-          try (ResultSet outside = st.executeQuery("SELECT count(*) FROM " + source + " WHERE " + Table.LEAF + " IS NULL")) {
-            outside.next();
-            if (outside.getLong(1) > 0) {
-              notes.add("NOTE " + endpoint + ": " + outside.getLong(1) + " records have no leaf (stored while the endpoint was not audited)");
-            }
-          }
-          try (ResultSet rs = st.executeQuery("SELECT * FROM " + source + " WHERE " + Table.LEAF + " IS NOT NULL ORDER BY " + Table.LEAF)) {
-            next = checkRows(rs, n);
-          }
-        } catch (SQLException e) {
-          throw new IOException("reading the lake of '" + endpoint + "' failed: " + e.getMessage(), e);
-        }
+      long outside = LakeRecords.withoutLeaf(dataDir, endpoint);
+      if (outside > 0) {
+        notes.add("NOTE " + endpoint + ": " + outside + " records have no leaf (stored while the endpoint was not audited)");
       }
-      for (long i = next; i < n; i++) {
-        absent(i);
-      }
-    }
-
-    private long checkRows(ResultSet rs, long n) throws SQLException, IOException {
-      ResultSetMetaData md = rs.getMetaData();
-      int cols = md.getColumnCount();
-      String[] names = new String[cols];
-      String[] types = new String[cols];
-      int leafColumn = -1;
-      for (int i = 0; i < cols; i++) {
-        names[i] = md.getColumnLabel(i + 1);
-        types[i] = md.getColumnTypeName(i + 1);
-        if (names[i].equals(Table.LEAF)) {
-          leafColumn = i;
-        }
-      }
-      long next = 0;
       List<LakeRecord> group = new ArrayList<>();
-      while (rs.next()) {
-        Map<String, Object> columns = new LinkedHashMap<>();
-        for (int i = 0; i < cols; i++) {
-          columns.put(names[i], ResultValues.value(rs, i + 1, types[i]));
-        }
-        long leaf = ((Number) columns.get(names[leafColumn])).longValue();
-        LakeRecord r =
-            new LakeRecord(leaf, (String) columns.get("prediction_id"),
-                AuditLog.leafHash(LookupRecord.shape(Table.PREDICTIONS, endpoint, columns, schema, json)));
-        if (!group.isEmpty() && group.get(0).leaf != leaf) {
-          next = checkGroup(group, next, n);
+      long[] next = {0};
+      LakeRecords.read(dataDir, endpoint, schema, json, null, null, r -> {
+        if (!group.isEmpty() && group.get(0).leaf != r.leaf()) {
+          next[0] = checkGroup(group, next[0], n);
           group.clear();
         }
-        group.add(r);
-      }
+        group.add(new LakeRecord(r.leaf(), r.predictionId(), AuditLog.leafHash(r.record())));
+      });
       if (!group.isEmpty()) {
-        next = checkGroup(group, next, n);
+        next[0] = checkGroup(group, next[0], n);
       }
-      return next;
+      for (long i = next[0]; i < n; i++) {
+        absent(i);
+      }
     }
 
     /** The lake's records of one leaf index (one, unless records were added); returns the next index. */
@@ -354,15 +304,6 @@ public final class AuditVerifier {
   }
 
   private record LakeRecord(long leaf, String id, byte[] hash) {}
-
-  private static boolean hasParquet(Path folder) throws IOException {
-    if (!Files.isDirectory(folder)) {
-      return false;
-    }
-    try (Stream<Path> s = Files.walk(folder, 2)) {
-      return s.anyMatch(p -> p.toString().endsWith(".parquet"));
-    }
-  }
 
   /** The stored leaf hashes, read forward (leaves are visited in increasing order). */
   private static final class StoredLeaves implements AutoCloseable {

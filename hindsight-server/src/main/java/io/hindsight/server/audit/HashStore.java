@@ -165,6 +165,48 @@ final class HashStore implements SubtreeHashes, Closeable {
     return b.array();
   }
 
+  /**
+   * Reads the hashes of a store without changing anything, for tools that run next to a server
+   * (nodes are read only below the size they ask for, which the server has written).
+   */
+  static final class Reader implements SubtreeHashes, Closeable {
+    private final Path dir;
+    private final FileChannel[] levels = new FileChannel[MAX_LEVELS];
+
+    Reader(Path dir) {
+      this.dir = dir;
+    }
+
+    /** Leaves the store holds now (written, maybe not yet synced). */
+    long size() throws IOException {
+      Path f = dir.resolve(String.format("level-%02d", 0));
+      return Files.exists(f) ? Files.size(f) / MerkleHashes.SIZE : 0;
+    }
+
+    @Override
+    public byte[] node(int level, long index) throws IOException {
+      if (levels[level] == null) {
+        levels[level] = FileChannel.open(dir.resolve(String.format("level-%02d", level)), StandardOpenOption.READ);
+      }
+      ByteBuffer b = ByteBuffer.allocate(MerkleHashes.SIZE);
+      while (b.hasRemaining()) {
+        if (levels[level].read(b, index * MerkleHashes.SIZE + b.position()) < 0) {
+          throw new IOException("audit hash file level-" + level + " in " + dir + " ends before hash " + index);
+        }
+      }
+      return b.array();
+    }
+
+    @Override
+    public void close() throws IOException {
+      for (FileChannel ch : levels) {
+        if (ch != null) {
+          ch.close();
+        }
+      }
+    }
+  }
+
   @Override
   public void close() throws IOException {
     for (FileChannel ch : levels) {
