@@ -62,6 +62,15 @@ public final class AuditLog implements Closeable {
     FileSync.createDirectoriesDurably(dir.resolve("checkpoints"));
     FileSync.createDirectoriesDurably(dir.resolve("redactions"));
     AuditLog l = new AuditLog(endpoint, dir, HashStore.open(dir.resolve("hashes")), key, json);
+    if (l.store.lost() > 0) {
+      // Numbering on from a shorter tree would give new records the indexes of stored ones.
+      l.broken =
+          "audit log of '" + endpoint + "': its hash files lost " + l.store.lost() + " leaves that were synced (cut outside the server);"
+              + " its records are refused and no checkpoint is signed. Run 'hindsight audit verify --endpoint " + endpoint
+              + "' and restore audit/logs/" + endpoint + " from a backup";
+      l.refusal = l.broken;
+      log.error(l.broken);
+    }
     l.loadLatestCheckpoint();
     return l;
   }

@@ -340,11 +340,9 @@ public final class AuditVerifier {
     void add(byte[] leafHash) {
       byte[] h = leafHash;
       long n = size;
-      int level = 0;
       while ((n & 1) == 1) {
         h = MerkleHashes.node(stack.remove(stack.size() - 1), h);
         n >>= 1;
-        level++;
       }
       stack.add(h);
       size++;

@@ -32,6 +32,8 @@ final class HashStore implements SubtreeHashes, Closeable {
   private final byte[][] pendingLeft = new byte[MAX_LEVELS][];
   private volatile long size;
   private long syncedSize;
+  /** Leaves the last sync recorded that the files no longer hold (cut outside the server), or 0. */
+  private long lost;
 
   private HashStore(Path dir) {
     this.dir = dir;
@@ -42,20 +44,20 @@ final class HashStore implements SubtreeHashes, Closeable {
     FileSync.createDirectoriesDurably(dir);
     HashStore s = new HashStore(dir);
     Path marker = dir.resolve("size");
-    long synced = Files.exists(marker) ? Long.parseLong(Files.readString(marker, StandardCharsets.US_ASCII).trim()) : 0;
+    long recorded = Files.exists(marker) ? Long.parseLong(Files.readString(marker, StandardCharsets.US_ASCII).trim()) : 0;
+    // Files cut shorter than the last sync recorded (outside the server) keep what they still hold.
+    long synced = recorded;
+    for (int l = 0; l < MAX_LEVELS && (recorded >> l) > 0; l++) {
+      Path f = s.levelFile(l);
+      long held = Files.exists(f) ? Files.size(f) / MerkleHashes.SIZE : 0;
+      synced = Math.min(synced, (held << l) | (synced & ((1L << l) - 1)));
+    }
+    s.lost = recorded - synced;
     for (int l = 0; l < MAX_LEVELS; l++) {
       Path f = s.levelFile(l);
-      if (!Files.exists(f)) {
-        continue;
+      if (Files.exists(f)) {
+        s.channel(l).truncate((synced >> l) * MerkleHashes.SIZE);
       }
-      long want = (synced >> l) * MerkleHashes.SIZE;
-      if (Files.size(f) < want) {
-        throw new IOException(
-            "audit hash file " + f + " holds " + Files.size(f) + " bytes but the last sync recorded " + want
-                + ": it was truncated outside the server; run 'hindsight audit verify'");
-      }
-      FileChannel ch = s.channel(l);
-      ch.truncate(want);
     }
     s.size = synced;
     s.syncedSize = synced;
@@ -84,6 +86,11 @@ final class HashStore implements SubtreeHashes, Closeable {
       }
     }
     return ch;
+  }
+
+  /** Leaves the last sync recorded that the files no longer held when the store was opened. */
+  long lost() {
+    return lost;
   }
 
   /** Leaves in the store. */

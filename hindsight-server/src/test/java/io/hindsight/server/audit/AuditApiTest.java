@@ -119,6 +119,48 @@ class AuditApiTest {
     }
   }
 
+  @Test
+  void aStoredTreeThatDoesNotExtendTheLatestCheckpointIsNeverSignedAgain() throws Exception {
+    try (TestServer s = new TestServer(dir, c -> c.audit.endpoints.put("fraud", java.util.Map.of("enabled", true)))) {
+      s.predictions("fraud", RECORDS[0]);
+      s.predictions("fraud", RECORDS[1]);
+      s.get("/v1/endpoints/fraud/audit/checkpoint");
+      s.server().close();
+      // The latest checkpoint is replaced by one over another tree (as after restoring old hashes).
+      AuditKey key = AuditKey.loadOrCreate(dir.resolve("audit/key"));
+      java.nio.file.Files.writeString(dir.resolve("audit/logs/fraud/checkpoints/00000000000000000002.note"),
+          new Checkpoint("hindsight/fraud", 2, MerkleHashes.leaf(new byte[] {7})).sign(key));
+      s.restart();
+      JsonNode health = s.get("/health").json();
+      assertThat(health.get("status").asText()).isEqualTo("degraded");
+      assertThat(health.get("reasons").get(0).asText()).contains("does not extend the latest signed checkpoint", "hindsight audit verify");
+      assertThat(s.predictions("fraud", RECORDS[2]).status()).as("records still go into the log").isEqualTo(200);
+      s.get("/v1/endpoints/fraud/audit/checkpoint");
+      assertThat(java.nio.file.Files.list(dir.resolve("audit/logs/fraud/checkpoints")).count()).as("nothing more is signed").isEqualTo(1);
+    }
+  }
+
+  @Test
+  void hashFilesCutOutsideTheServerStopTheLogInsteadOfRenumberingIt() throws Exception {
+    try (TestServer s = new TestServer(dir, c -> c.audit.endpoints.put("fraud", java.util.Map.of("enabled", true)))) {
+      for (String r : RECORDS) {
+        s.predictions("fraud", r);
+      }
+      s.get("/v1/endpoints/fraud/audit/checkpoint");
+      s.server().close();
+      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(
+          dir.resolve("audit/logs/fraud/hashes/level-00"), java.nio.file.StandardOpenOption.WRITE)) {
+        ch.truncate(2 * 32);
+      }
+      s.restart();
+      assertThat(s.get("/health").json().get("reasons").get(0).asText()).contains("lost 3 leaves");
+      TestServer.Response refused = s.predictions("fraud", RECORDS[0]);
+      assertThat(refused.status()).isEqualTo(503);
+      assertThat(refused.json().get("error").asText()).contains("restore audit/logs/fraud");
+      assertThat(s.predictions("other", RECORDS[0]).status()).as("other endpoints go on").isEqualTo(200);
+    }
+  }
+
   static List<byte[]> paths(JsonNode array) {
     List<byte[]> out = new ArrayList<>();
     array.forEach(n -> out.add(Base64.getDecoder().decode(n.asText())));
