@@ -205,6 +205,51 @@ class MerkleLogTest {
         .isEqualTo("{\"a\":712,\"b\":712,\"é\":[\"x\"]}");
   }
 
+  @Test
+  void canonicalJsonOfValuesIsWhatTheReferenceLibraryMakesOfTheirText() throws Exception {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(1);
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    for (int i = 0; i < 2000; i++) {
+      // The library takes an object or array at the top.
+      Object value = java.util.Arrays.asList(randomValue(random, 0));
+      assertThat(new String(CanonicalJson.of(value), StandardCharsets.UTF_8))
+          .as("value %s", value)
+          .isEqualTo(new org.erdtman.jcs.JsonCanonicalizer(json.writeValueAsString(value)).getEncodedString());
+    }
+  }
+
+  private static Object randomValue(java.util.SplittableRandom r, int depth) {
+    switch (r.nextInt(depth > 3 ? 6 : 8)) {
+      case 0:
+        return null;
+      case 1:
+        return r.nextBoolean();
+      case 2:
+        long[] longs = {0, -1, 712, 1L << 53, (1L << 53) + 1, Long.MAX_VALUE, Long.MIN_VALUE, r.nextLong()};
+        return longs[r.nextInt(longs.length)];
+      case 3:
+        double[] doubles = {0.0, -0.0, 0.1, 1e21, 1e-7, 123456789.125, 5e-324, Double.MAX_VALUE, 1e20, 712.0, -3.5e-5, r.nextDouble() * 1e6};
+        return doubles[r.nextInt(doubles.length)];
+      case 4:
+      case 5:
+        String[] strings = {"", "plain", "é日本\uD83D\uDE00", "quote\" \\ back", "ctl\u0001\u001f\n\t\b\f\r", "\u2028\u2029", "\u007f\u0080", "😀"};
+        return strings[r.nextInt(strings.length)];
+      case 6:
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        String[] keys = {"b", "a", "A", "é", "\u20ac", "😀", "\r", "aa", "ab", "1", "10", "2"};
+        for (int i = r.nextInt(5); i > 0; i--) {
+          m.put(keys[r.nextInt(keys.length)], randomValue(r, depth + 1));
+        }
+        return m;
+      default:
+        List<Object> l = new ArrayList<>();
+        for (int i = r.nextInt(4); i > 0; i--) {
+          l.add(randomValue(r, depth + 1));
+        }
+        return l;
+    }
+  }
+
   private static List<String> hex(byte[][] path) {
     return Arrays.stream(path).map(HEX::formatHex).toList();
   }
