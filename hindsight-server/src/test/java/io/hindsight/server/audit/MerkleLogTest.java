@@ -218,6 +218,29 @@ class MerkleLogTest {
     }
   }
 
+  @Test
+  void canonicalNumbersAreWhatTheReferenceLibraryWritesForEveryKindOfDouble() throws Exception {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+    for (int i = 0; i < 200_000; i++) {
+      double d =
+          switch (i % 4) {
+            case 0 -> Double.longBitsToDouble(random.nextLong()); // any bit pattern: subnormals, huge, tiny
+            case 1 -> random.nextDouble() * Math.pow(10, random.nextInt(-30, 30));
+            case 2 -> Math.round(random.nextDouble() * 1e6) / 1e3; // prices and scores
+            default -> (float) random.nextDouble(); // floats widened to double
+          };
+      if (!Double.isFinite(d)) {
+        continue;
+      }
+      assertThat(new String(CanonicalJson.of(List.of(d)), StandardCharsets.UTF_8))
+          .as("%s (bits %x)", d, Double.doubleToLongBits(d))
+          .isEqualTo("[" + org.erdtman.jcs.NumberToJSON.serializeNumber(d) + "]");
+    }
+    for (double d : new double[] {Double.MIN_VALUE, 2 * Double.MIN_VALUE, Double.MIN_NORMAL, Double.MAX_VALUE, 1e21, 1e-6, 1e-7, 9.5e-7, 123e20, 1e23, 5e-324}) {
+      assertThat(new String(CanonicalJson.of(List.of(d)), StandardCharsets.UTF_8)).isEqualTo("[" + org.erdtman.jcs.NumberToJSON.serializeNumber(d) + "]");
+    }
+  }
+
   private static Object randomValue(java.util.SplittableRandom r, int depth) {
     switch (r.nextInt(depth > 3 ? 6 : 8)) {
       case 0:
