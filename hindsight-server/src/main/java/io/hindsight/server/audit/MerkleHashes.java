@@ -37,7 +37,17 @@ public final class MerkleHashes {
     return Long.highestOneBit(n - 1);
   }
 
+  /** One digest per thread: looking a digest up per hash costs more than the hash of a node. */
+  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(MerkleHashes::newSha256);
+
+  /** This thread's SHA-256 digest, reset. */
   static MessageDigest sha256() {
+    MessageDigest d = SHA256.get();
+    d.reset();
+    return d;
+  }
+
+  private static MessageDigest newSha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
