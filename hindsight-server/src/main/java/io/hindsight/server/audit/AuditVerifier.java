@@ -69,26 +69,27 @@ public final class AuditVerifier {
     for (String e : endpoints) {
       sizes.put(e, StoredLeaves.count(logs.resolve(e).resolve("hashes").resolve("level-00")));
     }
-    Map<Long, WalRecord> pending = pendingRecords();
+    Map<String, Map<Long, WalRecord>> pending = pendingRecords();
     boolean ok = true;
     List<String> lines = new ArrayList<>();
     for (String e : endpoints) {
-      EndpointCheck check = new EndpointCheck(e, logs.resolve(e), publicKey, schemas.existing(Table.PREDICTIONS, e), pending, sizes.get(e));
+      EndpointCheck check =
+          new EndpointCheck(e, logs.resolve(e), publicKey, schemas.existing(Table.PREDICTIONS, e), pending.getOrDefault(e, Map.of()), sizes.get(e));
       ok &= check.run(lines);
     }
     return new Report(ok, lines);
   }
 
   /** A record of the write-ahead log not yet in the lake, with its leaf hash. */
-  private record WalRecord(String endpoint, String predictionId, byte[] leafHash) {}
+  private record WalRecord(String predictionId, byte[] leafHash) {}
 
   /**
    * The audited records the write-ahead log holds that the lake does not yet (above their
    * partition's mark, as the server's replay decides), by endpoint and leaf index.
    */
-  private Map<Long, WalRecord> pendingRecords() throws IOException {
+  private Map<String, Map<Long, WalRecord>> pendingRecords() throws IOException {
     Map<Partition, Long> inLake = new Lake(dataDir.resolve("lake")).flushedSeqByPartition();
-    Map<Long, WalRecord> out = new HashMap<>();
+    Map<String, Map<Long, WalRecord>> out = new HashMap<>();
     WriteAheadLog.read(
         dataDir.resolve("wal"),
         (firstSeq, entry) -> {
@@ -98,17 +99,12 @@ public final class AuditVerifier {
           for (int i = 0; i < entry.rows().size(); i++) {
             Row row = entry.rows().get(i);
             if (firstSeq + i > inLake.getOrDefault(Partition.of(row), -1L)) {
-              out.put(
-                  key(row.endpoint(), entry.firstLeaf() + i),
-                  new WalRecord(row.endpoint(), (String) row.values().get("prediction_id"), AuditLog.leafHash(row, json)));
+              out.computeIfAbsent(row.endpoint(), e -> new HashMap<>())
+                  .put(entry.firstLeaf() + i, new WalRecord((String) row.values().get("prediction_id"), AuditLog.leafHash(row, json)));
             }
           }
         });
     return out;
-  }
-
-  private static long key(String endpoint, long leaf) {
-    return endpoint.hashCode() * 0x9E3779B97F4A7C15L ^ leaf;
   }
 
   /** One endpoint's verification, streaming: the lake's rows in leaf order against the stored hashes. */
@@ -117,6 +113,7 @@ public final class AuditVerifier {
     final Path dir;
     final byte[] publicKey;
     final EndpointSchema schema;
+    /** The endpoint's records in the write-ahead log and not yet in the lake, by leaf index. */
     final Map<Long, WalRecord> pending;
     final long size;
     final TreeMap<Long, Checkpoint> checkpoints = new TreeMap<>();
@@ -274,8 +271,8 @@ public final class AuditVerifier {
     /** A leaf with no record in the lake: pending in the write-ahead log, redacted, or missing. */
     private void absent(long leaf) throws IOException {
       byte[] want = stored.at(leaf);
-      WalRecord w = pending.get(key(endpoint, leaf));
-      if (w != null && w.endpoint.equals(endpoint)) {
+      WalRecord w = pending.get(leaf);
+      if (w != null) {
         if (!Arrays.equals(w.leafHash, want)) {
           fail(leaf, w.predictionId, "altered", w.leafHash);
         }

@@ -184,12 +184,6 @@ final class HashStore implements SubtreeHashes, Closeable {
       this.dir = dir;
     }
 
-    /** Leaves the store holds now (written, maybe not yet synced). */
-    long size() throws IOException {
-      Path f = dir.resolve(String.format("level-%02d", 0));
-      return Files.exists(f) ? Files.size(f) / MerkleHashes.SIZE : 0;
-    }
-
     @Override
     public byte[] node(int level, long index) throws IOException {
       if (levels[level] == null) {
