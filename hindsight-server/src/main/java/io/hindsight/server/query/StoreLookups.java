@@ -5,7 +5,6 @@ import io.hindsight.server.ApiException;
 import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.Partition;
 import io.hindsight.server.schema.Column;
-import io.hindsight.server.schema.ColumnType;
 import io.hindsight.server.schema.EndpointSchema;
 import io.hindsight.server.schema.LookupRecord;
 import io.hindsight.server.schema.SchemaRegistry;
