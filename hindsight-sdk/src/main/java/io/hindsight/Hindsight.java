@@ -305,6 +305,26 @@ public final class Hindsight implements AutoCloseable {
     Prediction.current(key).log(key, value);
   }
 
+  /**
+   * Logs the principal reasons of the decision under the key {@code reasons}: at most {@link
+   * Reason#MAX}, strongest first, as adverse-action notices need them.
+   *
+   * @throws IllegalStateException when no scope is open on this thread
+   * @throws IllegalArgumentException for no reasons or more than {@link Reason#MAX}, or when
+   *     {@code reasons} were already logged in this scope
+   */
+  public static void logReasons(Reason... reasons) {
+    if (reasons.length == 0 || reasons.length > Reason.MAX) {
+      throw new IllegalArgumentException(
+          "log 1 to " + Reason.MAX + " principal reasons, strongest first; got " + reasons.length);
+    }
+    java.util.List<Map<String, Object>> list = new java.util.ArrayList<>(reasons.length);
+    for (Reason r : reasons) {
+      list.add(java.util.Objects.requireNonNull(r, "a reason is null").toJson());
+    }
+    log("reasons", list);
+  }
+
   /** The scope open on the calling thread, if any. */
   public static Optional<Prediction> currentPrediction() {
     Prediction p = Prediction.CURRENT.get();

@@ -10,6 +10,8 @@ import io.hindsight.server.http.ApiServer;
 import io.hindsight.server.ingest.IdempotencyStore;
 import io.hindsight.server.ingest.IngestService;
 import io.hindsight.server.ingest.LogTruncation;
+import io.hindsight.server.audit.AuditSettings;
+import io.hindsight.server.audit.AuditTrails;
 import io.hindsight.server.lake.CompactionJob;
 import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.LakeWriter;
@@ -33,6 +35,7 @@ import io.hindsight.server.query.QueryEngine;
 import io.hindsight.server.query.StoreLookups;
 import io.hindsight.server.jobs.Jobs;
 import io.hindsight.server.retention.Erasure;
+import io.hindsight.server.retention.ErasedRecord;
 import io.hindsight.server.retention.ErasureListener;
 import io.hindsight.server.retention.LakeEdits;
 import io.hindsight.server.retention.Retention;
@@ -91,11 +94,11 @@ public final class HindsightServer implements AutoCloseable {
   private LakeEdits lakeEdits;
   private Jobs jobs;
   private Retention retention;
-  /** An audited endpoint's retain_min (WORM); until the audit log supplies it, none is audited. */
-  private java.util.function.Function<String, java.util.Optional<java.time.Period>> minimumRetention =
-      endpoint -> java.util.Optional.empty();
-  /** Told of the predictions each erasure removes (the audit log records the redaction). */
-  private ErasureListener erasureListener = ErasureListener.NONE;
+  /** An audited endpoint's retain_min (WORM); null: the audit settings' own. */
+  private java.util.function.Function<String, java.util.Optional<java.time.Period>> minimumRetention;
+  /** Told of the predictions each erasure removes; null: the audit log records the redaction. */
+  private ErasureListener erasureListener;
+  private AuditTrails audit;
   private final Scheduler scheduler;
   private volatile boolean closed;
 
@@ -115,12 +118,13 @@ public final class HindsightServer implements AutoCloseable {
    * closes when it stops.
    */
   public static HindsightServer start(ServerConfig config, Scheduler scheduler) throws IOException {
-    return start(config, scheduler, endpoint -> java.util.Optional.empty(), ErasureListener.NONE);
+    return start(config, scheduler, null, null);
   }
 
   /**
    * Starts with the audited endpoints' minimum retention ({@code retain_min}), which retention and
-   * deletion never cut into (WORM), and the listener told of the predictions each erasure removes.
+   * deletion never cut into (WORM), and the listener told of the predictions each erasure removes;
+   * null for either takes the audit trail's (its settings, its redaction entries).
    */
   public static HindsightServer start(
       ServerConfig config, Scheduler scheduler,
@@ -175,6 +179,10 @@ public final class HindsightServer implements AutoCloseable {
         new IdempotencyStore(
             dataDir.resolve("idempotency"), clock, config.ingest.idempotencyTtl, config.ingest.idempotencyMaxKeys);
     LogTruncation truncation = new LogTruncation(idempotency);
+    Map<String, JsonNode> auditFromFile = new java.util.LinkedHashMap<>();
+    config.audit.endpoints.forEach((endpoint, c) -> auditFromFile.put(endpoint, json.valueToTree(c)));
+    audit = new AuditTrails(dataDir.resolve("audit"), auditFromFile, json);
+    truncation.durableFirst(audit::syncAll);
     lakeWriter =
         new LakeWriter(
             scheduler, lake, schemas, connection(scratch.resolve("duckdb-writer")), truncation, t -> queryEngine.refreshViews());
@@ -197,6 +205,7 @@ public final class HindsightServer implements AutoCloseable {
             replay.minNextSeq(),
             (firstSeq, entry) -> {
               idempotency.rememberLogged(entry, clock.millis());
+              audit.recover(entry);
               replay.entry(firstSeq, entry);
             },
             lakeWriter::accept);
@@ -220,6 +229,10 @@ public final class HindsightServer implements AutoCloseable {
             lakeWriter::pendingBytes,
             config.ingest.maxLakeBacklogBytes,
             config.ingest.maxInFlightBytes);
+    audit.start(scheduler, config.audit.checkpointInterval, queryEngine);
+    ingest.auditing(audit::rowsFor);
+    metrics.health().add(audit::problems);
+    metrics.gauge("hindsight_audit_logs_refusing", "Audit logs that refuse to sign checkpoints or take leaves (see /health)", () -> audit.problems().size());
     metrics.gauge("hindsight_wal_bytes", "Bytes of write-ahead log on disk", wal::sizeBytes);
     metrics.counter("hindsight_wal_fsyncs", "fsyncs of the write-ahead log since start", wal::fsyncCount);
     metrics.gauge(
@@ -258,6 +271,13 @@ public final class HindsightServer implements AutoCloseable {
     metrics.counter("hindsight_monitor_refresh_failures", "Metric store refreshes that failed since start (retried)", metricStore::refreshFailures);
     metrics.gauge("hindsight_monitor_refresh_lag_seconds", "Seconds since the metric store last refreshed (-1: not yet)", metricStore::secondsSinceRefresh);
     metrics.gauge("hindsight_monitor_refresh_duration_seconds", "How long the last metric store refresh took", () -> metricStore.lastRefreshMillis() / 1000.0);
+    if (minimumRetention == null) {
+      minimumRetention = endpoint -> java.util.Optional.ofNullable(audit.settings(endpoint))
+          .filter(AuditSettings::enabled).map(AuditSettings::retainMin);
+    }
+    if (erasureListener == null) {
+      erasureListener = this::redactErased;
+    }
     jobs = new Jobs(dataDir.resolve("jobs"), clock, json);
     TimelineEvents timeline = (endpoint, kind, text, data) -> recordEvent(ingest, endpoint, kind, text, data);
     retention =
@@ -267,17 +287,20 @@ public final class HindsightServer implements AutoCloseable {
     Erasure erasure = new Erasure(lakeEdits, lakeWriter, schemas, jobs, timeline, erasureListener, metrics.registry(), json);
     jobs.start();
     retention.start(scheduler);
+    StoreLookups lookups = new StoreLookups(queryEngine, schemas, lake, json);
+    lookups.auditProofs((endpoint, leaf) -> audit.proof(endpoint, leaf, null));
     api =
         new ApiServer(
             config,
             ingest,
             queryEngine,
-            new StoreLookups(queryEngine, schemas, lake, json),
+            lookups,
             new AccessControl(keys, metrics),
             monitoring,
             monitor,
             metricStore,
             alerts,
+            audit,
             clock,
             metrics,
             json);
@@ -293,6 +316,22 @@ public final class HindsightServer implements AutoCloseable {
         api.port(),
         dataDir,
         keys.enabled() ? "; API keys required" : "");
+  }
+
+  /**
+   * An erasure of an audited endpoint's predictions keeps their leaves and records a signed entry
+   * naming them, so {@code audit verify} reports them as redacted, not as tampering.
+   */
+  private void redactErased(String endpoint, String jobId, List<ErasedRecord> records) throws IOException {
+    List<Long> leaves = new ArrayList<>();
+    records.forEach(r -> {
+      if (r.auditIndex() != null) {
+        leaves.add(r.auditIndex());
+      }
+    });
+    if (!leaves.isEmpty()) {
+      audit.log(endpoint).redact(jobId, leaves);
+    }
   }
 
   /** The lake's written files as the metric store reads them. */
@@ -469,6 +508,9 @@ public final class HindsightServer implements AutoCloseable {
     }
     if (lakeEdits != null) {
       lakeEdits.close();
+    }
+    if (audit != null) {
+      audit.close();
     }
     if (alerts != null) {
       alerts.close();

@@ -38,6 +38,7 @@ public final class ServerConfig {
   public Monitoring monitoring = new Monitoring();
   public Alerts alerts = new Alerts();
   public Retention retention = new Retention();
+  public Audit audit = new Audit();
 
   /**
    * Deadlines that keep slow clients from holding connections, threads and ingest slots (DESIGN
@@ -70,6 +71,18 @@ public final class ServerConfig {
     public java.util.Map<String, java.util.Map<String, Object>> endpoints = new java.util.LinkedHashMap<>();
     /** How often the metric store recomputes open and touched windows (DESIGN §10: at least once a minute). */
     public Duration refreshInterval = Duration.ofMinutes(1);
+  }
+
+  /** Audit trails (DESIGN §12). */
+  public static final class Audit {
+    /**
+     * Audit settings by endpoint, the same objects as {@code PUT /v1/endpoints/{e}/audit} takes
+     * ({@code {"enabled": true, "retain_min": "P25M"}}); an endpoint set here cannot be changed
+     * through the API.
+     */
+    public java.util.Map<String, java.util.Map<String, Object>> endpoints = new java.util.LinkedHashMap<>();
+    /** How often each audit log that grew gets a signed checkpoint (DESIGN §12: at least every 10 s). */
+    public Duration checkpointInterval = Duration.ofSeconds(10);
   }
 
   /** Alerts (DESIGN §11). */
@@ -267,6 +280,7 @@ public final class ServerConfig {
     p.range("wal.queue-capacity", wal.queueCapacity, 1, 1_000_000);
     p.range("lake.flush-interval", lake.flushInterval, Duration.ofMillis(10), Duration.ofDays(1));
     p.range("monitoring.refresh-interval", monitoring.refreshInterval, Duration.ofSeconds(1), Duration.ofHours(1));
+    p.range("audit.checkpoint-interval", audit.checkpointInterval, Duration.ofMillis(10), Duration.ofSeconds(10));
     p.range("lake.compaction-interval", lake.compactionInterval, Duration.ofMillis(10), Duration.ofDays(1));
     p.range("lake.compaction-min-files", lake.compactionMinFiles, 2, 100_000);
     p.range("lake.compaction-small-file-bytes", lake.compactionSmallFileBytes, 1, Long.MAX_VALUE);

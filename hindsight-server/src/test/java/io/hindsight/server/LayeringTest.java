@@ -35,7 +35,7 @@ class LayeringTest {
     ALLOWED.put("jobs", Set.of("ops", "files"));
     ALLOWED.put("ingest", Set.of("wal", "transport", "schema", "ops", "files"));
     ALLOWED.put("query", Set.of("lake", "schema", "ops", "files"));
-    ALLOWED.put("audit", Set.of("query", "schema", "ops", "files"));
+    ALLOWED.put("audit", Set.of("query", "lake", "wal", "schema", "ops", "files"));
     ALLOWED.put("retention", Set.of("lake", "query", "schema", "ops", "files", "jobs"));
     ALLOWED.put("monitor", Set.of("query", "schema", "ops", "files"));
     ALLOWED.put("alert", Set.of("monitor", "query", "schema", "ops", "files"));

@@ -7,6 +7,7 @@ import io.hindsight.server.auth.AccessControl;
 import io.hindsight.server.auth.ApiKey;
 import io.hindsight.server.ingest.IngestService;
 import io.hindsight.server.alert.AlertEngine;
+import io.hindsight.server.audit.AuditTrails;
 import io.hindsight.server.monitor.MetricStore;
 import io.hindsight.server.monitor.Monitor;
 import io.hindsight.server.monitor.MonitoringConfigs;
@@ -61,6 +62,7 @@ public final class ApiServer {
   private final AlertsApi alertsApi;
   private final ExplorerApi explorerApi;
   private final UiRoutes ui;
+  private final AuditApi auditApi;
 
   public ApiServer(
       ServerConfig config,
@@ -72,6 +74,7 @@ public final class ApiServer {
       Monitor monitor,
       MetricStore metricStore,
       AlertEngine alerts,
+      AuditTrails audit,
       java.time.Clock clock,
       ServerMetrics metrics,
       ObjectMapper json) {
@@ -91,6 +94,7 @@ public final class ApiServer {
     this.explorerApi =
         new ExplorerApi(engine, lookups, queries, json, clock, config.dataDir.resolve("tmp").resolve("exports"), config.query.maxRows);
     this.ui = new UiRoutes(access, new UiSessions(clock, UiRoutes.SESSION_LIFETIME), config.tls.enabled());
+    this.auditApi = new AuditApi(audit, json, bodies);
     this.app =
         Javalin.create(
             c -> {
@@ -139,6 +143,12 @@ public final class ApiServer {
         ctx -> ctx.json(lookups.prediction(endpoint(ctx), ctx.pathParam("id"))),
         RouteAccess.READ);
 
+    app.put("/v1/endpoints/{endpoint}/audit", ctx -> auditApi.putSettings(ctx, endpoint(ctx)), RouteAccess.ADMIN);
+    app.get("/v1/endpoints/{endpoint}/audit", ctx -> auditApi.getSettings(ctx, endpoint(ctx)), RouteAccess.READ);
+    app.get("/v1/audit/key", auditApi::key, RouteAccess.READ);
+    app.get("/v1/endpoints/{endpoint}/audit/checkpoint", ctx -> auditApi.checkpoint(ctx, endpoint(ctx)), RouteAccess.READ);
+    app.get("/v1/endpoints/{endpoint}/audit/proof/{id}", ctx -> auditApi.proof(ctx, endpoint(ctx)), RouteAccess.READ);
+    app.get("/v1/endpoints/{endpoint}/audit/consistency", ctx -> auditApi.consistency(ctx, endpoint(ctx)), RouteAccess.READ);
     app.put("/v1/endpoints/{endpoint}/monitoring", ctx -> monitoringApi.put(ctx, endpoint(ctx)), RouteAccess.ADMIN);
     app.get("/v1/endpoints/{endpoint}/monitoring", ctx -> monitoringApi.get(ctx, endpoint(ctx)), RouteAccess.READ);
     app.get("/v1/endpoints/{endpoint}/metrics", ctx -> monitoringApi.series(ctx, endpoint(ctx)), RouteAccess.READ);

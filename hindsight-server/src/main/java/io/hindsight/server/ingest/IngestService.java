@@ -8,6 +8,7 @@ import io.hindsight.server.ops.ServerMetrics;
 import io.hindsight.server.schema.EndpointSchema;
 import io.hindsight.server.schema.SchemaRegistry;
 import io.hindsight.server.schema.Table;
+import io.hindsight.server.wal.AuditedRows;
 import io.hindsight.server.wal.WalEntry;
 import io.hindsight.server.wal.WriteAheadLog;
 import java.io.IOException;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -46,6 +48,7 @@ public final class IngestService {
   private final long maxLakeBacklog;
   private final InFlightBudget budget;
   private volatile StoredRecords stored = (table, endpoint, min, max, ids) -> {};
+  private volatile Function<String, AuditedRows> audited = endpoint -> null;
 
   /** Told about every batch once it is durable (for the metric store's windows); must be quick. */
   public interface StoredRecords {
@@ -53,6 +56,14 @@ public final class IngestService {
      * @param predictionIds for feedback, the predictions it is about; empty for other tables
      */
     void stored(Table table, String endpoint, long minTsMicros, long maxTsMicros, List<String> predictionIds);
+  }
+
+  /**
+   * Sets who keeps audit logs: for an endpoint, where a request's accepted predictions go on their
+   * way into its audit log, or null when the endpoint is not audited.
+   */
+  public void auditing(Function<String, AuditedRows> audited) {
+    this.audited = audited;
   }
 
   /** Sets who hears of stored batches. */
@@ -201,7 +212,8 @@ public final class IngestService {
     }
     long start = System.nanoTime();
     try {
-      wal.append(batch.rows.encode(key == null ? null : key.get(), bytes), batch.rows.rows()).get();
+      AuditedRows leaves = batch.rows.rows() > 0 ? batch.audited : null;
+      wal.append(batch.rows.encode(key == null ? null : key.get(), bytes, leaves != null), batch.rows.rows(), leaves).get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ApiException(503, "interrupted before the records were durable; nothing was stored, retry", "1");
@@ -234,6 +246,8 @@ public final class IngestService {
     final ArrayNode warnings = json.createArrayNode();
     final RecordNormalizer.NewColumns newColumns = new RecordNormalizer.NewColumns();
     final InFlightBudget.Body body;
+    /** Where accepted predictions of an audited endpoint go; null otherwise. */
+    final AuditedRows audited;
     int rejectedCount;
     int warningCount;
     long minTsMicros = Long.MAX_VALUE;
@@ -253,6 +267,7 @@ public final class IngestService {
       this.endpoint = endpoint;
       this.now = now;
       this.body = body;
+      this.audited = table == Table.PREDICTIONS ? IngestService.this.audited.apply(endpoint) : null;
     }
 
     void add(ParsedRecord p) {
@@ -269,6 +284,9 @@ public final class IngestService {
         return;
       }
       rows.add(o.row());
+      if (audited != null) {
+        audited.add(o.row());
+      }
       body.encoded(rows.size());
       minTsMicros = Math.min(minTsMicros, o.row().tsMicros());
       maxTsMicros = Math.max(maxTsMicros, o.row().tsMicros());

@@ -16,9 +16,23 @@ public final class LogTruncation implements LongConsumer {
 
   private final IdempotencyStore idempotency;
   private volatile WriteAheadLog wal;
+  private volatile DurableFirst durableFirst = () -> {};
+
+  /** What must be made durable before log entries are dropped (the audit logs' leaves). */
+  public interface DurableFirst {
+    void sync() throws IOException;
+  }
 
   public LogTruncation(IdempotencyStore idempotency) {
     this.idempotency = idempotency;
+  }
+
+  /**
+   * Sets what is synced before each truncation: state derived from log entries that a crash
+   * would otherwise lose with them (the audit logs' leaves are rebuilt from the log on start).
+   */
+  public void durableFirst(DurableFirst sync) {
+    this.durableFirst = sync;
   }
 
   /** The log to truncate, once it is open (the lake writer may flush while it replays). */
@@ -34,9 +48,10 @@ public final class LogTruncation implements LongConsumer {
     }
     try {
       idempotency.persist();
+      durableFirst.sync();
       target.deleteUpTo(seq);
     } catch (IOException e) {
-      log.warn("could not save idempotency keys; keeping the log: {}", e.toString());
+      log.warn("could not save idempotency keys or audit leaves; keeping the log: {}", e.toString());
     }
   }
 }

@@ -117,7 +117,9 @@ final class RecordNormalizer {
         values.put("status", status(fields.get("status")));
         values.put("error", optionalString("error", fields.get("error")));
         values.put("sample_rate", sampleRate(fields.get("sample_rate")));
-        userKeys(table, schema, requiredData(fields), values, nowMicros, warnings, request);
+        Map<String, Object> userData = requiredData(fields);
+        PrincipalReasons.check(userData, json);
+        userKeys(table, schema, userData, values, nowMicros, warnings, request);
         break;
       case FEEDBACK:
         Object fid = fields.get("prediction_id");

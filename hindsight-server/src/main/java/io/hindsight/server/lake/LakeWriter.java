@@ -79,8 +79,11 @@ public final class LakeWriter implements Closeable {
 
   private record Chunk(long firstSeq, int rows, byte[] encoded) {}
 
-  /** Where one encoded row starts, its seq and what it costs in memory. */
-  private record RowRef(byte[] encoded, int offset, long seq, int size) {}
+  /**
+   * Where one encoded row starts, its seq, what it costs in memory and its audit log index
+   * ({@link WalEntry#NO_LEAF} if none).
+   */
+  private record RowRef(byte[] encoded, int offset, long seq, int size, long leaf) {}
 
   /** One partition's rows for the next file, in log order. */
   private static final class Buffer implements ParquetFileWriter.EncodedRows {
@@ -123,7 +126,11 @@ public final class LakeWriter implements Closeable {
     @Override
     public long decodeInto(int row, RowCodec.KeyIndex index, Object[] slots) {
       RowRef r = rows.get(row);
-      return RowCodec.decodeInto(ByteBuffer.wrap(r.encoded()).position(r.offset()), index, slots);
+      long ts = RowCodec.decodeInto(ByteBuffer.wrap(r.encoded()).position(r.offset()), index, slots);
+      if (r.leaf() != WalEntry.NO_LEAF) {
+        slots[index.column(Table.LEAF)] = r.leaf();
+      }
+      return ts;
     }
   }
 
@@ -211,10 +218,13 @@ public final class LakeWriter implements Closeable {
     }
   }
 
-  /** Takes a row replayed from the log on start-up, after its columns are in the schema. */
-  public void acceptReplayed(long seq, Row row) throws IOException {
+  /**
+   * Takes a row replayed from the log on start-up, after its columns are in the schema; {@code
+   * leaf} is its audit log index ({@link WalEntry#NO_LEAF} if none).
+   */
+  public void acceptReplayed(long seq, Row row, long leaf) throws IOException {
     schemas.learnReplayed(row);
-    accept(seq, 1, new WalEntry(null, null, List.of(row)).encode());
+    accept(seq, 1, new WalEntry(null, null, List.of(row), leaf).encode());
   }
 
   /**
@@ -307,14 +317,20 @@ public final class LakeWriter implements Closeable {
     for (Chunk c : taken) {
       ByteBuffer in = WalEntry.rowsOf(c.encoded());
       int n = in.getInt();
-      long seq = c.firstSeq();
+      Partition[] partitions = new Partition[n];
+      int[] starts = new int[n];
+      int[] sizes = new int[n];
       for (int i = 0; i < n; i++) {
-        Partition p = Partition.of(RowCodec.decodeHeader(in));
-        int start = in.position();
+        partitions[i] = Partition.of(RowCodec.decodeHeader(in));
+        starts[i] = in.position();
         RowCodec.skip(in);
         // The first row also carries the entry's header, so a chunk's rows add up to its length.
-        int size = in.position() - start + (i == 0 ? start : 0);
-        retry.computeIfAbsent(p, k -> new Buffer()).add(new RowRef(c.encoded(), start, seq++, size));
+        sizes[i] = in.position() - starts[i] + (i == 0 ? starts[i] : 0);
+      }
+      long firstLeaf = WalEntry.firstLeafAfterRows(in);
+      for (int i = 0; i < n; i++) {
+        long leaf = firstLeaf == WalEntry.NO_LEAF ? WalEntry.NO_LEAF : firstLeaf + i;
+        retry.computeIfAbsent(partitions[i], k -> new Buffer()).add(new RowRef(c.encoded(), starts[i], c.firstSeq() + i, sizes[i], leaf));
       }
     }
     if (retry.isEmpty()) {

@@ -40,12 +40,14 @@ public final class LogReplay {
   /** Takes one log entry whose first row has sequence number {@code firstSeq}. */
   public void entry(long firstSeq, WalEntry entry) throws IOException {
     long seq = firstSeq;
+    long leaf = entry.firstLeaf();
     for (Row row : entry.rows()) {
       if (seq > inLake.getOrDefault(Partition.of(row), -1L)) {
-        writer.acceptReplayed(seq, row);
+        writer.acceptReplayed(seq, row, leaf);
         replayed++;
       }
       seq++;
+      leaf = leaf == WalEntry.NO_LEAF ? leaf : leaf + 1;
     }
   }
 

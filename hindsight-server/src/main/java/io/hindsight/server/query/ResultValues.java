@@ -20,7 +20,7 @@ import java.util.Map;
 import org.duckdb.DuckDBStruct;
 
 /** Turns what DuckDB's JDBC driver returns into values Jackson writes as plain JSON. */
-final class ResultValues {
+public final class ResultValues {
   private static final DateTimeFormatter TS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'");
 
   private ResultValues() {}
@@ -55,7 +55,7 @@ final class ResultValues {
   }
 
   /** Column {@code i} of the current row; timestamps as RFC 3339 UTC text, dates as ISO text. */
-  static Object value(ResultSet rs, int i, String type) throws SQLException {
+  public static Object value(ResultSet rs, int i, String type) throws SQLException {
     if (type.equals("TIMESTAMP") || type.startsWith("TIMESTAMP_")) {
       LocalDateTime t = rs.getObject(i, LocalDateTime.class);
       return t == null ? null : TS.format(t);

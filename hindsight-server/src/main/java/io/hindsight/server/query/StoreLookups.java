@@ -5,8 +5,8 @@ import io.hindsight.server.ApiException;
 import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.Partition;
 import io.hindsight.server.schema.Column;
-import io.hindsight.server.schema.ColumnType;
 import io.hindsight.server.schema.EndpointSchema;
+import io.hindsight.server.schema.LookupRecord;
 import io.hindsight.server.schema.SchemaRegistry;
 import io.hindsight.server.schema.Table;
 import java.io.IOException;
@@ -19,7 +19,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The server's own reads of the store: the endpoint list, an endpoint's schema with conflict
@@ -28,12 +27,23 @@ import java.util.Set;
  */
 public final class StoreLookups {
   private static final DateTimeFormatter TS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'");
-  private static final Set<String> PARTITION_COLUMNS = Set.of("endpoint", "date");
 
   private final QueryEngine engine;
   private final SchemaRegistry schemas;
   private final Lake lake;
   private final ObjectMapper json;
+
+  private volatile AuditProofs auditProofs = (endpoint, leaf) -> null;
+
+  /** The audit proof of a record by its audit log index (see DESIGN §12), or null. */
+  public interface AuditProofs {
+    Object proof(String endpoint, long leaf) throws IOException;
+  }
+
+  /** Sets who proves that a looked-up prediction of an audited endpoint is in its audit log. */
+  public void auditProofs(AuditProofs proofs) {
+    this.auditProofs = proofs;
+  }
 
   public StoreLookups(QueryEngine engine, SchemaRegistry schemas, Lake lake, ObjectMapper json) {
     this.engine = engine;
@@ -99,8 +109,11 @@ public final class StoreLookups {
     return out;
   }
 
-  /** {@code GET /v1/endpoints/{e}/predictions/{id}}: the record as sent, and its feedback. */
-  public Map<String, Object> prediction(String endpoint, String id) {
+  /**
+   * {@code GET /v1/endpoints/{e}/predictions/{id}}: the record as sent, its feedback and, for a
+   * record in an audit log, its proof.
+   */
+  public Map<String, Object> prediction(String endpoint, String id) throws IOException {
     List<Map<String, Object>> rows =
         engine.select(
             "SELECT * FROM predictions WHERE endpoint = ? AND prediction_id = ? ORDER BY ts DESC LIMIT 1",
@@ -124,46 +137,15 @@ public final class StoreLookups {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("prediction", record);
     out.put("feedback", feedback);
+    Object leaf = rows.get(0).get(Table.LEAF);
+    if (leaf != null) {
+      out.put("audit", auditProofs.proof(endpoint, ((Number) leaf).longValue()));
+    }
     return out;
   }
 
   /** Puts system fields at the top and the endpoint's own keys under {@code data}, JSON parsed back. */
   private Map<String, Object> shape(Table table, String endpoint, Map<String, Object> row) {
-    EndpointSchema schema = schemas.existing(table, endpoint);
-    Map<String, Object> out = new LinkedHashMap<>();
-    Map<String, Object> data = new LinkedHashMap<>();
-    out.put("endpoint", endpoint);
-    for (Map.Entry<String, Object> e : row.entrySet()) {
-      String name = e.getKey();
-      Object v = e.getValue();
-      if (PARTITION_COLUMNS.contains(name)) {
-        continue;
-      }
-      if (table.isSystemColumn(name)) {
-        if (name.equals("_conflicts")) {
-          if (v != null) {
-            out.put("conflicts", parse((String) v));
-          }
-        } else if (v != null) {
-          out.put(name, v);
-        }
-        continue;
-      }
-      if (v == null) {
-        continue;
-      }
-      Column c = schema == null ? null : schema.column(name);
-      data.put(name, c != null && c.type() == ColumnType.JSON && v instanceof String ? parse((String) v) : v);
-    }
-    out.put("data", data);
-    return out;
-  }
-
-  private Object parse(String text) {
-    try {
-      return json.readValue(text, Object.class);
-    } catch (IOException e) {
-      return text;
-    }
+    return LookupRecord.shape(table, endpoint, row, schemas.existing(table, endpoint), json);
   }
 }

@@ -43,7 +43,7 @@ import java.util.Set;
  */
 public final class Erasure {
   public static final String JOB = "erasure";
-  private static final String AUDIT_INDEX = "_audit_index";
+  private static final String AUDIT_INDEX = "_leaf";
 
   private final LakeEdits edits;
   private final Lake lake;

@@ -20,7 +20,8 @@ public enum Table {
           new SystemColumn("status", ColumnType.STRING),
           new SystemColumn("error", ColumnType.STRING),
           new SystemColumn("sample_rate", ColumnType.DOUBLE),
-          new SystemColumn("_conflicts", ColumnType.JSON))),
+          new SystemColumn("_conflicts", ColumnType.JSON),
+          new SystemColumn(Table.LEAF, ColumnType.BIGINT))),
   FEEDBACK(
       "feedback",
       true,
@@ -36,6 +37,13 @@ public enum Table {
           new SystemColumn("kind", ColumnType.STRING),
           new SystemColumn("text", ColumnType.STRING),
           new SystemColumn("data", ColumnType.JSON)));
+
+  /**
+   * The audit log index of a prediction of an audited endpoint (null for others): how {@code
+   * audit verify} tells an altered record from a missing, reordered or added one. Not part of
+   * the record the lookup API returns, which is what the audit log hashes.
+   */
+  public static final String LEAF = "_leaf";
 
   /** A column every file of the table has. */
   public record SystemColumn(String name, ColumnType type) {}

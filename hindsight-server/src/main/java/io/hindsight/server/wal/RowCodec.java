@@ -61,6 +61,11 @@ public final class RowCodec {
       this.byName = byName;
     }
 
+    /** The index of a column by name, or -1. */
+    public int column(String name) {
+      return byName.getOrDefault(name, -1);
+    }
+
     /** The column index of the key of {@code length} bytes at {@code offset}, or -1. */
     int indexOf(byte[] buf, int offset, int length, int position) {
       if (position < keyAt.length) {

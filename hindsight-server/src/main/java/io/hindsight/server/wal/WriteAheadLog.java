@@ -50,7 +50,7 @@ public final class WriteAheadLog implements Closeable {
     void committed(long firstSeq, int rows, byte[] encoded);
   }
 
-  private record Pending(int rows, byte[] encoded, CompletableFuture<Long> done) {}
+  private record Pending(int rows, byte[] encoded, AuditedRows audited, CompletableFuture<Long> done) {}
 
   private record Segment(long firstSeq, Path path) {}
 
@@ -115,28 +115,13 @@ public final class WriteAheadLog implements Closeable {
       segmentNumber = Math.max(segmentNumber, parseNumber(f));
       next = Math.max(next, first);
       byte[] data = Files.readAllBytes(f);
-      ByteBuffer buf = ByteBuffer.wrap(data).order(ByteOrder.BIG_ENDIAN);
-      int good = 0;
-      while (buf.remaining() >= HEADER) {
-        int start = buf.position();
-        int len = buf.getInt();
-        int crc = buf.getInt();
-        if (len < 8 || len > buf.remaining()) {
-          break;
-        }
-        CRC32C c = new CRC32C();
-        c.update(data, buf.position(), len);
-        if ((int) c.getValue() != crc) {
-          break;
-        }
-        long firstSeq = buf.getLong();
-        ByteBuffer entryBuf = ByteBuffer.wrap(data, buf.position(), len - 8).slice();
-        WalEntry entry = WalEntry.decode(entryBuf);
-        buf.position(start + 8 + len);
-        good = buf.position();
-        replay.entry(firstSeq, entry);
-        next = Math.max(next, firstSeq + entry.rows().size());
-      }
+      long[] nextAfter = {next};
+      int good =
+          scan(data, (firstSeq, entry) -> {
+            replay.entry(firstSeq, entry);
+            nextAfter[0] = Math.max(nextAfter[0], firstSeq + entry.rows().size());
+          });
+      next = nextAfter[0];
       if (good < data.length) {
         if (i == files.size() - 1) {
           log.warn(
@@ -158,6 +143,53 @@ public final class WriteAheadLog implements Closeable {
       bytesOnDisk.addAndGet(good);
     }
     nextSeq = next;
+  }
+
+  /** Hands every intact entry of a segment's bytes to {@code listener}; returns where they end. */
+  private static int scan(byte[] data, EntryListener listener) throws IOException {
+    ByteBuffer buf = ByteBuffer.wrap(data).order(ByteOrder.BIG_ENDIAN);
+    int good = 0;
+    while (buf.remaining() >= HEADER) {
+      int start = buf.position();
+      int len = buf.getInt();
+      int crc = buf.getInt();
+      if (len < 8 || len > buf.remaining()) {
+        break;
+      }
+      CRC32C c = new CRC32C();
+      c.update(data, buf.position(), len);
+      if ((int) c.getValue() != crc) {
+        break;
+      }
+      long firstSeq = buf.getLong();
+      ByteBuffer entryBuf = ByteBuffer.wrap(data, buf.position(), len - 8).slice();
+      WalEntry entry = WalEntry.decode(entryBuf);
+      buf.position(start + 8 + len);
+      good = buf.position();
+      listener.entry(firstSeq, entry);
+    }
+    return good;
+  }
+
+  /**
+   * Reads every intact entry of the log in {@code dir}, in order, without changing anything: for
+   * tools that look at a data directory while a server may be writing it ({@code audit verify}).
+   */
+  public static void read(Path dir, EntryListener listener) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    List<Path> files;
+    try (Stream<Path> s = Files.list(dir)) {
+      files = s.filter(p -> p.getFileName().toString().startsWith(PREFIX) && p.toString().endsWith(SUFFIX)).sorted().toList();
+    }
+    for (Path f : files) {
+      try {
+        scan(Files.readAllBytes(f), listener);
+      } catch (java.nio.file.NoSuchFileException e) {
+        // Truncated away meanwhile: its rows are in the lake.
+      }
+    }
   }
 
   /** Segment names are {@code wal-<first seq, 20 digits>-<segment number, 9 digits>.log}. */
@@ -196,6 +228,14 @@ public final class WriteAheadLog implements Closeable {
 
   /** Queues an entry already encoded (see {@link WalEntry.Builder}) that holds {@code rows} rows. */
   public CompletableFuture<Long> append(byte[] encoded, int rows) {
+    return append(encoded, rows, null);
+  }
+
+  /**
+   * Queues an entry whose rows also go into an audit log ({@code audited}, null for none): the
+   * entry was encoded with room for its first leaf index, which the log thread writes in.
+   */
+  public CompletableFuture<Long> append(byte[] encoded, int rows, AuditedRows audited) {
     CompletableFuture<Long> done = new CompletableFuture<>();
     IOException b = broken;
     if (b != null) {
@@ -207,7 +247,7 @@ public final class WriteAheadLog implements Closeable {
       return done;
     }
     try {
-      queue.put(new Pending(rows, encoded, done));
+      queue.put(new Pending(rows, encoded, audited, done));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       done.completeExceptionally(new IOException("interrupted while queueing for the log"));
@@ -241,7 +281,11 @@ public final class WriteAheadLog implements Closeable {
     }
   }
 
-  private void writeBatch(List<Pending> batch) {
+  private void writeBatch(List<Pending> queued) {
+    List<Pending> batch = numberLeaves(queued);
+    if (batch.isEmpty()) {
+      return;
+    }
     long startPos = currentSize;
     long seq = nextSeq;
     long[] firstSeqs = new long[batch.size()];
@@ -276,10 +320,20 @@ public final class WriteAheadLog implements Closeable {
       nextSeq = seq;
     } catch (IOException e) {
       undo(startPos, e);
+      for (int i = batch.size() - 1; i >= 0; i--) {
+        if (batch.get(i).audited() != null) {
+          batch.get(i).audited().failed();
+        }
+      }
       for (Pending p : batch) {
         p.done().completeExceptionally(e);
       }
       return;
+    }
+    for (Pending p : batch) {
+      if (p.audited() != null) {
+        p.audited().durable();
+      }
     }
     // A full segment is closed before the batch is acknowledged, so whoever hears of an entry
     // sees the log as it is after it (truncation up to that entry can drop its segment).
@@ -301,6 +355,33 @@ public final class WriteAheadLog implements Closeable {
       }
       p.done().complete(firstSeqs[i]);
     }
+  }
+
+  /**
+   * Numbers the audited entries of a batch in log order; an entry its audit log refuses fails
+   * alone and is left out.
+   */
+  private static List<Pending> numberLeaves(List<Pending> queued) {
+    List<Pending> batch = queued;
+    for (int i = 0; i < queued.size(); i++) {
+      Pending p = queued.get(i);
+      if (p.audited() == null) {
+        continue;
+      }
+      try {
+        WalEntry.numberLeaves(p.encoded(), p.audited().firstLeaf());
+      } catch (IOException | RuntimeException e) {
+        if (batch == queued) {
+          batch = new ArrayList<>(queued.subList(0, i));
+        }
+        p.done().completeExceptionally(e instanceof IOException ? (IOException) e : new IOException(e.getMessage(), e));
+        continue;
+      }
+      if (batch != queued) {
+        batch.add(p);
+      }
+    }
+    return batch;
   }
 
   /** Cuts a half-written batch so the next one does not follow garbage. */

@@ -145,7 +145,8 @@ class LakeWriterTest {
   /** 10 system and 1,990 user columns: a write takes at most 1,000,000 / 2,000 = 500 rows. */
   private static void widen(LakeFixture f, String endpoint) {
     EndpointSchema wide = f.schemas.schema(Table.PREDICTIONS, endpoint);
-    for (int c = 0; c < 1990; c++) {
+    // 2,000 columns in all, so one write step takes 500 rows.
+    for (int c = 0; c < 2000 - Table.PREDICTIONS.systemColumns().size(); c++) {
       wide.addIfAbsent("c" + c, ColumnType.BIGINT, DAY_START);
     }
   }
@@ -239,7 +240,7 @@ class LakeWriterTest {
   void replayedRowsTeachTheSchemaTheirColumns() throws Exception {
     try (LakeFixture f = new LakeFixture(dir)) {
       Row row = new Row(Table.PREDICTIONS, "churn", DAY_START, java.util.Map.of("prediction_id", "a", "flag", true));
-      f.writer.acceptReplayed(7, row);
+      f.writer.acceptReplayed(7, row, WalEntry.NO_LEAF);
       assertThat(f.schemas.schema(Table.PREDICTIONS, "churn").column("flag").type()).isEqualTo(ColumnType.BOOLEAN);
       f.writer.flushNow();
       assertThat(f.rows("prediction_id, flag", f.lake.dataFiles(f.partition("churn", DAY_START)), "1"))

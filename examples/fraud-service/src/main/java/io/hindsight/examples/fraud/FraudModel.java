@@ -51,7 +51,8 @@ public final class FraudModel {
       String decision,
       String action,
       List<String> reasons,
-      List<String> topFactors) {}
+      List<String> topFactors,
+      List<io.hindsight.Reason> principalReasons) {}
 
   private FraudModel(String version, LogisticRegression logistic, DecisionTree tree, double threshold, int treeDepth, int trainedOn) {
     this.version = version;
@@ -180,8 +181,9 @@ public final class FraudModel {
         Features.round(pFraud, 6),
         decision,
         action,
-        rules.reasons(),
-        top);
+        rules.texts(),
+        top,
+        rules.principal());
   }
 
   private double probability(double[] x) {

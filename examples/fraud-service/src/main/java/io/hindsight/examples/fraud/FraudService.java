@@ -154,7 +154,9 @@ public final class FraudService implements AutoCloseable {
       Hindsight.log("threshold", m.threshold());
       Hindsight.log("decision", s.decision());
       Hindsight.log("action", s.action());
-      Hindsight.log("reasons", s.reasons());
+      if (!s.principalReasons().isEmpty()) {
+        Hindsight.logReasons(s.principalReasons().toArray(new io.hindsight.Reason[0]));
+      }
       Hindsight.log("top_factors", s.topFactors());
       Runtime rt = Runtime.getRuntime();
       Hindsight.log("scoring_us", scoringMicros);

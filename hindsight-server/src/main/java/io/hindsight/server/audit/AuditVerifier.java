@@ -1,0 +1,371 @@
+package io.hindsight.server.audit;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hindsight.server.lake.Lake;
+import io.hindsight.server.lake.Partition;
+import io.hindsight.server.schema.EndpointSchema;
+import io.hindsight.server.schema.Row;
+import io.hindsight.server.schema.SchemaRegistry;
+import io.hindsight.server.schema.Table;
+import io.hindsight.server.wal.WalEntry;
+import io.hindsight.server.wal.WriteAheadLog;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * {@code hindsight audit verify} over a data directory, with the server up or down and nothing
+ * but read access: recomputes every leaf from the lake (and from the write-ahead log for records
+ * acknowledged but not yet in the lake), compares it with the stored hash log, rebuilds the tree
+ * and checks every stored checkpoint's signature and root. The first bad record is named:
+ * {@code altered} (its record hashes differently), {@code reordered} (it holds another leaf's
+ * record), {@code missing} (no record for a leaf) or {@code unexpected} (a record the log does not
+ * hold). Leaves listed by a signed redaction entry are reported as redacted, not missing.
+ */
+public final class AuditVerifier {
+  /** The lines to print and whether every endpoint verified. */
+  public record Report(boolean ok, List<String> lines) {}
+
+  private final Path dataDir;
+  private final ObjectMapper json;
+
+  public AuditVerifier(Path dataDir, ObjectMapper json) {
+    this.dataDir = dataDir;
+    this.json = json;
+  }
+
+  /** Verifies one endpoint's log, or every audited endpoint's when {@code endpoint} is null. */
+  public Report verify(String endpoint) throws IOException {
+    Path logs = dataDir.resolve("audit").resolve("logs");
+    List<String> endpoints = new ArrayList<>();
+    if (endpoint != null) {
+      if (!Files.isDirectory(logs.resolve(endpoint))) {
+        return new Report(false, List.of("FAIL " + endpoint + ": no audit log in " + logs));
+      }
+      endpoints.add(endpoint);
+    } else if (Files.isDirectory(logs)) {
+      try (Stream<Path> s = Files.list(logs)) {
+        s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().forEach(endpoints::add);
+      }
+    }
+    if (endpoints.isEmpty()) {
+      return new Report(false, List.of("FAIL no audit logs in " + logs));
+    }
+    byte[] publicKey = AuditKey.loadPublic(dataDir.resolve("audit").resolve("key"));
+    SchemaRegistry schemas = new SchemaRegistry(dataDir.resolve("catalog"), json);
+    // Sizes first, then the write-ahead log, then the lake: with a server running, every leaf
+    // counted was fsynced in the log before, and a record the log dropped since is in the lake.
+    Map<String, Long> sizes = new HashMap<>();
+    for (String e : endpoints) {
+      sizes.put(e, StoredLeaves.count(logs.resolve(e).resolve("hashes").resolve("level-00")));
+    }
+    Map<String, Map<Long, WalRecord>> pending = pendingRecords();
+    boolean ok = true;
+    List<String> lines = new ArrayList<>();
+    for (String e : endpoints) {
+      EndpointCheck check =
+          new EndpointCheck(e, logs.resolve(e), publicKey, schemas.existing(Table.PREDICTIONS, e), pending.getOrDefault(e, Map.of()), sizes.get(e));
+      ok &= check.run(lines);
+    }
+    return new Report(ok, lines);
+  }
+
+  /** A record of the write-ahead log not yet in the lake, with its leaf hash. */
+  private record WalRecord(String predictionId, byte[] leafHash) {}
+
+  /**
+   * The audited records the write-ahead log holds that the lake does not yet (above their
+   * partition's mark, as the server's replay decides), by endpoint and leaf index.
+   */
+  private Map<String, Map<Long, WalRecord>> pendingRecords() throws IOException {
+    Map<Partition, Long> inLake = new Lake(dataDir.resolve("lake")).flushedSeqByPartition();
+    Map<String, Map<Long, WalRecord>> out = new HashMap<>();
+    WriteAheadLog.read(
+        dataDir.resolve("wal"),
+        (firstSeq, entry) -> {
+          if (entry.firstLeaf() == WalEntry.NO_LEAF) {
+            return;
+          }
+          for (int i = 0; i < entry.rows().size(); i++) {
+            Row row = entry.rows().get(i);
+            if (firstSeq + i > inLake.getOrDefault(Partition.of(row), -1L)) {
+              out.computeIfAbsent(row.endpoint(), e -> new HashMap<>())
+                  .put(entry.firstLeaf() + i, new WalRecord((String) row.values().get("prediction_id"), AuditLog.leafHash(row, json)));
+            }
+          }
+        });
+    return out;
+  }
+
+  /** One endpoint's verification, streaming: the lake's rows in leaf order against the stored hashes. */
+  private final class EndpointCheck {
+    final String endpoint;
+    final Path dir;
+    final byte[] publicKey;
+    final EndpointSchema schema;
+    /** The endpoint's records in the write-ahead log and not yet in the lake, by leaf index. */
+    final Map<Long, WalRecord> pending;
+    final long size;
+    final TreeMap<Long, Checkpoint> checkpoints = new TreeMap<>();
+    final Map<Long, String> redacted = new HashMap<>();
+    final List<String> checkpointFailures = new ArrayList<>();
+    final List<String> notes = new ArrayList<>();
+    final Frontier rebuilt = new Frontier();
+    StoredLeaves stored;
+    /** The first bad record: index, id, kind; and its hash when it may be a reordered one. */
+    long badIndex = Long.MAX_VALUE;
+    String badLine;
+    byte[] badHash;
+    long failures;
+
+    EndpointCheck(String endpoint, Path dir, byte[] publicKey, EndpointSchema schema, Map<Long, WalRecord> pending, long size) {
+      this.size = size;
+      this.endpoint = endpoint;
+      this.dir = dir;
+      this.publicKey = publicKey;
+      this.schema = schema;
+      this.pending = pending;
+    }
+
+    boolean run(List<String> lines) throws IOException {
+      loadCheckpoints();
+      loadRedactions();
+      long n;
+      try (StoredLeaves s = new StoredLeaves(dir.resolve("hashes").resolve("level-00"))) {
+        stored = s;
+        n = Math.min(s.size, size);
+        scanLake(n);
+      }
+      if (badLine != null && badHash != null && foundElsewhere(badHash, badIndex)) {
+        badLine = badLine.replace(": altered", ": reordered");
+      }
+      for (Map.Entry<Long, Checkpoint> c : checkpoints.entrySet()) {
+        if (c.getKey() > n) {
+          checkpointFailures.add("FAIL " + endpoint + " checkpoint " + c.getKey() + ": signed for " + c.getKey()
+              + " leaves but the hash log holds " + n + " (leaves were removed)");
+        }
+      }
+      redacted.entrySet().stream()
+          .filter(r -> r.getKey() < n)
+          .sorted(Map.Entry.comparingByKey())
+          .forEach(r -> lines.add("REDACTED " + endpoint + " record " + r.getKey() + ": redacted (erasure " + r.getValue() + ")"));
+      lines.addAll(notes);
+      if (badLine == null && checkpointFailures.isEmpty()) {
+        lines.add("OK " + endpoint + " " + n + " records root " + HexFormat.of().formatHex(rebuilt.root()));
+        return true;
+      }
+      if (badLine != null) {
+        lines.add(badLine);
+        if (failures > 1) {
+          lines.add("FAIL " + endpoint + ": " + (failures - 1) + " more bad records after it");
+        }
+      }
+      lines.addAll(checkpointFailures);
+      return false;
+    }
+
+    private void loadCheckpoints() throws IOException {
+      try (Stream<Path> s = Files.list(dir.resolve("checkpoints"))) {
+        for (Path f : (Iterable<Path>) s.filter(p -> p.toString().endsWith(".note")).sorted()::iterator) {
+          try {
+            Checkpoint c = Checkpoint.verify(Files.readString(f), publicKey);
+            if (!c.origin().equals(Checkpoint.originOf(endpoint))) {
+              throw new IOException("its origin is '" + c.origin() + "', not '" + Checkpoint.originOf(endpoint) + "'");
+            }
+            if (!f.getFileName().toString().equals(String.format("%020d.note", c.size()))) {
+              throw new IOException("it is for size " + c.size() + " but stored as " + f.getFileName());
+            }
+            checkpoints.put(c.size(), c);
+          } catch (IOException | RuntimeException e) {
+            checkpointFailures.add("FAIL " + endpoint + " checkpoint " + f.getFileName() + ": " + e.getMessage());
+          }
+        }
+      }
+    }
+
+    private void loadRedactions() throws IOException {
+      Path d = dir.resolve("redactions");
+      if (!Files.isDirectory(d)) {
+        return;
+      }
+      try (Stream<Path> s = Files.list(d)) {
+        for (Path f : (Iterable<Path>) s.filter(p -> p.toString().endsWith(".json")).sorted()::iterator) {
+          try {
+            Redaction r = Redaction.verify(Files.readAllBytes(f), publicKey, json);
+            r.leaves().forEach(l -> redacted.put(l, r.erasure()));
+          } catch (IOException | RuntimeException e) {
+            checkpointFailures.add("FAIL " + endpoint + " redaction " + f.getFileName() + ": " + e.getMessage());
+          }
+        }
+      }
+    }
+
+    private void fail(long index, String predictionId, String kind, byte[] hash) {
+      failures++;
+      if (index < badIndex) {
+        badIndex = index;
+        badLine = "FAIL " + endpoint + " record " + index + " " + (predictionId == null ? "-" : predictionId) + ": " + kind;
+        badHash = hash;
+      }
+    }
+
+    /** Reads the endpoint's records from the lake in leaf order and checks each leaf. */
+    private void scanLake(long n) throws IOException {
+      long outside = LakeRecords.withoutLeaf(dataDir, endpoint);
+      if (outside > 0) {
+        notes.add("NOTE " + endpoint + ": " + outside + " records have no leaf (stored while the endpoint was not audited)");
+      }
+      List<LakeRecord> group = new ArrayList<>();
+      long[] next = {0};
+      LakeRecords.read(dataDir, endpoint, schema, json, null, null, r -> {
+        if (!group.isEmpty() && group.get(0).leaf != r.leaf()) {
+          next[0] = checkGroup(group, next[0], n);
+          group.clear();
+        }
+        group.add(new LakeRecord(r.leaf(), r.predictionId(), AuditLog.leafHash(r.record())));
+      });
+      if (!group.isEmpty()) {
+        next[0] = checkGroup(group, next[0], n);
+      }
+      for (long i = next[0]; i < n; i++) {
+        absent(i);
+      }
+    }
+
+    /** The lake's records of one leaf index (one, unless records were added); returns the next index. */
+    private long checkGroup(List<LakeRecord> group, long next, long n) throws IOException {
+      long leaf = group.get(0).leaf;
+      if (leaf < 0 || leaf >= n) {
+        group.forEach(r -> fail(r.leaf, r.id, "unexpected", null));
+        return next;
+      }
+      for (long i = next; i < leaf; i++) {
+        absent(i);
+      }
+      byte[] want = stored.at(leaf);
+      LakeRecord genuine = group.stream().filter(r -> Arrays.equals(r.hash, want)).findFirst().orElse(null);
+      for (LakeRecord r : group) {
+        if (r == genuine) {
+          continue;
+        }
+        if (genuine != null || r != group.get(0)) {
+          fail(leaf, r.id, "unexpected", null);
+        } else {
+          fail(leaf, r.id, "altered", r.hash);
+        }
+      }
+      rebuild(leaf, genuine != null ? genuine.hash : group.get(0).hash);
+      return leaf + 1;
+    }
+
+    /** A leaf with no record in the lake: pending in the write-ahead log, redacted, or missing. */
+    private void absent(long leaf) throws IOException {
+      byte[] want = stored.at(leaf);
+      WalRecord w = pending.get(leaf);
+      if (w != null) {
+        if (!Arrays.equals(w.leafHash, want)) {
+          fail(leaf, w.predictionId, "altered", w.leafHash);
+        }
+        rebuild(leaf, w.leafHash);
+        return;
+      }
+      if (!redacted.containsKey(leaf)) {
+        fail(leaf, null, "missing", null);
+      }
+      rebuild(leaf, want);
+    }
+
+    /** Adds the recomputed leaf to the rebuilt tree and checks the checkpoints of that size. */
+    private void rebuild(long leaf, byte[] hash) {
+      rebuilt.add(hash);
+      Checkpoint c = checkpoints.get(leaf + 1);
+      if (c != null && !Arrays.equals(rebuilt.root(), c.rootHash())) {
+        checkpointFailures.add("FAIL " + endpoint + " checkpoint " + c.size()
+            + ": its signed root does not match the tree of the records");
+      }
+    }
+
+    /** Whether {@code hash} is stored at an index other than {@code index}: the record of another leaf. */
+    private boolean foundElsewhere(byte[] hash, long index) throws IOException {
+      try (StoredLeaves s = new StoredLeaves(dir.resolve("hashes").resolve("level-00"))) {
+        for (long i = 0; i < s.size; i++) {
+          if (i != index && Arrays.equals(s.at(i), hash)) {
+            return true;
+          }
+        }
+      }
+      return false;
+    }
+  }
+
+  private record LakeRecord(long leaf, String id, byte[] hash) {}
+
+  /** The stored leaf hashes, read forward (leaves are visited in increasing order). */
+  private static final class StoredLeaves implements AutoCloseable {
+    final long size;
+    private final InputStream in;
+    private long position;
+
+    StoredLeaves(Path level0) throws IOException {
+      this.size = count(level0);
+      this.in = size == 0 ? InputStream.nullInputStream() : new BufferedInputStream(Files.newInputStream(level0), 1 << 20);
+    }
+
+    static long count(Path level0) throws IOException {
+      return Files.exists(level0) ? Files.size(level0) / MerkleHashes.SIZE : 0;
+    }
+
+    byte[] at(long index) throws IOException {
+      if (index < position) {
+        throw new IllegalStateException("stored leaves are read forward");
+      }
+      in.skipNBytes((index - position) * MerkleHashes.SIZE);
+      byte[] h = in.readNBytes(MerkleHashes.SIZE);
+      position = index + 1;
+      return h;
+    }
+
+    @Override
+    public void close() throws IOException {
+      in.close();
+    }
+  }
+
+  /** The right edge of a tree built leaf by leaf: its root at any size in O(log n). */
+  static final class Frontier {
+    private final List<byte[]> stack = new ArrayList<>();
+    private long size;
+
+    void add(byte[] leafHash) {
+      byte[] h = leafHash;
+      long n = size;
+      while ((n & 1) == 1) {
+        h = MerkleHashes.node(stack.remove(stack.size() - 1), h);
+        n >>= 1;
+      }
+      stack.add(h);
+      size++;
+    }
+
+    byte[] root() {
+      if (stack.isEmpty()) {
+        return MerkleHashes.empty();
+      }
+      byte[] r = stack.get(stack.size() - 1);
+      for (int i = stack.size() - 2; i >= 0; i--) {
+        r = MerkleHashes.node(stack.get(i), r);
+      }
+      return r;
+    }
+  }
+}

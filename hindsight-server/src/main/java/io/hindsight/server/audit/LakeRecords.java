@@ -1,0 +1,107 @@
+package io.hindsight.server.audit;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hindsight.server.query.ResultValues;
+import io.hindsight.server.schema.EndpointSchema;
+import io.hindsight.server.schema.LookupRecord;
+import io.hindsight.server.schema.SqlText;
+import io.hindsight.server.schema.Table;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * An endpoint's audited records read straight from its Parquet files with a private DuckDB
+ * (no server needed), in leaf order, each shaped as the lookup API returns it.
+ */
+final class LakeRecords {
+  /** One record: its leaf index, prediction id and the record the lookup would return. */
+  record Stored(long leaf, String predictionId, Map<String, Object> record) {}
+
+  interface Sink {
+    void record(Stored r) throws IOException;
+  }
+
+  private LakeRecords() {}
+
+  private static String source(Path folder) {
+    return "read_parquet(" + SqlText.string(folder.toAbsolutePath() + "/*/*.parquet") + ", union_by_name = true, hive_partitioning = false)";
+  }
+
+  private static Path folder(Path dataDir, String endpoint) {
+    return dataDir.resolve("lake").resolve(Table.PREDICTIONS.dirName()).resolve("endpoint=" + endpoint);
+  }
+
+  /** Records of the endpoint that have no leaf (stored while it was not audited). */
+  static long withoutLeaf(Path dataDir, String endpoint) throws IOException {
+    Path folder = folder(dataDir, endpoint);
+    if (!hasParquet(folder)) {
+      return 0;
+    }
+    try (Connection conn = DriverManager.getConnection("jdbc:duckdb:");
+        PreparedStatement st = conn.prepareStatement("SELECT count(*) FROM " + source(folder) + " WHERE " + Table.LEAF + " IS NULL");
+        ResultSet rs = st.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new IOException("reading the lake of '" + endpoint + "' failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Streams the endpoint's records with a leaf, in leaf order; {@code tsFrom}/{@code tsTo} (µs,
+   * null for open) keep those of a period.
+   */
+  static void read(Path dataDir, String endpoint, EndpointSchema schema, ObjectMapper json, Long tsFrom, Long tsTo, Sink sink)
+      throws IOException {
+    Path folder = folder(dataDir, endpoint);
+    if (!hasParquet(folder)) {
+      return;
+    }
+    String sql =
+        "SELECT * FROM " + source(folder) + " WHERE " + Table.LEAF + " IS NOT NULL"
+            + (tsFrom == null ? "" : " AND epoch_us(ts) >= " + tsFrom)
+            + (tsTo == null ? "" : " AND epoch_us(ts) < " + tsTo)
+            + " ORDER BY " + Table.LEAF;
+    try (Connection conn = DriverManager.getConnection("jdbc:duckdb:");
+        PreparedStatement st = conn.prepareStatement(sql);
+        ResultSet rs = st.executeQuery()) {
+      ResultSetMetaData md = rs.getMetaData();
+      int cols = md.getColumnCount();
+      String[] names = new String[cols];
+      String[] types = new String[cols];
+      for (int i = 0; i < cols; i++) {
+        names[i] = md.getColumnLabel(i + 1);
+        types[i] = md.getColumnTypeName(i + 1);
+      }
+      while (rs.next()) {
+        Map<String, Object> columns = new LinkedHashMap<>();
+        for (int i = 0; i < cols; i++) {
+          columns.put(names[i], ResultValues.value(rs, i + 1, types[i]));
+        }
+        long leaf = ((Number) columns.get(Table.LEAF)).longValue();
+        sink.record(new Stored(leaf, (String) columns.get("prediction_id"), LookupRecord.shape(Table.PREDICTIONS, endpoint, columns, schema, json)));
+      }
+    } catch (SQLException e) {
+      throw new IOException("reading the lake of '" + endpoint + "' failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static boolean hasParquet(Path folder) throws IOException {
+    if (!Files.isDirectory(folder)) {
+      return false;
+    }
+    try (Stream<Path> s = Files.walk(folder, 2)) {
+      return s.anyMatch(p -> p.toString().endsWith(".parquet"));
+    }
+  }
+}

@@ -1,0 +1,78 @@
+package io.hindsight.server.schema;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The one shape of a stored record that the lookup API returns and the audit log hashes: system
+ * fields at the top, the endpoint's own keys under {@code data}, JSON values parsed back, nulls
+ * left out. Built from a normalized row at ingest and from a lake row at lookup and verification,
+ * through the same {@link #shape}, so the two agree for every column type.
+ */
+public final class LookupRecord {
+  /** How the lookup writes a timestamp: RFC 3339, UTC, microseconds. */
+  public static final DateTimeFormatter TS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'");
+  private static final Set<String> HIDDEN = Set.of("endpoint", "date", Table.LEAF);
+
+  private LookupRecord() {}
+
+  /** The record of a normalized row, as the lookup will return it once the row is in the lake. */
+  public static Map<String, Object> of(Row row, ObjectMapper json) {
+    Map<String, Object> columns = new LinkedHashMap<>(row.values());
+    columns.put("ts", formatMicros(row.tsMicros()));
+    return shape(row.table(), row.endpoint(), columns, null, json);
+  }
+
+  /** A timestamp in µs since the epoch as the lookup writes it. */
+  public static String formatMicros(long micros) {
+    return TS.format(Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000).atOffset(ZoneOffset.UTC));
+  }
+
+  /**
+   * Shapes a record from its columns by name: values as the query engine returns them
+   * (timestamps as text, maps, numbers, strings) or as a normalized row holds them ({@link
+   * JsonText} for JSON). {@code schema} says which text columns hold JSON; null when JSON values
+   * are {@link JsonText}.
+   */
+  public static Map<String, Object> shape(
+      Table table, String endpoint, Map<String, Object> columns, EndpointSchema schema, ObjectMapper json) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    Map<String, Object> data = new LinkedHashMap<>();
+    out.put("endpoint", endpoint);
+    for (Map.Entry<String, Object> e : columns.entrySet()) {
+      String name = e.getKey();
+      Object v = e.getValue();
+      if (v == null || HIDDEN.contains(name)) {
+        continue;
+      }
+      if (table.isSystemColumn(name)) {
+        if (name.equals("_conflicts")) {
+          out.put("conflicts", parse(v, json));
+        } else {
+          out.put(name, v);
+        }
+        continue;
+      }
+      Column c = schema == null ? null : schema.column(name);
+      boolean jsonText = v instanceof JsonText || (c != null && c.type() == ColumnType.JSON && v instanceof String);
+      data.put(name, jsonText ? parse(v, json) : v);
+    }
+    out.put("data", data);
+    return out;
+  }
+
+  private static Object parse(Object v, ObjectMapper json) {
+    String text = v instanceof JsonText ? ((JsonText) v).json() : v.toString();
+    try {
+      return json.readValue(text, Object.class);
+    } catch (IOException e) {
+      return text;
+    }
+  }
+}
