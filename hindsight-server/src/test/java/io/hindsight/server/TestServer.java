@@ -25,9 +25,10 @@ public final class TestServer implements AutoCloseable {
   private final ServerConfig config;
   private HindsightServer server;
   private final io.hindsight.server.ops.ManualScheduler scheduler;
-  private java.util.function.Function<String, java.util.Optional<java.time.Period>> minimumRetention =
-      endpoint -> java.util.Optional.empty();
-  private io.hindsight.server.retention.ErasureListener erasureListener = io.hindsight.server.retention.ErasureListener.NONE;
+  /** Null (the default): the audit settings' retain_min, as a production server takes it. */
+  private java.util.function.Function<String, java.util.Optional<java.time.Period>> minimumRetention;
+  /** Null (the default): the audit log records each erasure's redaction. */
+  private io.hindsight.server.retention.ErasureListener erasureListener;
 
   public TestServer(Path dataDir) throws IOException {
     this(dataDir, c -> {});
@@ -59,7 +60,7 @@ public final class TestServer implements AutoCloseable {
       io.hindsight.server.ops.ManualScheduler scheduler,
       java.util.function.Function<String, java.util.Optional<java.time.Period>> minimumRetention)
       throws IOException {
-    this(dataDir, tweak, scheduler, minimumRetention, io.hindsight.server.retention.ErasureListener.NONE);
+    this(dataDir, tweak, scheduler, minimumRetention, null);
   }
 
   /** ... and whose erasures tell {@code erasureListener} what they remove. */

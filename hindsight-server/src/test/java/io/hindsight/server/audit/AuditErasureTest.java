@@ -42,6 +42,7 @@ class AuditErasureTest {
     }
 
     AuditVerifier.Report report = new AuditVerifier(dir, JSON).verify(null);
+    assertThat(report.lines()).as(report.lines().toString()).hasSize(3);
     String id = report.lines().get(0).replaceAll(".*\\(erasure (.*)\\)$", "$1");
     assertThat(report.lines())
         .containsExactly(
