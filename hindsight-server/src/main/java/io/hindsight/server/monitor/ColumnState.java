@@ -187,8 +187,9 @@ final class ColumnState {
 
   private QuantileGrid grid() {
     return QuantileGrid.fromEstimates(
-        quantiles.getQuantiles(QuantileGrid.levels(Profiler.GRID_STEPS), QuantileSearchCriteria.INCLUSIVE),
-        quantiles.getQuantiles(QuantileGrid.tailLevels(Profiler.GRID_STEPS), QuantileSearchCriteria.INCLUSIVE));
+            quantiles.getQuantiles(QuantileGrid.levels(Profiler.GRID_STEPS), QuantileSearchCriteria.INCLUSIVE),
+            quantiles.getQuantiles(QuantileGrid.tailLevels(Profiler.GRID_STEPS), QuantileSearchCriteria.INCLUSIVE))
+        .withMean(mean);
   }
 
   /**

@@ -27,9 +27,9 @@ import java.util.StringJoiner;
  * max and approximate distinct count; then one grouped count per categorical column. The grid is
  * exact ({@code quantile_disc}, the inverse empirical CDF) for relations of at most {@value
  * #EXACT_QUANTILE_ROWS} rows, whose exact form costs time proportional to rows × grid points; above,
- * it is read from a uniform sample of {@value #QUANTILE_SAMPLE} values per column (DuckDB's {@code
- * reservoir_quantile}: exact up to that many values, and past it each CDF within about 0.5 % with
- * 99.9 % confidence by the DKW inequality, so KS D stays inside DESIGN §10's ± 0.01; five times
+ * it is read from a uniform sample of {@value #QUANTILE_SAMPLE} rows (DuckDB's reservoir sampling in
+ * one pass, sorted in the JVM: exact up to that many rows, and past it each CDF within about 0.5 %
+ * with 99.9 % confidence by the DKW inequality, so KS D stays inside DESIGN §10's ± 0.01; far
  * cheaper than DuckDB's t-digest, whose insertions were nine tenths of a large drift's time). Missing values are NULL and, for numbers,
  * NaN and ±infinity (Evidently drops those too; they would make moments and distances infinite).
  */
@@ -40,7 +40,7 @@ public final class Profiler {
   /** Relations of at most this many rows get exact quantiles. */
   public static final long EXACT_QUANTILE_ROWS = 10_000;
 
-  /** Values per column the quantiles of a larger relation are read from (1 MB a column and thread). */
+  /** Rows of a larger relation its quantiles are read from (1 MB a numeric column). */
   public static final int QUANTILE_SAMPLE = 131_072;
 
   /** A numeric column needs more distinct values than this to be compared as numeric. */
@@ -169,7 +169,8 @@ public final class Profiler {
         aggregates.add(
             exact
                 ? String.format("count(%1$s), quantile_disc(%1$s, %2$s)", v, GRID_LEVELS)
-                : String.format("count(%1$s), reservoir_quantile(%1$s, %2$s, %3$d)", v, GRID_LEVELS, QUANTILE_SAMPLE));
+                : String.format("count(%1$s), [min(%1$s), max(%1$s)]", v));
+        aggregates.add(String.format("avg(%1$s)", v));
         if (figures) {
           aggregates.add(String.format(
               "avg(%1$s), stddev_pop(%1$s), min(%1$s), max(%1$s), approx_count_distinct(%1$s)", v));
@@ -179,6 +180,8 @@ public final class Profiler {
         aggregates.add("count(" + v + ")");
       }
     }
+    double[][] extremes = new double[columns.size()][];
+    double[] means = new double[columns.size()];
     try (Statement s = db.createStatement();
         ResultSet r = s.executeQuery(aggregates + values.toString())) {
       r.next();
@@ -188,8 +191,12 @@ public final class Profiler {
         missing[i] = rows - count;
         if (numericType[i]) {
           Array grid = r.getArray(at++);
-          if (count > 0) {
-            quantiles[i] = grid(grid);
+          means[i] = r.getDouble(at++);
+          if (count > 0 && exact) {
+            quantiles[i] = grid(grid).withMean(means[i]);
+          } else if (count > 0) {
+            Object[] minMax = (Object[]) grid.getArray();
+            extremes[i] = new double[] {((Number) minMax[0]).doubleValue(), ((Number) minMax[1]).doubleValue()};
           }
           if (figures) {
             double mean = r.getDouble(at++);
@@ -198,12 +205,85 @@ public final class Profiler {
             double max = r.getDouble(at++);
             long distinct = r.getLong(at++);
             if (count > 0) {
-              numeric[i] = new Numeric(mean, std, min, max, quantiles[i].quantile(0.5), distinct);
+              numeric[i] = new Numeric(mean, std, min, max, Double.NaN, distinct);
             }
           }
         }
       }
     }
+    if (!exact) {
+      sampledGrids(values.toString(), rows, columns, numericType, extremes, quantiles);
+      for (int i = 0; i < columns.size(); i++) {
+        if (quantiles[i] != null) {
+          quantiles[i] = quantiles[i].withMean(means[i]);
+        }
+      }
+    }
+    for (int i = 0; i < columns.size(); i++) {
+      if (numeric[i] != null) {
+        numeric[i] = new Numeric(numeric[i].mean(), numeric[i].std(), numeric[i].min(), numeric[i].max(),
+            quantiles[i].quantile(0.5), numeric[i].distinctCount());
+      }
+    }
+  }
+
+  /**
+   * The quantile grids of a large relation's numeric columns from a uniform sample of {@value
+   * #QUANTILE_SAMPLE} rows (DuckDB's reservoir sampling, one pass), sorted here: the inverse
+   * empirical CDF of the sample, with the relation's own minimum and maximum at the ends.
+   */
+  private void sampledGrids(String values, long rows, List<MonitoredColumn> columns, boolean[] numericType,
+      double[][] extremes, QuantileGrid[] quantiles) throws SQLException {
+    List<Integer> sampled = new ArrayList<>();
+    StringJoiner select = new StringJoiner(", ", "SELECT ", " FROM " + values + " USING SAMPLE reservoir(" + QUANTILE_SAMPLE
+        + " ROWS) REPEATABLE (1)");
+    for (int i = 0; i < columns.size(); i++) {
+      if (numericType[i] && extremes[i] != null) {
+        select.add("v" + i);
+        sampled.add(i);
+      }
+    }
+    if (sampled.isEmpty()) {
+      return;
+    }
+    int size = (int) Math.min(QUANTILE_SAMPLE, rows);
+    double[][] samples = new double[sampled.size()][size];
+    int[] sizes = new int[sampled.size()];
+    try (Statement s = db.createStatement();
+        ResultSet r = s.executeQuery(select.toString())) {
+      while (r.next()) {
+        for (int j = 0; j < sampled.size(); j++) {
+          double v = r.getDouble(j + 1);
+          if (!r.wasNull() && sizes[j] < size) {
+            samples[j][sizes[j]++] = v;
+          }
+        }
+      }
+    }
+    double[] levels = QuantileGrid.levels(GRID_STEPS);
+    double[] tailLevels = QuantileGrid.tailLevels(GRID_STEPS);
+    for (int j = 0; j < sampled.size(); j++) {
+      int i = sampled.get(j);
+      double[] sorted = java.util.Arrays.copyOf(samples[j], sizes[j]);
+      if (sorted.length == 0) {
+        sorted = extremes[i].clone();
+      }
+      java.util.Arrays.sort(sorted);
+      double[] atLevels = inverseCdf(sorted, levels);
+      atLevels[0] = extremes[i][0];
+      atLevels[atLevels.length - 1] = extremes[i][1];
+      quantiles[i] = QuantileGrid.fromEstimates(atLevels, inverseCdf(sorted, tailLevels));
+    }
+  }
+
+  /** The sorted values' inverse empirical CDF at each level (DuckDB's {@code quantile_disc}). */
+  private static double[] inverseCdf(double[] sorted, double[] levels) {
+    double[] out = new double[levels.length];
+    for (int k = 0; k < levels.length; k++) {
+      int index = (int) Math.ceil(levels[k] * sorted.length) - 1;
+      out[k] = sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+    }
+    return out;
   }
 
   /** The grid from DuckDB's list of quantiles at the grid's levels, then at its tails' ({@link #GRID_LEVELS}). */

@@ -155,7 +155,7 @@ class ErasureTest {
       try (var c = java.sql.DriverManager.getConnection("jdbc:duckdb:");
           var st = c.createStatement()) {
         st.execute("COPY (SELECT 'p9' AS prediction_id, TIMESTAMPTZ '2026-11-03 09:00:00+00' AS ts, 'c-1' AS customer_id,"
-            + " 9::BIGINT AS _audit_index) TO '" + dir.resolve("lake/predictions/endpoint=loans/date=2026-11-03/part-00000000000000000099-0000beef.parquet")
+            + " 9::BIGINT AS _leaf) TO '" + dir.resolve("lake/predictions/endpoint=loans/date=2026-11-03/part-00000000000000000099-0000beef.parquet")
             + "' (FORMAT parquet)");
       }
       String id = started(s.postJson("/v1/erasure", "{\"endpoint\": \"loans\", \"key\": \"customer_id\", \"value\": \"c-1\"}"));

@@ -18,6 +18,8 @@ public final class QuantileGrid {
   private final double[] lowerTail;
   /** Quantiles at levels {@code 1 - (TAIL_STEPS - k) / (G * TAIL_STEPS)}, {@code k = 1..TAIL_STEPS-1}; null if not taken. */
   private final double[] upperTail;
+  /** The exact mean of the values the grid summarises, when known (else NaN); see {@link #withMean}. */
+  private double mean = Double.NaN;
 
   /**
    * @param values the quantiles at levels {@code 0, 1/G, ..., 1}, non-decreasing, at least two
@@ -112,6 +114,22 @@ public final class QuantileGrid {
     System.arraycopy(last ? upperTail : lowerTail, 0, out, 1, TAIL_STEPS - 1);
     out[TAIL_STEPS] = last ? values[values.length - 1] : values[1];
     return out;
+  }
+
+  /**
+   * The same grid knowing the exact mean of its values (a scan's {@code avg}, a sketch's running
+   * mean), which lets Wasserstein take the mean difference exactly and only the part where the
+   * quantile functions cross from the grids.
+   */
+  public QuantileGrid withMean(double exactMean) {
+    QuantileGrid g = new QuantileGrid(values, lowerTail, upperTail);
+    g.mean = exactMean;
+    return g;
+  }
+
+  /** The exact mean of the values, or NaN when the grid was made without it. */
+  public double mean() {
+    return mean;
   }
 
   /** G, the number of steps between the minimum and the maximum. */
