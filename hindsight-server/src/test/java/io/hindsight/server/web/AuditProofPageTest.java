@@ -47,11 +47,12 @@ class AuditProofPageTest extends BrowserTest {
       StringBuilder body = new StringBuilder("[");
       for (int i = 0; i < 5; i++) {
         // Values that canonical JSON must write exactly as the server did: fractions, tiny and huge
-        // numbers, and keys whose UTF-16 order differs from their code point order.
+        // numbers, an integer beyond 2^53, escapes, and keys whose UTF-16 order differs from their
+        // code point order.
         body.append(i == 0 ? "" : ",")
             .append(String.format(
                 "{\"prediction_id\": \"p%d\", \"ts\": \"%s\", \"model_version\": \"v1\", \"latency_ms\": %s, \"tags\": {\"segment\": \"s%d\"},"
-                    + " \"data\": {\"amount\": %d, \"decision\": \"approved\", \"probabilities\": [0.1, 0.9],"
+                    + " \"data\": {\"amount\": %d, \"account\": 1152921504606846977, \"decision\": \"approved\", \"probabilities\": [0.1, 0.9],"
                     + " \"features\": {\"tiny\": 1e-7, \"huge\": 1.5e300, \"zeta\": \"é\", \"Alpha\": -0.0, \"\uD83D\uDE00\": 1, \"\uFB00\": 2, \"text\": \"a\\\"b\\n\\u0001\"}}}",
                 i, START.plusSeconds(i), 3.25 + i, i, 100 + i));
       }
@@ -97,6 +98,8 @@ class AuditProofPageTest extends BrowserTest {
     awaitText(By.id("audit-proof"), "Verified in your browser");
     assertThat(browser.findElement(By.cssSelector("#audit-proof p")).getText())
         .isEqualTo("Verified in your browser: leaf " + leaf + " of 5, root " + root + ", signed by key " + key + ".");
+    waiting().until(d -> !d.findElement(By.id("main")).getText().contains("Loading"));
+    browser.executeScript("document.getElementById('audit-proof').scrollIntoView()");
     screenshot("prediction-audit");
   }
 
