@@ -4,7 +4,7 @@
 import {h, problem, seg} from './dom.js';
 import {get} from './api.js';
 
-/** Fills {@code out} with the outcome of checking the record {@code found} (a lookup answer) of {@code endpoint}. */
+/** Shows in `out` whether the record of a lookup answer `found` is provably in the audit log of `endpoint`. */
 export async function checkAuditProof(endpoint, found, out) {
   let outcome;
   try {
@@ -12,18 +12,19 @@ export async function checkAuditProof(endpoint, found, out) {
   } catch (e) {
     outcome = {failed: 'the proof could not be fetched or read: ' + e.message};
   }
-  out.replaceChildren(out.firstChild, ...(outcome.failed ? [problem('Not verified: ' + outcome.failed)] : [outcome.verified]),
+  out.replaceChildren(out.firstChild, outcome.failed ? problem('Not verified: ' + outcome.failed) : outcome.said,
     ...(outcome.details ? [outcome.details] : []));
 }
 
+/** What to show: {said: a node} or {failed: the check that failed, in words}, and the {details} checked. */
 async function check(endpoint, found) {
   const e = seg(endpoint);
   const id = found.prediction.prediction_id;
   if (!found.audit) {
     const settings = await get(`/v1/endpoints/${e}/audit`);
     return settings.enabled
-      ? {verified: h('p', {}, `Endpoint ${endpoint} is audited, but this prediction has no leaf in its audit log: it was logged before the audit was turned on.`)}
-      : {verified: h('p', {}, `Endpoint ${endpoint} is not audited, so its predictions have no inclusion proof. An admin turns the audit on with PUT /v1/endpoints/${endpoint}/audit.`)};
+      ? {said: h('p', {}, `Endpoint ${endpoint} is audited, but this prediction has no leaf in its audit log: it was logged before the audit was turned on.`)}
+      : {said: h('p', {}, `Endpoint ${endpoint} is not audited, so its predictions have no inclusion proof. An admin turns the audit on with PUT /v1/endpoints/${endpoint}/audit.`)};
   }
   if (!globalThis.crypto || !crypto.subtle) {
     return {failed: 'this page cannot use WebCrypto, which browsers give only to pages served over HTTPS or from localhost; open the UI that way to check the proof here.'};
@@ -68,7 +69,7 @@ async function check(endpoint, found) {
     return {details, failed: `the checkpoint's Ed25519 signature is not valid for the server's public key ${key.public_key}.`};
   }
   const verifierKey = key.verifier_keys?.[endpoint] || `${note.origin}+${hex(keyId)}`;
-  return {details, verified: h('p', {class: 'ok verified'},
+  return {details, said: h('p', {class: 'ok'},
     `Verified in your browser: ${where}, root ${hex(root)}, signed by key ${verifierKey}.`)};
 }
 
