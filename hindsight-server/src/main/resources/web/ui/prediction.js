@@ -2,6 +2,7 @@
 // predictions like it.
 import {h, show, problem, text, num, seg, table} from './dom.js';
 import {get, records} from './api.js';
+import {checkAuditProof} from './audit-proof.js';
 
 /** Keys shown in their own sections; everything else is listed under "Other values". */
 const INPUTS = ['inputs', 'input', 'raw_inputs', 'request', 'text', 'prompt'];
@@ -26,6 +27,7 @@ export async function render({endpoint, id}) {
   const known = [...INPUTS, ...FEATURES, ...STAGES, ...OUTCOME];
   const others = Object.entries(data).filter(([k]) => !known.includes(k.toLowerCase()));
   const around = h('section', {'aria-labelledby': 'h-events'}, h('h2', {id: 'h-events'}, 'Events around it'), h('p', {class: 'muted'}, 'Loading…'));
+  const audit = h('section', {'aria-labelledby': 'h-audit', id: 'audit-proof', 'aria-live': 'polite'}, h('h2', {id: 'h-audit'}, 'Audit proof'), h('p', {class: 'muted'}, 'Checking…'));
   const similar = h('section', {'aria-labelledby': 'h-similar'}, h('h2', {id: 'h-similar'}, 'Similar predictions'), h('p', {class: 'muted'}, 'Loading…'));
   show(crumbs,
     h('h1', {}, `Prediction ${p.prediction_id}`),
@@ -41,10 +43,10 @@ export async function render({endpoint, id}) {
     p.conflicts ? section('Values that contradicted the schema', Object.entries(p.conflicts)) : null,
     feedbackSection(found.feedback || []),
     around, similar,
-    h('section', {'aria-labelledby': 'h-audit', id: 'audit-proof', class: 'placeholder'}, h('h2', {id: 'h-audit'}, 'Audit proof'),
-      h('p', {}, 'On audited endpoints this place will show the record\'s inclusion proof, checked in this browser against the signed checkpoint. The audit API is not available on this server yet.'))));
+    audit));
   events(endpoint, p.ts, around);
   lookalikes(endpoint, p, similar);
+  checkAuditProof(endpoint, found, audit);
 }
 
 function keyValues(pairs) {
