@@ -43,7 +43,7 @@ final class ColumnState {
   private double min = Double.POSITIVE_INFINITY;
   private double max = Double.NEGATIVE_INFINITY;
   private KllDoublesSketch quantiles;
-  private final HllSketch distinct = new HllSketch(HLL_LG_K);
+  private HllSketch distinct = new HllSketch(HLL_LG_K);
   /** Counts per value as text (for numbers, only finite ones); null once numbers are too many. */
   private Map<String, Long> counts = new HashMap<>();
   /** Text values past {@link Profiler#MAX_CATEGORIES} categories, counted together. */
@@ -121,10 +121,27 @@ final class ColumnState {
     }
   }
 
-  /** Adds a finite number to the quantile and distinct-count sketches (numeric columns). */
-  void addNumber(double v) {
-    quantiles.update(v);
-    distinct.update(v);
+  /**
+   * Sets a numeric column's quantile and distinct-count sketches to the union of {@code parts}'
+   * (the same column in the slices of one segment's values, which together hold every row).
+   */
+  void takeSketchesOf(List<ColumnState> parts) {
+    KllDoublesSketch merged = KllDoublesSketch.newHeapInstance(QUANTILE_K);
+    org.apache.datasketches.hll.Union union = new org.apache.datasketches.hll.Union(HLL_LG_K);
+    for (ColumnState p : parts) {
+      merged.merge(p.quantiles);
+      union.update(p.distinct);
+    }
+    quantiles = merged;
+    distinct = union.getResult();
+  }
+
+  /** Adds finite numbers to the quantile and distinct-count sketches (numeric columns). */
+  void addNumbers(double[] values) {
+    quantiles.update(values, 0, values.length);
+    for (double v : values) {
+      distinct.update(v);
+    }
   }
 
   /** The base figures of DESIGN §10 for this column over {@code volume} rows of the slice. */

@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -55,6 +54,27 @@ final class OpenWindows {
     List<MetricValue> labelFigures;
     Instant labelsAt;
     long labelNanos;
+    /**
+     * With segments, the fold feeds latencies and numbers only to the slices of each segment's
+     * values (a row's sketch updates drop by one slice), and the all-rows slice takes the union of
+     * this segment's slices before figures are read; null without segments.
+     */
+    String sketchedBy;
+
+    /** Makes the all-rows slice's sketches the union of the first segment's slices' ({@link #sketchedBy}). */
+    void mergeAllRows() {
+      SliceState all = slices.get("");
+      if (sketchedBy == null || all == null) {
+        return;
+      }
+      List<SliceState> parts = new ArrayList<>();
+      slices.forEach((label, slice) -> {
+        if (label.startsWith(sketchedBy + "=")) {
+          parts.add(slice);
+        }
+      });
+      all.takeSketchesOf(parts);
+    }
   }
 
   /** Whether the states must be built again from the lake before the next fold. */
@@ -213,74 +233,71 @@ final class OpenWindows {
 
   /**
    * The rows' latencies and finite numbers into the quantile and distinct sketches of their kept
-   * windows' slices (which {@link #foldCounts} created).
+   * windows' slices (which {@link #foldCounts} created): one list per column for each hour and
+   * combination of segment values, so values cross from DuckDB in bulk rather than cell by cell.
    */
   private void foldNumbers(Connection conn, String rows, List<MonitoredColumn> columns, boolean[] numeric, Monitor.View view)
       throws SQLException {
     int segments = view.segments().size();
     StringJoiner select = new StringJoiner(", ", "SELECT ", "");
-    select.add("hour").add("latency");
+    StringJoiner groups = new StringJoiner(", ", " GROUP BY ", "");
+    select.add("hour").add("list(latency) FILTER (WHERE latency IS NOT NULL)");
+    groups.add("hour");
     for (int s = 0; s < segments; s++) {
       select.add("s" + s);
+      groups.add("s" + s);
     }
     List<String> numbers = new ArrayList<>();
     for (int i = 0; i < columns.size(); i++) {
       if (numeric[i]) {
-        select.add("f" + i);
+        select.add("list(f" + i + ") FILTER (WHERE f" + i + " IS NOT NULL)");
         numbers.add(columns.get(i).name());
       }
     }
-    SliceState[] slices = new SliceState[2 * (1 + segments)];
-    ColumnState[][] sliceColumns = new ColumnState[slices.length][];
-    Map<SliceState, ColumnState[]> columnsOf = new IdentityHashMap<>();
-    long lastHour = Long.MIN_VALUE;
-    WindowState[] targets = new WindowState[2];
+    List<SliceState> slices = new ArrayList<>();
     try (Statement st = conn.createStatement();
-        ResultSet rs = st.executeQuery(select + " FROM " + rows)) {
+        ResultSet rs = st.executeQuery(select + " FROM " + rows + groups)) {
       while (rs.next()) {
-        long hourMicros = rs.getLong(1);
-        if (hourMicros != lastHour) {
-          lastHour = hourMicros;
-          Instant hour = Instant.EPOCH.plus(hourMicros, ChronoUnit.MICROS);
-          targets[0] = states.get(Window.hourOf(hour));
-          targets[1] = states.get(Window.dayOf(hour));
-        }
-        int n = 0;
-        for (WindowState target : targets) {
+        Instant hour = Instant.EPOCH.plus(rs.getLong(1), ChronoUnit.MICROS);
+        slices.clear();
+        for (WindowState target : new WindowState[] {states.get(Window.hourOf(hour)), states.get(Window.dayOf(hour))}) {
           if (target == null) {
             continue;
           }
-          slices[n++] = target.slices.get("");
+          target.sketchedBy = segments == 0 ? null : view.segments().get(0).name();
+          if (segments == 0) {
+            slices.add(target.slices.get(""));
+          }
           for (int s = 0; s < segments; s++) {
-            slices[n++] = target.slices.get(view.segments().get(s).label(rs.getString(3 + s)));
+            slices.add(target.slices.get(view.segments().get(s).label(rs.getString(3 + s))));
           }
         }
-        double latency = rs.getDouble(2);
-        boolean hasLatency = !rs.wasNull();
-        for (int k = 0; k < n; k++) {
-          if (hasLatency) {
-            slices[k].addLatency(latency);
-          }
-          sliceColumns[k] = columnsOf.computeIfAbsent(slices[k], sl -> numericColumns(sl, numbers));
+        if (slices.isEmpty()) {
+          continue;
+        }
+        double[] latencies = doubles(rs.getArray(2));
+        for (SliceState slice : slices) {
+          slice.addLatencies(latencies);
         }
         for (int j = 0; j < numbers.size(); j++) {
-          double v = rs.getDouble(3 + segments + j);
-          if (rs.wasNull()) {
-            continue;
-          }
-          for (int k = 0; k < n; k++) {
-            sliceColumns[k][j].addNumber(v);
+          double[] values = doubles(rs.getArray(3 + segments + j));
+          for (SliceState slice : slices) {
+            slice.column(numbers.get(j), true).addNumbers(values);
           }
         }
       }
     }
   }
 
-  /** A slice's state of each numeric column, in the fold's order. */
-  private static ColumnState[] numericColumns(SliceState slice, List<String> numbers) {
-    ColumnState[] out = new ColumnState[numbers.size()];
-    for (int j = 0; j < out.length; j++) {
-      out[j] = slice.column(numbers.get(j), true);
+  /** A DuckDB list of doubles (NULL: none). */
+  private static double[] doubles(java.sql.Array list) throws SQLException {
+    if (list == null) {
+      return new double[0];
+    }
+    Object[] items = (Object[]) list.getArray();
+    double[] out = new double[items.length];
+    for (int i = 0; i < items.length; i++) {
+      out[i] = ((Number) items[i]).doubleValue();
     }
     return out;
   }

@@ -20,7 +20,7 @@ final class SliceState {
   private final String segmentValue;
   private long volume;
   private long errors;
-  private final KllDoublesSketch latency = KllDoublesSketch.newHeapInstance(ColumnState.QUANTILE_K);
+  private KllDoublesSketch latency = KllDoublesSketch.newHeapInstance(ColumnState.QUANTILE_K);
   private final Map<String, ColumnState> columns = new LinkedHashMap<>();
 
   SliceState(String segmentSql, String segmentValue) {
@@ -46,9 +46,33 @@ final class SliceState {
     this.errors += errors;
   }
 
-  /** Adds a row's latency to the quantile sketch. */
-  void addLatency(double latencyMs) {
-    latency.update(latencyMs);
+  /**
+   * Sets the latency sketch and the numeric columns' sketches to the union of {@code parts}' (the
+   * slices of one segment's values, which together hold every row): the fold feeds numbers only to
+   * segment slices, and all rows are their union.
+   */
+  void takeSketchesOf(List<SliceState> parts) {
+    KllDoublesSketch merged = KllDoublesSketch.newHeapInstance(ColumnState.QUANTILE_K);
+    parts.forEach(p -> merged.merge(p.latency));
+    latency = merged;
+    columns.forEach(
+        (name, c) -> {
+          if (c.numeric()) {
+            List<ColumnState> same = new ArrayList<>();
+            parts.forEach(p -> {
+              ColumnState pc = p.columns.get(name);
+              if (pc != null) {
+                same.add(pc);
+              }
+            });
+            c.takeSketchesOf(same);
+          }
+        });
+  }
+
+  /** Adds rows' latencies to the quantile sketch. */
+  void addLatencies(double[] latenciesMs) {
+    latency.update(latenciesMs, 0, latenciesMs.length);
   }
 
   ColumnState column(String name, boolean numeric) {

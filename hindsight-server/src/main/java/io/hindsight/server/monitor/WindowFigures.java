@@ -120,6 +120,7 @@ final class WindowFigures {
    */
   List<MetricValue> fromState(String endpoint, MetricStore.Window w, OpenWindows.WindowState state) throws IOException {
     MonitoringConfig config = monitor.config(endpoint);
+    state.mergeAllRows();
     return monitor.engine().inProcess(
         conn -> {
           Monitor.View view = monitor.view(conn, endpoint, config);
