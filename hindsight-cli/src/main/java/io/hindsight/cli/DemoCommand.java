@@ -437,7 +437,10 @@ final class DemoCommand implements Callable<Integer> {
     call(serverUrl, "PUT", "/v1/endpoints/" + ENDPOINT + "/monitoring", config);
     out.printf("== Monitoring: %s, the traffic before the deploy as reference%n", config);
 
-    long seconds = Math.max(1, java.time.Duration.between(deploy, now).toSeconds() + 1);
+    // The rule's window reaches back to the deploy from its first evaluation, a second after it is
+    // put: measured now, not when monitoring began (setting monitoring up takes seconds, and a
+    // window measured then would have slid past the deploy's traffic by the first evaluation).
+    long seconds = java.time.Duration.between(deploy, java.time.Instant.now()).toSeconds() + 2;
     ObjectNode rule = json.createObjectNode();
     rule.put("endpoint", ENDPOINT);
     rule.put("metric", "drifted_share");
