@@ -44,7 +44,6 @@ final class OpenWindows {
   private MonitoringConfig config;
   private final Map<Window, WindowState> states = new TreeMap<>();
 
-
   /** The sketches of one window: a {@link SliceState} per slice label ('' for all rows). */
   static final class WindowState {
     final Map<String, SliceState> slices = new TreeMap<>();
@@ -54,22 +53,21 @@ final class OpenWindows {
     List<MetricValue> labelFigures;
     Instant labelsAt;
     long labelNanos;
+
     /**
      * With segments, the fold feeds latencies and numbers only to the slices of each segment's
-     * values (a row's sketch updates drop by one slice), and the all-rows slice takes the union of
-     * this segment's slices before figures are read; null without segments.
+     * values (a row's sketch updates drop by one slice); before figures are read, the all-rows
+     * slice takes the union of the first segment's slices, which together hold every row.
      */
-    String sketchedBy;
-
-    /** Makes the all-rows slice's sketches the union of the first segment's slices' ({@link #sketchedBy}). */
-    void mergeAllRows() {
+    void mergeAllRows(List<SegmentColumn> segments) {
       SliceState all = slices.get("");
-      if (sketchedBy == null || all == null) {
+      if (segments.isEmpty() || all == null) {
         return;
       }
+      String prefix = segments.get(0).name() + "=";
       List<SliceState> parts = new ArrayList<>();
       slices.forEach((label, slice) -> {
-        if (label.startsWith(sketchedBy + "=")) {
+        if (label.startsWith(prefix)) {
           parts.add(slice);
         }
       });
@@ -111,7 +109,8 @@ final class OpenWindows {
   /**
    * Folds the rows of {@code files} (links to lake files of this endpoint's predictions) into the
    * windows: their exact figures (counts, moments, extremes, counts per value) in one grouped query
-   * per hour and slice, then their numbers, row by row, into the quantile and distinct sketches.
+   * per hour and slice, then their latencies and numbers, as lists, into the quantile and distinct
+   * sketches.
    *
    * @param rebuild whether the files are a snapshot after {@link #reset}: rows before the first
    *     complete window are then already in the lake's computed windows and left out; otherwise
@@ -128,8 +127,8 @@ final class OpenWindows {
     boolean[] numeric = new boolean[columns.size()];
     boolean[] counted = new boolean[columns.size()];
     StringJoiner inner = new StringJoiner(", ", "SELECT ", "");
-    inner.add("epoch_us(p.ts) AS ts").add("epoch_us(date_trunc('hour', p.ts)) AS hour").add("p.status = 'error' AS error")
-        .add("nullif(nullif(CAST(p.latency_ms AS DOUBLE), 'NaN'::DOUBLE), 'inf'::DOUBLE) AS latency");
+    inner.add("epoch_us(date_trunc('hour', p.ts)) AS hour").add("p.status = 'error' AS error")
+        .add(Profiler.numericExpression(new MonitoredColumn("latency_ms", "p.latency_ms")) + " AS latency");
     for (int s = 0; s < view.segments().size(); s++) {
       inner.add("CAST(" + view.segments().get(s).sql() + " AS VARCHAR) AS s" + s);
     }
@@ -264,7 +263,6 @@ final class OpenWindows {
           if (target == null) {
             continue;
           }
-          target.sketchedBy = segments == 0 ? null : view.segments().get(0).name();
           if (segments == 0) {
             slices.add(target.slices.get(""));
           }
@@ -275,31 +273,18 @@ final class OpenWindows {
         if (slices.isEmpty()) {
           continue;
         }
-        double[] latencies = doubles(rs.getArray(2));
+        double[] latencies = Profiler.doubles(rs.getArray(2));
         for (SliceState slice : slices) {
           slice.addLatencies(latencies);
         }
         for (int j = 0; j < numbers.size(); j++) {
-          double[] values = doubles(rs.getArray(3 + segments + j));
+          double[] values = Profiler.doubles(rs.getArray(3 + segments + j));
           for (SliceState slice : slices) {
             slice.column(numbers.get(j), true).addNumbers(values);
           }
         }
       }
     }
-  }
-
-  /** A DuckDB list of doubles (NULL: none). */
-  private static double[] doubles(java.sql.Array list) throws SQLException {
-    if (list == null) {
-      return new double[0];
-    }
-    Object[] items = (Object[]) list.getArray();
-    double[] out = new double[items.length];
-    for (int i = 0; i < items.length; i++) {
-      out[i] = ((Number) items[i]).doubleValue();
-    }
-    return out;
   }
 
   /** The kept state a row of window {@code w} goes to, or null (then {@code w} may be late). */

@@ -286,13 +286,22 @@ public final class Profiler {
     return out;
   }
 
+  /** A DuckDB list of numbers as doubles (NULL: none). */
+  static double[] doubles(Array list) throws SQLException {
+    if (list == null) {
+      return new double[0];
+    }
+    Object[] items = (Object[]) list.getArray();
+    double[] out = new double[items.length];
+    for (int i = 0; i < items.length; i++) {
+      out[i] = ((Number) items[i]).doubleValue();
+    }
+    return out;
+  }
+
   /** The grid from DuckDB's list of quantiles at the grid's levels, then at its tails' ({@link #GRID_LEVELS}). */
   private static QuantileGrid grid(Array list) throws SQLException {
-    Object[] items = (Object[]) list.getArray();
-    double[] all = new double[items.length];
-    for (int i = 0; i < items.length; i++) {
-      all[i] = ((Number) items[i]).doubleValue();
-    }
+    double[] all = doubles(list);
     int g = GRID_STEPS + 1;
     return QuantileGrid.fromEstimates(
         java.util.Arrays.copyOfRange(all, 0, g), java.util.Arrays.copyOfRange(all, g, all.length));

@@ -120,10 +120,10 @@ final class WindowFigures {
    */
   List<MetricValue> fromState(String endpoint, MetricStore.Window w, OpenWindows.WindowState state) throws IOException {
     MonitoringConfig config = monitor.config(endpoint);
-    state.mergeAllRows();
     return monitor.engine().inProcess(
         conn -> {
           Monitor.View view = monitor.view(conn, endpoint, config);
+          state.mergeAllRows(view.segments());
           Slice window = Slice.all(endpoint, w.start(), w.end());
           Slice reference = storeReference(conn, window, config);
           List<MetricValue> out = new ArrayList<>();
