@@ -187,6 +187,11 @@ public final class MetricStore implements Closeable {
     task = scheduler.every("hindsight-metric-store", interval, this::refreshSafely);
   }
 
+  /** The endpoint's windows to compute from the rows at the next refresh. */
+  private Set<Window> touchedOf(String endpoint) {
+    return touched.computeIfAbsent(endpoint, e -> ConcurrentHashMap.newKeySet());
+  }
+
   /** Told by ingest about every stored batch: late predictions and feedback mark their windows. */
   public void stored(Table table, String endpoint, long minTsMicros, long maxTsMicros, List<String> predictionIds) {
     if (table == Table.PREDICTIONS) {
@@ -194,7 +199,7 @@ public final class MetricStore implements Closeable {
       Instant min = Instant.EPOCH.plus(minTsMicros, ChronoUnit.MICROS);
       Instant max = Instant.EPOCH.plus(maxTsMicros, ChronoUnit.MICROS);
       if (min.isBefore(open)) {
-        Set<Window> set = touched.computeIfAbsent(endpoint, e -> ConcurrentHashMap.newKeySet());
+        Set<Window> set = touchedOf(endpoint);
         // A backfill of months marks each of its hours once; each is recomputed at the next refresh.
         for (Instant h = min.truncatedTo(ChronoUnit.HOURS); !h.isAfter(max) && h.isBefore(open); h = h.plus(1, ChronoUnit.HOURS)) {
           set.add(Window.hourOf(h));
@@ -293,7 +298,7 @@ public final class MetricStore implements Closeable {
       if (last) {
         // Final now; had its last computation failed, the window is computed from the rows later.
         if (e.getValue().changed) {
-          touched.computeIfAbsent(endpoint, x -> ConcurrentHashMap.newKeySet()).add(w);
+          touchedOf(endpoint).add(w);
         }
         it.remove();
       }
@@ -362,7 +367,7 @@ public final class MetricStore implements Closeable {
       int n = attempts.merge(key, 1, Integer::sum);
       if (n < MAX_ATTEMPTS) {
         if (!open.get(endpoint).keeps(w)) {
-          touched.computeIfAbsent(endpoint, x -> ConcurrentHashMap.newKeySet()).add(w);
+          touchedOf(endpoint).add(w);
         }
         log.warn("the metric store could not compute {} of {} (attempt {} of {}): {}", w, endpoint, n, MAX_ATTEMPTS, e.toString());
       } else {
@@ -447,7 +452,7 @@ public final class MetricStore implements Closeable {
    * the background, newest first.
    */
   public void configChanged(String endpoint) throws IOException {
-    Set<Window> set = touched.computeIfAbsent(endpoint, e -> ConcurrentHashMap.newKeySet());
+    Set<Window> set = touchedOf(endpoint);
     synchronized (this) {
       try (PreparedStatement st =
           cache.prepareStatement("SELECT DISTINCT granularity, window_start FROM metric_cache WHERE endpoint = ?")) {
