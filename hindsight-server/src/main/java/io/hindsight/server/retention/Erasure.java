@@ -43,7 +43,6 @@ import java.util.Set;
  */
 public final class Erasure {
   public static final String JOB = "erasure";
-  private static final String AUDIT_INDEX = "_leaf";
 
   private final LakeEdits edits;
   private final Lake lake;
@@ -191,7 +190,7 @@ public final class Erasure {
     Set<String> columns = files.isEmpty() ? Set.of() : columnsOf(files);
     String select =
         match.applies(columns)
-            ? "SELECT DISTINCT prediction_id, " + (columns.contains(AUDIT_INDEX) ? AUDIT_INDEX : "NULL::BIGINT") + " AS audit_index"
+            ? "SELECT DISTINCT prediction_id, " + (columns.contains(Table.LEAF) ? Table.LEAF : "NULL::BIGINT") + " AS audit_index"
                 + " FROM " + scan(files, false) + " WHERE " + match.condition()
             : "SELECT NULL::VARCHAR AS prediction_id, NULL::BIGINT AS audit_index WHERE false";
     List<ErasedRecord> out = new ArrayList<>();
