@@ -106,8 +106,22 @@ abstract class BrowserTest {
     return waiting().until(ExpectedConditions.visibilityOfElementLocated(by));
   }
 
+  /**
+   * Waits for an element with the text. A form's submit replaces the document, and an element
+   * found in the old one while the new one loads answers "does not belong to the document":
+   * that is a moment of the navigation, looked at again, not a failure.
+   */
   static void awaitText(By by, String text) {
-    waiting().until(ExpectedConditions.textToBePresentInElementLocated(by, text));
+    waiting().until(d -> {
+      try {
+        return ExpectedConditions.textToBePresentInElementLocated(by, text).apply(d);
+      } catch (org.openqa.selenium.WebDriverException e) {
+        if (e.getMessage() != null && e.getMessage().contains("does not belong to the document")) {
+          return false;
+        }
+        throw e;
+      }
+    });
   }
 
   static void open(TestServer server, String path) {
