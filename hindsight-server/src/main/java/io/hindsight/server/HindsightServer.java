@@ -148,6 +148,7 @@ public final class HindsightServer implements AutoCloseable {
   }
 
   private void open() throws IOException, SQLException {
+    long started = System.nanoTime();
     Path dataDir = config.dataDir.toAbsolutePath();
     OwnerOnly.createDirectories(dataDir);
     List<ApiKey> configuredKeys = new ArrayList<>();
@@ -198,6 +199,7 @@ public final class HindsightServer implements AutoCloseable {
             lake, lakeWriter, compaction, connection(scratch.resolve("duckdb-retention")), dataDir.resolve("retention"), json,
             queryEngine::refreshViews);
     LogReplay replay = new LogReplay(lake, lakeWriter, lakeEdits.deletionMarks());
+    long replayStarted = System.nanoTime();
     wal =
         WriteAheadLog.open(
             dataDir.resolve("wal"),
@@ -212,7 +214,9 @@ public final class HindsightServer implements AutoCloseable {
             lakeWriter::accept);
     truncation.of(wal);
     if (replay.replayed() > 0) {
-      log.info("replayed {} logged records that were not yet in the lake; they are written while the server answers", replay.replayed());
+      log.info(
+          "replayed {} logged records that were not yet in the lake in {} ms; they are written while the server answers",
+          replay.replayed(), (System.nanoTime() - replayStarted) / 1_000_000);
       logBacklogProgress();
     }
     lakeWriter.afterWidening(compaction::rewriteWidened);
@@ -312,12 +316,13 @@ public final class HindsightServer implements AutoCloseable {
     alerts.externalUrl(externalUrl(api.port()));
     queryEngine.awaitWorkers();
     log.info(
-        "Hindsight listening on {}://{}:{} with data in {}{}",
+        "Hindsight listening on {}://{}:{} with data in {}{} (started in {} ms)",
         config.tls.enabled() ? "https" : "http",
         config.host,
         api.port(),
         dataDir,
-        keys.enabled() ? "; API keys required" : "");
+        keys.enabled() ? "; API keys required" : "",
+        (System.nanoTime() - started) / 1_000_000);
   }
 
   /**
