@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     description = "A flight recorder for machine-learning models in production.",
     subcommands = {
       ServeCommand.class, QueryCommand.class, IngestCommand.class, ReportCommand.class, KeysCommand.class, DemoCommand.class,
-      AuditCommand.class
+      AuditCommand.class, BackupCommand.class, RestoreCommand.class
     })
 public final class HindsightCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -15,6 +15,7 @@ import io.hindsight.server.audit.AuditTrails;
 import io.hindsight.server.lake.CompactionJob;
 import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.LakeWriter;
+import io.hindsight.server.backup.Backups;
 import io.hindsight.server.lake.LogReplay;
 import io.hindsight.server.lake.WrittenFiles;
 import io.hindsight.server.lake.Partition;
@@ -52,6 +53,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.duckdb.DuckDBConnection;
 import org.slf4j.Logger;
@@ -70,7 +72,7 @@ import org.slf4j.LoggerFactory;
  *   compaction/   journals that make file merges crash-safe
  *   jobs/         tracked jobs (erasure, deletion, retention), one JSON file each
  *   retention/    the seq marks of deleted partitions, so the log never replays them
- *   tmp/          DuckDB spill files and query worker folders, emptied at start
+ *   tmp/          DuckDB spill files, query worker folders, backups' links; emptied at start
  * </pre>
  *
  * <p>Start-up recovers before it listens: leftovers of interrupted writes are removed, half-done
@@ -311,6 +313,17 @@ public final class HindsightServer implements AutoCloseable {
             metrics,
             json);
     api.jobs(jobs, retention, erasure, json);
+    api.backups(
+        new Backups(
+            dataDir,
+            new Backups.Writes() {
+              @Override
+              public <T> T heldStill(Callable<T> action) throws Exception {
+                return lakeWriter.betweenFlushes(() -> compaction.betweenMerges(() -> heldLog(action)));
+              }
+            },
+            jobs, json, clock),
+        json);
     api.start();
     // Alerts link back to the server; on port 0 its address is known only now.
     alerts.externalUrl(externalUrl(api.port()));
@@ -441,6 +454,17 @@ public final class HindsightServer implements AutoCloseable {
       DuckDbFiles.confineSpill(st, tempDir, config.query.maxTempSize);
     }
     return c;
+  }
+
+  /** Runs {@code action} between two commits of the log (for a backup's snapshot). */
+  private <T> T heldLog(Callable<T> action) throws IOException {
+    try {
+      return wal.betweenCommits(action);
+    } catch (IOException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IOException(e);
+    }
   }
 
   /** Says every few seconds how much of a replayed backlog the lake writer still has to write, and when it is done. */

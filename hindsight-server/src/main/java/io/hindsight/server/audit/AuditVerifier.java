@@ -97,9 +97,10 @@ public final class AuditVerifier {
           if (entry.firstLeaf() == WalEntry.NO_LEAF) {
             return;
           }
-          for (int i = 0; i < entry.rows().size(); i++) {
-            Row row = entry.rows().get(i);
-            if (firstSeq + i > inLake.getOrDefault(Partition.of(row), -1L)) {
+          List<Row> headers = entry.headers();
+          for (int i = 0; i < headers.size(); i++) {
+            if (firstSeq + i > inLake.getOrDefault(Partition.of(headers.get(i)), -1L)) {
+              Row row = entry.rows().get(i);
               out.computeIfAbsent(row.endpoint(), e -> new HashMap<>())
                   .put(entry.firstLeaf() + i, new WalRecord((String) row.values().get("prediction_id"), AuditLog.leafHash(row, json)));
             }

@@ -389,6 +389,19 @@ public final class ApiServer {
     app.post("/v1/erasure", jobsApi::erase, RouteAccess.ADMIN);
   }
 
+  /** Adds {@code POST /v1/backups} (admin): a consistent copy of the data folder, as a job; before {@link #start()}. */
+  public void backups(io.hindsight.server.backup.Backups backups, ObjectMapper json) {
+    app.post(
+        "/v1/backups",
+        ctx -> {
+          com.fasterxml.jackson.databind.JsonNode body = bodies.json(ctx, json, 64 * 1024, "a fixed limit of the backup API");
+          String id = backups.start(body.path("to").asText(null));
+          ctx.header("Location", "/v1/jobs/" + id);
+          ctx.status(202).contentType("application/json").result(json.writeValueAsBytes(json.createObjectNode().put("id", id)));
+        },
+        RouteAccess.ADMIN);
+  }
+
   public void start() {
     app.start();
   }

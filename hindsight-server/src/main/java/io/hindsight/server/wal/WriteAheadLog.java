@@ -255,6 +255,23 @@ public final class WriteAheadLog implements Closeable {
     return done;
   }
 
+  /** Held by the log thread while it writes, syncs and acknowledges a group of entries. */
+  private final java.util.concurrent.locks.ReentrantLock committing = new java.util.concurrent.locks.ReentrantLock();
+
+  /**
+   * Runs {@code action} between two group commits: every entry acknowledged so far is in the log's
+   * files with its audit leaves, and nothing is being written. Requests wait for their
+   * acknowledgment meanwhile, so keep it short (a consistent snapshot of the data folder).
+   */
+  public <T> T betweenCommits(java.util.concurrent.Callable<T> action) throws Exception {
+    committing.lock();
+    try {
+      return action.call();
+    } finally {
+      committing.unlock();
+    }
+  }
+
   private void run() {
     List<Pending> batch = new ArrayList<>();
     while (running || !queue.isEmpty()) {
@@ -265,7 +282,12 @@ public final class WriteAheadLog implements Closeable {
         }
         batch.add(first);
         queue.drainTo(batch, 4096);
-        writeBatch(batch);
+        committing.lock();
+        try {
+          writeBatch(batch);
+        } finally {
+          committing.unlock();
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
