@@ -12,6 +12,7 @@ import io.hindsight.server.ingest.IngestService;
 import io.hindsight.server.ingest.LogTruncation;
 import io.hindsight.server.audit.AuditSettings;
 import io.hindsight.server.audit.AuditTrails;
+import io.hindsight.server.media.MediaLibrary;
 import io.hindsight.server.lake.CompactionJob;
 import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.LakeWriter;
@@ -148,6 +149,8 @@ public final class HindsightServer implements AutoCloseable {
 
   private void open() throws IOException, SQLException {
     Path dataDir = config.dataDir.toAbsolutePath();
+    // Before anything starts: a media root that is not there stops the start with its name.
+    MediaLibrary media = new MediaLibrary(config.mediaSettings());
     OwnerOnly.createDirectories(dataDir);
     List<ApiKey> configuredKeys = new ArrayList<>();
     for (Map<String, Object> k : config.auth.keys) {
@@ -305,6 +308,7 @@ public final class HindsightServer implements AutoCloseable {
             metrics,
             json);
     api.jobs(jobs, retention, erasure, json);
+    api.media(media);
     api.start();
     // Alerts link back to the server; on port 0 its address is known only now.
     alerts.externalUrl(externalUrl(api.port()));

@@ -39,6 +39,7 @@ public final class ServerConfig {
   public Alerts alerts = new Alerts();
   public Retention retention = new Retention();
   public Audit audit = new Audit();
+  public Media media = new Media();
 
   /**
    * Deadlines that keep slow clients from holding connections, threads and ingest slots (DESIGN
@@ -132,6 +133,23 @@ public final class ServerConfig {
           periods.put(endpoint, kinds);
         });
     return new RetentionPolicy(periods, retention.interval);
+  }
+
+  /** Media references (DESIGN §14 "Media"): where {@code GET /v1/media} may fetch the files they point at. */
+  public static final class Media {
+    /**
+     * Local folders (absolute paths or {@code file:///} URIs) and S3 prefixes ({@code
+     * s3://bucket/prefix}) media is served from; nothing outside them is ever fetched. Empty (the
+     * default): no media is served.
+     */
+    public java.util.List<String> roots = new java.util.ArrayList<>();
+    /** The largest media file served; a larger one is answered 413. */
+    public long maxBytes = io.hindsight.server.media.MediaSettings.DEFAULT_MAX_BYTES;
+  }
+
+  /** The media settings, for the media library. */
+  public io.hindsight.server.media.MediaSettings mediaSettings() {
+    return new io.hindsight.server.media.MediaSettings(media.roots, media.maxBytes);
   }
 
   /** HTTPS: either {@code cert} and {@code key} (PEM, PKCS#8 key) or a {@code keystore}. */
@@ -321,6 +339,8 @@ public final class ServerConfig {
               "keyed by endpoint names (1 to 64 lower-case letters, digits, '_' or '-')");
           periods.byKind().forEach((kind, text) -> p.period("retention.endpoints." + endpoint + "." + kind.publicName(), text));
         });
+    p.range("media.max-bytes", media.maxBytes, 1, 1L << 40);
+    p.require(media.roots != null && media.roots.stream().allMatch(java.util.Objects::nonNull), "media.roots", media.roots, "a list of folders and s3:// prefixes");
     p.throwIfAny();
     return this;
   }
