@@ -3,8 +3,11 @@ package io.hindsight.server.schema;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.hindsight.Hindsight;
+import io.hindsight.Prediction;
 import io.hindsight.server.TestServer;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -87,6 +90,20 @@ class MediaColumnTest {
     s.predictions("scans", "{\"data\": {\"doc\": {\"uri\": \"/d/a.png\", \"content_type\": \"image/png\", \"bytes\": 12}}}");
 
     assertThat(type("scans", "doc")).isEqualTo("json");
+  }
+
+  @Test
+  void theSdkHelperLogsAReferenceTheSchemaTypesMedia() {
+    try (Hindsight h = Hindsight.builder().endpoint("calls").serverUrl(s.url("")).spoolDirectory(dir.resolve("spool")).build()) {
+      try (Prediction p = h.startPrediction("c1")) {
+        Hindsight.logMedia("recording", "/data/calls/c1.wav", "audio/wav");
+      }
+      assertThat(h.flush(Duration.ofSeconds(30))).isTrue();
+    }
+    s.flush();
+
+    assertThat(type("calls", "recording")).isEqualTo("media");
+    assertThat(s.scalar("SELECT recording->>'uri' FROM predictions WHERE prediction_id = 'c1'").asText()).isEqualTo("/data/calls/c1.wav");
   }
 
   private String type(String endpoint, String column) {
