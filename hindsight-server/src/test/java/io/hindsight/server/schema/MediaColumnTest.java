@@ -106,6 +106,22 @@ class MediaColumnTest {
     assertThat(s.scalar("SELECT recording->>'uri' FROM predictions WHERE prediction_id = 'c1'").asText()).isEqualTo("/data/calls/c1.wav");
   }
 
+  @Test
+  void aMediaColumnIsNoDefaultFeatureOfDrift() {
+    StringBuilder batch = new StringBuilder("[");
+    for (int i = 0; i < 20; i++) {
+      String ts = (i < 10 ? "2026-11-20T10:00:" : "2026-11-21T10:00:") + String.format("%02d", i) + "Z";
+      batch.append(i == 0 ? "" : ",").append("{\"ts\": \"").append(ts).append("\", \"data\": {\"score\": ").append(i)
+          .append(", \"photo\": {\"uri\": \"/d/").append(i).append(".png\", \"content_type\": \"image/png\"}}}");
+    }
+    assertThat(s.predictions("scans", batch.append("]").toString()).json().get("accepted").asInt()).isEqualTo(20);
+    s.flush();
+
+    JsonNode drift = s.get("/v1/endpoints/scans/drift?from=2026-11-21T00:00:00Z&to=2026-11-22T00:00:00Z"
+        + "&reference_from=2026-11-20T00:00:00Z&reference_to=2026-11-21T00:00:00Z").json();
+    assertThat(drift.get("columns").findValuesAsText("column")).containsExactly("score");
+  }
+
   private String type(String endpoint, String column) {
     for (JsonNode c : s.get("/v1/endpoints/" + endpoint + "/schema").json().get("columns")) {
       if (c.get("name").asText().equals(column)) {
