@@ -84,11 +84,6 @@ final class LocalFolder implements MediaSource {
     };
   }
 
-  @Override
-  public String describe() {
-    return configured;
-  }
-
   /** The first {@code length} bytes of a stream: a range of the file, not the rest of it. */
   private static final class FirstBytes extends FilterInputStream {
     private long left;

@@ -68,7 +68,7 @@ sealed interface MediaLocation {
       case "s3":
         String bucket = parsed.getRawAuthority();
         String key = parsed.getPath() == null ? "" : parsed.getPath().replaceFirst("^/", "");
-        if (bucket == null || !bucket.matches("[a-z0-9][a-z0-9.-]{1,62}")) {
+        if (bucket == null || !bucket.matches("[a-z0-9][a-z0-9.-]{2,62}")) {
           throw new IllegalArgumentException("s3 URIs name a bucket: s3://bucket/key");
         }
         checkCharacters(key);

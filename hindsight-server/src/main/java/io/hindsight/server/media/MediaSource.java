@@ -17,7 +17,4 @@ interface MediaSource {
    *     resolves out of the root
    */
   MediaFile find(MediaLocation location) throws IOException;
-
-  /** The root as configured, for messages. */
-  String describe();
 }
