@@ -2,6 +2,7 @@ package io.hindsight.server.audit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.files.FileSync;
+import io.hindsight.server.schema.JsonText;
 import io.hindsight.server.schema.LookupRecord;
 import io.hindsight.server.schema.Row;
 import io.hindsight.server.wal.AuditedRows;
@@ -14,8 +15,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,6 +83,27 @@ public final class AuditLog implements Closeable {
     return MerkleHashes.leaf(CanonicalJson.of(lookupRecord));
   }
 
+  /**
+   * An accepted row as an audited endpoint stores it: its nested JSON values in canonical form and
+   * its maps (tags) with their keys in order, the form its leaf hashes, so that {@code audit
+   * verify} can have DuckDB write a stored record's leaf without parsing or sorting anything.
+   */
+  static Row canonical(Row row, ObjectMapper json) {
+    Map<String, Object> values = new LinkedHashMap<>(row.values());
+    for (Map.Entry<String, Object> e : values.entrySet()) {
+      if (e.getValue() instanceof JsonText t) {
+        try {
+          e.setValue(CanonicalJson.canonical(t, json));
+        } catch (IOException x) {
+          throw new UncheckedIOException("a nested value could not be put in canonical JSON for the audit log", x);
+        }
+      } else if (e.getValue() instanceof Map<?, ?> m) {
+        e.setValue(new TreeMap<>(m)); // String order is RFC 8785's order of keys
+      }
+    }
+    return new Row(row.table(), row.endpoint(), row.tsMicros(), values);
+  }
+
   static byte[] leafHash(Row row, ObjectMapper json) {
     try {
       return leafHash(LookupRecord.of(row, json));
@@ -128,13 +152,15 @@ public final class AuditLog implements Closeable {
     private long first = -1;
 
     @Override
-    public void add(Row row) {
+    public Row add(Row accepted) {
+      Row row = canonical(accepted, json);
       byte[] h = leafHash(row, json);
       if ((count + 1) * MerkleHashes.SIZE > hashes.length) {
         hashes = Arrays.copyOf(hashes, hashes.length * 2);
       }
       System.arraycopy(h, 0, hashes, count * MerkleHashes.SIZE, MerkleHashes.SIZE);
       count++;
+      return row;
     }
 
     @Override

@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import com.fasterxml.jackson.core.io.schubfach.DoubleToDecimal;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hindsight.server.schema.JsonText;
 import org.erdtman.jcs.JsonCanonicalizer;
 import org.erdtman.jcs.NumberToJSON;
 
@@ -15,7 +17,7 @@ import org.erdtman.jcs.NumberToJSON;
  * RFC 8785 JSON Canonicalization Scheme: object keys sorted by UTF-16 code units, no whitespace,
  * strings with the minimal escapes of ECMAScript's JSON.stringify, numbers as ECMAScript writes
  * doubles. Values (maps, lists, strings, numbers, booleans, null) are written straight from the
- * Java objects, numbers with Jackson's shortest-digits writer laid out as ECMAScript does; the RFC
+ * Java objects ({@link JsonText} marked canonical verbatim), numbers with Jackson's shortest-digits writer laid out as ECMAScript does; the RFC
  * authors' library, which writes text and parses it again, gives the same bytes (tested on random
  * values) at several times the cost, which the audited ingest path cannot afford.
  */
@@ -30,6 +32,16 @@ public final class CanonicalJson {
     StringBuilder out = new StringBuilder(512);
     write(out, value);
     return out.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** JSON text in canonical form, marked so that {@link #of} takes it as it is. */
+  public static JsonText canonical(JsonText text, ObjectMapper json) throws IOException {
+    if (text.canonical()) {
+      return text;
+    }
+    StringBuilder out = new StringBuilder(text.json().length());
+    write(out, json.readValue(text.json(), Object.class));
+    return new JsonText(out.toString(), true);
   }
 
   /** The canonical UTF-8 bytes of JSON text. */
@@ -53,6 +65,8 @@ public final class CanonicalJson {
       }
     } else if (v instanceof Double || v instanceof Float || v instanceof BigDecimal || v instanceof BigInteger) {
       number(out, ((Number) v).doubleValue());
+    } else if (v instanceof JsonText t && t.canonical()) {
+      out.append(t.json());
     } else if (v instanceof Map<?, ?> m) {
       object(out, m);
     } else if (v instanceof List<?> list) {

@@ -15,7 +15,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -63,15 +66,66 @@ final class LakeRecords {
    */
   static void read(Path dataDir, String endpoint, EndpointSchema schema, ObjectMapper json, Long tsFrom, Long tsTo, Sink sink)
       throws IOException {
+    read(dataDir, endpoint, schema, json, (tsFrom == null ? "" : " AND epoch_us(ts) >= " + tsFrom) + (tsTo == null ? "" : " AND epoch_us(ts) < " + tsTo), sink);
+  }
+
+  /** The endpoint's records stored with leaf index {@code leaf} (one, unless records were added). */
+  static void readLeaf(Path dataDir, String endpoint, EndpointSchema schema, ObjectMapper json, long leaf, Sink sink) throws IOException {
+    read(dataDir, endpoint, schema, json, " AND " + Table.LEAF + " = " + leaf, sink);
+  }
+
+  /**
+   * Streams the leaf hash of each of the endpoint's records with a leaf, in leaf order, as DuckDB
+   * renders the records ({@link CanonicalSql}); false, having streamed nothing, when it cannot
+   * render a column of them.
+   */
+  static boolean hashes(Path dataDir, String endpoint, EndpointSchema schema, HashSink sink) throws IOException {
+    Path folder = folder(dataDir, endpoint);
+    if (!hasParquet(folder)) {
+      return true;
+    }
+    try (Connection conn = DriverManager.getConnection("jdbc:duckdb:")) {
+      List<CanonicalSql.SourceColumn> columns = new ArrayList<>();
+      try (PreparedStatement st = conn.prepareStatement("DESCRIBE SELECT * FROM " + source(folder));
+          ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          columns.add(new CanonicalSql.SourceColumn(rs.getString("column_name"), rs.getString("column_type")));
+        }
+      }
+      String rendered = CanonicalSql.record(endpoint, columns, schema);
+      if (rendered == null) {
+        return false;
+      }
+      // Hashed by DuckDB too: the sort then carries 64 characters a record instead of the record.
+      String sql =
+          "SELECT " + Table.LEAF + ", prediction_id, sha256('\\x00'::BLOB || encode(" + rendered + ")) FROM " + source(folder)
+              + " WHERE " + Table.LEAF + " IS NOT NULL ORDER BY " + Table.LEAF;
+      HexFormat hex = HexFormat.of();
+      try (PreparedStatement st = conn.prepareStatement(sql);
+          ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          String hash = rs.getString(3);
+          sink.leaf(rs.getLong(1), rs.getString(2), hash == null ? null : hex.parseHex(hash));
+        }
+      }
+      return true;
+    } catch (SQLException e) {
+      throw new IOException("reading the lake of '" + endpoint + "' failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Receives a record's leaf index, id and leaf hash as rendered (null when it could not be). */
+  interface HashSink {
+    void leaf(long leaf, String predictionId, byte[] hash) throws IOException;
+  }
+
+  private static void read(Path dataDir, String endpoint, EndpointSchema schema, ObjectMapper json, String condition, Sink sink)
+      throws IOException {
     Path folder = folder(dataDir, endpoint);
     if (!hasParquet(folder)) {
       return;
     }
-    String sql =
-        "SELECT * FROM " + source(folder) + " WHERE " + Table.LEAF + " IS NOT NULL"
-            + (tsFrom == null ? "" : " AND epoch_us(ts) >= " + tsFrom)
-            + (tsTo == null ? "" : " AND epoch_us(ts) < " + tsTo)
-            + " ORDER BY " + Table.LEAF;
+    String sql = "SELECT * FROM " + source(folder) + " WHERE " + Table.LEAF + " IS NOT NULL" + condition + " ORDER BY " + Table.LEAF;
     try (Connection conn = DriverManager.getConnection("jdbc:duckdb:");
         PreparedStatement st = conn.prepareStatement(sql);
         ResultSet rs = st.executeQuery()) {

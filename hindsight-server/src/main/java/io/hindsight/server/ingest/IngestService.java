@@ -7,6 +7,7 @@ import io.hindsight.server.ApiException;
 import io.hindsight.server.ops.ServerMetrics;
 import io.hindsight.server.schema.EndpointSchema;
 import io.hindsight.server.schema.SchemaRegistry;
+import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.Table;
 import io.hindsight.server.wal.AuditedRows;
 import io.hindsight.server.wal.WalEntry;
@@ -283,15 +284,13 @@ public final class IngestService {
         reject(p.index(), o.reason(), o.error());
         return;
       }
-      rows.add(o.row());
-      if (audited != null) {
-        audited.add(o.row());
-      }
+      Row row = audited == null ? o.row() : audited.add(o.row());
+      rows.add(row);
       body.encoded(rows.size());
-      minTsMicros = Math.min(minTsMicros, o.row().tsMicros());
-      maxTsMicros = Math.max(maxTsMicros, o.row().tsMicros());
+      minTsMicros = Math.min(minTsMicros, row.tsMicros());
+      maxTsMicros = Math.max(maxTsMicros, row.tsMicros());
       if (table == Table.FEEDBACK) {
-        predictionIds.add((String) o.row().values().get("prediction_id"));
+        predictionIds.add((String) row.values().get("prediction_id"));
       }
       for (String w : o.warnings()) {
         if (warningCount++ < LISTED) {

@@ -8,9 +8,16 @@ import java.io.IOException;
 
 /**
  * A nested value (array or object) kept as its JSON text; written to a string column. Jackson
- * writes it back as the JSON it holds, not as a quoted string.
+ * writes it back as the JSON it holds, not as a quoted string. {@code canonical} says the text is
+ * already in RFC 8785 canonical form (how audited records are stored), so the audit log's leaf
+ * hash takes it as it is instead of parsing and writing it again.
  */
-public record JsonText(String json) implements JsonSerializable {
+public record JsonText(String json, boolean canonical) implements JsonSerializable {
+  /** JSON text as it came, in no particular form. */
+  public JsonText(String json) {
+    this(json, false);
+  }
+
   @Override
   public String toString() {
     return json;

@@ -29,6 +29,16 @@ public final class LookupRecord {
     return shape(row.table(), row.endpoint(), columns, null, json);
   }
 
+  /** Whether a column of a stored row appears in the record (partition columns and the leaf do not). */
+  public static boolean shows(String column) {
+    return !HIDDEN.contains(column);
+  }
+
+  /** The record's name of a system column. */
+  public static String fieldName(String systemColumn) {
+    return systemColumn.equals("_conflicts") ? "conflicts" : systemColumn;
+  }
+
   /** A timestamp in µs since the epoch as the lookup writes it. */
   public static String formatMicros(long micros) {
     return TS.format(Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000).atOffset(ZoneOffset.UTC));
@@ -48,26 +58,26 @@ public final class LookupRecord {
     for (Map.Entry<String, Object> e : columns.entrySet()) {
       String name = e.getKey();
       Object v = e.getValue();
-      if (v == null || HIDDEN.contains(name)) {
+      if (v == null || !shows(name)) {
         continue;
       }
       if (table.isSystemColumn(name)) {
-        if (name.equals("_conflicts")) {
-          out.put("conflicts", parse(v, json));
-        } else {
-          out.put(name, v);
-        }
+        out.put(fieldName(name), name.equals("_conflicts") ? parsed(v, json) : v);
         continue;
       }
       Column c = schema == null ? null : schema.column(name);
       boolean jsonText = v instanceof JsonText || (c != null && c.type().isJsonText() && v instanceof String);
-      data.put(name, jsonText ? parse(v, json) : v);
+      data.put(name, jsonText ? parsed(v, json) : v);
     }
     out.put("data", data);
     return out;
   }
 
-  private static Object parse(Object v, ObjectMapper json) {
+  /** JSON text as the value it holds; canonical text stays as it is (it is written verbatim). */
+  private static Object parsed(Object v, ObjectMapper json) {
+    if (v instanceof JsonText t && t.canonical()) {
+      return t;
+    }
     String text = v instanceof JsonText ? ((JsonText) v).json() : v.toString();
     try {
       return json.readValue(text, Object.class);

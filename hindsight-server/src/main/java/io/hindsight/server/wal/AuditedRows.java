@@ -10,8 +10,11 @@ import java.io.IOException;
  * the entry is fsynced, appends the hashes, all before the request is answered.
  */
 public interface AuditedRows {
-  /** Takes an accepted row, in the entry's order. */
-  void add(Row row);
+  /**
+   * Takes an accepted row, in the entry's order, and returns it as it is to be stored (its nested
+   * JSON values in the canonical form its leaf hashes).
+   */
+  Row add(Row row);
 
   /**
    * The audit log index of the entry's first row; called on the log thread, in log order, just
