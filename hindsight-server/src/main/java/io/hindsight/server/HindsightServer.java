@@ -49,6 +49,7 @@ import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -214,7 +215,8 @@ public final class HindsightServer implements AutoCloseable {
             lakeWriter::accept);
     truncation.of(wal);
     if (replay.replayed() > 0) {
-      log.info("replayed {} logged records that were not yet in the lake", replay.replayed());
+      log.info("replayed {} logged records that were not yet in the lake; they are written while the server answers", replay.replayed());
+      logBacklogProgress();
     }
     lakeWriter.afterWidening(compaction::rewriteWidened);
     lakeWriter.start(config.lake.flushInterval);
@@ -440,6 +442,25 @@ public final class HindsightServer implements AutoCloseable {
     return c;
   }
 
+  /** Says every few seconds how much of a replayed backlog the lake writer still has to write, and when it is done. */
+  private void logBacklogProgress() {
+    long started = System.nanoTime();
+    Scheduler.Task[] task = new Scheduler.Task[1];
+    task[0] =
+        scheduler.every(
+            "backlog-progress",
+            Duration.ofSeconds(5),
+            () -> {
+              long left = lakeWriter.pendingRows();
+              if (left > 0) {
+                log.info("writing the backlog into the lake: {} records left", left);
+              } else {
+                log.info("the backlog is in the lake, {} s after start", (System.nanoTime() - started) / 1_000_000_000);
+                task[0].cancel();
+              }
+            });
+  }
+
   /**
    * Closes this server when the JVM is asked to stop (SIGTERM, Ctrl+C), and blocks until then.
    * What the lake writer cannot write within its close budget stays in the log and is replayed at
@@ -477,8 +498,9 @@ public final class HindsightServer implements AutoCloseable {
   }
 
   /**
-   * Stops listening and closes the store. Acknowledged rows are written to the lake for at most the
-   * writer's close budget (10 s); the rest stay in the log, which the next start replays.
+   * Stops listening, answers in-flight requests and closes the store, all within {@code
+   * shutdown-timeout}: acknowledged rows are written to the lake while time is left; the rest stay
+   * in the log, which the next start replays.
    */
   @Override
   public synchronized void close() {
@@ -486,6 +508,15 @@ public final class HindsightServer implements AutoCloseable {
       return;
     }
     closed = true;
+    long started = System.nanoTime();
+    // What is left after the writer's deadline is for closing the rest (query workers, DuckDB).
+    long writerDeadline = started + config.shutdownTimeout.toNanos() * 3 / 5;
+    if (lakeWriter != null) {
+      log.info(
+          "stopping: {} acknowledged records ({} MB) are not yet in the lake; what is not written within {} s stays in the"
+              + " write-ahead log for the next start",
+          lakeWriter.pendingRows(), lakeWriter.pendingBytes() >> 20, config.shutdownTimeout.toSeconds());
+    }
     if (api != null) {
       api.stop();
     }
@@ -505,7 +536,7 @@ public final class HindsightServer implements AutoCloseable {
     }
     // The writer's last flush may rewrite files through compaction, so it closes first.
     if (lakeWriter != null) {
-      lakeWriter.close();
+      lakeWriter.close(writerDeadline);
     }
     if (compaction != null) {
       compaction.close();
@@ -526,6 +557,9 @@ public final class HindsightServer implements AutoCloseable {
       queryEngine.close();
     }
     scheduler.close();
-    log.info("Hindsight stopped");
+    long left = lakeWriter == null ? 0 : lakeWriter.pendingRows();
+    log.info(
+        "Hindsight stopped in {} ms{}", (System.nanoTime() - started) / 1_000_000,
+        left == 0 ? "" : "; the write-ahead log replays the " + left + " records not yet in the lake at the next start");
   }
 }

@@ -39,6 +39,12 @@ public final class ServerConfig {
   public Alerts alerts = new Alerts();
   public Retention retention = new Retention();
   public Audit audit = new Audit();
+  /**
+   * How long stopping (SIGTERM) takes at most: in-flight requests are answered for up to 40 % of
+   * it, the lake writer writes what it can in the rest, and what it did not write stays in the
+   * write-ahead log for the next start. Below Kubernetes' default grace period of 30 s.
+   */
+  public Duration shutdownTimeout = Duration.ofSeconds(5);
   public Media media = new Media();
 
   /**
@@ -277,6 +283,7 @@ public final class ServerConfig {
     p.require(dataDir != null, "data-dir", dataDir, "a folder path");
     p.require(host != null && !host.isBlank(), "host", host, "an address such as 127.0.0.1 or 0.0.0.0");
     p.range("port", port, 0, 65_535);
+    p.range("shutdown-timeout", shutdownTimeout, Duration.ofMillis(100), Duration.ofHours(1));
     p.range("ingest.max-body-bytes", ingest.maxBodyBytes, 1024, Integer.MAX_VALUE);
     p.range("ingest.max-record-bytes", ingest.maxRecordBytes, 64, Integer.MAX_VALUE);
     p.range("ingest.max-depth", ingest.maxDepth, 2, 1_000);

@@ -93,12 +93,15 @@ public final class ServerProcess implements AutoCloseable {
     return process.pid();
   }
 
-  /** SIGTERM, then waits for the server to write what it acknowledged into the lake. */
+  /** SIGTERM, then waits for the server to stop; prints how long that took. */
   @Override
   public void close() {
+    long started = System.nanoTime();
     process.destroy();
     try {
-      if (!process.waitFor(5, TimeUnit.MINUTES)) {
+      if (process.waitFor(5, TimeUnit.MINUTES)) {
+        System.out.printf("server stopped %.2f s after SIGTERM%n", (System.nanoTime() - started) / 1e9);
+      } else {
         System.err.println("server did not stop within 5 minutes; killing it");
         process.destroyForcibly().waitFor();
       }

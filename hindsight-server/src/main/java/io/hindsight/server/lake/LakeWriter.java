@@ -266,10 +266,19 @@ public final class LakeWriter implements Closeable {
   private void flushSafely() {
     flushing.lock();
     try {
-      if (closed) {
-        return;
-      }
-      while (flush() && System.nanoTime() < stopByNanos) {
+      flushSteps();
+    } finally {
+      flushing.unlock();
+    }
+  }
+
+  /** Writes step by step until nothing waits or the close deadline passed; under {@link #flushing}. */
+  private void flushSteps() {
+    if (closed) {
+      return;
+    }
+    try {
+      while (System.nanoTime() < stopByNanos && flush()) {
         lastProgressMillis = clock.millis();
       }
       lastProgressMillis = clock.millis();
@@ -277,8 +286,6 @@ public final class LakeWriter implements Closeable {
     } catch (Throwable t) {
       // Recorded for /health; the rows stay buffered and the next flush tries them again.
       health.flushCrashed(t);
-    } finally {
-      flushing.unlock();
     }
   }
 
@@ -345,6 +352,12 @@ public final class LakeWriter implements Closeable {
     for (Map.Entry<Partition, Buffer> e : order) {
       Partition p = e.getKey();
       Buffer b = e.getValue();
+      if (System.nanoTime() >= stopByNanos) {
+        // Closing and out of time: the log keeps these rows for the next start.
+        firstUnwritten = Math.min(firstUnwritten, b.minSeq);
+        more = true;
+        continue;
+      }
       int rowsThisRound = rowsPerWrite(p);
       Buffer step = b.size() > rowsThisRound ? b.takeFirst(rowsThisRound) : b;
       try {
@@ -418,36 +431,40 @@ public final class LakeWriter implements Closeable {
   }
 
   /**
-   * How long closing spends writing what is buffered. Anything left stays in the log and is
-   * replayed at the next start, so shutdown never waits on a large backlog.
+   * Writes what is buffered until {@code deadlineNanos} (System.nanoTime) and stops. Anything left
+   * stays in the log and is replayed at the next start, so shutdown never waits on a backlog; a
+   * file being written when the deadline comes is abandoned (written under a temporary name, it
+   * is removed at the next start).
    */
-  static final Duration CLOSE_FLUSH = Duration.ofSeconds(10);
-
-  /** Writes what is buffered, for at most {@link #CLOSE_FLUSH}, and stops. */
-  @Override
-  public void close() {
+  public void close(long deadlineNanos) {
     tasks.forEach(Scheduler.Task::cancel);
-    // A flush running now stops after its current step; the final one gets the close budget.
-    stopByNanos = System.nanoTime() + CLOSE_FLUSH.toNanos();
-    flushSafely();
+    // A flush running now stops after its current step; the final one gets what time is left.
+    stopByNanos = deadlineNanos;
     try {
-      if (flushing.tryLock(30, TimeUnit.SECONDS)) {
+      if (flushing.tryLock(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)) {
         try {
+          flushSteps();
           closed = true;
           writer.close();
         } finally {
           flushing.unlock();
         }
       } else {
-        log.warn("the lake writer is still busy; what it did not write is replayed from the log at the next start");
+        log.info("the lake writer is still writing a file; the log replays what it did not write at the next start");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (SQLException e) {
       log.warn("closing the lake writer: {}", e.toString());
     }
-    if (pendingRows() > 0) {
-      log.info("{} acknowledged rows were not yet in the lake; the log replays them at the next start", pendingRows());
-    }
   }
+
+  /** Closes with {@link #CLOSE_FLUSH} to write what is buffered. */
+  @Override
+  public void close() {
+    close(System.nanoTime() + CLOSE_FLUSH.toNanos());
+  }
+
+  /** How long {@link #close()} spends writing what is buffered. */
+  static final Duration CLOSE_FLUSH = Duration.ofSeconds(10);
 }

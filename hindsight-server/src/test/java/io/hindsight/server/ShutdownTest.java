@@ -1,0 +1,78 @@
+package io.hindsight.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.hindsight.server.schema.SqlText;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.LocalDate;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Stopping does not wait on the lake writer's backlog: it ends within {@code shutdown-timeout}
+ * (plus what closing itself costs), leaves what it did not write in the write-ahead log, and the
+ * next start loses nothing.
+ */
+class ShutdownTest {
+  private static final int DAYS = 200;
+  private static final int PER_DAY = 50;
+
+  @TempDir Path dir;
+
+  @Test
+  void stoppingUnderABacklogEndsWithinTheTimeoutAndTheRestartLosesNothing() throws Exception {
+    TestServer s =
+        new TestServer(
+            dir,
+            c -> {
+              c.lake.flushInterval = Duration.ofHours(1); // everything stays in the backlog
+              c.shutdownTimeout = Duration.ofSeconds(1);
+            });
+    // One partition per day: writing them costs a file each, far more than the second it has.
+    LocalDate first = LocalDate.of(2026, 1, 1);
+    for (int d = 0; d < DAYS; d++) {
+      StringBuilder body = new StringBuilder("[");
+      for (int i = 0; i < PER_DAY; i++) {
+        body.append(i == 0 ? "" : ",").append("{\"prediction_id\": \"d").append(d).append("-").append(i).append("\", \"ts\": \"")
+            .append(first.plusDays(d)).append("T10:00:00Z\", \"data\": {\"x\": ").append(i).append("}}");
+      }
+      assertThat(s.predictions("backlog", body.append("]").toString()).status()).isEqualTo(200);
+    }
+
+    long started = System.nanoTime();
+    s.server().close();
+    Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+    assertThat(took).isLessThan(Duration.ofSeconds(5));
+    assertThat(rowsInLake()).isLessThan(DAYS * PER_DAY);
+    try (TestServer again = new TestServer(dir)) {
+      again.flush();
+      assertThat(again.scalar("SELECT count(*) FROM predictions").asLong()).isEqualTo(DAYS * PER_DAY);
+      assertThat(again.scalar("SELECT count(DISTINCT prediction_id) FROM predictions").asLong()).isEqualTo(DAYS * PER_DAY);
+    }
+  }
+
+  private long rowsInLake() throws Exception {
+    Path lake = dir.resolve("lake/predictions");
+    if (!Files.isDirectory(lake)) {
+      return 0;
+    }
+    try (var files = Files.walk(lake)) {
+      if (files.noneMatch(f -> f.toString().endsWith(".parquet"))) {
+        return 0;
+      }
+    }
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM read_parquet(" + SqlText.string(lake + "/**/*.parquet") + ")")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}
