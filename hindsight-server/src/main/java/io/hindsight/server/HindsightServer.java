@@ -101,6 +101,7 @@ public final class HindsightServer implements AutoCloseable {
   /** Told of the predictions each erasure removes; null: the audit log records the redaction. */
   private ErasureListener erasureListener;
   private AuditTrails audit;
+  private MediaLibrary media;
   private final Scheduler scheduler;
   private volatile boolean closed;
 
@@ -151,7 +152,7 @@ public final class HindsightServer implements AutoCloseable {
   private void open() throws IOException, SQLException {
     Path dataDir = config.dataDir.toAbsolutePath();
     // Before anything starts: a media root that is not there stops the start with its name.
-    MediaLibrary media = new MediaLibrary(config.mediaSettings());
+    media = new MediaLibrary(config.mediaSettings());
     OwnerOnly.createDirectories(dataDir);
     List<ApiKey> configuredKeys = new ArrayList<>();
     for (Map<String, Object> k : config.auth.keys) {
@@ -519,6 +520,9 @@ public final class HindsightServer implements AutoCloseable {
     }
     if (api != null) {
       api.stop();
+    }
+    if (media != null) {
+      media.close();
     }
     // A running job stops at its next step, before the lake it edits closes, and resumes at the next start.
     if (retention != null) {

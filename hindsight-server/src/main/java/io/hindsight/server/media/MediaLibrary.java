@@ -1,9 +1,20 @@
 package io.hindsight.server.media;
 
 import io.hindsight.server.ApiException;
+import java.io.Closeable;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
 
 /**
  * The media the server may show: files under the configured roots (DESIGN §14 "Media"), found by
@@ -13,17 +24,38 @@ import java.util.List;
  * missing file, 413 over {@code media.max-bytes}, 415 for a type not served or not the one the
  * reference claims.
  */
-public final class MediaLibrary {
+public final class MediaLibrary implements Closeable {
   private final List<MediaSource> sources;
   private final long maxBytes;
+  /** The client of the store S3 roots live in, and its credentials; null without S3 roots. */
+  private final S3Client s3;
+  private final AwsCredentialsProvider credentials;
 
   /**
-   * @throws IllegalArgumentException when a root is not an existing folder or an S3 prefix
+   * A library over the roots; nothing is read yet (a missing S3 bucket shows at the first fetch).
+   *
+   * @throws IllegalArgumentException when a root is neither an existing folder nor an S3 prefix
    */
   public MediaLibrary(MediaSettings settings) {
-    List<MediaSource> found = new ArrayList<>();
+    List<MediaLocation> roots = new ArrayList<>();
     for (String root : settings.roots()) {
-      found.add(source(root));
+      roots.add(root(root));
+    }
+    boolean anyS3 = roots.stream().anyMatch(r -> r instanceof MediaLocation.S3);
+    this.credentials = anyS3 ? credentials(settings.s3()) : null;
+    this.s3 = anyS3 ? client(settings.s3(), credentials) : null;
+    List<MediaSource> found = new ArrayList<>();
+    try {
+      for (int i = 0; i < roots.size(); i++) {
+        String configured = settings.roots().get(i);
+        found.add(
+            roots.get(i) instanceof MediaLocation.Local local
+                ? new LocalFolder(configured, local.path())
+                : new S3Prefix(configured, (MediaLocation.S3) roots.get(i), s3));
+      }
+    } catch (RuntimeException e) {
+      close();
+      throw e;
     }
     this.sources = List.copyOf(found);
     this.maxBytes = settings.maxBytes();
@@ -80,17 +112,49 @@ public final class MediaLibrary {
     return new Media(file, type);
   }
 
-  private static MediaSource source(String root) {
-    MediaLocation location;
+  private static MediaLocation root(String root) {
     try {
-      location = MediaLocation.parse(root);
+      return MediaLocation.parse(root);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
           "media.roots: '" + root + "' is not a folder path, file:/// URI or s3://bucket/prefix: " + e.getMessage());
     }
-    if (location instanceof MediaLocation.Local local) {
-      return new LocalFolder(root, local.path());
+  }
+
+  private static AwsCredentialsProvider credentials(MediaS3 settings) {
+    return settings.accessKey() != null
+        ? StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKey(), settings.secretKey()))
+        : DefaultCredentialsProvider.builder().build();
+  }
+
+  private static S3Client client(MediaS3 settings, AwsCredentialsProvider credentials) {
+    S3ClientBuilder b =
+        S3Client.builder()
+            .httpClientBuilder(UrlConnectionHttpClient.builder())
+            .region(settings.region() == null ? Region.US_EAST_1 : Region.of(settings.region()))
+            .forcePathStyle(settings.pathStyle())
+            .credentialsProvider(credentials)
+            // Stores other than AWS (S3Proxy, older MinIO) refuse the SDK's newer default checksums.
+            .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+            .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+    if (settings.endpoint() != null) {
+      b.endpointOverride(settings.endpoint());
     }
-    throw new IllegalArgumentException("media.roots: S3 roots such as '" + root + "' are not supported yet");
+    return b.build();
+  }
+
+  /** Releases the S3 client's connections and its credential refresher, if any. */
+  @Override
+  public void close() {
+    if (s3 != null) {
+      s3.close();
+    }
+    if (credentials instanceof AutoCloseable c) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        // Only a refresher's threads to stop; nothing is lost.
+      }
+    }
   }
 }
