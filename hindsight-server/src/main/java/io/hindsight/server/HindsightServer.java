@@ -150,6 +150,7 @@ public final class HindsightServer implements AutoCloseable {
   }
 
   private void open() throws IOException, SQLException {
+    long started = System.nanoTime();
     Path dataDir = config.dataDir.toAbsolutePath();
     // Before anything starts: a media root that is not there stops the start with its name.
     media = new MediaLibrary(config.mediaSettings());
@@ -202,6 +203,7 @@ public final class HindsightServer implements AutoCloseable {
             lake, lakeWriter, compaction, connection(scratch.resolve("duckdb-retention")), dataDir.resolve("retention"), json,
             queryEngine::refreshViews);
     LogReplay replay = new LogReplay(lake, lakeWriter, lakeEdits.deletionMarks());
+    long replayStarted = System.nanoTime();
     wal =
         WriteAheadLog.open(
             dataDir.resolve("wal"),
@@ -216,7 +218,9 @@ public final class HindsightServer implements AutoCloseable {
             lakeWriter::accept);
     truncation.of(wal);
     if (replay.replayed() > 0) {
-      log.info("replayed {} logged records that were not yet in the lake; they are written while the server answers", replay.replayed());
+      log.info(
+          "replayed {} logged records that were not yet in the lake in {} ms; they are written while the server answers",
+          replay.replayed(), (System.nanoTime() - replayStarted) / 1_000_000);
       logBacklogProgress();
     }
     lakeWriter.afterWidening(compaction::rewriteWidened);
@@ -317,12 +321,13 @@ public final class HindsightServer implements AutoCloseable {
     alerts.externalUrl(externalUrl(api.port()));
     queryEngine.awaitWorkers();
     log.info(
-        "Hindsight listening on {}://{}:{} with data in {}{}",
+        "Hindsight listening on {}://{}:{} with data in {}{} (started in {} ms)",
         config.tls.enabled() ? "https" : "http",
         config.host,
         api.port(),
         dataDir,
-        keys.enabled() ? "; API keys required" : "");
+        keys.enabled() ? "; API keys required" : "",
+        (System.nanoTime() - started) / 1_000_000);
   }
 
   /**

@@ -201,6 +201,9 @@ public final class AuditLog implements Closeable {
    */
   void recover(WalEntry entry) throws IOException {
     long leaf = entry.firstLeaf();
+    if (leaf + entry.rowCount() <= store.size()) {
+      return; // every leaf of the entry is stored; its rows need not be read
+    }
     for (Row row : entry.rows()) {
       long size = store.size();
       if (leaf == size) {

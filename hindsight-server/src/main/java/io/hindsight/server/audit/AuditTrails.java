@@ -133,8 +133,8 @@ public final class AuditTrails implements Closeable {
 
   /** On start-up, for every write-ahead log entry in order: appends leaves the hash store lost. */
   public void recover(WalEntry entry) throws IOException {
-    if (entry.firstLeaf() != WalEntry.NO_LEAF && !entry.rows().isEmpty()) {
-      log(entry.rows().get(0).endpoint()).recover(entry);
+    if (entry.firstLeaf() != WalEntry.NO_LEAF && entry.rowCount() > 0) {
+      log(entry.headers().get(0).endpoint()).recover(entry);
     }
   }
 

@@ -223,8 +223,19 @@ public final class LakeWriter implements Closeable {
    * leaf} is its audit log index ({@link WalEntry#NO_LEAF} if none).
    */
   public void acceptReplayed(long seq, Row row, long leaf) throws IOException {
-    schemas.learnReplayed(row);
+    schemas.learnReplayed(List.of(row));
     accept(seq, 1, new WalEntry(null, null, List.of(row), leaf).encode());
+  }
+
+  /**
+   * Takes a whole entry replayed from the log, as the bytes it was read from; its rows are decoded
+   * only when one names a column the schema does not have.
+   */
+  public void acceptReplayed(long firstSeq, WalEntry entry) throws IOException {
+    if (entry.anyKey((row, key) -> !row.table().isSystemColumn(key) && schemas.schema(row.table(), row.endpoint()).column(key) == null)) {
+      schemas.learnReplayed(entry.rows());
+    }
+    accept(firstSeq, entry.rowCount(), entry.encode());
   }
 
   /**

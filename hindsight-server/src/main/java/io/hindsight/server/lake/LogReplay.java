@@ -3,6 +3,7 @@ package io.hindsight.server.lake;
 import io.hindsight.server.schema.Row;
 import io.hindsight.server.wal.WalEntry;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -39,6 +40,11 @@ public final class LogReplay {
 
   /** Takes one log entry whose first row has sequence number {@code firstSeq}. */
   public void entry(long firstSeq, WalEntry entry) throws IOException {
+    if (allAboveMarks(firstSeq, entry)) {
+      writer.acceptReplayed(firstSeq, entry);
+      replayed += entry.rowCount();
+      return;
+    }
     long seq = firstSeq;
     long leaf = entry.firstLeaf();
     for (Row row : entry.rows()) {
@@ -49,6 +55,17 @@ public final class LogReplay {
       seq++;
       leaf = leaf == WalEntry.NO_LEAF ? leaf : leaf + 1;
     }
+  }
+
+  /** Whether every row of the entry is above its partition's mark (all but entries a flush cut through). */
+  private boolean allAboveMarks(long firstSeq, WalEntry entry) {
+    List<Row> headers = entry.headers();
+    for (int i = 0; i < headers.size(); i++) {
+      if (firstSeq + i <= inLake.getOrDefault(Partition.of(headers.get(i)), -1L)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Rows handed to the writer so far. */

@@ -75,11 +75,13 @@ public final class SchemaRegistry {
    * disk at the crash; the value's own type is what it was typed as, so the column is added with
    * that type and written before the row goes to the lake.
    */
-  public void learnReplayed(Row row) throws IOException {
-    EndpointSchema schema = schema(row.table(), row.endpoint());
-    for (Map.Entry<String, Object> e : row.values().entrySet()) {
-      if (e.getValue() != null && !row.table().isSystemColumn(e.getKey()) && schema.column(e.getKey()) == null) {
-        schema.addIfAbsent(e.getKey(), ColumnType.of(e.getValue()), row.tsMicros());
+  public void learnReplayed(List<Row> rows) throws IOException {
+    for (Row row : rows) {
+      EndpointSchema schema = schema(row.table(), row.endpoint());
+      for (Map.Entry<String, Object> e : row.values().entrySet()) {
+        if (e.getValue() != null && !row.table().isSystemColumn(e.getKey()) && schema.column(e.getKey()) == null) {
+          schema.addIfAbsent(e.getKey(), ColumnType.of(e.getValue()), row.tsMicros());
+        }
       }
     }
     persistChanges();

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiPredicate;
 
 /** A compact binary form of rows for the log: typed values, no field names repeated in JSON. */
 public final class RowCodec {
@@ -129,6 +130,26 @@ public final class RowCodec {
     Table table = Table.values()[d.get()];
     String endpoint = getString(d);
     return new Row(table, endpoint, d.getLong(), Map.of());
+  }
+
+  /**
+   * Whether {@code test} holds for a key of the row at {@code in} that has a value, given the row's
+   * header; reads only the keys' names and leaves {@code in} after the row.
+   */
+  public static boolean anyKey(ByteBuffer in, BiPredicate<Row, String> test) {
+    Row header = decodeHeader(in);
+    in.get();
+    skipBytes(in);
+    in.getLong();
+    int n = in.getInt();
+    boolean found = false;
+    for (int i = 0; i < n; i++) {
+      String key = getString(in);
+      boolean hasValue = in.get(in.position()) != NULL;
+      skipValue(in);
+      found = found || (hasValue && test.test(header, key));
+    }
+    return found;
   }
 
   /** Moves past one encoded row without building it. */

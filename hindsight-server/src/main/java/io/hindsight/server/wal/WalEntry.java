@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiPredicate;
 
 /**
  * What one accepted request writes to the log, atomically: its rows and, when the request carried
@@ -14,17 +15,110 @@ import java.util.List;
  * <p>An entry of an audited endpoint ends with an 8-byte trailer: the audit log index of its first
  * row ({@code firstLeaf}; its other rows follow on), which the log thread writes in just before
  * the entry is written, so leaves are numbered in log order, the order of acknowledgment.
+ *
+ * <p>An entry read from the log keeps the bytes it was read from and decodes its rows only when
+ * asked: starting up replays every entry, and most need no more than their header, their rows'
+ * partitions and those bytes, which go to the lake writer as they are.
  */
-public record WalEntry(String idempotencyKey, byte[] response, List<Row> rows, long firstLeaf) {
+public final class WalEntry {
   /** {@link #firstLeaf} of an entry that is not in an audit log. */
   public static final long NO_LEAF = -1;
+
+  private final String idempotencyKey;
+  private final byte[] response;
+  private final long firstLeaf;
+  private final int rowCount;
+  /** The bytes the entry was read from, or null for a new entry. */
+  private final byte[] encoded;
+  /** Where the rows start in {@link #encoded}. */
+  private final int rowsAt;
+  private List<Row> rows;
+
+  public WalEntry(String idempotencyKey, byte[] response, List<Row> rows, long firstLeaf) {
+    this.idempotencyKey = idempotencyKey;
+    this.response = response;
+    this.rows = rows;
+    this.firstLeaf = firstLeaf;
+    this.rowCount = rows.size();
+    this.encoded = null;
+    this.rowsAt = 0;
+  }
 
   public WalEntry(String idempotencyKey, byte[] response, List<Row> rows) {
     this(idempotencyKey, response, rows, NO_LEAF);
   }
 
+  private WalEntry(String idempotencyKey, byte[] response, long firstLeaf, int rowCount, byte[] encoded, int rowsAt) {
+    this.idempotencyKey = idempotencyKey;
+    this.response = response;
+    this.firstLeaf = firstLeaf;
+    this.rowCount = rowCount;
+    this.encoded = encoded;
+    this.rowsAt = rowsAt;
+  }
+
+  public String idempotencyKey() {
+    return idempotencyKey;
+  }
+
+  public byte[] response() {
+    return response;
+  }
+
+  /** The audit log index of the first row, or {@link #NO_LEAF}. */
+  public long firstLeaf() {
+    return firstLeaf;
+  }
+
+  public int rowCount() {
+    return rowCount;
+  }
+
+  /** The rows, decoded on first use for an entry read from the log. */
+  public List<Row> rows() {
+    if (rows == null) {
+      ByteBuffer in = ByteBuffer.wrap(encoded, rowsAt, encoded.length - rowsAt);
+      List<Row> out = new ArrayList<>(rowCount);
+      for (int i = 0; i < rowCount; i++) {
+        out.add(RowCodec.decode(in));
+      }
+      rows = out;
+    }
+    return rows;
+  }
+
+  /** Whether {@code test} holds for a key with a value of any row, given the row's header. */
+  public boolean anyKey(BiPredicate<Row, String> test) {
+    if (rows != null) {
+      return rows.stream().anyMatch(r -> r.values().entrySet().stream().anyMatch(e -> e.getValue() != null && test.test(r, e.getKey())));
+    }
+    ByteBuffer in = ByteBuffer.wrap(encoded, rowsAt, encoded.length - rowsAt);
+    boolean found = false;
+    for (int i = 0; i < rowCount; i++) {
+      found |= RowCodec.anyKey(in, test);
+    }
+    return found;
+  }
+
+  /** The rows' table, endpoint and time, without their values (what their partitions need). */
+  public List<Row> headers() {
+    if (rows != null) {
+      return rows;
+    }
+    ByteBuffer in = ByteBuffer.wrap(encoded, rowsAt, encoded.length - rowsAt);
+    List<Row> out = new ArrayList<>(rowCount);
+    for (int i = 0; i < rowCount; i++) {
+      out.add(RowCodec.decodeHeader(in));
+      RowCodec.skip(in);
+    }
+    return out;
+  }
+
   /** Serializes the entry; done on the request thread so the log thread only writes bytes. */
   public byte[] encode() {
+    if (encoded != null) {
+      return encoded;
+    }
     GrowableBuffer out = new GrowableBuffer(256 + rows.size() * 512);
     putBytes(out, idempotencyKey == null ? null : idempotencyKey.getBytes(StandardCharsets.UTF_8));
     putBytes(out, response);
@@ -99,15 +193,20 @@ public record WalEntry(String idempotencyKey, byte[] response, List<Row> rows, l
     return in;
   }
 
+  /** Reads an entry from its bytes at {@code in}'s position, leaving its rows encoded until {@link #rows()}. */
   public static WalEntry decode(ByteBuffer in) {
+    int start = in.position();
     byte[] key = getBytes(in);
     byte[] response = getBytes(in);
     int n = in.getInt();
-    List<Row> rows = new ArrayList<>(n);
+    int rowsAt = in.position() - start;
     for (int i = 0; i < n; i++) {
-      rows.add(RowCodec.decode(in));
+      RowCodec.skip(in);
     }
-    return new WalEntry(key == null ? null : new String(key, StandardCharsets.UTF_8), response, rows, firstLeafAfterRows(in));
+    long firstLeaf = firstLeafAfterRows(in);
+    byte[] encoded = new byte[in.position() - start];
+    in.get(start, encoded);
+    return new WalEntry(key == null ? null : new String(key, StandardCharsets.UTF_8), response, firstLeaf, n, encoded, rowsAt);
   }
 
   private static void putBytes(GrowableBuffer out, byte[] b) {

@@ -119,7 +119,7 @@ public final class WriteAheadLog implements Closeable {
       int good =
           scan(data, (firstSeq, entry) -> {
             replay.entry(firstSeq, entry);
-            nextAfter[0] = Math.max(nextAfter[0], firstSeq + entry.rows().size());
+            nextAfter[0] = Math.max(nextAfter[0], firstSeq + entry.rowCount());
           });
       next = nextAfter[0];
       if (good < data.length) {
@@ -223,7 +223,7 @@ public final class WriteAheadLog implements Closeable {
    * full, which pushes back on clients when the disk is slower than the network.
    */
   public CompletableFuture<Long> append(WalEntry entry) {
-    return append(entry.encode(), entry.rows().size());
+    return append(entry.encode(), entry.rowCount());
   }
 
   /** Queues an entry already encoded (see {@link WalEntry.Builder}) that holds {@code rows} rows. */
