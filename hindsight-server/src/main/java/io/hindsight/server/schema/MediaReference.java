@@ -18,9 +18,9 @@ import java.util.regex.Pattern;
  */
 public final class MediaReference {
   /** The content type families a reference may name. */
-  public static final String FAMILIES = "image/*, audio/*, video/* or text/*";
+  private static final String FAMILIES = "image/*, audio/*, video/* or text/*";
   /** The longest uri a reference may hold. */
-  public static final int MAX_URI_LENGTH = 2048;
+  private static final int MAX_URI_LENGTH = 2048;
   /** A media type of one of the families, with optional parameters ({@code text/plain; charset=utf-8}). */
   private static final Pattern CONTENT_TYPE =
       Pattern.compile("(?i)(image|audio|video|text)/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}(\\s*;[\\x20-\\x7e]{0,128})?");
