@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.hindsight.server.TestServer;
+import io.hindsight.server.auth.ApiKeys;
+import io.hindsight.server.auth.Scope;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -14,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -146,6 +149,29 @@ class MediaApiTest {
         .hasMessageContaining("nope");
     assertThatThrownBy(() -> new TestServer(dir.resolve("data3"), c -> c.media.roots = List.of("http://example.com/")))
         .hasMessageContaining("media.roots");
+  }
+
+  @Test
+  void withKeysInForceMediaNeedsTheReadScope() throws Exception {
+    s.close();
+    Path data = dir.resolve("keyed");
+    ApiKeys keys = new ApiKeys(data, List.of());
+    String reader = keys.create("reader", EnumSet.of(Scope.READ), List.of()).key();
+    String writer = keys.create("writer", EnumSet.of(Scope.WRITE), List.of()).key();
+    s = new TestServer(data, c -> c.media.roots = List.of(root.toString()));
+    String path = "/v1/media?uri=" + enc(root.resolve("scans/cat.png").toString());
+
+    assertThat(keyed(path, null).statusCode()).isEqualTo(401);
+    assertThat(keyed(path, writer).statusCode()).isEqualTo(403);
+    assertThat(keyed(path, reader).statusCode()).isEqualTo(200);
+  }
+
+  private HttpResponse<byte[]> keyed(String path, String key) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(s.url(path))).GET();
+    if (key != null) {
+      b.header("Authorization", "Bearer " + key);
+    }
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
   }
 
   private void assertRefused(String uri, int status, String reason) {
