@@ -325,6 +325,45 @@ public final class Hindsight implements AutoCloseable {
     log("reasons", list);
   }
 
+  /** The longest uri {@link #logMedia} takes, as the server checks it. */
+  public static final int MAX_MEDIA_URI_LENGTH = 2048;
+
+  private static final java.util.regex.Pattern MEDIA_TYPE =
+      java.util.regex.Pattern.compile("(?i)(image|audio|video|text)/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}(\\s*;[\\x20-\\x7e]{0,128})?");
+
+  /**
+   * Logs a media reference under {@code key}: the object {@code {"uri": uri, "content_type":
+   * contentType}}, which the server types {@code media} and its web UI previews next to the
+   * prediction (an image inline, audio and video players, a text excerpt). The file itself is
+   * never sent: keep it where the server may read it (a folder or S3 prefix listed in the server's
+   * {@code media.roots}) and log where it is, e.g.
+   * {@code Hindsight.logMedia("scan", "s3://scans/2026/11/42.png", "image/png")}.
+   *
+   * @param uri where the file is: an absolute path, a {@code file:///} URI or {@code
+   *     s3://bucket/key}; at most {@value #MAX_MEDIA_URI_LENGTH} characters
+   * @param contentType the file's media type, of the families {@code image/*}, {@code audio/*},
+   *     {@code video/*} or {@code text/*} (e.g. {@code "image/png"}, {@code "audio/wav"})
+   * @throws IllegalStateException when no scope is open on this thread
+   * @throws IllegalArgumentException for an empty or overlong uri, one with control characters, a
+   *     content type outside those families, or a key {@link #log(String, Object)} refuses
+   */
+  public static void logMedia(String key, String uri, String contentType) {
+    if (uri == null || uri.isBlank() || uri.length() > MAX_MEDIA_URI_LENGTH || uri.chars().anyMatch(Character::isISOControl)) {
+      throw new IllegalArgumentException(
+          "media '" + key + "': the uri must be 1 to " + MAX_MEDIA_URI_LENGTH + " printable characters, such as"
+              + " \"s3://bucket/scans/42.png\" or \"/data/audio/7.wav\"");
+    }
+    if (contentType == null || !MEDIA_TYPE.matcher(contentType).matches()) {
+      throw new IllegalArgumentException(
+          "media '" + key + "': content type " + (contentType == null ? "null" : "'" + contentType + "'")
+              + " is not an image/*, audio/*, video/* or text/* type; give the file's own type, e.g. \"image/png\"");
+    }
+    Map<String, Object> reference = new java.util.LinkedHashMap<>(4);
+    reference.put("uri", uri);
+    reference.put("content_type", contentType);
+    log(key, reference);
+  }
+
   /** The scope open on the calling thread, if any. */
   public static Optional<Prediction> currentPrediction() {
     Prediction p = Prediction.CURRENT.get();

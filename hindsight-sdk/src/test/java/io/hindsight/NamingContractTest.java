@@ -52,6 +52,24 @@ class NamingContractTest {
     }
   }
 
+  @Test
+  void mediaReferences() {
+    Map<?, ?> media = (Map<?, ?>) CONTRACT.get("media");
+    try (LocalContext ctx = Hindsight.localContext()) {
+      int i = 0;
+      for (Object o : (List<?>) media.get("valid")) {
+        Map<?, ?> ref = (Map<?, ?>) o;
+        Hindsight.logMedia("m" + i++, (String) ref.get("uri"), (String) ref.get("content_type"));
+      }
+      for (Object o : (List<?>) media.get("invalid")) {
+        Map<?, ?> ref = (Map<?, ?>) o;
+        assertThatThrownBy(() -> Hindsight.logMedia("bad", (String) ref.get("uri"), (String) ref.get("content_type")))
+            .as("%s", ref)
+            .isInstanceOf(IllegalArgumentException.class);
+      }
+    }
+  }
+
   /** The contract file, found from the module folder Maven runs the tests in. */
   static Map<?, ?> load() {
     Path dir = Path.of("").toAbsolutePath();

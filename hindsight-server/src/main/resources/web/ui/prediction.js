@@ -3,6 +3,7 @@
 import {h, show, problem, text, num, seg, table} from './dom.js';
 import {get, records} from './api.js';
 import {checkAuditProof} from './audit-proof.js';
+import {isMediaReference, mediaPreview} from './media-preview.js';
 
 /** Keys shown in their own sections; everything else is listed under "Other values". */
 const INPUTS = ['inputs', 'input', 'raw_inputs', 'request', 'text', 'prompt'];
@@ -22,7 +23,9 @@ export async function render({endpoint, id}) {
     return;
   }
   const p = found.prediction;
-  const data = p.data || {};
+  // Media references get a section of previews instead of their JSON text.
+  const media = Object.entries(p.data || {}).filter(([, v]) => isMediaReference(v));
+  const data = Object.fromEntries(Object.entries(p.data || {}).filter(([, v]) => !isMediaReference(v)));
   const pick = keys => Object.entries(data).filter(([k]) => keys.includes(k.toLowerCase()));
   const known = [...INPUTS, ...FEATURES, ...STAGES, ...OUTCOME];
   const others = Object.entries(data).filter(([k]) => !known.includes(k.toLowerCase()));
@@ -36,6 +39,7 @@ export async function render({endpoint, id}) {
         ['status', p.status], ['error', p.error], ['latency', p.latency_ms === undefined ? null : num(p.latency_ms) + ' ms'],
         ['request id', p.request_id], ['sample rate', p.sample_rate], ['tags', p.tags]])),
     outcome(data),
+    mediaSection(media),
     section('Inputs', pick(INPUTS)),
     section('Features', pick(FEATURES)),
     section('Intermediate stages', pick(STAGES)),
@@ -84,6 +88,12 @@ function outcome(data) {
   }
   if (!parts.length) return null;
   return h('section', {'aria-labelledby': 'h-outcome'}, h('h2', {id: 'h-outcome'}, 'Decision and probabilities'), parts);
+}
+
+function mediaSection(media) {
+  if (!media.length) return null;
+  return h('section', {'aria-labelledby': 'h-media', id: 'media'}, h('h2', {id: 'h-media'}, 'Media'),
+    media.map(([key, ref]) => mediaPreview(key, ref)));
 }
 
 function feedbackSection(feedback) {

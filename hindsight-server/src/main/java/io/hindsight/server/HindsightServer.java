@@ -12,6 +12,7 @@ import io.hindsight.server.ingest.IngestService;
 import io.hindsight.server.ingest.LogTruncation;
 import io.hindsight.server.audit.AuditSettings;
 import io.hindsight.server.audit.AuditTrails;
+import io.hindsight.server.media.MediaLibrary;
 import io.hindsight.server.lake.CompactionJob;
 import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.LakeWriter;
@@ -102,6 +103,7 @@ public final class HindsightServer implements AutoCloseable {
   /** Told of the predictions each erasure removes; null: the audit log records the redaction. */
   private ErasureListener erasureListener;
   private AuditTrails audit;
+  private MediaLibrary media;
   private final Scheduler scheduler;
   private volatile boolean closed;
 
@@ -152,6 +154,8 @@ public final class HindsightServer implements AutoCloseable {
   private void open() throws IOException, SQLException {
     long started = System.nanoTime();
     Path dataDir = config.dataDir.toAbsolutePath();
+    // Before anything starts: a media root that is not there stops the start with its name.
+    media = new MediaLibrary(config.mediaSettings());
     OwnerOnly.createDirectories(dataDir);
     List<ApiKey> configuredKeys = new ArrayList<>();
     for (Map<String, Object> k : config.auth.keys) {
@@ -324,6 +328,7 @@ public final class HindsightServer implements AutoCloseable {
             },
             jobs, json, clock),
         json);
+    api.media(media);
     api.start();
     // Alerts link back to the server; on port 0 its address is known only now.
     alerts.externalUrl(externalUrl(api.port()));
@@ -544,6 +549,9 @@ public final class HindsightServer implements AutoCloseable {
     }
     if (api != null) {
       api.stop();
+    }
+    if (media != null) {
+      media.close();
     }
     // A running job stops at its next step, before the lake it edits closes, and resumes at the next start.
     if (retention != null) {

@@ -45,6 +45,7 @@ public final class ServerConfig {
    * write-ahead log for the next start. Below Kubernetes' default grace period of 30 s.
    */
   public Duration shutdownTimeout = Duration.ofSeconds(5);
+  public Media media = new Media();
 
   /**
    * Deadlines that keep slow clients from holding connections, threads and ingest slots (DESIGN
@@ -138,6 +139,44 @@ public final class ServerConfig {
           periods.put(endpoint, kinds);
         });
     return new RetentionPolicy(periods, retention.interval);
+  }
+
+  /** Media references (DESIGN §14 "Media"): where {@code GET /v1/media} may fetch the files they point at. */
+  public static final class Media {
+    /**
+     * Local folders (absolute paths or {@code file:///} URIs) and S3 prefixes ({@code
+     * s3://bucket/prefix}) media is served from; nothing outside them is ever fetched. Empty (the
+     * default): no media is served.
+     */
+    public java.util.List<String> roots = new java.util.ArrayList<>();
+    /** The largest media file served; a larger one is answered 413. */
+    public long maxBytes = io.hindsight.server.media.MediaSettings.DEFAULT_MAX_BYTES;
+    /** The S3-compatible store {@code s3://} roots are read from. */
+    public MediaStore s3 = new MediaStore();
+  }
+
+  /** How to reach the store of {@code s3://} media roots; credentials: both keys, or neither for the AWS default chain. */
+  public static final class MediaStore {
+    /** The store's URL; unset for AWS S3. */
+    public String endpoint;
+    /** The signing region; unset: us-east-1. */
+    public String region;
+    /** Address buckets as endpoint/bucket/key, as most stores other than AWS need. */
+    public boolean pathStyle;
+    public String accessKey;
+    /** Read from the file, never printed. */
+    @com.fasterxml.jackson.annotation.JsonProperty(access = com.fasterxml.jackson.annotation.JsonProperty.Access.WRITE_ONLY)
+    public String secretKey;
+  }
+
+  /** The media settings, for the media library; call after {@link #validate}. */
+  public io.hindsight.server.media.MediaSettings mediaSettings() {
+    MediaStore s = media.s3;
+    return new io.hindsight.server.media.MediaSettings(
+        media.roots,
+        media.maxBytes,
+        new io.hindsight.server.media.MediaS3(
+            s.endpoint == null ? null : java.net.URI.create(s.endpoint), s.region, s.pathStyle, s.accessKey, s.secretKey));
   }
 
   /** HTTPS: either {@code cert} and {@code key} (PEM, PKCS#8 key) or a {@code keystore}. */
@@ -328,6 +367,14 @@ public final class ServerConfig {
               "keyed by endpoint names (1 to 64 lower-case letters, digits, '_' or '-')");
           periods.byKind().forEach((kind, text) -> p.period("retention.endpoints." + endpoint + "." + kind.publicName(), text));
         });
+    p.range("media.max-bytes", media.maxBytes, 1, 1L << 40);
+    p.require(media.roots != null && media.roots.stream().allMatch(java.util.Objects::nonNull), "media.roots", media.roots, "a list of folders and s3:// prefixes");
+    p.require(
+        (media.s3.accessKey == null) == (media.s3.secretKey == null),
+        "media.s3",
+        media.s3.accessKey == null ? "a secret-key without an access-key" : "an access-key without a secret-key",
+        "both access-key and secret-key, or neither (then the AWS default credential chain is used)");
+    p.require(media.s3.endpoint == null || media.s3.endpoint.matches("https?://[^\\s/]+(/\\S*)?"), "media.s3.endpoint", media.s3.endpoint, "the store's http(s) URL");
     p.throwIfAny();
     return this;
   }

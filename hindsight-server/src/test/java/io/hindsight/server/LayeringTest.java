@@ -41,11 +41,12 @@ class LayeringTest {
     ALLOWED.put("monitor", Set.of("query", "schema", "ops", "files"));
     ALLOWED.put("alert", Set.of("monitor", "query", "schema", "ops", "files"));
     ALLOWED.put("connect", Set.of("ingest", "query", "schema", "ops", "files"));
+    ALLOWED.put("media", Set.of());
     ALLOWED.put("web", Set.of("monitor", "alert", "audit", "query", "schema", "ops"));
     ALLOWED.put(
         "http",
         Set.of("web", "connect", "alert", "monitor", "audit", "query", "ingest", "auth", "lake", "schema", "ops", "files",
-            "jobs", "retention", "backup"));
+            "jobs", "retention", "backup", "media"));
   }
 
   private static final JavaClasses SERVER =

@@ -99,4 +99,17 @@ class NamingContractTest {
       assertThat(accepted("feedback", k)).as("feedback key %s", k).isFalse();
     }
   }
+
+  @Test
+  void mediaReferences() throws Exception {
+    for (JsonNode ref : contract.get("media").get("valid")) {
+      JsonNode answer = server.predictions("contract-media", "{\"data\": {\"m\": " + ref + "}}").json();
+      assertThat(answer.get("accepted").asInt()).as("%s", ref).isEqualTo(1);
+    }
+    assertThat(server.get("/v1/endpoints/contract-media/schema").json().get("columns").toString()).contains("\"name\":\"m\",\"type\":\"media\"");
+    for (JsonNode ref : contract.get("media").get("invalid")) {
+      JsonNode answer = server.predictions("contract-media", "{\"data\": {\"m\": " + ref + "}}").json();
+      assertThat(answer.get("accepted").asInt()).as("%s", ref).isZero();
+    }
+  }
 }

@@ -26,6 +26,9 @@ class ServerConfigTest {
   static Stream<Arguments> outOfRange() {
     return Stream.of(
         bad("port", "70000", c -> c.port = 70_000),
+        bad("media.max-bytes", "0", c -> c.media.maxBytes = 0),
+        bad("media.s3", "an access-key without a secret-key", c -> c.media.s3.accessKey = "k"),
+        bad("media.s3.endpoint", "localhost:9000", c -> c.media.s3.endpoint = "localhost:9000"),
         bad("host", "null", c -> c.host = null),
         bad("ingest.max-body-bytes", "0", c -> c.ingest.maxBodyBytes = 0),
         bad("ingest.max-record-bytes", "10", c -> c.ingest.maxRecordBytes = 10),

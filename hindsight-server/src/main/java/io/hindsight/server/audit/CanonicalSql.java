@@ -1,7 +1,6 @@
 package io.hindsight.server.audit;
 
 import io.hindsight.server.schema.Column;
-import io.hindsight.server.schema.ColumnType;
 import io.hindsight.server.schema.EndpointSchema;
 import io.hindsight.server.schema.LookupRecord;
 import io.hindsight.server.schema.SqlText;
@@ -46,7 +45,7 @@ final class CanonicalSql {
       }
       boolean system = Table.PREDICTIONS.isSystemColumn(c.name());
       Column declared = schema == null || system ? null : schema.column(c.name());
-      boolean jsonText = system ? c.name().equals("_conflicts") : declared != null && declared.type() == ColumnType.JSON;
+      boolean jsonText = system ? c.name().equals("_conflicts") : declared != null && declared.type().isJsonText();
       String value = value(SqlText.identifier(c.name()), c.duckType(), jsonText);
       if (value == null) {
         return null;

@@ -402,6 +402,11 @@ public final class ApiServer {
         RouteAccess.ADMIN);
   }
 
+  /** Adds {@code GET /v1/media} (DESIGN §14 "Media"), served from the library's roots; before {@link #start()}. */
+  public void media(io.hindsight.server.media.MediaLibrary library) {
+    app.get("/v1/media", new MediaApi(library)::get, RouteAccess.READ);
+  }
+
   public void start() {
     app.start();
   }

@@ -39,7 +39,7 @@ final class UiRoutes {
    * only here. Logged values therefore cannot run as code even if one slipped into the markup.
    */
   private static final String CSP =
-      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self';"
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; connect-src 'self';"
           + " object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
   private final AccessControl access;

@@ -6,6 +6,7 @@ import io.hindsight.server.schema.Column;
 import io.hindsight.server.schema.ColumnType;
 import io.hindsight.server.schema.EndpointSchema;
 import io.hindsight.server.schema.JsonText;
+import io.hindsight.server.schema.MediaReference;
 import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.Table;
 import java.time.Instant;
@@ -176,20 +177,26 @@ final class RecordNormalizer {
     }
     Map<String, String> seen = new HashMap<>(data.size() * 2);
     Column[] knownColumns = new Column[data.size()];
+    Object[] typedValues = new Object[data.size()];
     Map<String, ColumnType> newKeys = null;
     int k = 0;
     for (Map.Entry<String, Object> e : data.entrySet()) {
       String key = e.getKey();
       Column known = schema.column(key);
-      knownColumns[k++] = known;
       if (known == null) {
         checkKey(table, key);
-        if (e.getValue() != null) {
-          if (newKeys == null) {
-            newKeys = new LinkedHashMap<>();
-          }
-          newKeys.put(key, ColumnType.of(asValue(e.getValue())));
+      }
+      Object value = e.getValue() == null ? null : asValue(e.getValue());
+      if (value instanceof JsonText text) {
+        checkMediaReference(key, text);
+      }
+      typedValues[k] = value;
+      knownColumns[k++] = known;
+      if (known == null && value != null) {
+        if (newKeys == null) {
+          newKeys = new LinkedHashMap<>();
         }
+        newKeys.put(key, ColumnType.of(value));
       }
       // A known key was checked when its column was added; its canonical name is its identity.
       String previous = seen.put(known == null ? key.toLowerCase(Locale.ROOT) : known.name(), key);
@@ -209,11 +216,11 @@ final class RecordNormalizer {
     for (Map.Entry<String, Object> e : data.entrySet()) {
       String key = e.getKey();
       Object raw = e.getValue();
+      Object value = typedValues[k];
       Column known = knownColumns[k++];
       if (raw == null) {
         continue;
       }
-      Object value = asValue(raw);
       // A column that widens meanwhile is no different from one that widens just after this record.
       Column column = known != null ? known : schema.column(key);
       Object fitted = schema.fit(column, value);
@@ -232,6 +239,16 @@ final class RecordNormalizer {
       }
     }
     values.put("_conflicts", conflicts == null ? null : new JsonText(toJson(conflicts)));
+  }
+
+  /** An object shaped like a media reference must be a valid one (see {@link MediaReference}). */
+  private static void checkMediaReference(String key, JsonText value) throws Rejection {
+    String problem = MediaReference.problem(value.json());
+    if (problem != null) {
+      throw new Rejection("bad_media",
+          "key '" + key + "' holds a media reference ({\"uri\", \"content_type\"}) but " + problem
+              + "; to store the object as ordinary JSON instead, give it a further key or rename one");
+    }
   }
 
   private Object asValue(Object raw) {

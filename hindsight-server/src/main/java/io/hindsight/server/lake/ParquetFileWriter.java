@@ -130,6 +130,7 @@ final class ParquetFileWriter implements AutoCloseable {
         break;
       case STRING:
       case JSON:
+      case MEDIA:
         if (v instanceof byte[]) {
           ap.append((byte[]) v); // UTF-8 straight from the log
         } else {

@@ -90,7 +90,7 @@ final class ColumnReferences {
     if (path.isEmpty()) {
       return new Resolved(reference, SqlText.identifier(column.name()), kindOf(column.type()));
     }
-    if (column.type() != ColumnType.JSON) {
+    if (!column.type().isJsonText()) {
       throw new IllegalArgumentException(
           "'" + field + "': '" + column.name() + "' holds " + column.type().publicName() + " values, so '" + path
               + "' cannot point into it; paths apply to arrays and objects");
@@ -103,7 +103,7 @@ final class ColumnReferences {
     List<String> out = new ArrayList<>();
     if (schema != null) {
       for (Column c : schema.columns()) {
-        if (c.type() != ColumnType.JSON && c.type() != ColumnType.MAP && c.type() != ColumnType.TIMESTAMP) {
+        if (!c.type().isJsonText() && c.type() != ColumnType.MAP && c.type() != ColumnType.TIMESTAMP) {
           out.add(c.name());
         }
       }

@@ -2,7 +2,10 @@ package io.hindsight.server.schema;
 
 import java.util.Map;
 
-/** The types a column can have. User keys take one of the first five; the rest are system columns. */
+/**
+ * The types a column can have. User keys take one of the first six (boolean to media); the rest
+ * are system columns.
+ */
 public enum ColumnType {
   BOOLEAN("boolean", "BOOLEAN"),
   BIGINT("bigint", "BIGINT"),
@@ -10,6 +13,8 @@ public enum ColumnType {
   STRING("string", "VARCHAR"),
   /** Arrays and objects, stored as JSON text. */
   JSON("json", "VARCHAR"),
+  /** Media references ({@link MediaReference}), stored as their JSON text like other objects. */
+  MEDIA("media", "VARCHAR"),
   /**
    * An instant, µs precision. Written as a UTC-adjusted Parquet timestamp, so engines such as
    * Spark read an instant, not a wall-clock time.
@@ -36,6 +41,11 @@ public enum ColumnType {
     return sqlType;
   }
 
+  /** Whether the column holds JSON text (arrays, objects, media references) that reads back as JSON. */
+  public boolean isJsonText() {
+    return this == JSON || this == MEDIA;
+  }
+
   public static ColumnType fromPublicName(String name) {
     for (ColumnType t : values()) {
       if (t.publicName.equals(name)) {
@@ -56,7 +66,7 @@ public enum ColumnType {
     } else if (value instanceof String) {
       return STRING;
     } else if (value instanceof JsonText) {
-      return JSON;
+      return MediaReference.isReference(((JsonText) value).json()) ? MEDIA : JSON;
     } else if (value instanceof Map) {
       return MAP;
     }

@@ -112,8 +112,9 @@ public final class EndpointSchema {
   /**
    * Fits a value to its key's column by the schema rules (DESIGN §6): a value of the column's type
    * is stored as it is; a bigint in a double column becomes a double; a double in a bigint column
-   * widens the column to double for good; anything else contradicts the column and is returned as
-   * {@link #CONTRADICTS}, for the caller to keep in {@code _conflicts}.
+   * widens the column to double for good; a media reference in a json column is the object it is;
+   * anything else contradicts the column and is returned as {@link #CONTRADICTS}, for the caller to
+   * keep in {@code _conflicts}.
    */
   public Object fit(Column column, Object value) {
     ColumnType type = ColumnType.of(value);
@@ -125,6 +126,9 @@ public final class EndpointSchema {
     }
     if (column.type() == ColumnType.BIGINT && type == ColumnType.DOUBLE) {
       widenToDouble(column);
+      return value;
+    }
+    if (column.type() == ColumnType.JSON && type == ColumnType.MEDIA) {
       return value;
     }
     return CONTRADICTS;

@@ -66,7 +66,7 @@ public final class LookupRecord {
         continue;
       }
       Column c = schema == null ? null : schema.column(name);
-      boolean jsonText = v instanceof JsonText || (c != null && c.type() == ColumnType.JSON && v instanceof String);
+      boolean jsonText = v instanceof JsonText || (c != null && c.type().isJsonText() && v instanceof String);
       data.put(name, jsonText ? parsed(v, json) : v);
     }
     out.put("data", data);

@@ -295,7 +295,7 @@ public final class ExplorerQuery {
       params.add(value);
       return;
     }
-    if (c.type().equals("json") || c.type().equals("map")) {
+    if (c.type().equals("json") || c.type().equals("media") || c.type().equals("map")) {
       if (!op.equals("=") && !op.equals("!=")) {
         throw ApiException.badRequest(
             "'" + c.name() + "' holds " + c.type() + " values: compare it with = or != on its JSON text, or ~ (contains)");
