@@ -7,6 +7,7 @@ import io.hindsight.server.objects.StoredObject;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -61,7 +62,8 @@ public abstract sealed class Source implements Closeable {
     List<SourceFile> list(SourceFormat format) throws IOException {
       List<SourceFile> out = new ArrayList<>();
       try (Stream<Path> walk = Files.walk(root)) {
-        for (Path p : (Iterable<Path>) walk.filter(Files::isRegularFile)::iterator) {
+        // Symbolic links are not followed: a link must not lead a server-side import out of its root.
+        for (Path p : (Iterable<Path>) walk.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS))::iterator) {
           String id = root.relativize(p).toString().replace(p.getFileSystem().getSeparator(), "/");
           if (visible(id, format)) {
             out.add(SourceFile.at(id, Files.size(p), Long.toString(Files.getLastModifiedTime(p).toMillis())));
