@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
     versionProvider = HindsightCommand.Version.class,
     description = "A flight recorder for machine-learning models in production.",
     subcommands = {
-      ServeCommand.class, QueryCommand.class, IngestCommand.class, ReportCommand.class, KeysCommand.class, DemoCommand.class,
+      ServeCommand.class, QueryCommand.class, IngestCommand.class, ImportCommand.class, ReportCommand.class, KeysCommand.class, DemoCommand.class,
       AuditCommand.class
     })
 public final class HindsightCommand implements Runnable {
