@@ -15,6 +15,7 @@ import java.util.TreeMap;
  * source file the rows done (stored, rejected or behind the cutoff) and whether it is finished;
  * the watermark; and, while a run is under way, the cutoff it took, so a run resumed after a crash
  * decides every row as the first attempt did and resends a batch with the same key and body.
+ * Thread-safe: a run reads it on one thread and writes it on another.
  */
 public final class ImportState {
   private final Path file;
@@ -46,7 +47,7 @@ public final class ImportState {
     return s;
   }
 
-  void save(ObjectMapper json) throws IOException {
+  synchronized void save(ObjectMapper json) throws IOException {
     ObjectNode o = json.createObjectNode();
     o.put("watermark_us", watermarkMicros);
     o.put("run_under_way", runUnderWay);
@@ -59,11 +60,11 @@ public final class ImportState {
   }
 
   /** The largest watermark value imported, in µs since the epoch; null before any. */
-  public Long watermarkMicros() {
+  public synchronized Long watermarkMicros() {
     return watermarkMicros;
   }
 
-  void watermark(Long micros) {
+  synchronized void watermark(Long micros) {
     if (micros != null && (watermarkMicros == null || micros > watermarkMicros)) {
       watermarkMicros = micros;
     }
@@ -73,7 +74,7 @@ public final class ImportState {
    * Starts a run, or resumes the one a crash interrupted: returns the cutoff the run decides rows
    * by (null: none is late).
    */
-  Long beginRun(Long cutoffIfNew) {
+  synchronized Long beginRun(Long cutoffIfNew) {
     if (!runUnderWay) {
       runUnderWay = true;
       runCutoffMicros = cutoffIfNew;
@@ -81,16 +82,16 @@ public final class ImportState {
     return runCutoffMicros;
   }
 
-  void endRun() {
+  synchronized void endRun() {
     runUnderWay = false;
     runCutoffMicros = null;
   }
 
-  FileProgress progress(String id) {
+  synchronized FileProgress progress(String id) {
     return files.get(id);
   }
 
-  void progress(String id, long rowsDone, boolean finished, String version) {
+  synchronized void progress(String id, long rowsDone, boolean finished, String version) {
     files.put(id, new FileProgress(rowsDone, finished, version));
   }
 }

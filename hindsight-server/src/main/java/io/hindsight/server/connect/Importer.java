@@ -18,6 +18,12 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import io.hindsight.server.ops.DaemonThreads;
 
 /**
  * One run of an import: lists the source's files, reads each file not finished yet with DuckDB in
@@ -47,6 +53,7 @@ public final class Importer {
   private final ImportListener listener;
   private final ObjectMapper json;
 
+  // Counts are kept by the sender's thread; the caller reads them once it has waited for it.
   private long rowsRead;
   private long accepted;
   private long rejected;
@@ -78,17 +85,26 @@ public final class Importer {
         listener.changed(f.id());
       }
     }
+    ExecutorService sender = DaemonThreads.single("hindsight-import-sender");
     try (Connection db = open(source.readableRoot())) {
+      Steps steps = new Steps(sender);
+      double bytesBefore = 0;
       for (SourceFile f : pending) {
         Path local = source.open(f);
         try {
-          importFile(db, f, local, cutoff);
+          importFile(db, f, local, cutoff, bytesBefore, steps);
         } finally {
+          // The copy is read once the file's last batch is built; its sending goes on meanwhile.
           source.release(local);
         }
+        bytesBefore += f.size();
       }
+      steps.awaitLast();
     } catch (SQLException e) {
       throw new IOException(e.getMessage(), e);
+    } finally {
+      sender.shutdown();
+      awaitQuietly(sender);
     }
     state.endRun();
     state.save(json);
@@ -99,55 +115,77 @@ public final class Importer {
     return new ImportProgress(rowsRead, accepted, rejected, late, bytesDone, bytesTotal, state.watermarkMicros());
   }
 
-  private void importFile(Connection db, SourceFile f, Path local, Long cutoff) throws IOException, SQLException {
+  /**
+   * Reads a file from its first row not done, building batches on this thread while the one
+   * before is sent on the sender's: reading and storing overlap, and everything that follows an
+   * answer (counts, state, what the listener hears) happens on the sender's thread, in order.
+   */
+  private void importFile(Connection db, SourceFile f, Path local, Long cutoff, double bytesBefore, Steps steps)
+      throws IOException, SQLException {
     ImportState.FileProgress done = state.progress(f.id());
     long first = done == null ? 0 : done.rowsDone();
     String read = spec.format().read(local);
     long rowsInFile = spec.format() == SourceFormat.PARQUET ? count(db, f, read) : -1;
-    String sql = RecordColumns.select(spec, f.id(), read, describe(db, f, read), f.partitions(), cutoff) + " OFFSET " + first;
+    String sql = RecordColumns.select(spec, f.id(), read, describe(db, f, read), f.partitions(), cutoff)
+        // Only a resumed file skips rows: OFFSET slows a scan down even when it is 0.
+        + (first > 0 ? " OFFSET " + first : "");
     String fileKey = fileKey(f);
-    long fileLate = 0;
+    long[] fileLate = {0};
     Batch batch = new Batch(first);
-    double fileBytesBefore = bytesDone;
+    boolean watermarked = spec.watermark() != null;
     try (Statement st = db.createStatement(); ResultSet rs = query(st, f, sql)) {
       long row = first;
       while (rs.next()) {
-        rowsRead++;
-        if (rs.getBoolean(2)) {
-          late++;
-          fileLate++;
+        if (!watermarked) {
+          batch.add(row, rs.getBytes(1), null);
+        } else if (rs.getBoolean(2)) {
+          batch.late++;
         } else {
           long wm = rs.getLong(3);
-          batch.add(row, rs.getString(1), rs.wasNull() ? null : wm);
+          batch.add(row, rs.getBytes(1), rs.wasNull() ? null : wm);
         }
         row++;
         if (batch.full()) {
-          send(f, fileKey, batch, row);
-          bytesDone = fileBytesBefore + (rowsInFile > 0 ? f.size() * (double) row / rowsInFile : 0);
-          listener.progress(progress());
+          Batch full = batch;
+          long next = row;
+          double bytes = bytesBefore + (rowsInFile > 0 ? f.size() * (double) next / rowsInFile : 0);
+          steps.then(() -> {
+            send(f, fileKey, full, next, false);
+            fileLate[0] += full.late;
+            bytesDone = bytes;
+            listener.progress(progress());
+          });
           batch = new Batch(row);
         }
       }
-      send(f, fileKey, batch, row);
-      state.progress(f.id(), row, true, f.version());
-      state.save(json);
+      Batch last = batch;
+      long end = row;
+      steps.then(() -> {
+        send(f, fileKey, last, end, true);
+        fileLate[0] += last.late;
+        if (fileLate[0] > 0) {
+          listener.late(f.id(), fileLate[0]);
+        }
+        bytesDone = bytesBefore + f.size();
+        listener.progress(progress());
+      });
     }
-    bytesDone = fileBytesBefore + f.size();
-    if (fileLate > 0) {
-      listener.late(f.id(), fileLate);
-    }
-    listener.progress(progress());
   }
 
-  /** Sends a batch (when it has rows) and records that rows up to {@code next} are done. */
-  private void send(SourceFile f, String fileKey, Batch batch, long next) throws IOException {
-    if (!batch.rows.isEmpty()) {
+  /**
+   * Sends a batch (when it has rows) and records that rows up to {@code next} are done, and whether
+   * the file is finished.
+   */
+  private void send(SourceFile f, String fileKey, Batch batch, long next, boolean finished) throws IOException {
+    rowsRead += next - batch.firstRow;
+    late += batch.late;
+    if (batch.size > 0) {
       String key = "import-" + fileKey + "-" + batch.firstRow + "-" + (next - 1);
       JsonNode answer = json.readTree(sink.send(batch.body.toByteArray(), key));
       accepted += answer.path("accepted").asLong();
       for (JsonNode r : answer.path("rejected")) {
         rejected++;
-        listener.rejected(f.id(), batch.rows.get(r.path("index").asInt()) + 1, r.path("error").asText());
+        listener.rejected(f.id(), batch.rows[r.path("index").asInt()] + 1, r.path("error").asText());
       }
       long unlisted = answer.path("rejected_omitted").asLong();
       if (unlisted > 0) {
@@ -155,30 +193,94 @@ public final class Importer {
         listener.rejectedUnlisted(f.id(), batch.firstRow + 1, next, unlisted);
       }
       for (JsonNode w : answer.path("warnings")) {
-        listener.warning(f.id(), batch.rows.get(w.path("index").asInt()) + 1, w.path("warning").asText());
+        listener.warning(f.id(), batch.rows[w.path("index").asInt()] + 1, w.path("warning").asText());
       }
       state.watermark(batch.maxWatermark);
     }
-    if (next > batch.firstRow) {
-      state.progress(f.id(), next, false, f.version());
+    if (next > batch.firstRow || finished) {
+      state.progress(f.id(), next, finished, f.version());
       state.save(json);
     }
   }
 
+  /** The steps of a run on the sender's thread, in order, at most one waiting behind the one running. */
+  private static final class Steps {
+    private final ExecutorService sender;
+    private Future<?> last = CompletableFuture.completedFuture(null);
+
+    Steps(ExecutorService sender) {
+      this.sender = sender;
+    }
+
+    /** Queues a step once the one before it is done; throws what an earlier step failed with. */
+    void then(Step step) throws IOException {
+      awaitLast();
+      last = sender.submit(() -> {
+        step.run();
+        return null;
+      });
+    }
+
+    void awaitLast() throws IOException {
+      try {
+        last.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while a batch was being sent", e);
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof IOException io) {
+          throw io;
+        }
+        if (cause instanceof RuntimeException r) {
+          throw r;
+        }
+        if (cause instanceof Error err) {
+          throw err;
+        }
+        throw new IOException(cause);
+      }
+    }
+  }
+
+  @FunctionalInterface
+  private interface Step {
+    void run() throws IOException;
+  }
+
+  /** Waits for the step being sent when a run ends early, so no state is written after {@link #run} returns. */
+  private static void awaitQuietly(ExecutorService sender) {
+    try {
+      if (!sender.awaitTermination(SENDER_STOP_WAIT_SECONDS, TimeUnit.SECONDS)) {
+        sender.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      sender.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** A batch is answered within the sink's own timeouts; this only bounds a stuck one. */
+  private static final long SENDER_STOP_WAIT_SECONDS = 300;
+
   /** The records of one request, with the source row of each. */
   private static final class Batch {
     final long firstRow;
-    final List<Long> rows = new ArrayList<>();
-    final ByteArrayOutputStream body = new ByteArrayOutputStream();
+    /** The source row of each record, for the rows the server names by their index in the batch. */
+    final long[] rows = new long[BATCH_ROWS];
+    int size;
+    final ByteArrayOutputStream body = new ByteArrayOutputStream(1 << 20);
     Long maxWatermark;
+    /** Rows of the batch's range behind the cutoff, not sent. */
+    long late;
 
     Batch(long firstRow) {
       this.firstRow = firstRow;
     }
 
-    void add(long row, String record, Long watermark) {
-      rows.add(row);
-      body.writeBytes(record.getBytes(StandardCharsets.UTF_8));
+    void add(long row, byte[] record, Long watermark) {
+      rows[size++] = row;
+      body.writeBytes(record);
       body.write('\n');
       if (watermark != null && (maxWatermark == null || watermark > maxWatermark)) {
         maxWatermark = watermark;
@@ -186,7 +288,7 @@ public final class Importer {
     }
 
     boolean full() {
-      return rows.size() >= BATCH_ROWS || body.size() >= BATCH_BYTES;
+      return size >= BATCH_ROWS || body.size() >= BATCH_BYTES;
     }
   }
 

@@ -11,7 +11,7 @@ import java.util.Set;
 
 /**
  * How one source file's rows become records: the SQL that has DuckDB write each row as the JSON
- * record the ingest API takes (so values keep their types without passing through Java one by
+ * record the ingest API takes, in UTF-8 (so values keep their types without passing through Java one by
  * one), whether the row is behind the cutoff, and its watermark value.
  */
 final class RecordColumns {
@@ -69,7 +69,7 @@ final class RecordColumns {
   }
 
   /**
-   * The query over one file: {@code record} (the JSON record), {@code late} (behind {@code
+   * The query over one file: {@code record} (the JSON record as UTF-8 bytes), {@code late} (behind {@code
    * cutoffMicros}), {@code wm} (the watermark column in µs, or null).
    *
    * @param partitions the file's Hive partition values, column → value, from its path
@@ -96,7 +96,9 @@ final class RecordColumns {
       }
       String key = m.getKey();
       if (key.equals("ts") && isTemporal(types.get(m.getValue()))) {
-        top.put(key, "strftime(CAST(" + expr + " AS TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%S.%fZ')");
+        // A plain TIMESTAMP is taken as UTC as it is (the cast would cost a third of the read).
+        String utc = "TIMESTAMP".equals(types.get(m.getValue())) ? expr : "CAST(" + expr + " AS TIMESTAMPTZ)";
+        top.put(key, "strftime(" + utc + ", '%Y-%m-%dT%H:%M:%S.%fZ')");
       } else if (FIELDS.get(spec.kind()).contains(key)) {
         top.put(key, TEXT_FIELDS.contains(key) ? text(expr) : expr);
       } else if (key.startsWith(TAGS)) {
@@ -138,7 +140,8 @@ final class RecordColumns {
       wm = "epoch_us(CAST(" + column + " AS TIMESTAMPTZ))";
     }
     String late = cutoffMicros == null ? "false" : "coalesce(" + wm + " <= " + cutoffMicros + ", false)";
-    return "SELECT json_object(" + String.join(", ", record) + ")::VARCHAR AS record, " + late + " AS late, " + wm
+    // As bytes (UTF-8): fetching a BLOB through JDBC costs a third of decoding a string.
+    return "SELECT encode(json_object(" + String.join(", ", record) + ")::VARCHAR) AS record, " + late + " AS late, " + wm
         + " AS wm FROM " + read;
   }
 
