@@ -85,6 +85,25 @@ class ImporterTest {
   }
 
   @Test
+  void importsJsonLinesKeepingNestedValues() throws Exception {
+    Path day = Files.createDirectories(tree.resolve("env=prod"));
+    Files.writeString(day.resolve("part-0.jsonl"),
+        "{\"id\": \"j1\", \"score\": 0.9, \"features\": {\"n\": 3, \"names\": [\"a\", \"b\"]}}\n"
+            + "{\"id\": \"j2\", \"score\": 0.1, \"features\": {\"n\": 4, \"names\": []}}\n");
+
+    ImportProgress p = run(
+        new ImportSpec(tree.toString(), SourceFormat.JSON, "scoring", Table.PREDICTIONS, "id", null, Map.of(), null, null, null),
+        new Recorder());
+
+    assertThat(p.accepted()).isEqualTo(2);
+    server.flush();
+    var row = server.query("SELECT score, features, tags['env'] FROM predictions WHERE prediction_id = 'j1'").get("rows").get(0);
+    assertThat(row.get(0).asDouble()).isEqualTo(0.9);
+    assertThat(JSON.readTree(row.get(1).asText())).isEqualTo(JSON.readTree("{\"n\": 3, \"names\": [\"a\", \"b\"]}"));
+    assertThat(row.get(2).asText()).isEqualTo("prod");
+  }
+
+  @Test
   void runsAgainStoringEveryRowOnceTakingLateFilesInsideTheDelayAndReportingOlderOnes() throws Exception {
     ImportSpec spec = spec("id", "ts", Map.of(), "ts", Duration.ofHours(1));
     hour("hour=10", "a", "2026-11-01 10:00:00");
