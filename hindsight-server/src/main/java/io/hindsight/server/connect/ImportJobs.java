@@ -37,6 +37,12 @@ public final class ImportJobs {
   /** Rejected rows and late files a job lists one by one; the rest are counted. */
   static final int LISTED = 100;
 
+  /**
+   * Progress steps (batches and file ends) between two writes of the job's file; counts and
+   * details show at once, and a cancel is seen at the next write.
+   */
+  static final int SAVE_EVERY_STEPS = 10;
+
   private final Jobs jobs;
   private final IngestService ingest;
   private final List<Path> roots;
@@ -126,6 +132,7 @@ public final class ImportJobs {
     private final List<ObjectNode> lateFiles = new ArrayList<>();
     private long errorsUnlisted;
     private ImportProgress last = new ImportProgress(0, 0, 0, 0, 0, 0, null);
+    private long steps;
 
     JobReport(JobContext ctx) {
       this.ctx = ctx;
@@ -139,6 +146,9 @@ public final class ImportJobs {
       ctx.count("rows_late", p.late() - last.late());
       last = p;
       publish(p.watermarkMicros());
+      if (++steps % SAVE_EVERY_STEPS != 0) {
+        return;
+      }
       try {
         ctx.progress(p.fraction());
       } catch (IOException e) {
