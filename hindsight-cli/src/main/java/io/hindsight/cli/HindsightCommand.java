@@ -10,8 +10,8 @@ import picocli.CommandLine.Command;
     versionProvider = HindsightCommand.Version.class,
     description = "A flight recorder for machine-learning models in production.",
     subcommands = {
-      ServeCommand.class, QueryCommand.class, IngestCommand.class, ReportCommand.class, KeysCommand.class, DemoCommand.class,
-      AuditCommand.class, BackupCommand.class, RestoreCommand.class
+      ServeCommand.class, QueryCommand.class, IngestCommand.class, ImportCommand.class, ReportCommand.class, KeysCommand.class,
+      DemoCommand.class, AuditCommand.class, BackupCommand.class, RestoreCommand.class
     })
 public final class HindsightCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -71,7 +71,8 @@ import org.slf4j.LoggerFactory;
  *   catalog/      learnt schemas, one JSON file per table and endpoint
  *   idempotency/  answers of Idempotency-Key requests whose log entries were dropped
  *   compaction/   journals that make file merges crash-safe
- *   jobs/         tracked jobs (erasure, deletion, retention), one JSON file each
+ *   jobs/         tracked jobs (erasure, deletion, retention, imports), one JSON file each
+ *   imports/      each import job's progress: rows done per source file, its watermark
  *   retention/    the seq marks of deleted partitions, so the log never replays them
  *   tmp/          DuckDB spill files, query worker folders, backups' links; emptied at start
  * </pre>
@@ -297,7 +298,12 @@ public final class HindsightServer implements AutoCloseable {
             lakeEdits, schemas, jobs, config.retentionPolicy(), new WormRule(minimumRetention), timeline,
             metricStore::deleteDaysBefore, metrics.registry(), clock, json);
     Erasure erasure = new Erasure(lakeEdits, lakeWriter, schemas, jobs, timeline, erasureListener, metrics.registry(), json);
+    io.hindsight.server.connect.ImportJobs imports =
+        new io.hindsight.server.connect.ImportJobs(
+            jobs, ingest, config.imports.roots, config.imports.s3.settings(), dataDir.resolve("imports"),
+            scratch.resolve("imports"), json);
     jobs.start();
+    jobs.runRecurring(scheduler);
     retention.start(scheduler);
     StoreLookups lookups = new StoreLookups(queryEngine, schemas, lake, json);
     lookups.auditProofs((endpoint, leaf) -> audit.proof(endpoint, leaf, null));
@@ -329,6 +335,7 @@ public final class HindsightServer implements AutoCloseable {
             jobs, json, clock),
         json);
     api.media(media);
+    api.imports(imports);
     api.start();
     // Alerts link back to the server; on port 0 its address is known only now.
     alerts.externalUrl(externalUrl(api.port()));

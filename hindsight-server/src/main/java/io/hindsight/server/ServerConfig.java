@@ -46,11 +46,37 @@ public final class ServerConfig {
    */
   public Duration shutdownTimeout = Duration.ofSeconds(5);
   public Media media = new Media();
+  public Imports imports = new Imports();
 
   /**
    * Deadlines that keep slow clients from holding connections, threads and ingest slots (DESIGN
    * §8): a client that sends its request slower than these is cut off, whatever it sends.
    */
+  /** Server-side imports ({@code POST /v1/jobs/imports}, DESIGN §14). */
+  public static final class Imports {
+    /** Local folders server-side imports may read; none by default (then only s3:// sources). */
+    public java.util.List<Path> roots = new java.util.ArrayList<>();
+    /** The S3-compatible store s3:// sources are read from. */
+    public S3 s3 = new S3();
+  }
+
+  /** How to reach an S3-compatible store; credentials: both keys, or neither for the AWS default chain. */
+  public static final class S3 {
+    /** The store's URL; unset for AWS S3. */
+    public String endpoint;
+    public String region;
+    public boolean pathStyle;
+    public String accessKey;
+    /** Read from the file, never printed. */
+    @com.fasterxml.jackson.annotation.JsonProperty(access = com.fasterxml.jackson.annotation.JsonProperty.Access.WRITE_ONLY)
+    public String secretKey;
+
+    public io.hindsight.server.objects.S3Settings settings() {
+      return new io.hindsight.server.objects.S3Settings(
+          endpoint == null ? null : java.net.URI.create(endpoint), region, pathStyle, accessKey, secretKey);
+    }
+  }
+
   public static final class Http {
     /** Time to send a request's line and headers; a slower connection is closed. */
     public Duration headerTimeout = Duration.ofSeconds(10);

@@ -26,6 +26,7 @@ class LayeringTest {
 
   static {
     ALLOWED.put("files", Set.of());
+    ALLOWED.put("objects", Set.of("files"));
     ALLOWED.put("schema", Set.of("files"));
     ALLOWED.put("ops", Set.of("schema"));
     ALLOWED.put("wal", Set.of("schema", "files"));
@@ -40,7 +41,7 @@ class LayeringTest {
     ALLOWED.put("retention", Set.of("lake", "query", "schema", "ops", "files", "jobs"));
     ALLOWED.put("monitor", Set.of("query", "schema", "ops", "files"));
     ALLOWED.put("alert", Set.of("monitor", "query", "schema", "ops", "files"));
-    ALLOWED.put("connect", Set.of("ingest", "query", "schema", "ops", "files"));
+    ALLOWED.put("connect", Set.of("ingest", "query", "schema", "ops", "files", "jobs", "objects"));
     ALLOWED.put("media", Set.of());
     ALLOWED.put("web", Set.of("monitor", "alert", "audit", "query", "schema", "ops"));
     ALLOWED.put(

@@ -381,10 +381,11 @@ public final class ApiServer {
       io.hindsight.server.retention.Retention retention,
       io.hindsight.server.retention.Erasure erasure,
       ObjectMapper json) {
-    JobsApi jobsApi = new JobsApi(jobs, retention, erasure, json, bodies);
+    jobsApi = new JobsApi(jobs, retention, erasure, json, bodies);
     app.get("/v1/jobs", jobsApi::list, RouteAccess.READ);
     app.get("/v1/jobs/{id}", jobsApi::get, RouteAccess.READ);
     app.post("/v1/jobs/{id}/cancel", jobsApi::cancel, RouteAccess.ADMIN);
+    app.delete("/v1/jobs/{id}", jobsApi::cancel, RouteAccess.ADMIN);
     app.delete("/v1/endpoints/{endpoint}/data", ctx -> jobsApi.deleteData(ctx, endpoint(ctx)), RouteAccess.ADMIN);
     app.post("/v1/erasure", jobsApi::erase, RouteAccess.ADMIN);
   }
@@ -406,6 +407,14 @@ public final class ApiServer {
   public void media(io.hindsight.server.media.MediaLibrary library) {
     app.get("/v1/media", new MediaApi(library)::get, RouteAccess.READ);
   }
+
+  /** Adds {@code POST /v1/jobs/imports} (DESIGN §14); after {@link #jobs}, before {@link #start()}. */
+  public void imports(io.hindsight.server.connect.ImportJobs imports) {
+    app.post("/v1/jobs/imports", ctx -> jobsApi.startImport(ctx, imports), RouteAccess.ADMIN);
+  }
+
+  /** The jobs routes' handlers, set by {@link #jobs}. */
+  private JobsApi jobsApi;
 
   public void start() {
     app.start();

@@ -13,8 +13,8 @@ import java.io.IOException;
 
 /**
  * Tracked jobs and the calls that start them (DESIGN §12): {@code GET /v1/jobs}, {@code GET
- * /v1/jobs/{id}}, {@code POST /v1/jobs/{id}/cancel}, {@code DELETE /v1/endpoints/{e}/data} and
- * {@code POST /v1/erasure}. A started job is answered {@code 202 {"id": ...}}.
+ * /v1/jobs/{id}}, {@code POST /v1/jobs/{id}/cancel} (or {@code DELETE /v1/jobs/{id}}), {@code DELETE
+ * /v1/endpoints/{e}/data}, {@code POST /v1/erasure} and {@code POST /v1/jobs/imports}. A started job is answered {@code 202 {"id": ...}}.
  */
 final class JobsApi {
   /** An erasure request names an endpoint, a key and a value: a few hundred bytes. */
@@ -62,6 +62,11 @@ final class JobsApi {
   /** {@code POST /v1/erasure {"endpoint", "key", "value"}}. */
   void erase(Context ctx) throws IOException {
     started(ctx, erasure.start(bodies.json(ctx, json, MAX_BODY_BYTES, "a fixed limit of the erasure API")));
+  }
+
+  /** {@code POST /v1/jobs/imports}: the options of {@code hindsight import} as JSON, with {@code every}. */
+  void startImport(Context ctx, io.hindsight.server.connect.ImportJobs imports) throws IOException {
+    started(ctx, imports.start(bodies.json(ctx, json, MAX_BODY_BYTES, "a fixed limit of the import API")));
   }
 
   private void started(Context ctx, String id) throws IOException {

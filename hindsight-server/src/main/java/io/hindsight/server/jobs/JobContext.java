@@ -18,4 +18,10 @@ public interface JobContext {
 
   /** Adds {@code n} to the count {@code name} (e.g. {@code files_deleted}). */
   void count(String name, long n);
+
+  /**
+   * Sets what the job shows as {@code details} besides its counts (e.g. an import's watermark and
+   * errors); kept with the job, also after it finished, so it must name no data subject.
+   */
+  void details(JsonNode details);
 }

@@ -15,6 +15,10 @@ import java.util.Map;
  * @param startedAt null while queued
  * @param finishedAt null until finished
  * @param params null once finished
+ * @param details what the job's kind shows besides counts (an import's watermark and errors); null: nothing
+ * @param every null for a job that runs once; else the period of a recurring job, which after each
+ *     run waits queued until {@code nextRun} and runs until it is cancelled
+ * @param nextRun when a waiting recurring job runs next; null otherwise
  */
 public record JobStatus(
     String id,
@@ -26,7 +30,10 @@ public record JobStatus(
     Instant createdAt,
     Instant startedAt,
     Instant finishedAt,
-    JsonNode params) {
+    JsonNode params,
+    JsonNode details,
+    java.time.Duration every,
+    Instant nextRun) {
 
   public JobStatus {
     counts = Map.copyOf(counts);
@@ -35,10 +42,25 @@ public record JobStatus(
   JobStatus with(JobState newState, double newProgress, Map<String, Long> newCounts, String newError,
       Instant newStartedAt, Instant newFinishedAt) {
     return new JobStatus(id, kind, newState, newProgress, newCounts, newError, createdAt, newStartedAt, newFinishedAt,
-        newState.finished() ? null : params);
+        newState.finished() ? null : params, details, every, newState == JobState.QUEUED ? nextRun : null);
   }
 
-  /** The public view: {@code {id, kind, state, progress, counts, error?, created_at, started_at, finished_at}}. */
+  JobStatus withDetails(JsonNode newDetails) {
+    return new JobStatus(id, kind, state, progress, counts, error, createdAt, startedAt, finishedAt, params, newDetails,
+        every, nextRun);
+  }
+
+  /** This recurring job waiting for its next run at {@code at}, with the outcome of its last run. */
+  JobStatus waiting(Instant at, Map<String, Long> newCounts, String lastError) {
+    return new JobStatus(id, kind, JobState.QUEUED, 0, newCounts, lastError, createdAt, startedAt, finishedAt, params,
+        details, every, at);
+  }
+
+  /**
+   * The public view: {@code {id, kind, state, progress, counts, error?, created_at, started_at,
+   * finished_at}}, with {@code every} and {@code next_run} for a recurring job and {@code details}
+   * when its kind has some.
+   */
   public ObjectNode toJson(ObjectMapper json) {
     ObjectNode o = json.createObjectNode();
     o.put("id", id);
@@ -53,6 +75,13 @@ public record JobStatus(
     o.put("created_at", createdAt.toString());
     o.put("started_at", startedAt == null ? null : startedAt.toString());
     o.put("finished_at", finishedAt == null ? null : finishedAt.toString());
+    if (every != null) {
+      o.put("every", every.toString());
+      o.put("next_run", nextRun == null ? null : nextRun.toString());
+    }
+    if (details != null) {
+      o.set("details", details);
+    }
     return o;
   }
 
@@ -78,7 +107,10 @@ public record JobStatus(
         Instant.parse(o.get("created_at").asText()),
         instantOrNull(o.get("started_at")),
         instantOrNull(o.get("finished_at")),
-        o.hasNonNull("params") ? o.get("params") : null);
+        o.hasNonNull("params") ? o.get("params") : null,
+        o.hasNonNull("details") ? o.get("details") : null,
+        o.hasNonNull("every") ? java.time.Duration.parse(o.get("every").asText()) : null,
+        instantOrNull(o.get("next_run")));
   }
 
   private static Instant instantOrNull(JsonNode n) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.ApiException;
 import io.hindsight.server.files.FileSync;
 import io.hindsight.server.ops.DaemonThreads;
+import io.hindsight.server.ops.Scheduler;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,6 +33,12 @@ import org.slf4j.LoggerFactory;
  * the start when its kind is {@link JobKind#resumable() resumable} (its counts keep what the first
  * run did) and is marked failed, saying so, when it is not. A stopping server ends a running job
  * at its next {@link JobContext#progress} step and leaves it running in its file, to be resumed.
+ *
+ * <p>A recurring job ({@link #submitRecurring}) runs at once, then after each run waits queued
+ * until its next run, one period after the last ended, and so on until it is cancelled; its counts
+ * add up over its runs, and a failed run shows its error until the next one. Its file keeps its
+ * schedule, so it goes on after a restart. The schedule follows the {@link Scheduler} given to
+ * {@link #runRecurring}.
  */
 public final class Jobs implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(Jobs.class);
@@ -49,6 +56,8 @@ public final class Jobs implements Closeable {
   private final Map<String, JobStatus> jobs = new ConcurrentHashMap<>();
   private final Map<String, Boolean> cancelRequested = new ConcurrentHashMap<>();
   private final ExecutorService worker = DaemonThreads.single("hindsight-jobs");
+  /** Recurring jobs handed to the worker for a run that has not begun yet. */
+  private final java.util.Set<String> dueRuns = ConcurrentHashMap.newKeySet();
   private volatile boolean stopping;
   private boolean started;
 
@@ -100,7 +109,9 @@ public final class Jobs implements Closeable {
         }
         JobStatus queued = s.with(JobState.QUEUED, s.progress(), s.counts(), null, s.startedAt(), null);
         save(queued);
-        enqueue(queued.id());
+        if (queued.nextRun() == null) {
+          enqueue(queued.id());
+        }
       }
     }
   }
@@ -110,7 +121,21 @@ public final class Jobs implements Closeable {
    *
    * @throws ApiException 503 when {@link #MAX_QUEUED} jobs are waiting
    */
-  public synchronized String submit(String kind, JsonNode params) throws IOException {
+  public String submit(String kind, JsonNode params) throws IOException {
+    return submit(kind, params, null);
+  }
+
+  /**
+   * Queues a job that runs now and then again {@code every} period after each run ends, until it
+   * is cancelled; returns its id.
+   *
+   * @throws ApiException 503 when {@link #MAX_QUEUED} jobs are waiting
+   */
+  public String submitRecurring(String kind, JsonNode params, java.time.Duration every) throws IOException {
+    return submit(kind, params, java.util.Objects.requireNonNull(every, "every"));
+  }
+
+  private synchronized String submit(String kind, JsonNode params, java.time.Duration every) throws IOException {
     if (!kinds.containsKey(kind)) {
       throw new IllegalArgumentException("no job kind '" + kind + "' is registered");
     }
@@ -119,7 +144,8 @@ public final class Jobs implements Closeable {
       throw new ApiException(503, MAX_QUEUED + " jobs are already waiting to run; start this one once some have finished", "60");
     }
     JobStatus s =
-        new JobStatus(UUID.randomUUID().toString(), kind, JobState.QUEUED, 0, Map.of(), null, clock.instant(), null, null, params);
+        new JobStatus(UUID.randomUUID().toString(), kind, JobState.QUEUED, 0, Map.of(), null, clock.instant(), null, null, params,
+            null, every, null);
     save(s);
     if (started) {
       enqueue(s.id());
@@ -160,9 +186,31 @@ public final class Jobs implements Closeable {
     worker.execute(() -> run(id));
   }
 
+  /**
+   * Runs recurring jobs when their time comes, as {@code scheduler} tells time (checked every
+   * {@link #SCHEDULE_TICK}); call once, after {@link #start()}.
+   */
+  public void runRecurring(Scheduler scheduler) {
+    scheduler.every("hindsight-jobs-schedule", SCHEDULE_TICK, this::enqueueDue);
+  }
+
+  /** How often waiting recurring jobs are checked for their next run. */
+  public static final java.time.Duration SCHEDULE_TICK = java.time.Duration.ofSeconds(1);
+
+  private void enqueueDue() {
+    java.time.Instant now = clock.instant();
+    for (JobStatus s : jobs.values()) {
+      if (s.state() == JobState.QUEUED && s.nextRun() != null && !s.nextRun().isAfter(now) && dueRuns.add(s.id())) {
+        enqueue(s.id());
+      }
+    }
+  }
+
   private void run(String id) {
+    dueRuns.remove(id);
     JobStatus s = jobs.get(id);
-    if (s == null || s.state() != JobState.QUEUED || stopping) {
+    if (s == null || s.state() != JobState.QUEUED || stopping
+        || (s.nextRun() != null && s.nextRun().isAfter(clock.instant()))) {
       return;
     }
     JobKind kind = kinds.get(s.kind());
@@ -194,6 +242,10 @@ public final class Jobs implements Closeable {
   private synchronized void finishRun(Running ctx, JobState state, String error) {
     try {
       ctx.status = ctx.current();
+      if (ctx.status.every() != null && state != JobState.CANCELLED) {
+        ctx.status = save(ctx.status.waiting(clock.instant().plus(ctx.status.every()), ctx.status.counts(), error));
+        return;
+      }
       finish(ctx.status, state, error);
     } catch (IOException e) {
       log.error("could not record the end of job {}: {}", ctx.status.id(), e.toString());
@@ -269,6 +321,12 @@ public final class Jobs implements Closeable {
       synchronized (Jobs.this) {
         status = save(status.with(JobState.RUNNING, Math.max(0, Math.min(1, done)), counts, null, status.startedAt(), null));
       }
+    }
+
+    @Override
+    public void details(JsonNode details) {
+      status = status.withDetails(details);
+      jobs.put(status.id(), current());
     }
 
     @Override

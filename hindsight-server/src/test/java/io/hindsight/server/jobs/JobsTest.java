@@ -73,6 +73,35 @@ class JobsTest {
   }
 
   @Test
+  void aRecurringJobWaitsForItsNextRunAddsUpItsCountsAndKeepsItsScheduleAcrossARestart() throws Exception {
+    io.hindsight.server.ops.ManualScheduler time = new io.hindsight.server.ops.ManualScheduler();
+    JobKind recurring = new JobKind("recurring", true, ctx -> ctx.count("runs", 1));
+    String id;
+    try (Jobs jobs = new Jobs(dir, time.clock(), JSON)) {
+      jobs.register(recurring);
+      jobs.start();
+      jobs.runRecurring(time);
+      id = jobs.submitRecurring("recurring", JSON.createObjectNode(), Duration.ofMinutes(5));
+      JobStatus waiting = await(jobs, id, s -> s.counts().getOrDefault("runs", 0L) == 1 && s.state() == JobState.QUEUED);
+      assertThat(waiting.nextRun()).isEqualTo(time.now().plus(Duration.ofMinutes(5)));
+      time.advance(Duration.ofMinutes(4));
+      assertThat(jobs.get(id).orElseThrow().counts()).containsEntry("runs", 1L);
+    }
+    time.close();
+    try (Jobs again = new Jobs(dir, time.clock(), JSON)) {
+      again.register(recurring);
+      again.start();
+      again.runRecurring(time);
+      assertThat(again.get(id).orElseThrow().state()).isEqualTo(JobState.QUEUED);
+      time.advance(Duration.ofMinutes(1));
+      await(again, id, s -> s.counts().getOrDefault("runs", 0L) == 2 && s.state() == JobState.QUEUED);
+      assertThat(again.cancel(id).state()).isEqualTo(JobState.CANCELLED);
+      time.advance(Duration.ofMinutes(10));
+      assertThat(again.get(id).orElseThrow().counts()).containsEntry("runs", 2L);
+    }
+  }
+
+  @Test
   void theParametersLeaveTheJobsFileOnceItFinished() throws Exception {
     try (Jobs jobs = jobs(COUNTING)) {
       String id = jobs.submit("counting", JSON.createObjectNode().put("more", 3));

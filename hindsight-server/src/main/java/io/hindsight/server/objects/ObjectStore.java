@@ -1,0 +1,113 @@
+package io.hindsight.server.objects;
+
+import io.hindsight.server.files.FileSync;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.core.sync.ResponseTransformer;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * One S3-compatible store: lists prefixes and moves whole objects between it and local files.
+ * Thread-safe; close it to release its connections. Failures of the store surface as {@link
+ * IOException}s naming the location.
+ */
+public final class ObjectStore implements Closeable {
+  private static final Region DEFAULT_REGION = Region.US_EAST_1;
+
+  private final S3Client s3;
+  private final AwsCredentialsProvider credentials;
+
+  private ObjectStore(S3Client s3, AwsCredentialsProvider credentials) {
+    this.s3 = s3;
+    this.credentials = credentials;
+  }
+
+  /** A client for the store {@code settings} describe; nothing is contacted yet. */
+  public static ObjectStore open(S3Settings settings) {
+    AwsCredentialsProvider credentials =
+        settings.accessKey() != null
+            ? StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKey(), settings.secretKey()))
+            : DefaultCredentialsProvider.builder().build();
+    S3ClientBuilder b =
+        S3Client.builder()
+            .httpClientBuilder(UrlConnectionHttpClient.builder())
+            .region(settings.region() == null ? DEFAULT_REGION : Region.of(settings.region()))
+            .forcePathStyle(settings.pathStyle())
+            .credentialsProvider(credentials)
+            // Stores other than AWS (S3Proxy, older MinIO) refuse the SDK's newer default checksums.
+            .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+            .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+    if (settings.endpoint() != null) {
+      b.endpointOverride(settings.endpoint());
+    }
+    return new ObjectStore(b.build(), credentials);
+  }
+
+  /** Every object below {@code prefix} taken as a folder, in key order. */
+  public List<StoredObject> list(S3Location prefix) throws IOException {
+    List<StoredObject> out = new ArrayList<>();
+    try {
+      for (S3Object o :
+          s3.listObjectsV2Paginator(r -> r.bucket(prefix.bucket()).prefix(prefix.folderKey())).contents()) {
+        out.add(new StoredObject(new S3Location(prefix.bucket(), o.key()), o.size(), o.eTag(), o.lastModified()));
+      }
+    } catch (SdkException e) {
+      throw new IOException("could not list " + prefix + ": " + e.getMessage(), e);
+    }
+    return out;
+  }
+
+  /** Copies an object to {@code target}, which appears whole (written aside, fsynced, renamed). */
+  public void download(S3Location object, Path target) throws IOException {
+    Path parent = target.toAbsolutePath().getParent();
+    Files.createDirectories(parent);
+    Path partial = parent.resolve("." + target.getFileName() + ".partial");
+    Files.deleteIfExists(partial);
+    try {
+      s3.getObject(r -> r.bucket(object.bucket()).key(object.key()), ResponseTransformer.toFile(partial));
+      FileSync.fsync(partial);
+      FileSync.moveDurably(partial, target);
+    } catch (SdkException e) {
+      throw new IOException("could not read " + object + ": " + e.getMessage(), e);
+    } finally {
+      Files.deleteIfExists(partial);
+    }
+  }
+
+  /** Writes a local file as the object {@code target}; a store never shows a half-written object. */
+  public void upload(Path source, S3Location target) throws IOException {
+    try {
+      s3.putObject(r -> r.bucket(target.bucket()).key(target.key()), RequestBody.fromFile(source));
+    } catch (SdkException e) {
+      throw new IOException("could not write " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    s3.close();
+    if (credentials instanceof AutoCloseable c) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        // Only threads of a credential refresher to stop; nothing to lose.
+      }
+    }
+  }
+}

@@ -1,0 +1,61 @@
+package io.hindsight.server.objects;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ObjectStoreTest {
+  @TempDir Path dir;
+
+  @Test
+  void parsesBucketAndPrefix() {
+    assertThat(S3Location.parse("s3://logs/scoring/2026")).isEqualTo(new S3Location("logs", "scoring/2026"));
+    assertThat(S3Location.parse("s3://logs")).isEqualTo(new S3Location("logs", ""));
+    assertThat(S3Location.parse("s3://logs/a/").folderKey()).isEqualTo("a/");
+    assertThat(S3Location.parse("s3://logs/a").folderKey()).isEqualTo("a/");
+    assertThat(S3Location.parse("s3://logs/a").relativeKey("a/date=1/x.csv")).isEqualTo("date=1/x.csv");
+  }
+
+  @Test
+  void refusesWhatIsNotAnS3Location() {
+    assertThatThrownBy(() -> S3Location.parse("/data/logs")).hasMessageContaining("s3://bucket/prefix");
+    assertThatThrownBy(() -> S3Location.parse("s3:///nobucket")).hasMessageContaining("bucket");
+    assertThatThrownBy(() -> new S3Settings(null, null, true, "key-only", null)).hasMessageContaining("secret key");
+  }
+
+  @Test
+  void listsAPrefixAsAFolderAndCopiesObjectsBothWays() throws Exception {
+    try (LocalS3 s3 = new LocalS3("logs");
+        ObjectStore store = ObjectStore.open(s3.settings())) {
+      Path a = Files.writeString(dir.resolve("a.csv"), "id\n1\n");
+      store.upload(a, S3Location.parse("s3://logs/scoring/date=2026-11-01/a.csv"));
+      store.upload(a, S3Location.parse("s3://logs/scoring/date=2026-11-02/b.csv"));
+      store.upload(a, S3Location.parse("s3://logs/scoring-old/c.csv"));
+
+      var listed = store.list(S3Location.parse("s3://logs/scoring"));
+      assertThat(listed).extracting(o -> o.location().key())
+          .containsExactly("scoring/date=2026-11-01/a.csv", "scoring/date=2026-11-02/b.csv");
+      assertThat(listed.get(0).size()).isEqualTo(5);
+
+      Path copy = dir.resolve("copy/a.csv");
+      store.download(listed.get(0).location(), copy);
+      assertThat(Files.readString(copy, StandardCharsets.UTF_8)).isEqualTo("id\n1\n");
+      assertThat(Files.list(copy.getParent())).containsExactly(copy);
+    }
+  }
+
+  @Test
+  void namesTheLocationWhenTheStoreRefuses() throws Exception {
+    try (LocalS3 s3 = new LocalS3("logs");
+        ObjectStore store = ObjectStore.open(s3.settings())) {
+      assertThatThrownBy(() -> store.download(S3Location.parse("s3://logs/missing.csv"), dir.resolve("m.csv")))
+          .hasMessageContaining("s3://logs/missing.csv");
+      assertThat(dir.resolve("m.csv")).doesNotExist();
+    }
+  }
+}
