@@ -178,31 +178,12 @@ public final class ServerConfig {
     /** The largest media file served; a larger one is answered 413. */
     public long maxBytes = io.hindsight.server.media.MediaSettings.DEFAULT_MAX_BYTES;
     /** The S3-compatible store {@code s3://} roots are read from. */
-    public MediaStore s3 = new MediaStore();
-  }
-
-  /** How to reach the store of {@code s3://} media roots; credentials: both keys, or neither for the AWS default chain. */
-  public static final class MediaStore {
-    /** The store's URL; unset for AWS S3. */
-    public String endpoint;
-    /** The signing region; unset: us-east-1. */
-    public String region;
-    /** Address buckets as endpoint/bucket/key, as most stores other than AWS need. */
-    public boolean pathStyle;
-    public String accessKey;
-    /** Read from the file, never printed. */
-    @com.fasterxml.jackson.annotation.JsonProperty(access = com.fasterxml.jackson.annotation.JsonProperty.Access.WRITE_ONLY)
-    public String secretKey;
+    public S3 s3 = new S3();
   }
 
   /** The media settings, for the media library; call after {@link #validate}. */
   public io.hindsight.server.media.MediaSettings mediaSettings() {
-    MediaStore s = media.s3;
-    return new io.hindsight.server.media.MediaSettings(
-        media.roots,
-        media.maxBytes,
-        new io.hindsight.server.media.MediaS3(
-            s.endpoint == null ? null : java.net.URI.create(s.endpoint), s.region, s.pathStyle, s.accessKey, s.secretKey));
+    return new io.hindsight.server.media.MediaSettings(media.roots, media.maxBytes, media.s3.settings());
   }
 
   /** HTTPS: either {@code cert} and {@code key} (PEM, PKCS#8 key) or a {@code keystore}. */

@@ -42,7 +42,7 @@ class LayeringTest {
     ALLOWED.put("monitor", Set.of("query", "schema", "ops", "files"));
     ALLOWED.put("alert", Set.of("monitor", "query", "schema", "ops", "files"));
     ALLOWED.put("connect", Set.of("ingest", "query", "schema", "ops", "files", "jobs", "objects"));
-    ALLOWED.put("media", Set.of());
+    ALLOWED.put("media", Set.of("objects"));
     ALLOWED.put("web", Set.of("monitor", "alert", "audit", "query", "schema", "ops"));
     ALLOWED.put(
         "http",

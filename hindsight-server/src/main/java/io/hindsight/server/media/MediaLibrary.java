@@ -1,20 +1,11 @@
 package io.hindsight.server.media;
 
 import io.hindsight.server.ApiException;
+import io.hindsight.server.objects.ObjectStore;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
-import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.S3ClientBuilder;
 
 /**
  * The media the server may show: files under the configured roots (DESIGN §14 "Media"), found by
@@ -27,9 +18,8 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
 public final class MediaLibrary implements Closeable {
   private final List<MediaSource> sources;
   private final long maxBytes;
-  /** The client of the store S3 roots live in, and its credentials; null without S3 roots. */
-  private final S3Client s3;
-  private final AwsCredentialsProvider credentials;
+  /** The store S3 roots live in; null without S3 roots. */
+  private final ObjectStore store;
 
   /**
    * A library over the roots; nothing is read yet (a missing S3 bucket shows at the first fetch).
@@ -41,9 +31,7 @@ public final class MediaLibrary implements Closeable {
     for (String root : settings.roots()) {
       roots.add(root(root));
     }
-    boolean anyS3 = roots.stream().anyMatch(r -> r instanceof MediaLocation.S3);
-    this.credentials = anyS3 ? credentials(settings.s3()) : null;
-    this.s3 = anyS3 ? client(settings.s3(), credentials) : null;
+    this.store = roots.stream().anyMatch(r -> r instanceof MediaLocation.S3) ? ObjectStore.open(settings.s3()) : null;
     List<MediaSource> found = new ArrayList<>();
     try {
       for (int i = 0; i < roots.size(); i++) {
@@ -51,7 +39,7 @@ public final class MediaLibrary implements Closeable {
         found.add(
             roots.get(i) instanceof MediaLocation.Local local
                 ? new LocalFolder(configured, local.path())
-                : new S3Prefix(configured, (MediaLocation.S3) roots.get(i), s3));
+                : new S3Prefix(configured, (MediaLocation.S3) roots.get(i), store));
       }
     } catch (RuntimeException e) {
       close();
@@ -121,40 +109,11 @@ public final class MediaLibrary implements Closeable {
     }
   }
 
-  private static AwsCredentialsProvider credentials(MediaS3 settings) {
-    return settings.accessKey() != null
-        ? StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKey(), settings.secretKey()))
-        : DefaultCredentialsProvider.builder().build();
-  }
-
-  private static S3Client client(MediaS3 settings, AwsCredentialsProvider credentials) {
-    S3ClientBuilder b =
-        S3Client.builder()
-            .httpClientBuilder(UrlConnectionHttpClient.builder())
-            .region(settings.region() == null ? Region.US_EAST_1 : Region.of(settings.region()))
-            .forcePathStyle(settings.pathStyle())
-            .credentialsProvider(credentials)
-            // Stores other than AWS (S3Proxy, older MinIO) refuse the SDK's newer default checksums.
-            .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-            .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
-    if (settings.endpoint() != null) {
-      b.endpointOverride(settings.endpoint());
-    }
-    return b.build();
-  }
-
-  /** Releases the S3 client's connections and its credential refresher, if any. */
+  /** Releases the store's connections. */
   @Override
   public void close() {
-    if (s3 != null) {
-      s3.close();
-    }
-    if (credentials instanceof AutoCloseable c) {
-      try {
-        c.close();
-      } catch (Exception e) {
-        // Only a refresher's threads to stop; nothing is lost.
-      }
+    if (store != null) {
+      store.close();
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.hindsight.server.media;
 
+import io.hindsight.server.objects.S3Settings;
 import java.util.List;
 
 /**
@@ -10,7 +11,7 @@ import java.util.List;
  * @param maxBytes the largest file served; a larger one is refused with 413
  * @param s3 the store {@code s3://} roots are read from
  */
-public record MediaSettings(List<String> roots, long maxBytes, MediaS3 s3) {
+public record MediaSettings(List<String> roots, long maxBytes, S3Settings s3) {
   /** 50 MiB: a few minutes of compressed audio or a short video clip. */
   public static final long DEFAULT_MAX_BYTES = 50L << 20;
 

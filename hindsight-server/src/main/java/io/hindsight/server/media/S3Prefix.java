@@ -1,13 +1,11 @@
 package io.hindsight.server.media;
 
 import io.hindsight.server.ApiException;
+import io.hindsight.server.objects.ObjectStore;
+import io.hindsight.server.objects.S3Location;
+import io.hindsight.server.objects.StoredObject;
 import java.io.IOException;
 import java.io.InputStream;
-import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
-import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
-import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * An S3 prefix media is served from ({@code s3://bucket/prefix}), taken as a folder: an object
@@ -18,75 +16,59 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  */
 final class S3Prefix implements MediaSource {
   private final String configured;
-  private final String bucket;
-  /** The prefix as a folder: empty (the whole bucket) or ending with a slash. */
-  private final String folder;
-  private final S3Client s3;
+  private final S3Location root;
+  private final ObjectStore store;
 
-  S3Prefix(String configured, MediaLocation.S3 root, S3Client s3) {
+  S3Prefix(String configured, MediaLocation.S3 root, ObjectStore store) {
     this.configured = configured;
-    this.bucket = root.bucket();
-    this.folder = root.key().isEmpty() || root.key().endsWith("/") ? root.key() : root.key() + "/";
-    this.s3 = s3;
+    this.root = new S3Location(root.bucket(), root.key());
+    this.store = store;
   }
 
   @Override
   public boolean holds(MediaLocation location) {
     return location instanceof MediaLocation.S3 object
-        && object.bucket().equals(bucket)
-        && object.key().startsWith(folder)
-        && object.key().length() > folder.length();
+        && object.bucket().equals(root.bucket())
+        && object.key().startsWith(root.folderKey())
+        && object.key().length() > root.folderKey().length();
   }
 
   @Override
-  public MediaFile find(MediaLocation location) throws IOException {
-    String key = ((MediaLocation.S3) location).key();
-    HeadObjectResponse head;
+  public MediaFile find(MediaLocation location) {
+    MediaLocation.S3 wanted = (MediaLocation.S3) location;
+    S3Location object = new S3Location(wanted.bucket(), wanted.key());
+    StoredObject found;
     try {
-      head = s3.headObject(r -> r.bucket(bucket).key(key));
-    } catch (NoSuchKeyException e) {
-      throw missing(key);
-    } catch (S3Exception e) {
-      if (e.statusCode() == 404) {
-        throw missing(key);
-      }
-      throw unreadable(key, e);
-    } catch (SdkException e) {
-      throw unreadable(key, e);
+      found = store.find(object).orElseThrow(
+          () -> ApiException.notFound("there is no object '" + object + "' under media root '" + configured + "'"));
+    } catch (IOException e) {
+      throw unreadable(e);
     }
-    long size = head.contentLength();
     return new MediaFile() {
       @Override
       public String name() {
-        return key.substring(key.lastIndexOf('/') + 1);
+        return object.key().substring(object.key().lastIndexOf('/') + 1);
       }
 
       @Override
       public long size() {
-        return size;
+        return found.size();
       }
 
       @Override
-      public InputStream open(long offset, long length) throws IOException {
-        if (length == 0) {
-          return InputStream.nullInputStream();
-        }
+      public InputStream open(long offset, long length) {
         try {
-          return s3.getObject(r -> r.bucket(bucket).key(key).range("bytes=" + offset + "-" + (offset + length - 1)));
-        } catch (SdkException e) {
-          throw unreadable(key, e);
+          return store.read(object, offset, length);
+        } catch (IOException e) {
+          throw unreadable(e);
         }
       }
     };
   }
 
-  private ApiException missing(String key) {
-    return ApiException.notFound("there is no object 's3://" + bucket + "/" + key + "' under media root '" + configured + "'");
-  }
-
-  private ApiException unreadable(String key, SdkException e) {
+  private ApiException unreadable(IOException e) {
     return new ApiException(
-        502, "the store of media root '" + configured + "' could not be read for 's3://" + bucket + "/" + key + "': "
-            + e.getMessage() + "; check media.s3 (endpoint, region, credentials)");
+        502, "the store of media root '" + configured + "' could not be read (" + e.getMessage()
+            + "); check media.s3 (endpoint, region, credentials)");
   }
 }

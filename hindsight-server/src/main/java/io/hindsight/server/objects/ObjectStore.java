@@ -3,10 +3,12 @@ package io.hindsight.server.objects;
 import io.hindsight.server.files.FileSync;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -20,10 +22,14 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
- * One S3-compatible store: lists prefixes and moves whole objects between it and local files.
+ * One S3-compatible store: lists prefixes, moves whole objects between it and local files, and
+ * streams parts of objects.
  * Thread-safe; close it to release its connections. Failures of the store surface as {@link
  * IOException}s naming the location.
  */
@@ -87,6 +93,38 @@ public final class ObjectStore implements Closeable {
       throw new IOException("could not read " + object + ": " + e.getMessage(), e);
     } finally {
       Files.deleteIfExists(partial);
+    }
+  }
+
+  /** The object at {@code object}, or empty when the store has none there. */
+  public Optional<StoredObject> find(S3Location object) throws IOException {
+    try {
+      HeadObjectResponse head = s3.headObject(r -> r.bucket(object.bucket()).key(object.key()));
+      return Optional.of(new StoredObject(object, head.contentLength(), head.eTag(), head.lastModified()));
+    } catch (NoSuchKeyException e) {
+      return Optional.empty();
+    } catch (S3Exception e) {
+      if (e.statusCode() == 404) {
+        return Optional.empty();
+      }
+      throw new IOException("could not read " + object + ": " + e.getMessage(), e);
+    } catch (SdkException e) {
+      throw new IOException("could not read " + object + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Streams {@code length} bytes of an object from {@code offset} (a ranged GET), without copying
+   * the object anywhere; the caller closes the stream.
+   */
+  public InputStream read(S3Location object, long offset, long length) throws IOException {
+    if (length == 0) {
+      return InputStream.nullInputStream();
+    }
+    try {
+      return s3.getObject(r -> r.bucket(object.bucket()).key(object.key()).range("bytes=" + offset + "-" + (offset + length - 1)));
+    } catch (SdkException e) {
+      throw new IOException("could not read " + object + ": " + e.getMessage(), e);
     }
   }
 

@@ -3,6 +3,9 @@ package io.hindsight.server.media;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hindsight.server.TestServer;
+import io.hindsight.server.objects.LocalS3;
+import io.hindsight.server.objects.ObjectStore;
+import io.hindsight.server.objects.S3Location;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -13,12 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Properties;
-import org.gaul.s3proxy.AuthenticationType;
-import org.gaul.s3proxy.S3Proxy;
-import org.jclouds.ContextBuilder;
-import org.jclouds.blobstore.BlobStore;
-import org.jclouds.blobstore.BlobStoreContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,42 +23,33 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code GET /v1/media} from an S3 root ({@code s3://bucket/prefix}) against an S3-compatible
- * store in the test's process (S3Proxy over memory): objects under the prefix are served, whole or
+ * store in the test's process ({@link LocalS3}): objects under the prefix are served, whole or
  * by range; objects beside it, {@code ..} keys and missing objects are not.
  */
 class MediaS3Test {
-  private static final String ACCESS_KEY = "media-access";
-  private static final String SECRET_KEY = "media-secret";
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @TempDir static Path dir;
-  static BlobStoreContext store;
-  static S3Proxy proxy;
+  static LocalS3 store;
   static TestServer server;
   static byte[] png;
 
   @BeforeAll
   static void start() throws Exception {
-    store = ContextBuilder.newBuilder("transient").credentials("identity", "credential").overrides(new Properties())
-        .build(BlobStoreContext.class);
-    BlobStore blobs = store.getBlobStore();
-    blobs.createContainerInLocation(null, "scans");
-    png = Files.readAllBytes(SampleMedia.png(dir.resolve("42.png")));
-    blobs.putBlob("scans", blobs.blobBuilder("cases/2026/42.png").payload(png).build());
-    blobs.putBlob("scans", blobs.blobBuilder("cases-old/1.txt").payload("old".getBytes(StandardCharsets.UTF_8)).build());
-    blobs.putBlob("scans", blobs.blobBuilder("private/key.txt").payload("secret".getBytes(StandardCharsets.UTF_8)).build());
-    proxy = S3Proxy.builder().blobStore(blobs).endpoint(URI.create("http://127.0.0.1:0"))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).ignoreUnknownHeaders(true).build();
-    proxy.start();
-    while (!proxy.getState().equals("STARTED")) {
-      Thread.sleep(10);
+    store = new LocalS3("scans");
+    Path file = SampleMedia.png(dir.resolve("42.png"));
+    png = Files.readAllBytes(file);
+    try (ObjectStore objects = ObjectStore.open(store.settings())) {
+      objects.upload(file, S3Location.parse("s3://scans/cases/2026/42.png"));
+      objects.upload(SampleMedia.text(dir.resolve("1.txt"), "old"), S3Location.parse("s3://scans/cases-old/1.txt"));
+      objects.upload(SampleMedia.text(dir.resolve("key.txt"), "secret"), S3Location.parse("s3://scans/private/key.txt"));
     }
     server = new TestServer(dir.resolve("data"), c -> {
       c.media.roots = List.of("s3://scans/cases");
-      c.media.s3.endpoint = "http://127.0.0.1:" + proxy.getPort();
+      c.media.s3.endpoint = store.endpoint().toString();
       c.media.s3.pathStyle = true;
-      c.media.s3.accessKey = ACCESS_KEY;
-      c.media.s3.secretKey = SECRET_KEY;
+      c.media.s3.accessKey = LocalS3.ACCESS_KEY;
+      c.media.s3.secretKey = LocalS3.SECRET_KEY;
     });
   }
 
@@ -69,9 +57,6 @@ class MediaS3Test {
   static void stop() throws Exception {
     if (server != null) {
       server.close();
-    }
-    if (proxy != null) {
-      proxy.stop();
     }
     if (store != null) {
       store.close();

@@ -58,4 +58,19 @@ class ObjectStoreTest {
       assertThat(dir.resolve("m.csv")).doesNotExist();
     }
   }
+
+  @Test
+  void findsAnObjectsSizeAndStreamsAByteRangeOfIt() throws Exception {
+    try (LocalS3 s3 = new LocalS3("logs");
+        ObjectStore store = ObjectStore.open(s3.settings())) {
+      S3Location object = S3Location.parse("s3://logs/calls/7.txt");
+      store.upload(Files.writeString(dir.resolve("7.txt"), "0123456789"), object);
+
+      assertThat(store.find(object)).hasValueSatisfying(o -> assertThat(o.size()).isEqualTo(10));
+      assertThat(store.find(S3Location.parse("s3://logs/calls/8.txt"))).isEmpty();
+      try (var in = store.read(object, 3, 4)) {
+        assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("3456");
+      }
+    }
+  }
 }
