@@ -574,10 +574,16 @@ public final class Hindsight implements AutoCloseable {
    * prediction_id} (String), {@code ts} (Instant), {@code request_id} (String) and {@code
    * model_version} (String) set those fields. A record failing validation is rejected, not thrown.
    * No sampling applies; PII policies do. Retries a failed request up to 5 times with backoff.
+   *
+   * <p>The server tracks the upload as a job ({@link BatchResult#jobId()}, {@code GET
+   * /v1/jobs/{id}}): its progress (when {@code records} is a collection) and counts after each
+   * request, and at the end done, or failed when records could not be delivered.
    */
   public BatchResult logBatch(Iterable<? extends Map<String, ?>> records, BatchProgress progress) {
     BatchProgress callback = progress == null ? BatchProgress.NONE : progress;
     JobTally tally = new JobTally();
+    UploadJob job = localSink == null ? UploadJob.open(transport, endpoint) : null;
+    long total = records instanceof java.util.Collection<?> c ? c.size() : -1;
     long index = 0;
     JsonOut out = new JsonOut(64 * 1024);
     List<Long> indexes = new ArrayList<>();
@@ -613,13 +619,21 @@ public final class Hindsight implements AutoCloseable {
         sendJob(jobBatch(out, indexes.size(), jobKeyPrefix + "-" + sequence++), indexes, tally);
         indexes = new ArrayList<>();
         callback.onProgress(index, tally.accepted, tally.rejected);
+        if (job != null) {
+          job.report(total > 0 ? (double) index / total : -1, tally.accepted, tally.rejected, tally.unsent, "running", null);
+        }
       }
     }
     if (!indexes.isEmpty()) {
       sendJob(jobBatch(out, indexes.size(), jobKeyPrefix + "-" + sequence), indexes, tally);
     }
     callback.onProgress(index, tally.accepted, tally.rejected);
-    return new BatchResult(tally.accepted, tally.rejected, tally.unsent, List.copyOf(tally.rejections));
+    if (job != null) {
+      job.report(1, tally.accepted, tally.rejected, tally.unsent, tally.unsent > 0 ? "failed" : "done",
+          tally.unsent > 0 ? tally.unsent + " records could not be delivered: the server stayed unreachable" : null);
+    }
+    return new BatchResult(
+        tally.accepted, tally.rejected, tally.unsent, List.copyOf(tally.rejections), job == null ? null : job.id());
   }
 
   /** The running outcome of a {@link #logBatch} call. */

@@ -1,5 +1,6 @@
 package io.hindsight;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -48,6 +49,28 @@ final class Transport {
 
   URI uri(Kind kind) {
     return URI.create(baseUrl + "/v1/endpoints/" + endpoint + "/" + kind.path);
+  }
+
+  /** POSTs a small JSON body to {@code path} (under the server URL) and waits; never throws. */
+  Response postJson(String path, byte[] body) {
+    try {
+      HttpRequest.Builder req =
+          HttpRequest.newBuilder(URI.create(baseUrl + path))
+              .timeout(requestTimeout)
+              .header("Content-Type", "application/json")
+              .header("User-Agent", "hindsight-java-sdk/" + Hindsight.VERSION)
+              .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+      if (authorization != null) {
+        req.header("Authorization", authorization);
+      }
+      HttpResponse<String> r = client.send(req.build(), HttpResponse.BodyHandlers.ofString());
+      return new Response(r.statusCode(), r.body(), r.headers().firstValue("Retry-After").orElse(null), null);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Response(0, null, null, e);
+    } catch (IOException | RuntimeException e) {
+      return new Response(0, null, null, e);
+    }
   }
 
   /** Never completes exceptionally: failures come back as a {@link Response} with a cause. */

@@ -20,8 +20,11 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "backup", mixinStandardHelpOptions = true, description = "Copy a running server's data folder, consistently, while it keeps ingesting.")
 final class BackupCommand implements Callable<Integer> {
-  @Option(names = "--to", required = true, description = "An absolute folder on the server's machine, missing or empty.")
-  Path to;
+  @Option(
+      names = "--to",
+      required = true,
+      description = "An absolute folder on the server's machine, or s3://bucket/prefix of the store the server's backup.s3 names; missing or empty.")
+  String to;
 
   @Mixin ServerOptions target;
 
@@ -30,7 +33,8 @@ final class BackupCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    String body = json.writeValueAsString(json.createObjectNode().put("to", to.toAbsolutePath().normalize().toString()));
+    String destination = to.startsWith("s3://") ? to : Path.of(to).toAbsolutePath().normalize().toString();
+    String body = json.writeValueAsString(json.createObjectNode().put("to", destination));
     HttpResponse<String> started;
     try {
       started = http.send(
@@ -52,7 +56,7 @@ final class BackupCommand implements Callable<Integer> {
       if (state.equals("done")) {
         System.err.println();
         System.out.printf("backed up %,d files (%,d bytes) into %s%n", job.path("counts").path("files").asLong(),
-            job.path("counts").path("bytes").asLong(), to);
+            job.path("counts").path("bytes").asLong(), destination);
         return 0;
       }
       if (state.equals("failed") || state.equals("cancelled")) {

@@ -10,7 +10,6 @@ import io.hindsight.server.connect.Source;
 import io.hindsight.server.connect.SourceFormat;
 import io.hindsight.server.objects.S3Settings;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,14 +76,7 @@ final class ImportCommand implements Callable<Integer> {
       description = "The file keeping what was imported (default: ~/.hindsight/imports/<endpoint>-<kind>-<source hash>.json).")
   Path state;
 
-  @Option(names = "--s3-endpoint", description = "URL of an S3-compatible store (default: AWS S3). Credentials: the AWS default chain.")
-  URI s3Endpoint;
-
-  @Option(names = "--s3-region", description = "The store's region (default: us-east-1).")
-  String s3Region;
-
-  @Option(names = "--s3-path-style", description = "Address buckets as endpoint/bucket (most stores other than AWS).")
-  boolean s3PathStyle;
+  @Mixin S3Options s3Options;
 
   @Option(names = "--max-listed", description = "Most rejected rows listed one by one (default: 100); all are counted.")
   int maxListed = 100;
@@ -99,7 +91,7 @@ final class ImportCommand implements Callable<Integer> {
         new ImportSpec(
             from, SourceFormat.of(format), endpoint, ImportSpec.kind(kind), idColumn, tsColumn, map, watermark, delay, every);
     Path stateFile = state != null ? state : defaultState(spec);
-    S3Settings s3 = new S3Settings(s3Endpoint, s3Region, s3PathStyle, null, null);
+    S3Settings s3 = s3Options.settings();
     boolean failed = false;
     while (true) {
       failed |= runOnce(spec, stateFile, s3);

@@ -332,7 +332,7 @@ public final class HindsightServer implements AutoCloseable {
                 return lakeWriter.betweenFlushes(() -> compaction.betweenMerges(() -> heldLog(action)));
               }
             },
-            jobs, json, clock),
+            jobs, json, clock, config.backup.s3.settings()),
         json);
     api.media(media);
     api.imports(imports);

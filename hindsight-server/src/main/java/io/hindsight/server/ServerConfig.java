@@ -47,6 +47,12 @@ public final class ServerConfig {
   public Duration shutdownTimeout = Duration.ofSeconds(5);
   public Media media = new Media();
   public Imports imports = new Imports();
+  public Backup backup = new Backup();
+
+  public static final class Backup {
+    /** The S3-compatible store that {@code s3://} backup destinations are written to. */
+    public S3 s3 = new S3();
+  }
 
   /**
    * Deadlines that keep slow clients from holding connections, threads and ingest slots (DESIGN

@@ -34,7 +34,7 @@ class LayeringTest {
     ALLOWED.put("lake", Set.of("wal", "schema", "ops", "files"));
     ALLOWED.put("auth", Set.of("ops", "files"));
     ALLOWED.put("jobs", Set.of("ops", "files"));
-    ALLOWED.put("backup", Set.of("jobs", "ops", "files"));
+    ALLOWED.put("backup", Set.of("jobs", "ops", "files", "objects"));
     ALLOWED.put("ingest", Set.of("wal", "transport", "schema", "ops", "files"));
     ALLOWED.put("query", Set.of("lake", "schema", "ops", "files"));
     ALLOWED.put("audit", Set.of("query", "lake", "wal", "schema", "ops", "files"));

@@ -153,4 +153,30 @@ class SdkEndToEndTest {
       assertThat(r.body()).contains("\"rows\":[[200,200]]");
     }
   }
+
+  @Test
+  void aLogBatchUploadIsTrackedAsAJobWithItsCounts() throws Exception {
+    try (TestServer s = new TestServer(dir.resolve("data"))) {
+      Hindsight h = Hindsight.builder().endpoint("scoring").serverUrl(s.url("")).spoolDirectory(dir.resolve("spool")).batchSize(100).build();
+      List<Map<String, Object>> rows = new java.util.ArrayList<>();
+      for (int i = 0; i < 250; i++) {
+        rows.add(Map.of("prediction_id", "b-" + i, "score", i));
+      }
+      rows.add(Map.of("bad key", 1));
+      io.hindsight.BatchResult result = h.logBatch(rows, null);
+      h.close();
+
+      assertThat(result.accepted()).isEqualTo(250);
+      assertThat(result.jobId()).isNotNull();
+      JsonNode job = s.get("/v1/jobs/" + result.jobId()).json();
+      assertThat(job.path("kind").asText()).isEqualTo("upload");
+      assertThat(job.path("state").asText()).isEqualTo("done");
+      assertThat(job.path("progress").asDouble()).isEqualTo(1.0);
+      assertThat(job.path("counts").path("accepted").asLong()).isEqualTo(250);
+      assertThat(job.path("counts").path("rejected").asLong()).isEqualTo(1);
+      TestServer.Response late = s.postJson("/v1/jobs/" + result.jobId() + "/report", "{\"state\": \"running\"}");
+      assertThat(late.status()).isEqualTo(409);
+      assertThat(s.postJson("/v1/jobs/uploads", "{}").status()).isEqualTo(400);
+    }
+  }
 }

@@ -17,8 +17,8 @@ import java.util.TreeMap;
  * of handing each value to Java. It follows {@link LookupRecord#shape} member by member; DuckDB
  * writes most values as RFC 8785 does (strings, integers, the shortest digits of most doubles,
  * microsecond timestamps), nested values are stored canonical on audited endpoints, and where it
- * writes a value differently (a control character's escape, a double such as 1e-6 in exponent
- * form, a record stored before nested values were kept canonical) the leaf simply does not match
+ * writes a value differently (a control character's escape, a whole double from 2^53 to 1e21, a
+ * record stored before nested values were kept canonical) the leaf simply does not match
  * and the verifier recomputes that record in Java. A rendering can thus only slow a verification
  * down, never pass a record that differs from the one hashed: it writes every shown column.
  */

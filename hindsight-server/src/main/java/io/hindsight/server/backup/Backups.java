@@ -8,6 +8,10 @@ import io.hindsight.server.files.FileSync;
 import io.hindsight.server.jobs.JobContext;
 import io.hindsight.server.jobs.JobKind;
 import io.hindsight.server.jobs.Jobs;
+import io.hindsight.server.objects.ObjectStore;
+import io.hindsight.server.objects.S3Location;
+import io.hindsight.server.objects.S3Settings;
+import io.hindsight.server.objects.StoredObject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -26,7 +30,9 @@ import java.util.stream.Stream;
  * lake file written or merged, no log entry being committed); every file is then hard-linked,
  * which takes milliseconds, and ingest goes on while the links are copied. The copy holds every
  * record acknowledged before the backup started: in the lake or in the write-ahead log, which the
- * restored server replays. {@code BACKUP.json}, written last, marks a backup as complete.
+ * restored server replays. {@code BACKUP.json}, written last, marks a backup as complete. The
+ * destination is a local folder or an {@code s3://bucket/prefix} of the configured store (each file
+ * one object, written whole).
  */
 public final class Backups {
   public static final String JOB = "backup";
@@ -43,8 +49,11 @@ public final class Backups {
   private final Jobs jobs;
   private final ObjectMapper json;
   private final Clock clock;
+  private final S3Settings s3;
 
-  public Backups(Path dataDir, Writes writes, Jobs jobs, ObjectMapper json, Clock clock) {
+  /** @param s3 the store {@code s3://} destinations are written to */
+  public Backups(Path dataDir, Writes writes, Jobs jobs, ObjectMapper json, Clock clock, S3Settings s3) {
+    this.s3 = s3;
     this.dataDir = dataDir.toAbsolutePath().normalize();
     this.writes = writes;
     this.jobs = jobs;
@@ -55,15 +64,30 @@ public final class Backups {
 
   /** Checks the destination and queues the backup; returns the job's id. */
   public String start(String to) throws IOException {
-    Path dest = destination(to);
-    ObjectNode params = json.createObjectNode().put("to", dest.toString());
-    return jobs.submit(JOB, params);
+    if (to == null || to.isBlank()) {
+      throw new ApiException(
+          400, "say where the backup goes: {\"to\": \"/absolute/folder\"} or {\"to\": \"s3://bucket/prefix\"} (missing or empty)");
+    }
+    String checked = S3Location.isS3(to) ? s3Destination(to).toString() : destination(to).toString();
+    return jobs.submit(JOB, json.createObjectNode().put("to", checked));
+  }
+
+  private S3Location s3Destination(String to) throws IOException {
+    S3Location dest;
+    try {
+      dest = S3Location.parse(to);
+    } catch (IllegalArgumentException e) {
+      throw new ApiException(400, e.getMessage());
+    }
+    try (ObjectStore store = ObjectStore.open(s3)) {
+      if (!store.list(dest).isEmpty()) {
+        throw new ApiException(409, "the backup prefix " + dest + " is not empty; name a new or empty prefix");
+      }
+    }
+    return dest;
   }
 
   private Path destination(String to) throws IOException {
-    if (to == null || to.isBlank()) {
-      throw new ApiException(400, "say where the backup goes: {\"to\": \"/absolute/folder\"} (a folder that is missing or empty)");
-    }
     Path dest = Path.of(to);
     if (!dest.isAbsolute()) {
       throw new ApiException(400, "'to' must be an absolute folder path on the server, not '" + to + "'");
@@ -86,7 +110,8 @@ public final class Backups {
   }
 
   private void run(JobContext ctx) throws Exception {
-    Path dest = destination(ctx.params().path("to").asText(null));
+    String to = ctx.params().path("to").asText(null);
+    boolean toS3 = S3Location.isS3(to);
     Path staging = dataDir.resolve("tmp").resolve("backup-" + ctx.id());
     Files.createDirectories(staging);
     try {
@@ -94,21 +119,43 @@ public final class Backups {
       List<Snapshot.Entry> entries = writes.heldStill(() -> Snapshot.link(dataDir, staging, ownJobFile));
       long total = entries.stream().mapToLong(Snapshot.Entry::bytes).sum();
       long copied = 0;
-      for (Snapshot.Entry e : entries) {
-        copyPrefix(staging.resolve(e.path()), dest.resolve(e.path()), e.bytes());
-        copied += e.bytes();
-        ctx.count("files", 1);
-        ctx.count("bytes", e.bytes());
-        ctx.progress(total == 0 ? 1 : (double) copied / total);
-      }
       ObjectNode manifest = json.createObjectNode();
       manifest.put("created_at", clock.instant().toString());
       manifest.put("files", entries.size());
       manifest.put("bytes", total);
-      FileSync.writeAtomically(dest.resolve(MANIFEST), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest));
+      byte[] manifestBytes = json.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest);
+      if (toS3) {
+        S3Location dest = s3Destination(to);
+        try (ObjectStore store = ObjectStore.open(s3)) {
+          Path upload = staging.resolve(".upload");
+          for (Snapshot.Entry e : entries) {
+            // The object is the file as it was at the snapshot: its first bytes, taken aside.
+            copyPrefix(staging.resolve(e.path()), upload, e.bytes());
+            store.upload(upload, dest.resolve(e.path()));
+            copied += e.bytes();
+            counted(ctx, e, copied, total);
+          }
+          Files.write(upload, manifestBytes);
+          store.upload(upload, dest.resolve(MANIFEST));
+        }
+      } else {
+        Path dest = destination(to);
+        for (Snapshot.Entry e : entries) {
+          copyPrefix(staging.resolve(e.path()), dest.resolve(e.path()), e.bytes());
+          copied += e.bytes();
+          counted(ctx, e, copied, total);
+        }
+        FileSync.writeAtomically(dest.resolve(MANIFEST), manifestBytes);
+      }
     } finally {
       deleteRecursively(staging);
     }
+  }
+
+  private static void counted(JobContext ctx, Snapshot.Entry e, long copied, long total) throws IOException {
+    ctx.count("files", 1);
+    ctx.count("bytes", e.bytes());
+    ctx.progress(total == 0 ? 1 : (double) copied / total);
   }
 
   /** Copies the first {@code bytes} of {@code from} into {@code to}, synced; the rest grew after the snapshot. */
@@ -139,16 +186,10 @@ public final class Backups {
    * backup's manifest.
    */
   public static JsonNode restore(Path from, Path dataDir, ObjectMapper json) throws IOException {
+    emptyOrMissing(dataDir);
     Path manifest = from.resolve(MANIFEST);
     if (!Files.isRegularFile(manifest)) {
       throw new IOException(from + " holds no complete backup (" + MANIFEST + " is missing: the backup did not finish)");
-    }
-    if (Files.exists(dataDir)) {
-      try (Stream<Path> s = Files.list(dataDir)) {
-        if (s.findAny().isPresent()) {
-          throw new IOException("the data folder " + dataDir + " is not empty; restore into a new or empty folder");
-        }
-      }
     }
     List<Path> files = new ArrayList<>();
     try (Stream<Path> s = Files.walk(from)) {
@@ -159,6 +200,38 @@ public final class Backups {
       copyPrefix(f, target, Files.size(f));
     }
     return json.readTree(manifest.toFile());
+  }
+
+  /** {@link #restore(Path, Path, ObjectMapper)} from a backup on an S3-compatible store. */
+  public static JsonNode restore(S3Location from, ObjectStore store, Path dataDir, ObjectMapper json) throws IOException {
+    emptyOrMissing(dataDir);
+    List<StoredObject> objects = store.list(from);
+    S3Location manifest = from.resolve(MANIFEST);
+    if (objects.stream().noneMatch(o -> o.location().equals(manifest))) {
+      throw new IOException(from + " holds no complete backup (" + MANIFEST + " is missing: the backup did not finish)");
+    }
+    for (StoredObject o : objects) {
+      if (!o.location().equals(manifest)) {
+        store.download(o.location(), dataDir.resolve(from.relativeKey(o.location().key())));
+      }
+    }
+    Path local = Files.createTempFile("hindsight-backup", ".json");
+    try {
+      store.download(manifest, local);
+      return json.readTree(local.toFile());
+    } finally {
+      Files.deleteIfExists(local);
+    }
+  }
+
+  private static void emptyOrMissing(Path dataDir) throws IOException {
+    if (Files.exists(dataDir)) {
+      try (Stream<Path> s = Files.list(dataDir)) {
+        if (s.findAny().isPresent()) {
+          throw new IOException("the data folder " + dataDir + " is not empty; restore into a new or empty folder");
+        }
+      }
+    }
   }
 
   private static void deleteRecursively(Path dir) throws IOException {

@@ -44,7 +44,7 @@ public final class ApiServer {
   /** The request passed access control for the route it matched (see {@link #authorize}). */
   private static final String AUTHORIZED = "authorized";
   /** The API key of the caller, when keys are in force. */
-  private static final String CALLER = "caller";
+  static final String CALLER = "caller";
 
   private final Javalin app;
   private final IngestService ingest;
@@ -212,7 +212,8 @@ public final class ApiServer {
     if (route != RouteAccess.OPEN) {
       ApiKey session = ui.sessionCaller(ctx);
       ApiKey key = session != null ? session : access.authenticate(ctx.header("Authorization"));
-      access.authorize(key, route.scope, route == RouteAccess.WRITE ? ctx.pathParam("endpoint") : null);
+      // Write routes without an endpoint in the path (uploads' jobs) check the body's endpoint themselves.
+      access.authorize(key, route.scope, route == RouteAccess.WRITE ? ctx.pathParamMap().get("endpoint") : null);
       ctx.attribute(CALLER, key);
     }
     ctx.attribute(AUTHORIZED, true);
@@ -388,6 +389,8 @@ public final class ApiServer {
     app.delete("/v1/jobs/{id}", jobsApi::cancel, RouteAccess.ADMIN);
     app.delete("/v1/endpoints/{endpoint}/data", ctx -> jobsApi.deleteData(ctx, endpoint(ctx)), RouteAccess.ADMIN);
     app.post("/v1/erasure", jobsApi::erase, RouteAccess.ADMIN);
+    app.post("/v1/jobs/uploads", jobsApi::openUpload, RouteAccess.WRITE);
+    app.post("/v1/jobs/{id}/report", jobsApi::report, RouteAccess.WRITE);
   }
 
   /** Adds {@code POST /v1/backups} (admin): a consistent copy of the data folder, as a job; before {@link #start()}. */

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +47,9 @@ public final class Jobs implements Closeable {
   /** Jobs waiting at most; more are refused with 503 until some ran. */
   public static final int MAX_QUEUED = 100;
 
+  /** The kind of an SDK's batch upload: a job its client drives ({@link #open}). */
+  public static final String UPLOAD = "upload";
+
   /** Finished jobs kept (their files and listing); the oldest beyond this are forgotten. */
   public static final int MAX_KEPT = 1_000;
 
@@ -66,6 +70,7 @@ public final class Jobs implements Closeable {
     this.dir = dir;
     this.clock = clock;
     this.json = json;
+    register(JobKind.drivenByClient(UPLOAD));
     FileSync.createDirectoriesDurably(dir);
     try (Stream<Path> files = Files.list(dir)) {
       for (Path f : (Iterable<Path>) files.filter(Jobs::isJobFile)::iterator) {
@@ -98,6 +103,8 @@ public final class Jobs implements Closeable {
       JobKind kind = kinds.get(s.kind());
       if (kind == null) {
         finish(s, JobState.FAILED, "the server no longer knows jobs of kind '" + s.kind() + "'");
+      } else if (kind.drivenByClient()) {
+        continue; // its client goes on reporting, as it goes on sending
       } else if (s.state() == JobState.RUNNING && !kind.resumable()) {
         finish(
             s,
@@ -153,6 +160,48 @@ public final class Jobs implements Closeable {
     return s.id();
   }
 
+  /**
+   * Opens a job of a kind {@link JobKind#drivenByClient driven by its client}: running from now,
+   * its progress and counts told by {@link #report} until the client ends it. A restart leaves it
+   * running, as its client goes on.
+   */
+  public synchronized String open(String kind, JsonNode params) throws IOException {
+    JobKind k = kinds.get(kind);
+    if (k == null || !k.drivenByClient()) {
+      throw new IllegalArgumentException("no job kind '" + kind + "' driven by its client is registered");
+    }
+    Instant now = clock.instant();
+    JobStatus s = new JobStatus(UUID.randomUUID().toString(), kind, JobState.RUNNING, 0, Map.of(), null, now, now, null, params, null, null, null);
+    save(s);
+    return s.id();
+  }
+
+  /**
+   * What the client of a job it drives has done so far: {@code counts} are totals (a repeated
+   * report changes nothing); {@code state} running, or done or failed to end the job.
+   */
+  public synchronized JobStatus report(String id, double progress, Map<String, Long> counts, JobState state, String error)
+      throws IOException {
+    JobStatus s = jobs.get(id);
+    if (s == null) {
+      throw ApiException.notFound("no job with id '" + id + "'; GET /v1/jobs lists them");
+    }
+    JobKind k = kinds.get(s.kind());
+    if (k == null || !k.drivenByClient()) {
+      throw new ApiException(409, "job " + id + " is a " + s.kind() + " job, which the server runs itself; only uploads are reported");
+    }
+    if (s.state().finished()) {
+      throw new ApiException(409, "job " + id + " has ended (" + s.state().publicName() + "); start a new one");
+    }
+    double p = Math.max(0, Math.min(1, progress));
+    JobStatus next = s.with(state, state == JobState.DONE ? 1.0 : p, Map.copyOf(counts), error, s.startedAt(), state.finished() ? clock.instant() : null);
+    save(next);
+    if (state.finished()) {
+      forgetOldest();
+    }
+    return next;
+  }
+
   public Optional<JobStatus> get(String id) {
     return Optional.ofNullable(jobs.get(id));
   }
@@ -173,8 +222,9 @@ public final class Jobs implements Closeable {
     if (s == null) {
       throw ApiException.notFound("no job with id '" + id + "'; GET /v1/jobs lists them");
     }
-    if (s.state() == JobState.QUEUED) {
-      return finish(s, JobState.CANCELLED, null);
+    JobKind kind = kinds.get(s.kind());
+    if (s.state() == JobState.QUEUED || (s.state() == JobState.RUNNING && kind != null && kind.drivenByClient())) {
+      return finish(s, JobState.CANCELLED, null); // a client's next report is then refused
     }
     if (s.state() == JobState.RUNNING) {
       cancelRequested.put(id, true);

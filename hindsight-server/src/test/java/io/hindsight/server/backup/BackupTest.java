@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.TestServer;
 import io.hindsight.server.audit.AuditVerifier;
+import io.hindsight.server.objects.LocalS3;
+import io.hindsight.server.objects.ObjectStore;
+import io.hindsight.server.objects.S3Location;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -100,6 +103,38 @@ class BackupTest {
   }
 
   @Test
+  void aBackupGoesToAnS3PrefixAndComesBackFromIt() throws Exception {
+    Path restored = dir.resolve("restored");
+    try (LocalS3 s3 = new LocalS3("backups");
+        ObjectStore store = ObjectStore.open(s3.settings())) {
+      try (TestServer s =
+          new TestServer(
+              dir.resolve("data"),
+              c -> {
+                c.lake.flushInterval = Duration.ofHours(1); // the records wait in the log, which the copy must hold
+                c.backup.s3.endpoint = s3.endpoint().toString();
+                c.backup.s3.pathStyle = true;
+                c.backup.s3.accessKey = LocalS3.ACCESS_KEY;
+                c.backup.s3.secretKey = LocalS3.SECRET_KEY;
+              })) {
+        assertThat(s.predictions("churn", "[{\"prediction_id\": \"a\", \"data\": {\"x\": 1}}, {\"prediction_id\": \"b\", \"data\": {\"x\": 2}}]").status())
+            .isEqualTo(200);
+        TestServer.Response started = s.postJson("/v1/backups", "{\"to\": \"s3://backups/nightly/1\"}");
+        assertThat(started.status()).as(started.body()).isEqualTo(202);
+        assertThat(s.awaitJob(started.json().get("id").asText()).path("state").asText()).isEqualTo("done");
+        TestServer.Response again = s.postJson("/v1/backups", "{\"to\": \"s3://backups/nightly/1\"}");
+        assertThat(again.status()).isEqualTo(409);
+      }
+      JsonNode manifest = Backups.restore(S3Location.parse("s3://backups/nightly/1"), store, restored, JSON);
+      assertThat(manifest.path("files").asLong()).isPositive();
+    }
+    try (TestServer r = new TestServer(restored)) {
+      r.flush();
+      assertThat(r.scalar("SELECT count(*) FROM predictions").asLong()).isEqualTo(2);
+    }
+  }
+
+  @Test
   void aBackupNeedsAnAbsoluteEmptyFolderOutsideTheDataFolderAndARestoreAnEmptyOne() throws Exception {
     Path data = dir.resolve("data");
     Path full = Files.createDirectories(dir.resolve("full"));
@@ -112,6 +147,6 @@ class BackupTest {
       assertThat(notEmpty.body()).contains("not empty");
     }
     assertThatThrownBy(() -> Backups.restore(full, dir.resolve("new"), JSON)).hasMessageContaining("BACKUP.json is missing");
-    assertThatThrownBy(() -> Backups.restore(full, full, JSON)).hasMessageContaining("no complete backup");
+    assertThatThrownBy(() -> Backups.restore(full, full, JSON)).hasMessageContaining("is not empty");
   }
 }

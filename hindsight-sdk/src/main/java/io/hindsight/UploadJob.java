@@ -1,0 +1,68 @@
+package io.hindsight;
+
+import java.util.Map;
+
+/**
+ * The server-side job that tracks one {@link Hindsight#logBatch} upload ({@code POST
+ * /v1/jobs/uploads}, then {@code POST /v1/jobs/{id}/report}), so the upload shows in {@code GET
+ * /v1/jobs} with its progress and counts like the server's own jobs. Tracking never stops an
+ * upload: a server that cannot open the job (an older one, a key without the write scope) leaves
+ * the upload untracked, and a report that fails is not retried (the next one carries the totals).
+ */
+final class UploadJob {
+  private final Transport transport;
+  private final String id;
+
+  private UploadJob(Transport transport, String id) {
+    this.transport = transport;
+    this.id = id;
+  }
+
+  /** Opens the job; an untracked one (id null) when the server does not open it. */
+  static UploadJob open(Transport transport, String endpoint) {
+    JsonOut body = new JsonOut(128);
+    body.raw('{').field("endpoint").string(endpoint).raw(',').field("kind").string("predictions").raw('}');
+    Transport.Response r = transport.postJson("/v1/jobs/uploads", body.toByteArray());
+    String id = null;
+    if (r.status == 201 && r.body != null) {
+      try {
+        Object answer = JsonIn.parse(r.body);
+        if (answer instanceof Map<?, ?> m && m.get("id") instanceof String s) {
+          id = s;
+        }
+      } catch (IllegalArgumentException notJson) {
+        // untracked
+      }
+    }
+    return new UploadJob(transport, id);
+  }
+
+  /** The job's id, or null when the upload is not tracked. */
+  String id() {
+    return id;
+  }
+
+  /**
+   * Tells the job the totals so far; {@code state} is running, done or failed ({@code error} then
+   * says why); {@code progress} is the share done, or negative when unknown.
+   */
+  void report(double progress, long accepted, long rejected, long unsent, String state, String error) {
+    if (id == null) {
+      return;
+    }
+    JsonOut body = new JsonOut(256);
+    body.raw('{').field("state").string(state);
+    if (progress >= 0) {
+      body.raw(',').field("progress").number(progress);
+    }
+    body.raw(',').field("counts").raw('{')
+        .field("accepted").number(accepted).raw(',')
+        .field("rejected").number(rejected).raw(',')
+        .field("unsent").number(unsent).raw('}');
+    if (error != null) {
+      body.raw(',').field("error").string(error);
+    }
+    body.raw('}');
+    transport.postJson("/v1/jobs/" + id + "/report", body.toByteArray());
+  }
+}
