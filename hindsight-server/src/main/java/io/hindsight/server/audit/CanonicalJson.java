@@ -29,7 +29,7 @@ public final class CanonicalJson {
 
   /** The canonical UTF-8 bytes of a value made of maps, lists, strings, numbers, booleans and nulls. */
   public static byte[] of(Object value) throws IOException {
-    StringBuilder out = new StringBuilder(512);
+    StringBuilder out = new StringBuilder(4096); // a record's text fits without growing
     write(out, value);
     return out.toString().getBytes(StandardCharsets.UTF_8);
   }
@@ -128,11 +128,11 @@ public final class CanonicalJson {
       out.append('-');
     }
     if (k <= n && n <= 21) {
-      out.append(digits).append("0".repeat(n - k));
+      zeros(out.append(digits), n - k);
     } else if (0 < n && n <= 21) {
       out.append(digits, 0, n).append('.').append(digits, n, k);
     } else if (-6 < n && n <= 0) {
-      out.append("0.").append("0".repeat(-n)).append(digits);
+      zeros(out.append("0."), -n).append(digits);
     } else {
       out.append(digits.charAt(0));
       if (k > 1) {
@@ -140,6 +140,13 @@ public final class CanonicalJson {
       }
       out.append('e').append(n - 1 >= 0 ? "+" : "-").append(Math.abs(n - 1));
     }
+  }
+
+  private static StringBuilder zeros(StringBuilder out, int n) {
+    for (int i = 0; i < n; i++) {
+      out.append('0');
+    }
+    return out;
   }
 
   /**
