@@ -298,6 +298,7 @@ public final class HindsightServer implements AutoCloseable {
         "hindsight_lookup_index_over_budget_files",
         "Lake files left without a lookup index by query.lookup-index-max-bytes",
         idIndex::overBudget);
+    metrics.counter("hindsight_lookup_files_read", "Lake files point lookups read", idIndex::filesRead);
     metrics.counter(
         "hindsight_lookup_unindexed_file_reads", "Files lookups read because the index did not cover them yet",
         idIndex::unindexedReads);

@@ -53,6 +53,8 @@ public final class IdFileIndex {
   /** Ids as DuckDB hashes them, as a signed 63-bit long (JDBC has no unsigned 64-bit type). */
   private static final String HASH = "CAST(hash(%s) & 9223372036854775807 AS BIGINT)";
   private static final List<Table> TABLES = List.of(Table.PREDICTIONS, Table.FEEDBACK);
+  /** One seed for every filter, so which files a lookup reads does not vary from run to run. */
+  private static final long SEED = 0x6869_6E64_7369_6768L;
 
   private final Lake lake;
   private final QueryEngine engine;
@@ -60,6 +62,7 @@ public final class IdFileIndex {
   private final Map<Path, FileFilter> filters = new ConcurrentHashMap<>();
   private final AtomicLong bytes = new AtomicLong();
   private final AtomicLong unindexedReads = new AtomicLong();
+  private final AtomicLong filesRead = new AtomicLong();
   private volatile long overBudget;
   private volatile boolean closed;
   private Scheduler.Task task;
@@ -123,6 +126,7 @@ public final class IdFileIndex {
         }
       }
     }
+    filesRead.addAndGet(out.size());
     return out;
   }
 
@@ -184,7 +188,7 @@ public final class IdFileIndex {
       if (bytes.get() + size > maxBytes) {
         return false;
       }
-      BloomFilter ids = BloomFilterBuilder.createByAccuracy(Math.max(rows, 1), FALSE_POSITIVE_RATE);
+      BloomFilter ids = BloomFilterBuilder.createByAccuracy(Math.max(rows, 1), FALSE_POSITIVE_RATE, SEED);
       engine.inProcess(
           conn -> {
             try (Statement st = conn.createStatement();
@@ -269,6 +273,11 @@ public final class IdFileIndex {
   /** Files the last pass left without a filter because the memory budget was spent (shown in /metrics). */
   public long overBudget() {
     return overBudget;
+  }
+
+  /** Files lookups read, since start (shown in /metrics): about one per lookup and table once indexed. */
+  public long filesRead() {
+    return filesRead.get();
   }
 
   /** Files lookups read because they had no current filter, since start (shown in /metrics). */
