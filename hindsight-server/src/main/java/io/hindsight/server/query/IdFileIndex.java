@@ -65,6 +65,8 @@ public final class IdFileIndex {
   private final AtomicLong filesRead = new AtomicLong();
   private volatile long overBudget;
   private volatile boolean closed;
+  /** Whether a first pass (all files after a start) has completed. */
+  private boolean built;
   private Scheduler.Task task;
 
   /** A file's ids, valid while the file has this size and modification time. */
@@ -136,6 +138,7 @@ public final class IdFileIndex {
    * logged and that file is tried again next time.
    */
   public void catchUp() {
+    long start = System.nanoTime();
     Set<Path> seen = new HashSet<>();
     long skipped = 0;
     try {
@@ -166,6 +169,12 @@ public final class IdFileIndex {
           skipped, maxBytes);
     }
     overBudget = skipped;
+    if (!built) {
+      built = true;
+      log.info(
+          "lookup index covers {} lake files ({} bytes, {} left out by its limit) after {} ms", filters.size(),
+          bytes.get(), skipped, (System.nanoTime() - start) / 1_000_000);
+    }
   }
 
   /** Builds the filter of one file unless it has a current one; false when the memory budget is spent. */
