@@ -153,16 +153,15 @@ public final class StoreLookups {
    * the lake would be looked up here, in front of the files.
    */
   private Map<String, Object> find(String endpoint, String id, LocalDate date) throws IOException {
-    long hash = index.hash(id);
     Lock read = lake.swapLock().readLock();
     read.lock();
     try {
       for (int attempt = 1; ; attempt++) {
-        List<Path> predictionFiles = index.candidates(Table.PREDICTIONS, endpoint, date, hash);
+        List<Path> predictionFiles = index.candidates(Table.PREDICTIONS, endpoint, date, id);
         if (predictionFiles.isEmpty()) {
           return null;
         }
-        List<Path> feedbackFiles = index.candidates(Table.FEEDBACK, endpoint, null, hash);
+        List<Path> feedbackFiles = index.candidates(Table.FEEDBACK, endpoint, null, id);
         String feedback =
             feedbackFiles.isEmpty()
                 ? "NULL"
