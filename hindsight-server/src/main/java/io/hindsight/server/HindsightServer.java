@@ -34,6 +34,7 @@ import io.hindsight.server.ops.Scheduler;
 import io.hindsight.server.ops.ServerMetrics;
 import io.hindsight.server.query.DuckDbFiles;
 import io.hindsight.server.query.QueryEngine;
+import io.hindsight.server.query.IdFileIndex;
 import io.hindsight.server.query.StoreLookups;
 import io.hindsight.server.jobs.Jobs;
 import io.hindsight.server.retention.Erasure;
@@ -91,6 +92,7 @@ public final class HindsightServer implements AutoCloseable {
   private LakeWriter lakeWriter;
   private CompactionJob compaction;
   private QueryEngine queryEngine;
+  private IdFileIndex idIndex;
   private IdempotencyStore idempotency;
   private WriteAheadLog wal;
   private ApiServer api;
@@ -305,7 +307,19 @@ public final class HindsightServer implements AutoCloseable {
     jobs.start();
     jobs.runRecurring(scheduler);
     retention.start(scheduler);
-    StoreLookups lookups = new StoreLookups(queryEngine, schemas, lake, json);
+    idIndex = new IdFileIndex(lake, queryEngine, config.query.lookupIndexMaxBytes);
+    idIndex.start(scheduler, Duration.ofSeconds(1));
+    metrics.gauge("hindsight_lookup_index_files", "Lake files whose ids the lookup index holds", idIndex::files);
+    metrics.gauge("hindsight_lookup_index_bytes", "Memory the lookup index takes", idIndex::bytes);
+    metrics.gauge(
+        "hindsight_lookup_index_over_budget_files",
+        "Lake files left without a lookup index by query.lookup-index-max-bytes",
+        idIndex::overBudget);
+    metrics.counter("hindsight_lookup_files_read", "Lake files point lookups read", idIndex::filesRead);
+    metrics.counter(
+        "hindsight_lookup_unindexed_file_reads", "Files lookups read because the index did not cover them yet",
+        idIndex::unindexedReads);
+    StoreLookups lookups = new StoreLookups(queryEngine, schemas, lake, idIndex, json);
     lookups.auditProofs((endpoint, leaf) -> audit.proof(endpoint, leaf, null));
     api =
         new ApiServer(
@@ -592,6 +606,9 @@ public final class HindsightServer implements AutoCloseable {
     }
     if (metricStore != null) {
       metricStore.close();
+    }
+    if (idIndex != null) {
+      idIndex.close();
     }
     if (queryEngine != null) {
       queryEngine.close();

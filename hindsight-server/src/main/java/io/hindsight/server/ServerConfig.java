@@ -278,6 +278,11 @@ public final class ServerConfig {
      * {@code <data-dir>/tmp}, as DuckDB writes sizes (default 4GB).
      */
     public String maxTempSize = QueryLimits.DEFAULTS.maxTempSize();
+    /**
+     * Memory the lookup index may take (default 512 MiB, ~290M ids at 1.8 MB per million); files
+     * beyond it are read whole by every lookup of their partitions.
+     */
+    public long lookupIndexMaxBytes = 512L << 20;
   }
 
   public IngestLimits ingestLimits() {
@@ -349,6 +354,7 @@ public final class ServerConfig {
     p.range("query.default-rows", query.defaultRows, 0, query.maxRows);
     p.range("query.connections", query.connections, 1, 256);
     p.range("query.max-body-bytes", query.maxBodyBytes, 64, Integer.MAX_VALUE);
+    p.range("query.lookup-index-max-bytes", query.lookupIndexMaxBytes, 0, Long.MAX_VALUE);
     p.require(
         query.workerHeap != null && query.workerHeap.matches("[1-9][0-9]*[kKmMgG]?"),
         "query.worker-heap",

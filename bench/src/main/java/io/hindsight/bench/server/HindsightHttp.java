@@ -90,9 +90,10 @@ final class HindsightHttp {
     return new Answer(r.statusCode(), r.body());
   }
 
-  /** {@code GET /v1/endpoints/{e}/predictions/{id}}. */
-  Answer lookup(String endpoint, String id) throws IOException, InterruptedException {
-    String path = "/v1/endpoints/" + endpoint + "/predictions/" + URLEncoder.encode(id, StandardCharsets.UTF_8);
+  /** {@code GET /v1/endpoints/{e}/predictions/{id}}, with {@code ?date=} unless {@code date} is null. */
+  Answer lookup(String endpoint, String id, String date) throws IOException, InterruptedException {
+    String path = "/v1/endpoints/" + endpoint + "/predictions/" + URLEncoder.encode(id, StandardCharsets.UTF_8)
+        + (date == null ? "" : "?date=" + date);
     return get(path);
   }
 

@@ -1,13 +1,21 @@
 package io.hindsight.bench.server;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -15,14 +23,19 @@ import java.util.stream.Stream;
  * Point lookups and bytes on disk over a filled lake.
  *
  * <ol>
- *   <li>Fill (skipped with {@code --reuse DIR}): a server in a child JVM takes {@code --records}
- *       records per id style through its ingest API at full speed: time-ordered ids into
- *       endpoint {@code fraud-ordered}, random {@code txn-…} ids into {@code fraud-random}.
- *   <li>Settle: waits until every acknowledged record is in the lake and compaction has stopped
- *       changing files.
+ *   <li>Fill (skipped with {@code --reuse DIR}), {@code --records} records per id style:
+ *       time-ordered ids into endpoint {@code fraud-ordered}, random {@code txn-…} ids into
+ *       {@code fraud-random}. {@code --fill generate} (the default) sends a seed of 16,000
+ *       records per endpoint through the ingest API, stops the server and writes the rest as
+ *       Parquet files straight into the lake ({@link LakeFill}); {@code --fill http} sends every
+ *       record through the ingest API at full speed.
+ *   <li>Settle: waits until every acknowledged record is in the lake, compaction has stopped
+ *       changing files and the lookup index covers every file.
  *   <li>Disk: bytes of {@code data-dir/lake} per record, against the JSON bytes per record sent.
- *   <li>Lookups: ids sampled uniformly from each endpoint, each looked up three ways: {@code GET
- *       /v1/endpoints/{e}/predictions/{id}}, SQL by id, and SQL by id with {@code date = ?}.
+ *   <li>Lookups, {@code --runs} times: {@code --lookups} ids sampled uniformly from each endpoint
+ *       (after 5 warm-up ones), each looked up four ways: {@code GET
+ *       /v1/endpoints/{e}/predictions/{id}} with and without {@code ?date=}, and SQL by id with
+ *       and without {@code date = ?}.
  * </ol>
  */
 public final class QueryBenchmark {
@@ -36,10 +49,13 @@ public final class QueryBenchmark {
         new Flags(
             args,
             Set.of("--records", "--data-dir", "--reuse", "--lookups", "--clients", "--settle-timeout", "--quiet-period",
-                "--server-jvm-opts", "--server-config"),
+                "--server-jvm-opts", "--server-config", "--fill", "--rows-per-file", "--runs"),
             Set.of("--restart"));
     long records = f.longValue("--records", 10_000_000);
-    int lookups = f.integer("--lookups", 100);
+    int lookups = f.integer("--lookups", 200);
+    int runs = f.integer("--runs", 3);
+    boolean generate = !f.string("--fill", "generate").equals("http");
+    long rowsPerFile = f.longValue("--rows-per-file", 2_000_000);
     int clients = f.integer("--clients", 4);
     Duration settleTimeout = f.duration("--settle-timeout", Duration.ofMinutes(20));
     Duration quietPeriod = f.duration("--quiet-period", Duration.ofSeconds(45));
@@ -59,18 +75,30 @@ public final class QueryBenchmark {
     try {
       HindsightHttp http = new HindsightHttp(server.url());
       if (!reuse) {
+        long sent = generate ? SEED_RECORDS : records;
         for (IdStyle style : IdStyle.values()) {
           String endpoint = endpointFor(style);
-          System.out.printf("fill: %,d records with %s ids into %s%n", records, style.name().toLowerCase(), endpoint);
+          System.out.printf("fill: %,d records with %s ids into %s through the API%n", sent, style.name().toLowerCase(), endpoint);
           LoadGenerator.Options o =
               new LoadGenerator.Options(server.url(), endpoint, clients, 500, 0, Duration.ZERO, Duration.ZERO, style,
-                  false, false, records, 32, true);
+                  false, false, sent, 32, true);
           LoadGenerator.Result r = LoadGenerator.run(o);
           System.out.printf("fill %s: %,.0f records/s, %d failed batches, ack %s%n", endpoint, r.recordsPerSecond(),
               r.failures(), r.service().summary());
           if (r.failures() > 0) {
             System.out.println("  failures e.g. " + r.failureSamples());
           }
+        }
+        if (generate && records > sent) {
+          settle(http, dataDir.resolve("lake"), settleTimeout, Duration.ofSeconds(5));
+          server.close();
+          long start = System.nanoTime();
+          for (IdStyle style : IdStyle.values()) {
+            LakeFill.generate(dataDir.resolve("lake"), endpointFor(style), style, records - sent, rowsPerFile, LocalDate.now(ZoneOffset.UTC));
+          }
+          System.out.printf("fill: %,d records per endpoint written as Parquet in %.0f s%n", records - sent, (System.nanoTime() - start) / 1e9);
+          server = ServerProcess.start(dataDir, jvm, config);
+          http = new HindsightHttp(server.url());
         }
       }
       settle(http, dataDir.resolve("lake"), settleTimeout, quietPeriod);
@@ -80,6 +108,7 @@ public final class QueryBenchmark {
         server = ServerProcess.start(dataDir, jvm, config);
         http = new HindsightHttp(server.url());
       }
+      awaitIndex(http, dataDir.resolve("lake"), settleTimeout);
 
       long total = 0;
       for (IdStyle style : IdStyle.values()) {
@@ -89,13 +118,48 @@ public final class QueryBenchmark {
       }
       disk(dataDir, total);
 
-      System.out.printf("lookups: %d per combination after 5 warm-up lookups, server pid %d%n", lookups, server.pid());
+      System.out.printf("lookups: %d per way and run after 5 warm-up lookups, %d runs, server pid %d%n", lookups, runs, server.pid());
       for (IdStyle style : IdStyle.values()) {
-        lookups(http, endpointFor(style), style, lookups);
+        Map<String, List<double[]>> byWay = new LinkedHashMap<>();
+        for (int run = 1; run <= runs; run++) {
+          lookups(http, dataDir.resolve("lake"), endpointFor(style), style, lookups, run)
+              .forEach((way, p) -> byWay.computeIfAbsent(way, k -> new ArrayList<>()).add(p));
+        }
+        byWay.forEach(
+            (way, p) ->
+                System.out.printf(
+                    "RESULT lookup_median ids=%s way=%s p50_ms=%.1f p99_ms=%.1f runs=%d%n", style.name().toLowerCase(),
+                    way, median(p, 0), median(p, 1), p.size()));
       }
     } finally {
       server.close();
     }
+  }
+
+  /** Records per endpoint sent through the API as the generated fill's seed: the generator's pool. */
+  private static final long SEED_RECORDS = 32 * 500;
+
+  private static double median(List<double[]> runs, int i) {
+    double[] v = runs.stream().mapToDouble(r -> r[i]).sorted().toArray();
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
+
+  /** Waits until the lookup index holds every data file of the lake, and says what it took. */
+  private static void awaitIndex(HindsightHttp http, Path lake, Duration timeout) throws IOException, InterruptedException {
+    long start = System.nanoTime();
+    long files = parquetFilesAndBytes(lake.resolve("predictions"))[0] + parquetFilesAndBytes(lake.resolve("feedback"))[0];
+    double indexed = 0;
+    while (System.nanoTime() - start < timeout.toNanos()) {
+      indexed = http.metric("hindsight_lookup_index_files");
+      if (indexed >= files) {
+        break;
+      }
+      Thread.sleep(500);
+    }
+    System.out.printf(
+        "lookup index: %.0f of %d files after %.1f s, %,.0f bytes, %.0f files over its budget%n", indexed, files,
+        (System.nanoTime() - start) / 1e9, http.metric("hindsight_lookup_index_bytes"),
+        http.metric("hindsight_lookup_index_over_budget_files"));
   }
 
   private static String endpointFor(IdStyle style) {
@@ -195,63 +259,70 @@ public final class QueryBenchmark {
     return out.isEmpty() ? -1 : Long.parseLong(out.split("\\s+")[0]);
   }
 
-  private static void lookups(HindsightHttp http, String endpoint, IdStyle style, int n)
-      throws IOException, InterruptedException {
-    HindsightHttp.Answer sample =
-        http.query(
-            // USING SAMPLE over the Parquet view can return fewer rows than asked; this is exact.
-            "SELECT prediction_id, CAST(date AS VARCHAR) FROM predictions WHERE endpoint = ? ORDER BY random() LIMIT "
-                + (n + 5),
-            endpoint);
-    if (sample.status() != 200) {
-      throw new IOException("sampling ids failed: HTTP " + sample.status() + " " + sample.body());
+  /** One run of lookups of one endpoint: way → {p50, p99} in ms. */
+  private static Map<String, double[]> lookups(HindsightHttp http, Path lake, String endpoint, IdStyle style, int n, int run)
+      throws IOException, InterruptedException, SQLException {
+    List<String[]> ids = sampleIds(lake, endpoint, n + 5, run);
+    Map<String, LatencySamples> ways = new LinkedHashMap<>();
+    for (String way : List.of("get", "get_date", "sql", "sql_date")) {
+      ways.put(way, new LatencySamples());
     }
-    List<String[]> ids = new ArrayList<>();
-    for (JsonNode row : sample.json().path("rows")) {
-      ids.add(new String[] {row.path(0).asText(), row.path(1).asText()});
-    }
-    LatencySamples get = new LatencySamples();
-    LatencySamples sql = new LatencySamples();
-    LatencySamples sqlDate = new LatencySamples();
     int misses = 0;
     for (int i = 0; i < ids.size(); i++) {
       String id = ids.get(i)[0];
       String date = ids.get(i)[1];
-      boolean record = i >= 5;
-      long t = System.nanoTime();
-      HindsightHttp.Answer a = http.lookup(endpoint, id);
-      long d = System.nanoTime() - t;
-      misses += a.status() == 200 ? 0 : 1;
-      if (record) {
-        get.add(d);
-      }
-      t = System.nanoTime();
-      a = http.query(SQL_BY_ID, endpoint, id);
-      d = System.nanoTime() - t;
-      misses += a.status() == 200 && a.json().path("rows").size() == 1 ? 0 : 1;
-      if (record) {
-        sql.add(d);
-      }
-      t = System.nanoTime();
-      a = http.query(SQL_BY_ID_AND_DATE, endpoint, id, date);
-      d = System.nanoTime() - t;
-      misses += a.status() == 200 && a.json().path("rows").size() == 1 ? 0 : 1;
-      if (record) {
-        sqlDate.add(d);
-      }
-      if (misses > 0 && i == 0) {
-        System.out.println("  first lookup did not find the id: HTTP " + a.status() + " " + a.body());
+      for (String way : ways.keySet()) {
+        long t = System.nanoTime();
+        HindsightHttp.Answer a =
+            switch (way) {
+              case "get" -> http.lookup(endpoint, id, null);
+              case "get_date" -> http.lookup(endpoint, id, date);
+              case "sql" -> http.query(SQL_BY_ID, endpoint, id);
+              default -> http.query(SQL_BY_ID_AND_DATE, endpoint, id, date);
+            };
+        long d = System.nanoTime() - t;
+        boolean found = a.status() == 200 && (way.startsWith("get") || a.json().path("rows").size() == 1);
+        if (!found && misses++ == 0) {
+          System.out.println("  " + way + " did not find " + id + ": HTTP " + a.status() + " " + a.body());
+        }
+        if (i >= 5) {
+          ways.get(way).add(d);
+        }
       }
     }
     String s = style.name().toLowerCase();
-    System.out.printf("lookup %s ids (%s), not found: %d%n", s, endpoint, misses);
-    System.out.println("  GET /v1/endpoints/{e}/predictions/{id}: " + get.summary());
-    System.out.println("  SQL by id:                            " + sql.summary());
-    System.out.println("  SQL by id and date:                   " + sqlDate.summary());
-    System.out.printf(
-        "RESULT lookup_%s get_p50_ms=%.1f get_p99_ms=%.1f sql_p50_ms=%.1f sql_p99_ms=%.1f sql_date_p50_ms=%.1f"
-            + " sql_date_p99_ms=%.1f misses=%d%n",
-        s, get.percentileMillis(0.5), get.percentileMillis(0.99), sql.percentileMillis(0.5), sql.percentileMillis(0.99),
-        sqlDate.percentileMillis(0.5), sqlDate.percentileMillis(0.99), misses);
+    System.out.printf("lookup run %d, %s ids (%s), not found: %d%n", run, s, endpoint, misses);
+    Map<String, double[]> out = new LinkedHashMap<>();
+    for (Map.Entry<String, LatencySamples> e : ways.entrySet()) {
+      LatencySamples samples = e.getValue();
+      System.out.printf("  %-9s %s%n", e.getKey(), samples.summary());
+      System.out.printf(
+          "RESULT lookup ids=%s way=%s run=%d p50_ms=%.1f p99_ms=%.1f n=%d misses=%d%n", s, e.getKey(), run,
+          samples.percentileMillis(0.5), samples.percentileMillis(0.99), samples.count(), misses);
+      out.put(e.getKey(), new double[] {samples.percentileMillis(0.5), samples.percentileMillis(0.99)});
+    }
+    return out;
+  }
+
+  /**
+   * Ids and dates drawn uniformly from the endpoint's files, read directly (read-only) by an
+   * in-process DuckDB: a reservoir sample gives exactly {@code n}, unlike a sample through the view.
+   */
+  private static List<String[]> sampleIds(Path lake, String endpoint, int n, int seed) throws SQLException {
+    List<String[]> ids = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT prediction_id, CAST(date AS VARCHAR) FROM read_parquet('"
+                    + lake.resolve("predictions").resolve("endpoint=" + endpoint).toAbsolutePath()
+                    + "/*/*.parquet', hive_partitioning = true, union_by_name = true)"
+                    + " USING SAMPLE reservoir(" + n + " ROWS) REPEATABLE (" + seed + ")")) {
+      while (rs.next()) {
+        ids.add(new String[] {rs.getString(1), rs.getString(2)});
+      }
+    }
+    java.util.Collections.shuffle(ids, new java.util.Random(seed));
+    return ids;
   }
 }

@@ -80,7 +80,7 @@ public final class UiBenchmark {
       pages.put(
           "prediction page (lookup + events around + similar)",
           () -> {
-            check(http.lookup(ENDPOINT, id));
+            check(http.lookup(ENDPOINT, id, null));
             check(http.query(
                 "SELECT ts, kind, text FROM events WHERE endpoint = ? AND ts BETWEEN CAST(? AS TIMESTAMPTZ) - INTERVAL 1 DAY"
                     + " AND CAST(? AS TIMESTAMPTZ) + INTERVAL 1 DAY ORDER BY abs(epoch(ts) - epoch(CAST(? AS TIMESTAMPTZ))) LIMIT 20",

@@ -144,7 +144,7 @@ public final class ApiServer {
     app.get("/v1/endpoints/{endpoint}/predictions", ctx -> explorerApi.handle(ctx, endpoint(ctx)), RouteAccess.READ);
     app.get(
         "/v1/endpoints/{endpoint}/predictions/{id}",
-        ctx -> ctx.json(lookups.prediction(endpoint(ctx), ctx.pathParam("id"))),
+        ctx -> ctx.json(lookups.prediction(endpoint(ctx), ctx.pathParam("id"), lookupDate(ctx))),
         RouteAccess.READ);
 
     app.put("/v1/endpoints/{endpoint}/audit", ctx -> auditApi.putSettings(ctx, endpoint(ctx)), RouteAccess.ADMIN);
@@ -246,6 +246,19 @@ public final class ApiServer {
     String endpoint = ctx.pathParam("endpoint");
     IngestService.checkEndpointName(endpoint);
     return endpoint;
+  }
+
+  /** The optional {@code ?date=YYYY-MM-DD} of a lookup: the partition to look in. */
+  private static java.time.LocalDate lookupDate(Context ctx) {
+    String date = ctx.queryParam("date");
+    if (date == null) {
+      return null;
+    }
+    try {
+      return java.time.LocalDate.parse(date);
+    } catch (java.time.format.DateTimeParseException e) {
+      throw ApiException.badRequest("'date' must be a day as YYYY-MM-DD (the record's date partition), not '" + date + "'");
+    }
   }
 
   private void beginRequest(Context ctx) {

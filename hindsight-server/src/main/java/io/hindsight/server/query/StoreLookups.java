@@ -3,15 +3,16 @@ package io.hindsight.server.query;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.ApiException;
 import io.hindsight.server.lake.Lake;
-import io.hindsight.server.lake.Partition;
 import io.hindsight.server.schema.Column;
 import io.hindsight.server.schema.EndpointSchema;
 import io.hindsight.server.schema.LookupRecord;
 import io.hindsight.server.schema.SchemaRegistry;
+import io.hindsight.server.schema.SqlText;
 import io.hindsight.server.schema.Table;
 import java.io.IOException;
-import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -19,6 +20,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.Lock;
 
 /**
  * The server's own reads of the store: the endpoint list, an endpoint's schema with conflict
@@ -27,11 +29,14 @@ import java.util.Map;
  */
 public final class StoreLookups {
   private static final DateTimeFormatter TS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'");
+  /** The lookup answer's column that carries the feedback rows; no user key starts with '_'. */
+  private static final String FEEDBACK = "_lookup_feedback";
 
   private final QueryEngine engine;
   private final SchemaRegistry schemas;
   private final Lake lake;
   private final ObjectMapper json;
+  private final IdFileIndex index;
 
   private volatile AuditProofs auditProofs = (endpoint, leaf) -> null;
 
@@ -45,8 +50,9 @@ public final class StoreLookups {
     this.auditProofs = proofs;
   }
 
-  public StoreLookups(QueryEngine engine, SchemaRegistry schemas, Lake lake, ObjectMapper json) {
+  public StoreLookups(QueryEngine engine, SchemaRegistry schemas, Lake lake, IdFileIndex index, ObjectMapper json) {
     this.engine = engine;
+    this.index = index;
     this.schemas = schemas;
     this.lake = lake;
     this.json = json;
@@ -110,38 +116,82 @@ public final class StoreLookups {
   }
 
   /**
-   * {@code GET /v1/endpoints/{e}/predictions/{id}}: the record as sent, its feedback and, for a
-   * record in an audit log, its proof.
+   * {@code GET /v1/endpoints/{e}/predictions/{id}[?date=]}: the record as sent, its feedback and,
+   * for a record in an audit log, its proof.
+   *
+   * @param date the record's partition when the caller knows it, else null
    */
-  public Map<String, Object> prediction(String endpoint, String id) throws IOException {
-    List<Map<String, Object>> rows =
-        engine.select(
-            "SELECT * FROM predictions WHERE endpoint = ? AND prediction_id = ? ORDER BY ts DESC LIMIT 1",
-            endpoint,
-            id);
-    if (rows.isEmpty()) {
+  public Map<String, Object> prediction(String endpoint, String id, LocalDate date) throws IOException {
+    Map<String, Object> row = find(endpoint, id, date);
+    if (row == null) {
       throw ApiException.notFound(
-          "no prediction '" + id + "' in endpoint '" + endpoint + "' (records are visible about a second after"
-              + " they are acknowledged)");
+          "no prediction '" + id + "' in endpoint '" + endpoint + "'" + (date == null ? "" : " on " + date)
+              + " (records are visible about a second after they are acknowledged)");
     }
-    Map<String, Object> record = shape(Table.PREDICTIONS, endpoint, rows.get(0));
     List<Map<String, Object>> feedback = new ArrayList<>();
-    // No feedback folder in the lake means no feedback SQL could see: no second query then.
-    if (Files.isDirectory(lake.dir(new Partition(Table.FEEDBACK, endpoint, null)))) {
-      for (Map<String, Object> f :
-          engine.select(
-              "SELECT * FROM feedback WHERE endpoint = ? AND prediction_id = ? ORDER BY ts", endpoint, id)) {
-        feedback.add(shape(Table.FEEDBACK, endpoint, f));
+    Object rows = row.remove(FEEDBACK);
+    if (rows != null) {
+      for (Object f : (List<?>) rows) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> columns = (Map<String, Object>) f;
+        feedback.add(shape(Table.FEEDBACK, endpoint, columns));
       }
     }
     Map<String, Object> out = new LinkedHashMap<>();
-    out.put("prediction", record);
+    out.put("prediction", shape(Table.PREDICTIONS, endpoint, row));
     out.put("feedback", feedback);
-    Object leaf = rows.get(0).get(Table.LEAF);
+    Object leaf = row.get(Table.LEAF);
     if (leaf != null) {
       out.put("audit", auditProofs.proof(endpoint, ((Number) leaf).longValue()));
     }
     return out;
+  }
+
+  /**
+   * The newest row of the prediction with its feedback rows (oldest first) under {@link #FEEDBACK},
+   * or null. One query reads only the files the id index says may hold the id; rows not yet in
+   * the lake would be looked up here, in front of the files.
+   */
+  private Map<String, Object> find(String endpoint, String id, LocalDate date) throws IOException {
+    Lock read = lake.swapLock().readLock();
+    read.lock();
+    try {
+      for (int attempt = 1; ; attempt++) {
+        List<Path> predictionFiles = index.candidates(Table.PREDICTIONS, endpoint, date, id);
+        if (predictionFiles.isEmpty()) {
+          return null;
+        }
+        List<Path> feedbackFiles = index.candidates(Table.FEEDBACK, endpoint, null, id);
+        String feedback =
+            feedbackFiles.isEmpty()
+                ? "NULL"
+                : "(SELECT list(f ORDER BY f.ts) FROM (SELECT * REPLACE (strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS ts)"
+                    + " FROM " + files(feedbackFiles) + " WHERE prediction_id = $1) f)";
+        try {
+          List<Map<String, Object>> rows =
+              engine.select(
+                  "SELECT p.*, " + feedback + " AS " + FEEDBACK + " FROM (SELECT * FROM " + files(predictionFiles)
+                      + " WHERE prediction_id = $1 ORDER BY ts DESC LIMIT 1) p",
+                  id);
+          return rows.isEmpty() ? null : rows.get(0);
+        } catch (ApiException e) {
+          // A file deleted by hand between the listing and the read: list again, once.
+          if (attempt == 2) {
+            throw e;
+          }
+        }
+      }
+    } finally {
+      read.unlock();
+    }
+  }
+
+  private static String files(List<Path> files) {
+    StringBuilder sb = new StringBuilder("read_parquet([");
+    for (int i = 0; i < files.size(); i++) {
+      sb.append(i == 0 ? "" : ", ").append(SqlText.string(files.get(i).toAbsolutePath().toString()));
+    }
+    return sb.append("], union_by_name = true, hive_partitioning = false)").toString();
   }
 
   /** Puts system fields at the top and the endpoint's own keys under {@code data}, JSON parsed back. */
