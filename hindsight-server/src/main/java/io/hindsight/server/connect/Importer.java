@@ -1,5 +1,6 @@
 package io.hindsight.server.connect;
 
+import io.hindsight.server.query.DuckDbFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.schema.SqlText;
@@ -345,11 +346,7 @@ public final class Importer {
       st.execute("SET memory_limit = '1GB'");
       // Row numbers are the file's order, which idempotency keys and resumed runs rely on.
       st.execute("SET preserve_insertion_order = true");
-      st.execute("SET allowed_directories = [" + SqlText.string(root.toAbsolutePath() + "/") + "]");
-      st.execute("SET enable_external_access = false");
-      st.execute("SET autoinstall_known_extensions = false");
-      st.execute("SET autoload_known_extensions = false");
-      st.execute("SET lock_configuration = true");
+      DuckDbFiles.confine(st, root);
     } catch (SQLException e) {
       db.close();
       throw e;

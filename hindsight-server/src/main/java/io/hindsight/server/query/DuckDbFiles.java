@@ -17,7 +17,8 @@ import java.util.stream.Stream;
 /**
  * Keeps DuckDB's files inside the data directory. Left alone, DuckDB spills to {@code <cwd>/.tmp}
  * up to 90 % of the disk, and its JDBC driver copies a 60 MB native library into the system temp
- * folder that only a clean JVM exit removes, so every {@code kill -9} leaves one behind.
+ * folder that only a clean JVM exit removes, so every {@code kill -9} leaves one behind. And a
+ * connection that reads files is locked to its folder ({@link #confine}).
  */
 public final class DuckDbFiles {
   private static final Path PROC_MAPS = Path.of("/proc/self/maps");
@@ -106,5 +107,17 @@ public final class DuckDbFiles {
     } catch (IOException e) {
       throw new UncheckedIOException("could not remove " + dir, e);
     }
+  }
+
+  /**
+   * Locks a DuckDB connection to the files under {@code root}: no other file, no network, no
+   * extension loaded, and no setting changed afterwards (the last statement a caller runs on it).
+   */
+  public static void confine(Statement st, Path root) throws SQLException {
+    st.execute("SET allowed_directories = [" + SqlText.string(root.toAbsolutePath() + "/") + "]");
+    st.execute("SET enable_external_access = false");
+    st.execute("SET autoinstall_known_extensions = false");
+    st.execute("SET autoload_known_extensions = false");
+    st.execute("SET lock_configuration = true");
   }
 }

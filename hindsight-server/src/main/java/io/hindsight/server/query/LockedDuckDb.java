@@ -26,11 +26,7 @@ final class LockedDuckDb {
       // cached: a point lookup then reads only the row groups that can hold the id.
       st.execute("SET parquet_metadata_cache = true");
       DuckDbFiles.confineSpill(st, tempDir, maxTempSize);
-      st.execute("SET allowed_directories = [" + SqlText.string(lakeRoot.toAbsolutePath() + "/") + "]");
-      st.execute("SET enable_external_access = false");
-      st.execute("SET autoinstall_known_extensions = false");
-      st.execute("SET autoload_known_extensions = false");
-      st.execute("SET lock_configuration = true");
+      DuckDbFiles.confine(st, lakeRoot);
     } catch (SQLException e) {
       db.close();
       throw e;
