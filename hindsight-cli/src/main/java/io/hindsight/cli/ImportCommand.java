@@ -1,6 +1,7 @@
 package io.hindsight.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hindsight.server.files.Folders;
 import io.hindsight.server.connect.ImportListener;
 import io.hindsight.server.connect.ImportProgress;
 import io.hindsight.server.connect.ImportSpec;
@@ -20,7 +21,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -113,7 +113,7 @@ final class ImportCommand implements Callable<Integer> {
       p = new Importer(spec, source, st, new HttpRecordSink(target, spec.endpoint(), kind), report, json).run();
     } finally {
       report.bar.clear();
-      deleteTree(scratch);
+      Folders.deleteRecursively(scratch);
     }
     System.out.printf(
         "done: %,d rows read, %,d accepted, %,d rejected, %,d late; watermark %s%s%n",
@@ -129,14 +129,6 @@ final class ImportCommand implements Callable<Integer> {
     String hash = HexFormat.of().formatHex(d.digest(spec.from().getBytes(StandardCharsets.UTF_8)), 0, 6);
     return Path.of(System.getProperty("user.home"), ".hindsight", "imports",
         spec.endpoint() + "-" + spec.kind().dirName() + "-" + hash + ".json");
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(p);
-      }
-    }
   }
 
   /** Prints what a run does: the bar, and above it every rejected row and late file. */

@@ -6,6 +6,7 @@ import io.hindsight.server.auth.AccessControl;
 import io.hindsight.server.auth.ApiKey;
 import io.hindsight.server.auth.ApiKeys;
 import io.hindsight.server.auth.OwnerOnly;
+import io.hindsight.server.files.Folders;
 import io.hindsight.server.http.ApiServer;
 import io.hindsight.server.ingest.IdempotencyStore;
 import io.hindsight.server.ingest.IngestService;
@@ -174,7 +175,7 @@ public final class HindsightServer implements AutoCloseable {
     lake.removeLeftovers();
     // DuckDB's spill files and the query workers' folders; whatever a killed process left is stale.
     Path scratch = dataDir.resolve("tmp");
-    DuckDbFiles.deleteRecursively(scratch);
+    Folders.deleteRecursively(scratch);
     compaction =
         new CompactionJob(
             scheduler,
@@ -346,8 +347,7 @@ public final class HindsightServer implements AutoCloseable {
                 return lakeWriter.betweenFlushes(() -> compaction.betweenMerges(() -> heldLog(action)));
               }
             },
-            jobs, json, clock, config.backup.s3.settings()),
-        json);
+            jobs, json, clock, config.backup.s3.settings()));
     api.media(media);
     api.imports(imports);
     api.start();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hindsight.server.ApiException;
 import io.hindsight.server.files.FileSync;
+import io.hindsight.server.files.Folders;
 import io.hindsight.server.jobs.JobContext;
 import io.hindsight.server.jobs.JobKind;
 import io.hindsight.server.jobs.Jobs;
@@ -96,15 +97,11 @@ public final class Backups {
     if (dest.startsWith(dataDir) || dataDir.startsWith(dest)) {
       throw new ApiException(400, "the backup folder '" + dest + "' must be outside the data folder " + dataDir + " and not contain it");
     }
-    if (Files.exists(dest)) {
-      if (!Files.isDirectory(dest)) {
-        throw new ApiException(400, "'" + dest + "' exists and is not a folder");
-      }
-      try (Stream<Path> s = Files.list(dest)) {
-        if (s.findAny().isPresent()) {
-          throw new ApiException(409, "the backup folder '" + dest + "' is not empty; name a new or empty folder");
-        }
-      }
+    if (Files.exists(dest) && !Files.isDirectory(dest)) {
+      throw new ApiException(400, "'" + dest + "' exists and is not a folder");
+    }
+    if (holdsAnything(dest)) {
+      throw new ApiException(409, "the backup folder '" + dest + "' is not empty; name a new or empty folder");
     }
     return dest;
   }
@@ -148,7 +145,7 @@ public final class Backups {
         FileSync.writeAtomically(dest.resolve(MANIFEST), manifestBytes);
       }
     } finally {
-      deleteRecursively(staging);
+      Folders.deleteRecursively(staging);
     }
   }
 
@@ -206,42 +203,35 @@ public final class Backups {
   public static JsonNode restore(S3Location from, ObjectStore store, Path dataDir, ObjectMapper json) throws IOException {
     emptyOrMissing(dataDir);
     List<StoredObject> objects = store.list(from);
-    S3Location manifest = from.resolve(MANIFEST);
-    if (objects.stream().noneMatch(o -> o.location().equals(manifest))) {
-      throw new IOException(from + " holds no complete backup (" + MANIFEST + " is missing: the backup did not finish)");
-    }
+    S3Location manifestAt = from.resolve(MANIFEST);
+    StoredObject manifest =
+        objects.stream()
+            .filter(o -> o.location().equals(manifestAt))
+            .findFirst()
+            .orElseThrow(() -> new IOException(from + " holds no complete backup (" + MANIFEST + " is missing: the backup did not finish)"));
     for (StoredObject o : objects) {
-      if (!o.location().equals(manifest)) {
+      if (o != manifest) {
         store.download(o.location(), dataDir.resolve(from.relativeKey(o.location().key())));
       }
     }
-    Path local = Files.createTempFile("hindsight-backup", ".json");
-    try {
-      store.download(manifest, local);
-      return json.readTree(local.toFile());
-    } finally {
-      Files.deleteIfExists(local);
+    try (InputStream in = store.read(manifestAt, 0, manifest.size())) {
+      return json.readTree(in);
     }
   }
 
   private static void emptyOrMissing(Path dataDir) throws IOException {
-    if (Files.exists(dataDir)) {
-      try (Stream<Path> s = Files.list(dataDir)) {
-        if (s.findAny().isPresent()) {
-          throw new IOException("the data folder " + dataDir + " is not empty; restore into a new or empty folder");
-        }
-      }
+    if (holdsAnything(dataDir)) {
+      throw new IOException("the data folder " + dataDir + " is not empty; restore into a new or empty folder");
     }
   }
 
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
+  /** Whether {@code dir} exists and has something in it. */
+  private static boolean holdsAnything(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return false;
     }
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.findAny().isPresent();
     }
   }
 }

@@ -406,17 +406,9 @@ public final class ApiServer {
     app.post("/v1/jobs/{id}/report", jobsApi::report, RouteAccess.WRITE);
   }
 
-  /** Adds {@code POST /v1/backups} (admin): a consistent copy of the data folder, as a job; before {@link #start()}. */
-  public void backups(io.hindsight.server.backup.Backups backups, ObjectMapper json) {
-    app.post(
-        "/v1/backups",
-        ctx -> {
-          com.fasterxml.jackson.databind.JsonNode body = bodies.json(ctx, json, 64 * 1024, "a fixed limit of the backup API");
-          String id = backups.start(body.path("to").asText(null));
-          ctx.header("Location", "/v1/jobs/" + id);
-          ctx.status(202).contentType("application/json").result(json.writeValueAsBytes(json.createObjectNode().put("id", id)));
-        },
-        RouteAccess.ADMIN);
+  /** Adds {@code POST /v1/backups} (admin): a consistent copy of the data folder, as a job; after {@link #jobs}, before {@link #start()}. */
+  public void backups(io.hindsight.server.backup.Backups backups) {
+    app.post("/v1/backups", ctx -> jobsApi.startBackup(ctx, backups), RouteAccess.ADMIN);
   }
 
   /** Adds {@code GET /v1/media} (DESIGN §14 "Media"), served from the library's roots; before {@link #start()}. */

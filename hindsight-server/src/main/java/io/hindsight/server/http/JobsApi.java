@@ -14,7 +14,8 @@ import java.io.IOException;
 /**
  * Tracked jobs and the calls that start them (DESIGN §12): {@code GET /v1/jobs}, {@code GET
  * /v1/jobs/{id}}, {@code POST /v1/jobs/{id}/cancel} (or {@code DELETE /v1/jobs/{id}}), {@code DELETE
- * /v1/endpoints/{e}/data}, {@code POST /v1/erasure} and {@code POST /v1/jobs/imports}. A started job is answered {@code 202 {"id": ...}}.
+ * /v1/endpoints/{e}/data}, {@code POST /v1/erasure}, {@code POST /v1/jobs/imports} and {@code POST
+ * /v1/backups}. A started job is answered {@code 202 {"id": ...}}.
  *
  * <p>Uploads (an SDK's {@code logBatch}) are jobs their client drives: {@code POST
  * /v1/jobs/uploads {"endpoint", "kind"}} opens one ({@code 201 {"id"}}), {@code POST
@@ -118,6 +119,11 @@ final class JobsApi {
   /** {@code POST /v1/jobs/imports}: the options of {@code hindsight import} as JSON, with {@code every}. */
   void startImport(Context ctx, io.hindsight.server.connect.ImportJobs imports) throws IOException {
     started(ctx, imports.start(bodies.json(ctx, json, MAX_BODY_BYTES, "a fixed limit of the import API")));
+  }
+
+  /** {@code POST /v1/backups {"to": "/absolute/folder" | "s3://bucket/prefix"}}. */
+  void startBackup(Context ctx, io.hindsight.server.backup.Backups backups) throws IOException {
+    started(ctx, backups.start(bodies.json(ctx, json, MAX_BODY_BYTES, "a fixed limit of the backup API").path("to").asText(null)));
   }
 
   private void started(Context ctx, String id) throws IOException {

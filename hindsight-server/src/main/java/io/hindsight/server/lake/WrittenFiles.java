@@ -1,5 +1,6 @@
 package io.hindsight.server.lake;
 
+import io.hindsight.server.files.Folders;
 import io.hindsight.server.schema.Table;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.Lock;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,7 +49,7 @@ public final class WrittenFiles {
     this.lake = lake;
     this.dir = dir;
     if (Files.exists(dir)) {
-      deleteTree(dir);
+      Folders.deleteRecursively(dir);
     }
     Files.createDirectories(dir);
   }
@@ -150,11 +150,4 @@ public final class WrittenFiles {
     }
   }
 
-  private static void deleteTree(Path root) throws IOException {
-    try (Stream<Path> s = Files.walk(root)) {
-      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
-  }
 }

@@ -621,7 +621,7 @@ public final class MetricStore implements Closeable {
       for (Path d : s.toList()) {
         String n = d.getFileName().toString();
         if (n.startsWith("date=") && LocalDate.parse(n.substring("date=".length())).isBefore(before)) {
-          io.hindsight.server.query.DuckDbFiles.deleteRecursively(d);
+          io.hindsight.server.files.Folders.deleteRecursively(d);
           days++;
         }
       }

@@ -1,6 +1,7 @@
 package io.hindsight.server.query;
 
 import io.hindsight.server.ApiException;
+import io.hindsight.server.files.Folders;
 import io.hindsight.server.ops.DaemonThreads;
 import java.io.Closeable;
 import java.io.File;
@@ -255,7 +256,7 @@ final class QueryWorkers implements Closeable {
 
   private static void deleteQuietly(Path dir) {
     try {
-      DuckDbFiles.deleteRecursively(dir);
+      Folders.deleteRecursively(dir);
     } catch (RuntimeException e) {
       log.warn("could not remove a query worker's folder: {}", e.toString());
     }
