@@ -255,39 +255,50 @@ public final class AuditVerifier {
       if (outside > 0) {
         notes.add("NOTE " + endpoint + ": " + outside + " records have no leaf (stored while the endpoint was not audited)");
       }
-      List<LakeRecord> group = new ArrayList<>();
-      long[] next = {0};
+      Leaves leaves = new Leaves(n);
       try {
         if (rendered) {
-          boolean renderable = LakeRecords.hashes(dataDir, endpoint, schema, (leaf, id, hash) -> {
-            if (!group.isEmpty() && group.get(0).leaf != leaf) {
-              next[0] = checkGroup(group, next[0], n);
-              group.clear();
-            }
-            group.add(new LakeRecord(leaf, id, hash));
-          });
-          if (!renderable) {
+          if (!LakeRecords.hashes(dataDir, endpoint, schema, (leaf, id, hash) -> leaves.add(new LakeRecord(leaf, id, hash)))) {
             return false;
           }
         } else {
-          LakeRecords.read(dataDir, endpoint, schema, json, null, null, r -> {
-            if (!group.isEmpty() && group.get(0).leaf != r.leaf()) {
-              next[0] = checkGroup(group, next[0], n);
-              group.clear();
-            }
-            group.add(exact(r));
-          });
+          LakeRecords.read(dataDir, endpoint, schema, json, null, null, r -> leaves.add(exact(r)));
         }
       } catch (RenderingMissed e) {
         return false;
       }
-      if (!group.isEmpty()) {
-        next[0] = checkGroup(group, next[0], n);
-      }
-      for (long i = next[0]; i < n; i++) {
+      for (long i = leaves.end(); i < n; i++) {
         absent(i);
       }
       return true;
+    }
+
+    /** The lake's records in leaf order, checked a leaf at a time (its records grouped). */
+    private final class Leaves {
+      final long n;
+      final List<LakeRecord> group = new ArrayList<>();
+      long next;
+
+      Leaves(long n) {
+        this.n = n;
+      }
+
+      void add(LakeRecord r) throws IOException {
+        if (!group.isEmpty() && group.get(0).leaf != r.leaf) {
+          next = checkGroup(group, next, n);
+          group.clear();
+        }
+        group.add(r);
+      }
+
+      /** Checks the last group; returns the index after the last leaf checked. */
+      long end() throws IOException {
+        if (!group.isEmpty()) {
+          next = checkGroup(group, next, n);
+          group.clear();
+        }
+        return next;
+      }
     }
 
     private LakeRecord exact(LakeRecords.Stored r) throws IOException {
