@@ -49,18 +49,24 @@ final class BackupCommand implements Callable<Integer> {
       return 1;
     }
     String id = json.readTree(started.body()).path("id").asText();
+    // On a terminal one line redrawn in place; in a log, only the outcome.
+    boolean terminal = System.console() != null;
     while (true) {
       JsonNode job = json.readTree(http.send(target.request("/v1/jobs/" + id).GET().build(), HttpResponse.BodyHandlers.ofString()).body());
       String state = job.path("state").asText();
-      System.err.printf("\rbackup %s: %s, %.0f %%", id, state, 100 * job.path("progress").asDouble());
-      if (state.equals("done")) {
+      if (terminal) {
+        System.err.printf("\rbackup %s: %s, %.0f %%", id, state, 100 * job.path("progress").asDouble());
+      }
+      boolean ended = state.equals("done") || state.equals("failed") || state.equals("cancelled");
+      if (terminal && ended) {
         System.err.println();
+      }
+      if (state.equals("done")) {
         System.out.printf("backed up %,d files (%,d bytes) into %s%n", job.path("counts").path("files").asLong(),
             job.path("counts").path("bytes").asLong(), destination);
         return 0;
       }
-      if (state.equals("failed") || state.equals("cancelled")) {
-        System.err.println();
+      if (ended) {
         System.err.println("backup " + state + ": " + job.path("error").asText(""));
         return 1;
       }
