@@ -1,5 +1,6 @@
 package io.hindsight.server.audit;
 
+import io.hindsight.server.schema.CanonicalJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.files.FileSync;

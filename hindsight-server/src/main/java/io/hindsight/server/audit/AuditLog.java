@@ -1,5 +1,6 @@
 package io.hindsight.server.audit;
 
+import io.hindsight.server.schema.CanonicalJson;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.files.FileSync;
 import io.hindsight.server.schema.JsonText;
@@ -106,7 +107,7 @@ public final class AuditLog implements Closeable {
 
   static byte[] leafHash(Row row, ObjectMapper json) {
     try {
-      return leafHash(LookupRecord.of(row, json));
+      return MerkleHashes.leaf(LookupRecord.canonical(row, json));
     } catch (IOException e) {
       throw new UncheckedIOException("a record could not be put in canonical JSON for the audit log", e);
     }

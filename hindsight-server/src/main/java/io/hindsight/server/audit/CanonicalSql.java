@@ -1,5 +1,6 @@
 package io.hindsight.server.audit;
 
+import io.hindsight.server.schema.CanonicalJson;
 import io.hindsight.server.schema.Column;
 import io.hindsight.server.schema.EndpointSchema;
 import io.hindsight.server.schema.LookupRecord;

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import io.hindsight.server.ApiException;
+import io.hindsight.server.schema.CanonicalJson;
 import io.hindsight.server.schema.JsonText;
 import java.io.ByteArrayOutputStream;
 import java.io.CharConversionException;
@@ -76,6 +77,14 @@ final class BodyReader {
    * so a request never holds more than one parsed record.
    */
   void readJson(InputStream body, Consumer<ParsedRecord> out) throws IOException {
+    readJson(body, out, false);
+  }
+
+  /**
+   * As {@link #readJson(InputStream, Consumer)}; with {@code canonical}, nested values come as
+   * RFC 8785 text (as an audited endpoint stores them), written once from the parser's tokens.
+   */
+  void readJson(InputStream body, Consumer<ParsedRecord> out, boolean canonical) throws IOException {
     try (JsonParser p = FACTORY.createParser(new Utf8CheckingInputStream(body))) {
       JsonToken first = p.nextToken();
       if (first == null) {
@@ -83,7 +92,7 @@ final class BodyReader {
             "the body is empty; send one JSON object, a JSON array of objects, or NDJSON");
       }
       if (first == JsonToken.START_OBJECT) {
-        out.accept(readRecord(p, 0));
+        out.accept(readRecord(p, 0, canonical));
       } else if (first == JsonToken.START_ARRAY) {
         int index = 0;
         JsonToken t;
@@ -91,7 +100,7 @@ final class BodyReader {
           if (t == null) {
             throw ApiException.badRequest("the JSON array is not closed; the body ends early");
           }
-          out.accept(readRecord(p, index++));
+          out.accept(readRecord(p, index++, canonical));
         }
       } else {
         throw ApiException.badRequest(
@@ -116,6 +125,11 @@ final class BodyReader {
    * only that record. Blank lines are skipped.
    */
   void readNdjson(InputStream body, Consumer<ParsedRecord> out) throws IOException {
+    readNdjson(body, out, false);
+  }
+
+  /** As {@link #readNdjson(InputStream, Consumer)}; {@code canonical} as for {@link #readJson}. */
+  void readNdjson(InputStream body, Consumer<ParsedRecord> out, boolean canonical) throws IOException {
     LineReader lines = new LineReader(body, limits.maxRecordBytes());
     int index = 0;
     boolean any = false;
@@ -141,7 +155,7 @@ final class BodyReader {
       }
       try (JsonParser p = FACTORY.createParser(line)) {
         p.nextToken();
-        ParsedRecord r = readRecord(p, i);
+        ParsedRecord r = readRecord(p, i, canonical);
         if (r.error() == null && p.nextToken() != null) {
           r = ParsedRecord.failed(i, "invalid_json", "the line has more after its JSON object; put one record per line");
         }
@@ -157,14 +171,14 @@ final class BodyReader {
     }
   }
 
-  private ParsedRecord readRecord(JsonParser p, int index) throws IOException {
+  private ParsedRecord readRecord(JsonParser p, int index, boolean canonical) throws IOException {
     long start = p.currentTokenLocation().getByteOffset();
     JsonToken first = p.currentToken();
     if (first != JsonToken.START_OBJECT) {
       p.skipChildren();
       return ParsedRecord.failed(index, "not_object", "each record must be a JSON object, but this one is " + describe(first));
     }
-    Problems problems = new Problems();
+    Problems problems = new Problems(canonical);
     @SuppressWarnings("unchecked")
     Map<String, Object> fields = (Map<String, Object>) readValue(p, 1, problems);
     long size = p.currentLocation().getByteOffset() - start;
@@ -208,7 +222,7 @@ final class BodyReader {
           return null;
         }
         if (depth >= NESTED_AS_TEXT_DEPTH) {
-          return captureNested(p, depth, problems);
+          return problems.canonical ? captureCanonical(p, depth, problems) : captureNested(p, depth, problems);
         }
         if (t == JsonToken.START_ARRAY) {
           List<Object> list = new ArrayList<>();
@@ -335,6 +349,133 @@ final class BodyReader {
     }
   }
 
+  /**
+   * As {@link #captureNested}, but writes the value's RFC 8785 form straight from the tokens:
+   * keys in UTF-16 order, numbers as ECMAScript writes them, minimal escapes. Parsing the text
+   * again into maps to put it in that form afterwards cost an audited record more than all of the
+   * rest of its reading.
+   */
+  private JsonText captureCanonical(JsonParser p, int depth, Problems problems) throws IOException {
+    StringBuilder out = new StringBuilder(128);
+    canonicalCopy(p, depth, problems, out);
+    return new JsonText(out.toString(), true);
+  }
+
+  private void canonicalCopy(JsonParser p, int depth, Problems problems, StringBuilder out) throws IOException {
+    JsonToken t = p.currentToken();
+    switch (t) {
+      case START_OBJECT:
+      case START_ARRAY:
+        if (skippedTooDeep(p, depth, problems)) {
+          out.append("null");
+          return;
+        }
+        if (t == JsonToken.START_ARRAY) {
+          out.append('[');
+          boolean first = true;
+          while (p.nextToken() != JsonToken.END_ARRAY) {
+            if (!first) {
+              out.append(',');
+            }
+            first = false;
+            canonicalCopy(p, depth + 1, problems, out);
+          }
+          out.append(']');
+          return;
+        }
+        canonicalObject(p, depth, problems, out);
+        return;
+      case VALUE_STRING:
+        String text = p.getText();
+        if (hasLoneSurrogate(text)) {
+          problems.add(
+              "invalid_unicode", "a string holds an unpaired surrogate escape (such as \\ud800); send valid Unicode");
+        }
+        CanonicalJson.string(out, text);
+        return;
+      case VALUE_NUMBER_INT:
+      case VALUE_NUMBER_FLOAT:
+        String number = p.getText();
+        if ((number.length() > 300 || number.indexOf('e') >= 0 || number.indexOf('E') >= 0)
+            && finite(p, problems) == null) {
+          out.append("null");
+          return;
+        }
+        if (!CanonicalJson.plainNumber(out, number)) {
+          CanonicalJson.number(out, p.getDoubleValue()); // the parser's double reading is the faster
+        }
+        return;
+      case VALUE_TRUE:
+        out.append("true");
+        return;
+      case VALUE_FALSE:
+        out.append("false");
+        return;
+      case VALUE_NULL:
+        out.append("null");
+        return;
+      default:
+        throw new IllegalStateException("unexpected token " + t);
+    }
+  }
+
+  /**
+   * Writes an object's members as they come and, only if their keys did not come in order, sorts
+   * the written members afterwards (a duplicate key shows as two equal neighbours).
+   */
+  private void canonicalObject(JsonParser p, int depth, Problems problems, StringBuilder out) throws IOException {
+    int open = out.length();
+    out.append('{');
+    List<String> keys = new ArrayList<>();
+    List<Integer> starts = new ArrayList<>();
+    boolean ordered = true;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String key = p.currentName();
+      if (hasLoneSurrogate(key)) {
+        problems.add("invalid_unicode", "a key holds an unpaired surrogate escape; send valid Unicode");
+      }
+      if (!keys.isEmpty()) {
+        ordered &= keys.get(keys.size() - 1).compareTo(key) < 0;
+        out.append(',');
+      }
+      keys.add(key);
+      starts.add(out.length());
+      CanonicalJson.string(out, key);
+      out.append(':');
+      p.nextToken();
+      canonicalCopy(p, depth + 1, problems, out);
+    }
+    if (!ordered) {
+      sortMembers(out, open, keys, starts, problems);
+    }
+    out.append('}');
+  }
+
+  private static void sortMembers(StringBuilder out, int open, List<String> keys, List<Integer> starts, Problems problems) {
+    int n = keys.size();
+    String[] members = new String[n];
+    for (int i = 0; i < n; i++) {
+      int end = i + 1 < n ? starts.get(i + 1) - 1 : out.length(); // up to the next member's comma
+      members[i] = out.substring(starts.get(i), end);
+    }
+    Integer[] order = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    // String order is UTF-16 code unit order, which RFC 8785 §3.2.3 asks for.
+    java.util.Arrays.sort(order, (a, b) -> keys.get(a).compareTo(keys.get(b)));
+    out.setLength(open + 1);
+    for (int i = 0; i < n; i++) {
+      if (i > 0) {
+        out.append(',');
+        if (keys.get(order[i]).equals(keys.get(order[i - 1]))) {
+          problems.add("duplicate_key", "key '" + keys.get(order[i]) + "' appears twice in one object; send it once");
+        }
+      }
+      out.append(members[order[i]]);
+    }
+  }
+
   /** JSON allows any \\u escape, but a lone half of a surrogate pair is not Unicode text. */
   static boolean hasLoneSurrogate(String s) {
     for (int i = 0; i < s.length(); i++) {
@@ -415,9 +556,16 @@ final class BodyReader {
   }
 
   /** The first problem found in a record; the others would only repeat the lesson. */
+  /** One record's reading: how nested values are written and the first problem found. */
   private static final class Problems {
+    /** Nested values as RFC 8785 text (an audited endpoint's records). */
+    final boolean canonical;
     String first;
     String reason;
+
+    Problems(boolean canonical) {
+      this.canonical = canonical;
+    }
 
     void add(String reason, String problem) {
       if (first == null) {

@@ -198,9 +198,9 @@ public final class IngestService {
       throws IOException {
     Batch batch = new Batch(table, endpoint, nowMicros(), body);
     if (format == Format.NDJSON) {
-      reader.readNdjson(body, batch::add);
+      reader.readNdjson(body, batch::add, batch.audited != null);
     } else {
-      reader.readJson(body, batch::add);
+      reader.readJson(body, batch::add, batch.audited != null);
     }
     byte[] bytes = json.writeValueAsBytes(batch.answer());
     if (batch.rows.rows() == 0 && key == null) {

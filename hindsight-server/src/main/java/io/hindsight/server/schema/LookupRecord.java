@@ -5,7 +5,9 @@ import java.io.IOException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -27,6 +29,31 @@ public final class LookupRecord {
     Map<String, Object> columns = new LinkedHashMap<>(row.values());
     columns.put("ts", formatMicros(row.tsMicros()));
     return shape(row.table(), row.endpoint(), columns, null, json);
+  }
+
+  /**
+   * The RFC 8785 text of the record {@link #of} shapes (what an audited record's leaf hashes),
+   * written from the row without building the record's maps.
+   */
+  public static byte[] canonical(Row row, ObjectMapper json) throws IOException {
+    List<Map.Entry<String, Object>> top = new ArrayList<>(12);
+    List<Map.Entry<String, Object>> data = new ArrayList<>(row.values().size());
+    top.add(Map.entry("endpoint", row.endpoint()));
+    top.add(Map.entry("ts", formatMicros(row.tsMicros())));
+    top.add(Map.entry("data", new CanonicalJson.Members(data)));
+    for (Map.Entry<String, Object> e : row.values().entrySet()) {
+      String name = e.getKey();
+      Object v = e.getValue();
+      if (v == null || !shows(name) || name.equals("ts")) {
+        continue;
+      }
+      if (row.table().isSystemColumn(name)) {
+        top.add(Map.entry(fieldName(name), name.equals("_conflicts") ? parsed(v, json) : v));
+      } else {
+        data.add(Map.entry(name, v instanceof JsonText ? parsed(v, json) : v));
+      }
+    }
+    return CanonicalJson.of(new CanonicalJson.Members(top));
   }
 
   /** Whether a column of a stored row appears in the record (partition columns and the leaf do not). */

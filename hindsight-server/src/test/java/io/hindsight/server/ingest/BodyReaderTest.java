@@ -149,6 +149,74 @@ class BodyReaderTest {
   }
 
   @Test
+  void anAuditedEndpointsNestedValuesAreReadStraightIntoTheirCanonicalText() throws Exception {
+    BodyReader wide = new BodyReader(new IngestLimits(1 << 20, 1 << 16, 12, 1000));
+    java.util.SplittableRandom random = new java.util.SplittableRandom(11);
+    for (int i = 0; i < 3000; i++) {
+      String nested = randomNested(random, 0);
+      List<ParsedRecord> records = canonical(wide, "{\"data\":{\"v\":" + nested + "}}");
+      ParsedRecord r = records.get(0);
+      assertThat(r.error()).as(nested).isNull();
+      JsonText text = (JsonText) ((Map<?, ?>) r.fields().get("data")).get("v");
+      assertThat(text.canonical()).isTrue();
+      assertThat(text.json()).as(nested).isEqualTo(new org.erdtman.jcs.JsonCanonicalizer(nested).getEncodedString());
+      // The plain reading of the same body holds the same value: put in canonical form, the same text.
+      Object plain = ((Map<?, ?>) wide.readJson(
+          new ByteArrayInputStream(("{\"data\":{\"v\":" + nested + "}}").getBytes(StandardCharsets.UTF_8))).get(0).fields().get("data")).get("v");
+      assertThat(text.json()).isEqualTo(new org.erdtman.jcs.JsonCanonicalizer(((JsonText) plain).json()).getEncodedString());
+    }
+  }
+
+  @Test
+  void theCanonicalReadingFindsTheSameProblemsAsThePlainOne() throws IOException {
+    for (String body : List.of(
+        "{\"data\":{\"x\":{\"k\":1,\"j\":2,\"k\":3}}}", "{\"data\":{\"x\":{\"a\":1,\"a\":1}}}",
+        "{\"data\":{\"x\":[\"a\\ud800\"]}}", "{\"data\":{\"x\":[1e999]}}", "{\"data\":{\"x\":[[[[[1]]]]]}}",
+        "{\"data\":{\"x\":{\"b\":[1,{\"z\":null,\"y\":true}],\"a\":-0.0}}}")) {
+      ParsedRecord plain = one(body);
+      ParsedRecord canonical = canonical(reader, body).get(0);
+      assertThat(canonical.reason()).as(body).isEqualTo(plain.reason());
+      assertThat(canonical.error()).as(body).isEqualTo(plain.error());
+    }
+    ParsedRecord sorted = canonical(new BodyReader(new IngestLimits(1 << 20, 200, 8, 8)), "{\"data\":{\"x\":{\"b\":[1.50,{\"z\":null,\"y\":true}],\"a\":-0.0}}}").get(0);
+    assertThat(((Map<?, ?>) sorted.fields().get("data")).get("x")).isEqualTo(new JsonText("{\"a\":0,\"b\":[1.5,{\"y\":true,\"z\":null}]}", true));
+  }
+
+  private static List<ParsedRecord> canonical(BodyReader reader, String body) throws IOException {
+    List<ParsedRecord> out = new java.util.ArrayList<>();
+    reader.readJson(new ByteArrayInputStream(body.getBytes(StandardCharsets.UTF_8)), out::add, true);
+    return out;
+  }
+
+  /** JSON text of a random array or object, keys in no order, numbers written in many ways. */
+  private static String randomNested(java.util.SplittableRandom r, int depth) {
+    StringBuilder out = new StringBuilder();
+    if (r.nextBoolean()) {
+      out.append('[');
+      for (int i = r.nextInt(5); i > 0; i--) {
+        out.append(randomValue(r, depth)).append(i > 1 ? "," : "");
+      }
+      return out.append(']').toString();
+    }
+    String[] keys = {"b", "a", "A", "\\u00e9", "\u20ac", "\ud83d\ude00", "\\r", "aa", "ab", "1", "10", "2", "\\\"q"};
+    List<String> chosen = new java.util.ArrayList<>(List.of(keys));
+    java.util.Collections.shuffle(chosen, new java.util.Random(r.nextLong()));
+    out.append('{');
+    int n = r.nextInt(6);
+    for (int i = 0; i < n; i++) {
+      out.append(i > 0 ? "," : "").append('"').append(chosen.get(i)).append("\":").append(randomValue(r, depth));
+    }
+    return out.append('}').toString();
+  }
+
+  private static String randomValue(java.util.SplittableRandom r, int depth) {
+    String[] scalars = {"null", "true", "false", "0", "-0", "0.0", "1.50", "-3.5e-5", "1E21", "1e-7", "123456789.125",
+        "9007199254740993", "712", "0.1", "2.5E+3", "\"\"", "\"plain\"", "\"\\u0001\\n\\t\\\"\\\\\\/\"",
+        "\"\u00e9\u65e5\ud83d\ude00\"", "\"\\u2028\\u007f\"", String.valueOf(r.nextDouble() * 1000)};
+    return depth < 3 && r.nextInt(3) == 0 ? randomNested(r, depth + 1) : scalars[r.nextInt(scalars.length)];
+  }
+
+  @Test
   void anUnpairedSurrogateInAStringRejectsTheRecord() throws IOException {
     assertThat(one("{\"s\":\"\\ud800\"}").reason()).isEqualTo("invalid_unicode");
     assertThat(one("{\"data\":{\"l\":[\"a\\ud800\"]}}").reason()).isEqualTo("invalid_unicode");

@@ -1,4 +1,4 @@
-package io.hindsight.server.audit;
+package io.hindsight.server.schema;
 
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import com.fasterxml.jackson.core.io.schubfach.DoubleToDecimal;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.hindsight.server.schema.JsonText;
 import org.erdtman.jcs.JsonCanonicalizer;
 import org.erdtman.jcs.NumberToJSON;
 
@@ -22,10 +21,19 @@ import org.erdtman.jcs.NumberToJSON;
  * values) at several times the cost, which the audited ingest path cannot afford.
  */
 public final class CanonicalJson {
+  /** Stands for a null member value in a list of members ({@code Map.entry} takes no null). */
+  private static final Object NULL = new Object();
+
   /** Integers up to 2^53 are exact doubles, which ECMAScript writes as plain digits. */
   private static final long EXACT = 1L << 53;
 
   private CanonicalJson() {}
+
+  /**
+   * An object given as its members, in any order (non-null values): written as the map of them
+   * would be, without building the map.
+   */
+  public record Members(List<Map.Entry<String, Object>> members) {}
 
   /** The canonical UTF-8 bytes of a value made of maps, lists, strings, numbers, booleans and nulls. */
   public static byte[] of(Object value) throws IOException {
@@ -69,6 +77,8 @@ public final class CanonicalJson {
       out.append(t.json());
     } else if (v instanceof Map<?, ?> m) {
       object(out, m);
+    } else if (v instanceof Members m) {
+      members(out, m.members());
     } else if (v instanceof List<?> list) {
       out.append('[');
       for (int i = 0; i < list.size(); i++) {
@@ -83,7 +93,69 @@ public final class CanonicalJson {
     }
   }
 
-  private static void number(StringBuilder out, double d) throws IOException {
+  /**
+   * Writes a JSON number token (as a parser read it) in canonical form. A token of at most 15
+   * significant digits without an exponent names its double exactly enough that the shortest
+   * digits reading back as that double are its own digits, so it is only trimmed (trailing zeros,
+   * a bare point, the sign of zero); any other token goes through the double.
+   */
+  public static void number(StringBuilder out, String token) throws IOException {
+    if (!plainNumber(out, token)) {
+      number(out, Double.parseDouble(token));
+    }
+  }
+
+  /**
+   * Writes the trimmed token where that is its canonical form (see {@link #number(StringBuilder,
+   * String)}); returns false, having written nothing, where the token's double must be written.
+   */
+  public static boolean plainNumber(StringBuilder out, String token) {
+    int n = token.length();
+    int start = token.charAt(0) == '-' ? 1 : 0;
+    int dot = -1;
+    for (int i = start; i < n; i++) {
+      char c = token.charAt(i);
+      if (c == '.') {
+        dot = i;
+      } else if (c < '0' || c > '9') {
+        return false; // an exponent
+      }
+    }
+    int intEnd = dot < 0 ? n : dot;
+    int end = n;
+    if (dot >= 0) {
+      while (end > dot + 1 && token.charAt(end - 1) == '0') {
+        end--;
+      }
+      if (end == dot + 1) {
+        end = dot; // nothing left after the point
+      }
+    }
+    int firstSignificant = start;
+    while (firstSignificant < end && (token.charAt(firstSignificant) == '0' || token.charAt(firstSignificant) == '.')) {
+      firstSignificant++;
+    }
+    if (firstSignificant == end) {
+      out.append('0'); // zero, whatever its sign
+      return true;
+    }
+    int lastSignificant = end - 1;
+    while (dot < 0 && token.charAt(lastSignificant) == '0') {
+      lastSignificant--; // trailing zeros of an integer hold its magnitude, not its precision
+    }
+    int significant = lastSignificant - firstSignificant + 1 - (dot > firstSignificant && dot < lastSignificant ? 1 : 0);
+    boolean belowOne = intEnd - start == 1 && token.charAt(start) == '0';
+    if (significant > 15
+        || intEnd - start > 21 // ECMAScript writes 1e21 and up with an exponent
+        || (belowOne && firstSignificant - dot > 6)) { // and below 1e-6 too
+      return false;
+    }
+    out.append(token, 0, end);
+    return true;
+  }
+
+  /** Writes a double as ECMAScript does; throws for a value JSON cannot hold (NaN, infinities). */
+  public static void number(StringBuilder out, double d) throws IOException {
     if (d == Math.rint(d) && Math.abs(d) <= EXACT) {
       out.append((long) d); // also writes -0 as 0, as ECMAScript does
     } else if (!Double.isFinite(d)) {
@@ -101,6 +173,12 @@ public final class CanonicalJson {
   private static void es6(StringBuilder out, double d) {
     String s = DoubleToDecimal.toString(Math.abs(d));
     int e = s.indexOf('E');
+    if (e < 0) {
+      // From 1e-3 to below 1e7 Schubfach writes the shortest digits plainly, as ECMAScript does
+      // (integers, which it would end in ".0", never come here).
+      (d < 0 ? out.append('-') : out).append(s);
+      return;
+    }
     String mantissa = e < 0 ? s : s.substring(0, e);
     int dot = mantissa.indexOf('.');
     String digits = mantissa.substring(0, dot) + mantissa.substring(dot + 1);
@@ -172,28 +250,40 @@ public final class CanonicalJson {
   }
 
   private static void object(StringBuilder out, Map<?, ?> m) throws IOException {
-    List<String> keys = new ArrayList<>(m.size());
-    for (Object k : m.keySet()) {
-      keys.add((String) k);
+    List<Map.Entry<String, Object>> members = new ArrayList<>(m.size());
+    for (Map.Entry<?, ?> e : m.entrySet()) {
+      members.add(Map.entry((String) e.getKey(), e.getValue() == null ? NULL : e.getValue()));
     }
-    // String.compareTo orders by UTF-16 code units, which is what RFC 8785 §3.2.3 asks for.
-    keys.sort(null);
+    members(out, members);
+  }
+
+  private static void members(StringBuilder out, List<Map.Entry<String, Object>> members) throws IOException {
+    // String order is UTF-16 code unit order, which is what RFC 8785 §3.2.3 asks for.
+    members.sort(Map.Entry.comparingByKey());
     out.append('{');
-    for (int i = 0; i < keys.size(); i++) {
+    for (int i = 0; i < members.size(); i++) {
       if (i > 0) {
         out.append(',');
       }
-      string(out, keys.get(i));
+      string(out, members.get(i).getKey());
       out.append(':');
-      write(out, m.get(keys.get(i)));
+      Object v = members.get(i).getValue();
+      write(out, v == NULL ? null : v);
     }
     out.append('}');
   }
 
-  private static void string(StringBuilder out, String s) {
+  /** Writes a string with the escapes RFC 8785 asks for. */
+  public static void string(StringBuilder out, String s) {
     out.append('"');
+    int from = 0;
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
+      if (c >= 0x20 && c != '"' && c != '\\') {
+        continue; // most strings need no escape: they are copied in runs, not char by char
+      }
+      out.append(s, from, i);
+      from = i + 1;
       switch (c) {
         case '"' -> out.append("\\\"");
         case '\\' -> out.append("\\\\");
@@ -202,15 +292,9 @@ public final class CanonicalJson {
         case '\n' -> out.append("\\n");
         case '\r' -> out.append("\\r");
         case '\t' -> out.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            out.append("\\u00").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 0xf, 16));
-          } else {
-            out.append(c);
-          }
-        }
+        default -> out.append("\\u00").append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 0xf, 16));
       }
     }
-    out.append('"');
+    out.append(s, from, s.length()).append('"');
   }
 }
