@@ -258,7 +258,7 @@ public final class AuditVerifier {
       Leaves leaves = new Leaves(n);
       try {
         if (rendered) {
-          if (!LakeRecords.hashes(dataDir, endpoint, schema, (leaf, id, hash) -> leaves.add(new LakeRecord(leaf, id, hash)))) {
+          if (!LakeRecords.hashes(dataDir, endpoint, schema, (leaf, hash) -> leaves.add(new LakeRecord(leaf, null, hash)))) {
             return false;
           }
         } else {
@@ -319,17 +319,18 @@ public final class AuditVerifier {
     private long checkGroup(List<LakeRecord> group, long next, long n) throws IOException {
       long leaf = group.get(0).leaf;
       if (leaf < 0 || leaf >= n) {
-        group.forEach(r -> fail(r.leaf, r.id, "unexpected", null));
+        named(group).forEach(r -> fail(r.leaf, r.id, "unexpected", null));
         return next;
       }
       for (long i = next; i < leaf; i++) {
         absent(i);
       }
       byte[] want = stored.at(leaf);
-      LakeRecord genuine = group.stream().filter(r -> Arrays.equals(r.hash, want)).findFirst().orElse(null);
-      if (genuine == null && rendered) {
+      LakeRecord genuine = genuine(group, want);
+      if (rendered && (genuine == null || group.size() > 1)) {
+        // Java decides, from the records themselves, and names them.
         group = recompute(leaf);
-        genuine = group.stream().filter(r -> Arrays.equals(r.hash, want)).findFirst().orElse(null);
+        genuine = genuine(group, want);
       }
       for (LakeRecord r : group) {
         if (r == genuine) {
@@ -343,6 +344,15 @@ public final class AuditVerifier {
       }
       rebuild(leaf, genuine != null ? genuine.hash : group.get(0).hash);
       return leaf + 1;
+    }
+
+    private static LakeRecord genuine(List<LakeRecord> group, byte[] want) {
+      return group.stream().filter(r -> Arrays.equals(r.hash, want)).findFirst().orElse(null);
+    }
+
+    /** The group's records with their prediction ids (a rendered group has none). */
+    private List<LakeRecord> named(List<LakeRecord> group) throws IOException {
+      return rendered ? recompute(group.get(0).leaf) : group;
     }
 
     /** A leaf with no record in the lake: pending in the write-ahead log, redacted, or missing. */
@@ -385,6 +395,7 @@ public final class AuditVerifier {
     }
   }
 
+  /** A lake record: its leaf index, prediction id (null as DuckDB rendered it) and leaf hash. */
   private record LakeRecord(long leaf, String id, byte[] hash) {}
 
   /** The stored leaf hashes, read forward (leaves are visited in increasing order). */

@@ -16,7 +16,6 @@ import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -96,16 +95,15 @@ final class LakeRecords {
       if (rendered == null) {
         return false;
       }
-      // Hashed by DuckDB too: the sort then carries 64 characters a record instead of the record.
+      // Hashed by DuckDB too, and sorted as 40 bytes a record: the leaf and its 32-byte hash.
+      // The prediction id is read only for the few records that need naming.
       String sql =
-          "SELECT " + Table.LEAF + ", prediction_id, sha256('\\x00'::BLOB || encode(" + rendered + ")) FROM " + source(folder)
+          "SELECT " + Table.LEAF + ", unhex(sha256('\\x00'::BLOB || encode(" + rendered + "))) FROM " + source(folder)
               + " WHERE " + Table.LEAF + " IS NOT NULL ORDER BY " + Table.LEAF;
-      HexFormat hex = HexFormat.of();
       try (PreparedStatement st = conn.prepareStatement(sql);
           ResultSet rs = st.executeQuery()) {
         while (rs.next()) {
-          String hash = rs.getString(3);
-          sink.leaf(rs.getLong(1), rs.getString(2), hash == null ? null : hex.parseHex(hash));
+          sink.leaf(rs.getLong(1), rs.getBytes(2));
         }
       }
       return true;
@@ -114,9 +112,9 @@ final class LakeRecords {
     }
   }
 
-  /** Receives a record's leaf index, id and leaf hash as rendered (null when it could not be). */
+  /** Receives a record's leaf index and its leaf hash as rendered (null when it could not be). */
   interface HashSink {
-    void leaf(long leaf, String predictionId, byte[] hash) throws IOException;
+    void leaf(long leaf, byte[] hash) throws IOException;
   }
 
   private static void read(Path dataDir, String endpoint, EndpointSchema schema, ObjectMapper json, String condition, Sink sink)

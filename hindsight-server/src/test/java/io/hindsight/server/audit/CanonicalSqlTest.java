@@ -82,7 +82,7 @@ class CanonicalSqlTest {
   private Map<Long, byte[]> renderedHashes() throws Exception {
     Map<Long, byte[]> out = new HashMap<>();
     var schema = new SchemaRegistry(dir.resolve("catalog"), JSON).existing(Table.PREDICTIONS, "fraud");
-    assertThat(LakeRecords.hashes(dir, "fraud", schema, (leaf, id, hash) -> out.put(leaf, hash))).isTrue();
+    assertThat(LakeRecords.hashes(dir, "fraud", schema, (leaf, hash) -> out.put(leaf, hash))).isTrue();
     return out;
   }
 }
