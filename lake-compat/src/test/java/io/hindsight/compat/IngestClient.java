@@ -9,7 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 
-/** A small client for a server's ingest API; checks every record was accepted. */
+/** A small client for a server's API; checks every record was accepted. */
 final class IngestClient {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;
@@ -30,6 +30,16 @@ final class IngestClient {
     assertThat(response.statusCode()).as("POST %s: %s", path, response.body()).isEqualTo(200);
     assertThat(response.body()).as("POST %s", path).contains("\"accepted\":" + expectedAccepted);
     assertThat(response.body()).as("POST %s", path).contains("\"rejected\":[]");
+  }
+
+  /** The body of a successful GET. */
+  String get(String path) throws IOException, InterruptedException {
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10)).GET().build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as("GET %s: %s", path, response.body()).isEqualTo(200);
+    return response.body();
   }
 
   /** Posts one prediction to {@code endpoint}. */

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.hindsight.server.HindsightServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -57,9 +57,9 @@ class SparkEndpointTablesTest {
 
     assertThat(churn.schema().apply("risk").dataType()).isEqualTo(DataTypes.LongType);
     assertThat(fraud.schema().apply("risk").dataType()).isEqualTo(DataTypes.StringType);
-    assertThat(rows(churn.selectExpr("endpoint", "CAST(date AS STRING)", "prediction_id", "risk", "level")))
+    assertThat(LocalSpark.rows(churn.selectExpr("endpoint", "CAST(date AS STRING)", "prediction_id", "risk", "level")))
         .containsExactly(List.of("churn", "2026-11-20", "c-1", 3L, 2L));
-    assertThat(rows(fraud.selectExpr("endpoint", "CAST(date AS STRING)", "prediction_id", "risk", "level")))
+    assertThat(LocalSpark.rows(fraud.selectExpr("endpoint", "CAST(date AS STRING)", "prediction_id", "risk", "level")))
         .containsExactly(List.of("fraud", "2026-11-21", "f-1", "high", 0.5));
   }
 
@@ -71,7 +71,7 @@ class SparkEndpointTablesTest {
         + " basePath '" + predictions + "',"
         + " mergeSchema 'true')");
 
-    assertThat(rows(spark.sql("SELECT endpoint, prediction_id, risk, level FROM fraud_predictions")))
+    assertThat(LocalSpark.rows(spark.sql("SELECT endpoint, prediction_id, risk, level FROM fraud_predictions")))
         .containsExactly(List.of("fraud", "f-1", "high", 0.5));
   }
 
@@ -85,7 +85,7 @@ class SparkEndpointTablesTest {
 
     assertThat(all.schema().apply("risk").dataType()).as("bigint and string").isEqualTo(DataTypes.StringType);
     assertThat(all.schema().apply("level").dataType()).as("bigint and double").isEqualTo(DataTypes.DoubleType);
-    assertThat(rows(all.selectExpr("endpoint", "prediction_id", "risk", "level", "amount").orderBy("endpoint")))
+    assertThat(LocalSpark.rows(all.selectExpr("endpoint", "prediction_id", "risk", "level", "amount").orderBy("endpoint")))
         .containsExactly(
             Arrays.asList("churn", "c-1", "3", 2.0, 9.5),
             Arrays.asList("fraud", "f-1", "high", 0.5, null));
@@ -114,7 +114,7 @@ class SparkEndpointTablesTest {
       api.predict("churn", "c-1", "2026-11-21T08:00:00Z", "{\"score\": 1}");
       server.flushLake();
     }
-    assertThat(rows(EndpointTables.read(spark, table.toString(), "fraud").selectExpr("prediction_id", "score")
+    assertThat(LocalSpark.rows(EndpointTables.read(spark, table.toString(), "fraud").selectExpr("prediction_id", "score")
             .orderBy("prediction_id")))
         .as("after the rewrite")
         .containsExactly(List.of("f-1", 10.0), List.of("f-2", 2.5));
@@ -128,20 +128,8 @@ class SparkEndpointTablesTest {
         .as("before the rewrite")
         .hasStackTraceContaining("CANNOT_MERGE_INCOMPATIBLE_DATA_TYPE")
         .hasStackTraceContaining("\"BIGINT\" and \"DOUBLE\"");
-    assertThat(rows(EndpointTables.read(spark, table.toString(), "churn").selectExpr("prediction_id", "score")))
+    assertThat(LocalSpark.rows(EndpointTables.read(spark, table.toString(), "churn").selectExpr("prediction_id", "score")))
         .containsExactly(List.of("c-1", 1L));
-  }
-
-  private static List<List<Object>> rows(Dataset<Row> frame) {
-    List<List<Object>> out = new ArrayList<>();
-    for (Row r : frame.collectAsList()) {
-      List<Object> values = new ArrayList<>();
-      for (int i = 0; i < r.length(); i++) {
-        values.add(r.get(i));
-      }
-      out.add(values);
-    }
-    return out;
   }
 
   private static void copyTree(Path from, Path to) throws Exception {
@@ -154,7 +142,7 @@ class SparkEndpointTablesTest {
 
   private static void deleteTree(Path dir) throws Exception {
     try (var s = Files.walk(dir)) {
-      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
         Files.delete(p);
       }
     }

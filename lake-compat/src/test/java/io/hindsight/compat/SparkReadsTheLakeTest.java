@@ -1,29 +1,15 @@
 package io.hindsight.compat;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.tuple;
 
 import io.hindsight.server.HindsightServer;
-import io.hindsight.server.ServerConfig;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.parquet.hadoop.ParquetFileReader;
-import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -222,15 +208,7 @@ class SparkReadsTheLakeTest {
 
   /** Rows of a query as lists of plain Java values. */
   private static List<List<Object>> rows(String sql) {
-    List<List<Object>> out = new ArrayList<>();
-    for (Row r : spark.sql(sql).collectAsList()) {
-      List<Object> values = new ArrayList<>();
-      for (int i = 0; i < r.length(); i++) {
-        values.add(r.get(i));
-      }
-      out.add(values);
-    }
-    return out;
+    return LocalSpark.rows(spark.sql(sql));
   }
 
   private static long micros(String instant) {
