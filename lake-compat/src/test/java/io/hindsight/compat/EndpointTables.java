@@ -18,7 +18,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 
 /**
- * The lake as Spark tables, one per endpoint and kind: the recipe docs/recipes/spark.md tells
+ * The lake as Spark tables, one per endpoint and kind: the recipe docs/DEPLOY.md ("Spark") tells
  * users to copy. Works on any path Spark reads ({@code file:}, {@code s3a://}).
  *
  * <p>Each endpoint types its keys on its own (DESIGN §6), so one endpoint's files always agree

@@ -31,7 +31,7 @@ final class LocalSpark {
 
   /**
    * Points {@code s3a://} at {@code store}: its endpoint over plain HTTP, path-style bucket
-   * addressing, fixed keys (the recipe docs/recipes/spark.md gives for any S3-compatible store).
+   * addressing, fixed keys (the recipe docs/DEPLOY.md ("Spark") gives for any S3-compatible store).
    */
   static void useS3a(SparkSession spark, LocalS3Store store) {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();

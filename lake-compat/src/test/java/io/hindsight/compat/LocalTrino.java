@@ -50,7 +50,7 @@ final class LocalTrino implements AutoCloseable {
         "query.max-memory=256MB",
         "query.max-memory-per-node=256MB",
         ""));
-    // The recipe docs/recipes/trino.md gives, with this store's endpoint and keys.
+    // The recipe docs/DEPLOY.md ("Trino") gives, with this store's endpoint and keys.
     Files.writeString(etc.resolve("catalog/lake.properties"), String.join("\n",
         "connector.name=hive",
         "hive.metastore=file",

@@ -9,7 +9,7 @@ import java.util.Map;
 /**
  * The lake as Trino tables (Hive connector), one per endpoint and kind, declared from the
  * endpoint's schema ({@code GET /v1/endpoints/{e}/schema}), and a view over every endpoint that
- * brings a key's types to one: the recipe docs/recipes/trino.md gives, as code.
+ * brings a key's types to one: the recipe docs/DEPLOY.md ("Trino") gives, as code.
  */
 final class TrinoTables {
   /** A column as the schema API names and types it. */
