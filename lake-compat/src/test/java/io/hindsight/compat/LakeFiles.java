@@ -3,6 +3,7 @@ package io.hindsight.compat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -42,5 +43,22 @@ final class LakeFiles {
       }
     }
     return types;
+  }
+
+  /** Copies the data files below {@code from} to the same places below {@code to}. */
+  static void copyTree(Path from, Path to) throws IOException {
+    for (Path f : dataFiles(from)) {
+      Path target = to.resolve(from.relativize(f).toString());
+      Files.createDirectories(target.getParent());
+      Files.copy(f, target);
+    }
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 }

@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.hindsight.server.HindsightServer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -109,7 +107,7 @@ class SparkEndpointTablesTest {
       IngestClient api = new IngestClient(server.port());
       api.predict("fraud", "f-1", "2026-11-20T08:00:00Z", "{\"score\": 10}");
       server.flushLake();
-      copyTree(fraud, bigintFiles);
+      LakeFiles.copyTree(fraud, bigintFiles);
       api.predict("fraud", "f-2", "2026-11-21T08:00:00Z", "{\"score\": 2.5}");
       api.predict("churn", "c-1", "2026-11-21T08:00:00Z", "{\"score\": 1}");
       server.flushLake();
@@ -120,8 +118,8 @@ class SparkEndpointTablesTest {
         .containsExactly(List.of("f-1", 10.0), List.of("f-2", 2.5));
 
     // Put back the bigint file the rewrite replaced: the endpoint as the widening flush left it.
-    deleteTree(fraud.resolve("date=2026-11-20"));
-    copyTree(bigintFiles, fraud);
+    LakeFiles.deleteTree(fraud.resolve("date=2026-11-20"));
+    LakeFiles.copyTree(bigintFiles, fraud);
     assertThat(LakeFiles.physicalTypes(fraud, "score")).containsExactly("DOUBLE", "INT64");
 
     assertThatThrownBy(() -> EndpointTables.read(spark, table.toString(), "fraud").collectAsList())
@@ -130,21 +128,5 @@ class SparkEndpointTablesTest {
         .hasStackTraceContaining("\"BIGINT\" and \"DOUBLE\"");
     assertThat(LocalSpark.rows(EndpointTables.read(spark, table.toString(), "churn").selectExpr("prediction_id", "score")))
         .containsExactly(List.of("c-1", 1L));
-  }
-
-  private static void copyTree(Path from, Path to) throws Exception {
-    for (Path f : LakeFiles.dataFiles(from)) {
-      Path target = to.resolve(from.relativize(f).toString());
-      Files.createDirectories(target.getParent());
-      Files.copy(f, target);
-    }
-  }
-
-  private static void deleteTree(Path dir) throws Exception {
-    try (var s = Files.walk(dir)) {
-      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
   }
 }

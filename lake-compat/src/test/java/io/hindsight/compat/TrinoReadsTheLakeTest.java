@@ -37,6 +37,8 @@ class TrinoReadsTheLakeTest {
   @BeforeAll
   static void putTheLakeInTheStoreAndDeclareIt(@TempDir Path dir) throws Exception {
     Path dataDir = dir.resolve("data");
+    Path widening = dataDir.resolve("lake/predictions/endpoint=widening");
+    Path bigintFiles = dir.resolve("before-widening");
     List<TrinoTables.EndpointTable> tables = new ArrayList<>();
     try (HindsightServer server = LakeSample.start(dataDir, LakeSample.NO_COMPACTION)) {
       IngestClient api = new IngestClient(server.port());
@@ -44,11 +46,20 @@ class TrinoReadsTheLakeTest {
       // triage types score (double in fraud) as string and churn_prob (double in churn) as bigint.
       api.predict("triage", "t-1", "2026-11-22T09:00:00Z", "{\"score\": \"high\", \"churn_prob\": 1}");
       server.flushLake();
-      for (String endpoint : List.of("churn", "fraud", "triage")) {
+      // widening gets score as bigint, then as double; its older file is kept as it was before the rewrite.
+      api.predict("widening", "w-1", "2026-11-20T08:00:00Z", "{\"score\": 10}");
+      server.flushLake();
+      LakeFiles.copyTree(widening, bigintFiles);
+      api.predict("widening", "w-2", "2026-11-21T08:00:00Z", "{\"score\": 2.5}");
+      server.flushLake();
+      for (String endpoint : List.of("churn", "fraud", "triage", "widening")) {
         tables.add(new TrinoTables.EndpointTable(endpoint, "predictions_" + endpoint,
             TrinoTables.columns(JSON.readTree(api.get("/v1/endpoints/" + endpoint + "/schema")))));
       }
     }
+    LakeFiles.deleteTree(widening.resolve("date=2026-11-20"));
+    LakeFiles.copyTree(bigintFiles, widening);
+    assertThat(LakeFiles.physicalTypes(widening, "score")).containsExactly("DOUBLE", "INT64");
     store = new LocalS3Store("lake");
     LakeCopy.upload(dataDir, store.settings(), LAKE);
     trino = LocalTrino.start(dir.resolve("trino"), store, "s3://lake/trino-metastore");
@@ -59,7 +70,7 @@ class TrinoReadsTheLakeTest {
       execute(TrinoTables.createTable(t.table(), t.columns(), LAKE + "/predictions/endpoint=" + t.endpoint()));
       execute("CALL system.sync_partition_metadata('hindsight', '" + t.table() + "', 'FULL')");
     }
-    execute(TrinoTables.unionView("predictions", tables));
+    execute(TrinoTables.unionView("predictions", tables.subList(0, 3)));
     execute("CREATE TABLE feedback_fraud (prediction_id varchar, ts timestamp(6), \"_conflicts\" varchar,"
         + " is_fraud boolean, loss double, \"date\" date) WITH (external_location = '" + LAKE
         + "/feedback/endpoint=fraud', format = 'PARQUET', partitioned_by = ARRAY['date'])");
@@ -103,6 +114,16 @@ class TrinoReadsTheLakeTest {
             Arrays.asList("churn", "churn-1", null, 0.3),
             Arrays.asList("fraud", "fraud-9", "9.5", null),
             Arrays.asList("triage", "t-1", "high", 1.0));
+  }
+
+  /**
+   * Between the flush that widened {@code score} to double and the rewrite of the endpoint's older
+   * files, one file holds it as bigint: Trino reads that file into the double column.
+   */
+  @Test
+  void readsAnEndpointRightAfterAColumnWidenedBeforeItsOlderFilesAreRewritten() throws Exception {
+    assertThat(rows("SELECT prediction_id, score FROM predictions_widening ORDER BY 1"))
+        .containsExactly(List.of("w-1", 10.0), List.of("w-2", 2.5));
   }
 
   @Test
