@@ -24,7 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The lake is the product's open interface (DESIGN §5): Spark reads {@code lake/predictions},
  * {@code lake/feedback} and {@code lake/events} as they are, with Hive partition discovery and
- * schema merging, and no export step. A real server writes the lake; a local Spark reads it.
+ * schema merging, and no export step, while no two endpoints give a key different types (for
+ * that, one table per endpoint: {@link SparkEndpointTablesTest}). A real server writes the lake; a
+ * local Spark reads it.
  */
 class SparkReadsTheLakeTest {
   private static SparkSession spark;
