@@ -12,6 +12,9 @@ import io.hindsight.server.wal.WriteAheadLog;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,6 +23,8 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
@@ -255,22 +260,79 @@ public final class AuditVerifier {
       if (outside > 0) {
         notes.add("NOTE " + endpoint + ": " + outside + " records have no leaf (stored while the endpoint was not audited)");
       }
-      Leaves leaves = new Leaves(n);
-      try {
-        if (rendered) {
-          if (!LakeRecords.hashes(dataDir, endpoint, schema, (leaf, hash) -> leaves.add(new LakeRecord(leaf, null, hash)))) {
-            return false;
-          }
-        } else {
-          LakeRecords.read(dataDir, endpoint, schema, json, null, null, r -> leaves.add(exact(r)));
+      if (rendered) {
+        try {
+          return scanRendered(n);
+        } catch (RenderingMissed e) {
+          return false;
         }
-      } catch (RenderingMissed e) {
-        return false;
       }
+      Leaves leaves = new Leaves(n);
+      LakeRecords.read(dataDir, endpoint, schema, json, null, null, r -> leaves.add(exact(r)));
       for (long i = leaves.end(); i < n; i++) {
         absent(i);
       }
       return true;
+    }
+
+    /**
+     * Checks DuckDB's rendering of every lake record against the stored hash at its index, in no
+     * order and on every core; then walks the leaves in order: a leaf whose one record matched
+     * adds its stored hash to the tree, a leaf without a record is pending, redacted or missing,
+     * and a leaf with anything else (a mismatch, two records, an index the log does not hold) is
+     * decided in Java from its records. Throws {@link RenderingMissed} when too many need Java.
+     */
+    private boolean scanRendered(long n) throws IOException {
+      int streams = Math.max(1, Runtime.getRuntime().availableProcessors());
+      LeafSet[] seen = new LeafSet[streams];
+      Set<Long> suspicious = ConcurrentHashMap.newKeySet();
+      try (MappedLeaves hashes = MappedLeaves.open(dir.resolve("hashes").resolve("level-00"), n)) {
+        boolean renderable = LakeRecords.rendered(dataDir, endpoint, schema, streams, k -> {
+          LeafSet mine = seen[k] = new LeafSet(n); // streams take disjoint leaves
+          return (leaf, canonical) -> {
+            if (suspicious.size() > MAX_RECOMPUTED) {
+              throw new RenderingMissed();
+            }
+            if (leaf < 0 || leaf >= n || !mine.add(leaf) || canonical == null || !hashes.matches(leaf, MerkleHashes.leaf(canonical))) {
+              suspicious.add(leaf);
+            }
+          };
+        });
+        if (!renderable || suspicious.size() > MAX_RECOMPUTED) {
+          return false;
+        }
+      }
+      long[] odd = suspicious.stream().mapToLong(Long::longValue).sorted().toArray();
+      int next = 0;
+      for (; next < odd.length && odd[next] < 0; next++) {
+        unexpected(odd[next]);
+      }
+      for (long i = 0; i < n; i++) {
+        if (next < odd.length && odd[next] == i) {
+          next++;
+          List<LakeRecord> group = recompute(i);
+          if (group.isEmpty()) {
+            absent(i);
+          } else {
+            checkLeaf(i, group);
+          }
+        } else if (seen[(int) (i % streams)] != null && seen[(int) (i % streams)].contains(i)) {
+          rebuild(i, stored.at(i));
+        } else {
+          absent(i);
+        }
+      }
+      for (; next < odd.length; next++) {
+        unexpected(odd[next]);
+      }
+      return true;
+    }
+
+    /** Records stored with an index the log does not hold. */
+    private void unexpected(long leaf) throws IOException {
+      for (LakeRecord r : recompute(leaf)) {
+        fail(r.leaf, r.id, "unexpected", null);
+      }
     }
 
     /** The lake's records in leaf order, checked a leaf at a time (its records grouped). */
@@ -319,19 +381,20 @@ public final class AuditVerifier {
     private long checkGroup(List<LakeRecord> group, long next, long n) throws IOException {
       long leaf = group.get(0).leaf;
       if (leaf < 0 || leaf >= n) {
-        named(group).forEach(r -> fail(r.leaf, r.id, "unexpected", null));
+        group.forEach(r -> fail(r.leaf, r.id, "unexpected", null));
         return next;
       }
       for (long i = next; i < leaf; i++) {
         absent(i);
       }
+      checkLeaf(leaf, group);
+      return leaf + 1;
+    }
+
+    /** The records of one leaf index within the log, their hashes computed in Java: one is the leaf's, others are not. */
+    private void checkLeaf(long leaf, List<LakeRecord> group) throws IOException {
       byte[] want = stored.at(leaf);
-      LakeRecord genuine = genuine(group, want);
-      if (rendered && (genuine == null || group.size() > 1)) {
-        // Java decides, from the records themselves, and names them.
-        group = recompute(leaf);
-        genuine = genuine(group, want);
-      }
+      LakeRecord genuine = group.stream().filter(r -> Arrays.equals(r.hash, want)).findFirst().orElse(null);
       for (LakeRecord r : group) {
         if (r == genuine) {
           continue;
@@ -343,16 +406,6 @@ public final class AuditVerifier {
         }
       }
       rebuild(leaf, genuine != null ? genuine.hash : group.get(0).hash);
-      return leaf + 1;
-    }
-
-    private static LakeRecord genuine(List<LakeRecord> group, byte[] want) {
-      return group.stream().filter(r -> Arrays.equals(r.hash, want)).findFirst().orElse(null);
-    }
-
-    /** The group's records with their prediction ids (a rendered group has none). */
-    private List<LakeRecord> named(List<LakeRecord> group) throws IOException {
-      return rendered ? recompute(group.get(0).leaf) : group;
     }
 
     /** A leaf with no record in the lake: pending in the write-ahead log, redacted, or missing. */
@@ -395,8 +448,75 @@ public final class AuditVerifier {
     }
   }
 
-  /** A lake record: its leaf index, prediction id (null as DuckDB rendered it) and leaf hash. */
+  /** A lake record: its leaf index, prediction id and leaf hash. */
   private record LakeRecord(long leaf, String id, byte[] hash) {}
+
+  /** Leaf indexes below a bound, a bit each. */
+  private static final class LeafSet {
+    private final long[] words;
+
+    LeafSet(long bound) {
+      words = new long[(int) ((bound + 63) >>> 6)];
+    }
+
+    /** Adds the index; false when it was there. */
+    boolean add(long i) {
+      int w = (int) (i >>> 6);
+      long bit = 1L << i;
+      boolean had = (words[w] & bit) != 0;
+      words[w] |= bit;
+      return !had;
+    }
+
+    boolean contains(long i) {
+      return (words[(int) (i >>> 6)] & (1L << i)) != 0;
+    }
+  }
+
+  /** The first n stored leaf hashes mapped into memory, read at any index from any thread. */
+  private static final class MappedLeaves implements AutoCloseable {
+    private static final long CHUNK = 1L << 30; // a multiple of the hash size
+    private final FileChannel channel;
+    private final MappedByteBuffer[] chunks;
+
+    private MappedLeaves(FileChannel channel, MappedByteBuffer[] chunks) {
+      this.channel = channel;
+      this.chunks = chunks;
+    }
+
+    static MappedLeaves open(Path level0, long n) throws IOException {
+      if (n == 0) {
+        return new MappedLeaves(null, new MappedByteBuffer[0]);
+      }
+      FileChannel ch = FileChannel.open(level0, StandardOpenOption.READ);
+      long bytes = n * MerkleHashes.SIZE;
+      MappedByteBuffer[] chunks = new MappedByteBuffer[(int) ((bytes + CHUNK - 1) / CHUNK)];
+      for (int i = 0; i < chunks.length; i++) {
+        chunks[i] = ch.map(FileChannel.MapMode.READ_ONLY, i * CHUNK, Math.min(CHUNK, bytes - i * CHUNK));
+      }
+      return new MappedLeaves(ch, chunks);
+    }
+
+    /** Whether the hash stored at {@code leaf} (below n) is {@code hash}. */
+    boolean matches(long leaf, byte[] hash) {
+      long offset = leaf * MerkleHashes.SIZE;
+      MappedByteBuffer chunk = chunks[(int) (offset / CHUNK)];
+      int at = (int) (offset % CHUNK);
+      for (int i = 0; i < MerkleHashes.SIZE; i++) {
+        if (chunk.get(at + i) != hash[i]) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (channel != null) {
+        channel.close();
+      }
+    }
+  }
 
   /** The stored leaf hashes, read forward (leaves are visited in increasing order). */
   private static final class StoredLeaves implements AutoCloseable {

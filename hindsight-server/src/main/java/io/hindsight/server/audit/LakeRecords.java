@@ -15,10 +15,17 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.IntFunction;
 import java.util.stream.Stream;
 
 /**
@@ -74,15 +81,18 @@ final class LakeRecords {
   }
 
   /**
-   * Streams the leaf hash of each of the endpoint's records with a leaf, in leaf order, as DuckDB
-   * renders the records ({@link CanonicalSql}); false, having streamed nothing, when it cannot
-   * render a column of them.
+   * Streams the canonical text of each of the endpoint's records with a leaf, as DuckDB renders
+   * them ({@link CanonicalSql}), in no order, over {@code streams} threads (each its own DuckDB
+   * on one core, taking the leaves of one residue modulo {@code streams}) that call their own
+   * sink. False, having streamed nothing, when DuckDB cannot render a column of them.
    */
-  static boolean hashes(Path dataDir, String endpoint, EndpointSchema schema, HashSink sink) throws IOException {
+  static boolean rendered(Path dataDir, String endpoint, EndpointSchema schema, int streams, IntFunction<RenderedSink> sinks)
+      throws IOException {
     Path folder = folder(dataDir, endpoint);
     if (!hasParquet(folder)) {
       return true;
     }
+    String rendered;
     try (Connection conn = DriverManager.getConnection("jdbc:duckdb:")) {
       List<CanonicalSql.SourceColumn> columns = new ArrayList<>();
       try (PreparedStatement st = conn.prepareStatement("DESCRIBE SELECT * FROM " + source(folder));
@@ -91,30 +101,61 @@ final class LakeRecords {
           columns.add(new CanonicalSql.SourceColumn(rs.getString("column_name"), rs.getString("column_type")));
         }
       }
-      String rendered = CanonicalSql.record(endpoint, columns, schema);
-      if (rendered == null) {
-        return false;
-      }
-      // Hashed by DuckDB too, and sorted as 40 bytes a record: the leaf and its 32-byte hash.
-      // The prediction id is read only for the few records that need naming.
-      String sql =
-          "SELECT " + Table.LEAF + ", unhex(sha256('\\x00'::BLOB || encode(" + rendered + "))) FROM " + source(folder)
-              + " WHERE " + Table.LEAF + " IS NOT NULL ORDER BY " + Table.LEAF;
-      try (PreparedStatement st = conn.prepareStatement(sql);
-          ResultSet rs = st.executeQuery()) {
-        while (rs.next()) {
-          sink.leaf(rs.getLong(1), rs.getBytes(2));
-        }
-      }
-      return true;
+      rendered = CanonicalSql.record(endpoint, columns, schema);
     } catch (SQLException e) {
       throw new IOException("reading the lake of '" + endpoint + "' failed: " + e.getMessage(), e);
     }
+    if (rendered == null) {
+      return false;
+    }
+    // DuckDB renders, Java hashes: DuckDB's SHA-256 takes as long as the rendering, Java's uses
+    // the processor's SHA instructions. Results stream (nothing is sorted or held), so each
+    // stream's rendering, fetching and hashing share one core.
+    ExecutorService pool = Executors.newFixedThreadPool(streams);
+    try {
+      List<Future<Void>> done = new ArrayList<>();
+      for (int k = 0; k < streams; k++) {
+        String sql =
+            "SELECT " + Table.LEAF + ", encode(" + rendered + ") FROM " + source(folder) + " WHERE " + Table.LEAF
+                + " IS NOT NULL AND " + Table.LEAF + " % " + streams + " = " + k;
+        RenderedSink sink = sinks.apply(k);
+        done.add(pool.submit(() -> {
+          Properties streaming = new Properties();
+          streaming.setProperty("jdbc_stream_results", "true");
+          try (Connection conn = DriverManager.getConnection("jdbc:duckdb:", streaming)) {
+            try (Statement st = conn.createStatement()) {
+              st.execute("SET threads = 1");
+            }
+            try (PreparedStatement st = conn.prepareStatement(sql);
+                ResultSet rs = st.executeQuery()) {
+              while (rs.next()) {
+                sink.leaf(rs.getLong(1), rs.getBytes(2));
+              }
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<Void> f : done) {
+        f.get();
+      }
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while reading the lake of '" + endpoint + "'", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IOException("reading the lake of '" + endpoint + "' failed: " + e.getCause().getMessage(), e.getCause());
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
-  /** Receives a record's leaf index and its leaf hash as rendered (null when it could not be). */
-  interface HashSink {
-    void leaf(long leaf, byte[] hash) throws IOException;
+  /** Receives a record's leaf index and its canonical text as rendered (null when it could not be). */
+  interface RenderedSink {
+    void leaf(long leaf, byte[] canonical) throws IOException;
   }
 
   private static void read(Path dataDir, String endpoint, EndpointSchema schema, ObjectMapper json, String condition, Sink sink)

@@ -9,8 +9,8 @@ import io.hindsight.server.schema.Table;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -80,9 +80,9 @@ class CanonicalSqlTest {
   }
 
   private Map<Long, byte[]> renderedHashes() throws Exception {
-    Map<Long, byte[]> out = new HashMap<>();
+    Map<Long, byte[]> out = new ConcurrentHashMap<>();
     var schema = new SchemaRegistry(dir.resolve("catalog"), JSON).existing(Table.PREDICTIONS, "fraud");
-    assertThat(LakeRecords.hashes(dir, "fraud", schema, (leaf, hash) -> out.put(leaf, hash))).isTrue();
+    assertThat(LakeRecords.rendered(dir, "fraud", schema, 2, k -> (leaf, text) -> out.put(leaf, MerkleHashes.leaf(text)))).isTrue();
     return out;
   }
 }
