@@ -129,10 +129,10 @@ public final class AuditVerifier {
   }
 
   /**
-   * One endpoint's verification, streaming: the lake's rows in leaf order against the stored
-   * hashes. Leaves are first taken from DuckDB's rendering of the records (all cores, no value
-   * crossing into Java); a leaf that does not match is recomputed in Java from the record, which
-   * decides.
+   * One endpoint's verification, streaming the lake's records against the stored hashes: first as
+   * DuckDB renders them (every core, in no order, hashed in Java); a leaf that does not match is
+   * recomputed in Java from its records, which decides. Without a rendering, every record is
+   * recomputed in Java, in leaf order.
    */
   private final class EndpointCheck {
     final String endpoint;
