@@ -115,6 +115,27 @@ class S3LakeTest {
   }
 
   @Test
+  void anErasureRewritesTheStoredFileAndAFollowingServerDropsTheErasedRows() throws Exception {
+    try (TestServer writer = new TestServer(dir.resolve("writer"), s3Lake());
+        TestServer reader = new TestServer(dir.resolve("reader"), s3Lake().andThen(c -> {
+          c.lake.follow = true;
+          c.lake.followInterval = Duration.ofMillis(50);
+        }))) {
+      accepted(writer.predictions("loans", "[{\"prediction_id\": \"p1\", \"ts\": \"2026-11-29T10:00:00Z\", \"data\": {\"customer_id\": \"c-1\"}},"
+          + " {\"prediction_id\": \"p2\", \"ts\": \"2026-11-29T10:00:00Z\", \"data\": {\"customer_id\": \"c-2\"}}]"));
+      writer.flush();
+      await(() -> count(reader, "SELECT count(*) FROM predictions") == 2);
+
+      TestServer.Response erasure = writer.postJson("/v1/erasure", "{\"endpoint\": \"loans\", \"key\": \"customer_id\", \"value\": \"c-1\"}");
+      assertThat(erasure.status()).as(erasure.body()).isEqualTo(202);
+      assertThat(writer.awaitJob(erasure.json().get("id").asText()).get("state").asText()).isEqualTo("done");
+
+      await(() -> count(reader, "SELECT count(*) FROM predictions") == 1);
+      assertThat(reader.scalar("SELECT prediction_id FROM predictions").asText()).isEqualTo("p2");
+    }
+  }
+
+  @Test
   void theStoreStoppedUnderLoadThenStartedGetsEveryAcknowledgedRecordExactlyOnce() throws Exception {
     Set<String> acked = ConcurrentHashMap.newKeySet();
     try (TestServer s = new TestServer(dir.resolve("a"), s3Lake().andThen(c -> c.lake.flushInterval = Duration.ofMillis(20)))) {
