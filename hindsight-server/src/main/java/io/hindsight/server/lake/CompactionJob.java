@@ -263,10 +263,10 @@ public final class CompactionJob implements Closeable {
     } finally {
       swap.unlock();
     }
-    // The inputs leave the store after the output is there; if the store fails now, the journal
-    // stays and the next pass (or start) deletes them.
     merges++;
     afterSwap.run();
+    // The inputs leave the store after the output is there; if the store fails now, the journal
+    // stays and the next pass (or start) deletes them.
     lake.unpublish(inputs);
     Files.deleteIfExists(journalFile);
     log.debug("merged {} files of {} into {}", inputs.size(), lake.dir(p), output.getFileName());
