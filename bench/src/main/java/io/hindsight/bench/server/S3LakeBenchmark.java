@@ -31,6 +31,7 @@ import org.jclouds.blobstore.BlobStoreContext;
  *   <li>Queries on the follower, {@code --runs} runs: {@code --lookups} SQL point lookups of ids
  *       sampled from the lake ({@code prediction_id = ?}), and one day's aggregate (count, mean,
  *       p95 of a score) for one {@code date}), each run's median; the result is the median of runs.
+ *       The same on the writer, which reads its local working copy, as the baseline.
  *   <li>Freshness: a record sent to the writer, timed until the follower's SQL returns it.
  * </ol>
  * Both servers run in their own JVMs ({@link ServerProcess}).
@@ -114,39 +115,47 @@ public final class S3LakeBenchmark {
         long bytes = folderBytes(followerData.resolve("lake/predictions"));
         System.out.printf("follower: %,d records, %,d bytes of Parquet in its cache%n", n, bytes);
         String day = LocalDate.now(ZoneOffset.UTC).minusDays(1).toString();
-        List<Double> lookupMedians = new ArrayList<>();
-        List<Double> aggregateMedians = new ArrayList<>();
-        for (int run = 0; run < runs; run++) {
-          List<Double> times = new ArrayList<>();
-          List<String> ids = ids(http, lookups + 5);
-          for (int i = 0; i < ids.size(); i++) {
-            long t = System.nanoTime();
-            HindsightHttp.Answer a = http.query("SELECT * FROM predictions WHERE endpoint = ? AND prediction_id = ?", ENDPOINT, ids.get(i));
-            check(a);
-            if (i >= 5) {
-              times.add((System.nanoTime() - t) / 1e6);
-            }
-          }
-          lookupMedians.add(median(times));
-          times.clear();
-          for (int i = 0; i < 7; i++) {
-            long t = System.nanoTime();
-            check(http.query("SELECT count(*), avg(amount), quantile_cont(score_gbm, 0.95) FROM predictions"
-                + " WHERE endpoint = ? AND date = CAST(? AS DATE)", ENDPOINT, day));
-            if (i >= 2) {
-              times.add((System.nanoTime() - t) / 1e6);
-            }
-          }
-          aggregateMedians.add(median(times));
-        }
-        System.out.printf("RESULT s3_lake_lookup records=%d p50_ms=%.1f runs=%d lookups=%d%n", n, median(lookupMedians), runs, lookups);
-        System.out.printf("RESULT s3_lake_day_aggregate records=%d day=%s p50_ms=%.1f runs=%d%n", n, day, median(aggregateMedians), runs);
+        measure("follower", http, n, day, lookups, runs);
+        // The same queries on the writer, whose folder is the working copy: the local baseline.
+        measure("writer", new HindsightHttp(writer.url()), n, day, lookups, runs);
         System.out.printf("RESULT s3_lake_follow_visible p50_ms=%.0f (writer flush 250 ms, follower interval 1 s)%n",
             freshness(new HindsightHttp(writer.url()), http, 5));
       }
     } finally {
       writer.close();
     }
+  }
+
+  /** Point lookups and a day's aggregate on one node, {@code runs} times; prints the median of the runs' medians. */
+  private static void measure(String node, HindsightHttp http, long n, String day, int lookups, int runs) throws Exception {
+    List<Double> lookupMedians = new ArrayList<>();
+    List<Double> aggregateMedians = new ArrayList<>();
+    for (int run = 0; run < runs; run++) {
+      List<Double> times = new ArrayList<>();
+      List<String> ids = ids(http, lookups + 5);
+      for (int i = 0; i < ids.size(); i++) {
+        long t = System.nanoTime();
+        check(http.query("SELECT * FROM predictions WHERE endpoint = ? AND prediction_id = ?", ENDPOINT, ids.get(i)));
+        if (i >= 5) {
+          times.add((System.nanoTime() - t) / 1e6);
+        }
+      }
+      lookupMedians.add(median(times));
+      times.clear();
+      for (int i = 0; i < 7; i++) {
+        long t = System.nanoTime();
+        check(http.query("SELECT count(*), avg(amount), quantile_cont(score_gbm, 0.95) FROM predictions"
+            + " WHERE endpoint = ? AND date = CAST(? AS DATE)", ENDPOINT, day));
+        if (i >= 2) {
+          times.add((System.nanoTime() - t) / 1e6);
+        }
+      }
+      aggregateMedians.add(median(times));
+    }
+    System.out.printf("RESULT s3_lake_lookup node=%s records=%d p50_ms=%.1f lookups=%d run_p50s=%s%n", node, n,
+        median(lookupMedians), lookups, rounded(lookupMedians));
+    System.out.printf("RESULT s3_lake_day_aggregate node=%s records=%d day=%s p50_ms=%.1f run_p50s=%s%n", node, n, day,
+        median(aggregateMedians), rounded(aggregateMedians));
   }
 
   /** Median time from a record's ack by the writer to its first appearance in the follower's SQL. */
@@ -184,6 +193,10 @@ public final class S3LakeBenchmark {
     if (a.status() != 200) {
       throw new IllegalStateException("the server answered " + a.status() + ": " + a.body());
     }
+  }
+
+  private static String rounded(List<Double> values) {
+    return values.stream().map(v -> String.format("%.1f", v)).toList().toString().replace(" ", "");
   }
 
   private static double median(List<Double> values) {
