@@ -179,7 +179,7 @@ class S3LakeTest {
   }
 
   @Test
-  void aBadCredentialOrAMissingBucketStopsTheStartNamingTheSetting() {
+  void aBadCredentialAMissingBucketOrNoStoreStopsTheStartNamingTheSetting() throws Exception {
     assertThatThrownBy(() -> new TestServer(dir.resolve("a"), s3Lake().andThen(c -> c.lake.s3.secretKey = "not-the-secret")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("lake.s3.access-key")
@@ -188,6 +188,16 @@ class S3LakeTest {
     assertThatThrownBy(() -> new TestServer(dir.resolve("b"), s3Lake().andThen(c -> c.lake.uri = "s3://no-such-bucket/x")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("lake.uri: the bucket 'no-such-bucket' does not exist");
+    String nothingListening = "http://127.0.0.1:" + closedPort();
+    assertThatThrownBy(() -> new TestServer(dir.resolve("c"), s3Lake().andThen(c -> c.lake.s3.endpoint = nothingListening)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("lake.s3.endpoint: cannot reach http://127.0.0.1:");
+  }
+
+  private static int closedPort() throws java.io.IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
   }
 
   private Consumer<ServerConfig> s3Lake() {
