@@ -2,6 +2,7 @@ package io.hindsight.server.lake;
 
 import static io.hindsight.server.lake.LakeFixture.DAY_START;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.objects.LocalS3;
@@ -136,6 +137,80 @@ class S3LakeRecoveryTest {
       assertThat(f.writer.problems()).isEmpty();
       assertThat(f.marks).containsExactly(0L);
     }
+  }
+
+  @Test
+  void aMergeWhoseInputsTheStoreCouldNotDeleteIsFinishedByTheNextPass() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir, store)) {
+      f.writeEachToAFile(0,
+          f.prediction("fraud", DAY_START, "a", 1),
+          f.prediction("fraud", DAY_START, "b", 2));
+      List<String> inputs = List.copyOf(store.list().keySet());
+      UndeletableStore undeletable = new UndeletableStore(store);
+      Lake sameLake = new Lake(f.lake.root(), undeletable);
+      Path journal = dir.resolve("journal");
+      try (CompactionJob job = new CompactionJob(f.time, sameLake, f.schemas, LakeFixture.duckdb(), journal, new CompactionPolicy(2, MB, 10 * MB))) {
+        assertThatThrownBy(job::compactNow).hasMessageContaining("the store refuses to delete");
+        Path merged = sameLake.dataFiles(f.partition("fraud", DAY_START)).get(0);
+        assertThat(sameLake.dataFiles(f.partition("fraud", DAY_START))).as("merged here").containsExactly(merged);
+        assertThat(store.list().keySet()).as("both in the store until the next pass")
+            .containsAll(inputs).contains(sameLake.storeName(merged));
+
+        undeletable.refusing.set(false);
+        job.compactNow();
+
+        assertThat(store.list().keySet()).containsExactly(sameLake.storeName(merged));
+        try (var left = Files.list(journal)) {
+          assertThat(left).isEmpty();
+        }
+      }
+    }
+  }
+
+  /** The S3 store, except that it refuses deletes while {@link #refusing} is set. */
+  private static final class UndeletableStore implements LakeStore {
+    final AtomicBoolean refusing = new AtomicBoolean(true);
+    private final LakeStore store;
+
+    UndeletableStore(LakeStore store) {
+      this.store = store;
+    }
+
+    @Override
+    public boolean remote() {
+      return true;
+    }
+
+    @Override
+    public void put(String file, Path content) throws IOException {
+      store.put(file, content);
+    }
+
+    @Override
+    public void delete(String file) throws IOException {
+      if (refusing.get()) {
+        throw new IOException("the store refuses to delete " + file);
+      }
+      store.delete(file);
+    }
+
+    @Override
+    public Map<String, Stored> list() throws IOException {
+      return store.list();
+    }
+
+    @Override
+    public void get(String file, Path target) throws IOException {
+      store.get(file, target);
+    }
+
+    @Override
+    public String describe() {
+      return store.describe();
+    }
+
+    @Override
+    public void close() {}
   }
 
   /** A store that refuses every write while {@link #refusing} is set, and counts the attempts. */
