@@ -16,6 +16,9 @@ import io.hindsight.server.audit.AuditTrails;
 import io.hindsight.server.media.MediaLibrary;
 import io.hindsight.server.lake.CompactionJob;
 import io.hindsight.server.lake.Lake;
+import io.hindsight.server.lake.LakeFollower;
+import io.hindsight.server.lake.LakeStore;
+import io.hindsight.server.lake.S3LakeStore;
 import io.hindsight.server.lake.LakeWriter;
 import io.hindsight.server.backup.Backups;
 import io.hindsight.server.lake.LogReplay;
@@ -90,6 +93,10 @@ public final class HindsightServer implements AutoCloseable {
   private final ObjectMapper json = new ObjectMapper().findAndRegisterModules();
   private SchemaRegistry schemas;
   private Lake lake;
+  /** The lake of record: the local folder, or the object store of {@code lake.uri}. */
+  private LakeStore lakeStore;
+  /** Keeps the local lake in step with the store on a node that does not write it ({@code lake.follow}). */
+  private LakeFollower lakeFollower;
   private LakeWriter lakeWriter;
   private CompactionJob compaction;
   private QueryEngine queryEngine;
@@ -171,7 +178,9 @@ public final class HindsightServer implements AutoCloseable {
       requireLoopback(config.host);
     }
     schemas = new SchemaRegistry(dataDir.resolve("catalog"), json);
-    lake = new Lake(dataDir.resolve("lake"));
+    lakeStore = config.lake.uri == null ? LakeStore.LOCAL : S3LakeStore.connect(config.lake.uri, config.lake.s3.settings());
+    // A following node never writes the lake: its folder is only a copy of the store.
+    lake = new Lake(dataDir.resolve("lake"), config.lake.follow ? LakeStore.LOCAL : lakeStore);
     lake.removeLeftovers();
     // DuckDB's spill files and the query workers' folders; whatever a killed process left is stale.
     Path scratch = dataDir.resolve("tmp");
@@ -185,8 +194,13 @@ public final class HindsightServer implements AutoCloseable {
             dataDir.resolve("compaction"),
             config.compactionPolicy());
     compaction.recover();
+    LakeFollower.recoverWriter(lake);
     queryEngine = new QueryEngine(lake, config.queryLimits(), json, scratch.resolve("query"), metrics::queryKilled);
     schemas.onChange(queryEngine::refreshViews);
+    if (config.lake.follow) {
+      lakeFollower = new LakeFollower(lake, lakeStore, queryEngine::refreshViews);
+      lakeFollower.catchUp();
+    }
     idempotency =
         new IdempotencyStore(
             dataDir.resolve("idempotency"), clock, config.ingest.idempotencyTtl, config.ingest.idempotencyMaxKeys);
@@ -231,7 +245,15 @@ public final class HindsightServer implements AutoCloseable {
     }
     lakeWriter.afterWidening(compaction::rewriteWidened);
     lakeWriter.start(config.lake.flushInterval);
-    compaction.start(config.lake.compactionInterval, queryEngine::refreshViews);
+    if (lakeFollower == null) {
+      compaction.start(config.lake.compactionInterval, queryEngine::refreshViews);
+    } else {
+      lakeFollower.onFileAdded(written::written);
+      lakeFollower.start(scheduler, config.lake.followInterval);
+      metrics.health().add(lakeFollower::problems);
+      metrics.counter("hindsight_lake_follower_downloads", "Lake files this node downloaded from the store since start", lakeFollower::filesDownloaded);
+      metrics.counter("hindsight_lake_follower_removals", "Local lake files removed since start because the store no longer had them", lakeFollower::filesRemoved);
+    }
 
     IngestService ingest =
         new IngestService(
@@ -307,7 +329,9 @@ public final class HindsightServer implements AutoCloseable {
             scratch.resolve("imports"), json);
     jobs.start();
     jobs.runRecurring(scheduler);
-    retention.start(scheduler);
+    if (lakeFollower == null) {
+      retention.start(scheduler);
+    }
     idIndex = new IdFileIndex(lake, queryEngine, config.query.lookupIndexMaxBytes);
     idIndex.start(scheduler, Duration.ofSeconds(1));
     metrics.gauge("hindsight_lookup_index_files", "Lake files whose ids the lookup index holds", idIndex::files);
@@ -592,6 +616,9 @@ public final class HindsightServer implements AutoCloseable {
     if (lakeWriter != null) {
       lakeWriter.close(writerDeadline);
     }
+    if (lakeFollower != null) {
+      lakeFollower.close();
+    }
     if (compaction != null) {
       compaction.close();
     }
@@ -614,6 +641,9 @@ public final class HindsightServer implements AutoCloseable {
       queryEngine.close();
     }
     scheduler.close();
+    if (lakeStore != null) {
+      lakeStore.close();
+    }
     long left = lakeWriter == null ? 0 : lakeWriter.pendingRows();
     log.info(
         "Hindsight stopped in {} ms{}", (System.nanoTime() - started) / 1_000_000,

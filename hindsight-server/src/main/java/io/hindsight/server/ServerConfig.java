@@ -260,6 +260,21 @@ public final class ServerConfig {
     /** Files smaller than this are merged together, up to {@link #compactionTargetBytes}. */
     public long compactionSmallFileBytes = 32L << 20;
     public long compactionTargetBytes = 256L << 20;
+    /**
+     * The lake of record on S3-compatible storage ({@code s3://bucket/prefix}, DESIGN §14); unset:
+     * the lake is the data folder's {@code lake/} alone. With it, that folder is the working copy
+     * and query cache, and every file is in the store before it counts as written.
+     */
+    public String uri;
+    /** The store {@code uri} names. */
+    public S3 s3 = new S3();
+    /**
+     * This node never writes the lake: it keeps its local copy in step with {@code uri} every
+     * {@link #followInterval} and answers queries from it (query and monitor nodes).
+     */
+    public boolean follow;
+    /** How often a following node lists the store for new and deleted files. */
+    public Duration followInterval = Duration.ofSeconds(5);
   }
 
   /** SQL queries. */
@@ -394,6 +409,15 @@ public final class ServerConfig {
         media.s3.accessKey == null ? "a secret-key without an access-key" : "an access-key without a secret-key",
         "both access-key and secret-key, or neither (then the AWS default credential chain is used)");
     p.require(media.s3.endpoint == null || media.s3.endpoint.matches("https?://[^\\s/]+(/\\S*)?"), "media.s3.endpoint", media.s3.endpoint, "the store's http(s) URL");
+    p.require(lake.uri == null || io.hindsight.server.objects.S3Location.isS3(lake.uri), "lake.uri", lake.uri, "an S3 prefix such as s3://bucket/prefix");
+    p.require(!lake.follow || lake.uri != null, "lake.follow", lake.follow, "false unless lake.uri names the store to follow");
+    p.range("lake.follow-interval", lake.followInterval, Duration.ofMillis(10), Duration.ofHours(1));
+    p.require(
+        (lake.s3.accessKey == null) == (lake.s3.secretKey == null),
+        "lake.s3",
+        lake.s3.accessKey == null ? "a secret-key without an access-key" : "an access-key without a secret-key",
+        "both access-key and secret-key, or neither (then the AWS default credential chain is used)");
+    p.require(lake.s3.endpoint == null || lake.s3.endpoint.matches("https?://[^\\s/]+(/\\S*)?"), "lake.s3.endpoint", lake.s3.endpoint, "the store's http(s) URL");
     p.throwIfAny();
     return this;
   }

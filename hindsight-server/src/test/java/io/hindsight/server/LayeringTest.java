@@ -31,7 +31,7 @@ class LayeringTest {
     ALLOWED.put("ops", Set.of("schema"));
     ALLOWED.put("wal", Set.of("schema", "files"));
     ALLOWED.put("transport", Set.of("wal", "schema", "ops", "files"));
-    ALLOWED.put("lake", Set.of("wal", "schema", "ops", "files"));
+    ALLOWED.put("lake", Set.of("wal", "schema", "ops", "files", "objects"));
     ALLOWED.put("auth", Set.of("ops", "files"));
     ALLOWED.put("jobs", Set.of("ops", "files"));
     ALLOWED.put("backup", Set.of("jobs", "ops", "files", "objects"));

@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * old rows too, which keeps strict readers such as Spark happy).
  *
  * <p>Crash-safe: a journal naming the output and its inputs is written before the output is
- * renamed into place; on start-up, a journal whose output exists finishes deleting the inputs,
- * otherwise the merge is undone. The swap itself happens under the lake's swap lock, so no query
+ * uploaded to the lake's store and renamed into place; on start-up, a journal whose output exists
+ * finishes deleting the inputs (here and in the store), otherwise the merge is undone (its output
+ * deleted from the store). The swap itself happens under the lake's swap lock, so no query
  * sees both the merged file and its inputs.
  */
 public final class CompactionJob implements Closeable {
@@ -71,19 +72,27 @@ public final class CompactionJob implements Closeable {
     this.scheduler = scheduler;
   }
 
-  /** Finishes or undoes merges a crash interrupted. Runs before anything reads the lake. */
+  /**
+   * Finishes or undoes merges a crash interrupted, in the local folder and the store of record.
+   * Runs before anything reads the lake, and before each pass for merges whose inputs the store
+   * could not delete.
+   */
   public void recover() throws IOException {
     try (Stream<Path> s = Files.list(journalDir)) {
       for (Path j : (Iterable<Path>) s.filter(p -> p.toString().endsWith(".json"))::iterator) {
         JsonNode node = json.readTree(j.toFile());
         Path output = Path.of(node.get("output").asText());
         if (Files.exists(output)) {
+          List<Path> inputs = new ArrayList<>();
           for (JsonNode in : node.get("inputs")) {
-            Files.deleteIfExists(Path.of(in.asText()));
+            inputs.add(Path.of(in.asText()));
+            Files.deleteIfExists(inputs.get(inputs.size() - 1));
           }
+          lake.unpublish(inputs);
           log.info("finished an interrupted merge into {}", output.getFileName());
         } else {
           Files.deleteIfExists(Lake.tempFor(output));
+          lake.unpublish(List.of(output));
           log.info("undid an interrupted merge into {}", output.getFileName());
         }
         Files.delete(j);
@@ -119,6 +128,7 @@ public final class CompactionJob implements Closeable {
     if (closed) {
       return 0;
     }
+    recover();
     int done = rewriteWidened();
     for (Table t : Table.values()) {
       for (Partition p : lake.partitions(t)) {
@@ -221,6 +231,13 @@ public final class CompactionJob implements Closeable {
     inputs.forEach(i -> arr.add(i.toAbsolutePath().toString()));
     Path journalFile = journalDir.resolve(output.getFileName() + ".json");
     FileSync.writeAtomically(journalFile, json.writeValueAsBytes(journal));
+    try {
+      lake.upload(tmp, output);
+    } catch (IOException e) {
+      Files.deleteIfExists(tmp);
+      Files.deleteIfExists(journalFile);
+      throw e;
+    }
     Lock swap = lake.swapLock().writeLock();
     boolean locked;
     try {
@@ -232,6 +249,7 @@ public final class CompactionJob implements Closeable {
     }
     if (!locked) {
       Files.deleteIfExists(tmp);
+      lake.unpublish(List.of(output));
       Files.deleteIfExists(journalFile);
       log.debug("queries kept {} busy; merge postponed", lake.dir(p));
       return false;
@@ -245,9 +263,12 @@ public final class CompactionJob implements Closeable {
     } finally {
       swap.unlock();
     }
-    Files.deleteIfExists(journalFile);
     merges++;
     afterSwap.run();
+    // The inputs leave the store after the output is there; if the store fails now, the journal
+    // stays and the next pass (or start) deletes them.
+    lake.unpublish(inputs);
+    Files.deleteIfExists(journalFile);
     log.debug("merged {} files of {} into {}", inputs.size(), lake.dir(p), output.getFileName());
     return true;
   }

@@ -31,13 +31,72 @@ public final class Lake {
   static final String DATA_SUFFIX = ".parquet";
 
   private final Path root;
+  private final LakeStore store;
   private final ReadWriteLock swapLock = new ReentrantReadWriteLock();
 
+  /** A lake kept in the local folder alone. */
   public Lake(Path root) throws IOException {
+    this(root, LakeStore.LOCAL);
+  }
+
+  /**
+   * A lake whose files are kept of record in {@code store}; the local folder is the working copy
+   * and the query cache. Every file the lake gains is in the store before it is in the folder
+   * ({@link #publish}); every file it loses leaves the store first ({@link #unpublish}).
+   */
+  public Lake(Path root, LakeStore store) throws IOException {
     this.root = root;
+    this.store = store;
     for (Table t : Table.values()) {
       FileSync.createDirectoriesDurably(root.resolve(t.dirName()));
     }
+  }
+
+  public LakeStore store() {
+    return store;
+  }
+
+  /** A lake file's name in the store: its path below the root, with {@code /} separators. */
+  String storeName(Path file) {
+    return root.toAbsolutePath().relativize(file.toAbsolutePath()).toString().replace(java.io.File.separatorChar, '/');
+  }
+
+  /**
+   * Puts a finished file ({@code written}, a temporary name) in the store as {@code target}, then
+   * renames it into place; if the store does not take it, the temporary file is removed and
+   * nothing counts as written.
+   */
+  public void publish(Path written, Path target) throws IOException {
+    try {
+      store.put(storeName(target), written);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(written);
+      throw e;
+    }
+    FileSync.moveDurably(written, target);
+  }
+
+  /** Puts {@code content} in the store as {@code target} without placing it locally yet (a merge's output). */
+  void upload(Path content, Path target) throws IOException {
+    store.put(storeName(target), content);
+  }
+
+  /** Removes lake files from the store, before they are deleted locally. */
+  public void unpublish(List<Path> files) throws IOException {
+    for (Path f : files) {
+      store.delete(storeName(f));
+    }
+  }
+
+  /** Whether a store name ({@code <table>/endpoint=<e>[/date=<d>]/part-….parquet}) is a data file of {@code table}. */
+  static boolean isLakeFileName(String name, Table table) {
+    String[] parts = name.split("/", -1);
+    int depth = table.partitionedByDate() ? 4 : 3;
+    return parts.length == depth
+        && parts[0].equals(table.dirName())
+        && parts[1].startsWith("endpoint=")
+        && (!table.partitionedByDate() || parts[2].startsWith("date="))
+        && isDataFile(Path.of(parts[depth - 1]));
   }
 
   public Path root() {

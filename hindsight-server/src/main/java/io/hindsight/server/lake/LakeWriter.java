@@ -168,7 +168,8 @@ public final class LakeWriter implements Closeable {
 
   /** Flushes every {@code interval}, and checks every second that the writer makes progress. */
   public void start(Duration interval) {
-    tasks.add(scheduler.every("hindsight-lake-writer", interval, this::flushSafely));
+    this.interval = interval;
+    tasks.add(scheduler.every("hindsight-lake-writer", interval, this::scheduledFlush));
     tasks.add(scheduler.every("hindsight-lake-watchdog", Duration.ofSeconds(1), this::watch));
   }
 
@@ -267,6 +268,31 @@ public final class LakeWriter implements Closeable {
 
   public long filesWritten() {
     return filesWritten.get();
+  }
+
+  /**
+   * After rounds whose writes failed (the store of record unreachable, the disk full), scheduled
+   * flushes wait twice as long each time, up to this, so a writer does not hammer a store that is
+   * down; the first round that writes everything ends the wait.
+   */
+  static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
+
+  private Duration interval = Duration.ofMillis(250);
+  /** Rounds in a row whose writes failed; under {@link #flushing}. */
+  private int failedRounds;
+  /** Scheduled flushes wait until this moment (clock millis) after failed rounds. */
+  private volatile long retryAtMillis;
+
+  private void scheduledFlush() {
+    if (clock.millis() >= retryAtMillis) {
+      flushSafely();
+    }
+  }
+
+  private void backOff(boolean failed) {
+    failedRounds = failed ? failedRounds + 1 : 0;
+    long wait = failed ? Math.min(MAX_BACKOFF.toMillis(), interval.toMillis() << Math.min(failedRounds - 1, 20)) : 0;
+    retryAtMillis = clock.millis() + wait;
   }
 
   /** Writes everything buffered now, after a flush already running, and returns when it is done. */
@@ -395,6 +421,7 @@ public final class LakeWriter implements Closeable {
     if (!failed) {
       health.wroteAll();
     }
+    backOff(failed);
     if (widened) {
       widened = false;
       try {
@@ -426,7 +453,8 @@ public final class LakeWriter implements Closeable {
     boolean firstForTable = !lake.hasDataFast(p.table());
     FileSync.createDirectoriesDurably(dir);
     Path file = dir.resolve(Lake.dataFileName(b.maxSeq));
-    writer.write(schema, b, file);
+    // In the store of record before it counts as written: the log drops rows only after this.
+    writer.write(schema, b, file, lake::publish);
     fileWritten.accept(p, file);
     filesWritten.incrementAndGet();
     rowsWritten.addAndGet(b.rows.size());

@@ -66,6 +66,16 @@ final class ParquetFileWriter implements AutoCloseable {
 
   /** Writes {@code rows} to {@code target}, atomically. */
   void write(EndpointSchema schema, EncodedRows rows, Path target) throws IOException, SQLException {
+    write(schema, rows, target, FileSync::moveDurably);
+  }
+
+  /** Puts a written file (under its temporary name) in place as {@code target}. */
+  interface Placement {
+    void place(Path written, Path target) throws IOException;
+  }
+
+  /** Writes {@code rows} to a temporary file and has {@code placement} put it in place as {@code target}. */
+  void write(EndpointSchema schema, EncodedRows rows, Path target, Placement placement) throws IOException, SQLException {
     List<FileColumn> cols = columnsOf(schema);
     Map<String, Integer> columnIndex = new java.util.HashMap<>();
     for (int i = 0; i < cols.size(); i++) {
@@ -108,7 +118,7 @@ final class ParquetFileWriter implements AutoCloseable {
               + " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)");
       st.execute("DROP TABLE stage");
       FileSync.fsync(tmp);
-      FileSync.moveDurably(tmp, target);
+      placement.place(tmp, target);
     }
   }
 

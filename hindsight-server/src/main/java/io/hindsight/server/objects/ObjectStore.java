@@ -4,8 +4,11 @@ import io.hindsight.server.files.FileSync;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -22,6 +25,7 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -128,12 +132,114 @@ public final class ObjectStore implements Closeable {
     }
   }
 
-  /** Writes a local file as the object {@code target}; a store never shows a half-written object. */
+  /**
+   * Files above this size are uploaded in parts ({@value} bytes: large enough that a lake writer's
+   * files go in one request, far below S3's 5 GB limit for one).
+   */
+  public static final long MULTIPART_THRESHOLD = 64L << 20;
+
+  /** Bytes per part of a multipart upload (S3 takes at least 5 MiB a part, at most 10,000 parts). */
+  static final long PART_BYTES = 16L << 20;
+
+  /**
+   * Writes a local file as the object {@code target}; a store never shows a half-written object.
+   * Files above {@link #MULTIPART_THRESHOLD} go as a multipart upload, which the store shows only
+   * once completed and which is aborted if a part fails.
+   */
   public void upload(Path source, S3Location target) throws IOException {
+    upload(source, target, MULTIPART_THRESHOLD, PART_BYTES);
+  }
+
+  void upload(Path source, S3Location target, long threshold, long partBytes) throws IOException {
     try {
-      s3.putObject(r -> r.bucket(target.bucket()).key(target.key()), RequestBody.fromFile(source));
+      long size = Files.size(source);
+      if (size <= threshold) {
+        s3.putObject(r -> r.bucket(target.bucket()).key(target.key()), RequestBody.fromFile(source));
+      } else {
+        uploadInParts(source, size, target, partBytes);
+      }
     } catch (SdkException e) {
       throw new IOException("could not write " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void uploadInParts(Path source, long size, S3Location target, long partBytes) throws IOException {
+    String uploadId = s3.createMultipartUpload(r -> r.bucket(target.bucket()).key(target.key())).uploadId();
+    try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
+      List<CompletedPart> parts = new ArrayList<>();
+      for (long offset = 0; offset < size; offset += partBytes) {
+        int number = parts.size() + 1;
+        long length = Math.min(partBytes, size - offset);
+        InputStream part = Channels.newInputStream(in.position(offset));
+        String eTag =
+            s3.uploadPart(
+                    r -> r.bucket(target.bucket()).key(target.key()).uploadId(uploadId).partNumber(number).contentLength(length),
+                    RequestBody.fromInputStream(part, length))
+                .eTag();
+        parts.add(CompletedPart.builder().partNumber(number).eTag(eTag).build());
+      }
+      s3.completeMultipartUpload(
+          r -> r.bucket(target.bucket()).key(target.key()).uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
+    } catch (IOException | SdkException e) {
+      try {
+        s3.abortMultipartUpload(r -> r.bucket(target.bucket()).key(target.key()).uploadId(uploadId));
+      } catch (SdkException abortFailed) {
+        e.addSuppressed(abortFailed);
+      }
+      throw e;
+    }
+  }
+
+  /** Deletes an object; deleting one that is not there is no error. */
+  public void delete(S3Location object) throws IOException {
+    try {
+      s3.deleteObject(r -> r.bucket(object.bucket()).key(object.key()));
+    } catch (SdkException e) {
+      throw new IOException("could not delete " + object + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Lists at most one object below {@code prefix}, to learn early whether the store takes these
+   * settings; a refusal says why in {@link Refused#reason()}.
+   */
+  public void probe(S3Location prefix) throws IOException {
+    try {
+      s3.listObjectsV2(r -> r.bucket(prefix.bucket()).prefix(prefix.folderKey()).maxKeys(1));
+    } catch (S3Exception e) {
+      String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+      Refused.Reason reason =
+          "NoSuchBucket".equals(code) || e.statusCode() == 404
+              ? Refused.Reason.NO_BUCKET
+              : e.statusCode() == 403 || e.statusCode() == 401 ? Refused.Reason.CREDENTIALS : Refused.Reason.OTHER;
+      throw new Refused(reason, prefix + ": " + (code == null ? "" : code + ", ") + "HTTP " + e.statusCode(), e);
+    } catch (SdkException e) {
+      throw new Refused(Refused.Reason.UNREACHABLE, prefix + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The store refused a request, for a reason a caller can name a setting for. */
+  public static final class Refused extends IOException {
+    /** Why the store refused. */
+    public enum Reason {
+      /** The access key is unknown or the signature (secret key) does not match, or access is denied. */
+      CREDENTIALS,
+      /** The bucket does not exist. */
+      NO_BUCKET,
+      /** No answer from the endpoint. */
+      UNREACHABLE,
+      OTHER
+    }
+
+    private final Reason reason;
+
+    Refused(Reason reason, String message, Throwable cause) {
+      super(message, cause);
+      this.reason = reason;
+    }
+
+    public Reason reason() {
+      return reason;
     }
   }
 

@@ -128,6 +128,9 @@ public final class LakeEdits implements Closeable {
               }
               long rows = rows(files);
               marks.record(p, files.stream().mapToLong(Lake::maxSeqOf).max().orElseThrow());
+              // Out of the store of record first: a crash before the local deletes leaves files
+              // the writer's start-up removes, never ones it would bring back.
+              lake.unpublish(files);
               for (Path f : files) {
                 Files.deleteIfExists(f);
               }
@@ -156,6 +159,7 @@ public final class LakeEdits implements Closeable {
               }
               long rows = rows(List.of(file));
               marks.record(p, Lake.maxSeqOf(file));
+              lake.unpublish(List.of(file));
               Files.delete(file);
               FileSync.fsyncDirectory(file.getParent());
               return new Removed(1, rows);
@@ -189,7 +193,7 @@ public final class LakeEdits implements Closeable {
     }
     FileSync.fsync(tmp);
     beforeReplace.run();
-    FileSync.moveDurably(tmp, file);
+    lake.publish(tmp, file);
     return before - kept;
   }
 

@@ -46,7 +46,12 @@ final class LakeFixture implements AutoCloseable {
   private final Connection reader;
 
   LakeFixture(Path dir) throws IOException, SQLException {
-    lake = new Lake(dir.resolve("lake"));
+    this(dir, LakeStore.LOCAL);
+  }
+
+  /** ... whose lake is kept of record in {@code store}. */
+  LakeFixture(Path dir, LakeStore store) throws IOException, SQLException {
+    lake = new Lake(dir.resolve("lake"), store);
     schemas = new SchemaRegistry(dir.resolve("catalog"), new ObjectMapper());
     writerConnection = duckdb();
     writer = new LakeWriter(time, lake, schemas, writerConnection, marks::add, tablesChanged::add);

@@ -13,7 +13,9 @@ public final class LocalS3 implements AutoCloseable {
   public static final String SECRET_KEY = "test-secret";
 
   private final BlobStoreContext context;
-  private final S3Proxy proxy;
+  private final int port;
+  private S3Proxy proxy;
+  private boolean paused;
 
   public LocalS3(String... buckets) throws Exception {
     context =
@@ -24,25 +26,43 @@ public final class LocalS3 implements AutoCloseable {
     for (String b : buckets) {
       context.getBlobStore().createContainerInLocation(null, b);
     }
-    proxy =
+    proxy = startProxy(URI.create("http://127.0.0.1:0"));
+    port = proxy.getPort();
+  }
+
+  private S3Proxy startProxy(URI endpoint) throws Exception {
+    S3Proxy started =
         S3Proxy.builder()
             .blobStore(context.getBlobStore())
-            .endpoint(URI.create("http://127.0.0.1:0"))
+            .endpoint(endpoint)
             .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
             .ignoreUnknownHeaders(true)
             .build();
-    proxy.start();
+    started.start();
     long deadline = System.nanoTime() + 10_000_000_000L;
-    while (!proxy.getState().equals("STARTED")) {
+    while (!started.getState().equals("STARTED")) {
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("S3Proxy did not start within 10 s: " + proxy.getState());
+        throw new IllegalStateException("S3Proxy did not start within 10 s: " + started.getState());
       }
       Thread.sleep(10);
     }
+    return started;
+  }
+
+  /** Stops answering (connections are refused) while keeping the objects; see {@link #resume()}. */
+  public synchronized void pause() throws Exception {
+    proxy.stop();
+    paused = true;
+  }
+
+  /** Answers again on the same port, with the objects it held. */
+  public synchronized void resume() throws Exception {
+    proxy = startProxy(endpoint());
+    paused = false;
   }
 
   public URI endpoint() {
-    return URI.create("http://127.0.0.1:" + proxy.getPort());
+    return URI.create("http://127.0.0.1:" + port);
   }
 
   /** Settings that reach this store. */
@@ -51,8 +71,10 @@ public final class LocalS3 implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
-    proxy.stop();
+  public synchronized void close() throws Exception {
+    if (!paused) {
+      proxy.stop();
+    }
     context.close();
   }
 }

@@ -50,6 +50,24 @@ class ObjectStoreTest {
   }
 
   @Test
+  void uploadsALargeFileInPartsThatTheStoreShowsWhole() throws Exception {
+    try (LocalS3 s3 = new LocalS3("logs");
+        ObjectStore store = ObjectStore.open(s3.settings())) {
+      byte[] content = new byte[11 << 20];
+      new java.util.Random(7).nextBytes(content);
+      Path big = Files.write(dir.resolve("big.parquet"), content);
+      S3Location target = S3Location.parse("s3://logs/lake/big.parquet");
+
+      store.upload(big, target, 5 << 20, 5 << 20);
+
+      Path copy = dir.resolve("copy.parquet");
+      store.download(target, copy);
+      assertThat(Files.readAllBytes(copy)).isEqualTo(content);
+      assertThat(store.find(target).orElseThrow().eTag()).as("a multipart upload's tag names its parts").contains("-3");
+    }
+  }
+
+  @Test
   void namesTheLocationWhenTheStoreRefuses() throws Exception {
     try (LocalS3 s3 = new LocalS3("logs");
         ObjectStore store = ObjectStore.open(s3.settings())) {
