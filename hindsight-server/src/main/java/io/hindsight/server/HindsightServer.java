@@ -243,7 +243,7 @@ public final class HindsightServer implements AutoCloseable {
           replay.replayed(), (System.nanoTime() - replayStarted) / 1_000_000);
       logBacklogProgress();
     }
-    lakeWriter.afterWidening(compaction::rewriteWidened);
+    lakeWriter.rewritingWidened(compaction::rewriteWidened);
     lakeWriter.start(config.lake.flushInterval);
     if (lakeFollower == null) {
       compaction.start(config.lake.compactionInterval, queryEngine::refreshViews);

@@ -90,12 +90,12 @@ class SparkEndpointTablesTest {
   }
 
   /**
-   * Between the flush that widens a bigint column to double and the rewrite of the endpoint's
-   * older files (the same flush runs it; after a crash, the next compaction), an older file holds
-   * the column as bigint and a newer one as double. Spark reads neither that mix (merging the
-   * schemas fails) nor a bigint file as double, so that one endpoint's table fails for this
-   * moment with an error naming both types, and reads again once the rewrite is done; the other
-   * endpoints' tables are not touched.
+   * The lake writer rewrites an endpoint's older files before it writes one whose column widened
+   * from bigint to double; should that rewrite fail, an older file holds the column as bigint and
+   * a newer one as double until compaction retries it. Spark reads neither that mix (merging the
+   * schemas fails) nor a bigint file as double, so that one endpoint's table fails meanwhile with
+   * an error naming both types, and reads again once the rewrite is done; the other endpoints'
+   * tables are not touched.
    */
   @Test
   void anEndpointReadsAgainOnceItsWidenedColumnIsRewrittenAndOthersReadThroughout(@TempDir Path dataDir)

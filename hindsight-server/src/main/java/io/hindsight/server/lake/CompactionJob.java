@@ -152,8 +152,9 @@ public final class CompactionJob implements Closeable {
   /**
    * Rewrites every partition of endpoints whose column widened from bigint to double, so that
    * each column has one type in every file: strict readers such as Spark refuse to merge a long
-   * and a double column. The lake writer calls it right after the flush that follows a widening,
-   * so the lake is never left mixed for long, not even by a server that stops.
+   * and a double column. The lake writer calls it before it writes the first file after a
+   * widening, so the wider type appears in every file at once; compaction calls it again should
+   * that rewrite fail.
    */
   public synchronized int rewriteWidened() throws IOException, SQLException {
     if (closed) {

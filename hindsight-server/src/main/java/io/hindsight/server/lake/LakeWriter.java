@@ -53,7 +53,7 @@ public final class LakeWriter implements Closeable {
   private final Scheduler scheduler;
   private final java.time.Clock clock;
   private final WriterHealth health;
-  /** Held by the one flush running; guards {@link #retry}, {@link #widened} and the DuckDB writer. */
+  /** Held by the one flush running; guards {@link #retry}, {@link #rewriteTried} and the DuckDB writer. */
   private final ReentrantLock flushing = new ReentrantLock();
   private final List<Scheduler.Task> tasks = new ArrayList<>();
   private boolean closed;
@@ -61,10 +61,11 @@ public final class LakeWriter implements Closeable {
   private volatile long lastProgressMillis;
   /** Rounds stop once this moment passes (System.nanoTime); set by {@link #close()}. */
   private volatile long stopByNanos = Long.MAX_VALUE;
-  /** Runs after a flush that wrote to an endpoint with a widened column; under {@link #flushing}. */
-  private Callable<?> afterWidening = () -> null;
+  /** Rewrites the files of endpoints whose column widened; under {@link #flushing}. */
+  private Callable<?> rewriteWidened = () -> null;
   private volatile java.util.function.BiConsumer<Partition, Path> fileWritten = (p, f) -> {};
-  private boolean widened;
+  /** Whether this flush round already tried the rewrite of widened columns. */
+  private boolean rewriteTried;
   private final Object lock = new Object();
   /** Committed log entries not yet sorted into partitions, as the bytes the log wrote. */
   private List<Chunk> chunks = new ArrayList<>();
@@ -156,9 +157,13 @@ public final class LakeWriter implements Closeable {
     this.tableChanged = tableChanged;
   }
 
-  /** What to run after a flush touched an endpoint whose column widened (the rewrite of its files). */
-  public void afterWidening(Callable<?> rewrite) {
-    this.afterWidening = rewrite;
+  /**
+   * What rewrites the files of endpoints whose column widened; it runs before the first file of
+   * such an endpoint is written, so that a file of the wider type never sits beside older files
+   * of the narrower one (strict readers such as Spark refuse a table whose files disagree).
+   */
+  public void rewritingWidened(Callable<?> rewrite) {
+    this.rewriteWidened = rewrite;
   }
 
   /** Sets who is told of each data file once it is in place (the metric store's {@link WrittenFiles}). */
@@ -385,6 +390,7 @@ public final class LakeWriter implements Closeable {
     // Partitions that fit one write go first; wide ones then take one bounded step each, so rows
     // of other endpoints wait for at most one step of a wide one.
     List<Map.Entry<Partition, Buffer>> order = new ArrayList<>(retry.entrySet());
+    rewriteTried = false;
     order.sort(java.util.Comparator.comparing(e -> e.getValue().size() > rowsPerWrite(e.getKey())));
     for (Map.Entry<Partition, Buffer> e : order) {
       Partition p = e.getKey();
@@ -422,14 +428,6 @@ public final class LakeWriter implements Closeable {
       health.wroteAll();
     }
     backOff(failed);
-    if (widened) {
-      widened = false;
-      try {
-        afterWidening.call();
-      } catch (Exception e) {
-        log.warn("rewriting files after a column widened failed; compaction retries it: {}", e.toString());
-      }
-    }
     long flushed = firstUnwritten == Long.MAX_VALUE ? upTo : firstUnwritten - 1;
     if (flushed >= 0) {
       flushedUpTo.accept(flushed);
@@ -448,7 +446,14 @@ public final class LakeWriter implements Closeable {
 
   private void write(Partition p, Buffer b) throws IOException, SQLException {
     EndpointSchema schema = schemas.schema(p.table(), p.endpoint());
-    widened |= schema.rewritePending();
+    if (schema.rewritePending() && !rewriteTried) {
+      rewriteTried = true;
+      try {
+        rewriteWidened.call();
+      } catch (Exception e) {
+        log.warn("rewriting the files of a widened column failed; compaction retries it: {}", e.toString());
+      }
+    }
     Path dir = lake.dir(p);
     boolean firstForTable = !lake.hasDataFast(p.table());
     FileSync.createDirectoriesDurably(dir);

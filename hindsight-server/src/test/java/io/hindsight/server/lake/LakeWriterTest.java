@@ -211,7 +211,7 @@ class LakeWriterTest {
     try (LakeFixture f = new LakeFixture(dir)) {
       AtomicInteger rewrites = new AtomicInteger();
       EndpointSchema churn = f.schemas.schema(Table.PREDICTIONS, "churn");
-      f.writer.afterWidening(() -> {
+      f.writer.rewritingWidened(() -> {
         rewrites.incrementAndGet();
         f.schemas.rewriteDone(churn);
         throw new IllegalStateException("a failing rewrite does not stop the flush");
@@ -233,6 +233,26 @@ class LakeWriterTest {
       f.accept(3, f.prediction("churn", DAY_START, "d", 3));
       f.writer.flushNow();
       assertThat(rewrites).hasValue(1);
+    }
+  }
+
+  @Test
+  void theOlderFilesOfAWidenedColumnAreRewrittenBeforeAFileOfTheWiderTypeAppears() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir)) {
+      List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+      EndpointSchema churn = f.schemas.schema(Table.PREDICTIONS, "churn");
+      f.writer.onFileWritten((p, file) -> events.add("file " + p.endpoint()));
+      f.writer.rewritingWidened(() -> {
+        events.add("rewrite");
+        f.schemas.rewriteDone(churn);
+        return null;
+      });
+      f.accept(0, f.prediction("churn", DAY_START, "a", 1));
+      f.writer.flushNow();
+      churn.widenToDouble(churn.column("score"));
+      f.accept(1, f.prediction("churn", DAY_START, "b", 2));
+      f.writer.flushNow();
+      assertThat(events).containsExactly("file churn", "rewrite", "file churn");
     }
   }
 
