@@ -389,6 +389,27 @@ public final class ApiServer {
     }
   }
 
+  /**
+   * Answers only what the process's role serves (DESIGN §14): a writer health and metrics alone,
+   * monitor and query nodes everything but ingest; before {@link #start()}.
+   */
+  public void role(io.hindsight.server.Role role) {
+    app.beforeMatched(
+        ctx -> {
+          String route = ctx.endpointHandlerPath();
+          boolean ops = route.equals("/health") || route.equals("/metrics");
+          boolean ingestRoute = ctx.method() == io.javalin.http.HandlerType.POST
+              && route.matches("/v1/endpoints/\\{endpoint}/(predictions|feedback|events)");
+          if ((role == io.hindsight.server.Role.WRITER && !ops) || (!role.ingests() && ingestRoute)) {
+            throw new ApiException(
+                404,
+                "this server runs role " + role.publicName() + ", which does not answer " + ctx.method() + " " + ctx.path()
+                    + (role == io.hindsight.server.Role.WRITER ? " (a writer answers /health and /metrics only)" : "")
+                    + "; send it to a node of role " + (ingestRoute ? "ingest" : "query or monitor"));
+          }
+        });
+  }
+
   /** Adds the routes of jobs, deletion and erasure (DESIGN §12); before {@link #start()}. */
   public void jobs(
       io.hindsight.server.jobs.Jobs jobs,

@@ -9,6 +9,8 @@ import io.hindsight.server.schema.EndpointSchema;
 import io.hindsight.server.schema.SchemaRegistry;
 import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.Table;
+import io.hindsight.server.transport.EntryProducer;
+import io.hindsight.server.transport.EntrySeq;
 import io.hindsight.server.wal.AuditedRows;
 import io.hindsight.server.wal.WalEntry;
 import io.hindsight.server.wal.WriteAheadLog;
@@ -50,6 +52,8 @@ public final class IngestService {
   private final InFlightBudget budget;
   private volatile StoredRecords stored = (table, endpoint, min, max, ids) -> {};
   private volatile Function<String, AuditedRows> audited = endpoint -> null;
+  /** Where accepted entries go instead of the log with the Kafka transport; null: the log. */
+  private volatile EntryProducer kafka;
 
   /** Told about every batch once it is durable (for the metric store's windows); must be quick. */
   public interface StoredRecords {
@@ -65,6 +69,14 @@ public final class IngestService {
    */
   public void auditing(Function<String, AuditedRows> audited) {
     this.audited = audited;
+  }
+
+  /**
+   * Sends accepted entries to Kafka instead of the write-ahead log (transport.type: kafka): a
+   * request is answered once Kafka acknowledged its entry.
+   */
+  public void sendTo(EntryProducer producer) {
+    this.kafka = producer;
   }
 
   /** Sets who hears of stored batches. */
@@ -212,14 +224,10 @@ public final class IngestService {
       throw storageUnavailable(e);
     }
     long start = System.nanoTime();
-    try {
-      AuditedRows leaves = batch.rows.rows() > 0 ? batch.audited : null;
-      wal.append(batch.rows.encode(key == null ? null : key.get(), bytes, leaves != null), batch.rows.rows(), leaves).get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ApiException(503, "interrupted before the records were durable; nothing was stored, retry", "1");
-    } catch (ExecutionException e) {
-      throw storageUnavailable(e.getCause());
+    if (kafka != null) {
+      send(endpoint, batch.rows.encode(key == null ? null : key.get(), bytes, false), batch.rows.rows());
+    } else {
+      append(batch, key, bytes);
     }
     try {
       if (batch.rows.rows() > 0) {
@@ -231,6 +239,19 @@ public final class IngestService {
       log.error("counting {} stored records failed; they are acknowledged", batch.rows.rows(), e);
     }
     return bytes;
+  }
+
+  /** Appends a batch's entry to the write-ahead log and returns once it is fsynced. */
+  private void append(Batch batch, Supplier<String> key, byte[] answer) {
+    try {
+      AuditedRows leaves = batch.rows.rows() > 0 ? batch.audited : null;
+      wal.append(batch.rows.encode(key == null ? null : key.get(), answer, leaves != null), batch.rows.rows(), leaves).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiException(503, "interrupted before the records were durable; nothing was stored, retry", "1");
+    } catch (ExecutionException e) {
+      throw storageUnavailable(e.getCause());
+    }
   }
 
   /**
@@ -357,6 +378,25 @@ public final class IngestService {
   }
 
   private static final long BACKLOG_WAIT_NANOS = 2_000_000_000L;
+
+  /** Hands an entry to Kafka and returns once Kafka acknowledged it. */
+  private void send(String endpoint, byte[] entry, int rows) {
+    if (rows > EntrySeq.MAX_ROWS) {
+      throw new ApiException(413, "a request may hold at most " + EntrySeq.MAX_ROWS + " records with the Kafka transport; send smaller batches");
+    }
+    try {
+      kafka.send(endpoint, entry);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiException(503, "interrupted before Kafka acknowledged the records; retry", "1");
+    } catch (EntryProducer.NotAcknowledged e) {
+      if (e.tooLarge()) {
+        throw new ApiException(413, e.getMessage() + "; nothing was stored");
+      }
+      metrics.storageFailure();
+      throw new ApiException(503, e.getMessage() + "; nothing from this request is acknowledged, retry later", "5");
+    }
+  }
 
   private ApiException storageUnavailable(Throwable cause) {
     metrics.storageFailure();
