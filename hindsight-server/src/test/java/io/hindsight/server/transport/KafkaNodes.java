@@ -54,28 +54,47 @@ final class KafkaNodes {
     }
   }
 
-  /** A server of {@code role} in a JVM of its own; returns once it listens. */
-  static Process startChild(Path data, Role role, String bootstrapServers, String topic, Path logFile)
-      throws IOException, InterruptedException {
-    Path portFile = data.resolveSibling(data.getFileName() + ".port");
-    Files.deleteIfExists(portFile);
+  /** A server in a JVM of its own, and where it says its port. */
+  record Child(Process process, Path data, Path log) {
+    /** Waits (at most 60 s) until the server listens, and returns its port. */
+    int awaitPort() throws IOException, InterruptedException {
+      Path portFile = portFile(data);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!Files.exists(portFile) || Files.readString(portFile).isBlank()) {
+        if (!process.isAlive() || System.nanoTime() > deadline) {
+          process.destroyForcibly();
+          List<String> lines = Files.readAllLines(log);
+          throw new AssertionError(
+              "child server did not start:\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
+        }
+        Thread.sleep(50);
+      }
+      return Integer.parseInt(Files.readString(portFile).trim());
+    }
+
+    /** {@code kill -9}. */
+    void kill() throws InterruptedException {
+      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static Path portFile(Path data) {
+    return data.resolveSibling(data.getFileName() + ".port");
+  }
+
+  /** Starts a server of {@code role} in a JVM of its own; {@link Child#awaitPort} waits until it listens. */
+  static Child startChild(Path data, Role role, String bootstrapServers, String topic) throws IOException {
+    Files.deleteIfExists(portFile(data));
+    Path log = data.resolveSibling(data.getFileName() + ".log");
     String java = ProcessHandle.current().info().command().orElse("java");
     Process p =
         new ProcessBuilder(
                 java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), data.toString(), portFile.toString(), role.publicName(), bootstrapServers, topic)
+                Main.class.getName(), data.toString(), portFile(data).toString(), role.publicName(), bootstrapServers, topic)
             .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!Files.exists(portFile) || Files.readString(portFile).isBlank()) {
-      if (!p.isAlive() || System.nanoTime() > deadline) {
-        p.destroyForcibly();
-        throw new AssertionError("child server did not start:\n" + Files.readString(logFile));
-      }
-      Thread.sleep(50);
-    }
-    return p;
+    return new Child(p, data, log);
   }
 
   /** Each prediction id in the lake under {@code lakeRoot} with how often it is there. */
