@@ -114,6 +114,7 @@ public final class HindsightServer implements AutoCloseable {
   /** With transport.type kafka: where ingest sends entries (roles all and ingest), and the writers' feed (all and writer). */
   private EntryProducer producer;
   private LakeFeed feed;
+  private io.hindsight.server.transport.SchemaLog sharedSchemas;
   private volatile boolean closed;
 
   private HindsightServer(ServerConfig config, Scheduler scheduler) {
@@ -387,9 +388,12 @@ public final class HindsightServer implements AutoCloseable {
   private void startKafka(IngestService ingest, Clock clock) throws IOException {
     io.hindsight.server.transport.TransportSettings settings = config.transportSettings();
     try {
+      sharedSchemas = io.hindsight.server.transport.SchemaLog.start(settings, schemas, json);
+      metrics.health().add(sharedSchemas::problems);
       if (config.role.ingests()) {
         producer = EntryProducer.start(settings);
         ingest.sendTo(producer);
+        ingest.shareSchemasThrough(sharedSchemas);
         ingest.auditing(endpoint -> {
           if (audit.rowsFor(endpoint) != null) {
             throw new ApiException(
@@ -643,6 +647,9 @@ public final class HindsightServer implements AutoCloseable {
     // The feed writes and commits what it took before the lake writer closes.
     if (feed != null) {
       feed.close(java.time.Duration.ofNanos(Math.max(0, writerDeadline - System.nanoTime())));
+    }
+    if (sharedSchemas != null) {
+      sharedSchemas.close();
     }
     try {
       if (wal != null) {

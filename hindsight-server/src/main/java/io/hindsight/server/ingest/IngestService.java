@@ -11,6 +11,7 @@ import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.Table;
 import io.hindsight.server.transport.EntryProducer;
 import io.hindsight.server.transport.EntrySeq;
+import io.hindsight.server.transport.SchemaLog;
 import io.hindsight.server.wal.AuditedRows;
 import io.hindsight.server.wal.WalEntry;
 import io.hindsight.server.wal.WriteAheadLog;
@@ -54,6 +55,8 @@ public final class IngestService {
   private volatile Function<String, AuditedRows> audited = endpoint -> null;
   /** Where accepted entries go instead of the log with the Kafka transport; null: the log. */
   private volatile EntryProducer kafka;
+  /** The catalog shared with other ingest nodes through Kafka; null: this node's alone. */
+  private volatile SchemaLog sharedSchemas;
 
   /** Told about every batch once it is durable (for the metric store's windows); must be quick. */
   public interface StoredRecords {
@@ -77,6 +80,15 @@ public final class IngestService {
    */
   public void sendTo(EntryProducer producer) {
     this.kafka = producer;
+  }
+
+  /**
+   * Agrees the columns a request learnt with the other ingest nodes before its entry is sent
+   * (transport.type: kafka); a request that typed a key differently from the node that typed it
+   * first is answered 503, and its retry is checked against the agreed type.
+   */
+  public void shareSchemasThrough(SchemaLog log) {
+    this.sharedSchemas = log;
   }
 
   /** Sets who hears of stored batches. */
@@ -223,6 +235,9 @@ public final class IngestService {
     } catch (IOException e) {
       throw storageUnavailable(e);
     }
+    if (sharedSchemas != null && batch.schema != null) {
+      agree(batch.schema, batch.corrections);
+    }
     long start = System.nanoTime();
     if (kafka != null) {
       send(endpoint, batch.rows.encode(key == null ? null : key.get(), bytes, false), batch.rows.rows());
@@ -283,6 +298,8 @@ public final class IngestService {
      * learning them needs no rows, and undoing them would race with other requests using them.
      */
     private EndpointSchema schema;
+    /** The shared catalog's corrections of the endpoint when the schema was taken (Kafka transport). */
+    private long corrections;
 
     Batch(Table table, String endpoint, long now, InFlightBudget.Body body) {
       this.table = table;
@@ -298,6 +315,8 @@ public final class IngestService {
         return;
       }
       if (schema == null) {
+        SchemaLog shared = sharedSchemas;
+        corrections = shared == null ? 0 : shared.corrections(table, endpoint);
         schema = schemas.schema(table, endpoint);
       }
       RecordNormalizer.Outcome o = normalizer.normalize(table, schema, p.fields(), now, newColumns);
@@ -378,6 +397,21 @@ public final class IngestService {
   }
 
   private static final long BACKLOG_WAIT_NANOS = 2_000_000_000L;
+
+  /** Agrees the endpoint's columns with the other ingest nodes (see {@link #shareSchemasThrough}). */
+  private void agree(EndpointSchema schema, long corrections) {
+    try {
+      sharedSchemas.agree(schema, corrections);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiException(503, "interrupted while agreeing the schema with other ingest nodes; retry", "1");
+    } catch (SchemaLog.Disagreement e) {
+      throw new ApiException(503, e.getMessage(), "1");
+    } catch (EntryProducer.NotAcknowledged e) {
+      metrics.storageFailure();
+      throw new ApiException(503, e.getMessage() + "; nothing from this request is acknowledged, retry later", "5");
+    }
+  }
 
   /** Hands an entry to Kafka and returns once Kafka acknowledged it. */
   private void send(String endpoint, byte[] entry, int rows) {
