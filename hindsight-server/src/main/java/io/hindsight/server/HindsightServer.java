@@ -415,6 +415,9 @@ public final class HindsightServer implements AutoCloseable {
         metrics.health().add(feed::problems);
         metrics.counter("hindsight_transport_entries_consumed", "Entries taken from Kafka since start", feed::entries);
         metrics.counter("hindsight_transport_commits", "Offset commits of the lake writer since start", feed::commits);
+        metrics.counter(
+            "hindsight_transport_retries_dropped", "Entries dropped as retries of a stored request that another ingest node accepted again",
+            feed::retriesDropped);
         metrics.gauge("hindsight_transport_uncommitted_entries", "Entries taken from Kafka whose rows are not all in the lake yet", feed::uncommittedEntries);
         metrics.counter("hindsight_transport_lake_failures", "Times the lake could not be written since start (retried)", feed::flushFailures);
       }

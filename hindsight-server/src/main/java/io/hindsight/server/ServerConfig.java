@@ -74,6 +74,12 @@ public final class ServerConfig {
     public Duration ackTimeout = Duration.ofSeconds(10);
     /** The largest request (its accepted records, encoded) one Kafka record carries; larger is 413. */
     public int maxEntryBytes = 1 << 20;
+    /**
+     * How long after a request with an Idempotency-Key the writers drop a retry of it that another
+     * ingest node accepted again (each node remembers its own answers for ingest.idempotency-ttl).
+     * A writer taking over a partition reads this much of it again for the keys alone.
+     */
+    public Duration idempotencyWindow = Duration.ofMinutes(15);
     /** Further Kafka client properties (e.g. {@code security.protocol}, SASL settings), passed as they are. */
     public java.util.Map<String, String> client = new java.util.LinkedHashMap<>();
 
@@ -86,7 +92,7 @@ public final class ServerConfig {
   public io.hindsight.server.transport.TransportSettings transportSettings() {
     return new io.hindsight.server.transport.TransportSettings(
         transport.bootstrapServers, transport.topic, transport.partitions, transport.replicationFactor, transport.group,
-        transport.ackTimeout, transport.maxEntryBytes, transport.client);
+        transport.ackTimeout, transport.maxEntryBytes, transport.idempotencyWindow, transport.client);
   }
 
   public static final class Backup {
@@ -454,6 +460,7 @@ public final class ServerConfig {
       p.range("transport.replication-factor", transport.replicationFactor, -1, 100);
       p.range("transport.ack-timeout", transport.ackTimeout, Duration.ofMillis(500), Duration.ofMinutes(5));
       p.range("transport.max-entry-bytes", transport.maxEntryBytes, 1024, 512 << 20);
+      p.range("transport.idempotency-window", transport.idempotencyWindow, Duration.ZERO, Duration.ofDays(7));
     }
     p.throwIfAny();
     return this;

@@ -45,7 +45,11 @@ final class KafkaClients {
     Optional<Short> replicas = settings.replicationFactor() < 0 ? Optional.empty() : Optional.of((short) settings.replicationFactor());
     NewTopic entries =
         new NewTopic(settings.topic(), Optional.of(settings.partitions()), replicas)
-            .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(settings.maxEntryBytes() + 1024)));
+            .configs(
+                Map.of(
+                    TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(settings.maxEntryBytes() + 1024),
+                    // The broker's clock orders a partition's entries, whichever ingest node sent them.
+                    TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"));
     NewTopic schemas =
         new NewTopic(settings.schemasTopic(), Optional.of(1), replicas)
             .configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, "-1"));

@@ -70,6 +70,7 @@ public final class LakeFeed implements Closeable {
   private final Duration flushInterval;
   private final Clock clock;
   private final KafkaConsumer<String, byte[]> consumer;
+  private final RetriedEntries retries;
   private final Thread thread;
   /** Per partition, the offset after the last entry handed to the sink and not yet committed. */
   private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
@@ -100,6 +101,7 @@ public final class LakeFeed implements Closeable {
     this.sink = sink;
     this.flushInterval = flushInterval;
     this.clock = clock;
+    this.retries = new RetriedEntries(settings, settings.idempotencyWindow());
     this.consumer =
         new KafkaConsumer<>(
             KafkaClients.config(
@@ -156,7 +158,10 @@ public final class LakeFeed implements Closeable {
   }
 
   private void take(ConsumerRecord<String, byte[]> r) throws IOException {
-    sink.entry(EntrySeq.firstRow(r.offset()), WalEntry.decode(ByteBuffer.wrap(r.value())));
+    WalEntry entry = WalEntry.decode(ByteBuffer.wrap(r.value()));
+    if (!retries.isRetry(r.partition(), r.timestamp(), entry)) {
+      sink.entry(EntrySeq.firstRow(r.offset()), entry);
+    }
     uncommitted.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
     pendingEntries++;
     handedSinceCommit = pendingEntries;
@@ -229,7 +234,17 @@ public final class LakeFeed implements Closeable {
       } catch (IOException e) {
         throw new KafkaException("reading the lake's marks failed: " + e.getMessage(), e);
       }
+      reloadKeys(partitions);
       resume();
+    }
+
+    /** Reads the idempotency keys of the window before each partition's next offset again. */
+    private void reloadKeys(Collection<TopicPartition> partitions) {
+      Map<TopicPartition, Long> next = new HashMap<>();
+      for (TopicPartition tp : partitions) {
+        next.put(tp, consumer.position(tp));
+      }
+      retries.reload(next);
     }
 
     private void forget() {
@@ -246,6 +261,8 @@ public final class LakeFeed implements Closeable {
             consumer.seek(tp, at);
           }
         }
+        // The keys of the forgotten entries go too: read again, those entries are no retries.
+        reloadKeys(kept);
       }
       uncommitted.clear();
       pendingEntries = 0;
@@ -265,6 +282,11 @@ public final class LakeFeed implements Closeable {
   /** Entries taken from Kafka since start. */
   public long entries() {
     return entries.get();
+  }
+
+  /** Entries dropped since start as retries, on another ingest node, of a request already stored. */
+  public long retriesDropped() {
+    return retries.dropped();
   }
 
   /** Offset commits since start. */

@@ -15,6 +15,8 @@ import java.util.Map;
  * @param ackTimeout how long ingest waits for Kafka's acknowledgment before answering 503
  * @param maxEntryBytes the largest entry (one request's accepted records, encoded) sent as one
  *     Kafka record; at most the broker's {@code message.max.bytes}
+ * @param idempotencyWindow how long after an entry with an Idempotency-Key the writers drop a retry
+ *     of it that another ingest node accepted again
  * @param client further Kafka client properties (security, e.g. {@code security.protocol}), passed
  *     to every producer, consumer and admin client as they are
  */
@@ -26,6 +28,7 @@ public record TransportSettings(
     String group,
     Duration ackTimeout,
     int maxEntryBytes,
+    Duration idempotencyWindow,
     Map<String, String> client) {
 
   /** The single-partition topic that orders schema changes. */
