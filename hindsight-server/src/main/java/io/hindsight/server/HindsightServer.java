@@ -48,6 +48,8 @@ import io.hindsight.server.retention.WormRule;
 import io.hindsight.server.schema.SchemaRegistry;
 import io.hindsight.server.transport.EntryProducer;
 import io.hindsight.server.transport.LakeFeed;
+import io.hindsight.server.transport.SchemaLog;
+import io.hindsight.server.transport.TransportSettings;
 import io.hindsight.server.wal.WriteAheadLog;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -114,7 +116,7 @@ public final class HindsightServer implements AutoCloseable {
   /** With transport.type kafka: where ingest sends entries (roles all and ingest), and the writers' feed (all and writer). */
   private EntryProducer producer;
   private LakeFeed feed;
-  private io.hindsight.server.transport.SchemaLog sharedSchemas;
+  private SchemaLog sharedSchemas;
   private volatile boolean closed;
 
   private HindsightServer(ServerConfig config, Scheduler scheduler) {
@@ -386,9 +388,9 @@ public final class HindsightServer implements AutoCloseable {
    * write-ahead log, so an audited endpoint refuses records here instead of storing them unaudited.
    */
   private void startKafka(IngestService ingest, Clock clock) throws IOException {
-    io.hindsight.server.transport.TransportSettings settings = config.transportSettings();
+    TransportSettings settings = config.transportSettings();
     try {
-      sharedSchemas = io.hindsight.server.transport.SchemaLog.start(settings, schemas, json);
+      sharedSchemas = SchemaLog.start(settings, schemas, json);
       metrics.health().add(sharedSchemas::problems);
       if (config.role.ingests()) {
         producer = EntryProducer.start(settings);
@@ -649,7 +651,7 @@ public final class HindsightServer implements AutoCloseable {
     }
     // The feed writes and commits what it took before the lake writer closes.
     if (feed != null) {
-      feed.close(java.time.Duration.ofNanos(Math.max(0, writerDeadline - System.nanoTime())));
+      feed.close(Duration.ofNanos(Math.max(0, writerDeadline - System.nanoTime())));
     }
     if (sharedSchemas != null) {
       sharedSchemas.close();

@@ -78,7 +78,10 @@ public final class LakeFeed implements Closeable {
   private final AtomicLong commits = new AtomicLong();
   private final AtomicLong flushFailures = new AtomicLong();
   private volatile long handedSinceCommit;
-  private volatile String problem;
+  /** Why the lake cannot be written now; null while it can. */
+  private volatile String lakeProblem;
+  /** Why the feed stopped consuming for good; null while it runs. */
+  private volatile String stopped;
   private volatile boolean stopping;
   private boolean paused;
   private long pendingEntries;
@@ -150,8 +153,8 @@ public final class LakeFeed implements Closeable {
     } catch (WakeupException e) {
       // Closing.
     } catch (RuntimeException | IOException e) {
-      problem = "lake feed: stopped consuming " + settings.topic() + " at " + clock.instant() + " (" + e + "); restart the writer";
-      log.error("{}", problem, e);
+      stopped = "lake feed: stopped consuming " + settings.topic() + " at " + clock.instant() + " (" + e + "); restart the writer";
+      log.error("{}", stopped, e);
     } finally {
       consumer.close(Duration.ofSeconds(2));
     }
@@ -172,15 +175,15 @@ public final class LakeFeed implements Closeable {
   private boolean writeAndCommit() {
     if (!sink.flush()) {
       flushFailures.incrementAndGet();
-      if (problem == null) {
-        problem = "lake feed: the lake cannot be written since " + clock.instant() + "; consuming paused, retrying";
-        log.warn("{}", problem);
+      if (lakeProblem == null) {
+        lakeProblem = "lake feed: the lake cannot be written since " + clock.instant() + "; consuming paused, retrying";
+        log.warn("{}", lakeProblem);
       }
       return false;
     }
-    if (problem != null && problem.startsWith("lake feed: the lake cannot")) {
+    if (lakeProblem != null) {
       log.info("lake feed: the lake is written again; consuming resumes");
-      problem = null;
+      lakeProblem = null;
     }
     commit();
     return true;
@@ -272,11 +275,16 @@ public final class LakeFeed implements Closeable {
 
   /** What is wrong with the feed now (empty when healthy). */
   public List<String> problems() {
-    String p = problem;
-    if (p == null && !thread.isAlive() && !stopping) {
-      p = "lake feed: the consumer thread is not running";
+    List<String> out = new java.util.ArrayList<>(2);
+    String lake = lakeProblem;
+    String dead = stopped != null ? stopped : !thread.isAlive() && !stopping ? "lake feed: the consumer thread is not running" : null;
+    if (lake != null) {
+      out.add(lake);
     }
-    return p == null ? List.of() : List.of(p);
+    if (dead != null) {
+      out.add(dead);
+    }
+    return out;
   }
 
   /** Entries taken from Kafka since start. */
