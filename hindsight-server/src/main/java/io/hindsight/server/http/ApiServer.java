@@ -390,8 +390,9 @@ public final class ApiServer {
   }
 
   /**
-   * Answers only what the process's role serves (DESIGN §14): a writer health and metrics alone,
-   * monitor and query nodes everything but ingest; before {@link #start()}.
+   * Answers only what the process's role serves (DESIGN §14): an ingest node the ingest API, a
+   * writer nothing, monitor and query nodes everything but ingest; health and metrics everywhere.
+   * Before {@link #start()}.
    */
   public void role(io.hindsight.server.Role role) {
     app.beforeMatched(
@@ -400,12 +401,21 @@ public final class ApiServer {
           boolean ops = route.equals("/health") || route.equals("/metrics");
           boolean ingestRoute = ctx.method() == io.javalin.http.HandlerType.POST
               && route.matches("/v1/endpoints/\\{endpoint}/(predictions|feedback|events)");
-          if ((role == io.hindsight.server.Role.WRITER && !ops) || (!role.ingests() && ingestRoute)) {
+          boolean served = switch (role) {
+            case ALL -> true;
+            case INGEST -> ops || ingestRoute;
+            case WRITER -> ops;
+            case MONITOR, QUERY -> !ingestRoute;
+          };
+          if (!served) {
             throw new ApiException(
                 404,
                 "this server runs role " + role.publicName() + ", which does not answer " + ctx.method() + " " + ctx.path()
-                    + (role == io.hindsight.server.Role.WRITER ? " (a writer answers /health and /metrics only)" : "")
-                    + "; send it to a node of role " + (ingestRoute ? "ingest" : "query or monitor"));
+                    + " (besides /health and /metrics it answers " + switch (role) {
+                      case INGEST -> "the ingest API only";
+                      case WRITER -> "nothing";
+                      default -> "everything but ingest";
+                    } + "); send it to a node of role " + (ingestRoute ? "ingest" : "query or monitor"));
           }
         });
   }

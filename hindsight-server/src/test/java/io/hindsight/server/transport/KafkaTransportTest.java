@@ -52,7 +52,7 @@ class KafkaTransportTest {
   }
 
   @Test
-  void anIngestNodeWritesNothingItselfAndAWriterNodeAnswersOnlyHealthAndMetrics() throws Exception {
+  void anIngestNodeAnswersOnlyIngestAndWritesNothingAndAWriterAnswersOnlyHealthAndMetrics() throws Exception {
     Path ingestDir = dir.resolve("ingest");
     Path writerDir = dir.resolve("writer");
     try (TestServer ingest = new TestServer(ingestDir, c -> KafkaNodes.configure(c, Role.INGEST, broker.bootstrapServers(), "split"));
@@ -63,7 +63,10 @@ class KafkaTransportTest {
       assertThat(KafkaNodes.idsInLake(ingestDir.resolve("lake"))).isEmpty();
       TestServer.Response refused = writer.predictions("fraud", KafkaNodes.batch(ids("w", 1)));
       assertThat(refused.status()).isEqualTo(404);
-      assertThat(refused.body()).contains("role writer", "/health and /metrics only");
+      assertThat(refused.body()).contains("role writer", "besides /health and /metrics it answers nothing");
+      TestServer.Response notHere = ingest.postJson("/v1/query", "{\"sql\": \"SELECT 1\"}");
+      assertThat(notHere.status()).isEqualTo(404);
+      assertThat(notHere.body()).contains("role ingest", "query or monitor");
       assertThat(writer.get("/health").status()).isEqualTo(200);
       assertThat(writer.get("/metrics").body()).contains("hindsight_transport_entries_consumed");
     }
