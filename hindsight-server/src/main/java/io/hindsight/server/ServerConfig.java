@@ -70,6 +70,8 @@ public final class ServerConfig {
     public int replicationFactor = -1;
     /** The lake writers' consumer group. */
     public String group = "hindsight-writers";
+    /** How long a start waits for Kafka (its topics, the schema catalog) before it fails naming the brokers. */
+    public Duration startTimeout = Duration.ofSeconds(30);
     /** How long ingest waits for Kafka to acknowledge records before answering 503 with Retry-After. */
     public Duration ackTimeout = Duration.ofSeconds(10);
     /** The largest request (its accepted records, encoded) one Kafka record carries; larger is 413. */
@@ -92,7 +94,7 @@ public final class ServerConfig {
   public io.hindsight.server.transport.TransportSettings transportSettings() {
     return new io.hindsight.server.transport.TransportSettings(
         transport.bootstrapServers, transport.topic, transport.partitions, transport.replicationFactor, transport.group,
-        transport.ackTimeout, transport.maxEntryBytes, transport.idempotencyWindow, transport.client);
+        transport.startTimeout, transport.ackTimeout, transport.maxEntryBytes, transport.idempotencyWindow, transport.client);
   }
 
   public static final class Backup {
@@ -458,6 +460,7 @@ public final class ServerConfig {
       p.require(transport.group != null && !transport.group.isBlank(), "transport.group", transport.group, "a consumer group name");
       p.range("transport.partitions", transport.partitions, 1, 10_000);
       p.range("transport.replication-factor", transport.replicationFactor, -1, 100);
+      p.range("transport.start-timeout", transport.startTimeout, Duration.ofMillis(500), Duration.ofMinutes(30));
       p.range("transport.ack-timeout", transport.ackTimeout, Duration.ofMillis(500), Duration.ofMinutes(5));
       p.range("transport.max-entry-bytes", transport.maxEntryBytes, 1024, 512 << 20);
       p.range("transport.idempotency-window", transport.idempotencyWindow, Duration.ZERO, Duration.ofDays(7));

@@ -1,6 +1,5 @@
 package io.hindsight.server.transport;
 
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,9 +15,6 @@ import org.apache.kafka.common.errors.TopicExistsException;
 
 /** What every Kafka client of the server shares: its settings, and the topics it needs. */
 final class KafkaClients {
-  /** How long a start waits for Kafka to answer before it fails naming the address. */
-  static final Duration START_TIMEOUT = Duration.ofSeconds(30);
-
   private KafkaClients() {}
 
   /** The bootstrap servers and the user's client properties, under the given ones. */
@@ -33,15 +29,15 @@ final class KafkaClients {
    * Creates the entries topic and the single-partition schemas topic when they do not exist yet.
    *
    * @throws IllegalStateException naming {@code transport.bootstrap-servers} when Kafka does not
-   *     answer within {@link #START_TIMEOUT}, so a wrong address stops the start
+   *     answer within {@code transport.start-timeout}, so a wrong address stops the start
    */
   static void ensureTopics(TransportSettings settings) throws InterruptedException {
     Map<String, Object> conf =
         config(
             settings,
             Map.of(
-                CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, (int) START_TIMEOUT.toMillis(),
-                CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) START_TIMEOUT.toMillis()));
+                CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, (int) settings.startTimeout().toMillis(),
+                CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) settings.startTimeout().toMillis()));
     Optional<Short> replicas = settings.replicationFactor() < 0 ? Optional.empty() : Optional.of((short) settings.replicationFactor());
     NewTopic entries =
         new NewTopic(settings.topic(), Optional.of(settings.partitions()), replicas)
@@ -56,7 +52,7 @@ final class KafkaClients {
     try (Admin admin = Admin.create(conf)) {
       for (NewTopic t : List.of(entries, schemas)) {
         try {
-          admin.createTopics(List.of(t)).all().get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+          admin.createTopics(List.of(t)).all().get(settings.startTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
           if (!(e.getCause() instanceof TopicExistsException)) {
             throw unreachable(settings, e.getCause());
@@ -71,7 +67,7 @@ final class KafkaClients {
   private static IllegalStateException unreachable(TransportSettings settings, Throwable cause) {
     return new IllegalStateException(
         "could not create the Kafka topic " + settings.topic() + " through transport.bootstrap-servers="
-            + settings.bootstrapServers() + " within " + START_TIMEOUT.toSeconds() + " s: " + cause
+            + settings.bootstrapServers() + " within transport.start-timeout (" + settings.startTimeout() + "): " + cause
             + "; check the address, the client settings (transport.client) and that the brokers run",
         cause);
   }

@@ -96,11 +96,11 @@ final class RetriedEntries {
         reader.assign(List.of(tp));
         long from = startOfWindow(reader, tp, next);
         reader.seek(tp, from);
-        long deadline = System.nanoTime() + KafkaClients.START_TIMEOUT.toNanos();
+        long deadline = System.nanoTime() + settings.startTimeout().toNanos();
         while (reader.position(tp) < next) {
           if (System.nanoTime() > deadline) {
             throw new org.apache.kafka.common.KafkaException(
-                "could not read the idempotency keys of " + tp + " again within " + KafkaClients.START_TIMEOUT.toSeconds() + " s");
+                "could not read the idempotency keys of " + tp + " again within " + settings.startTimeout().toSeconds() + " s (transport.start-timeout)");
           }
           for (ConsumerRecord<String, byte[]> r : reader.poll(Duration.ofMillis(200))) {
             if (r.offset() < next) {

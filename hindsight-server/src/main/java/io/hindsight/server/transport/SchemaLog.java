@@ -108,12 +108,12 @@ public final class SchemaLog implements Closeable {
   }
 
   private void catchUpAtStart() throws IOException {
-    long end = consumer.endOffsets(List.of(partition), KafkaClients.START_TIMEOUT).get(partition);
-    long deadline = System.nanoTime() + KafkaClients.START_TIMEOUT.toNanos();
+    long end = consumer.endOffsets(List.of(partition), settings.startTimeout()).get(partition);
+    long deadline = System.nanoTime() + settings.startTimeout().toNanos();
     while (consumer.position(partition) < end) {
       if (System.nanoTime() > deadline) {
         throw new IOException(
-            "could not read the schema catalog topic " + settings.schemasTopic() + " within " + KafkaClients.START_TIMEOUT.toSeconds()
+            "could not read the schema catalog topic " + settings.schemasTopic() + " within " + settings.startTimeout().toSeconds()
                 + " s (transport.bootstrap-servers=" + settings.bootstrapServers() + ")");
       }
       apply(consumer.poll(Duration.ofMillis(200)));

@@ -12,6 +12,7 @@ import java.util.Map;
  *     to one partition, so this bounds how many writers share the work
  * @param replicationFactor replicas of the topics the server creates; -1 takes the broker's default
  * @param group the writers' consumer group
+ * @param startTimeout how long a start waits for Kafka (topics, the schema catalog) before it fails
  * @param ackTimeout how long ingest waits for Kafka's acknowledgment before answering 503
  * @param maxEntryBytes the largest entry (one request's accepted records, encoded) sent as one
  *     Kafka record; at most the broker's {@code message.max.bytes}
@@ -26,6 +27,7 @@ public record TransportSettings(
     int partitions,
     int replicationFactor,
     String group,
+    Duration startTimeout,
     Duration ackTimeout,
     int maxEntryBytes,
     Duration idempotencyWindow,

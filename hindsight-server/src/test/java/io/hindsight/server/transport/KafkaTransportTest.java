@@ -1,6 +1,7 @@
 package io.hindsight.server.transport;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.hindsight.server.Role;
 import io.hindsight.server.TestServer;
@@ -97,5 +98,21 @@ class KafkaTransportTest {
       assertThat(inLake.keySet()).containsAll(acked);
       assertThat(inLake.values()).allSatisfy(n -> assertThat(n).isEqualTo(1));
     }
+  }
+
+  @Test
+  void aServerThatCannotReachKafkaStopsAtStartNamingTheSetting() throws Exception {
+    int nothingThere;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      nothingThere = s.getLocalPort();
+    }
+    String address = "127.0.0.1:" + nothingThere;
+    assertThatThrownBy(
+            () -> new TestServer(dir, c -> {
+              KafkaNodes.configure(c, Role.INGEST, address, "nowhere");
+              c.transport.startTimeout = Duration.ofSeconds(1);
+            }))
+        .hasMessageContaining("transport.bootstrap-servers=" + address)
+        .hasMessageContaining("transport.start-timeout");
   }
 }
