@@ -77,14 +77,14 @@ public final class LakeFeed implements Closeable {
   private final AtomicLong entries = new AtomicLong();
   private final AtomicLong commits = new AtomicLong();
   private final AtomicLong flushFailures = new AtomicLong();
-  private volatile long handedSinceCommit;
   /** Why the lake cannot be written now; null while it can. */
   private volatile String lakeProblem;
   /** Why the feed stopped consuming for good; null while it runs. */
   private volatile String stopped;
   private volatile boolean stopping;
   private boolean paused;
-  private long pendingEntries;
+  /** Entries taken since the last commit; written by the feed's thread only, read by metrics. */
+  private volatile long pendingEntries;
 
   /**
    * Joins the writers' group and starts consuming on a thread of its own.
@@ -167,7 +167,6 @@ public final class LakeFeed implements Closeable {
     }
     uncommitted.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
     pendingEntries++;
-    handedSinceCommit = pendingEntries;
     entries.incrementAndGet();
   }
 
@@ -202,7 +201,6 @@ public final class LakeFeed implements Closeable {
     }
     uncommitted.clear();
     pendingEntries = 0;
-    handedSinceCommit = 0;
   }
 
   private void resume() {
@@ -269,8 +267,7 @@ public final class LakeFeed implements Closeable {
       }
       uncommitted.clear();
       pendingEntries = 0;
-      handedSinceCommit = 0;
-    }
+      }
   }
 
   /** What is wrong with the feed now (empty when healthy). */
@@ -304,7 +301,7 @@ public final class LakeFeed implements Closeable {
 
   /** Entries taken whose offsets are not committed yet (not all in the lake yet). */
   public long uncommittedEntries() {
-    return handedSinceCommit;
+    return pendingEntries;
   }
 
   /** Times the lake could not be written since start (each retried). */
