@@ -1,7 +1,6 @@
 package io.hindsight.server.transport;
 
 import io.hindsight.server.wal.WalEntry;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -43,7 +42,10 @@ final class RetriedEntries {
 
   /** Whether the entry repeats a key seen in its partition within the window; remembers its key. */
   boolean isRetry(int partition, long timestamp, WalEntry entry) {
-    String key = entry.idempotencyKey();
+    return isRetry(partition, timestamp, entry.idempotencyKey());
+  }
+
+  private boolean isRetry(int partition, long timestamp, String key) {
     if (key == null || window.isZero()) {
       return false;
     }
@@ -104,7 +106,7 @@ final class RetriedEntries {
           }
           for (ConsumerRecord<String, byte[]> r : reader.poll(Duration.ofMillis(200))) {
             if (r.offset() < next) {
-              isRetry(tp.partition(), r.timestamp(), WalEntry.decode(ByteBuffer.wrap(r.value())));
+              isRetry(tp.partition(), r.timestamp(), WalEntry.idempotencyKeyOf(r.value()));
             }
           }
         }
