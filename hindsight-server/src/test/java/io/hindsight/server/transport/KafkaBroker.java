@@ -97,6 +97,9 @@ public final class KafkaBroker implements AutoCloseable {
         launch("kafka.Kafka", properties.toString())
             .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("broker.log").toFile()))
             .start();
+    // A test JVM that ends without closing the broker (a timeout, Ctrl+C) takes it along.
+    Process started = process;
+    Runtime.getRuntime().addShutdownHook(new Thread(started::destroyForcibly, "kafka-broker-stop"));
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     Properties admin = new Properties();
     admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());

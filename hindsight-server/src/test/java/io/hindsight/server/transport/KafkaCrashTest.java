@@ -54,12 +54,13 @@ class KafkaCrashTest {
         Files.createSymbolicLink(w.resolve("lake").resolve(table), Files.createDirectories(lake.resolve(table)));
       }
     }
+    List<KafkaNodes.Child> started = new ArrayList<>();
     try (KafkaBroker broker = KafkaBroker.start(dir.resolve("broker"))) {
       String kafka = broker.bootstrapServers();
       KafkaNodes.Child[] writers = {
-        KafkaNodes.startChild(writerDirs[0], Role.WRITER, kafka, TOPIC), KafkaNodes.startChild(writerDirs[1], Role.WRITER, kafka, TOPIC)
+        start(started, writerDirs[0], Role.WRITER, kafka), start(started, writerDirs[1], Role.WRITER, kafka)
       };
-      KafkaNodes.Child[] ingestB = {KafkaNodes.startChild(dir.resolve("ingest-b"), Role.INGEST, kafka, TOPIC)};
+      KafkaNodes.Child[] ingestB = {start(started, dir.resolve("ingest-b"), Role.INGEST, kafka)};
       TestServer ingestA = new TestServer(dir.resolve("ingest-a"), c -> KafkaNodes.configure(c, Role.INGEST, kafka, TOPIC));
       AtomicIntegerArray ports = new AtomicIntegerArray(new int[] {ingestA.server().port(), ingestB[0].awaitPort()});
       writers[0].awaitPort();
@@ -78,8 +79,8 @@ class KafkaCrashTest {
           Thread.sleep(1000);
           writers[0].kill();
           ingestB[0].kill();
-          writers[0] = KafkaNodes.startChild(writerDirs[0], Role.WRITER, kafka, TOPIC);
-          ingestB[0] = KafkaNodes.startChild(ingestB[0].data(), Role.INGEST, kafka, TOPIC);
+          writers[0] = start(started, writerDirs[0], Role.WRITER, kafka);
+          ingestB[0] = start(started, ingestB[0].data(), Role.INGEST, kafka);
           ports.set(1, ingestB[0].awaitPort());
           writers[0].awaitPort();
         }
@@ -101,7 +102,17 @@ class KafkaCrashTest {
       assertThat(lost).as("acknowledged but not in the lake (see the logs in %s)", dir).isEmpty();
       List<String> twice = counts.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).limit(5).toList();
       assertThat(twice).as("stored more than once").isEmpty();
+    } finally {
+      for (KafkaNodes.Child c : started) {
+        c.kill();
+      }
     }
+  }
+
+  private static KafkaNodes.Child start(List<KafkaNodes.Child> started, Path data, Role role, String kafka) throws IOException {
+    KafkaNodes.Child c = KafkaNodes.startChild(data, role, kafka, TOPIC);
+    started.add(c);
+    return c;
   }
 
   /** Posts batches of new ids to both ingest nodes in turn; an id counts once its batch was answered 200. */

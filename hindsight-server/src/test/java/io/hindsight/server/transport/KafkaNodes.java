@@ -50,7 +50,11 @@ final class KafkaNodes {
       configure(c, Role.of(args[2]), args[3], args[4]);
       HindsightServer s = HindsightServer.start(c);
       Files.writeString(Path.of(args[1]), Integer.toString(s.port()));
-      Thread.currentThread().join();
+      // The test holds this process's stdin: when the test's JVM ends, however it ends, so does this one.
+      while (System.in.read() >= 0) {
+        // Nothing is sent; only the end counts.
+      }
+      Runtime.getRuntime().halt(1);
     }
   }
 
