@@ -25,6 +25,12 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--print-config", description = "Print the effective configuration, defaults included, and exit.")
   boolean printConfig;
 
+  @Option(
+      names = "--role",
+      description = "What this process does: all (default: everything), ingest, writer, monitor or query;"
+          + " ingest and writer need transport.type: kafka.")
+  String role;
+
   @Override
   public Integer call() throws Exception {
     ServerConfig c = config == null ? new ServerConfig() : ServerConfig.load(config);
@@ -36,6 +42,9 @@ final class ServeCommand implements Callable<Integer> {
     }
     if (port != null) {
       c.port = port;
+    }
+    if (role != null) {
+      c.role = io.hindsight.server.Role.of(role);
     }
     c.validate();
     if (printConfig) {

@@ -151,4 +151,17 @@ class CommandLineTest {
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err()).contains("error: invalid configuration: wal.queue-capacity is 0; it must be between 1 and");
   }
+
+  @Test
+  void serveRoleTakesKafkaSettingsFromTheFileAndRefusesAWriterWithoutKafka() throws Exception {
+    Path file = dir.resolve("hindsight.yaml");
+    java.nio.file.Files.writeString(file, "transport: {type: kafka, bootstrap-servers: \"kafka-0:9092\"}\n");
+    CliRun ok = run("serve", "--config", file.toString(), "--role", "writer", "--print-config");
+    assertThat(ok.exit()).isZero();
+    assertThat(ok.out()).contains("role: \"writer\"", "bootstrap-servers: \"kafka-0:9092\"");
+
+    CliRun refused = run("serve", "--role", "ingest", "--data-dir", dir.resolve("data").toString());
+    assertThat(refused.exit()).isEqualTo(2);
+    assertThat(refused.err()).contains("transport.type is wal with role ingest; it must be kafka");
+  }
 }

@@ -49,6 +49,10 @@ import io.hindsight.server.retention.Retention;
 import io.hindsight.server.retention.TimelineEvents;
 import io.hindsight.server.retention.WormRule;
 import io.hindsight.server.schema.SchemaRegistry;
+import io.hindsight.server.transport.EntryProducer;
+import io.hindsight.server.transport.LakeFeed;
+import io.hindsight.server.transport.SchemaLog;
+import io.hindsight.server.transport.TransportSettings;
 import io.hindsight.server.wal.WriteAheadLog;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -116,6 +120,10 @@ public final class HindsightServer implements AutoCloseable {
   private AuditTrails audit;
   private MediaLibrary media;
   private final Scheduler scheduler;
+  /** With transport.type kafka: where ingest sends entries (roles all and ingest), and the writers' feed (all and writer). */
+  private EntryProducer producer;
+  private LakeFeed feed;
+  private SchemaLog sharedSchemas;
   private volatile boolean closed;
 
   private HindsightServer(ServerConfig config, Scheduler scheduler) {
@@ -244,9 +252,14 @@ public final class HindsightServer implements AutoCloseable {
       logBacklogProgress();
     }
     lakeWriter.rewritingWidened(compaction::rewriteWidened);
-    lakeWriter.start(config.lake.flushInterval);
+    if (config.role.writesLake()) {
+      lakeWriter.start(config.lake.flushInterval);
+    }
     if (lakeFollower == null) {
-      compaction.start(config.lake.compactionInterval, queryEngine::refreshViews);
+      // Writers sharing a lake do not merge files yet: two could merge one partition at once.
+      if (config.role == Role.ALL) {
+        compaction.start(config.lake.compactionInterval, queryEngine::refreshViews);
+      }
     } else {
       lakeFollower.onFileAdded(written::written);
       lakeFollower.start(scheduler, config.lake.followInterval);
@@ -268,7 +281,11 @@ public final class HindsightServer implements AutoCloseable {
             config.ingest.maxLakeBacklogBytes,
             config.ingest.maxInFlightBytes);
     audit.start(scheduler, config.audit.checkpointInterval, queryEngine);
-    ingest.auditing(audit::rowsFor);
+    if (config.transport.kafka()) {
+      startKafka(ingest, clock);
+    } else {
+      ingest.auditing(audit::rowsFor);
+    }
     metrics.health().add(audit::problems);
     metrics.gauge("hindsight_audit_logs_refusing", "Audit logs that refuse to sign checkpoints or take leaves (see /health)", () -> audit.problems().size());
     metrics.gauge("hindsight_wal_bytes", "Bytes of write-ahead log on disk", wal::sizeBytes);
@@ -361,6 +378,7 @@ public final class HindsightServer implements AutoCloseable {
             clock,
             metrics,
             json);
+    api.role(config.role);
     api.jobs(jobs, retention, erasure, json);
     api.backups(
         new Backups(
@@ -386,6 +404,53 @@ public final class HindsightServer implements AutoCloseable {
         dataDir,
         keys.enabled() ? "; API keys required" : "",
         (System.nanoTime() - started) / 1_000_000);
+  }
+
+  /**
+   * The Kafka transport (DESIGN §14): ingest sends each accepted request's entry to Kafka, and a
+   * writer consumes the topic into the lake. Audit trails number their leaves in the order of one
+   * write-ahead log, so an audited endpoint refuses records here instead of storing them unaudited.
+   */
+  private void startKafka(IngestService ingest, Clock clock) throws IOException {
+    TransportSettings settings = config.transportSettings();
+    try {
+      sharedSchemas = SchemaLog.start(settings, schemas, json);
+      metrics.health().add(sharedSchemas::problems);
+      if (config.role.ingests()) {
+        producer = EntryProducer.start(settings);
+        ingest.sendTo(producer);
+        ingest.shareSchemasThrough(sharedSchemas);
+        ingest.auditing(endpoint -> {
+          if (audit.rowsFor(endpoint) != null) {
+            throw new ApiException(
+                409, "endpoint " + endpoint + " is audited, and audit trails need transport.type: wal for now; nothing was stored");
+          }
+          return null;
+        });
+        // Without a log to truncate, the idempotency keys are saved on a timer.
+        scheduler.every("hindsight-idempotency-save", Duration.ofSeconds(1), () -> {
+          try {
+            idempotency.persist();
+          } catch (IOException e) {
+            log.warn("could not save idempotency keys: {}", e.toString());
+          }
+        });
+      }
+      if (config.role.writesLake()) {
+        feed = LakeFeed.start(settings, new KafkaLakeSink(lake, lakeWriter, lakeEdits::deletionMarks), config.lake.flushInterval, clock);
+        metrics.health().add(feed::problems);
+        metrics.counter("hindsight_transport_entries_consumed", "Entries taken from Kafka since start", feed::entries);
+        metrics.counter("hindsight_transport_commits", "Offset commits of the lake writer since start", feed::commits);
+        metrics.counter(
+            "hindsight_transport_retries_dropped", "Entries dropped as retries of a stored request that another ingest node accepted again",
+            feed::retriesDropped);
+        metrics.gauge("hindsight_transport_uncommitted_entries", "Entries taken from Kafka whose rows are not all in the lake yet", feed::uncommittedEntries);
+        metrics.counter("hindsight_transport_lake_failures", "Times the lake could not be written since start (retried)", feed::flushFailures);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while connecting to Kafka", e);
+    }
   }
 
   /**
@@ -604,6 +669,16 @@ public final class HindsightServer implements AutoCloseable {
     }
     if (jobs != null) {
       jobs.close();
+    }
+    if (producer != null) {
+      producer.close();
+    }
+    // The feed writes and commits what it took before the lake writer closes.
+    if (feed != null) {
+      feed.close(Duration.ofNanos(Math.max(0, writerDeadline - System.nanoTime())));
+    }
+    if (sharedSchemas != null) {
+      sharedSchemas.close();
     }
     try {
       if (wal != null) {

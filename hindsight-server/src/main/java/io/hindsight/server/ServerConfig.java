@@ -48,6 +48,54 @@ public final class ServerConfig {
   public Media media = new Media();
   public Imports imports = new Imports();
   public Backup backup = new Backup();
+  /** What this process does when the work is spread over several (DESIGN §14); {@code all}: everything. */
+  public Role role = Role.ALL;
+  public Transport transport = new Transport();
+
+  /**
+   * How accepted records travel from ingest to the lake writer (DESIGN §14): {@code wal} (the
+   * default) is the write-ahead log of one process; {@code kafka} lets ingest nodes answer once
+   * Kafka acknowledged the records and writers consume them as a group.
+   */
+  public static final class Transport {
+    /** {@code wal} or {@code kafka}. */
+    public String type = "wal";
+    /** The brokers, {@code host:port,host:port}; required with {@code kafka}. */
+    public String bootstrapServers;
+    /** The entries topic; schema changes use {@code <topic>.schemas}. Created when missing. */
+    public String topic = "hindsight-entries";
+    /** Partitions the entries topic gets when the server creates it; do not change it afterwards. */
+    public int partitions = 12;
+    /** Replicas of the topics the server creates; -1 takes the brokers' default. */
+    public int replicationFactor = -1;
+    /** The lake writers' consumer group. */
+    public String group = "hindsight-writers";
+    /** How long a start waits for Kafka (its topics, the schema catalog) before it fails naming the brokers. */
+    public Duration startTimeout = Duration.ofSeconds(30);
+    /** How long ingest waits for Kafka to acknowledge records before answering 503 with Retry-After. */
+    public Duration ackTimeout = Duration.ofSeconds(10);
+    /** The largest request (its accepted records, encoded) one Kafka record carries; larger is 413. */
+    public int maxEntryBytes = 1 << 20;
+    /**
+     * How long after a request with an Idempotency-Key the writers drop a retry of it that another
+     * ingest node accepted again (each node remembers its own answers for ingest.idempotency-ttl).
+     * A writer taking over a partition reads this much of it again for the keys alone.
+     */
+    public Duration idempotencyWindow = Duration.ofMinutes(15);
+    /** Further Kafka client properties (e.g. {@code security.protocol}, SASL settings), passed as they are. */
+    public java.util.Map<String, String> client = new java.util.LinkedHashMap<>();
+
+    public boolean kafka() {
+      return "kafka".equals(type);
+    }
+  }
+
+  /** The Kafka settings, for the transport; call after {@link #validate}. */
+  public io.hindsight.server.transport.TransportSettings transportSettings() {
+    return new io.hindsight.server.transport.TransportSettings(
+        transport.bootstrapServers, transport.topic, transport.partitions, transport.replicationFactor, transport.group,
+        transport.startTimeout, transport.ackTimeout, transport.maxEntryBytes, transport.idempotencyWindow, transport.client);
+  }
 
   public static final class Backup {
     /** The S3-compatible store that {@code s3://} backup destinations are written to. */
@@ -418,6 +466,29 @@ public final class ServerConfig {
         lake.s3.accessKey == null ? "a secret-key without an access-key" : "an access-key without a secret-key",
         "both access-key and secret-key, or neither (then the AWS default credential chain is used)");
     p.require(lake.s3.endpoint == null || lake.s3.endpoint.matches("https?://[^\\s/]+(/\\S*)?"), "lake.s3.endpoint", lake.s3.endpoint, "the store's http(s) URL");
+    p.require(role != null, "role", role, "one of all, ingest, writer, monitor, query");
+    p.require("wal".equals(transport.type) || "kafka".equals(transport.type), "transport.type", transport.type, "wal or kafka");
+    p.require(
+        role == null || !role.needsKafka() || transport.kafka(),
+        "transport.type",
+        transport.type + " with role " + (role == null ? null : role.publicName()),
+        "kafka for the roles ingest and writer, which share their records only through Kafka (set transport.type:"
+            + " kafka and transport.bootstrap-servers)");
+    if (transport.kafka()) {
+      p.require(
+          transport.bootstrapServers != null && !transport.bootstrapServers.isBlank(), "transport.bootstrap-servers",
+          transport.bootstrapServers, "the Kafka brokers as host:port[,host:port]");
+      p.require(
+          transport.topic != null && transport.topic.matches("[a-zA-Z0-9._-]{1,200}"), "transport.topic", transport.topic,
+          "a Kafka topic name (letters, digits, '.', '_', '-')");
+      p.require(transport.group != null && !transport.group.isBlank(), "transport.group", transport.group, "a consumer group name");
+      p.range("transport.partitions", transport.partitions, 1, 10_000);
+      p.range("transport.replication-factor", transport.replicationFactor, -1, 100);
+      p.range("transport.start-timeout", transport.startTimeout, Duration.ofMillis(500), Duration.ofMinutes(30));
+      p.range("transport.ack-timeout", transport.ackTimeout, Duration.ofMillis(500), Duration.ofMinutes(5));
+      p.range("transport.max-entry-bytes", transport.maxEntryBytes, 1024, 512 << 20);
+      p.range("transport.idempotency-window", transport.idempotencyWindow, Duration.ZERO, Duration.ofDays(7));
+    }
     p.throwIfAny();
     return this;
   }

@@ -141,6 +141,18 @@ class ServerConfigTest {
   }
 
   @Test
+  void theKafkaTransportAndRolesAreCheckedNamingTheirKeys() throws Exception {
+    Path file = dir.resolve("hindsight.yaml");
+    Files.writeString(file, "role: writer\ntransport: {type: kafka, topic: \"bad topic\", ack-timeout: PT0S}\n");
+    assertThatThrownBy(() -> ServerConfig.load(file).validate())
+        .hasMessageContaining("transport.bootstrap-servers is null; it must be the Kafka brokers")
+        .hasMessageContaining("transport.topic is bad topic")
+        .hasMessageContaining("transport.ack-timeout is PT0S");
+    Files.writeString(file, "role: ingester\n");
+    assertThatThrownBy(() -> ServerConfig.load(file)).hasMessageContaining("role 'ingester' is unknown; use one of all, ingest, writer, monitor, query");
+  }
+
+  @Test
   void aServerDoesNotStartOnAnInvalidConfiguration() {
     ServerConfig c = new ServerConfig();
     c.dataDir = dir;

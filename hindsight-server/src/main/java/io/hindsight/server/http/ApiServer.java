@@ -389,6 +389,37 @@ public final class ApiServer {
     }
   }
 
+  /**
+   * Answers only what the process's role serves (DESIGN §14): an ingest node the ingest API, a
+   * writer nothing, monitor and query nodes everything but ingest; health and metrics everywhere.
+   * Before {@link #start()}.
+   */
+  public void role(io.hindsight.server.Role role) {
+    app.beforeMatched(
+        ctx -> {
+          String route = ctx.endpointHandlerPath();
+          boolean ops = route.equals("/health") || route.equals("/metrics");
+          boolean ingestRoute = ctx.method() == io.javalin.http.HandlerType.POST
+              && route.matches("/v1/endpoints/\\{endpoint}/(predictions|feedback|events)");
+          boolean served = switch (role) {
+            case ALL -> true;
+            case INGEST -> ops || ingestRoute;
+            case WRITER -> ops;
+            case MONITOR, QUERY -> !ingestRoute;
+          };
+          if (!served) {
+            throw new ApiException(
+                404,
+                "this server runs role " + role.publicName() + ", which does not answer " + ctx.method() + " " + ctx.path()
+                    + " (besides /health and /metrics it answers " + switch (role) {
+                      case INGEST -> "the ingest API only";
+                      case WRITER -> "nothing";
+                      default -> "everything but ingest";
+                    } + "); send it to a node of role " + (ingestRoute ? "ingest" : "query or monitor"));
+          }
+        });
+  }
+
   /** Adds the routes of jobs, deletion and erasure (DESIGN §12); before {@link #start()}. */
   public void jobs(
       io.hindsight.server.jobs.Jobs jobs,

@@ -9,6 +9,9 @@ import io.hindsight.server.schema.EndpointSchema;
 import io.hindsight.server.schema.SchemaRegistry;
 import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.Table;
+import io.hindsight.server.transport.EntryProducer;
+import io.hindsight.server.transport.EntrySeq;
+import io.hindsight.server.transport.SchemaLog;
 import io.hindsight.server.wal.AuditedRows;
 import io.hindsight.server.wal.WalEntry;
 import io.hindsight.server.wal.WriteAheadLog;
@@ -50,6 +53,10 @@ public final class IngestService {
   private final InFlightBudget budget;
   private volatile StoredRecords stored = (table, endpoint, min, max, ids) -> {};
   private volatile Function<String, AuditedRows> audited = endpoint -> null;
+  /** Where accepted entries go instead of the log with the Kafka transport; null: the log. */
+  private volatile EntryProducer kafka;
+  /** The catalog shared with other ingest nodes through Kafka; null: this node's alone. */
+  private volatile SchemaLog sharedSchemas;
 
   /** Told about every batch once it is durable (for the metric store's windows); must be quick. */
   public interface StoredRecords {
@@ -65,6 +72,23 @@ public final class IngestService {
    */
   public void auditing(Function<String, AuditedRows> audited) {
     this.audited = audited;
+  }
+
+  /**
+   * Sends accepted entries to Kafka instead of the write-ahead log (transport.type: kafka): a
+   * request is answered once Kafka acknowledged its entry.
+   */
+  public void sendTo(EntryProducer producer) {
+    this.kafka = producer;
+  }
+
+  /**
+   * Agrees the columns a request learnt with the other ingest nodes before its entry is sent
+   * (transport.type: kafka); a request that typed a key differently from the node that typed it
+   * first is answered 503, and its retry is checked against the agreed type.
+   */
+  public void shareSchemasThrough(SchemaLog log) {
+    this.sharedSchemas = log;
   }
 
   /** Sets who hears of stored batches. */
@@ -211,15 +235,14 @@ public final class IngestService {
     } catch (IOException e) {
       throw storageUnavailable(e);
     }
+    if (sharedSchemas != null && batch.schema != null) {
+      agree(batch.schema, batch.corrections);
+    }
     long start = System.nanoTime();
-    try {
-      AuditedRows leaves = batch.rows.rows() > 0 ? batch.audited : null;
-      wal.append(batch.rows.encode(key == null ? null : key.get(), bytes, leaves != null), batch.rows.rows(), leaves).get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ApiException(503, "interrupted before the records were durable; nothing was stored, retry", "1");
-    } catch (ExecutionException e) {
-      throw storageUnavailable(e.getCause());
+    if (kafka != null) {
+      send(endpoint, batch.rows.encode(key == null ? null : key.get(), bytes, false), batch.rows.rows());
+    } else {
+      append(batch, key, bytes);
     }
     try {
       if (batch.rows.rows() > 0) {
@@ -231,6 +254,19 @@ public final class IngestService {
       log.error("counting {} stored records failed; they are acknowledged", batch.rows.rows(), e);
     }
     return bytes;
+  }
+
+  /** Appends a batch's entry to the write-ahead log and returns once it is fsynced. */
+  private void append(Batch batch, Supplier<String> key, byte[] answer) {
+    try {
+      AuditedRows leaves = batch.rows.rows() > 0 ? batch.audited : null;
+      wal.append(batch.rows.encode(key == null ? null : key.get(), answer, leaves != null), batch.rows.rows(), leaves).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiException(503, "interrupted before the records were durable; nothing was stored, retry", "1");
+    } catch (ExecutionException e) {
+      throw storageUnavailable(e.getCause());
+    }
   }
 
   /**
@@ -262,6 +298,8 @@ public final class IngestService {
      * learning them needs no rows, and undoing them would race with other requests using them.
      */
     private EndpointSchema schema;
+    /** The shared catalog's corrections of the endpoint when the schema was taken (Kafka transport). */
+    private long corrections;
 
     Batch(Table table, String endpoint, long now, InFlightBudget.Body body) {
       this.table = table;
@@ -277,6 +315,8 @@ public final class IngestService {
         return;
       }
       if (schema == null) {
+        SchemaLog shared = sharedSchemas;
+        corrections = shared == null ? 0 : shared.corrections(table, endpoint);
         schema = schemas.schema(table, endpoint);
       }
       RecordNormalizer.Outcome o = normalizer.normalize(table, schema, p.fields(), now, newColumns);
@@ -357,6 +397,40 @@ public final class IngestService {
   }
 
   private static final long BACKLOG_WAIT_NANOS = 2_000_000_000L;
+
+  /** Agrees the endpoint's columns with the other ingest nodes (see {@link #shareSchemasThrough}). */
+  private void agree(EndpointSchema schema, long corrections) {
+    try {
+      sharedSchemas.agree(schema, corrections);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiException(503, "interrupted while agreeing the schema with other ingest nodes; retry", "1");
+    } catch (SchemaLog.Disagreement e) {
+      throw new ApiException(503, e.getMessage(), "1");
+    } catch (EntryProducer.NotAcknowledged e) {
+      metrics.storageFailure();
+      throw new ApiException(503, e.getMessage() + "; nothing from this request is acknowledged, retry later", "5");
+    }
+  }
+
+  /** Hands an entry to Kafka and returns once Kafka acknowledged it. */
+  private void send(String endpoint, byte[] entry, int rows) {
+    if (rows > EntrySeq.MAX_ROWS) {
+      throw new ApiException(413, "a request may hold at most " + EntrySeq.MAX_ROWS + " records with the Kafka transport; send smaller batches");
+    }
+    try {
+      kafka.send(endpoint, entry);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiException(503, "interrupted before Kafka acknowledged the records; retry", "1");
+    } catch (EntryProducer.NotAcknowledged e) {
+      if (e.tooLarge()) {
+        throw new ApiException(413, e.getMessage() + "; nothing was stored");
+      }
+      metrics.storageFailure();
+      throw new ApiException(503, e.getMessage() + "; nothing from this request is acknowledged, retry later", "5");
+    }
+  }
 
   private ApiException storageUnavailable(Throwable cause) {
     metrics.storageFailure();

@@ -257,6 +257,24 @@ public final class LakeWriter implements Closeable {
     }
   }
 
+  /**
+   * Drops every row taken and not yet written, after a flush running now. For the Kafka transport:
+   * rows whose partitions moved to another writer are read again from Kafka, by their new owner.
+   */
+  public void discardPending() {
+    flushing.lock();
+    try {
+      retry.clear();
+      synchronized (lock) {
+        chunks = new ArrayList<>();
+        pendingRows = 0;
+        pendingBytes = 0;
+      }
+    } finally {
+      flushing.unlock();
+    }
+  }
+
   /** Rows acknowledged but not yet in the lake. */
   public long pendingRows() {
     synchronized (lock) {

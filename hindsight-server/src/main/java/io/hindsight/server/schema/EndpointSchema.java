@@ -152,6 +152,32 @@ public final class EndpointSchema {
     return widened;
   }
 
+  /**
+   * Gives a key the type that the catalog shared by several ingest nodes agreed on (DESIGN §14: the
+   * first change of a key in the shared order wins), adding the column if it is absent here.
+   */
+  public synchronized Column retype(String key, ColumnType type, long firstSeenMicros) {
+    String lower = key.toLowerCase(Locale.ROOT);
+    Column current = byLowerName.get(lower);
+    if (current == null) {
+      return addIfAbsent(key, type, firstSeenMicros);
+    }
+    if (current.type() == type) {
+      return current;
+    }
+    if (current.type() == ColumnType.BIGINT && type == ColumnType.DOUBLE) {
+      return widenToDouble(current);
+    }
+    Column agreed = new Column(current.name(), type, current.firstSeenMicros());
+    byLowerName.put(lower, agreed);
+    bySpelling.clear();
+    List<Column> next = new ArrayList<>(columns);
+    next.replaceAll(c -> c == current ? agreed : c);
+    columns = List.copyOf(next);
+    dirty = true;
+    return agreed;
+  }
+
   /** Whether some files may still hold a column's type from before it widened. */
   public boolean rewritePending() {
     return rewritePending;

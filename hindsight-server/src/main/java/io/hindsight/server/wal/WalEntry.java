@@ -193,6 +193,12 @@ public final class WalEntry {
     return in;
   }
 
+  /** The idempotency key of an entry from {@link #encode()}'s bytes, without reading its answer or rows. */
+  public static String idempotencyKeyOf(byte[] encoded) {
+    byte[] key = getBytes(ByteBuffer.wrap(encoded));
+    return key == null ? null : new String(key, StandardCharsets.UTF_8);
+  }
+
   /** Reads an entry from its bytes at {@code in}'s position, leaving its rows encoded until {@link #rows()}. */
   public static WalEntry decode(ByteBuffer in) {
     int start = in.position();

@@ -1,0 +1,147 @@
+package io.hindsight.server.transport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.hindsight.server.Role;
+import io.hindsight.server.TestServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What exactly-once rests on, each forced rather than left to the timing of a kill: a writer reading
+ * offsets again skips what the lake holds, and offsets are committed only once the rows are in the lake.
+ */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class KafkaWriterTest {
+  private static final String GROUP = "hindsight-writers";
+
+  @TempDir static Path brokerDir;
+  @TempDir Path dir;
+  static KafkaBroker broker;
+
+  @BeforeAll
+  static void startBroker() throws Exception {
+    broker = KafkaBroker.start(brokerDir);
+  }
+
+  @AfterAll
+  static void stopBroker() throws Exception {
+    broker.close();
+  }
+
+  private static List<String> ids(String prefix, int n) {
+    return IntStream.range(0, n).mapToObj(i -> prefix + i).toList();
+  }
+
+  private TestServer writer(String topic) throws Exception {
+    return new TestServer(dir, c -> KafkaNodes.configure(c, Role.ALL, broker.bootstrapServers(), topic));
+  }
+
+  private static Map<TopicPartition, OffsetAndMetadata> committed(Admin admin) throws Exception {
+    return admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aWriterReadingOffsetsAgainSkipsTheRowsTheLakeAlreadyHolds() throws Exception {
+    List<String> acked = new ArrayList<>();
+    try (TestServer s = writer("rewind")) {
+      for (int b = 0; b < 3; b++) {
+        assertThat(s.predictions("fraud", KafkaNodes.batch(ids("r" + b + "-", 20))).status()).isEqualTo(200);
+        acked.addAll(ids("r" + b + "-", 20));
+      }
+      assertThat(KafkaNodes.awaitInLake(dir.resolve("lake"), acked, Duration.ofSeconds(30))).hasSize(60);
+    }
+    // As if the writer had died after its files were in place and before its commit.
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+      Map<TopicPartition, OffsetAndMetadata> rewound =
+          committed(admin).keySet().stream().filter(tp -> tp.topic().equals("rewind"))
+              .collect(Collectors.toMap(tp -> tp, tp -> new OffsetAndMetadata(0)));
+      assertThat(rewound).isNotEmpty();
+      admin.alterConsumerGroupOffsets(GROUP, rewound).all().get(30, TimeUnit.SECONDS);
+    }
+    try (TestServer s = writer("rewind")) {
+      // One endpoint's entries are read in order: once this batch is in, the old ones were read again.
+      assertThat(s.predictions("fraud", KafkaNodes.batch(ids("after", 5))).status()).isEqualTo(200);
+      acked.addAll(ids("after", 5));
+      Map<String, Integer> inLake = KafkaNodes.awaitInLake(dir.resolve("lake"), acked, Duration.ofSeconds(30));
+      assertThat(inLake).hasSize(65);
+      assertThat(inLake.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey)).as("stored twice").isEmpty();
+    }
+  }
+
+  @Test
+  void aWriterThatCannotWriteTheLakeCommitsNothingBacksOffAndCatchesUp() throws Exception {
+    try (TestServer s = writer("blocked");
+        Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+      // A plain file where the endpoint's folder belongs: every write of its partition fails.
+      Path endpointDir = dir.resolve("lake/predictions/endpoint=fraud");
+      Files.writeString(endpointDir, "in the way");
+      assertThat(s.predictions("fraud", KafkaNodes.batch(ids("x", 20))).status()).isEqualTo(200);
+
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!s.get("/metrics").body().matches("(?s).*hindsight_transport_lake_failures_total [1-9].*")) {
+        assertThat(System.nanoTime()).as("the writer failing to write").isLessThan(deadline);
+        Thread.sleep(100);
+      }
+      assertThat(s.get("/health").body()).contains("lake feed: the lake cannot be written");
+      assertThat(committed(admin).keySet().stream().filter(tp -> tp.topic().equals("blocked"))).as("offsets committed").isEmpty();
+
+      Files.delete(endpointDir);
+      Map<String, Integer> inLake = KafkaNodes.awaitInLake(dir.resolve("lake"), ids("x", 20), Duration.ofSeconds(30));
+      assertThat(inLake).hasSize(20).allSatisfy((id, n) -> assertThat(n).isEqualTo(1));
+      deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (committed(admin).keySet().stream().noneMatch(tp -> tp.topic().equals("blocked"))) {
+        assertThat(System.nanoTime()).as("offsets committed after the rows are in").isLessThan(deadline);
+        Thread.sleep(100);
+      }
+    }
+  }
+
+  @Test
+  void aRetryAcceptedByAnotherIngestNodeIsStoredOnceAlsoByAWriterThatStartedInBetween() throws Exception {
+    String body = KafkaNodes.batch(ids("k", 10));
+    Map<String, String> key = Map.of("Idempotency-Key", "retry-1");
+    try (TestServer b = new TestServer(dir.resolve("b"), c -> KafkaNodes.configure(c, Role.INGEST, broker.bootstrapServers(), "retries"))) {
+      try (TestServer a = writer("retries")) {
+        assertThat(a.post("/v1/endpoints/fraud/predictions", "application/json", body.getBytes(), key).status()).isEqualTo(200);
+        assertThat(KafkaNodes.awaitInLake(dir.resolve("lake"), ids("k", 10), Duration.ofSeconds(30))).hasSize(10);
+      }
+      // The writer that starts now knows the key only by reading the window before its offset again.
+      try (TestServer a = writer("retries")) {
+        assertThat(b.post("/v1/endpoints/fraud/predictions", "application/json", body.getBytes(), key).status()).isEqualTo(200);
+        // Once this later batch of the endpoint is in, the retry before it was read.
+        assertThat(b.predictions("fraud", KafkaNodes.batch(ids("later", 1))).status()).isEqualTo(200);
+        Map<String, Integer> inLake = KafkaNodes.awaitInLake(dir.resolve("lake"), List.of("later0"), Duration.ofSeconds(30));
+        assertThat(inLake).hasSize(11).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+      }
+    }
+    // Read again from the start, as after a crash before the commit: the same decision.
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+      admin.alterConsumerGroupOffsets(
+              GROUP,
+              committed(admin).keySet().stream().filter(tp -> tp.topic().equals("retries"))
+                  .collect(Collectors.toMap(tp -> tp, tp -> new OffsetAndMetadata(0))))
+          .all().get(30, TimeUnit.SECONDS);
+    }
+    try (TestServer a = writer("retries")) {
+      assertThat(a.predictions("fraud", KafkaNodes.batch(ids("last", 1))).status()).isEqualTo(200);
+      Map<String, Integer> inLake = KafkaNodes.awaitInLake(dir.resolve("lake"), List.of("last0"), Duration.ofSeconds(30));
+      assertThat(inLake).hasSize(12).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+    }
+  }
+}
