@@ -187,8 +187,8 @@ public final class HindsightServer implements AutoCloseable {
     }
     schemas = new SchemaRegistry(dataDir.resolve("catalog"), json);
     lakeStore = config.lake.uri == null ? LakeStore.LOCAL : S3LakeStore.connect(config.lake.uri, config.lake.s3.settings());
-    // A following node never writes the lake: its folder is only a copy of the store.
-    lake = new Lake(dataDir.resolve("lake"), config.lake.follow ? LakeStore.LOCAL : lakeStore);
+    // Only a node that writes the lake writes to the store; a following node's folder is a copy of it.
+    lake = new Lake(dataDir.resolve("lake"), config.followsLake() || !config.role.writesLake() ? LakeStore.LOCAL : lakeStore);
     lake.removeLeftovers();
     // DuckDB's spill files and the query workers' folders; whatever a killed process left is stale.
     Path scratch = dataDir.resolve("tmp");
@@ -205,7 +205,7 @@ public final class HindsightServer implements AutoCloseable {
     LakeFollower.recoverWriter(lake);
     queryEngine = new QueryEngine(lake, config.queryLimits(), json, scratch.resolve("query"), metrics::queryKilled);
     schemas.onChange(queryEngine::refreshViews);
-    if (config.lake.follow) {
+    if (config.followsLake()) {
       lakeFollower = new LakeFollower(lake, lakeStore, queryEngine::refreshViews);
       lakeFollower.catchUp();
     }

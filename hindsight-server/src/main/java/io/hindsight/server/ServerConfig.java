@@ -358,6 +358,14 @@ public final class ServerConfig {
         ingest.maxNewColumnsPerRequest);
   }
 
+  /**
+   * Whether this node keeps a copy of a lake that others write: {@code lake.follow}, or a query or
+   * monitor node over an object store (those roles never write the lake).
+   */
+  public boolean followsLake() {
+    return lake.uri != null && (lake.follow || role == Role.QUERY || role == Role.MONITOR);
+  }
+
   public CompactionPolicy compactionPolicy() {
     return new CompactionPolicy(
         lake.compactionMinFiles, lake.compactionSmallFileBytes, lake.compactionTargetBytes);

@@ -9,6 +9,7 @@ import io.hindsight.server.objects.LocalS3;
 import io.hindsight.server.objects.ObjectStore;
 import io.hindsight.server.objects.S3Location;
 import io.hindsight.server.objects.StoredObject;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -111,6 +112,25 @@ class S3LakeTest {
       assertThat(writer.compact()).isEqualTo(1);
       await(() -> localFiles(dir.resolve("reader")) == 1);
       assertThat(count(reader, "SELECT count(*) FROM predictions")).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void queryAndMonitorNodesOverAStoreFollowItAndNeverWriteToIt() throws Exception {
+    try (TestServer writer = new TestServer(dir.resolve("writer"), s3Lake());
+        TestServer query = new TestServer(dir.resolve("query"), s3Lake().andThen(c -> {
+          c.role = io.hindsight.server.Role.QUERY;
+          c.lake.followInterval = Duration.ofMillis(50);
+        }));
+        TestServer monitor = new TestServer(dir.resolve("monitor"), s3Lake().andThen(c -> {
+          c.role = io.hindsight.server.Role.MONITOR;
+          c.lake.followInterval = Duration.ofMillis(50);
+        }))) {
+      accepted(writer.predictions("loans", "[{\"prediction_id\": \"p1\", \"ts\": \"2026-11-29T10:00:00Z\", \"data\": {\"x\": 1}}]"));
+      writer.flush();
+      await(() -> count(query, "SELECT count(*) FROM predictions") == 1);
+      await(() -> count(monitor, "SELECT count(*) FROM predictions") == 1);
+      assertThat(Files.exists(dir.resolve("query/lake/.lake-store"))).as("the query node took the store for its own").isFalse();
     }
   }
 
