@@ -217,7 +217,11 @@ public final class Lake {
     }
   }
 
-  /** For each partition, the highest row seq its files hold; rows above it must be replayed. */
+  /**
+   * For each partition, the highest row seq its files hold; rows above it must be replayed. With
+   * a store of record, its files count too: on a prefix several writers share, a partition may
+   * have been fed by another writer whose files this folder never held.
+   */
   public Map<Partition, Long> flushedSeqByPartition() throws IOException {
     Map<Partition, Long> out = new HashMap<>();
     for (Table t : Table.values()) {
@@ -227,7 +231,20 @@ public final class Lake {
         }
       }
     }
+    if (store.remote()) {
+      for (String name : store.list().keySet()) {
+        out.merge(partitionOfName(name), maxSeqOf(Path.of(name)), Math::max);
+      }
+    }
     return out;
+  }
+
+  /** The partition of a data file's name in the store ({@code <table>/endpoint=<e>[/date=<d>]/part-...}). */
+  private static Partition partitionOfName(String name) {
+    String[] parts = name.split("/");
+    Table table = java.util.Arrays.stream(Table.values()).filter(t -> t.dirName().equals(parts[0])).findFirst().orElseThrow();
+    String endpoint = parts[1].substring("endpoint=".length());
+    return new Partition(table, endpoint, table.partitionedByDate() ? LocalDate.parse(parts[2].substring("date=".length())) : null);
   }
 
   /** Removes temporary files a crash left behind; they were never visible to anyone. */

@@ -66,6 +66,22 @@ class S3LakeRecoveryTest {
   }
 
   @Test
+  void aPartitionsMarkCountsTheFilesAnotherWriterPutInTheStore() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir, store)) {
+      LakeFollower.recoverWriter(f.lake);
+      f.writeEachToAFile(0, f.prediction("fraud", DAY_START, "a", 1));
+      Partition p = f.partition("fraud", DAY_START);
+      Path mine = f.lake.dataFiles(p).get(0);
+      // Another writer on the same prefix fed this partition further (its files are not here).
+      store.put(f.lake.storeName(mine.resolveSibling(Lake.dataFileName(41))), mine);
+      Partition other = f.partition("churn", DAY_START);
+      store.put(f.lake.storeName(f.lake.dir(other).resolve(Lake.dataFileName(7))), mine);
+
+      assertThat(f.lake.flushedSeqByPartition()).containsEntry(p, 41L).containsEntry(other, 7L);
+    }
+  }
+
+  @Test
   void theFirstStartWithAStoreUploadsTheLakeThatWasKeptLocally() throws Exception {
     try (LakeFixture local = new LakeFixture(dir)) {
       local.writeEachToAFile(0, local.prediction("fraud", DAY_START, "a", 1));

@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hindsight.server.Role;
 import io.hindsight.server.TestServer;
+import io.hindsight.server.objects.LocalS3;
+import io.hindsight.server.objects.ObjectStore;
+import io.hindsight.server.objects.S3Location;
+import io.hindsight.server.objects.StoredObject;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -34,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * writers (sharing one lake folder) on a real broker; each round kills the other ingest node and a
  * writer, each in a JVM of its own, and starts them again.
  */
-@Timeout(value = 150, unit = TimeUnit.SECONDS)
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
 class KafkaCrashTest {
   private static final String TOPIC = "crash";
   private static final int ENDPOINTS = 6;
@@ -47,13 +51,55 @@ class KafkaCrashTest {
     Path lake = Files.createDirectories(dir.resolve("shared-lake"));
     Path[] writerDirs = {dir.resolve("writer-1"), dir.resolve("writer-2")};
     for (Path w : writerDirs) {
-      // The writers share the lake's tables as they would share an object store's prefix; each keeps
-      // its own hidden folders (the metric store's links) beside them.
+      // The writers share the lake's tables through links; each keeps its own hidden folders (the
+      // metric store's links) beside them.
       for (String table : List.of("predictions", "feedback", "events")) {
         Files.createDirectories(w.resolve("lake"));
         Files.createSymbolicLink(w.resolve("lake").resolve(table), Files.createDirectories(lake.resolve(table)));
       }
     }
+    killWritersAndIngestNodesUnderLoad(writerDirs, () -> lake);
+  }
+
+  /**
+   * The same on a lake of record in an S3-compatible store: the two writers keep folders of their
+   * own and share only the store's prefix, so a writer taking over another's partitions learns
+   * from the store which rows are in the lake. The store's objects are counted, read back here.
+   */
+  @Test
+  void everyAcknowledgedRecordIsInTheS3LakeOnceThroughKillsOfIngestNodesAndWriters() throws Exception {
+    try (LocalS3 s3 = new LocalS3("lake")) {
+      lakeStore = new String[] {s3.endpoint().toString(), "s3://lake/hindsight"};
+      Path copy = dir.resolve("store-copy");
+      try (ObjectStore store = ObjectStore.open(s3.settings())) {
+        killWritersAndIngestNodesUnderLoad(
+            new Path[] {dir.resolve("writer-1"), dir.resolve("writer-2")}, () -> download(store, S3Location.parse(lakeStore[1]), copy));
+      }
+    }
+  }
+
+  /** The lake on object storage, as {@code KafkaNodes.Main} takes it; empty: the writers' shared folder. */
+  private String[] lakeStore = {};
+
+  /** Where the lake's files can be read now, as a folder (a store's objects are downloaded). */
+  private interface LakeFolder {
+    Path now() throws Exception;
+  }
+
+  /** The prefix's objects into {@code folder} (once each: data files are never changed in place). */
+  private static Path download(ObjectStore store, S3Location prefix, Path folder) throws IOException {
+    for (StoredObject o : store.list(prefix)) {
+      Path target = folder.resolve(prefix.relativeKey(o.location().key()));
+      if (!Files.exists(target)) {
+        Files.createDirectories(target.getParent());
+        store.download(o.location(), target);
+      }
+    }
+    Files.createDirectories(folder.resolve("predictions"));
+    return folder;
+  }
+
+  private void killWritersAndIngestNodesUnderLoad(Path[] writerDirs, LakeFolder lakeFolder) throws Exception {
     List<KafkaNodes.Child> started = new ArrayList<>();
     try (KafkaBroker broker = KafkaBroker.start(dir.resolve("broker"))) {
       String kafka = broker.bootstrapServers();
@@ -93,11 +139,14 @@ class KafkaCrashTest {
       }
       assertThat(acked.size()).as("records acknowledged across the run").isGreaterThan(500);
 
-      KafkaNodes.awaitInLake(lake, acked, Duration.ofSeconds(60));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!KafkaNodes.idsInLake(lakeFolder.now()).keySet().containsAll(acked) && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+      }
       for (KafkaNodes.Child c : List.of(writers[0], writers[1], ingestB[0])) {
         c.kill();
       }
-      Map<String, Integer> counts = KafkaNodes.idsInLake(lake);
+      Map<String, Integer> counts = KafkaNodes.idsInLake(lakeFolder.now());
       List<String> lost = acked.stream().filter(id -> !counts.containsKey(id)).limit(5).toList();
       assertThat(lost).as("acknowledged but not in the lake (see the logs in %s)", dir).isEmpty();
       List<String> twice = counts.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).limit(5).toList();
@@ -109,8 +158,8 @@ class KafkaCrashTest {
     }
   }
 
-  private static KafkaNodes.Child start(List<KafkaNodes.Child> started, Path data, Role role, String kafka) throws IOException {
-    KafkaNodes.Child c = KafkaNodes.startChild(data, role, kafka, TOPIC);
+  private KafkaNodes.Child start(List<KafkaNodes.Child> started, Path data, Role role, String kafka) throws IOException {
+    KafkaNodes.Child c = KafkaNodes.startChild(data, role, kafka, TOPIC, role == Role.WRITER ? lakeStore : new String[0]);
     started.add(c);
     return c;
   }

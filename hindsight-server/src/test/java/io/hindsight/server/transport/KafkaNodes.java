@@ -39,15 +39,30 @@ final class KafkaNodes {
     c.lake.flushInterval = Duration.ofMillis(200);
   }
 
+  /** As {@link #configure}, with the lake of record at {@code lakeUri} in the store at {@code s3Endpoint}. */
+  static void configure(ServerConfig c, Role role, String bootstrapServers, String topic, String s3Endpoint, String lakeUri) {
+    configure(c, role, bootstrapServers, topic);
+    c.lake.uri = lakeUri;
+    c.lake.s3.endpoint = s3Endpoint;
+    c.lake.s3.pathStyle = true;
+    c.lake.s3.region = "us-east-1";
+    c.lake.s3.accessKey = io.hindsight.server.objects.LocalS3.ACCESS_KEY;
+    c.lake.s3.secretKey = io.hindsight.server.objects.LocalS3.SECRET_KEY;
+  }
+
   /**
    * Runs a server in its own JVM. Args: the data folder, a file to write the port to, the role, the
-   * bootstrap servers and the topic.
+   * bootstrap servers, the topic and, for a lake on object storage, the store's URL and the lake's URI.
    */
   public static final class Main {
     public static void main(String[] args) throws Exception {
       ServerConfig c = new ServerConfig();
       c.dataDir = Path.of(args[0]);
-      configure(c, Role.of(args[2]), args[3], args[4]);
+      if (args.length > 5) {
+        configure(c, Role.of(args[2]), args[3], args[4], args[5], args[6]);
+      } else {
+        configure(c, Role.of(args[2]), args[3], args[4]);
+      }
       HindsightServer s = HindsightServer.start(c);
       Files.writeString(Path.of(args[1]), Integer.toString(s.port()));
       // The test holds this process's stdin: when the test's JVM ends, however it ends, so does this one.
@@ -87,14 +102,16 @@ final class KafkaNodes {
   }
 
   /** Starts a server of {@code role} in a JVM of its own; {@link Child#awaitPort} waits until it listens. */
-  static Child startChild(Path data, Role role, String bootstrapServers, String topic) throws IOException {
+  static Child startChild(Path data, Role role, String bootstrapServers, String topic, String... lakeStore) throws IOException {
     Files.deleteIfExists(portFile(data));
     Path log = data.resolveSibling(data.getFileName() + ".log");
     String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> command = new java.util.ArrayList<>(List.of(
+        java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+        Main.class.getName(), data.toString(), portFile(data).toString(), role.publicName(), bootstrapServers, topic));
+    command.addAll(List.of(lakeStore));
     Process p =
-        new ProcessBuilder(
-                java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), data.toString(), portFile(data).toString(), role.publicName(), bootstrapServers, topic)
+        new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .start();
