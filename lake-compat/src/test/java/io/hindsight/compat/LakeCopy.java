@@ -9,8 +9,8 @@ import java.nio.file.Path;
 /**
  * Puts the lake a server wrote in its data folder into an object store, object for object, with
  * the server's own S3 client: {@code <data-dir>/lake/predictions/...} becomes {@code
- * <lake>/predictions/...}. Stands in for a server whose lake lives in the store ({@code lake.uri});
- * engines read the same files either way.
+ * <lake>/predictions/...}: for a lake arranged by hand first (a state a failed rewrite leaves),
+ * which a server writing to its store ({@code lake.uri}) would not produce.
  */
 final class LakeCopy {
   private LakeCopy() {}

@@ -17,11 +17,13 @@ import org.apache.parquet.hadoop.util.HadoopInputFile;
 final class LakeFiles {
   private LakeFiles() {}
 
-  /** The data files below {@code dir}: {@code .parquet}, not hidden (temporary files start with a dot). */
+  /** The data files below {@code dir}: {@code .parquet}, neither hidden nor in a hidden folder. */
   static List<Path> dataFiles(Path dir) throws IOException {
     try (Stream<Path> s = Files.walk(dir)) {
+      // Hidden files and folders (a write in progress, the metric store's links) are no reader's.
       return s.filter(p -> p.getFileName().toString().endsWith(".parquet")
-              && !p.getFileName().toString().startsWith("."))
+              && java.util.stream.StreamSupport.stream(dir.relativize(p).spliterator(), false)
+                  .noneMatch(part -> part.toString().startsWith(".")))
           .sorted()
           .collect(Collectors.toList());
     }

@@ -23,18 +23,30 @@ final class LakeSample {
   private LakeSample() {}
 
   static HindsightServer start(Path dataDir, Duration compactionInterval) throws IOException {
+    return start(dataDir, compactionInterval, c -> {});
+  }
+
+  /** As {@link #start(Path, Duration)}, with more settings (such as a lake on object storage). */
+  static HindsightServer start(Path dataDir, Duration compactionInterval, java.util.function.Consumer<ServerConfig> settings)
+      throws IOException {
     ServerConfig config = new ServerConfig();
     config.dataDir = dataDir;
     config.port = 0;
     // Only flushLake() writes files, so each batch of the sample lands in files of its own.
     config.lake.flushInterval = Duration.ofHours(1);
     config.lake.compactionInterval = compactionInterval;
+    settings.accept(config);
     return HindsightServer.start(config);
   }
 
   /** Writes the sample with a server that compacts rarely, then stops it. */
   static void writeWithStoppedServer(Path dataDir) throws Exception {
-    try (HindsightServer server = start(dataDir, NO_COMPACTION)) {
+    writeWithStoppedServer(dataDir, c -> {});
+  }
+
+  /** As {@link #writeWithStoppedServer(Path)}, with more settings. */
+  static void writeWithStoppedServer(Path dataDir, java.util.function.Consumer<ServerConfig> settings) throws Exception {
+    try (HindsightServer server = start(dataDir, NO_COMPACTION, settings)) {
       record(new IngestClient(server.port()), server);
     }
   }

@@ -2,6 +2,7 @@ package io.hindsight.compat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.hindsight.server.objects.ObjectStore;
 import io.hindsight.server.objects.S3Location;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -18,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The lake in an S3-compatible store (DESIGN §5, §14) read by Spark through {@code s3a://}, with
- * hadoop-aws on the AWS SDK v2 modules: the files a real server wrote, in the §5 layout under
- * {@code s3://lake/hindsight/}.
+ * hadoop-aws on the AWS SDK v2 modules: the files a real server with {@code lake.uri:
+ * s3://lake/hindsight} put there, in the §5 layout.
  */
 class SparkReadsTheLakeOverS3aTest {
   private static final S3Location LAKE = S3Location.parse("s3://lake/hindsight");
@@ -31,9 +32,19 @@ class SparkReadsTheLakeOverS3aTest {
   @BeforeAll
   static void putTheLakeInTheStore(@TempDir Path dir) throws Exception {
     Path dataDir = dir.resolve("data");
-    LakeSample.writeWithStoppedServer(dataDir);
     store = new LocalS3Store("lake");
-    assertThat(LakeCopy.upload(dataDir, store.settings(), LAKE)).isEqualTo(LakeFiles.dataFiles(dataDir.resolve("lake")).size());
+    // The server's lake of record is the store (lake.uri): every file is there before it counts.
+    LakeSample.writeWithStoppedServer(dataDir, c -> {
+      c.lake.uri = LAKE.toString();
+      c.lake.s3.endpoint = store.endpoint().toString();
+      c.lake.s3.region = LocalS3Store.REGION;
+      c.lake.s3.pathStyle = true;
+      c.lake.s3.accessKey = LocalS3Store.ACCESS_KEY;
+      c.lake.s3.secretKey = LocalS3Store.SECRET_KEY;
+    });
+    try (ObjectStore objects = ObjectStore.open(store.settings())) {
+      assertThat(objects.list(LAKE)).hasSize(LakeFiles.dataFiles(dataDir.resolve("lake")).size());
+    }
     spark = LocalSpark.start(dir.resolve("spark"));
     LocalSpark.useS3a(spark, store);
   }
