@@ -321,6 +321,7 @@ public final class LoadGenerator {
     }
     if (progress != null) {
       progress.interrupt();
+      progress.join();
     }
     double seconds = Math.max(1e-9, (lastAck.get() - warmupEnd) / 1e9);
     double fsyncs = metricOrNaN(control, "hindsight_wal_fsyncs_total") - fsyncsBefore;
@@ -382,7 +383,7 @@ public final class LoadGenerator {
         prev = now;
       }
     } catch (InterruptedException stop) {
-      // end of run
+      System.out.printf("ACKED %d records in all, warm-up included%n", acked.get());
     }
   }
 
