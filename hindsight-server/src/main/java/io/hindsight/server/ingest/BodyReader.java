@@ -246,12 +246,7 @@ final class BodyReader {
         }
         return map;
       case VALUE_STRING:
-        String text = p.getText();
-        if (hasLoneSurrogate(text)) {
-          problems.add(
-              "invalid_unicode", "a string holds an unpaired surrogate escape (such as \\ud800); send valid Unicode");
-        }
-        return text;
+        return checkedString(p, problems);
       case VALUE_NUMBER_INT:
         if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
           return finite(p, problems);
@@ -317,23 +312,16 @@ final class BodyReader {
         g.writeEndObject();
         return;
       case VALUE_STRING:
-        String text = p.getText();
-        if (hasLoneSurrogate(text)) {
-          problems.add(
-              "invalid_unicode", "a string holds an unpaired surrogate escape (such as \\ud800); send valid Unicode");
-        }
-        g.writeString(text);
+        g.writeString(checkedString(p, problems));
         return;
       case VALUE_NUMBER_INT:
       case VALUE_NUMBER_FLOAT:
-        String number = p.getText();
-        // Only an exponent or hundreds of digits can leave double range; skip parsing the rest.
-        if ((number.length() > 300 || number.indexOf('e') >= 0 || number.indexOf('E') >= 0)
-            && finite(p, problems) == null) {
+        String number = checkedNumber(p, problems);
+        if (number == null) {
           g.writeNull();
-          return;
+        } else {
+          g.writeNumber(number);
         }
-        g.writeNumber(number);
         return;
       case VALUE_TRUE:
         g.writeBoolean(true);
@@ -386,22 +374,14 @@ final class BodyReader {
         canonicalObject(p, depth, problems, out);
         return;
       case VALUE_STRING:
-        String text = p.getText();
-        if (hasLoneSurrogate(text)) {
-          problems.add(
-              "invalid_unicode", "a string holds an unpaired surrogate escape (such as \\ud800); send valid Unicode");
-        }
-        CanonicalJson.string(out, text);
+        CanonicalJson.string(out, checkedString(p, problems));
         return;
       case VALUE_NUMBER_INT:
       case VALUE_NUMBER_FLOAT:
-        String number = p.getText();
-        if ((number.length() > 300 || number.indexOf('e') >= 0 || number.indexOf('E') >= 0)
-            && finite(p, problems) == null) {
+        String number = checkedNumber(p, problems);
+        if (number == null) {
           out.append("null");
-          return;
-        }
-        if (!CanonicalJson.plainNumber(out, number)) {
+        } else if (!CanonicalJson.plainNumber(out, number)) {
           CanonicalJson.number(out, p.getDoubleValue()); // the parser's double reading is the faster
         }
         return;
@@ -474,6 +454,26 @@ final class BodyReader {
       }
       out.append(members[order[i]]);
     }
+  }
+
+  /** The string at the current token; an unpaired surrogate in it is the record's problem. */
+  private static String checkedString(JsonParser p, Problems problems) throws IOException {
+    String text = p.getText();
+    if (hasLoneSurrogate(text)) {
+      problems.add(
+          "invalid_unicode", "a string holds an unpaired surrogate escape (such as \\ud800); send valid Unicode");
+    }
+    return text;
+  }
+
+  /** The number token's text, or null (the record's problem) when it is beyond the range of a double. */
+  private static String checkedNumber(JsonParser p, Problems problems) throws IOException {
+    String number = p.getText();
+    // Only an exponent or hundreds of digits can leave double range; skip parsing the rest.
+    if ((number.length() > 300 || number.indexOf('e') >= 0 || number.indexOf('E') >= 0) && finite(p, problems) == null) {
+      return null;
+    }
+    return number;
   }
 
   /** JSON allows any \\u escape, but a lone half of a surrogate pair is not Unicode text. */
