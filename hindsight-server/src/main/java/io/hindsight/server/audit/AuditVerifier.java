@@ -283,7 +283,8 @@ public final class AuditVerifier {
      * decided in Java from its records. Throws {@link RenderingMissed} when too many need Java.
      */
     private boolean scanRendered(long n) throws IOException {
-      int streams = Math.max(1, Runtime.getRuntime().availableProcessors());
+      // Each stream scans every file's leaf column: past a few, more streams mostly repeat that scan.
+      int streams = Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
       LeafSet[] seen = new LeafSet[streams];
       Set<Long> suspicious = ConcurrentHashMap.newKeySet();
       try (MappedLeaves hashes = MappedLeaves.open(dir.resolve("hashes").resolve("level-00"), n)) {
