@@ -23,7 +23,8 @@ done
 work="$(mktemp -d)"
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  # Nodes start in subshells ($(start_node ...)), so their pids are in files, not in $pids.
+  for p in "${pids[@]}" $(cat "$work"/*.pid 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -67,7 +68,6 @@ start_node() { # role name -> prints the port once the node answers
   printf 'role: %s\n%s\n' "$role" "$transport" > "$work/$name.yaml"
   java ${BENCH_SERVER_OPTS:-} -cp "$classpath" io.hindsight.bench.server.ServerMain --data-dir "$work/$name" --port "$port" \
     --config "$work/$name.yaml" > "$work/$name.log" 2>&1 &
-  pids+=("$!")
   echo "$!" > "$work/$name.pid"
   for _ in $(seq 600); do
     curl -sf "http://127.0.0.1:$port/health" >/dev/null && { echo "$port"; return; }
