@@ -49,21 +49,14 @@ public final class EntryProducer implements Closeable {
 
   private EntryProducer(TransportSettings settings) {
     this.settings = settings;
-    int timeout = (int) settings.ackTimeout().toMillis();
     this.producer =
         new KafkaProducer<>(
-            KafkaClients.config(
+            KafkaClients.acknowledgedProducer(
                 settings,
                 Map.of(
-                    ProducerConfig.ACKS_CONFIG, "all",
-                    ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                     ProducerConfig.LINGER_MS_CONFIG, 1,
                     ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
-                    ProducerConfig.MAX_REQUEST_SIZE_CONFIG, settings.maxEntryBytes() + 1024,
-                    // A request stuck on metadata (no broker reachable) waits no longer than an ack would.
-                    ProducerConfig.MAX_BLOCK_MS_CONFIG, timeout,
-                    ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.max(1000, timeout / 2),
-                    ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, timeout + 1000)),
+                    ProducerConfig.MAX_REQUEST_SIZE_CONFIG, settings.maxEntryBytes() + 1024)),
             new StringSerializer(),
             new ByteArraySerializer());
   }

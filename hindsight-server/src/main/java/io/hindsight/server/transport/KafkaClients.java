@@ -10,6 +10,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 
@@ -23,6 +24,23 @@ final class KafkaClients {
     c.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
     c.putAll(own);
     return c;
+  }
+
+  /**
+   * A producer's settings for writes that must be acknowledged by every in-sync replica, exactly
+   * once, within {@code transport.ack-timeout} (also when no broker is reachable), plus its own.
+   */
+  static Map<String, Object> acknowledgedProducer(TransportSettings settings, Map<String, Object> own) {
+    int timeout = (int) settings.ackTimeout().toMillis();
+    Map<String, Object> c = new HashMap<>(Map.of(
+        ProducerConfig.ACKS_CONFIG, "all",
+        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+        // A request stuck on metadata (no broker reachable) waits no longer than an ack would.
+        ProducerConfig.MAX_BLOCK_MS_CONFIG, timeout,
+        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.max(1000, timeout / 2),
+        ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, timeout + 1000));
+    c.putAll(own);
+    return config(settings, c);
   }
 
   /**

@@ -24,7 +24,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
@@ -83,17 +82,9 @@ public final class SchemaLog implements Closeable {
     this.schemas = schemas;
     this.json = json;
     this.partition = new TopicPartition(settings.schemasTopic(), 0);
-    int timeout = (int) settings.ackTimeout().toMillis();
     this.producer =
         new KafkaProducer<>(
-            KafkaClients.config(
-                settings,
-                Map.of(
-                    ProducerConfig.ACKS_CONFIG, "all",
-                    ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                    ProducerConfig.MAX_BLOCK_MS_CONFIG, timeout,
-                    ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.max(1000, timeout / 2),
-                    ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, timeout + 1000)),
+            KafkaClients.acknowledgedProducer(settings, Map.of()),
             new ByteArraySerializer(),
             new ByteArraySerializer());
     this.consumer =
