@@ -67,6 +67,20 @@ public final class LakeWriter implements Closeable {
   /** Whether this flush round already tried the rewrite of widened columns. */
   private boolean rewriteTried;
   private final Object lock = new Object();
+  /**
+   * After rounds whose writes failed (the store of record unreachable, the disk full), scheduled
+   * flushes wait twice as long each time, up to this, so a writer does not hammer a store that is
+   * down; the first round that writes everything ends the wait.
+   */
+  static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
+
+  /** How often scheduled flushes run ({@link #start}). */
+  private Duration interval = Duration.ofMillis(250);
+  /** Rounds in a row whose writes failed; under {@link #flushing}. */
+  private int failedRounds;
+  /** Scheduled flushes wait until this moment (clock millis) after failed rounds. */
+  private volatile long retryAtMillis;
+
   /** Committed log entries not yet sorted into partitions, as the bytes the log wrote. */
   private List<Chunk> chunks = new ArrayList<>();
   private long lastSeqAccepted = -1;
@@ -292,19 +306,6 @@ public final class LakeWriter implements Closeable {
   public long filesWritten() {
     return filesWritten.get();
   }
-
-  /**
-   * After rounds whose writes failed (the store of record unreachable, the disk full), scheduled
-   * flushes wait twice as long each time, up to this, so a writer does not hammer a store that is
-   * down; the first round that writes everything ends the wait.
-   */
-  static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
-
-  private Duration interval = Duration.ofMillis(250);
-  /** Rounds in a row whose writes failed; under {@link #flushing}. */
-  private int failedRounds;
-  /** Scheduled flushes wait until this moment (clock millis) after failed rounds. */
-  private volatile long retryAtMillis;
 
   private void scheduledFlush() {
     if (clock.millis() >= retryAtMillis) {

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 
 /**
  * The one shape of a stored record that the lookup API returns and the audit log hashes: system
@@ -41,16 +42,11 @@ public final class LookupRecord {
     top.add(Map.entry("endpoint", row.endpoint()));
     top.add(Map.entry("ts", formatMicros(row.tsMicros())));
     top.add(Map.entry("data", new CanonicalJson.Members(data)));
+    BiConsumer<String, Object> toTop = (k, v) -> top.add(Map.entry(k, v));
+    BiConsumer<String, Object> toData = (k, v) -> data.add(Map.entry(k, v));
     for (Map.Entry<String, Object> e : row.values().entrySet()) {
-      String name = e.getKey();
-      Object v = e.getValue();
-      if (v == null || !shows(name) || name.equals("ts")) {
-        continue;
-      }
-      if (row.table().isSystemColumn(name)) {
-        top.add(Map.entry(fieldName(name), name.equals("_conflicts") ? parsed(v, json) : v));
-      } else {
-        data.add(Map.entry(name, v instanceof JsonText ? parsed(v, json) : v));
+      if (!e.getKey().equals("ts")) { // held apart, in tsMicros
+        place(row.table(), e.getKey(), e.getValue(), null, json, toTop, toData);
       }
     }
     return CanonicalJson.of(new CanonicalJson.Members(top));
@@ -83,21 +79,29 @@ public final class LookupRecord {
     Map<String, Object> data = new LinkedHashMap<>();
     out.put("endpoint", endpoint);
     for (Map.Entry<String, Object> e : columns.entrySet()) {
-      String name = e.getKey();
-      Object v = e.getValue();
-      if (v == null || !shows(name)) {
-        continue;
-      }
-      if (table.isSystemColumn(name)) {
-        out.put(fieldName(name), name.equals("_conflicts") ? parsed(v, json) : v);
-        continue;
-      }
-      Column c = schema == null ? null : schema.column(name);
-      boolean jsonText = v instanceof JsonText || (c != null && c.type().isJsonText() && v instanceof String);
-      data.put(name, jsonText ? parsed(v, json) : v);
+      place(table, e.getKey(), e.getValue(), schema, json, out::put, data::put);
     }
     out.put("data", data);
     return out;
+  }
+
+  /**
+   * Where a column goes in the record: a system field at the top, a key of the endpoint's under
+   * {@code data} (JSON text parsed back), a null or hidden column nowhere.
+   */
+  private static void place(
+      Table table, String name, Object v, EndpointSchema schema, ObjectMapper json,
+      BiConsumer<String, Object> top, BiConsumer<String, Object> data) {
+    if (v == null || !shows(name)) {
+      return;
+    }
+    if (table.isSystemColumn(name)) {
+      top.accept(fieldName(name), name.equals("_conflicts") ? parsed(v, json) : v);
+      return;
+    }
+    Column c = schema == null ? null : schema.column(name);
+    boolean jsonText = v instanceof JsonText || (c != null && c.type().isJsonText() && v instanceof String);
+    data.accept(name, jsonText ? parsed(v, json) : v);
   }
 
   /** JSON text as the value it holds; canonical text stays as it is (it is written verbatim). */
