@@ -1,5 +1,6 @@
 package io.hindsight.compat;
 
+import io.hindsight.server.objects.LocalS3;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,15 +34,18 @@ final class LocalSpark {
    * Points {@code s3a://} at {@code store}: its endpoint over plain HTTP, path-style bucket
    * addressing, fixed keys (the recipe docs/DEPLOY.md ("Spark") gives for any S3-compatible store).
    */
-  static void useS3a(SparkSession spark, LocalS3Store store) {
+  static void useS3a(SparkSession spark, LocalS3 store) {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     hadoop.set("fs.s3a.endpoint", store.endpoint().toString());
-    hadoop.set("fs.s3a.endpoint.region", LocalS3Store.REGION);
+    hadoop.set("fs.s3a.endpoint.region", LocalS3.REGION);
     hadoop.set("fs.s3a.path.style.access", "true");
     hadoop.set("fs.s3a.connection.ssl.enabled", "false");
     hadoop.set("fs.s3a.aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
-    hadoop.set("fs.s3a.access.key", LocalS3Store.ACCESS_KEY);
-    hadoop.set("fs.s3a.secret.key", LocalS3Store.SECRET_KEY);
+    hadoop.set("fs.s3a.access.key", LocalS3.ACCESS_KEY);
+    hadoop.set("fs.s3a.secret.key", LocalS3.SECRET_KEY);
+    // Hadoop keeps one file system per bucket for the whole JVM: a store of an earlier test, on another
+    // port, would answer for this one.
+    hadoop.setBoolean("fs.s3a.impl.disable.cache", true);
   }
 
   /** Rows of a frame as lists of plain Java values, for assertions. */

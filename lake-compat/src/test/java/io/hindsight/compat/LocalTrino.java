@@ -1,5 +1,6 @@
 package io.hindsight.compat;
 
+import io.hindsight.server.objects.LocalS3;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -38,7 +39,7 @@ final class LocalTrino implements AutoCloseable {
   }
 
   /** Starts Trino with its configuration and data under {@code workDir}; returns once it serves queries. */
-  static LocalTrino start(Path workDir, LocalS3Store store, String metastoreLocation) throws Exception {
+  static LocalTrino start(Path workDir, LocalS3 store, String metastoreLocation) throws Exception {
     Path home = Path.of(required("trino.home"));
     int port = freePort();
     Path etc = Files.createDirectories(workDir.resolve("etc"));
@@ -59,10 +60,10 @@ final class LocalTrino implements AutoCloseable {
         "hive.timestamp-precision=MICROSECONDS",
         "fs.native-s3.enabled=true",
         "s3.endpoint=" + store.endpoint(),
-        "s3.region=" + LocalS3Store.REGION,
+        "s3.region=" + LocalS3.REGION,
         "s3.path-style-access=true",
-        "s3.aws-access-key=" + LocalS3Store.ACCESS_KEY,
-        "s3.aws-secret-key=" + LocalS3Store.SECRET_KEY,
+        "s3.aws-access-key=" + LocalS3.ACCESS_KEY,
+        "s3.aws-secret-key=" + LocalS3.SECRET_KEY,
         ""));
     Path log = workDir.resolve("trino.log");
     Process process = new ProcessBuilder(List.of(

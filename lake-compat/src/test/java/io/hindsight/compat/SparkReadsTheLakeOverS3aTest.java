@@ -1,5 +1,6 @@
 package io.hindsight.compat;
 
+import io.hindsight.server.objects.LocalS3;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hindsight.server.objects.ObjectStore;
@@ -26,21 +27,21 @@ class SparkReadsTheLakeOverS3aTest {
   private static final S3Location LAKE = S3Location.parse("s3://lake/hindsight");
   private static final String PREDICTIONS = "s3a://lake/hindsight/predictions";
 
-  private static LocalS3Store store;
+  private static LocalS3 store;
   private static SparkSession spark;
 
   @BeforeAll
   static void putTheLakeInTheStore(@TempDir Path dir) throws Exception {
     Path dataDir = dir.resolve("data");
-    store = new LocalS3Store("lake");
+    store = new LocalS3("lake");
     // The server's lake of record is the store (lake.uri): every file is there before it counts.
     LakeSample.writeWithStoppedServer(dataDir, c -> {
       c.lake.uri = LAKE.toString();
       c.lake.s3.endpoint = store.endpoint().toString();
-      c.lake.s3.region = LocalS3Store.REGION;
+      c.lake.s3.region = LocalS3.REGION;
       c.lake.s3.pathStyle = true;
-      c.lake.s3.accessKey = LocalS3Store.ACCESS_KEY;
-      c.lake.s3.secretKey = LocalS3Store.SECRET_KEY;
+      c.lake.s3.accessKey = LocalS3.ACCESS_KEY;
+      c.lake.s3.secretKey = LocalS3.SECRET_KEY;
     });
     try (ObjectStore objects = ObjectStore.open(store.settings())) {
       assertThat(objects.list(LAKE)).hasSize(LakeFiles.dataFiles(dataDir.resolve("lake")).size());

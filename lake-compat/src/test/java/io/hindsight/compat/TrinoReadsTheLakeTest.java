@@ -1,5 +1,6 @@
 package io.hindsight.compat;
 
+import io.hindsight.server.objects.LocalS3;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -30,7 +31,7 @@ class TrinoReadsTheLakeTest {
   private static final S3Location LAKE = S3Location.parse("s3://lake/hindsight");
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private static LocalS3Store store;
+  private static LocalS3 store;
   private static LocalTrino trino;
   private static Connection sql;
 
@@ -60,7 +61,7 @@ class TrinoReadsTheLakeTest {
     LakeFiles.deleteTree(widening.resolve("date=2026-11-20"));
     LakeFiles.copyTree(bigintFiles, widening);
     assertThat(LakeFiles.physicalTypes(widening, "score")).containsExactly("DOUBLE", "INT64");
-    store = new LocalS3Store("lake");
+    store = new LocalS3("lake");
     LakeCopy.upload(dataDir, store.settings(), LAKE);
     trino = LocalTrino.start(dir.resolve("trino"), store, "s3://lake/trino-metastore");
     sql = trino.connect();

@@ -11,6 +11,7 @@ import org.jclouds.blobstore.BlobStoreContext;
 public final class LocalS3 implements AutoCloseable {
   public static final String ACCESS_KEY = "test-access";
   public static final String SECRET_KEY = "test-secret";
+  public static final String REGION = "us-east-1";
 
   private final BlobStoreContext context;
   private final int port;
@@ -67,7 +68,7 @@ public final class LocalS3 implements AutoCloseable {
 
   /** Settings that reach this store. */
   public S3Settings settings() {
-    return new S3Settings(endpoint(), "us-east-1", true, ACCESS_KEY, SECRET_KEY);
+    return new S3Settings(endpoint(), REGION, true, ACCESS_KEY, SECRET_KEY);
   }
 
   @Override
