@@ -256,8 +256,8 @@ public final class HindsightServer implements AutoCloseable {
       lakeWriter.start(config.lake.flushInterval);
     }
     if (lakeFollower == null) {
-      // Writers sharing a lake do not merge files yet: two could merge one partition at once.
-      if (config.role == Role.ALL) {
+      // Behind Kafka, merges start with the feed: each writer merges only the partitions it writes.
+      if (config.role.writesLake() && !config.transport.kafka()) {
         compaction.start(config.lake.compactionInterval, queryEngine::refreshViews);
       }
     } else {
@@ -438,6 +438,13 @@ public final class HindsightServer implements AutoCloseable {
       }
       if (config.role.writesLake()) {
         feed = LakeFeed.start(settings, new KafkaLakeSink(lake, lakeWriter, lakeEdits::deletionMarks), config.lake.flushInterval, clock);
+        // Writers sharing a lake merge only the lake partitions of the Kafka partitions they hold (one
+        // endpoint's entries are in one Kafka partition), and hand a partition over between merges.
+        compaction.mergeOnly(p -> feed.owns(p.endpoint()));
+        feed.beforeHandOver(() -> waitForMerge());
+        if (lakeFollower == null) {
+          compaction.start(config.lake.compactionInterval, queryEngine::refreshViews);
+        }
         metrics.health().add(feed::problems);
         metrics.counter("hindsight_transport_entries_consumed", "Entries taken from Kafka since start", feed::entries);
         metrics.counter("hindsight_transport_commits", "Offset commits of the lake writer since start", feed::commits);
@@ -450,6 +457,14 @@ public final class HindsightServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while connecting to Kafka", e);
+    }
+  }
+
+  private void waitForMerge() {
+    try {
+      compaction.betweenMerges(() -> null);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 

@@ -19,9 +19,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.duckdb.DuckDBConnection;
 import io.hindsight.server.ops.Scheduler;
@@ -48,6 +50,8 @@ public final class CompactionJob implements Closeable {
    * lookup, which min/max statistics narrow to one row group of the sorted file, reads little.
    */
   static final int ROW_GROUP_ROWS = 16_384;
+  /** The folder of the store of record where merges keep their journals while they run. */
+  static final String MERGES = "_merges";
 
   private final Lake lake;
   private final SchemaRegistry schemas;
@@ -59,6 +63,8 @@ public final class CompactionJob implements Closeable {
   private Scheduler.Task task;
   private boolean closed;
   private Runnable afterSwap = () -> {};
+  /** The partitions this node may merge: all, unless writers share the lake (see {@link #mergeOnly}). */
+  private volatile Predicate<Partition> mine = p -> true;
   private volatile long merges;
 
   public CompactionJob(Scheduler scheduler, Lake lake, SchemaRegistry schemas, DuckDBConnection conn, Path journalDir, CompactionPolicy policy)
@@ -73,16 +79,22 @@ public final class CompactionJob implements Closeable {
   }
 
   /**
-   * Finishes or undoes merges a crash interrupted, in the local folder and the store of record.
-   * Runs before anything reads the lake, and before each pass for merges whose inputs the store
-   * could not delete.
+   * Finishes or undoes merges a crash interrupted, in the local folder and the store of record: a
+   * merge whose output reached the store (of record, or the folder itself) is finished, any other
+   * undone. Runs before anything reads the lake, and before each pass for merges whose inputs the
+   * store could not delete.
    */
   public void recover() throws IOException {
     try (Stream<Path> s = Files.list(journalDir)) {
       for (Path j : (Iterable<Path>) s.filter(p -> p.toString().endsWith(".json"))::iterator) {
         JsonNode node = json.readTree(j.toFile());
         Path output = Path.of(node.get("output").asText());
-        if (Files.exists(output)) {
+        // Once the output is in the store of record, the merge is done there, renamed here or not.
+        boolean done = Files.exists(output) || inStore(output);
+        if (done && !Files.exists(output) && Files.exists(Lake.tempFor(output))) {
+          FileSync.moveDurably(Lake.tempFor(output), output);
+        }
+        if (done) {
           List<Path> inputs = new ArrayList<>();
           for (JsonNode in : node.get("inputs")) {
             inputs.add(Path.of(in.asText()));
@@ -92,12 +104,21 @@ public final class CompactionJob implements Closeable {
           log.info("finished an interrupted merge into {}", output.getFileName());
         } else {
           Files.deleteIfExists(Lake.tempFor(output));
-          lake.unpublish(List.of(output));
           log.info("undid an interrupted merge into {}", output.getFileName());
         }
+        lake.store().delete(storedJournal(j));
         Files.delete(j);
       }
     }
+  }
+
+  /**
+   * Merges only the partitions {@code mine} accepts, asked for each partition of a pass: writers
+   * sharing a lake each merge the partitions they write, so no two merge the same files. Whoever
+   * hands a partition over waits in {@link #betweenMerges} until a merge in progress ended.
+   */
+  public void mergeOnly(Predicate<Partition> mine) {
+    this.mine = mine;
   }
 
   /** Runs merges every interval; {@code afterSwap} runs after files were replaced. */
@@ -129,9 +150,15 @@ public final class CompactionJob implements Closeable {
       return 0;
     }
     recover();
+    if (lake.store().remote()) {
+      recoverFromStore();
+    }
     int done = rewriteWidened();
     for (Table t : Table.values()) {
       for (Partition p : lake.partitions(t)) {
+        if (!mine.test(p)) {
+          continue;
+        }
         List<Path> candidates = new ArrayList<>();
         long total = 0;
         for (Path f : lake.dataFiles(p)) {
@@ -140,6 +167,9 @@ public final class CompactionJob implements Closeable {
             candidates.add(f);
             total += size;
           }
+        }
+        if (candidates.size() >= policy.minFiles()) {
+          candidates = stillStored(p, candidates);
         }
         if (candidates.size() >= policy.minFiles() && merge(p, candidates)) {
           done++;
@@ -171,7 +201,11 @@ public final class CompactionJob implements Closeable {
           if (!p.endpoint().equals(schema.endpoint())) {
             continue;
           }
-          List<Path> files = lake.dataFiles(p);
+          if (!mine.test(p)) {
+            complete = false;
+            continue;
+          }
+          List<Path> files = stillStored(p, lake.dataFiles(p));
           if (!files.isEmpty()) {
             boolean merged = merge(p, files);
             complete &= merged;
@@ -230,12 +264,17 @@ public final class CompactionJob implements Closeable {
     journal.put("output", output.toAbsolutePath().toString());
     var arr = journal.putArray("inputs");
     inputs.forEach(i -> arr.add(i.toAbsolutePath().toString()));
+    journal.put("output_name", lake.storeName(output));
+    var names = journal.putArray("input_names");
+    inputs.forEach(i -> names.add(lake.storeName(i)));
     Path journalFile = journalDir.resolve(output.getFileName() + ".json");
     FileSync.writeAtomically(journalFile, json.writeValueAsBytes(journal));
     try {
+      lake.store().put(storedJournal(journalFile), journalFile);
       lake.upload(tmp, output);
     } catch (IOException e) {
       Files.deleteIfExists(tmp);
+      lake.store().delete(storedJournal(journalFile));
       Files.deleteIfExists(journalFile);
       throw e;
     }
@@ -251,6 +290,7 @@ public final class CompactionJob implements Closeable {
     if (!locked) {
       Files.deleteIfExists(tmp);
       lake.unpublish(List.of(output));
+      lake.store().delete(storedJournal(journalFile));
       Files.deleteIfExists(journalFile);
       log.debug("queries kept {} busy; merge postponed", lake.dir(p));
       return false;
@@ -269,9 +309,77 @@ public final class CompactionJob implements Closeable {
     // The inputs leave the store after the output is there; if the store fails now, the journal
     // stays and the next pass (or start) deletes them.
     lake.unpublish(inputs);
+    lake.store().delete(storedJournal(journalFile));
     Files.deleteIfExists(journalFile);
     log.debug("merged {} files of {} into {}", inputs.size(), lake.dir(p), output.getFileName());
     return true;
+  }
+
+  /** Where a merge's journal is kept in a store of record, beside the tables, where no reader looks. */
+  private static String storedJournal(Path journalFile) {
+    return MERGES + "/" + journalFile.getFileName();
+  }
+
+  /** Whether the store of record holds {@code file}: once a merge's output is there, the merge counts as done. */
+  private boolean inStore(Path file) throws IOException {
+    if (!lake.store().remote()) {
+      return false;
+    }
+    String name = lake.storeName(file);
+    return lake.store().list(name.substring(0, name.lastIndexOf('/'))).containsKey(name);
+  }
+
+  /**
+   * Finishes or undoes, by the journals kept in the store, merges of this node's partitions that
+   * another node began and did not end (killed, or its disk lost): whoever merges a partition
+   * next owns its unfinished merge. As in {@link #recover}, an output in the store means done.
+   */
+  private void recoverFromStore() throws IOException {
+    LakeStore store = lake.store();
+    for (String name : store.notes(MERGES)) {
+      Path own = journalDir.resolve(name.substring(name.lastIndexOf('/') + 1));
+      Path copy = journalDir.resolve(".from-store.tmp");
+      store.get(name, copy);
+      JsonNode node = json.readTree(copy.toFile());
+      Files.delete(copy);
+      if (Files.exists(own) || !node.has("output_name")) {
+        continue;
+      }
+      String output = node.get("output_name").asText();
+      if (!mine.test(Lake.partitionOfName(output))) {
+        continue;
+      }
+      if (inStore(lake.root().resolve(output))) {
+        Lock swap = lake.swapLock().writeLock();
+        swap.lock();
+        try {
+          for (JsonNode in : node.get("input_names")) {
+            Files.deleteIfExists(lake.root().resolve(in.asText()));
+          }
+        } finally {
+          swap.unlock();
+        }
+        for (JsonNode in : node.get("input_names")) {
+          store.delete(in.asText());
+        }
+        log.info("finished a merge into {} that another node began", output);
+      } else {
+        log.info("undid a merge into {} that another node began", output);
+      }
+      store.delete(name);
+    }
+  }
+
+  /**
+   * The files of {@code files} that are still in the store of record: writers sharing a store hold
+   * copies of files another writer may have merged away since, which must not be merged again.
+   */
+  private List<Path> stillStored(Partition p, List<Path> files) throws IOException {
+    if (!lake.store().remote() || files.isEmpty()) {
+      return files;
+    }
+    Map<String, LakeStore.Stored> stored = lake.store().list(lake.storeName(lake.dir(p)));
+    return files.stream().filter(f -> stored.containsKey(lake.storeName(f))).toList();
   }
 
   /** Runs an edit of the lake's files (deletion, erasure) between two merges, so no merge reads or replaces them meanwhile. */

@@ -240,7 +240,7 @@ public final class Lake {
   }
 
   /** The partition of a data file's name in the store ({@code <table>/endpoint=<e>[/date=<d>]/part-...}). */
-  private static Partition partitionOfName(String name) {
+  static Partition partitionOfName(String name) {
     String[] parts = name.split("/");
     Table table = java.util.Arrays.stream(Table.values()).filter(t -> t.dirName().equals(parts[0])).findFirst().orElseThrow();
     String endpoint = parts[1].substring("endpoint=".length());

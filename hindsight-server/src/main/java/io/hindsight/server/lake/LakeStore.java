@@ -3,6 +3,7 @@ package io.hindsight.server.lake;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -31,6 +32,16 @@ public interface LakeStore extends Closeable {
     }
 
     @Override
+    public Map<String, Stored> list(String folder) {
+      return Map.of();
+    }
+
+    @Override
+    public List<String> notes(String folder) {
+      return List.of();
+    }
+
+    @Override
     public void get(String file, Path target) {}
 
     @Override
@@ -56,6 +67,15 @@ public interface LakeStore extends Closeable {
 
   /** Every data file of the lake's tables the store holds, by name. */
   Map<String, Stored> list() throws IOException;
+
+  /** The data files the store holds in {@code folder} (a partition's, as {@link #list} names them), by name. */
+  Map<String, Stored> list(String folder) throws IOException;
+
+  /**
+   * The names of every object in {@code folder} that is not a data file: notes kept beside the
+   * lake (a merge's journal) that no reader of the lake lists.
+   */
+  List<String> notes(String folder) throws IOException;
 
   /** Copies {@code file} to {@code target}, which appears whole. */
   void get(String file, Path target) throws IOException;

@@ -7,7 +7,9 @@ import io.hindsight.server.objects.StoredObject;
 import io.hindsight.server.schema.Table;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -89,6 +91,27 @@ public final class S3LakeStore implements LakeStore {
           out.put(name, new Stored(o.size(), o.eTag()));
         }
       }
+    }
+    return out;
+  }
+
+  @Override
+  public Map<String, Stored> list(String folder) throws IOException {
+    Map<String, Stored> out = new LinkedHashMap<>();
+    for (StoredObject o : store.list(prefix.resolve(folder))) {
+      String name = prefix.relativeKey(o.location().key());
+      if (Lake.isDataFile(Path.of(name))) {
+        out.put(name, new Stored(o.size(), o.eTag()));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public List<String> notes(String folder) throws IOException {
+    List<String> out = new ArrayList<>();
+    for (StoredObject o : store.list(prefix.resolve(folder))) {
+      out.add(prefix.relativeKey(o.location().key()));
     }
     return out;
   }

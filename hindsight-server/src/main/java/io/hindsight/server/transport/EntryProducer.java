@@ -2,6 +2,7 @@ package io.hindsight.server.transport;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -15,6 +16,7 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Utils;
 
 /**
  * Sends an ingest node's log entries to Kafka and returns once Kafka has them: {@code acks=all}
@@ -39,6 +41,15 @@ public final class EntryProducer implements Closeable {
     public boolean tooLarge() {
       return tooLarge;
     }
+  }
+
+  /**
+   * The partition of {@code endpoint}'s entries in a topic of {@code partitions}: Kafka's default
+   * for a keyed record (murmur2 of the key's bytes), which the producer applies to the endpoint.
+   * Writers use it to tell which endpoints' lake partitions are theirs.
+   */
+  public static int partitionOf(String endpoint, int partitions) {
+    return Utils.toPositive(Utils.murmur2(endpoint.getBytes(StandardCharsets.UTF_8))) % partitions;
   }
 
   /** Creates the topics when missing (a start-up error names the setting when Kafka is out of reach). */

@@ -85,6 +85,11 @@ public final class LakeFeed implements Closeable {
   private boolean paused;
   /** Entries taken since the last commit; written by the feed's thread only, read by metrics. */
   private volatile long pendingEntries;
+  /** The partitions this writer holds, and how many the topic has. */
+  private volatile Holding holding = new Holding(Set.of(), 1);
+  private volatile Runnable beforeHandOver = () -> {};
+
+  private record Holding(Set<Integer> partitions, int of) {}
 
   /**
    * Joins the writers' group and starts consuming on a thread of its own.
@@ -217,19 +222,24 @@ public final class LakeFeed implements Closeable {
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      release(partitions);
       if (pendingEntries > 0 && !writeAndCommit()) {
         forget();
       }
+      beforeHandOver.run();
     }
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
       // Another writer may own them already: nothing taken from them may be written now.
+      release(partitions);
       forget();
+      beforeHandOver.run();
     }
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      holding = new Holding(numbers(consumer.assignment()), consumer.partitionsFor(settings.topic()).size());
       try {
         sink.reload();
       } catch (IOException e) {
@@ -237,6 +247,16 @@ public final class LakeFeed implements Closeable {
       }
       reloadKeys(partitions);
       resume();
+    }
+
+    private void release(Collection<TopicPartition> partitions) {
+      Set<Integer> kept = new java.util.HashSet<>(holding.partitions());
+      kept.removeAll(numbers(partitions));
+      holding = new Holding(Set.copyOf(kept), holding.of());
+    }
+
+    private Set<Integer> numbers(Collection<TopicPartition> partitions) {
+      return partitions.stream().map(TopicPartition::partition).collect(java.util.stream.Collectors.toUnmodifiableSet());
     }
 
     /** Reads the idempotency keys of the window before each partition's next offset again. */
@@ -268,6 +288,20 @@ public final class LakeFeed implements Closeable {
       uncommitted.clear();
       pendingEntries = 0;
       }
+  }
+
+  /** Whether this writer holds, now, the partition that {@code endpoint}'s entries go to. */
+  public boolean owns(String endpoint) {
+    Holding h = holding;
+    return h.partitions().contains(EntryProducer.partitionOf(endpoint, h.of()));
+  }
+
+  /**
+   * Runs on the feed's thread whenever partitions stop being this writer's, before the group may
+   * give them to another: to wait until work on their lake partitions (a merge) has ended.
+   */
+  public void beforeHandOver(Runnable wait) {
+    this.beforeHandOver = wait;
   }
 
   /** What is wrong with the feed now (empty when healthy). */

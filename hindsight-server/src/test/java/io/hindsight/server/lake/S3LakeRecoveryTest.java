@@ -124,10 +124,101 @@ class S3LakeRecoveryTest {
         job.recover();
       }
 
-      assertThat(store.list().keySet()).containsExactlyInAnyOrder(
-          f.lake.storeName(churnOutput), f.lake.storeName(fraud.get(0)), f.lake.storeName(fraud.get(1)));
+      // In the store of record both merges are done (their outputs are there): the inputs go.
+      assertThat(store.list().keySet()).containsExactlyInAnyOrder(f.lake.storeName(churnOutput), f.lake.storeName(fraudOutput));
       assertThat(f.lake.dataFiles(f.partition("churn", DAY_START))).containsExactly(churnOutput);
+      assertThat(f.lake.dataFiles(f.partition("fraud", DAY_START))).containsExactly(fraudOutput);
+    }
+  }
+
+  @Test
+  void aMergeWhoseOutputNeverReachedTheStoreIsUndone() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir, store)) {
+      f.writeEachToAFile(0, f.prediction("fraud", DAY_START, "c", 3), f.prediction("fraud", DAY_START, "d", 4));
+      List<Path> fraud = f.lake.dataFiles(f.partition("fraud", DAY_START));
+      Path output = fraud.get(0).resolveSibling(Lake.dataFileName(3));
+      Files.copy(fraud.get(1), Lake.tempFor(output));
+      Path journal = Files.createDirectories(dir.resolve("journal"));
+      Files.write(journal.resolve("fraud.json"), new ObjectMapper().writeValueAsBytes(Map.of(
+          "output", output.toString(), "inputs", fraud.stream().map(Path::toString).toList())));
+
+      try (CompactionJob job = new CompactionJob(f.time, f.lake, f.schemas, LakeFixture.duckdb(), journal, new CompactionPolicy(2, MB, 10 * MB))) {
+        job.recover();
+      }
+
+      assertThat(store.list().keySet()).containsExactlyInAnyOrderElementsOf(fraud.stream().map(f.lake::storeName).toList());
       assertThat(f.lake.dataFiles(f.partition("fraud", DAY_START))).containsExactlyElementsOf(fraud);
+      assertThat(Lake.tempFor(output)).doesNotExist();
+    }
+  }
+
+  /**
+   * Writers sharing a store: a merge another writer began and did not end (killed, its disk lost)
+   * is finished or undone, by the journal it kept in the store, by the next writer that merges
+   * the partition, and only by that one.
+   */
+  @Test
+  void aMergeAnotherWriterLeftUnfinishedIsTakenUpFromItsJournalInTheStore() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir, store)) {
+      f.writeEachToAFile(0,
+          f.prediction("churn", DAY_START, "a", 1),
+          f.prediction("churn", DAY_START, "b", 2),
+          f.prediction("fraud", DAY_START, "c", 3),
+          f.prediction("fraud", DAY_START, "d", 4),
+          f.prediction("loans", DAY_START, "e", 5),
+          f.prediction("loans", DAY_START, "g", 6));
+      // The other writer's merges: churn's output reached the store, fraud's did not; loans is not
+      // this writer's partition.
+      List<Path> churn = f.lake.dataFiles(f.partition("churn", DAY_START));
+      String churnOutput = f.lake.storeName(churn.get(0).resolveSibling(Lake.dataFileName(1)));
+      store.put(churnOutput, churn.get(1));
+      Path notes = Files.createDirectories(dir.resolve("other-writer"));
+      for (String endpoint : List.of("churn", "fraud", "loans")) {
+        List<Path> inputs = f.lake.dataFiles(f.partition(endpoint, DAY_START));
+        String output = endpoint.equals("churn") ? churnOutput : f.lake.storeName(inputs.get(0).resolveSibling(Lake.dataFileName(9)));
+        Path note = notes.resolve(endpoint + ".json");
+        Files.write(note, new ObjectMapper().writeValueAsBytes(Map.of(
+            "output", "/elsewhere/" + output, "inputs", List.of(),
+            "output_name", output, "input_names", inputs.stream().map(f.lake::storeName).toList())));
+        store.put(CompactionJob.MERGES + "/" + endpoint + ".json", note);
+      }
+      Map<String, LakeStore.Stored> before = store.list();
+
+      Path journal = dir.resolve("journal");
+      try (CompactionJob job = new CompactionJob(f.time, f.lake, f.schemas, LakeFixture.duckdb(), journal, new CompactionPolicy(100, MB, 10 * MB))) {
+        job.mergeOnly(p -> !p.endpoint().equals("loans"));
+        assertThat(job.compactNow()).as("no merge of its own: too few files").isZero();
+      }
+
+      assertThat(store.list().keySet()).as("churn's inputs gone, fraud's and loans' kept")
+          .containsExactlyInAnyOrderElementsOf(before.keySet().stream()
+              .filter(n -> !n.contains("endpoint=churn") || n.equals(churnOutput)).toList());
+      assertThat(f.lake.dataFiles(f.partition("churn", DAY_START))).as("the inputs' copies here are gone too").isEmpty();
+      assertThat(store.notes(CompactionJob.MERGES)).containsExactly(CompactionJob.MERGES + "/loans.json");
+    }
+  }
+
+  /**
+   * Writers sharing a store each hold copies of files another writer may since have merged away:
+   * those are not merged again (their rows would then be in the lake twice).
+   */
+  @Test
+  void filesNoLongerInTheStoreAreNotMergedAgain() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir, store)) {
+      f.writeEachToAFile(0,
+          f.prediction("fraud", DAY_START, "a", 1),
+          f.prediction("fraud", DAY_START, "b", 2),
+          f.prediction("fraud", DAY_START, "c", 3));
+      List<Path> files = f.lake.dataFiles(f.partition("fraud", DAY_START));
+      // Another writer merged the first two into a file of its own and removed them from the store.
+      store.delete(f.lake.storeName(files.get(0)));
+      store.delete(f.lake.storeName(files.get(1)));
+      Map<String, LakeStore.Stored> before = store.list();
+
+      try (CompactionJob job = new CompactionJob(f.time, f.lake, f.schemas, LakeFixture.duckdb(), dir.resolve("journal"), new CompactionPolicy(2, MB, 10 * MB))) {
+        assertThat(job.compactNow()).isZero();
+      }
+      assertThat(store.list()).isEqualTo(before);
     }
   }
 
@@ -216,6 +307,16 @@ class S3LakeRecoveryTest {
     }
 
     @Override
+    public Map<String, Stored> list(String folder) throws IOException {
+      return store.list(folder);
+    }
+
+    @Override
+    public List<String> notes(String folder) throws IOException {
+      return store.notes(folder);
+    }
+
+    @Override
     public void get(String file, Path target) throws IOException {
       store.get(file, target);
     }
@@ -253,6 +354,16 @@ class S3LakeRecoveryTest {
     @Override
     public Map<String, Stored> list() {
       return Map.of();
+    }
+
+    @Override
+    public Map<String, Stored> list(String folder) {
+      return Map.of();
+    }
+
+    @Override
+    public List<String> notes(String folder) {
+      return List.of();
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.hindsight.server.transport;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.hindsight.server.Role;
+import io.hindsight.server.ServerConfig;
 import io.hindsight.server.TestServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,11 +12,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -143,5 +151,75 @@ class KafkaWriterTest {
       Map<String, Integer> inLake = KafkaNodes.awaitInLake(dir.resolve("lake"), List.of("last0"), Duration.ofSeconds(30));
       assertThat(inLake).hasSize(12).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
     }
+  }
+
+  /**
+   * Two writers sharing one lake folder, both merging files as often as they can while rows
+   * arrive: each merges only the lake partitions of the Kafka partitions it holds, so no two merges
+   * take the same files (which would store their rows twice). The producer puts each endpoint's
+   * entries in the partition {@link EntryProducer#partitionOf} names, which is what writers go by.
+   */
+  @Test
+  void writersSharingALakeEachMergeOnlyThePartitionsTheyWrite() throws Exception {
+    String topic = "merges";
+    Path lake = Files.createDirectories(dir.resolve("shared-lake"));
+    Consumer<ServerConfig> writer = c -> {
+      KafkaNodes.configure(c, Role.WRITER, broker.bootstrapServers(), topic);
+      c.lake.flushInterval = Duration.ofMillis(50);
+      c.lake.compactionInterval = Duration.ofMillis(20);
+      c.lake.compactionMinFiles = 2;
+    };
+    List<String> sent = new ArrayList<>();
+    try (TestServer w1 = new TestServer(sharing(lake, "w1"), writer);
+        TestServer w2 = new TestServer(sharing(lake, "w2"), writer);
+        TestServer ingest = new TestServer(dir.resolve("ingest"), c -> KafkaNodes.configure(c, Role.INGEST, broker.bootstrapServers(), topic))) {
+      for (int b = 0; b < 300; b++) {
+        List<String> ids = ids("m" + b + "-", 10);
+        assertThat(ingest.predictions("e" + (b % 8), KafkaNodes.batch(ids)).status()).isEqualTo(200);
+        sent.addAll(ids);
+        Thread.sleep(10);
+      }
+      assertThat(KafkaNodes.awaitInLake(lake, sent, Duration.ofSeconds(30)).keySet()).containsAll(sent);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while ((merges(w1) == 0 || merges(w2) == 0) && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(merges(w1)).as("merges by the first writer").isPositive();
+      assertThat(merges(w2)).as("merges by the second writer").isPositive();
+    }
+    Map<String, Integer> counts = KafkaNodes.idsInLake(lake);
+    assertThat(counts.keySet()).containsExactlyInAnyOrderElementsOf(sent);
+    assertThat(counts.entrySet().stream().filter(e -> e.getValue() > 1).limit(5).toList()).as("stored more than once").isEmpty();
+
+    try (KafkaConsumer<String, byte[]> consumer =
+        new KafkaConsumer<>(Map.of("bootstrap.servers", broker.bootstrapServers()), new StringDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      int seen = 0;
+      for (int polls = 0; polls < 20 && seen < 300; polls++) {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+          assertThat(r.partition()).as(r.key()).isEqualTo(EntryProducer.partitionOf(r.key(), partitions.size()));
+          seen++;
+        }
+      }
+      assertThat(seen).isEqualTo(300);
+    }
+  }
+
+  /** A writer's data folder whose lake tables are links into {@code lake}. */
+  private Path sharing(Path lake, String name) throws Exception {
+    Path data = dir.resolve(name);
+    for (String table : List.of("predictions", "feedback", "events")) {
+      Files.createDirectories(data.resolve("lake"));
+      Files.createSymbolicLink(data.resolve("lake").resolve(table), Files.createDirectories(lake.resolve(table)));
+    }
+    return data;
+  }
+
+  private static long merges(TestServer s) {
+    Matcher m = Pattern.compile("(?m)^hindsight_lake_merges_total(?:\\{[^}]*\\})? (\\S+)").matcher(s.get("/metrics").body());
+    return m.find() ? (long) Double.parseDouble(m.group(1)) : 0;
   }
 }
