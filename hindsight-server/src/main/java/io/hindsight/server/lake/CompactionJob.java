@@ -339,7 +339,11 @@ public final class CompactionJob implements Closeable {
     for (String name : store.notes(MERGES)) {
       Path own = journalDir.resolve(name.substring(name.lastIndexOf('/') + 1));
       Path copy = journalDir.resolve(".from-store.tmp");
-      store.get(name, copy);
+      try {
+        store.get(name, copy);
+      } catch (java.nio.file.NoSuchFileException e) {
+        continue; // its merge ended meanwhile
+      }
       JsonNode node = json.readTree(copy.toFile());
       Files.delete(copy);
       if (Files.exists(own) || !node.has("output_name")) {

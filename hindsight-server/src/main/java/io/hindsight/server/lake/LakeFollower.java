@@ -135,10 +135,17 @@ public final class LakeFollower implements Closeable {
     List<Path> downloaded = new ArrayList<>();
     List<Path> replaced = new ArrayList<>();
     try {
-      for (String name : fetch) {
+      for (java.util.Iterator<String> it = fetch.iterator(); it.hasNext(); ) {
+        String name = it.next();
         Path target = lake.root().resolve(name);
         Path aside = Lake.tempFor(target);
-        store.get(name, aside);
+        try {
+          store.get(name, aside);
+        } catch (java.nio.file.NoSuchFileException e) {
+          // Merged or deleted since the listing: the next pass sees what replaced it.
+          it.remove();
+          continue;
+        }
         downloaded.add(aside);
         if (local.containsKey(name)) {
           replaced.add(target);

@@ -83,7 +83,11 @@ public final class ObjectStore implements Closeable {
     return out;
   }
 
-  /** Copies an object to {@code target}, which appears whole (written aside, fsynced, renamed). */
+  /**
+   * Copies an object to {@code target}, which appears whole (written aside, fsynced, renamed).
+   *
+   * @throws java.nio.file.NoSuchFileException when the store has no such object
+   */
   public void download(S3Location object, Path target) throws IOException {
     Path parent = target.toAbsolutePath().getParent();
     Files.createDirectories(parent);
@@ -93,6 +97,8 @@ public final class ObjectStore implements Closeable {
       s3.getObject(r -> r.bucket(object.bucket()).key(object.key()), ResponseTransformer.toFile(partial));
       FileSync.fsync(partial);
       FileSync.moveDurably(partial, target);
+    } catch (NoSuchKeyException e) {
+      throw new java.nio.file.NoSuchFileException(object.toString(), null, "the store has no such object (deleted since it was listed?)");
     } catch (SdkException e) {
       throw new IOException("could not read " + object + ": " + e.getMessage(), e);
     } finally {

@@ -65,6 +65,31 @@ class S3LakeRecoveryTest {
     }
   }
 
+  /** A file another writer merged away between the listing and its download is passed over, not an error. */
+  @Test
+  void aFileDeletedFromTheStoreBetweenListingAndDownloadIsPassedOver() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir, store)) {
+      f.writeEachToAFile(0, f.prediction("fraud", DAY_START, "a", 1));
+      Partition p = f.partition("fraud", DAY_START);
+      Path file = f.lake.dataFiles(p).get(0);
+      Path elsewhere = dir.resolve("other-writer-lake");
+      String gone = f.lake.storeName(file.resolveSibling(Lake.dataFileName(7)));
+      UndeletableStore listingAGhost = new UndeletableStore(store) {
+        @Override
+        public Map<String, Stored> list() throws IOException {
+          Map<String, Stored> out = new java.util.HashMap<>(super.list());
+          out.put(gone, new Stored(100, "deleted-since"));
+          return out;
+        }
+      };
+      Lake other = new Lake(elsewhere, listingAGhost);
+
+      LakeFollower.recoverWriter(other);
+
+      assertThat(other.dataFiles(p)).containsExactly(elsewhere.resolve(f.lake.storeName(file)));
+    }
+  }
+
   @Test
   void aPartitionsMarkCountsTheFilesAnotherWriterPutInTheStore() throws Exception {
     try (LakeFixture f = new LakeFixture(dir, store)) {
@@ -275,7 +300,7 @@ class S3LakeRecoveryTest {
   }
 
   /** The S3 store, except that it refuses deletes while {@link #refusing} is set. */
-  private static final class UndeletableStore implements LakeStore {
+  private static class UndeletableStore implements LakeStore {
     final AtomicBoolean refusing = new AtomicBoolean(true);
     private final LakeStore store;
 

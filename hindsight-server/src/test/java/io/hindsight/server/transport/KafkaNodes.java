@@ -37,6 +37,8 @@ final class KafkaNodes {
     c.transport.client.put("session.timeout.ms", "6000");
     c.transport.client.put("heartbeat.interval.ms", "1000");
     c.lake.flushInterval = Duration.ofMillis(200);
+    // Writers merge files while they are killed and take partitions over.
+    c.lake.compactionInterval = Duration.ofSeconds(1);
   }
 
   /** As {@link #configure}, with the lake of record at {@code lakeUri} in the store at {@code s3Endpoint}. */
