@@ -103,6 +103,8 @@ public final class HindsightServer implements AutoCloseable {
   private LakeFollower lakeFollower;
   private LakeWriter lakeWriter;
   private CompactionJob compaction;
+  /** Events this node could not put in the lake (a following node without Kafka). */
+  private final java.util.concurrent.atomic.AtomicLong unrecordedEvents = new java.util.concurrent.atomic.AtomicLong();
   private QueryEngine queryEngine;
   private IdFileIndex idIndex;
   private IdempotencyStore idempotency;
@@ -298,6 +300,8 @@ public final class HindsightServer implements AutoCloseable {
     metrics.counter("hindsight_lake_rows_written", "Rows written to Parquet since start", lakeWriter::rowsWritten);
     metrics.counter("hindsight_lake_merges", "Partition file merges done since start", compaction::merges);
     metrics.counter(
+        "hindsight_events_unrecorded", "Events (alerts, retention) a node following a lake without Kafka could not record", unrecordedEvents::get);
+    metrics.counter(
         "hindsight_lake_write_failures", "Partition writes that failed since start (retried)", lakeWriter::writeFailures);
     metrics.counter(
         "hindsight_lake_flush_crashes", "Lake flushes that died with an error since start (the next one runs as planned)", lakeWriter::flushCrashes);
@@ -416,7 +420,8 @@ public final class HindsightServer implements AutoCloseable {
     try {
       sharedSchemas = SchemaLog.start(settings, schemas, json);
       metrics.health().add(sharedSchemas::problems);
-      if (config.role.ingests()) {
+      if (config.role.ingests() || config.role == Role.MONITOR) {
+        // A monitor node's own records (alert events) reach the lake as any record does: through the writers.
         producer = EntryProducer.start(settings);
         ingest.sendTo(producer);
         ingest.shareSchemasThrough(sharedSchemas);
@@ -516,15 +521,7 @@ public final class HindsightServer implements AutoCloseable {
             dataDir.resolve("alerts"),
             scheduler,
             (rule, from, to) -> monitor.metric(rule.endpoint(), rule.metric(), rule.column(), rule.segment(), from, to),
-            t -> {
-              try {
-                ingest.ingest(
-                    Table.EVENTS, t.endpoint(), IngestService.Format.JSON,
-                    new java.io.ByteArrayInputStream(json.writeValueAsBytes(AlertHistory.event(t))), null, null);
-              } catch (IOException | RuntimeException e) {
-                log.warn("could not record the alert event of rule {}: {}", t.rule(), e.toString());
-              }
-            },
+            t -> storeEvent(ingest, t.endpoint(), "alert", AlertHistory.event(t)),
             metrics.registry(),
             AlertSettings.defaults(externalUrl(config.port)));
     try {
@@ -547,6 +544,17 @@ public final class HindsightServer implements AutoCloseable {
     event.put("kind", kind);
     event.put("text", text);
     event.put("data", data);
+    storeEvent(ingest, endpoint, kind, event);
+  }
+
+  private void storeEvent(IngestService ingest, String endpoint, String kind, Object event) {
+    if (producer == null && (config.followsLake() || !config.role.writesLake())) {
+      // A node following a lake that others write has no way into it but Kafka.
+      unrecordedEvents.incrementAndGet();
+      log.warn("the {} event of {} is not recorded: this node ({} over {}) reaches the lake only through transport.type: kafka",
+          kind, endpoint, config.role.publicName(), lakeStore.describe());
+      return;
+    }
     try {
       ingest.ingest(
           Table.EVENTS, endpoint, IngestService.Format.JSON, new java.io.ByteArrayInputStream(json.writeValueAsBytes(event)), null, null);

@@ -134,6 +134,28 @@ class S3LakeTest {
     }
   }
 
+  /**
+   * Without Kafka a monitor node has no way into the lake a writer keeps: what its alerts do is
+   * counted as not recorded, and said, rather than kept where no one reads it.
+   */
+  @Test
+  void aMonitorNodeWithoutKafkaCountsTheAlertEventsItCannotRecord() throws Exception {
+    io.hindsight.server.ops.ManualScheduler time = new io.hindsight.server.ops.ManualScheduler();
+    try (TestServer writer = new TestServer(dir.resolve("writer"), s3Lake());
+        TestServer monitor = new TestServer(dir.resolve("monitor"), s3Lake().andThen(c -> c.role = io.hindsight.server.Role.MONITOR), time)) {
+      // A model that stopped logging pages someone: no rows in the window is an alert.
+      TestServer.Response rule = monitor.putJson("/v1/alerts/rules/silent",
+          "{\"endpoint\": \"fraud\", \"metric\": \"mean\", \"column\": \"amount\", \"window\": \"PT1H\", \"op\": \">\","
+              + " \"threshold\": 150, \"for\": \"PT1M\", \"every\": \"PT1M\", \"no_data\": \"alert\"}");
+      assertThat(rule.status()).as(rule.body()).isEqualTo(200);
+      for (int i = 0; i < 36; i++) {
+        time.advance(Duration.ofSeconds(5));
+      }
+      assertThat(monitor.get("/v1/alerts/rules/silent").json().get("state").asText()).isEqualTo("firing");
+      assertThat(monitor.get("/metrics").body()).as("pending, then firing").containsPattern("(?m)^hindsight_events_unrecorded_total 2\\.0$");
+    }
+  }
+
   @Test
   void anErasureRewritesTheStoredFileAndAFollowingServerDropsTheErasedRows() throws Exception {
     try (TestServer writer = new TestServer(dir.resolve("writer"), s3Lake());

@@ -5,8 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.hindsight.server.Role;
 import io.hindsight.server.TestServer;
+import io.hindsight.server.lake.S3LakeStore;
+import io.hindsight.server.objects.LocalS3;
+import io.hindsight.server.ops.ManualScheduler;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -70,6 +75,56 @@ class KafkaTransportTest {
       assertThat(notHere.body()).contains("role ingest", "query or monitor");
       assertThat(writer.get("/health").status()).isEqualTo(200);
       assertThat(writer.get("/metrics").body()).contains("hindsight_transport_entries_consumed");
+    }
+  }
+
+  /**
+   * A monitor node over the S3 lake records what its alerts do as any record is recorded: through
+   * Kafka and the writers into the lake of record, where it and every other node read it.
+   */
+  @Test
+  void aMonitorNodesAlertHistoryReachesTheLakeOfRecordThroughTheWriters() throws Exception {
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MINUTES);
+    ManualScheduler time = new ManualScheduler(now);
+    String topic = "monitor";
+    try (LocalS3 s3 = new LocalS3("lake");
+        S3LakeStore store = S3LakeStore.connect("s3://lake/hindsight", s3.settings());
+        TestServer writer = new TestServer(dir.resolve("writer"), c -> KafkaNodes.configure(
+            c, Role.WRITER, broker.bootstrapServers(), topic, s3.endpoint().toString(), "s3://lake/hindsight"));
+        TestServer ingest = new TestServer(dir.resolve("ingest"), c -> KafkaNodes.configure(c, Role.INGEST, broker.bootstrapServers(), topic));
+        TestServer monitor = new TestServer(dir.resolve("monitor"), c -> KafkaNodes.configure(
+            c, Role.MONITOR, broker.bootstrapServers(), topic, s3.endpoint().toString(), "s3://lake/hindsight"), time)) {
+      StringBuilder records = new StringBuilder("[");
+      for (int i = 0; i < 10; i++) {
+        records.append(i == 0 ? "" : ",").append("{\"prediction_id\": \"m").append(i).append("\", \"ts\": \"")
+            .append(now.minusSeconds(600 - i)).append("\", \"data\": {\"amount\": 200}}");
+      }
+      assertThat(ingest.predictions("fraud", records.append("]").toString()).status()).isEqualTo(200);
+      awaitInStore(store, "predictions/endpoint=fraud/");
+      TestServer.Response rule = monitor.putJson("/v1/alerts/rules/big-amounts",
+          "{\"endpoint\": \"fraud\", \"metric\": \"mean\", \"column\": \"amount\", \"window\": \"PT1H\", \"op\": \">\","
+              + " \"threshold\": 150, \"for\": \"PT1M\", \"every\": \"PT1M\"}");
+      assertThat(rule.status()).as(rule.body()).isEqualTo(200);
+
+      for (int i = 0; i < 36; i++) {
+        time.advance(Duration.ofSeconds(5));
+      }
+      assertThat(monitor.get("/v1/alerts/rules/big-amounts").json().get("state").asText()).isEqualTo("firing");
+
+      awaitInStore(store, "events/endpoint=fraud/");
+      for (int i = 0; i < 2; i++) {
+        time.advance(Duration.ofSeconds(5));
+      }
+      assertThat(monitor.query("SELECT from_state, to_state FROM alerts ORDER BY ts").get("rows").toString())
+          .isEqualTo("[[\"inactive\",\"pending\"],[\"pending\",\"firing\"]]");
+    }
+  }
+
+  private static void awaitInStore(S3LakeStore store, String prefix) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (store.list().keySet().stream().noneMatch(n -> n.startsWith(prefix))) {
+      assertThat(System.nanoTime()).as("a file under %s in the store", prefix).isLessThan(deadline);
+      Thread.sleep(100);
     }
   }
 
