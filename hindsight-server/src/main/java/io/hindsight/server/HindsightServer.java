@@ -446,7 +446,7 @@ public final class HindsightServer implements AutoCloseable {
         // Writers sharing a lake merge only the lake partitions of the Kafka partitions they hold (one
         // endpoint's entries are in one Kafka partition), and hand a partition over between merges.
         compaction.mergeOnly(p -> feed.owns(p.endpoint()));
-        feed.beforeHandOver(() -> waitForMerge());
+        feed.beforeHandOver(this::waitForMerge);
         if (lakeFollower == null) {
           compaction.start(config.lake.compactionInterval, queryEngine::refreshViews);
         }

@@ -11,6 +11,7 @@ import io.hindsight.server.schema.Table;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -341,7 +342,7 @@ public final class CompactionJob implements Closeable {
       Path copy = journalDir.resolve(".from-store.tmp");
       try {
         store.get(name, copy);
-      } catch (java.nio.file.NoSuchFileException e) {
+      } catch (NoSuchFileException e) {
         continue; // its merge ended meanwhile
       }
       JsonNode node = json.readTree(copy.toFile());

@@ -7,12 +7,14 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -135,13 +137,13 @@ public final class LakeFollower implements Closeable {
     List<Path> downloaded = new ArrayList<>();
     List<Path> replaced = new ArrayList<>();
     try {
-      for (java.util.Iterator<String> it = fetch.iterator(); it.hasNext(); ) {
+      for (Iterator<String> it = fetch.iterator(); it.hasNext(); ) {
         String name = it.next();
         Path target = lake.root().resolve(name);
         Path aside = Lake.tempFor(target);
         try {
           store.get(name, aside);
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
           // Merged or deleted since the listing: the next pass sees what replaced it.
           it.remove();
           continue;

@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -86,7 +87,7 @@ public final class ObjectStore implements Closeable {
   /**
    * Copies an object to {@code target}, which appears whole (written aside, fsynced, renamed).
    *
-   * @throws java.nio.file.NoSuchFileException when the store has no such object
+   * @throws NoSuchFileException when the store has no such object
    */
   public void download(S3Location object, Path target) throws IOException {
     Path parent = target.toAbsolutePath().getParent();
@@ -98,7 +99,7 @@ public final class ObjectStore implements Closeable {
       FileSync.fsync(partial);
       FileSync.moveDurably(partial, target);
     } catch (NoSuchKeyException e) {
-      throw new java.nio.file.NoSuchFileException(object.toString(), null, "the store has no such object (deleted since it was listed?)");
+      throw new NoSuchFileException(object.toString(), null, "the store has no such object (deleted since it was listed?)");
     } catch (SdkException e) {
       throw new IOException("could not read " + object + ": " + e.getMessage(), e);
     } finally {

@@ -9,10 +9,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -250,13 +252,13 @@ public final class LakeFeed implements Closeable {
     }
 
     private void release(Collection<TopicPartition> partitions) {
-      Set<Integer> kept = new java.util.HashSet<>(holding.partitions());
+      Set<Integer> kept = new HashSet<>(holding.partitions());
       kept.removeAll(numbers(partitions));
       holding = new Holding(Set.copyOf(kept), holding.of());
     }
 
     private Set<Integer> numbers(Collection<TopicPartition> partitions) {
-      return partitions.stream().map(TopicPartition::partition).collect(java.util.stream.Collectors.toUnmodifiableSet());
+      return partitions.stream().map(TopicPartition::partition).collect(Collectors.toUnmodifiableSet());
     }
 
     /** Reads the idempotency keys of the window before each partition's next offset again. */
