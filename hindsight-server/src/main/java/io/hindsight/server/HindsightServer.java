@@ -15,6 +15,7 @@ import io.hindsight.server.audit.AuditSettings;
 import io.hindsight.server.audit.AuditTrails;
 import io.hindsight.server.media.MediaLibrary;
 import io.hindsight.server.lake.CompactionJob;
+import io.hindsight.server.lake.SharedCatalog;
 import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.LakeFollower;
 import io.hindsight.server.lake.LakeStore;
@@ -209,6 +210,10 @@ public final class HindsightServer implements AutoCloseable {
     schemas.onChange(queryEngine::refreshViews);
     if (config.followsLake()) {
       lakeFollower = new LakeFollower(lake, lakeStore, queryEngine::refreshViews);
+      if (!config.transport.kafka()) {
+        // Without Kafka the writer's catalog of schemas comes through the store, like its files.
+        lakeFollower.takingCatalog(new SharedCatalog(schemas, lakeStore, scratch.resolve("catalog")));
+      }
       lakeFollower.catchUp();
     }
     idempotency =
@@ -261,6 +266,9 @@ public final class HindsightServer implements AutoCloseable {
       // Behind Kafka, merges start with the feed: each writer merges only the partitions it writes.
       if (config.role.writesLake() && !config.transport.kafka()) {
         compaction.start(config.lake.compactionInterval, queryEngine::refreshViews);
+        if (lakeStore.remote()) {
+          shareCatalog(new SharedCatalog(schemas, lakeStore, scratch.resolve("catalog")));
+        }
       }
     } else {
       lakeFollower.onFileAdded(written::written);
@@ -463,6 +471,19 @@ public final class HindsightServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while connecting to Kafka", e);
     }
+  }
+
+  /** Puts the catalog of schemas in the store for the nodes that follow it, at once and each second after. */
+  private void shareCatalog(SharedCatalog catalog) {
+    Runnable publish = () -> {
+      try {
+        catalog.publish();
+      } catch (IOException e) {
+        log.warn("could not put the catalog of schemas in {} (tried again in a second): {}", lakeStore.describe(), e.toString());
+      }
+    };
+    publish.run();
+    scheduler.every("hindsight-catalog-share", Duration.ofSeconds(1), publish);
   }
 
   private void waitForMerge() {

@@ -337,7 +337,7 @@ public final class CompactionJob implements Closeable {
    */
   private void recoverFromStore() throws IOException {
     LakeStore store = lake.store();
-    for (String name : store.notes(MERGES)) {
+    for (String name : store.notes(MERGES).keySet()) {
       Path own = journalDir.resolve(name.substring(name.lastIndexOf('/') + 1));
       Path copy = journalDir.resolve(".from-store.tmp");
       try {

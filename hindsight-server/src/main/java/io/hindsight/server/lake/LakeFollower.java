@@ -46,6 +46,7 @@ public final class LakeFollower implements Closeable {
   /** The store's tag of each local file's content, as last seen. */
   private final Map<String, String> tags = new HashMap<>();
   private volatile BiConsumer<Partition, Path> fileAdded = (p, f) -> {};
+  private volatile SharedCatalog catalog;
   private Scheduler.Task task;
   private java.time.Clock clock = java.time.Clock.systemUTC();
   private volatile String problem;
@@ -61,6 +62,11 @@ public final class LakeFollower implements Closeable {
     this.lake = lake;
     this.store = store;
     this.filesChanged = filesChanged;
+  }
+
+  /** Takes up the writer's catalog of schemas at the start of each pass, before the files it describes. */
+  public void takingCatalog(SharedCatalog catalog) {
+    this.catalog = catalog;
   }
 
   /** Sets who is told of each file a pass adds (the metric store's {@code WrittenFiles}). */
@@ -111,6 +117,9 @@ public final class LakeFollower implements Closeable {
    * Returns how many files it added, replaced or removed.
    */
   public synchronized int catchUp() throws IOException {
+    if (catalog != null) {
+      catalog.take();
+    }
     Map<String, LakeStore.Stored> stored = store.list();
     Map<String, Path> local = localFiles();
     List<String> fetch = new ArrayList<>();

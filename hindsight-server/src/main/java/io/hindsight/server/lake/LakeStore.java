@@ -3,7 +3,6 @@ package io.hindsight.server.lake;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -37,8 +36,8 @@ public interface LakeStore extends Closeable {
     }
 
     @Override
-    public List<String> notes(String folder) {
-      return List.of();
+    public Map<String, Stored> notes(String folder) {
+      return Map.of();
     }
 
     @Override
@@ -72,10 +71,10 @@ public interface LakeStore extends Closeable {
   Map<String, Stored> list(String folder) throws IOException;
 
   /**
-   * The names of every object in {@code folder} that is not a data file: notes kept beside the
-   * lake (a merge's journal) that no reader of the lake lists.
+   * Every object in {@code folder}, which holds no data files: notes kept beside the tables (a
+   * merge's journal, the catalog of schemas) that no reader of the lake lists.
    */
-  List<String> notes(String folder) throws IOException;
+  Map<String, Stored> notes(String folder) throws IOException;
 
   /** Copies {@code file} to {@code target}, which appears whole. */
   void get(String file, Path target) throws IOException;

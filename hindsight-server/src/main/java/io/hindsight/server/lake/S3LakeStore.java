@@ -7,9 +7,7 @@ import io.hindsight.server.objects.StoredObject;
 import io.hindsight.server.schema.Table;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -108,10 +106,10 @@ public final class S3LakeStore implements LakeStore {
   }
 
   @Override
-  public List<String> notes(String folder) throws IOException {
-    List<String> out = new ArrayList<>();
+  public Map<String, Stored> notes(String folder) throws IOException {
+    Map<String, Stored> out = new LinkedHashMap<>();
     for (StoredObject o : store.list(prefix.resolve(folder))) {
-      out.add(prefix.relativeKey(o.location().key()));
+      out.put(prefix.relativeKey(o.location().key()), new Stored(o.size(), o.eTag()));
     }
     return out;
   }

@@ -114,6 +114,42 @@ public final class SchemaRegistry {
     }
   }
 
+  /** Each schema's file, by its name below the catalog folder ({@code predictions/fraud.json}). */
+  public Map<String, Path> files() throws IOException {
+    Map<String, Path> out = new java.util.TreeMap<>();
+    for (Table t : Table.values()) {
+      try (Stream<Path> files = Files.list(dir.resolve(t.dirName()))) {
+        files.filter(p -> p.toString().endsWith(".json")).forEach(f -> out.put(t.dirName() + "/" + f.getFileName(), f));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Takes the columns of a schema file that the server writing the lake keeps ({@link #files}
+   * names them), for a node that only reads that lake: their types win over this node's. Returns
+   * whether anything changed.
+   */
+  public boolean adopt(String name, byte[] content) throws IOException {
+    String tableDir = name.substring(0, name.indexOf('/'));
+    Table table = java.util.Arrays.stream(Table.values()).filter(t -> t.dirName().equals(tableDir)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no table " + tableDir + " for the schema file " + name));
+    EndpointSchema shared = parse(table, json.readTree(content));
+    EndpointSchema schema = schema(table, shared.endpoint());
+    boolean changed = false;
+    for (Column c : shared.columns()) {
+      Column local = schema.column(c.name());
+      if (local == null || local.type() != c.type()) {
+        schema.retype(c.name(), c.type(), c.firstSeenMicros());
+        changed = true;
+      }
+    }
+    if (changed) {
+      persistChanges();
+    }
+    return changed;
+  }
+
   private void write(EndpointSchema s) throws IOException {
     ObjectNode root = json.createObjectNode();
     root.put("endpoint", s.endpoint());
@@ -130,7 +166,10 @@ public final class SchemaRegistry {
   }
 
   private EndpointSchema load(Table table, Path file) throws IOException {
-    JsonNode root = json.readTree(file.toFile());
+    return parse(table, json.readTree(file.toFile()));
+  }
+
+  private EndpointSchema parse(Table table, JsonNode root) {
     List<Column> cols = new ArrayList<>();
     for (JsonNode c : root.path("columns")) {
       cols.add(

@@ -135,6 +135,32 @@ class S3LakeTest {
   }
 
   /**
+   * Without Kafka the writer's catalog of schemas reaches the nodes that follow its store through
+   * the store itself: a monitor node knows the endpoint's columns, so a rule on one of them has a
+   * value and fires.
+   */
+  @Test
+  void aMonitorNodeLearnsTheWritersColumnsThroughTheStore() throws Exception {
+    java.time.Instant now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MINUTES);
+    io.hindsight.server.ops.ManualScheduler time = new io.hindsight.server.ops.ManualScheduler(now);
+    try (TestServer writer = new TestServer(dir.resolve("writer"), s3Lake());
+        TestServer monitor = new TestServer(dir.resolve("monitor"), s3Lake().andThen(c -> c.role = io.hindsight.server.Role.MONITOR), time)) {
+      accepted(writer.predictions("fraud", "[{\"prediction_id\": \"p1\", \"ts\": \"" + now.minusSeconds(600) + "\", \"data\": {\"amount\": 200}}]"));
+      writer.flush();
+      TestServer.Response rule = monitor.putJson("/v1/alerts/rules/big-amounts",
+          "{\"endpoint\": \"fraud\", \"metric\": \"mean\", \"column\": \"amount\", \"window\": \"PT1H\", \"op\": \">\","
+              + " \"threshold\": 150, \"for\": \"PT1M\", \"every\": \"PT1M\"}");
+      assertThat(rule.status()).as(rule.body()).isEqualTo(200);
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (!monitor.get("/v1/alerts/rules/big-amounts").json().get("state").asText().equals("firing")) {
+        assertThat(System.nanoTime()).as("the rule fires on the monitor node").isLessThan(deadline);
+        time.advance(Duration.ofSeconds(5));
+      }
+      assertThat(monitor.get("/v1/alerts/rules/big-amounts").json().get("value").asDouble()).isEqualTo(200);
+    }
+  }
+
+  /**
    * Without Kafka a monitor node has no way into the lake a writer keeps: what its alerts do is
    * counted as not recorded, and said, rather than kept where no one reads it.
    */
@@ -254,11 +280,15 @@ class S3LakeTest {
   }
 
   /** The store's objects below the lake's prefix, relative to it. */
+  /** The store's objects under the lake's prefix, but for the notes beside the tables (the catalog). */
   private List<String> storedNames() throws Exception {
     S3Location prefix = S3Location.parse(LAKE);
     List<String> out = new ArrayList<>();
     for (StoredObject o : store.list(prefix)) {
-      out.add(prefix.relativeKey(o.location().key()));
+      String name = prefix.relativeKey(o.location().key());
+      if (!name.startsWith("_")) {
+        out.add(name);
+      }
     }
     return out;
   }
