@@ -66,6 +66,8 @@ final class KafkaNodes {
         configure(c, Role.of(args[2]), args[3], args[4]);
       }
       HindsightServer s = HindsightServer.start(c);
+      // SIGTERM ({@link Child#stop}) closes the server as `hindsight serve` does: a merge in progress ends.
+      Runtime.getRuntime().addShutdownHook(new Thread(s::close, "hindsight-shutdown"));
       Files.writeString(Path.of(args[1]), Integer.toString(s.port()));
       // The test holds this process's stdin: when the test's JVM ends, however it ends, so does this one.
       while (System.in.read() >= 0) {
@@ -96,6 +98,14 @@ final class KafkaNodes {
     /** {@code kill -9}. */
     void kill() throws InterruptedException {
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM, and {@code kill -9} if the server has not stopped within 30 s. */
+    void stop() throws InterruptedException {
+      process.destroy();
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        kill();
+      }
     }
   }
 

@@ -56,7 +56,7 @@ public final class KillsUnderLoad {
 
   /**
    * Runs the rounds, waits (at most 60 s) until every acknowledged id is in the lake, stops every
-   * node and returns the acknowledged ids.
+   * node (SIGTERM) and returns the acknowledged ids.
    */
   public Set<String> run(Path[] writerDirs, LakeFolder lakeFolder) throws Exception {
     List<KafkaNodes.Child> started = new ArrayList<>();
@@ -100,6 +100,11 @@ public final class KillsUnderLoad {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (!KafkaNodes.idsInLake(lakeFolder.now()).keySet().containsAll(acked) && System.nanoTime() < deadline) {
         Thread.sleep(200);
+      }
+      // The end is a stop, not a crash: a merge under way finishes (one killed halfway through would
+      // show its output beside its inputs until its writer, or the partition's next, takes it up).
+      for (KafkaNodes.Child c : List.of(writers[0], writers[1], ingestB[0])) {
+        c.stop();
       }
       return acked;
     } finally {
