@@ -160,16 +160,12 @@ public final class CompactionJob implements Closeable {
         if (!mine.test(p)) {
           continue;
         }
-        List<Path> candidates = new ArrayList<>();
-        long total = 0;
+        Map<Path, Long> sizes = new java.util.LinkedHashMap<>();
         for (Path f : lake.dataFiles(p)) {
-          long size = Files.size(f);
-          if (size < policy.smallFileBytes() && total + size <= policy.targetBytes()) {
-            candidates.add(f);
-            total += size;
-          }
+          sizes.put(f, Files.size(f));
         }
-        if (candidates.size() >= policy.minFiles()) {
+        List<Path> candidates = policy.pick(sizes);
+        if (!candidates.isEmpty()) {
           candidates = stillStored(p, candidates);
         }
         if (candidates.size() >= policy.minFiles() && merge(p, candidates)) {
