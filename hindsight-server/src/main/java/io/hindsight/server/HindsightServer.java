@@ -358,6 +358,10 @@ public final class HindsightServer implements AutoCloseable {
             scratch.resolve("imports"), json);
     jobs.start();
     jobs.runRecurring(scheduler);
+    if (feed != null) {
+      // Like merges: each writer expires the endpoints whose entries it consumes.
+      retention.expireOnly(feed::owns);
+    }
     if (lakeFollower == null) {
       retention.start(scheduler);
     }
@@ -460,6 +464,7 @@ public final class HindsightServer implements AutoCloseable {
         }
         metrics.health().add(feed::problems);
         metrics.counter("hindsight_transport_entries_consumed", "Entries taken from Kafka since start", feed::entries);
+        metrics.gauge("hindsight_transport_partitions_held", "Partitions of the records topic this writer consumes now", feed::partitionsHeld);
         metrics.counter("hindsight_transport_commits", "Offset commits of the lake writer since start", feed::commits);
         metrics.counter(
             "hindsight_transport_retries_dropped", "Entries dropped as retries of a stored request that another ingest node accepted again",

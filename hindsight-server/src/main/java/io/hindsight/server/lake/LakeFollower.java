@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.Lock;
 import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -233,6 +234,41 @@ public final class LakeFollower implements Closeable {
       log.info("took up {} files that an interrupted write or deletion left in {} alone or here alone", changed, store.describe());
     }
     FileSync.writeAtomically(marker, name);
+  }
+
+  /**
+   * For a writer taking over partitions from another writer that shares its store (behind Kafka):
+   * fetches the store's files of the partitions {@code taken} accepts that this folder lacks, so
+   * its merges and retention see every file of what it now writes. Nothing is removed: a file held
+   * here that the store no longer has (the other writer merged it away) is never merged again, as
+   * compaction merges only what the store still has. Returns how many files it fetched.
+   */
+  public static int takeOver(Lake lake, Predicate<Partition> taken) throws IOException {
+    LakeStore store = lake.store();
+    if (!store.remote()) {
+      return 0;
+    }
+    int fetched = 0;
+    for (String name : store.list().keySet()) {
+      Path target = lake.root().resolve(name);
+      if (Files.exists(target) || !taken.test(Lake.partitionOfName(name))) {
+        continue;
+      }
+      Path aside = Lake.tempFor(target);
+      Files.createDirectories(target.getParent());
+      try {
+        store.get(name, aside);
+      } catch (NoSuchFileException gone) {
+        continue;
+      }
+      FileSync.moveDurably(aside, target);
+      lake.markHasData(tableOf(name));
+      fetched++;
+    }
+    if (fetched > 0) {
+      log.info("took up {} files of the partitions this writer now writes from {}", fetched, store.describe());
+    }
+    return fetched;
   }
 
   /** Every data file of the local lake, by store name. */

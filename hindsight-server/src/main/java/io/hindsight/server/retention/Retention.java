@@ -28,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +65,7 @@ public final class Retention implements Closeable {
   private final MeterRegistry registry;
   private final Clock clock;
   private final ObjectMapper json;
+  private volatile Predicate<String> mine = endpoint -> true;
   private Scheduler.Task task;
 
   /**
@@ -150,10 +152,22 @@ public final class Retention implements Closeable {
     throw ApiException.notFound("unknown endpoint '" + endpoint + "': it has no records; GET /v1/endpoints lists them");
   }
 
+  /**
+   * Expires only the data of the endpoints {@code mine} accepts, asked at each run: writers sharing
+   * a lake each expire what they write, so each deletion is done and reported once.
+   */
+  public void expireOnly(Predicate<String> mine) {
+    this.mine = mine;
+  }
+
   private void expire(JobContext ctx) throws IOException {
     LocalDate today = today();
     List<Map.Entry<String, Map.Entry<DataKind, Period>>> work = new ArrayList<>();
-    policy.periods().forEach((endpoint, kinds) -> kinds.forEach((kind, period) -> work.add(Map.entry(endpoint, Map.entry(kind, period)))));
+    policy.periods().forEach((endpoint, kinds) -> kinds.forEach((kind, period) -> {
+      if (mine.test(endpoint)) {
+        work.add(Map.entry(endpoint, Map.entry(kind, period)));
+      }
+    }));
     for (int i = 0; i < work.size(); i++) {
       String endpoint = work.get(i).getKey();
       DataKind kind = work.get(i).getValue().getKey();

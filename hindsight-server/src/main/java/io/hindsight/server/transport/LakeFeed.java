@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -54,8 +55,11 @@ public final class LakeFeed implements Closeable {
 
   /** Where the feed's entries go: the lake writer, behind the marks its files carry. */
   public interface Sink {
-    /** Reads again, from the lake's file names, up to which sequence number each partition holds rows. */
-    void reload() throws IOException;
+    /**
+     * Reads again, from the lake's file names, up to which sequence number each partition holds
+     * rows; {@code owned} tells the endpoints whose entries this writer now consumes.
+     */
+    void reload(Predicate<String> owned) throws IOException;
 
     /** Takes an entry whose first row has {@code firstSeq}; rows at or below their partition's mark are skipped. */
     void entry(long firstSeq, WalEntry entry) throws IOException;
@@ -243,7 +247,7 @@ public final class LakeFeed implements Closeable {
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
       holding = new Holding(numbers(consumer.assignment()), consumer.partitionsFor(settings.topic()).size());
       try {
-        sink.reload();
+        sink.reload(LakeFeed.this::owns);
       } catch (IOException e) {
         throw new KafkaException("reading the lake's marks failed: " + e.getMessage(), e);
       }
@@ -290,6 +294,11 @@ public final class LakeFeed implements Closeable {
       uncommitted.clear();
       pendingEntries = 0;
       }
+  }
+
+  /** How many of the topic's partitions this writer consumes now. */
+  public int partitionsHeld() {
+    return holding.partitions().size();
   }
 
   /** Whether this writer holds, now, the partition that {@code endpoint}'s entries go to. */

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.hindsight.server.Role;
+import io.hindsight.server.ServerConfig;
 import io.hindsight.server.TestServer;
 import io.hindsight.server.lake.S3LakeStore;
 import io.hindsight.server.objects.LocalS3;
 import io.hindsight.server.ops.ManualScheduler;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -16,6 +18,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -117,6 +122,146 @@ class KafkaTransportTest {
       }
       assertThat(monitor.query("SELECT from_state, to_state FROM alerts ORDER BY ts").get("rows").toString())
           .isEqualTo("[[\"inactive\",\"pending\"],[\"pending\",\"firing\"]]");
+    }
+  }
+
+  /**
+   * Writers sharing an S3 lake: the writer that takes an endpoint over from another takes up the
+   * files the other wrote since it started, so it merges them with its own (and would expire them):
+   * the store ends with the endpoint's rows in one file, each once.
+   */
+  @Test
+  void aWriterTakingOverAnEndpointTakesUpTheOtherWritersFilesAndMergesThem() throws Exception {
+    String topic = "takeover";
+    String lake = "s3://lake/hindsight";
+    try (LocalS3 s3 = new LocalS3("lake");
+        S3LakeStore store = S3LakeStore.connect(lake, s3.settings());
+        TestServer ingest = new TestServer(dir.resolve("ingest"), c -> {
+          KafkaNodes.configure(c, Role.INGEST, broker.bootstrapServers(), topic);
+          c.transport.partitions = 1;
+        })) {
+      Consumer<ServerConfig> writer = c -> {
+        KafkaNodes.configure(c, Role.WRITER, broker.bootstrapServers(), topic, s3.endpoint().toString(), lake);
+        c.transport.partitions = 1;
+        c.lake.compactionInterval = Duration.ofHours(1);
+        c.lake.compactionMinFiles = 2;
+      };
+      TestServer[] writers = {new TestServer(dir.resolve("w1"), writer), new TestServer(dir.resolve("w2"), writer)};
+      try {
+        assertThat(ingest.predictions("fraud", KafkaNodes.batch(ids("a", 10))).status()).isEqualTo(200);
+        awaitInStore(store, "predictions/endpoint=fraud/");
+        int owner = KafkaNodes.idsInLake(dir.resolve("w1/lake")).isEmpty() ? 1 : 0;
+        TestServer other = writers[1 - owner];
+        assertThat(KafkaNodes.idsInLake(dir.resolve("w" + (2 - owner) + "/lake"))).as("the other writer holds none").isEmpty();
+        assertThat(ingest.predictions("fraud", KafkaNodes.batch(ids("b", 10))).status()).isEqualTo(200);
+        KafkaNodes.awaitInLake(dir.resolve("w" + (owner + 1) + "/lake"), ids("b", 10), Duration.ofSeconds(30));
+
+        writers[owner].close();
+        assertThat(ingest.predictions("fraud", KafkaNodes.batch(ids("c", 10))).status()).isEqualTo(200);
+        Path otherLake = dir.resolve("w" + (2 - owner) + "/lake");
+        List<String> all = new ArrayList<>(ids("a", 10));
+        all.addAll(ids("b", 10));
+        all.addAll(ids("c", 10));
+        assertThat(KafkaNodes.awaitInLake(otherLake, all, Duration.ofSeconds(30)).keySet()).containsExactlyInAnyOrderElementsOf(all);
+
+        assertThat(other.compact()).isEqualTo(1);
+        assertThat(store.list().keySet().stream().filter(n -> n.startsWith("predictions/endpoint=fraud/"))).hasSize(1);
+        assertThat(KafkaNodes.idsInLake(otherLake)).hasSize(30).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+      } finally {
+        for (TestServer w : writers) {
+          w.close();
+        }
+      }
+    }
+  }
+
+  /**
+   * Writers sharing an S3 lake both hold a file of an endpoint whose day expired (one wrote it, the
+   * other fetched it at its start): only the writer that consumes the endpoint's entries deletes
+   * it, so the deletion is done and counted once.
+   */
+  @Test
+  void writersSharingALakeExpireEachEndpointOnceByTheWriterThatWritesIt() throws Exception {
+    String topic = "expiry";
+    String lake = "s3://lake/hindsight";
+    ManualScheduler[] times = {new ManualScheduler(), new ManualScheduler()};
+    try (LocalS3 s3 = new LocalS3("lake");
+        S3LakeStore store = S3LakeStore.connect(lake, s3.settings());
+        TestServer ingest = new TestServer(dir.resolve("ingest"), c -> {
+          KafkaNodes.configure(c, Role.INGEST, broker.bootstrapServers(), topic);
+          c.transport.partitions = 1;
+        })) {
+      Consumer<ServerConfig> writer = c -> {
+        KafkaNodes.configure(c, Role.WRITER, broker.bootstrapServers(), topic, s3.endpoint().toString(), lake);
+        c.transport.partitions = 1;
+        c.retention.interval = Duration.ofMinutes(1);
+        ServerConfig.RetentionPeriods p = new ServerConfig.RetentionPeriods();
+        p.predictions = "P30D";
+        c.retention.endpoints.put("fraud", p);
+      };
+      TestServer first = new TestServer(dir.resolve("w1"), writer, times[0]);
+      TestServer second = null;
+      try {
+        assertThat(ingest.predictions("fraud",
+                "[{\"prediction_id\": \"old\", \"ts\": \"2026-10-01T10:00:00Z\", \"data\": {\"x\": 1}}]").status())
+            .isEqualTo(200);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (store.list().keySet().stream().noneMatch(n -> n.startsWith("predictions/endpoint=fraud/"))) {
+          assertThat(System.nanoTime()).as("the file in the store").isLessThan(deadline);
+          times[0].advance(Duration.ofMillis(100));
+          Thread.sleep(20);
+        }
+        second = new TestServer(dir.resolve("w2"), writer, times[1]);
+        assertThat(KafkaNodes.idsInLake(dir.resolve("w2/lake"))).as("fetched at its start").containsKey("old");
+        TestServer[] writers = {first, second};
+        while (held(first) + held(second) != 1) {
+          assertThat(System.nanoTime()).as("the partition settles on one writer").isLessThan(deadline + TimeUnit.SECONDS.toNanos(30));
+          Thread.sleep(100);
+        }
+
+        for (int w = 0; w < 2; w++) {
+          times[w].advance(Duration.ofMinutes(1));
+          awaitRetentionDone(dir.resolve(w == 0 ? "w1" : "w2"));
+        }
+        assertThat(deletedRows(writers[0]) + deletedRows(writers[1])).as("deleted once, by one writer").isEqualTo(1);
+        assertThat(deletedRows(held(first) == 1 ? first : second)).as("by the writer that holds the partition").isEqualTo(1);
+        assertThat(store.list().keySet()).noneMatch(n -> n.startsWith("predictions/endpoint=fraud/"));
+      } finally {
+        first.close();
+        if (second != null) {
+          second.close();
+        }
+      }
+    }
+  }
+
+  private static int held(TestServer writer) {
+    Matcher m = Pattern.compile("(?m)^hindsight_transport_partitions_held (\\S+)")
+        .matcher(writer.get("/metrics").body());
+    return m.find() ? (int) Double.parseDouble(m.group(1)) : -1;
+  }
+
+  private static long deletedRows(TestServer writer) {
+    Matcher m =
+        Pattern.compile("(?m)^hindsight_retention_deleted_rows_total\\{endpoint=\"fraud\",kind=\"predictions\"} (\\S+)")
+            .matcher(writer.get("/metrics").body());
+    return m.find() ? (long) Double.parseDouble(m.group(1)) : 0;
+  }
+
+  /** Waits until the node's retention job (a JSON file of its jobs folder) is done. */
+  private static void awaitRetentionDone(Path data) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try (var jobs = Files.list(data.resolve("jobs"))) {
+        for (Path j : (Iterable<Path>) jobs.filter(p -> p.toString().endsWith(".json"))::iterator) {
+          String job = Files.readString(j);
+          if (job.contains("\"retention\"") && job.contains("\"done\"")) {
+            return;
+          }
+        }
+      }
+      assertThat(System.nanoTime()).as("a retention job done in %s", data).isLessThan(deadline);
+      Thread.sleep(50);
     }
   }
 
