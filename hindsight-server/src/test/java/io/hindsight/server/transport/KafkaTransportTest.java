@@ -133,19 +133,14 @@ class KafkaTransportTest {
   @Test
   void aWriterTakingOverAnEndpointTakesUpTheOtherWritersFilesAndMergesThem() throws Exception {
     String topic = "takeover";
-    String lake = "s3://lake/hindsight";
     try (LocalS3 s3 = new LocalS3("lake");
-        S3LakeStore store = S3LakeStore.connect(lake, s3.settings());
-        TestServer ingest = new TestServer(dir.resolve("ingest"), c -> {
-          KafkaNodes.configure(c, Role.INGEST, broker.bootstrapServers(), topic);
-          c.transport.partitions = 1;
-        })) {
-      Consumer<ServerConfig> writer = c -> {
-        KafkaNodes.configure(c, Role.WRITER, broker.bootstrapServers(), topic, s3.endpoint().toString(), lake);
-        c.transport.partitions = 1;
+        S3LakeStore store = S3LakeStore.connect(SHARED_LAKE, s3.settings());
+        TestServer ingest = new TestServer(dir.resolve("ingest"), onePartition(c -> KafkaNodes.configure(c, Role.INGEST, broker.bootstrapServers(), topic)))) {
+      Consumer<ServerConfig> writer = onePartition(c -> {
+        KafkaNodes.configure(c, Role.WRITER, broker.bootstrapServers(), topic, s3.endpoint().toString(), SHARED_LAKE);
         c.lake.compactionInterval = Duration.ofHours(1);
         c.lake.compactionMinFiles = 2;
-      };
+      });
       TestServer[] writers = {new TestServer(dir.resolve("w1"), writer), new TestServer(dir.resolve("w2"), writer)};
       try {
         assertThat(ingest.predictions("fraud", KafkaNodes.batch(ids("a", 10))).status()).isEqualTo(200);
@@ -183,22 +178,17 @@ class KafkaTransportTest {
   @Test
   void writersSharingALakeExpireEachEndpointOnceByTheWriterThatWritesIt() throws Exception {
     String topic = "expiry";
-    String lake = "s3://lake/hindsight";
     ManualScheduler[] times = {new ManualScheduler(), new ManualScheduler()};
     try (LocalS3 s3 = new LocalS3("lake");
-        S3LakeStore store = S3LakeStore.connect(lake, s3.settings());
-        TestServer ingest = new TestServer(dir.resolve("ingest"), c -> {
-          KafkaNodes.configure(c, Role.INGEST, broker.bootstrapServers(), topic);
-          c.transport.partitions = 1;
-        })) {
-      Consumer<ServerConfig> writer = c -> {
-        KafkaNodes.configure(c, Role.WRITER, broker.bootstrapServers(), topic, s3.endpoint().toString(), lake);
-        c.transport.partitions = 1;
+        S3LakeStore store = S3LakeStore.connect(SHARED_LAKE, s3.settings());
+        TestServer ingest = new TestServer(dir.resolve("ingest"), onePartition(c -> KafkaNodes.configure(c, Role.INGEST, broker.bootstrapServers(), topic)))) {
+      Consumer<ServerConfig> writer = onePartition(c -> {
+        KafkaNodes.configure(c, Role.WRITER, broker.bootstrapServers(), topic, s3.endpoint().toString(), SHARED_LAKE);
         c.retention.interval = Duration.ofMinutes(1);
         ServerConfig.RetentionPeriods p = new ServerConfig.RetentionPeriods();
         p.predictions = "P30D";
         c.retention.endpoints.put("fraud", p);
-      };
+      });
       TestServer first = new TestServer(dir.resolve("w1"), writer, times[0]);
       TestServer second = null;
       try {
@@ -233,6 +223,13 @@ class KafkaTransportTest {
         }
       }
     }
+  }
+
+  private static final String SHARED_LAKE = "s3://lake/hindsight";
+
+  /** A node's settings on a records topic of one partition, so that one writer consumes every endpoint. */
+  private static Consumer<ServerConfig> onePartition(Consumer<ServerConfig> settings) {
+    return settings.andThen(c -> c.transport.partitions = 1);
   }
 
   private static int held(TestServer writer) {
