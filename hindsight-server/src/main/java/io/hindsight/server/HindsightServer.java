@@ -378,6 +378,7 @@ public final class HindsightServer implements AutoCloseable {
         "hindsight_lookup_unindexed_file_reads", "Files lookups read because the index did not cover them yet",
         idIndex::unindexedReads);
     StoreLookups lookups = new StoreLookups(queryEngine, schemas, lake, idIndex, json);
+    lookups.pendingRows(lakeWriter::pending);
     lookups.auditProofs((endpoint, leaf) -> audit.proof(endpoint, leaf, null));
     api =
         new ApiServer(

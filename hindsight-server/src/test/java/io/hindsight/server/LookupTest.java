@@ -201,6 +201,63 @@ class LookupTest {
     }
   }
 
+  /**
+   * DESIGN §4: a record is found the moment it is acknowledged, before the lake writer wrote it,
+   * with its feedback, and the answer is the same once its file is in place (and no row twice).
+   */
+  @Test
+  void aRecordIsFoundAtOnceBeforeItsFileIsWrittenAndTheSameAfter() throws IOException {
+    ManualScheduler time = new ManualScheduler();
+    try (TestServer s = new TestServer(dir, quiet(c -> {}), time)) {
+      sixFiles(s);
+      indexPass(time);
+      accepted(s.predictions("fraud", records(100, 3)));
+      accepted(s.postJson("/v1/endpoints/fraud/feedback",
+          "[{\"prediction_id\": \"p-101\", \"ts\": \"2026-11-29T11:00:00Z\", \"data\": {\"label\": \"fraud\"}},"
+              + " {\"prediction_id\": \"p-7\", \"ts\": \"2026-11-29T12:00:00Z\", \"data\": {\"label\": \"legit\"}}]"));
+
+      TestServer.Response before = lookup(s, "p-101");
+      assertThat(before.status()).as(before.body()).isEqualTo(200);
+      assertThat(before.json().get("prediction").get("data").get("amount").asInt()).isEqualTo(101);
+      assertThat(before.json().get("feedback")).hasSize(1);
+      assertThat(s.get("/v1/endpoints/fraud/predictions/p-101?date=2026-11-29").status()).isEqualTo(200);
+      assertThat(s.get("/v1/endpoints/fraud/predictions/p-101?date=2026-11-28").status()).isEqualTo(404);
+      TestServer.Response inLakeWithNewFeedback = lookup(s, "p-7");
+      assertThat(inLakeWithNewFeedback.json().get("feedback")).hasSize(1);
+
+      s.flush();
+      indexPass(time);
+      assertThat(lookup(s, "p-101").body()).as("the same answer, field for field").isEqualTo(before.body());
+      assertThat(lookup(s, "p-7").body()).isEqualTo(inLakeWithNewFeedback.body());
+    }
+  }
+
+  /**
+   * Lookups right after each acknowledgment while the lake writer flushes every 10 ms and
+   * compaction merges what it wrote: every record is found at every moment of its way from the
+   * writer's memory into a file and into a merged one.
+   */
+  @Test
+  void everyAcknowledgedRecordIsFoundThroughFlushesAndMerges() throws IOException {
+    try (TestServer s = new TestServer(dir, c -> {
+      c.lake.flushInterval = Duration.ofMillis(10);
+      c.lake.compactionInterval = Duration.ofMillis(50);
+      c.lake.compactionMinFiles = 2;
+    })) {
+      java.util.Random random = new java.util.Random(7);
+      int acked = 0;
+      long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+      while (System.nanoTime() < end) {
+        accepted(s.predictions("fraud", records(acked, 5)));
+        acked += 5;
+        found(s, "p-" + (acked - 1));
+        found(s, "p-" + random.nextInt(acked));
+      }
+      assertThat(acked).as("records looked up").isGreaterThan(100);
+      assertThat(metric(s, "hindsight_lake_merges_total")).as("merges happened meanwhile").isPositive();
+    }
+  }
+
   @Test
   void feedbackComesInTheSameAnswerOldestFirstAndADateNarrowsTheSearch() throws IOException {
     ManualScheduler time = new ManualScheduler();

@@ -53,7 +53,10 @@ public final class LakeWriter implements Closeable {
   private final Scheduler scheduler;
   private final java.time.Clock clock;
   private final WriterHealth health;
-  /** Held by the one flush running; guards {@link #retry}, {@link #rewriteTried} and the DuckDB writer. */
+  /**
+   * Held by the one flush running; guards {@link #rewriteTried} and the DuckDB writer. {@link
+   * #retry} is changed only under it and {@link #lock} both, so {@link #pending} reads it under the latter.
+   */
   private final ReentrantLock flushing = new ReentrantLock();
   private final List<Scheduler.Task> tasks = new ArrayList<>();
   private boolean closed;
@@ -87,8 +90,12 @@ public final class LakeWriter implements Closeable {
   private long pendingRows;
   /** Encoded bytes of the pending rows: what the backlog costs in heap. */
   private long pendingBytes;
-  /** Rows from failed writes, retried first; under {@link #flushing}. */
+  /** Rows taken for the next files, by partition, until their file is in place (failed writes stay). */
   private final Map<Partition, Buffer> retry = new LinkedHashMap<>();
+  /** Chunks a flush took and is sorting into {@link #retry}; under {@link #lock}. */
+  private List<Chunk> sorting = List.of();
+  /** A step of a partition's rows being written apart from its buffer; under {@link #lock}. */
+  private Buffer writing;
   private final java.util.concurrent.atomic.AtomicLong filesWritten = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong rowsWritten = new java.util.concurrent.atomic.AtomicLong();
 
@@ -278,8 +285,8 @@ public final class LakeWriter implements Closeable {
   public void discardPending() {
     flushing.lock();
     try {
-      retry.clear();
       synchronized (lock) {
+        retry.clear();
         chunks = new ArrayList<>();
         pendingRows = 0;
         pendingBytes = 0;
@@ -376,30 +383,23 @@ public final class LakeWriter implements Closeable {
       }
       taken = new ArrayList<>(chunks.subList(0, n));
       chunks = new ArrayList<>(chunks.subList(n, chunks.size()));
+      sorting = taken;
       more = !chunks.isEmpty();
       upTo = taken.isEmpty() ? lastSeqAccepted : taken.get(taken.size() - 1).firstSeq() + taken.get(taken.size() - 1).rows() - 1;
       if (taken.isEmpty() && retry.isEmpty()) {
         return false;
       }
     }
+    Map<Partition, Buffer> sorted = new LinkedHashMap<>();
     for (Chunk c : taken) {
-      ByteBuffer in = WalEntry.rowsOf(c.encoded());
-      int n = in.getInt();
-      Partition[] partitions = new Partition[n];
-      int[] starts = new int[n];
-      int[] sizes = new int[n];
-      for (int i = 0; i < n; i++) {
-        partitions[i] = Partition.of(RowCodec.decodeHeader(in));
-        starts[i] = in.position();
-        RowCodec.skip(in);
-        // The first row also carries the entry's header, so a chunk's rows add up to its length.
-        sizes[i] = in.position() - starts[i] + (i == 0 ? starts[i] : 0);
-      }
-      long firstLeaf = WalEntry.firstLeafAfterRows(in);
-      for (int i = 0; i < n; i++) {
-        long leaf = firstLeaf == WalEntry.NO_LEAF ? WalEntry.NO_LEAF : firstLeaf + i;
-        retry.computeIfAbsent(partitions[i], k -> new Buffer()).add(new RowRef(c.encoded(), starts[i], c.firstSeq() + i, sizes[i], leaf));
-      }
+      rowsOf(c, (partition, row) -> sorted.computeIfAbsent(partition, k -> new Buffer()).add(row));
+    }
+    synchronized (lock) {
+      sorted.forEach((partition, rows) -> {
+        Buffer b = retry.computeIfAbsent(partition, k -> new Buffer());
+        rows.rows.forEach(b::add);
+      });
+      sorting = List.of();
     }
     if (retry.isEmpty()) {
       return more;
@@ -421,22 +421,31 @@ public final class LakeWriter implements Closeable {
         continue;
       }
       int rowsThisRound = rowsPerWrite(p);
-      Buffer step = b.size() > rowsThisRound ? b.takeFirst(rowsThisRound) : b;
+      Buffer step;
+      synchronized (lock) {
+        step = b.size() > rowsThisRound ? b.takeFirst(rowsThisRound) : b;
+        writing = step == b ? null : step;
+      }
       try {
         write(p, step);
-        if (step == b) {
-          retry.remove(p);
-        } else {
+        if (step != b) {
           more = true;
           firstUnwritten = Math.min(firstUnwritten, b.minSeq);
         }
         synchronized (lock) {
+          if (step == b) {
+            retry.remove(p);
+          }
+          writing = null;
           pendingRows -= step.rows.size();
           pendingBytes -= step.bytes;
         }
       } catch (IOException | SQLException | RuntimeException ex) {
-        if (step != b) {
-          b.putBack(step);
+        synchronized (lock) {
+          if (step != b) {
+            b.putBack(step);
+          }
+          writing = null;
         }
         failed = true;
         firstUnwritten = Math.min(firstUnwritten, b.minSeq);
@@ -452,6 +461,90 @@ public final class LakeWriter implements Closeable {
       flushedUpTo.accept(flushed);
     }
     return more && !failed;
+  }
+
+  /** Hands each row of a chunk to {@code row} with its partition, seq and audit log index. */
+  private static void rowsOf(Chunk c, java.util.function.BiConsumer<Partition, RowRef> row) {
+    ByteBuffer in = WalEntry.rowsOf(c.encoded());
+    int n = in.getInt();
+    Partition[] partitions = new Partition[n];
+    int[] starts = new int[n];
+    int[] sizes = new int[n];
+    for (int i = 0; i < n; i++) {
+      partitions[i] = Partition.of(RowCodec.decodeHeader(in));
+      starts[i] = in.position();
+      RowCodec.skip(in);
+      // The first row also carries the entry's header, so a chunk's rows add up to its length.
+      sizes[i] = in.position() - starts[i] + (i == 0 ? starts[i] : 0);
+    }
+    long firstLeaf = WalEntry.firstLeafAfterRows(in);
+    for (int i = 0; i < n; i++) {
+      long leaf = firstLeaf == WalEntry.NO_LEAF ? WalEntry.NO_LEAF : firstLeaf + i;
+      row.accept(partitions[i], new RowRef(c.encoded(), starts[i], c.firstSeq() + i, sizes[i], leaf));
+    }
+  }
+
+  /** A row acknowledged and not yet in a lake file, with its audit log index (null if none). */
+  public record PendingRow(Row row, Long leaf) {}
+
+  /**
+   * The rows of {@code table} and {@code endpoint} with prediction id {@code id} that are
+   * acknowledged but not yet in a lake file, in log order, so that a lookup sees a record at once.
+   * Taken at one instant; a row leaves this view only once its file is in place, so whoever reads
+   * the lake after this call finds every row this call did not.
+   */
+  public List<PendingRow> pending(Table table, String endpoint, String id) {
+    List<Chunk> unsorted = new ArrayList<>();
+    List<RowRef> sortedRows = new ArrayList<>();
+    synchronized (lock) {
+      unsorted.addAll(sorting);
+      unsorted.addAll(chunks);
+      retry.forEach((p, b) -> {
+        if (p.table() == table && p.endpoint().equals(endpoint)) {
+          sortedRows.addAll(b.rows);
+        }
+      });
+      if (writing != null && !writing.rows.isEmpty()) {
+        Partition p = Partition.of(RowCodec.decodeHeader(ByteBuffer.wrap(writing.rows.get(0).encoded()).position(writing.rows.get(0).offset())));
+        if (p.table() == table && p.endpoint().equals(endpoint)) {
+          sortedRows.addAll(writing.rows);
+        }
+      }
+    }
+    for (Chunk c : unsorted) {
+      rowsOf(c, (p, r) -> {
+        if (p.table() == table && p.endpoint().equals(endpoint)) {
+          sortedRows.add(r);
+        }
+      });
+    }
+    byte[] idBytes = id.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    List<PendingRow> out = new ArrayList<>();
+    sortedRows.sort(java.util.Comparator.comparingLong(RowRef::seq));
+    for (RowRef r : sortedRows) {
+      if (!contains(r.encoded(), r.offset(), r.size(), idBytes)) {
+        continue; // the id's bytes are not in the row: no need to decode it
+      }
+      Row row = RowCodec.decode(ByteBuffer.wrap(r.encoded()).position(r.offset()));
+      if (id.equals(row.values().get("prediction_id"))) {
+        out.add(new PendingRow(row, r.leaf() == WalEntry.NO_LEAF ? null : r.leaf()));
+      }
+    }
+    return out;
+  }
+
+  private static boolean contains(byte[] haystack, int from, int length, byte[] needle) {
+    int end = Math.min(haystack.length, from + length) - needle.length;
+    outer:
+    for (int i = from; i <= end; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
   }
 
   /**

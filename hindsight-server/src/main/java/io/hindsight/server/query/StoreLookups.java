@@ -3,6 +3,8 @@ package io.hindsight.server.query;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.ApiException;
 import io.hindsight.server.lake.Lake;
+import io.hindsight.server.lake.LakeWriter;
+import io.hindsight.server.lake.Partition;
 import io.hindsight.server.schema.Column;
 import io.hindsight.server.schema.EndpointSchema;
 import io.hindsight.server.schema.LookupRecord;
@@ -39,6 +41,17 @@ public final class StoreLookups {
   private final IdFileIndex index;
 
   private volatile AuditProofs auditProofs = (endpoint, leaf) -> null;
+  private volatile PendingRows pending = (table, endpoint, id) -> List.of();
+
+  /** The rows of a prediction id acknowledged and not yet in a lake file (the lake writer's), in log order. */
+  public interface PendingRows {
+    List<LakeWriter.PendingRow> of(Table table, String endpoint, String id);
+  }
+
+  /** Sets where a lookup finds records not yet in the lake, so it sees them at once. */
+  public void pendingRows(PendingRows pending) {
+    this.pending = pending;
+  }
 
   /** The audit proof of a record by its audit log index (see DESIGN §12), or null. */
   public interface AuditProofs {
@@ -122,35 +135,62 @@ public final class StoreLookups {
    * @param date the record's partition when the caller knows it, else null
    */
   public Map<String, Object> prediction(String endpoint, String id, LocalDate date) throws IOException {
+    // Rows not yet in the lake first: one that reaches a file meanwhile is then found there.
+    List<LakeWriter.PendingRow> pendingPredictions = new ArrayList<>(pending.of(Table.PREDICTIONS, endpoint, id));
+    pendingPredictions.removeIf(r -> date != null && !Partition.of(r.row()).date().equals(date));
+    List<LakeWriter.PendingRow> pendingFeedback = pending.of(Table.FEEDBACK, endpoint, id);
     Map<String, Object> row = find(endpoint, id, date);
-    if (row == null) {
+
+    Object lakeFeedback = row == null ? null : row.remove(FEEDBACK);
+    Map<String, Object> prediction = null;
+    Long leaf = null;
+    if (row != null) {
+      prediction = shape(Table.PREDICTIONS, endpoint, row);
+      leaf = row.get(Table.LEAF) == null ? null : ((Number) row.get(Table.LEAF)).longValue();
+    }
+    for (LakeWriter.PendingRow p : pendingPredictions) {
+      Map<String, Object> candidate = LookupRecord.of(p.row(), json);
+      // The newest row of the id wins, as in the lake (ORDER BY ts DESC).
+      if (prediction == null || String.valueOf(candidate.get("ts")).compareTo(String.valueOf(prediction.get("ts"))) >= 0) {
+        prediction = candidate;
+        leaf = p.leaf();
+      }
+    }
+    if (prediction == null) {
       throw ApiException.notFound(
-          "no prediction '" + id + "' in endpoint '" + endpoint + "'" + (date == null ? "" : " on " + date)
-              + " (records are visible about a second after they are acknowledged)");
+          "no prediction '" + id + "' in endpoint '" + endpoint + "'" + (date == null ? "" : " on " + date));
     }
     List<Map<String, Object>> feedback = new ArrayList<>();
-    Object rows = row.remove(FEEDBACK);
-    if (rows != null) {
-      for (Object f : (List<?>) rows) {
+    if (lakeFeedback != null) {
+      for (Object f : (List<?>) lakeFeedback) {
         @SuppressWarnings("unchecked")
         Map<String, Object> columns = (Map<String, Object>) f;
         feedback.add(shape(Table.FEEDBACK, endpoint, columns));
       }
     }
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (Map<String, Object> f : feedback) {
+      seen.add(json.writeValueAsString(f));
+    }
+    for (LakeWriter.PendingRow f : pendingFeedback) {
+      Map<String, Object> label = LookupRecord.of(f.row(), json);
+      if (seen.add(json.writeValueAsString(label))) { // else written to the lake between the two reads
+        feedback.add(label);
+      }
+    }
+    feedback.sort(java.util.Comparator.comparing(f -> String.valueOf(f.get("ts"))));
     Map<String, Object> out = new LinkedHashMap<>();
-    out.put("prediction", shape(Table.PREDICTIONS, endpoint, row));
+    out.put("prediction", prediction);
     out.put("feedback", feedback);
-    Object leaf = row.get(Table.LEAF);
     if (leaf != null) {
-      out.put("audit", auditProofs.proof(endpoint, ((Number) leaf).longValue()));
+      out.put("audit", auditProofs.proof(endpoint, leaf));
     }
     return out;
   }
 
   /**
-   * The newest row of the prediction with its feedback rows (oldest first) under {@link #FEEDBACK},
-   * or null. One query reads only the files the id index says may hold the id; rows not yet in
-   * the lake would be looked up here, in front of the files.
+   * The newest row of the prediction in the lake with its feedback rows (oldest first) under
+   * {@link #FEEDBACK}, or null. One query reads only the files the id index says may hold the id.
    */
   private Map<String, Object> find(String endpoint, String id, LocalDate date) throws IOException {
     Lock read = lake.swapLock().readLock();

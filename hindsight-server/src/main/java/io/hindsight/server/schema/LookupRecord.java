@@ -25,10 +25,16 @@ public final class LookupRecord {
 
   private LookupRecord() {}
 
-  /** The record of a normalized row, as the lookup will return it once the row is in the lake. */
+  /**
+   * The record of a normalized row, as the lookup returns it once the row is in the lake: the
+   * same fields in the same order (the table's system columns first, as its files hold them).
+   */
   public static Map<String, Object> of(Row row, ObjectMapper json) {
-    Map<String, Object> columns = new LinkedHashMap<>(row.values());
-    columns.put("ts", formatMicros(row.tsMicros()));
+    Map<String, Object> columns = new LinkedHashMap<>();
+    for (Table.SystemColumn c : row.table().systemColumns()) {
+      columns.put(c.name(), c.name().equals("ts") ? formatMicros(row.tsMicros()) : row.values().get(c.name()));
+    }
+    row.values().forEach(columns::putIfAbsent);
     return shape(row.table(), row.endpoint(), columns, null, json);
   }
 
