@@ -518,33 +518,16 @@ public final class LakeWriter implements Closeable {
         }
       });
     }
-    byte[] idBytes = id.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     List<PendingRow> out = new ArrayList<>();
     sortedRows.sort(java.util.Comparator.comparingLong(RowRef::seq));
     for (RowRef r : sortedRows) {
-      if (!contains(r.encoded(), r.offset(), r.size(), idBytes)) {
-        continue; // the id's bytes are not in the row: no need to decode it
-      }
-      Row row = RowCodec.decode(ByteBuffer.wrap(r.encoded()).position(r.offset()));
-      if (id.equals(row.values().get("prediction_id"))) {
-        out.add(new PendingRow(row, r.leaf() == WalEntry.NO_LEAF ? null : r.leaf()));
+      ByteBuffer at = ByteBuffer.wrap(r.encoded()).position(r.offset());
+      // Only the id is read from each row; the matching ones are decoded whole.
+      if (id.equals(RowCodec.stringValue(at, "prediction_id"))) {
+        out.add(new PendingRow(RowCodec.decode(at), r.leaf() == WalEntry.NO_LEAF ? null : r.leaf()));
       }
     }
     return out;
-  }
-
-  private static boolean contains(byte[] haystack, int from, int length, byte[] needle) {
-    int end = Math.min(haystack.length, from + length) - needle.length;
-    outer:
-    for (int i = from; i <= end; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return true;
-    }
-    return false;
   }
 
   /**

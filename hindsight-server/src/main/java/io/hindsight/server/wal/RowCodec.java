@@ -152,6 +152,26 @@ public final class RowCodec {
     return found;
   }
 
+  /**
+   * The value of {@code key} in the row at {@code in} if it is a string, else null; reads the keys'
+   * names and skips the other values, leaving {@code in} where it was.
+   */
+  public static String stringValue(ByteBuffer in, String key) {
+    ByteBuffer d = in.duplicate();
+    d.get();
+    skipBytes(d);
+    d.getLong();
+    int n = d.getInt();
+    for (int i = 0; i < n; i++) {
+      String k = getString(d);
+      if (k.equals(key)) {
+        return d.get(d.position()) == STRING ? (String) getValue(d) : null;
+      }
+      skipValue(d);
+    }
+    return null;
+  }
+
   /** Moves past one encoded row without building it. */
   public static void skip(ByteBuffer in) {
     in.get();

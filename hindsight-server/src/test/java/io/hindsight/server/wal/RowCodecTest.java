@@ -83,4 +83,19 @@ class RowCodecTest {
     }
     assertThat(in.hasRemaining()).isFalse();
   }
+
+  @Test
+  void aStringValueIsReadByItsKeyWithoutMovingTheBuffer() {
+    Map<String, Object> v = values("Zoë", "Zürich");
+    v.put("city", "Zürich");
+    ByteBuffer in = encoded(List.of(row(v)));
+    in.getInt();
+    int at = in.position();
+    assertThat(RowCodec.stringValue(in, "city")).isEqualTo("Zürich");
+    assertThat(RowCodec.stringValue(in, "prediction_id")).isEqualTo("txn-1");
+    assertThat(RowCodec.stringValue(in, "score")).as("not a string").isNull();
+    assertThat(RowCodec.stringValue(in, "nowhere")).isNull();
+    assertThat(in.position()).isEqualTo(at);
+    assertThat(RowCodec.decode(in).values().get("name")).isEqualTo("Zoë");
+  }
 }
