@@ -27,7 +27,8 @@ import java.util.stream.Stream;
  *       is measured from when the batch was due, so a server that falls behind shows it
  *       (no coordinated omission) — the service time from the actual send is reported too.
  *   <li>{@code --freshness}: every 100 ms a side thread takes the id of a record whose ack just
- *       arrived and polls {@code POST /v1/query} until SQL sees it: ack-to-visible latency.
+ *       arrived and polls {@code POST /v1/query} until SQL sees it: ack-to-visible latency; with
+ *       {@code --freshness-via lookup}, {@code GET /v1/endpoints/{e}/predictions/{id}} instead.
  * </ul>
  *
  * <p>Bodies are built before timing starts (a pool of templates); a send copies one and stamps
@@ -48,6 +49,7 @@ public final class LoadGenerator {
       IdStyle ids,
       boolean gzip,
       boolean freshness,
+      String freshnessVia,
       long maxRecords,
       int poolSize,
       boolean quiet) {}
@@ -80,7 +82,7 @@ public final class LoadGenerator {
             args,
             Set.of(
                 "--url", "--endpoint", "--clients", "--batch", "--rate", "--duration", "--warmup", "--ids",
-                "--records", "--pool", "--data-dir", "--server-jvm-opts", "--server-config"),
+                "--records", "--pool", "--data-dir", "--server-jvm-opts", "--server-config", "--freshness-via"),
             Set.of("--gzip", "--freshness", "--start-server", "--keep-data"));
     Options o =
         new Options(
@@ -94,6 +96,7 @@ public final class LoadGenerator {
             IdStyle.parse(f.string("--ids", "ordered")),
             f.has("--gzip"),
             f.has("--freshness"),
+            f.string("--freshness-via", "sql"),
             f.longValue("--records", 0),
             f.integer("--pool", 32),
             false);
@@ -149,7 +152,7 @@ public final class LoadGenerator {
 
   static Options withUrl(Options o, String url) {
     return new Options(url, o.endpoint(), o.clients(), o.batch(), o.rate(), o.duration(), o.warmup(), o.ids(),
-        o.gzip(), o.freshness(), o.maxRecords(), o.poolSize(), o.quiet());
+        o.gzip(), o.freshness(), o.freshnessVia(), o.maxRecords(), o.poolSize(), o.quiet());
   }
 
   static void print(Options o, Result r) {
@@ -166,7 +169,7 @@ public final class LoadGenerator {
     System.out.printf("JSON bytes/record: %.0f, on the wire: %.0f, WAL fsyncs/s: %.0f%n",
         r.jsonBytesPerRecord(), r.wireBytesPerRecord(), r.fsyncsPerSecond());
     if (o.freshness()) {
-      System.out.println("freshness (ack to visible in SQL): " + r.freshness().summary() + ", timeouts=" + r.freshnessTimeouts());
+      System.out.println("freshness (ack to visible through " + o.freshnessVia() + "): " + r.freshness().summary() + ", timeouts=" + r.freshnessTimeouts());
     }
     LatencySamples ack = o.rate() > 0 ? r.ackFromDue() : r.service();
     System.out.printf(
@@ -348,10 +351,16 @@ public final class LoadGenerator {
         }
         previous = p;
         while (true) {
-          HindsightHttp.Answer a =
-              http.query("SELECT count(*) FROM predictions WHERE endpoint=? AND prediction_id=?", o.endpoint(), p.id());
+          boolean visible;
+          if (o.freshnessVia().equals("lookup")) {
+            visible = http.lookup(o.endpoint(), p.id(), null).status() == 200;
+          } else {
+            HindsightHttp.Answer a =
+                http.query("SELECT count(*) FROM predictions WHERE endpoint=? AND prediction_id=?", o.endpoint(), p.id());
+            visible = a.status() == 200 && a.json().path("rows").path(0).path(0).asLong() > 0;
+          }
           long now = System.nanoTime();
-          if (a.status() == 200 && a.json().path("rows").path(0).path(0).asLong() > 0) {
+          if (visible) {
             out.add(now - p.ackNanos());
             break;
           }

@@ -130,8 +130,23 @@ final class KafkaNodes {
     return new Child(p, data, log);
   }
 
-  /** Each prediction id in the lake under {@code lakeRoot} with how often it is there. */
+  /**
+   * Each prediction id in the lake under {@code lakeRoot} with how often it is there; read again
+   * when a merge removed a file between the listing and the read.
+   */
   static Map<String, Integer> idsInLake(Path lakeRoot) throws SQLException, IOException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return idsInLakeOnce(lakeRoot);
+      } catch (SQLException e) {
+        if (attempt == 20 || !e.getMessage().contains("No such file")) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static Map<String, Integer> idsInLakeOnce(Path lakeRoot) throws SQLException, IOException {
     Map<String, Integer> counts = new HashMap<>();
     Path predictions = lakeRoot.resolve("predictions");
     try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
