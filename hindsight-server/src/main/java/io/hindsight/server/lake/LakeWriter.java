@@ -394,10 +394,14 @@ public final class LakeWriter implements Closeable {
     for (Chunk c : taken) {
       rowsOf(c, (partition, row) -> sorted.computeIfAbsent(partition, k -> new Buffer()).add(row));
     }
+    // Request threads wait on this lock to hand over entries: a partition without rows waiting
+    // (the usual case) takes its new buffer whole.
     synchronized (lock) {
       sorted.forEach((partition, rows) -> {
-        Buffer b = retry.computeIfAbsent(partition, k -> new Buffer());
-        rows.rows.forEach(b::add);
+        Buffer waiting = retry.putIfAbsent(partition, rows);
+        if (waiting != null) {
+          rows.rows.forEach(waiting::add);
+        }
       });
       sorting = List.of();
     }
