@@ -479,12 +479,21 @@ public final class HindsightServer implements AutoCloseable {
     }
   }
 
-  /** Puts the catalog of schemas in the store for the nodes that follow it, at once and each second after. */
+  /**
+   * Puts the catalog of schemas in the store for the nodes that follow it: at once, then within a
+   * second of each change (a failed upload is tried again a second later).
+   */
   private void shareCatalog(SharedCatalog catalog) {
+    java.util.concurrent.atomic.AtomicBoolean changed = new java.util.concurrent.atomic.AtomicBoolean(true);
+    schemas.onChange(() -> changed.set(true));
     Runnable publish = () -> {
+      if (!changed.getAndSet(false)) {
+        return;
+      }
       try {
         catalog.publish();
       } catch (IOException e) {
+        changed.set(true);
         log.warn("could not put the catalog of schemas in {} (tried again in a second): {}", lakeStore.describe(), e.toString());
       }
     };

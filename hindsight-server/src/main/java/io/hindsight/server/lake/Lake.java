@@ -242,7 +242,7 @@ public final class Lake {
   /** The partition of a data file's name in the store ({@code <table>/endpoint=<e>[/date=<d>]/part-...}). */
   static Partition partitionOfName(String name) {
     String[] parts = name.split("/");
-    Table table = java.util.Arrays.stream(Table.values()).filter(t -> t.dirName().equals(parts[0])).findFirst().orElseThrow();
+    Table table = Table.ofDirName(parts[0]);
     String endpoint = parts[1].substring("endpoint=".length());
     return new Partition(table, endpoint, table.partitionedByDate() ? LocalDate.parse(parts[2].substring("date=".length())) : null);
   }

@@ -192,7 +192,7 @@ public final class LakeFollower implements Closeable {
     for (String name : fetch) {
       Path target = lake.root().resolve(name);
       if (!replaced.contains(target)) {
-        fileAdded.accept(partitionOf(name), target);
+        fileAdded.accept(Lake.partitionOfName(name), target);
       }
     }
     filesChanged.run();
@@ -285,20 +285,7 @@ public final class LakeFollower implements Closeable {
   }
 
   private static Table tableOf(String name) {
-    String dir = name.substring(0, name.indexOf('/'));
-    for (Table t : Table.values()) {
-      if (t.dirName().equals(dir)) {
-        return t;
-      }
-    }
-    throw new IllegalArgumentException("not a lake file: " + name);
-  }
-
-  private static Partition partitionOf(String name) {
-    String[] parts = name.split("/");
-    Table t = tableOf(name);
-    String endpoint = parts[1].substring("endpoint=".length());
-    return new Partition(t, endpoint, t.partitionedByDate() ? java.time.LocalDate.parse(parts[2].substring("date=".length())) : null);
+    return Table.ofDirName(name.substring(0, name.indexOf('/')));
   }
 
   @Override

@@ -33,7 +33,7 @@ public final class SharedCatalog {
     this.scratch = scratch;
   }
 
-  /** Puts every schema file that changed since the last call in the store (writing node). */
+  /** Puts every schema file that changed since it was last put in the store (writing node). */
   public synchronized int publish() throws IOException {
     int put = 0;
     for (Map.Entry<String, Path> f : schemas.files().entrySet()) {

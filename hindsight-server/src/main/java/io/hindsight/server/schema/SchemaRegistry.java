@@ -131,9 +131,7 @@ public final class SchemaRegistry {
    * whether anything changed.
    */
   public boolean adopt(String name, byte[] content) throws IOException {
-    String tableDir = name.substring(0, name.indexOf('/'));
-    Table table = java.util.Arrays.stream(Table.values()).filter(t -> t.dirName().equals(tableDir)).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("no table " + tableDir + " for the schema file " + name));
+    Table table = Table.ofDirName(name.substring(0, name.indexOf('/')));
     EndpointSchema shared = parse(table, json.readTree(content));
     EndpointSchema schema = schema(table, shared.endpoint());
     boolean changed = false;

@@ -68,6 +68,16 @@ public enum Table {
     return dirName;
   }
 
+  /** The table whose folder is {@code dirName}. */
+  public static Table ofDirName(String dirName) {
+    for (Table t : values()) {
+      if (t.dirName.equals(dirName)) {
+        return t;
+      }
+    }
+    throw new IllegalArgumentException("no table has the folder '" + dirName + "'");
+  }
+
   public boolean partitionedByDate() {
     return partitionedByDate;
   }
