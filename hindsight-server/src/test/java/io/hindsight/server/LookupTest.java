@@ -11,8 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -77,9 +75,7 @@ class LookupTest {
   }
 
   private static double metric(TestServer s, String name) {
-    Matcher m = Pattern.compile("(?m)^" + name + "(?:\\{[^}]*})? (\\S+)$").matcher(s.get("/metrics").body());
-    assertThat(m.find()).as(name + " in /metrics").isTrue();
-    return Double.parseDouble(m.group(1));
+    return s.metric(name).orElseThrow(() -> new AssertionError(name + " is not in /metrics"));
   }
 
   private static long filesRead(TestServer s) {

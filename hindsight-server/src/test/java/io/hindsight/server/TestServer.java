@@ -14,7 +14,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.zip.GZIPOutputStream;
 
 /** A real server on a random loopback port over a temporary data folder, with a small HTTP client. */
@@ -164,6 +167,17 @@ public final class TestServer implements AutoCloseable {
         throw new AssertionError(e);
       }
     }
+  }
+
+  /**
+   * A metric's value in {@code /metrics}, or empty when the server shows none: {@code name} as
+   * printed, with its labels where they matter ({@code x_total{endpoint="fraud"}}); without them,
+   * the first series of that name.
+   */
+  public OptionalDouble metric(String name) {
+    String labels = name.contains("{") ? "" : "(?:\\{[^}]*})?";
+    Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + labels + " (\\S+)$").matcher(get("/metrics").body());
+    return m.find() ? OptionalDouble.of(Double.parseDouble(m.group(1))) : OptionalDouble.empty();
   }
 
   public Response get(String path) {

@@ -19,8 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -237,16 +235,11 @@ class KafkaTransportTest {
   }
 
   private static int held(TestServer writer) {
-    Matcher m = Pattern.compile("(?m)^hindsight_transport_partitions_held (\\S+)")
-        .matcher(writer.get("/metrics").body());
-    return m.find() ? (int) Double.parseDouble(m.group(1)) : -1;
+    return (int) writer.metric("hindsight_transport_partitions_held").orElse(-1);
   }
 
   private static long deletedRows(TestServer writer) {
-    Matcher m =
-        Pattern.compile("(?m)^hindsight_retention_deleted_rows_total\\{endpoint=\"fraud\",kind=\"predictions\"} (\\S+)")
-            .matcher(writer.get("/metrics").body());
-    return m.find() ? (long) Double.parseDouble(m.group(1)) : 0;
+    return (long) writer.metric("hindsight_retention_deleted_rows_total{endpoint=\"fraud\",kind=\"predictions\"}").orElse(0);
   }
 
   /** Waits until the node's retention job (a JSON file of its jobs folder) is done. */

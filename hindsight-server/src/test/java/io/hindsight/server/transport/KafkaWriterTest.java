@@ -13,8 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
@@ -219,7 +217,6 @@ class KafkaWriterTest {
   }
 
   private static long merges(TestServer s) {
-    Matcher m = Pattern.compile("(?m)^hindsight_lake_merges_total(?:\\{[^}]*\\})? (\\S+)").matcher(s.get("/metrics").body());
-    return m.find() ? (long) Double.parseDouble(m.group(1)) : 0;
+    return (long) s.metric("hindsight_lake_merges_total").orElse(0);
   }
 }
