@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Audited against unaudited ingest throughput (docs/BENCHMARKS.md): runs bench/load.sh twice on
 # fresh servers, once plain and once with the endpoint audited, and prints both and the ratio.
-# Example: bench/audit-ingest.sh --duration 30s
+# Example: bench/audit-ingest.sh --duration 20s --warmup 60s   (steady state: the JIT needs about a
+# minute of full load on 2 cores to compile the SHA-256 path with the processor's instructions)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 work="$(mktemp -d)"

@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -85,24 +84,36 @@ public final class AuditLog implements Closeable {
   }
 
   /**
-   * An accepted row as an audited endpoint stores it: its nested JSON values in canonical form and
-   * its maps (tags) with their keys in order, the form its leaf hashes, so that {@code audit
-   * verify} can have DuckDB write a stored record's leaf without parsing or sorting anything.
+   * Puts an accepted row in the form an audited endpoint stores: its nested JSON values in
+   * canonical form and its maps (tags) with their keys in order, the form its leaf hashes, so that
+   * {@code audit verify} can have DuckDB write a stored record's leaf without parsing or sorting
+   * anything. Changes the row's values in place (a new row's map, held by nobody else yet).
    */
   static Row canonical(Row row, ObjectMapper json) {
-    Map<String, Object> values = new LinkedHashMap<>(row.values());
-    for (Map.Entry<String, Object> e : values.entrySet()) {
-      if (e.getValue() instanceof JsonText t) {
+    for (Map.Entry<String, Object> e : row.values().entrySet()) {
+      if (e.getValue() instanceof JsonText t && !t.canonical()) {
         try {
           e.setValue(CanonicalJson.canonical(t, json));
         } catch (IOException x) {
           throw new UncheckedIOException("a nested value could not be put in canonical JSON for the audit log", x);
         }
-      } else if (e.getValue() instanceof Map<?, ?> m) {
+      } else if (e.getValue() instanceof Map<?, ?> m && !(m instanceof TreeMap) && !inOrder(m.keySet())) {
         e.setValue(new TreeMap<>(m)); // String order is RFC 8785's order of keys
       }
     }
-    return new Row(row.table(), row.endpoint(), row.tsMicros(), values);
+    return row;
+  }
+
+  private static boolean inOrder(Iterable<?> keys) {
+    String last = null;
+    for (Object k : keys) {
+      String key = (String) k;
+      if (last != null && last.compareTo(key) >= 0) {
+        return false;
+      }
+      last = key;
+    }
+    return true;
   }
 
   static byte[] leafHash(Row row, ObjectMapper json) {
