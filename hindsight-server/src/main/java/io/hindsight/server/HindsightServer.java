@@ -87,8 +87,9 @@ import org.slf4j.LoggerFactory;
  *   tmp/          DuckDB spill files, query worker folders, backups' links; emptied at start
  * </pre>
  *
- * <p>Start-up recovers before it listens: leftovers of interrupted writes are removed, half-done
- * merges are finished or undone, and log entries whose rows are not yet in the lake are replayed.
+ * <p>Start-up recovers before it listens: leftovers of interrupted writes are removed and half-done
+ * merges are finished or undone. The log's entries whose rows are not yet in the lake are replayed
+ * while it listens; records, deletions and erasures wait until the log is read.
  */
 public final class HindsightServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HindsightServer.class);
@@ -237,31 +238,12 @@ public final class HindsightServer implements AutoCloseable {
         new LakeEdits(
             lake, lakeWriter, compaction, connection(scratch.resolve("duckdb-retention")), dataDir.resolve("retention"), json,
             queryEngine::refreshViews);
-    LogReplay replay = new LogReplay(lake, lakeWriter, lakeEdits.deletionMarks());
-    long replayStarted = System.nanoTime();
-    wal =
-        WriteAheadLog.open(
-            dataDir.resolve("wal"),
-            config.wal.segmentBytes,
-            config.wal.queueCapacity,
-            replay.minNextSeq(),
-            (firstSeq, entry) -> {
-              idempotency.rememberLogged(entry, clock.millis());
-              audit.recover(entry);
-              replay.entry(firstSeq, entry);
-            },
-            lakeWriter::accept);
-    truncation.of(wal);
-    if (replay.replayed() > 0) {
-      log.info(
-          "replayed {} logged records that were not yet in the lake in {} ms; they are written while the server answers",
-          replay.replayed(), (System.nanoTime() - replayStarted) / 1_000_000);
-      logBacklogProgress();
-    }
     lakeWriter.rewritingWidened(compaction::rewriteWidened);
     if (config.role.writesLake()) {
+      // Before the log is read: the writer drains the backlog while the rest of it is read.
       lakeWriter.start(config.lake.flushInterval);
     }
+    wal = openLog(dataDir, clock, truncation);
     if (lakeFollower == null) {
       // Behind Kafka, merges start with the feed: each writer merges only the partitions it writes.
       if (config.role.writesLake() && !config.transport.kafka()) {
@@ -290,6 +272,8 @@ public final class HindsightServer implements AutoCloseable {
             lakeWriter::pendingBytes,
             config.ingest.maxLakeBacklogBytes,
             config.ingest.maxInFlightBytes);
+    // Checkpoints may be signed while the log is read: the hashes hold every leaf a checkpoint
+    // covers (they are synced before it is signed), and the leaves recovered from the log follow.
     audit.start(scheduler, config.audit.checkpointInterval, queryEngine);
     if (config.transport.kafka()) {
       startKafka(ingest, clock);
@@ -299,6 +283,7 @@ public final class HindsightServer implements AutoCloseable {
     metrics.health().add(audit::problems);
     metrics.gauge("hindsight_audit_logs_refusing", "Audit logs that refuse to sign checkpoints or take leaves (see /health)", () -> audit.problems().size());
     metrics.gauge("hindsight_wal_bytes", "Bytes of write-ahead log on disk", wal::sizeBytes);
+    metrics.gauge("hindsight_wal_unread_bytes", "Bytes of write-ahead log a start has not read yet (records are refused until 0)", wal::unreadBytes);
     metrics.counter("hindsight_wal_fsyncs", "fsyncs of the write-ahead log since start", wal::fsyncCount);
     metrics.gauge(
         "hindsight_lake_pending_records", "Records acknowledged but not yet in the lake", lakeWriter::pendingRows);
@@ -356,14 +341,9 @@ public final class HindsightServer implements AutoCloseable {
         new io.hindsight.server.connect.ImportJobs(
             jobs, ingest, config.imports.roots, config.imports.s3.settings(), dataDir.resolve("imports"),
             scratch.resolve("imports"), json);
-    jobs.start();
-    jobs.runRecurring(scheduler);
     if (feed != null) {
       // Like merges: each writer expires the endpoints whose entries it consumes.
       retention.expireOnly(feed::owns);
-    }
-    if (lakeFollower == null) {
-      retention.start(scheduler);
     }
     idIndex = new IdFileIndex(lake, queryEngine, config.query.lookupIndexMaxBytes);
     idIndex.start(scheduler, Duration.ofSeconds(1));
@@ -410,6 +390,7 @@ public final class HindsightServer implements AutoCloseable {
     api.media(media);
     api.imports(imports);
     api.start();
+    afterLogRead(dataDir);
     // Alerts link back to the server; on port 0 its address is known only now.
     alerts.externalUrl(externalUrl(api.port()));
     queryEngine.awaitWorkers();
@@ -641,6 +622,100 @@ public final class HindsightServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Opens the write-ahead log, reading it in the background: the server answers queries, lookups
+   * and everything else while a long backlog is read, and takes records once it is (DESIGN §8).
+   * The reading holds off while the lake writer's backlog is over {@code
+   * ingest.max-lake-backlog-bytes}, so a backlog larger than the heap is read as it is written.
+   * Rows handed to the writer are found by lookups at once and by SQL once written.
+   */
+  private WriteAheadLog openLog(Path dataDir, Clock clock, LogTruncation truncation) throws IOException {
+    LogReplay replay = new LogReplay(lake, lakeWriter, lakeEdits.deletionMarks());
+    long replayStarted = System.nanoTime();
+    long[] lastReport = {replayStarted};
+    WriteAheadLog[] opening = new WriteAheadLog[1];
+    WriteAheadLog w =
+        WriteAheadLog.openInBackground(
+            dataDir.resolve("wal"),
+            config.wal.segmentBytes,
+            config.wal.queueCapacity,
+            replay.minNextSeq(),
+            (firstSeq, entry) -> {
+              idempotency.rememberLogged(entry, clock.millis());
+              audit.recover(entry);
+              replay.entry(firstSeq, entry);
+              while (config.role.writesLake() && lakeWriter.pendingBytes() > config.ingest.maxLakeBacklogBytes && !closed) {
+                sleepBriefly();
+              }
+              if (System.nanoTime() - lastReport[0] > 5_000_000_000L && opening[0] != null) {
+                lastReport[0] = System.nanoTime();
+                log.info(
+                    "reading the write-ahead log: {} MB left, {} records not yet in the lake handed to the lake writer",
+                    opening[0].unreadBytes() >> 20, replay.replayed());
+              }
+            },
+            lakeWriter::accept);
+    opening[0] = w;
+    if (w.unreadBytes() > 0) {
+      log.info(
+          "reading the write-ahead log ({} MB) in the background; the server answers meanwhile and takes records once it is read",
+          w.unreadBytes() >> 20);
+    }
+    w.opened().thenRun(() -> {
+      truncation.of(w);
+      if (replay.replayed() > 0) {
+        log.info(
+            "replayed {} logged records that were not yet in the lake in {} ms; they are written while the server answers",
+            replay.replayed(), (System.nanoTime() - replayStarted) / 1_000_000);
+        logBacklogProgress();
+      }
+    });
+    if (config.transport.kafka()) {
+      // Records go through Kafka, whose feed shares the lake writer: the log is read first, as before.
+      try {
+        w.opened().join();
+      } catch (java.util.concurrent.CompletionException e) {
+        throw new IOException("could not read the write-ahead log: " + e.getCause().getMessage(), e.getCause());
+      }
+    }
+    return w;
+  }
+
+  private static void sleepBriefly() {
+    try {
+      Thread.sleep(10);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Starts what edits the lake once the log is read: an erasure, a deletion or retention must see
+   * every acknowledged row (jobs submitted meanwhile wait in the queue).
+   */
+  private void afterLogRead(Path dataDir) {
+    wal.opened().thenRunAsync(() -> {
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        try {
+          jobs.start();
+          jobs.runRecurring(scheduler);
+          if (lakeFollower == null) {
+            retention.start(scheduler);
+          }
+        } catch (IOException | RuntimeException e) {
+          log.error("could not start the jobs or retention in {}; restart the server", dataDir, e);
+        }
+      }
+    }, r -> {
+      Thread t = new Thread(r, "hindsight-after-log-read");
+      t.setDaemon(true);
+      t.start();
+    });
+  }
+
   /** Says every few seconds how much of a replayed backlog the lake writer still has to write, and when it is done. */
   private void logBacklogProgress() {
     long started = System.nanoTime();
@@ -691,8 +766,15 @@ public final class HindsightServer implements AutoCloseable {
     return compaction.compactNow();
   }
 
-  /** Writes everything acknowledged so far into the lake; for tests and tools. */
+  /**
+   * Writes everything acknowledged so far into the lake, the log a start is still reading
+   * included (its reading waits while the writer's backlog is full, so flushes drive it); for
+   * tests and tools.
+   */
   public void flushLake() {
+    while (!wal.awaitOpen(10_000_000L) && !wal.opened().isCompletedExceptionally()) {
+      lakeWriter.flushNow();
+    }
     lakeWriter.flushNow();
   }
 

@@ -34,16 +34,7 @@ class ShutdownTest {
               c.lake.flushInterval = Duration.ofHours(1); // everything stays in the backlog
               c.shutdownTimeout = Duration.ofSeconds(1);
             });
-    // One partition per day: writing them costs a file each, far more than the second it has.
-    LocalDate first = LocalDate.of(2026, 1, 1);
-    for (int d = 0; d < DAYS; d++) {
-      StringBuilder body = new StringBuilder("[");
-      for (int i = 0; i < PER_DAY; i++) {
-        body.append(i == 0 ? "" : ",").append("{\"prediction_id\": \"d").append(d).append("-").append(i).append("\", \"ts\": \"")
-            .append(first.plusDays(d)).append("T10:00:00Z\", \"data\": {\"x\": ").append(i).append("}}");
-      }
-      assertThat(s.predictions("backlog", body.append("]").toString()).status()).isEqualTo(200);
-    }
+    fillOnePartitionADay(s);
 
     long started = System.nanoTime();
     s.server().close();
@@ -55,6 +46,59 @@ class ShutdownTest {
       again.flush();
       assertThat(again.scalar("SELECT count(*) FROM predictions").asLong()).isEqualTo(DAYS * PER_DAY);
       assertThat(again.scalar("SELECT count(DISTINCT prediction_id) FROM predictions").asLong()).isEqualTo(DAYS * PER_DAY);
+    }
+  }
+
+  @Test
+  void aRestartAnswersWhileItReadsTheLogAndTakesRecordsOnceItIsRead() throws Exception {
+    TestServer s =
+        new TestServer(
+            dir,
+            c -> {
+              c.lake.flushInterval = Duration.ofHours(1);
+              c.shutdownTimeout = Duration.ofSeconds(1);
+            });
+    fillOnePartitionADay(s);
+    s.server().close();
+    long inLake = rowsInLake();
+    assertThat(inLake).isLessThan(DAYS * PER_DAY);
+
+    // The log is read only as fast as the lake writer makes room, and this writer writes only when
+    // told to: the reading stops after its first 64 KiB until the test flushes.
+    try (TestServer again =
+        new TestServer(
+            dir,
+            c -> {
+              c.lake.flushInterval = Duration.ofHours(1);
+              c.ingest.maxLakeBacklogBytes = 64 << 10;
+            })) {
+      assertThat(again.metric("hindsight_wal_unread_bytes").orElseThrow()).isGreaterThan(0);
+      assertThat(again.get("/health").status()).isEqualTo(200);
+      assertThat(again.scalar("SELECT count(*) FROM predictions").asLong()).isBetween(inLake, DAYS * PER_DAY - 1L);
+      TestServer.Response refused = again.predictions("backlog", "[{\"prediction_id\": \"after\", \"data\": {\"x\": 1}}]");
+      assertThat(refused.status()).isEqualTo(503);
+      assertThat(refused.body()).contains("reading its write-ahead log");
+      assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+
+      again.flush(); // drives the reading to its end
+      assertThat(again.metric("hindsight_wal_unread_bytes").orElseThrow()).isZero();
+      assertThat(again.predictions("backlog", "[{\"prediction_id\": \"after\", \"data\": {\"x\": 1}}]").status()).isEqualTo(200);
+      again.flush();
+      assertThat(again.scalar("SELECT count(*) FROM predictions").asLong()).isEqualTo(DAYS * PER_DAY + 1);
+      assertThat(again.scalar("SELECT count(DISTINCT prediction_id) FROM predictions").asLong()).isEqualTo(DAYS * PER_DAY + 1);
+    }
+  }
+
+  /** One partition per day: writing them costs a file each, far more than the second a close has. */
+  private static void fillOnePartitionADay(TestServer s) {
+    LocalDate first = LocalDate.of(2026, 1, 1);
+    for (int d = 0; d < DAYS; d++) {
+      StringBuilder body = new StringBuilder("[");
+      for (int i = 0; i < PER_DAY; i++) {
+        body.append(i == 0 ? "" : ",").append("{\"prediction_id\": \"d").append(d).append("-").append(i).append("\", \"ts\": \"")
+            .append(first.plusDays(d)).append("T10:00:00Z\", \"data\": {\"x\": ").append(i).append("}}");
+      }
+      assertThat(s.predictions("backlog", body.append("]").toString()).status()).isEqualTo(200);
     }
   }
 

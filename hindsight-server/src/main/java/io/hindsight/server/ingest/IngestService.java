@@ -150,6 +150,8 @@ public final class IngestService {
       Table table, String endpoint, Format format, InputStream body, String idempotencyKey, String caller)
       throws IOException {
     checkEndpointName(endpoint);
+    // Before the Idempotency-Key is looked up: the log being read may hold the key's first request.
+    awaitLog();
     if (idempotencyKey == null) {
       return process(table, endpoint, format, body, null);
     }
@@ -376,6 +378,22 @@ public final class IngestService {
    * limit, a request waits a moment for the writer to catch up (which paces clients to the speed
    * of the lake), then is answered 503 with Retry-After, before anything of it is read.
    */
+  /**
+   * Waits for the write-ahead log while a restart reads it (a short read goes unnoticed); after
+   * the wait, refuses with 503. Entries through Kafka do not go into this log.
+   */
+  private void awaitLog() {
+    if (kafka != null || wal.awaitOpen(BACKLOG_WAIT_NANOS)) {
+      return;
+    }
+    metrics.backpressure();
+    throw new ApiException(
+        503,
+        "the server is reading its write-ahead log after a restart (" + (wal.unreadBytes() >> 20)
+            + " MiB left) and takes records once that is done; nothing was stored, retry shortly",
+        "1");
+  }
+
   private void awaitLakeBacklog() {
     long deadline = System.nanoTime() + BACKLOG_WAIT_NANOS;
     while (lakeBacklog.getAsLong() > maxLakeBacklog) {

@@ -68,6 +68,12 @@ public final class WriteAheadLog implements Closeable {
   private long segmentNumber;
   private volatile boolean running = true;
   private volatile IOException broken;
+  /** Completes once every segment is read and the log takes entries. */
+  private final CompletableFuture<Void> opened = new CompletableFuture<>();
+  /** Bytes of the segments found at open that are not read yet. */
+  private final AtomicLong unread = new AtomicLong();
+  /** The thread reading the log at a start in the background, or null. */
+  private Thread reader;
 
   private WriteAheadLog(Path dir, long segmentBytes, int queueCapacity, CommitListener committed) {
     this.dir = dir;
@@ -93,20 +99,93 @@ public final class WriteAheadLog implements Closeable {
       throws IOException {
     Files.createDirectories(dir);
     WriteAheadLog wal = new WriteAheadLog(dir, segmentBytes, queueCapacity, committed);
-    wal.recover(replay, minNextSeq);
-    wal.roll();
-    wal.thread.start();
+    wal.unread.set(wal.segmentBytesOnDisk());
+    wal.startUp(replay, minNextSeq);
     return wal;
   }
 
-  private void recover(EntryListener replay, long minNextSeq) throws IOException {
-    List<Path> files;
-    try (Stream<Path> s = Files.list(dir)) {
-      files =
-          s.filter(p -> p.getFileName().toString().startsWith(PREFIX) && p.toString().endsWith(SUFFIX))
-              .sorted()
-              .toList();
+  /**
+   * As {@link #open}, but returns at once and reads the log on a thread of its own: entries are
+   * refused until {@link #opened()} completes, so a long backlog does not keep a restarting
+   * server from answering everything else. Closing the log meanwhile stops the reading at the
+   * next entry; what was not read is read at the next start.
+   */
+  public static WriteAheadLog openInBackground(
+      Path dir,
+      long segmentBytes,
+      int queueCapacity,
+      long minNextSeq,
+      EntryListener replay,
+      CommitListener committed)
+      throws IOException {
+    Files.createDirectories(dir);
+    WriteAheadLog wal = new WriteAheadLog(dir, segmentBytes, queueCapacity, committed);
+    wal.unread.set(wal.segmentBytesOnDisk());
+    wal.reader =
+        new Thread(
+            () -> {
+              try {
+                wal.startUp(replay, minNextSeq);
+              } catch (IOException | RuntimeException | Error e) {
+                if (wal.running) {
+                  wal.broken = new IOException("the log could not be read at start: " + e.getMessage(), e);
+                  log.error("reading the write-ahead log failed; records are refused until a restart reads it", e);
+                }
+                wal.opened.completeExceptionally(e);
+              }
+            },
+            "hindsight-wal-replay");
+    wal.reader.setDaemon(true);
+    wal.reader.start();
+    return wal;
+  }
+
+  private long segmentBytesOnDisk() throws IOException {
+    long bytes = 0;
+    for (Path f : segmentFiles()) {
+      bytes += Files.size(f);
     }
+    return bytes;
+  }
+
+  private List<Path> segmentFiles() throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().startsWith(PREFIX) && p.toString().endsWith(SUFFIX)).sorted().toList();
+    }
+  }
+
+  private void startUp(EntryListener replay, long minNextSeq) throws IOException {
+    recover(replay, minNextSeq);
+    roll();
+    thread.start();
+    opened.complete(null);
+  }
+
+  /** Completes once the log is read and takes entries; fails if reading it failed or was stopped. */
+  public CompletableFuture<Void> opened() {
+    return opened;
+  }
+
+  /** Waits up to {@code nanos} for the log to be read; whether it takes entries now. */
+  public boolean awaitOpen(long nanos) {
+    try {
+      opened.get(nanos, TimeUnit.NANOSECONDS);
+      return true;
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Bytes of log found at start that are not read yet (0 once the log is open). */
+  public long unreadBytes() {
+    return unread.get();
+  }
+
+  private void recover(EntryListener replay, long minNextSeq) throws IOException {
+    List<Path> files = segmentFiles();
     long next = minNextSeq;
     for (int i = 0; i < files.size(); i++) {
       Path f = files.get(i);
@@ -118,6 +197,9 @@ public final class WriteAheadLog implements Closeable {
       long[] nextAfter = {next};
       int good =
           scan(data, (firstSeq, entry) -> {
+            if (!running) {
+              throw new IOException("the log is closing; what was not read is read at the next start");
+            }
             replay.entry(firstSeq, entry);
             nextAfter[0] = Math.max(nextAfter[0], firstSeq + entry.rowCount());
           });
@@ -141,6 +223,7 @@ public final class WriteAheadLog implements Closeable {
         }
       }
       bytesOnDisk.addAndGet(good);
+      unread.addAndGet(-data.length);
     }
     nextSeq = next;
   }
@@ -244,6 +327,10 @@ public final class WriteAheadLog implements Closeable {
     }
     if (!running) {
       done.completeExceptionally(new IOException("the log is closed; the server is shutting down"));
+      return done;
+    }
+    if (!opened.isDone()) {
+      done.completeExceptionally(new IOException("the log is still being read after a restart; retry shortly"));
       return done;
     }
     try {
@@ -451,6 +538,9 @@ public final class WriteAheadLog implements Closeable {
   public void close() throws IOException {
     running = false;
     try {
+      if (reader != null) {
+        reader.join(30_000);
+      }
       thread.join(30_000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
