@@ -383,8 +383,8 @@ public final class IngestService {
    * the wait, refuses with 503. Entries through Kafka do not go into this log.
    */
   private void awaitLog() {
-    if (kafka != null || wal.awaitOpen(BACKLOG_WAIT_NANOS)) {
-      return;
+    if (kafka != null || wal.awaitOpen(BACKLOG_WAIT_NANOS) || wal.opened().isCompletedExceptionally()) {
+      return; // a log that could not be read refuses the entry itself, saying why
     }
     metrics.backpressure();
     throw new ApiException(
