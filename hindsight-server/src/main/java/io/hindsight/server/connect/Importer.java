@@ -47,6 +47,12 @@ public final class Importer {
   /** Bytes of records a batch holds at most, well inside the server's 64 MiB body limit. */
   static final int BATCH_BYTES = 8 << 20;
 
+  /**
+   * Batches on their way at most: the server stores several at once (its ingest threads parse in
+   * parallel and share an fsync), where one at a time leaves it waiting on each round trip.
+   */
+  static final int IN_FLIGHT = 3;
+
   private final ImportSpec spec;
   private final Source source;
   private final ImportState state;
@@ -86,7 +92,7 @@ public final class Importer {
         listener.changed(f.id());
       }
     }
-    ExecutorService sender = DaemonThreads.single("hindsight-import-sender");
+    ExecutorService sender = DaemonThreads.pool("hindsight-import-sender", IN_FLIGHT);
     try (Connection db = open(source.readableRoot())) {
       Steps steps = new Steps(sender);
       double bytesBefore = 0;
@@ -100,7 +106,7 @@ public final class Importer {
         }
         bytesBefore += f.size();
       }
-      steps.awaitLast();
+      steps.awaitAll();
     } catch (SQLException e) {
       throw new IOException(e.getMessage(), e);
     } finally {
@@ -117,9 +123,10 @@ public final class Importer {
   }
 
   /**
-   * Reads a file from its first row not done, building batches on this thread while the one
-   * before is sent on the sender's: reading and storing overlap, and everything that follows an
-   * answer (counts, state, what the listener hears) happens on the sender's thread, in order.
+   * Reads a file from its first row not done, building batches on this thread while the ones
+   * before are sent: reading and storing overlap, up to {@link #IN_FLIGHT} batches are stored at
+   * once, and everything that follows an answer (counts, state, what the listener hears) happens
+   * in the order the batches were read.
    */
   private void importFile(Connection db, SourceFile f, Path local, Long cutoff, double bytesBefore, Steps steps)
       throws IOException, SQLException {
@@ -150,8 +157,8 @@ public final class Importer {
           Batch full = batch;
           long next = row;
           double bytes = bytesBefore + (rowsInFile > 0 ? f.size() * (double) next / rowsInFile : 0);
-          steps.then(() -> {
-            send(f, fileKey, full, next, false);
+          steps.then(() -> send(fileKey, full, next), answer -> {
+            record(f, full, next, false, answer);
             fileLate[0] += full.late;
             bytesDone = bytes;
             listener.progress(progress());
@@ -161,8 +168,8 @@ public final class Importer {
       }
       Batch last = batch;
       long end = row;
-      steps.then(() -> {
-        send(f, fileKey, last, end, true);
+      steps.then(() -> send(fileKey, last, end), answer -> {
+        record(f, last, end, true, answer);
         fileLate[0] += last.late;
         if (fileLate[0] > 0) {
           listener.late(f.id(), fileLate[0]);
@@ -173,16 +180,20 @@ public final class Importer {
     }
   }
 
+  /** Sends a batch with the key of its rows; its answer, or null for a batch without rows. */
+  private byte[] send(String fileKey, Batch batch, long next) throws IOException {
+    return batch.size == 0 ? null : sink.send(batch.body.toByteArray(), "import-" + fileKey + "-" + batch.firstRow + "-" + (next - 1));
+  }
+
   /**
-   * Sends a batch (when it has rows) and records that rows up to {@code next} are done, and whether
-   * the file is finished.
+   * Takes a batch's answer (null when it had no rows) and records that rows up to {@code next}
+   * are done, and whether the file is finished.
    */
-  private void send(SourceFile f, String fileKey, Batch batch, long next, boolean finished) throws IOException {
+  private void record(SourceFile f, Batch batch, long next, boolean finished, byte[] sent) throws IOException {
     rowsRead += next - batch.firstRow;
     late += batch.late;
-    if (batch.size > 0) {
-      String key = "import-" + fileKey + "-" + batch.firstRow + "-" + (next - 1);
-      JsonNode answer = json.readTree(sink.send(batch.body.toByteArray(), key));
+    if (sent != null) {
+      JsonNode answer = json.readTree(sent);
       accepted += answer.path("accepted").asLong();
       for (JsonNode r : answer.path("rejected")) {
         rejected++;
@@ -204,27 +215,41 @@ public final class Importer {
     }
   }
 
-  /** The steps of a run on the sender's thread, in order, at most one waiting behind the one running. */
+  /**
+   * The batches of a run on their way: sent by up to {@link #IN_FLIGHT} threads at once, their
+   * answers taken in the order the batches were read, so the state only ever advances over rows
+   * the server stored and a run that fails leaves nothing recorded after the batch that failed.
+   */
   private static final class Steps {
-    private final ExecutorService sender;
-    private Future<?> last = CompletableFuture.completedFuture(null);
+    private record Step(Future<byte[]> answer, AfterAnswer after) {}
 
-    Steps(ExecutorService sender) {
-      this.sender = sender;
+    private final ExecutorService senders;
+    private final java.util.ArrayDeque<Step> inFlight = new java.util.ArrayDeque<>();
+
+    Steps(ExecutorService senders) {
+      this.senders = senders;
     }
 
-    /** Queues a step once the one before it is done; throws what an earlier step failed with. */
-    void then(Step step) throws IOException {
-      awaitLast();
-      last = sender.submit(() -> {
-        step.run();
-        return null;
-      });
+    /** Sends a batch once fewer than {@link #IN_FLIGHT} are on their way; throws what an earlier one failed with. */
+    void then(Send send, AfterAnswer after) throws IOException {
+      while (inFlight.size() >= IN_FLIGHT) {
+        finishOldest();
+      }
+      inFlight.add(new Step(senders.submit(send::send), after));
     }
 
-    void awaitLast() throws IOException {
+    /** Takes every answer still to come, in order. */
+    void awaitAll() throws IOException {
+      while (!inFlight.isEmpty()) {
+        finishOldest();
+      }
+    }
+
+    private void finishOldest() throws IOException {
+      Step step = inFlight.poll();
+      byte[] answer;
       try {
-        last.get();
+        answer = step.answer().get();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IOException("interrupted while a batch was being sent", e);
@@ -241,12 +266,18 @@ public final class Importer {
         }
         throw new IOException(cause);
       }
+      step.after().run(answer);
     }
   }
 
   @FunctionalInterface
-  private interface Step {
-    void run() throws IOException;
+  private interface Send {
+    byte[] send() throws IOException;
+  }
+
+  @FunctionalInterface
+  private interface AfterAnswer {
+    void run(byte[] answer) throws IOException;
   }
 
   /** Waits for the step being sent when a run ends early, so no state is written after {@link #run} returns. */
