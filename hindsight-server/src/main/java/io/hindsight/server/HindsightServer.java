@@ -341,9 +341,14 @@ public final class HindsightServer implements AutoCloseable {
         new io.hindsight.server.connect.ImportJobs(
             jobs, ingest, config.imports.roots, config.imports.s3.settings(), dataDir.resolve("imports"),
             scratch.resolve("imports"), json);
+    // Jobs submitted before the log is read (retention's included) wait in the queue: afterLogRead.
+    jobs.runRecurring(scheduler);
     if (feed != null) {
       // Like merges: each writer expires the endpoints whose entries it consumes.
       retention.expireOnly(feed::owns);
+    }
+    if (lakeFollower == null) {
+      retention.start(scheduler);
     }
     idIndex = new IdFileIndex(lake, queryEngine, config.query.lookupIndexMaxBytes);
     idIndex.start(scheduler, Duration.ofSeconds(1));
@@ -690,8 +695,8 @@ public final class HindsightServer implements AutoCloseable {
   }
 
   /**
-   * Starts what edits the lake once the log is read: an erasure, a deletion or retention must see
-   * every acknowledged row (jobs submitted meanwhile wait in the queue).
+   * Starts the jobs once the log is read: an erasure, a deletion, retention or an import must see
+   * (or go after) every acknowledged row; jobs submitted meanwhile wait in the queue.
    */
   private void afterLogRead(Path dataDir) {
     wal.opened().thenRunAsync(() -> {
@@ -701,12 +706,8 @@ public final class HindsightServer implements AutoCloseable {
         }
         try {
           jobs.start();
-          jobs.runRecurring(scheduler);
-          if (lakeFollower == null) {
-            retention.start(scheduler);
-          }
         } catch (IOException | RuntimeException e) {
-          log.error("could not start the jobs or retention in {}; restart the server", dataDir, e);
+          log.error("could not start the jobs in {}; restart the server", dataDir, e);
         }
       }
     }, r -> {
