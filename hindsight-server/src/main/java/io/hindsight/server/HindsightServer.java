@@ -638,7 +638,6 @@ public final class HindsightServer implements AutoCloseable {
     LogReplay replay = new LogReplay(lake, lakeWriter, lakeEdits.deletionMarks());
     long replayStarted = System.nanoTime();
     long[] lastReport = {replayStarted};
-    WriteAheadLog[] opening = new WriteAheadLog[1];
     WriteAheadLog w =
         WriteAheadLog.openInBackground(
             dataDir.resolve("wal"),
@@ -652,15 +651,12 @@ public final class HindsightServer implements AutoCloseable {
               while (config.role.writesLake() && lakeWriter.pendingBytes() > config.ingest.maxLakeBacklogBytes && !closed) {
                 sleepBriefly();
               }
-              if (System.nanoTime() - lastReport[0] > 5_000_000_000L && opening[0] != null) {
+              if (System.nanoTime() - lastReport[0] > 5_000_000_000L) {
                 lastReport[0] = System.nanoTime();
-                log.info(
-                    "reading the write-ahead log: {} MB left, {} records not yet in the lake handed to the lake writer",
-                    opening[0].unreadBytes() >> 20, replay.replayed());
+                log.info("reading the write-ahead log: {} records not yet in the lake handed to the lake writer so far", replay.replayed());
               }
             },
             lakeWriter::accept);
-    opening[0] = w;
     if (w.unreadBytes() > 0) {
       log.info(
           "reading the write-ahead log ({} MB) in the background; the server answers meanwhile and takes records once it is read",
