@@ -97,9 +97,7 @@ public final class WriteAheadLog implements Closeable {
       EntryListener replay,
       CommitListener committed)
       throws IOException {
-    Files.createDirectories(dir);
-    WriteAheadLog wal = new WriteAheadLog(dir, segmentBytes, queueCapacity, committed);
-    wal.unread.set(wal.segmentBytesOnDisk());
+    WriteAheadLog wal = create(dir, segmentBytes, queueCapacity, committed);
     wal.startUp(replay, minNextSeq);
     return wal;
   }
@@ -118,9 +116,7 @@ public final class WriteAheadLog implements Closeable {
       EntryListener replay,
       CommitListener committed)
       throws IOException {
-    Files.createDirectories(dir);
-    WriteAheadLog wal = new WriteAheadLog(dir, segmentBytes, queueCapacity, committed);
-    wal.unread.set(wal.segmentBytesOnDisk());
+    WriteAheadLog wal = create(dir, segmentBytes, queueCapacity, committed);
     wal.reader =
         new Thread(
             () -> {
@@ -137,6 +133,14 @@ public final class WriteAheadLog implements Closeable {
             "hindsight-wal-replay");
     wal.reader.setDaemon(true);
     wal.reader.start();
+    return wal;
+  }
+
+  /** A log on {@code dir} (created if missing) that has read nothing yet. */
+  private static WriteAheadLog create(Path dir, long segmentBytes, int queueCapacity, CommitListener committed) throws IOException {
+    Files.createDirectories(dir);
+    WriteAheadLog wal = new WriteAheadLog(dir, segmentBytes, queueCapacity, committed);
+    wal.unread.set(wal.segmentBytesOnDisk());
     return wal;
   }
 
