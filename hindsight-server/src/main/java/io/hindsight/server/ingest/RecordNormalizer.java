@@ -9,9 +9,6 @@ import io.hindsight.server.schema.JsonText;
 import io.hindsight.server.schema.MediaReference;
 import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.Table;
-import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -325,8 +322,7 @@ final class RecordNormalizer {
       micros = Math.round((Double) ts * 1000.0);
     } else if (ts instanceof String) {
       try {
-        Instant i = OffsetDateTime.parse((String) ts, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
-        micros = Math.addExact(Math.multiplyExact(i.getEpochSecond(), 1_000_000L), i.getNano() / 1000);
+        micros = Rfc3339.micros((String) ts);
       } catch (DateTimeParseException | ArithmeticException e) {
         throw new Rejection("bad_ts", 
             "'ts' value '" + abbreviate((String) ts) + "' is not an RFC 3339 timestamp;"
