@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * not listed and so never read. A periodic {@link #catchUp} pass builds filters for new files
  * (all of them after a start) and forgets removed ones; the writer and compaction need no hooks.
  *
- * <p>A filter is built from the id column as DuckDB reads it (about 0.6 µs per id here, a minute
+ * <p>A filter is built from the id column as DuckDB reads it (about 0.21 µs per id here, 21 s
  * for 100M ids after a start) and asked in the JVM, so a lookup needs no query of its own to
  * choose its files.
  */
@@ -187,10 +187,15 @@ public final class IdFileIndex {
             try (Statement st = conn.createStatement();
                 ResultSet rs =
                     st.executeQuery(
-                        "SELECT prediction_id FROM read_parquet("
+                        // As UTF-8 bytes, which the filter hashes as it would the string: a BLOB
+                        // crosses JDBC without being decoded into a String and encoded again.
+                        "SELECT encode(prediction_id) FROM read_parquet("
                             + SqlText.string(file.toAbsolutePath().toString()) + ")")) {
               while (rs.next()) {
-                ids.update(rs.getString(1));
+                byte[] id = rs.getBytes(1);
+                if (id != null) {
+                  ids.update(id);
+                }
               }
             }
             return null;
