@@ -37,8 +37,11 @@ import java.util.Set;
  * record, the batches are dropped: the import's own cost), {@code job} ({@code POST
  * /v1/jobs/imports}: a server-side job into the server's ingest in its process) and {@code http}
  * (batches over HTTP with idempotency keys, as {@code hindsight import} sends them). The server
- * runs in this JVM on a fresh data folder; every run goes to a fresh endpoint. Prints the median
- * rows/s of each. {@code --modes read,job,http} and {@code --formats parquet,csv} choose what runs.
+ * runs in this JVM on a fresh data folder; every run goes to a fresh endpoint and ends once the
+ * lake writer has written every row to Parquet (printed as {@code seconds_until_in_parquet}), so
+ * each starts on a server with nothing left to do. Prints the median rows/s of each, after {@code
+ * --warmup-runs} (1) not counted, as the JIT compiles the paths only during the first seconds.
+ * {@code --modes read,job,http} and {@code --formats parquet,csv} choose what runs.
  */
 public final class ImportBenchmark {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -47,11 +50,12 @@ public final class ImportBenchmark {
   private ImportBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    Flags f = new Flags(args, Set.of("--rows", "--runs", "--dir", "--modes", "--formats"), Set.of());
+    Flags f = new Flags(args, Set.of("--rows", "--runs", "--warmup-runs", "--dir", "--modes", "--formats"), Set.of());
     List<String> modes = List.of(f.string("--modes", "read,job,http").split(","));
     List<SourceFormat> formats = java.util.Arrays.stream(f.string("--formats", "parquet,csv").split(",")).map(SourceFormat::of).toList();
     long rows = f.longValue("--rows", 1_000_000);
     int runs = f.integer("--runs", 3);
+    int warmups = f.integer("--warmup-runs", 1);
     Path dir = Path.of(f.string("--dir", "bench/target/import-data")).toAbsolutePath();
     Path trees = Files.createDirectories(dir.resolve("trees-" + rows));
     for (SourceFormat format : List.of(SourceFormat.PARQUET, SourceFormat.CSV)) {
@@ -70,7 +74,7 @@ public final class ImportBenchmark {
         Path tree = trees.resolve(format.publicName());
         for (String mode : modes) {
           List<Double> rates = new ArrayList<>();
-          for (int i = 0; i < runs; i++) {
+          for (int i = -warmups; i < runs; i++) {
             String endpoint = "bench-import-" + (++run);
             ImportSpec spec = new ImportSpec(tree.toString(), format, endpoint, Table.PREDICTIONS, "id", "ts",
                 Map.of("model_version", "model"), null, null, null);
@@ -84,9 +88,22 @@ public final class ImportBenchmark {
             if (imported != rows) {
               throw new IllegalStateException(mode + " imported " + imported + " of " + rows + " rows");
             }
-            rates.add(rows / seconds);
-            System.out.printf("run format=%s mode=%s rows=%d seconds=%.2f rows_per_s=%.0f%n",
-                format.publicName(), mode, rows, seconds, rows / seconds);
+            if (i >= 0) {
+              rates.add(rows / seconds);
+            }
+            String lake = "";
+            if (!mode.equals("read")) {
+              // Every acknowledged row is durable and answers queries; the Parquet files follow.
+              // Waiting for them also starts the next run on a server with nothing left to write.
+              HindsightHttp metrics = new HindsightHttp(url);
+              while (metrics.metric("hindsight_lake_pending_records") > 0) {
+                Thread.sleep(20);
+              }
+              double inLake = (System.nanoTime() - start) / 1e9;
+              lake = String.format(" seconds_until_in_parquet=%.2f", inLake);
+            }
+            System.out.printf("%s format=%s mode=%s rows=%d seconds=%.2f rows_per_s=%.0f%s%n", i < 0 ? "warmup" : "run",
+                format.publicName(), mode, rows, seconds, rows / seconds, lake);
           }
           Collections.sort(rates);
           System.out.printf("RESULT format=%s mode=%s median_rows_per_s=%.0f runs=%s%n",
