@@ -126,14 +126,37 @@ final class ColumnState {
    * (the same column in the slices of one segment's values, which together hold every row).
    */
   void takeSketchesOf(List<ColumnState> parts) {
-    KllDoublesSketch merged = KllDoublesSketch.newHeapInstance(QUANTILE_K);
+    quantiles = KllDoublesSketch.newHeapInstance(QUANTILE_K);
+    distinct = new HllSketch(HLL_LG_K);
+    parts.forEach(this::addSketchesOf);
+  }
+
+  /** Adds the quantile and distinct-count sketches of {@code other} (the same numeric column of another window) to these. */
+  void addSketchesOf(ColumnState other) {
+    quantiles.merge(other.quantiles);
     org.apache.datasketches.hll.Union union = new org.apache.datasketches.hll.Union(HLL_LG_K);
-    for (ColumnState p : parts) {
-      merged.merge(p.quantiles);
-      union.update(p.distinct);
-    }
-    quantiles = merged;
+    union.update(distinct);
+    union.update(other.distinct);
     distinct = union.getResult();
+  }
+
+  /** A copy that changes apart from this column. */
+  ColumnState copy() {
+    ColumnState copy = new ColumnState(numeric);
+    copy.present = present;
+    copy.finite = finite;
+    copy.conflicts = conflicts;
+    copy.mean = mean;
+    copy.m2 = m2;
+    copy.min = min;
+    copy.max = max;
+    if (numeric) {
+      copy.quantiles.merge(quantiles);
+    }
+    copy.distinct = distinct.copy();
+    copy.counts = counts == null ? null : new HashMap<>(counts);
+    copy.otherCount = otherCount;
+    return copy;
   }
 
   /** Adds finite numbers to the quantile and distinct-count sketches (numeric columns). */

@@ -288,11 +288,11 @@ public final class MetricStore implements Closeable {
         dates.add(w.date());
       }
     }
-    for (java.util.Iterator<Map.Entry<Window, OpenWindows.WindowState>> it = open.states().entrySet().iterator(); it.hasNext(); ) {
-      Map.Entry<Window, OpenWindows.WindowState> e = it.next();
+    List<Window> done = new ArrayList<>();
+    for (Map.Entry<Window, OpenWindows.WindowState> e : open.states().entrySet()) {
       Window w = e.getKey();
       boolean last = !w.end().isAfter(now.minus(OpenWindows.GRACE));
-      if (refreshKept(endpoint, w, e.getValue(), now, last)) {
+      if (refreshKept(endpoint, open, w, e.getValue(), now, last)) {
         dates.add(w.date());
       }
       if (last) {
@@ -300,9 +300,11 @@ public final class MetricStore implements Closeable {
         if (e.getValue().changed) {
           touchedOf(endpoint).add(w);
         }
-        it.remove();
+        done.add(w);
       }
     }
+    // After every figure of this refresh: a day's figures merged its hours' sketches until now.
+    done.forEach(open::drop);
     for (LocalDate d : dates) {
       timed("files", () -> {
         writeFile(endpoint, d);
@@ -322,7 +324,8 @@ public final class MetricStore implements Closeable {
    *
    * @param last the window leaves the kept ones: its figures are computed now, whatever they cost
    */
-  private boolean refreshKept(String endpoint, Window w, OpenWindows.WindowState state, Instant now, boolean last) {
+  private boolean refreshKept(
+      String endpoint, OpenWindows open, Window w, OpenWindows.WindowState state, Instant now, boolean last) {
     boolean labelsDue =
         last || state.labelFigures == null
             || Duration.between(state.labelsAt, now).toNanos() >= LABEL_COST_RATIO * state.labelNanos;
@@ -336,7 +339,8 @@ public final class MetricStore implements Closeable {
         state.labelsAt = now;
         state.labelNanos = System.nanoTime() - t0;
       }
-      List<MetricValue> figures = new ArrayList<>(timed("sketch_figures", () -> monitor.stateFigures(endpoint, w, state)));
+      List<MetricValue> figures =
+          new ArrayList<>(timed("sketch_figures", () -> monitor.stateFigures(endpoint, w, open.forFigures(w))));
       figures.addAll(state.labelFigures);
       replace(endpoint, w, figures, now, false);
       state.changed = false;

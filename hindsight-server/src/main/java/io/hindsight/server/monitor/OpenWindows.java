@@ -73,6 +73,38 @@ final class OpenWindows {
       });
       all.takeSketchesOf(parts);
     }
+
+    /**
+     * Adds an hour's quantile and distinct-count sketches to this day's: the fold gives numbers
+     * to the hour alone while it is kept. Exact figures (counts, moments) went to both already.
+     */
+    void absorb(WindowState hour) {
+      hour.slices.forEach((label, slice) -> {
+        SliceState mine = slices.get(label);
+        if (mine != null) {
+          mine.addSketchesOf(slice);
+        }
+      });
+    }
+
+    /** A copy of this day's state for its figures, with the sketches of {@code hours} not absorbed yet. */
+    WindowState withHours(List<WindowState> hours) {
+      if (hours.isEmpty()) {
+        return this;
+      }
+      WindowState view = new WindowState();
+      slices.forEach((label, slice) -> {
+        SliceState copy = slice.copy();
+        for (WindowState h : hours) {
+          SliceState part = h.slices.get(label);
+          if (part != null) {
+            copy.addSketchesOf(part);
+          }
+        }
+        view.slices.put(label, copy);
+      });
+      return view;
+    }
   }
 
   /** Whether the states must be built again from the lake before the next fold. */
@@ -97,6 +129,35 @@ final class OpenWindows {
     return states;
   }
 
+  /**
+   * The state whose sketches give a kept window's figures: an hour's own; a day's together with
+   * those of its kept hours, which hold the numbers folded since they opened.
+   */
+  WindowState forFigures(Window w) {
+    WindowState state = states.get(w);
+    if (state == null || w.granularity().equals("1h")) {
+      return state;
+    }
+    List<WindowState> hours = new ArrayList<>();
+    states.forEach((k, v) -> {
+      if (k.granularity().equals("1h") && Window.dayOf(k.start()).equals(w)) {
+        hours.add(v);
+      }
+    });
+    return state.withHours(hours);
+  }
+
+  /** Stops keeping a window; an hour's day, when kept, takes its sketches. */
+  void drop(Window w) {
+    WindowState state = states.remove(w);
+    if (state != null && w.granularity().equals("1h")) {
+      WindowState day = states.get(Window.dayOf(w.start()));
+      if (day != null) {
+        day.absorb(state);
+      }
+    }
+  }
+
   /** Whether {@code w} is kept (complete and in or before its grace). */
   boolean keeps(Window w) {
     return states.containsKey(w);
@@ -110,7 +171,7 @@ final class OpenWindows {
    * Folds the rows of {@code files} (links to lake files of this endpoint's predictions) into the
    * windows: their exact figures (counts, moments, extremes, counts per value) in one grouped query
    * per hour and slice, then their latencies and numbers, as lists, into the quantile and distinct
-   * sketches.
+   * sketches of their hour (of their day when the hour is not kept; see {@link #forFigures}).
    *
    * @param rebuild whether the files are a snapshot after {@link #reset}: rows before the first
    *     complete window are then already in the lake's computed windows and left out; otherwise
@@ -259,19 +320,20 @@ final class OpenWindows {
       while (rs.next()) {
         Instant hour = Instant.EPOCH.plus(rs.getLong(1), ChronoUnit.MICROS);
         slices.clear();
-        for (WindowState target : new WindowState[] {states.get(Window.hourOf(hour)), states.get(Window.dayOf(hour))}) {
-          if (target == null) {
-            continue;
-          }
-          if (segments == 0) {
-            slices.add(target.slices.get(""));
-          }
-          for (int s = 0; s < segments; s++) {
-            slices.add(target.slices.get(view.segments().get(s).label(rs.getString(3 + s))));
-          }
+        // Into the hour only, when it is kept: its day takes the hour's sketches when the hour is
+        // dropped, and merges them for its figures until then (half the sketch updates).
+        WindowState target = states.get(Window.hourOf(hour));
+        if (target == null) {
+          target = states.get(Window.dayOf(hour));
         }
-        if (slices.isEmpty()) {
+        if (target == null) {
           continue;
+        }
+        if (segments == 0) {
+          slices.add(target.slices.get(""));
+        }
+        for (int s = 0; s < segments; s++) {
+          slices.add(target.slices.get(view.segments().get(s).label(rs.getString(3 + s))));
         }
         double[] latencies = Profiler.doubles(rs.getArray(2));
         for (SliceState slice : slices) {

@@ -52,22 +52,33 @@ final class SliceState {
    * segment slices, and all rows are their union.
    */
   void takeSketchesOf(List<SliceState> parts) {
-    KllDoublesSketch merged = KllDoublesSketch.newHeapInstance(ColumnState.QUANTILE_K);
-    parts.forEach(p -> merged.merge(p.latency));
-    latency = merged;
-    columns.forEach(
-        (name, c) -> {
-          if (c.numeric()) {
-            List<ColumnState> same = new ArrayList<>();
-            parts.forEach(p -> {
-              ColumnState pc = p.columns.get(name);
-              if (pc != null) {
-                same.add(pc);
-              }
-            });
-            c.takeSketchesOf(same);
-          }
-        });
+    latency = KllDoublesSketch.newHeapInstance(ColumnState.QUANTILE_K);
+    columns.values().forEach(c -> {
+      if (c.numeric()) {
+        c.takeSketchesOf(List.of());
+      }
+    });
+    parts.forEach(this::addSketchesOf);
+  }
+
+  /** Adds the latency and numeric columns' sketches of {@code other} (the same slice of another window) to these. */
+  void addSketchesOf(SliceState other) {
+    latency.merge(other.latency);
+    other.columns.forEach((name, c) -> {
+      if (c.numeric()) {
+        column(name, true).addSketchesOf(c);
+      }
+    });
+  }
+
+  /** A copy that changes apart from this slice. */
+  SliceState copy() {
+    SliceState copy = new SliceState(segmentSql, segmentValue);
+    copy.volume = volume;
+    copy.errors = errors;
+    copy.latency.merge(latency);
+    columns.forEach((name, c) -> copy.columns.put(name, c.copy()));
+    return copy;
   }
 
   /** Adds rows' latencies to the quantile sketch. */

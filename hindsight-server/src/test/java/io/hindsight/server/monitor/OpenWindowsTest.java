@@ -45,6 +45,13 @@ class OpenWindowsTest {
     return points.get(0).get("value").asDouble();
   }
 
+  /** The rows a figure stands for; for a quantile, the values in its sketch. */
+  private static long rows(TestServer s, String query) {
+    JsonNode points = s.get("/v1/endpoints/fraud/metrics?" + query).json().get("points");
+    assertThat(points).as(query).hasSize(1);
+    return points.get(0).get("rows").asLong();
+  }
+
   private static long rowsFolded(TestServer s) {
     return counter(s, "hindsight_monitor_rows_folded_total");
   }
@@ -156,6 +163,42 @@ class OpenWindowsTest {
       assertThat(value(s, "metric=mean&column=amount&" + hour)).isCloseTo(19.5, within(1e-9));
       assertThat(rowsFolded(s)).as("counted since the restart: the rebuild read the hour's 40 rows").isEqualTo(40);
       assertThat(folded).isEqualTo(30);
+    }
+  }
+
+  @Test
+  void aDayTakesItsHoursSketchesAndCountsEachNumberOnce() throws Exception {
+    ManualScheduler time = new ManualScheduler(Instant.parse("2026-11-30T23:59:00Z"));
+    try (TestServer s = new TestServer(dir, c -> {}, time)) {
+      configure(s);
+      time.advance(Duration.ofMinutes(1)); // 00:00 on 12-01: the day is kept from its start
+      Instant day = Instant.parse("2026-12-01T00:00:00Z");
+      String dayWindow = "granularity=1d&from=2026-12-01T00:00:00Z&to=2026-12-02T00:00:00Z";
+      assertThat(s.predictions("fraud", records("a", day, 0, 30)).status()).isEqualTo(200); // amounts 0..29
+      time.advance(Duration.ofMinutes(1));
+      assertThat(value(s, "metric=p50&column=amount&" + dayWindow)).isCloseTo(14.5, within(1e-9));
+
+      time.advance(Duration.ofMinutes(59)); // 01:00
+      Instant second = day.plus(Duration.ofHours(1));
+      assertThat(s.predictions("fraud", records("b", second, 100, 20)).status()).isEqualTo(200); // 100..119
+      time.advance(Duration.ofMinutes(1));
+      // Both hours kept: the day's figures merge their sketches.
+      assertThat(value(s, "metric=p50&column=amount&" + dayWindow)).isCloseTo(24.5, within(1e-9));
+      assertThat(value(s, "metric=latency_p50&" + dayWindow)).isCloseTo(245, within(1e-9));
+      assertThat(rows(s, "metric=latency_p50&" + dayWindow)).as("latencies in the day's sketch").isEqualTo(50);
+
+      time.advance(OpenWindows.GRACE); // 00:00 leaves the kept windows; the day takes its sketches
+      assertThat(s.predictions("fraud", records("c", second, 200, 10)).status()).isEqualTo(200); // 200..209
+      time.advance(Duration.ofMinutes(1));
+      // 60 values: had the first hour been lost or counted apart from the rest twice, the median
+      // would not be 64.5; had every value been counted twice, the sketch would hold 120.
+      assertThat(value(s, "metric=p50&column=amount&" + dayWindow)).isCloseTo(64.5, within(1e-9));
+      assertThat(value(s, "metric=latency_p50&" + dayWindow)).isCloseTo(645, within(1e-9));
+      assertThat(rows(s, "metric=latency_p50&" + dayWindow)).as("latencies in the day's sketch").isEqualTo(60);
+      assertThat(value(s, "metric=distinct_count&column=amount&" + dayWindow)).isCloseTo(60, within(0.5));
+      assertThat(value(s, "metric=p50&column=amount&segment=tags.segment=a&" + dayWindow))
+          .as("even amounts of the 60").isCloseTo(64, within(1e-9));
+      assertThat(value(s, "metric=volume&" + dayWindow)).isEqualTo(60);
     }
   }
 
