@@ -203,6 +203,28 @@ class OpenWindowsTest {
   }
 
   @Test
+  void withoutSegmentsOneScanFeedsTheSketchesOfAllRows() throws Exception {
+    ManualScheduler time = new ManualScheduler(Instant.parse("2026-11-30T23:59:00Z"));
+    try (TestServer s = new TestServer(dir, c -> {}, time)) {
+      assertThat(s.putJson("/v1/endpoints/fraud/monitoring", "{\"features\": [\"amount\"]}").status()).isEqualTo(200);
+      time.advance(Duration.ofMinutes(1));
+      Instant day = Instant.parse("2026-12-01T00:00:00Z");
+      String hour = "granularity=1h&from=2026-12-01T00:00:00Z&to=2026-12-01T01:00:00Z";
+      String dayWindow = "granularity=1d&from=2026-12-01T00:00:00Z&to=2026-12-02T00:00:00Z";
+      assertThat(s.predictions("fraud", records("a", day, 0, 21)).status()).isEqualTo(200); // amounts 0..20
+      time.advance(Duration.ofMinutes(1));
+      assertThat(s.predictions("fraud", records("b", day, 21, 20)).status()).isEqualTo(200); // 21..40
+      time.advance(Duration.ofMinutes(1));
+      for (String window : new String[] {hour, dayWindow}) {
+        assertThat(value(s, "metric=p50&column=amount&" + window)).as(window).isCloseTo(20, within(1e-9));
+        assertThat(value(s, "metric=latency_p50&" + window)).as(window).isCloseTo(200, within(1e-9));
+        assertThat(rows(s, "metric=latency_p50&" + window)).as(window).isEqualTo(41);
+        assertThat(value(s, "metric=distinct_count&column=amount&" + window)).as(window).isCloseTo(41, within(0.5));
+      }
+    }
+  }
+
+  @Test
   void sketchFiguresOfALargeWindowStayWithinTheToleranceDesignAllows() throws Exception {
     ManualScheduler time = new ManualScheduler(Instant.parse("2026-11-30T12:50:00Z"));
     try (TestServer s = new TestServer(dir, c -> {}, time)) {
