@@ -203,7 +203,7 @@ class OpenWindowsTest {
   }
 
   @Test
-  void withoutSegmentsOneScanFeedsTheSketchesOfAllRows() throws Exception {
+  void withoutSegmentsNumbersGoToTheSketchesOfAllRows() throws Exception {
     ManualScheduler time = new ManualScheduler(Instant.parse("2026-11-30T23:59:00Z"));
     try (TestServer s = new TestServer(dir, c -> {}, time)) {
       assertThat(s.putJson("/v1/endpoints/fraud/monitoring", "{\"features\": [\"amount\"]}").status()).isEqualTo(200);
