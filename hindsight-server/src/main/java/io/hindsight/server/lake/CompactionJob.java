@@ -22,7 +22,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
@@ -279,7 +278,7 @@ public final class CompactionJob implements Closeable {
     boolean locked;
     try {
       // A long query holds the read side; rather than stall new queries behind it, try later.
-      locked = swap.tryLock(1, TimeUnit.SECONDS);
+      locked = lake.tryLockSwap(Duration.ofSeconds(1));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       locked = false;
@@ -293,14 +292,16 @@ public final class CompactionJob implements Closeable {
       return false;
     }
     try {
+      // Readers wait while the lock is held. The output is durable before any input goes; that the
+      // inputs are gone is made durable after, as until then the journal is there to delete them again.
       FileSync.moveDurably(tmp, output);
       for (Path in : inputs) {
         Files.deleteIfExists(in);
       }
-      FileSync.fsyncDirectory(output.getParent());
     } finally {
       swap.unlock();
     }
+    FileSync.fsyncDirectory(output.getParent());
     merges++;
     afterSwap.run();
     // The inputs leave the store after the output is there; if the store fails now, the journal

@@ -6,12 +6,14 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
@@ -105,6 +107,24 @@ public final class Lake {
 
   public ReadWriteLock swapLock() {
     return swapLock;
+  }
+
+  /**
+   * Takes the write side of {@link #swapLock()} if every query lets go of it within {@code wait};
+   * false otherwise. It asks again every millisecond rather than queueing: a queued writer makes
+   * each new reader wait behind it, so a merge waiting for one long query would hold up every
+   * query and lookup until then.
+   */
+  public boolean tryLockSwap(Duration wait) throws InterruptedException {
+    long deadline = System.nanoTime() + wait.toNanos();
+    Lock write = swapLock.writeLock();
+    while (!write.tryLock()) {
+      if (System.nanoTime() >= deadline) {
+        return false;
+      }
+      Thread.sleep(1);
+    }
+    return true;
   }
 
   public Path tableDir(Table table) {
