@@ -278,7 +278,7 @@ public final class CompactionJob implements Closeable {
     boolean locked;
     try {
       // A long query holds the read side; rather than stall new queries behind it, try later.
-      locked = lake.tryLockSwap(Duration.ofSeconds(1));
+      locked = lake.tryLockSwap(Duration.ofSeconds(5), Duration.ofSeconds(1));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       locked = false;
@@ -352,14 +352,13 @@ public final class CompactionJob implements Closeable {
         continue;
       }
       if (inStore(lake.root().resolve(output))) {
-        Lock swap = lake.swapLock().writeLock();
-        swap.lock();
+        lake.lockSwap();
         try {
           for (JsonNode in : node.get("input_names")) {
             Files.deleteIfExists(lake.root().resolve(in.asText()));
           }
         } finally {
-          swap.unlock();
+          lake.swapLock().writeLock().unlock();
         }
         for (JsonNode in : node.get("input_names")) {
           store.delete(in.asText());

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -110,12 +111,31 @@ public final class Lake {
   }
 
   /**
-   * Takes the write side of {@link #swapLock()} if every query lets go of it within {@code wait};
-   * false otherwise. It asks again every millisecond rather than queueing: a queued writer makes
-   * each new reader wait behind it, so a merge waiting for one long query would hold up every
-   * query and lookup until then.
+   * Takes the write side of {@link #swapLock()} within {@code pollFor} and then {@code
+   * thenQueueFor}, or returns false. For {@code pollFor} it asks again every millisecond rather
+   * than queueing: a queued writer makes each new reader wait behind it, so a merge waiting for one
+   * long query would hold up every query and lookup until then. Only then does it wait in the
+   * lock's queue, so that queries overlapping without a pause cannot keep it out.
    */
-  public boolean tryLockSwap(Duration wait) throws InterruptedException {
+  public boolean tryLockSwap(Duration pollFor, Duration thenQueueFor) throws InterruptedException {
+    return pollSwap(pollFor) || swapLock.writeLock().tryLock(thenQueueFor.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /** Takes the write side of {@link #swapLock()} for an edit that must happen: as {@link #tryLockSwap}, then for as long as it takes. */
+  public void lockSwap() {
+    try {
+      if (pollSwap(POLL_BEFORE_QUEUEING)) {
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    swapLock.writeLock().lock();
+  }
+
+  private static final Duration POLL_BEFORE_QUEUEING = Duration.ofSeconds(1);
+
+  private boolean pollSwap(Duration wait) throws InterruptedException {
     long deadline = System.nanoTime() + wait.toNanos();
     Lock write = swapLock.writeLock();
     while (!write.tryLock()) {

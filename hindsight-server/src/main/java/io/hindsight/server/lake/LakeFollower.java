@@ -18,7 +18,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.locks.Lock;
 import java.util.function.BiConsumer;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -163,8 +162,7 @@ public final class LakeFollower implements Closeable {
           replaced.add(target);
         }
       }
-      Lock swap = lake.swapLock().writeLock();
-      swap.lock();
+      lake.lockSwap();
       try {
         for (int i = 0; i < fetch.size(); i++) {
           String name = fetch.get(i);
@@ -179,7 +177,7 @@ public final class LakeFollower implements Closeable {
           lake.recheckData(tableOf(lake.storeName(f)));
         }
       } finally {
-        swap.unlock();
+        lake.swapLock().writeLock().unlock();
       }
     } finally {
       for (Path aside : downloaded) {

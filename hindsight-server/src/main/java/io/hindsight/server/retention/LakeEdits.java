@@ -96,12 +96,11 @@ public final class LakeEdits implements Closeable {
         () ->
             compaction.betweenMerges(
                 () -> {
-                  Lock swap = lake.swapLock().writeLock();
-                  swap.lock();
+                  lake.lockSwap();
                   try {
                     return edit.run();
                   } finally {
-                    swap.unlock();
+                    lake.swapLock().writeLock().unlock();
                   }
                 }));
   }
