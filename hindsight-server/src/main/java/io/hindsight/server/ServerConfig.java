@@ -341,6 +341,8 @@ public final class ServerConfig {
      * {@code <data-dir>/tmp}, as DuckDB writes sizes (default 4GB).
      */
     public String maxTempSize = QueryLimits.DEFAULTS.maxTempSize();
+    /** Threads of the server's own DuckDB; 0: one per core (see {@link QueryLimits#serverThreads}). */
+    public int serverThreads = QueryLimits.DEFAULTS.serverThreads();
     /**
      * Memory the lookup index may take (default 512 MiB, ~290M ids at 1.8 MB per million); files
      * beyond it are read whole by every lookup of their partitions.
@@ -379,7 +381,8 @@ public final class ServerConfig {
         query.memoryLimit,
         query.connections,
         query.workerHeap,
-        query.maxTempSize);
+        query.maxTempSize,
+        query.serverThreads);
   }
 
   /**
@@ -424,6 +427,7 @@ public final class ServerConfig {
     p.range("query.max-rows", query.maxRows, 1, Integer.MAX_VALUE);
     p.range("query.default-rows", query.defaultRows, 0, query.maxRows);
     p.range("query.connections", query.connections, 1, 256);
+    p.range("query.server-threads", query.serverThreads, 0, 1024);
     p.range("query.max-body-bytes", query.maxBodyBytes, 64, Integer.MAX_VALUE);
     p.range("query.lookup-index-max-bytes", query.lookupIndexMaxBytes, 0, Long.MAX_VALUE);
     p.require(

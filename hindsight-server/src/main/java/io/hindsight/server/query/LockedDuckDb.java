@@ -16,12 +16,16 @@ import org.duckdb.DuckDBConnection;
 final class LockedDuckDb {
   private LockedDuckDb() {}
 
-  static DuckDBConnection open(Path lakeRoot, String memoryLimit, Path tempDir, String maxTempSize)
+  /** @param threads DuckDB's threads; 0 leaves its default (one per core) */
+  static DuckDBConnection open(Path lakeRoot, String memoryLimit, Path tempDir, String maxTempSize, int threads)
       throws SQLException {
     DuckDBConnection db = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:");
     try (Statement st = db.createStatement()) {
       st.execute("SET TimeZone = 'UTC'");
       st.execute("SET memory_limit = " + SqlText.string(memoryLimit));
+      if (threads > 0) {
+        st.execute("SET threads = " + threads);
+      }
       // Lake files never change once written (merges write new files), so their footers can be
       // cached: a point lookup then reads only the row groups that can hold the id.
       st.execute("SET parquet_metadata_cache = true");

@@ -66,7 +66,8 @@ public final class QueryEngine implements Closeable {
       throws SQLException {
     this.lake = lake;
     this.limits = limits;
-    this.admin = LockedDuckDb.open(lake.root(), limits.memoryLimit(), scratchDir.resolve("server"), limits.maxTempSize());
+    this.admin = LockedDuckDb.open(
+        lake.root(), limits.memoryLimit(), scratchDir.resolve("server"), limits.maxTempSize(), limits.serverThreads());
     DuckDbFiles.deleteLoadedLibraryCopy();
     this.guard = new SqlGuard(admin.duplicate(), json);
     this.pool = new ArrayBlockingQueue<>(limits.connections());

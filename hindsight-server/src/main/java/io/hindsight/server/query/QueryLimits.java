@@ -17,6 +17,9 @@ import java.time.Duration;
  *     it holds only a batch of rows at a time, DuckDB's memory is outside it
  * @param maxTempSize spill files each DuckDB instance of the server may keep under
  *     {@code <data-dir>/tmp} (default 4GB); a query needing more fails with DuckDB's message
+ * @param serverThreads threads of the server's own DuckDB (the metric store, lookups, the drift and
+ *     evaluation APIs; not the query workers), 0 for DuckDB's default of one per core. On a small
+ *     machine, 1 keeps the metric store's refreshes from taking the cores the lake writer needs.
  */
 public record QueryLimits(
     Duration timeout,
@@ -25,7 +28,8 @@ public record QueryLimits(
     String memoryLimit,
     int connections,
     String workerHeap,
-    String maxTempSize) {
+    String maxTempSize,
+    int serverThreads) {
   public static final QueryLimits DEFAULTS =
-      new QueryLimits(Duration.ofSeconds(30), 10_000, 1_000_000, "4GB", 4, "256m", "4GB");
+      new QueryLimits(Duration.ofSeconds(30), 10_000, 1_000_000, "4GB", 4, "256m", "4GB", 0);
 }

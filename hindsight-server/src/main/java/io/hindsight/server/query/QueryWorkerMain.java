@@ -45,7 +45,7 @@ final class QueryWorkerMain {
     FileOutputStream protocolOut = new FileOutputStream(FileDescriptor.out);
     System.setOut(System.err);
     WorkerChannel channel = new WorkerChannel(System.in, protocolOut);
-    try (DuckDBConnection db = LockedDuckDb.open(Path.of(args[0]), args[2], Path.of(args[1]), args[3])) {
+    try (DuckDBConnection db = LockedDuckDb.open(Path.of(args[0]), args[2], Path.of(args[1]), args[3], 0)) {
       DuckDbFiles.deleteLoadedLibraryCopy();
       QueryWorkerMain worker = new QueryWorkerMain(db, channel);
       worker.send(Map.of("ready", true));
