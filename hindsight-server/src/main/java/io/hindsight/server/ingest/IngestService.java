@@ -374,11 +374,6 @@ public final class IngestService {
   static final int LISTED = 100;
 
   /**
-   * Acknowledged rows wait in memory until the lake writer has them in Parquet. When they pass the
-   * limit, a request waits a moment for the writer to catch up (which paces clients to the speed
-   * of the lake), then is answered 503 with Retry-After, before anything of it is read.
-   */
-  /**
    * Waits for the write-ahead log while a restart reads it (a short read goes unnoticed); after
    * the wait, refuses with 503. Entries through Kafka do not go into this log.
    */
@@ -394,6 +389,11 @@ public final class IngestService {
         "1");
   }
 
+  /**
+   * Acknowledged rows wait in memory until the lake writer has them in Parquet. When they pass the
+   * limit, a request waits a moment for the writer to catch up (which paces clients to the speed
+   * of the lake), then is answered 503 with Retry-After, before anything of it is read.
+   */
   private void awaitLakeBacklog() {
     long deadline = System.nanoTime() + BACKLOG_WAIT_NANOS;
     while (lakeBacklog.getAsLong() > maxLakeBacklog) {

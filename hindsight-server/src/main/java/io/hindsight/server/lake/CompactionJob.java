@@ -352,13 +352,13 @@ public final class CompactionJob implements Closeable {
         continue;
       }
       if (inStore(lake.root().resolve(output))) {
-        lake.lockSwap();
+        Lock swap = lake.lockSwap();
         try {
           for (JsonNode in : node.get("input_names")) {
             Files.deleteIfExists(lake.root().resolve(in.asText()));
           }
         } finally {
-          lake.swapLock().writeLock().unlock();
+          swap.unlock();
         }
         for (JsonNode in : node.get("input_names")) {
           store.delete(in.asText());

@@ -121,16 +121,21 @@ public final class Lake {
     return pollSwap(pollFor) || swapLock.writeLock().tryLock(thenQueueFor.toNanos(), TimeUnit.NANOSECONDS);
   }
 
-  /** Takes the write side of {@link #swapLock()} for an edit that must happen: as {@link #tryLockSwap}, then for as long as it takes. */
-  public void lockSwap() {
+  /**
+   * Takes the write side of {@link #swapLock()} for an edit that must happen: as {@link
+   * #tryLockSwap}, then for as long as it takes; the lock to release.
+   */
+  public Lock lockSwap() {
+    Lock write = swapLock.writeLock();
     try {
       if (pollSwap(POLL_BEFORE_QUEUEING)) {
-        return;
+        return write;
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    swapLock.writeLock().lock();
+    write.lock();
+    return write;
   }
 
   private static final Duration POLL_BEFORE_QUEUEING = Duration.ofSeconds(1);

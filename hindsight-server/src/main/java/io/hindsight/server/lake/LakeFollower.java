@@ -18,6 +18,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.locks.Lock;
 import java.util.function.BiConsumer;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -162,7 +163,7 @@ public final class LakeFollower implements Closeable {
           replaced.add(target);
         }
       }
-      lake.lockSwap();
+      Lock swap = lake.lockSwap();
       try {
         for (int i = 0; i < fetch.size(); i++) {
           String name = fetch.get(i);
@@ -177,7 +178,7 @@ public final class LakeFollower implements Closeable {
           lake.recheckData(tableOf(lake.storeName(f)));
         }
       } finally {
-        lake.swapLock().writeLock().unlock();
+        swap.unlock();
       }
     } finally {
       for (Path aside : downloaded) {

@@ -96,11 +96,11 @@ public final class LakeEdits implements Closeable {
         () ->
             compaction.betweenMerges(
                 () -> {
-                  lake.lockSwap();
+                  Lock swap = lake.lockSwap();
                   try {
                     return edit.run();
                   } finally {
-                    lake.swapLock().writeLock().unlock();
+                    swap.unlock();
                   }
                 }));
   }

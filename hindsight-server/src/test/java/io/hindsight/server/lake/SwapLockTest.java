@@ -99,8 +99,7 @@ class SwapLockTest {
     queriesWithoutAPause(lake, stop);
     try {
       Future<Boolean> edit = threads.submit(() -> {
-        lake.lockSwap();
-        lake.swapLock().writeLock().unlock();
+        lake.lockSwap().unlock();
         return true;
       });
       assertThat(edit.get(5, TimeUnit.SECONDS)).as("an edit that must happen").isTrue();
