@@ -63,7 +63,8 @@ class ErasureTest {
       assertThat(job.get("counts").get("files_rewritten").asLong()).isEqualTo(3);
       assertThat(job.get("started_at").asText()).isNotEmpty();
       assertThat(job.get("finished_at").asText()).isNotEmpty();
-      assertThat(job.toString()).as("the job never shows the subject").doesNotContain("c-1");
+      // The job's id is a random UUID, which may itself hold "c-1".
+      assertThat(job.toString().replace(id, "")).as("the job never shows the subject").doesNotContain("c-1");
 
       assertThat(column(s, "SELECT prediction_id FROM predictions ORDER BY 1")).containsExactly("p4", "p5", "p6");
       assertThat(column(s, "SELECT prediction_id || ':' || label FROM feedback ORDER BY 1")).containsExactly("p4:repaid");
@@ -78,7 +79,7 @@ class ErasureTest {
       assertThat(data.get("predictions").asLong()).isEqualTo(3);
       assertThat(data.get("feedback").asLong()).isEqualTo(1);
       assertThat(data.get("job").asText()).isEqualTo(id);
-      assertThat(event.toString()).doesNotContain("c-1");
+      assertThat(event.toString().replace(id, "")).doesNotContain("c-1");
       assertThat(s.get("/metrics").body())
           .containsPattern("hindsight_erasure_records_total\\{endpoint=\"loans\",table=\"predictions\"} 3\\.0");
 
