@@ -23,6 +23,7 @@ import io.hindsight.server.lake.S3LakeStore;
 import io.hindsight.server.lake.LakeWriter;
 import io.hindsight.server.backup.Backups;
 import io.hindsight.server.lake.LogReplay;
+import io.hindsight.server.lake.FreshRows;
 import io.hindsight.server.lake.WrittenFiles;
 import io.hindsight.server.lake.Partition;
 import io.hindsight.server.alert.AlertEngine;
@@ -104,6 +105,7 @@ public final class HindsightServer implements AutoCloseable {
   /** Keeps the local lake in step with the store on a node that does not write it ({@code lake.follow}). */
   private LakeFollower lakeFollower;
   private LakeWriter lakeWriter;
+  private FreshRows freshRows;
   private CompactionJob compaction;
   /** Events this node could not put in the lake (a following node without Kafka). */
   private final java.util.concurrent.atomic.AtomicLong unrecordedEvents = new java.util.concurrent.atomic.AtomicLong();
@@ -239,6 +241,11 @@ public final class HindsightServer implements AutoCloseable {
             lake, lakeWriter, compaction, connection(scratch.resolve("duckdb-retention")), dataDir.resolve("retention"), json,
             queryEngine::refreshViews);
     lakeWriter.rewritingWidened(compaction::rewriteWidened);
+    if (config.role.writesLake()) {
+      // SQL sees what is acknowledged and not yet in the lake beside the lake.
+      freshRows = new FreshRows(lakeWriter, schemas, lake, connection(scratch.resolve("duckdb-fresh")));
+      queryEngine.readingFreshRows(freshRows);
+    }
     if (config.role.writesLake()) {
       // Before the log is read: the writer drains the backlog while the rest of it is read.
       lakeWriter.start(config.lake.flushInterval);
@@ -852,6 +859,9 @@ public final class HindsightServer implements AutoCloseable {
     }
     if (queryEngine != null) {
       queryEngine.close();
+    }
+    if (freshRows != null) {
+      freshRows.close();
     }
     scheduler.close();
     if (lakeStore != null) {

@@ -299,7 +299,10 @@ public final class ServerConfig {
 
   /** The Parquet lake. */
   public static final class Lake {
-    /** How often logged rows are written to Parquet; bounds how soon a record is visible to SQL. */
+    /**
+     * How often logged rows are written to Parquet (freshness against file count). SQL on this node
+     * sees a record at once either way; a follower of the lake sees it once its file is written.
+     */
     public Duration flushInterval = Duration.ofMillis(250);
     /** How often partitions with many small files are merged. */
     public Duration compactionInterval = Duration.ofSeconds(10);

@@ -20,7 +20,7 @@ final class Snapshot {
   record Entry(String path, long bytes) {}
 
   /** Folders of the data folder that are derived or scratch, never backed up. */
-  static final Set<String> SKIPPED = Set.of("tmp", "lake/.metric-store");
+  static final Set<String> SKIPPED = Set.of("tmp", "lake/.metric-store", "lake/.fresh");
 
   private Snapshot() {}
 

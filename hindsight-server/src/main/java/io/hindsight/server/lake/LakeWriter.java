@@ -105,10 +105,10 @@ public final class LakeWriter implements Closeable {
    * Where one encoded row starts, its seq, what it costs in memory and its audit log index
    * ({@link WalEntry#NO_LEAF} if none).
    */
-  private record RowRef(byte[] encoded, int offset, long seq, int size, long leaf) {}
+  record RowRef(byte[] encoded, int offset, long seq, int size, long leaf) {}
 
   /** One partition's rows for the next file, in log order. */
-  private static final class Buffer implements ParquetFileWriter.EncodedRows {
+  static final class Buffer implements ParquetFileWriter.EncodedRows {
     final List<RowRef> rows = new ArrayList<>();
     long minSeq = Long.MAX_VALUE;
     long maxSeq = -1;
@@ -153,6 +153,11 @@ public final class LakeWriter implements Closeable {
         slots[index.column(Table.LEAF)] = r.leaf();
       }
       return ts;
+    }
+
+    @Override
+    public long seq(int row) {
+      return rows.get(row).seq();
     }
   }
 
@@ -498,38 +503,52 @@ public final class LakeWriter implements Closeable {
    * the lake after this call finds every row this call did not.
    */
   public List<PendingRow> pending(Table table, String endpoint, String id) {
-    List<Chunk> unsorted = new ArrayList<>();
-    List<RowRef> sortedRows = new ArrayList<>();
-    synchronized (lock) {
-      unsorted.addAll(sorting);
-      unsorted.addAll(chunks);
-      retry.forEach((p, b) -> {
-        if (p.table() == table && p.endpoint().equals(endpoint)) {
-          sortedRows.addAll(b.rows);
-        }
-      });
-      if (writing != null && !writing.rows.isEmpty()) {
-        Partition p = Partition.of(RowCodec.decodeHeader(ByteBuffer.wrap(writing.rows.get(0).encoded()).position(writing.rows.get(0).offset())));
-        if (p.table() == table && p.endpoint().equals(endpoint)) {
-          sortedRows.addAll(writing.rows);
-        }
-      }
-    }
-    for (Chunk c : unsorted) {
-      rowsOf(c, (p, r) -> {
-        if (p.table() == table && p.endpoint().equals(endpoint)) {
-          sortedRows.add(r);
-        }
-      });
-    }
+    List<RowRef> rows = new ArrayList<>();
+    pendingRows(p -> p.table() == table && p.endpoint().equals(endpoint)).values().forEach(rows::addAll);
     List<PendingRow> out = new ArrayList<>();
-    sortedRows.sort(java.util.Comparator.comparingLong(RowRef::seq));
-    for (RowRef r : sortedRows) {
+    rows.sort(java.util.Comparator.comparingLong(RowRef::seq));
+    for (RowRef r : rows) {
       ByteBuffer at = ByteBuffer.wrap(r.encoded()).position(r.offset());
       // Only the id is read from each row; the matching ones are decoded whole.
       if (id.equals(RowCodec.stringValue(at, "prediction_id"))) {
         out.add(new PendingRow(RowCodec.decode(at), r.leaf() == WalEntry.NO_LEAF ? null : r.leaf()));
       }
+    }
+    return out;
+  }
+
+  /**
+   * Every row acknowledged and not yet in a lake file, of the partitions {@code wanted}, taken at
+   * one instant, by partition, in no particular order. A row leaves this view only once its file
+   * is in place; per partition, rows reach the lake in log order, so every file of a partition
+   * whose highest seq is below its lowest pending seq was in place before this call, and every
+   * other file is placed after it.
+   */
+  Map<Partition, List<RowRef>> pendingRows(java.util.function.Predicate<Partition> wanted) {
+    List<Chunk> unsorted = new ArrayList<>();
+    Map<Partition, List<RowRef>> out = new java.util.HashMap<>();
+    synchronized (lock) {
+      unsorted.addAll(sorting);
+      unsorted.addAll(chunks);
+      retry.forEach((p, b) -> {
+        if (wanted.test(p)) {
+          out.computeIfAbsent(p, k -> new ArrayList<>()).addAll(b.rows);
+        }
+      });
+      if (writing != null && !writing.rows.isEmpty()) {
+        RowRef first = writing.rows.get(0);
+        Partition p = Partition.of(RowCodec.decodeHeader(ByteBuffer.wrap(first.encoded()).position(first.offset())));
+        if (wanted.test(p)) {
+          out.computeIfAbsent(p, k -> new ArrayList<>()).addAll(writing.rows);
+        }
+      }
+    }
+    for (Chunk c : unsorted) {
+      rowsOf(c, (p, r) -> {
+        if (wanted.test(p)) {
+          out.computeIfAbsent(p, k -> new ArrayList<>()).add(r);
+        }
+      });
     }
     return out;
   }

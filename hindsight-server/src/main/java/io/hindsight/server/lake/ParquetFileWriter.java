@@ -62,6 +62,9 @@ final class ParquetFileWriter implements AutoCloseable {
     int size();
 
     long decodeInto(int row, RowCodec.KeyIndex index, Object[] slots);
+
+    /** The log seq of a row. */
+    long seq(int row);
   }
 
   /** Writes {@code rows} to {@code target}, atomically. */
@@ -76,6 +79,20 @@ final class ParquetFileWriter implements AutoCloseable {
 
   /** Writes {@code rows} to a temporary file and has {@code placement} put it in place as {@code target}. */
   void write(EndpointSchema schema, EncodedRows rows, Path target, Placement placement) throws IOException, SQLException {
+    write(schema, rows, target, placement, false);
+  }
+
+  /**
+   * Writes {@code rows} for queries to read before they are in the lake: with each row's log seq
+   * in {@link FreshRows#SEQ_COLUMN}, uncompressed and not fsynced (the log holds them; the file is rebuilt
+   * after a crash), renamed into place.
+   */
+  void writeFresh(EndpointSchema schema, EncodedRows rows, Path target) throws IOException, SQLException {
+    write(schema, rows, target, (written, at) -> java.nio.file.Files.move(written, at, java.nio.file.StandardCopyOption.ATOMIC_MOVE), true);
+  }
+
+  private void write(EndpointSchema schema, EncodedRows rows, Path target, Placement placement, boolean fresh)
+      throws IOException, SQLException {
     List<FileColumn> cols = columnsOf(schema);
     Map<String, Integer> columnIndex = new java.util.HashMap<>();
     for (int i = 0; i < cols.size(); i++) {
@@ -91,6 +108,10 @@ final class ParquetFileWriter implements AutoCloseable {
       boolean map = c.type() == ColumnType.MAP;
       ddl.append(i == 0 ? "" : ", ").append(SqlText.identifier(c.name())).append(' ').append(map ? "VARCHAR" : c.type().sqlType());
       select.add(map ? "CAST(" + SqlText.identifier(c.name()) + "::JSON AS " + c.type().sqlType() + ") AS " + SqlText.identifier(c.name()) : SqlText.identifier(c.name()));
+    }
+    if (fresh) {
+      ddl.append(", ").append(FreshRows.SEQ_COLUMN).append(" BIGINT");
+      select.add(FreshRows.SEQ_COLUMN);
     }
     ddl.append(')');
     try (Statement st = conn.createStatement()) {
@@ -108,6 +129,9 @@ final class ParquetFileWriter implements AutoCloseable {
               append(ap, c.type(), slots[i]);
             }
           }
+          if (fresh) {
+            ap.append(rows.seq(r));
+          }
           ap.endRow();
         }
       }
@@ -115,9 +139,11 @@ final class ParquetFileWriter implements AutoCloseable {
       st.execute(
           "COPY (SELECT " + String.join(", ", select) + " FROM stage) TO "
               + SqlText.string(tmp.toString())
-              + " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)");
+              + (fresh ? " (FORMAT parquet, COMPRESSION uncompressed)" : " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"));
       st.execute("DROP TABLE stage");
-      FileSync.fsync(tmp);
+      if (!fresh) {
+        FileSync.fsync(tmp);
+      }
       placement.place(tmp, target);
     }
   }

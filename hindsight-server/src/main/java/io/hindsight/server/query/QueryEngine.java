@@ -3,6 +3,7 @@ package io.hindsight.server.query;
 import io.hindsight.server.schema.SqlText;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.ApiException;
+import io.hindsight.server.lake.FreshRows;
 import io.hindsight.server.lake.Lake;
 import io.hindsight.server.schema.Table;
 import java.io.Closeable;
@@ -51,6 +52,7 @@ public final class QueryEngine implements Closeable {
   private final ScheduledExecutorService timer;
   private final QueryWorkers workers;
   private volatile QueryWorker.Views views = new QueryWorker.Views(0, List.of());
+  private volatile FreshRows fresh;
   /** Derived columns of predictions: name → endpoint → SQL expression. */
   private Map<String, Map<String, String>> derived = Map.of();
   private volatile Map<String, String> derivedProblems = Map.of();
@@ -98,6 +100,13 @@ public final class QueryEngine implements Closeable {
   public synchronized void refreshViews() {
     List<String> ddl = new ArrayList<>();
     try (Statement st = admin.createStatement()) {
+      for (Table t : Table.values()) {
+        ddl.add(FreshViews.empty(t, emptyRelation(t)));
+      }
+      // The fresh views first: the tables' views read them.
+      for (String d : ddl) {
+        st.execute(d);
+      }
       ddl.add(predictionsView(st));
       ddl.add(tableView(Table.FEEDBACK, "endpoint, prediction_id, ts, date"));
       ddl.add(tableView(Table.EVENTS, "endpoint, ts, kind, text, data"));
@@ -105,7 +114,7 @@ public final class QueryEngine implements Closeable {
         ddl.add(t.view(lake.root()));
       }
       extraViews.forEach((name, select) -> ddl.add("CREATE OR REPLACE VIEW " + name + " AS " + select));
-      for (String d : ddl) {
+      for (String d : ddl.subList(Table.values().length, ddl.size())) {
         st.execute(d);
       }
       String join =
@@ -303,27 +312,26 @@ public final class QueryEngine implements Closeable {
     }
   }
 
+  /**
+   * A table's view: its lake files (a file past its partition's cut left out, see {@link
+   * FreshViews}) and the rows not yet in the lake, {@code leading} columns first.
+   */
   private String tableView(Table table, String leading) {
     String name = table.dirName();
+    String fresh = "SELECT * FROM " + FreshViews.name(table);
+    String rows;
     if (!lake.hasData(table)) {
-      return "CREATE OR REPLACE VIEW " + name + " AS SELECT * FROM (" + emptyRelation(table) + ") WHERE false";
+      rows = "SELECT * FROM (" + emptyRelation(table) + ") WHERE false UNION ALL BY NAME " + fresh;
+    } else {
+      String glob =
+          lake.tableDir(table).toAbsolutePath()
+              + (table.partitionedByDate() ? "/*/*/*.parquet" : "/*/*.parquet");
+      rows = "SELECT * EXCLUDE (" + FreshViews.FILE + ") FROM read_parquet(" + SqlText.string(glob)
+          + ", hive_partitioning = true, union_by_name = true, hive_types = " + FreshViews.hiveTypes(table)
+          + ", filename = '" + FreshViews.FILE + "') WHERE " + FreshViews.lakeFileShown(table)
+          + " UNION ALL BY NAME " + fresh;
     }
-    String glob =
-        lake.tableDir(table).toAbsolutePath()
-            + (table.partitionedByDate() ? "/*/*/*.parquet" : "/*/*.parquet");
-    String types =
-        table.partitionedByDate() ? "{'endpoint': 'VARCHAR', 'date': 'DATE'}" : "{'endpoint': 'VARCHAR'}";
-    return "CREATE OR REPLACE VIEW "
-        + name
-        + " AS SELECT "
-        + leading
-        + ", * EXCLUDE ("
-        + leading
-        + ") FROM read_parquet("
-        + SqlText.string(glob)
-        + ", hive_partitioning = true, union_by_name = true, hive_types = "
-        + types
-        + ")";
+    return "CREATE OR REPLACE VIEW " + name + " AS SELECT " + leading + ", * EXCLUDE (" + leading + ") FROM (" + rows + ")";
   }
 
   private static String emptyRelation(Table table) {
@@ -351,7 +359,34 @@ public final class QueryEngine implements Closeable {
           "'limit' must be between 0 and " + limits.maxRows() + " (query.max-rows)");
     }
     guard.check(sql);
-    workers.run(views, sql, params == null ? List.of() : params, limit, sink, lake.swapLock().readLock());
+    workers.run(views, this::reading, sql, params == null ? List.of() : params, limit, sink);
+  }
+
+  /** Has user SQL read the rows not yet in the lake beside it; without this it reads the lake alone. */
+  public void readingFreshRows(FreshRows fresh) {
+    this.fresh = fresh;
+  }
+
+  /** What a query reads: the lake under its read lock, and a snapshot of the rows not yet in it. */
+  private QueryWorkers.Reading reading() throws IOException {
+    Lock read = lake.swapLock().readLock();
+    read.lock();
+    FreshRows source = fresh;
+    if (source == null) {
+      return new QueryWorkers.Reading(List.of(), read::unlock);
+    }
+    try {
+      FreshRows.Snapshot snapshot = source.take();
+      return new QueryWorkers.Reading(
+          FreshViews.statements(snapshot, t -> FreshViews.empty(t, emptyRelation(t))),
+          () -> {
+            snapshot.close();
+            read.unlock();
+          });
+    } catch (IOException | RuntimeException e) {
+      read.unlock();
+      throw e;
+    }
   }
 
   /** Runs SQL the server itself wrote (lookups, listings) in process, without the guard. */

@@ -84,11 +84,11 @@ final class QueryWorker {
    * usable; a broken pipe is {@link WorkerGone}; an exception of the sink propagates. Either of
    * the last two leaves the worker unusable.
    */
-  void run(Views views, String sql, List<Object> params, int limit, ResultSink sink, long startNanos)
+  void run(Views views, List<String> before, String sql, List<Object> params, int limit, ResultSink sink, long startNanos)
       throws IOException {
     usable = false;
     List<String> ddl = views.version() == viewsVersion ? null : views.ddl();
-    channel.write(WorkerChannel.JSON.writeValueAsBytes(new WorkerChannel.Request(ddl, sql, params, limit)));
+    channel.write(WorkerChannel.JSON.writeValueAsBytes(new WorkerChannel.Request(ddl, before, sql, params, limit)));
     boolean[] decimal = null;
     while (true) {
       JsonNode reply = next();

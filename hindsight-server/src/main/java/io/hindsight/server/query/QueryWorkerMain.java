@@ -70,6 +70,13 @@ final class QueryWorkerMain {
       }
     }
     try {
+      if (request.before() != null) {
+        try (Statement st = db.createStatement()) {
+          for (String sql : request.before()) {
+            st.execute(sql);
+          }
+        }
+      }
       try (PreparedStatement ps = db.prepareStatement(request.sql())) {
         for (int i = 0; i < request.params().size(); i++) {
           ps.setObject(i + 1, request.params().get(i));

@@ -22,7 +22,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Lock;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -89,10 +88,19 @@ final class QueryWorkers implements Closeable {
   }
 
   /**
-   * Runs a checked query in a worker, holding a query slot and the deadline around it, and
-   * {@code lakeRead} (the lake's swap lock) only while the worker runs it, not while it waits.
+   * What a query reads, held only while a worker runs it, not while it waits: the worker runs
+   * {@code statements} before the query; {@code release} lets go of what it read (the lake's read
+   * lock, the snapshot of rows not yet in the lake).
    */
-  void run(QueryWorker.Views views, String sql, List<Object> params, int limit, ResultSink sink, Lock lakeRead)
+  record Reading(List<String> statements, Runnable release) {}
+
+  /** Takes a {@link Reading} once a worker is ready. */
+  interface ReadingSource {
+    Reading take() throws IOException;
+  }
+
+  /** Runs a checked query in a worker, holding a query slot and the deadline around it. */
+  void run(QueryWorker.Views views, ReadingSource reads, String sql, List<Object> params, int limit, ResultSink sink)
       throws IOException {
     acquireSlot();
     QueryWorker worker = null;
@@ -118,9 +126,16 @@ final class QueryWorkers implements Closeable {
               },
               limits.timeout().toMillis(),
               TimeUnit.MILLISECONDS);
-      lakeRead.lock();
+      Reading reading;
       try {
-        worker.run(views, sql, params, limit, sink, start);
+        reading = reads.take();
+      } catch (IOException | RuntimeException e) {
+        settled.set(true);
+        deadline.cancel(false);
+        throw e;
+      }
+      try {
+        worker.run(views, reading.statements(), sql, params, limit, sink, start);
       } catch (QueryWorker.WorkerGone gone) {
         if (!settled.compareAndSet(false, true)) {
           throw ApiException.badRequest(
@@ -136,7 +151,7 @@ final class QueryWorkers implements Closeable {
                 + limits.memoryLimit()
                 + ") allow");
       } finally {
-        lakeRead.unlock();
+        reading.release().run();
         settled.set(true);
         deadline.cancel(false);
       }

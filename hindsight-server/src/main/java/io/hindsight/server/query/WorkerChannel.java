@@ -39,11 +39,12 @@ final class WorkerChannel {
    * One query for a worker.
    *
    * @param views view definitions to apply first, when the worker's are older; else null
+   * @param before statements to run before this query (the rows not yet in the lake it reads)
    * @param sql the statement, already checked by {@link SqlGuard}
    * @param params values for its {@code ?} placeholders
    * @param limit rows to return at most; one more is read to tell whether the result was truncated
    */
-  record Request(List<String> views, String sql, List<Object> params, int limit) {}
+  record Request(List<String> views, List<String> before, String sql, List<Object> params, int limit) {}
 
   private final DataInputStream in;
   private final DataOutputStream out;

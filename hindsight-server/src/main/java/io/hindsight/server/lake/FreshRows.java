@@ -1,0 +1,244 @@
+package io.hindsight.server.lake;
+
+import io.hindsight.server.files.Folders;
+import io.hindsight.server.schema.SchemaRegistry;
+import io.hindsight.server.schema.SqlText;
+import io.hindsight.server.schema.Table;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.duckdb.DuckDBConnection;
+
+/**
+ * Rows acknowledged and not yet in the lake, as Parquet files a query reads beside it, so SQL sees
+ * a record as soon as it is acknowledged, however far behind the lake writer is (DESIGN §4).
+ *
+ * <p>A query takes a {@link Snapshot}: every pending row is then in a fresh file (rows new since
+ * the last snapshot are written now, each row once), and per partition with pending rows the
+ * snapshot names its lowest pending seq. The query reads the lake files of such a partition whose
+ * highest seq lies below it (all placed before the snapshot, see {@link LakeWriter#pendingRows})
+ * and the fresh rows at or above it: each row exactly once, whether its lake file lands before,
+ * during or after the query. A merge cannot swap files under a running query (it holds the lake's
+ * read lock), and a fresh file outlives every snapshot that names it.
+ *
+ * <p>Fresh files live in a hidden folder of the lake ({@code .fresh}, the only folder query workers
+ * may read besides the lake's tables), laid out like the lake so the same Hive columns come out;
+ * they hold their rows' seq in {@link #SEQ_COLUMN}, uncompressed and not fsynced
+ * (the log is the record). A partition's files merge pairwise once the older is no larger than the
+ * newer, so a query reads a few files however many snapshots came before it.
+ */
+public final class FreshRows implements Closeable {
+  /** The column of a fresh file that holds each row's log seq. */
+  public static final String SEQ_COLUMN = "_hindsight_seq";
+
+  private final LakeWriter writer;
+  private final SchemaRegistry schemas;
+  private final DuckDBConnection conn;
+  private final ParquetFileWriter files;
+  private final Path dir;
+  /** Per partition with fresh files: its files, oldest rows first. */
+  private final Map<Partition, List<FreshFile>> byPartition = new HashMap<>();
+  /** Files no snapshot will name again, deleted once the last that does is closed. */
+  private final List<FreshFile> retired = new ArrayList<>();
+  private long nextFileNumber;
+
+  private static final class FreshFile {
+    final Table table;
+    final Path path;
+    final long minSeq;
+    final long maxSeq;
+    final long rows;
+    int readers;
+
+    FreshFile(Table table, Path path, long minSeq, long maxSeq, long rows) {
+      this.table = table;
+      this.path = path;
+      this.minSeq = minSeq;
+      this.maxSeq = maxSeq;
+      this.rows = rows;
+    }
+  }
+
+  /**
+   * What one query reads beside the lake. {@code firstPendingSeq}: per partition with pending rows,
+   * the lowest seq not in the lake; {@code files}: the fresh files of each table. Close it once the
+   * query is done.
+   */
+  public final class Snapshot implements AutoCloseable {
+    private final Map<Partition, Long> firstPendingSeq;
+    private final List<FreshFile> named;
+    private boolean closed;
+
+    private Snapshot(Map<Partition, Long> firstPendingSeq, List<FreshFile> named) {
+      this.firstPendingSeq = Map.copyOf(firstPendingSeq);
+      this.named = named;
+    }
+
+    public Map<Partition, Long> firstPendingSeq() {
+      return firstPendingSeq;
+    }
+
+    /** The fresh files of {@code table}'s pending rows (rows below their partition's first pending seq included). */
+    public List<Path> files(Table table) {
+      List<Path> out = new ArrayList<>();
+      for (FreshFile f : named) {
+        if (f.table == table) {
+          out.add(f.path);
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public void close() {
+      synchronized (FreshRows.this) {
+        if (closed) {
+          return;
+        }
+        closed = true;
+        named.forEach(f -> f.readers--);
+        deleteUnread();
+      }
+    }
+  }
+
+  /** @param conn a DuckDB connection of its own, closed with this */
+  public FreshRows(LakeWriter writer, SchemaRegistry schemas, Lake lake, DuckDBConnection conn) throws IOException {
+    this.writer = writer;
+    this.schemas = schemas;
+    this.conn = conn;
+    this.files = new ParquetFileWriter(conn);
+    this.dir = lake.root().resolve(".fresh");
+    // Whatever an earlier run left is stale: the log replays those rows and they are written again.
+    Folders.deleteRecursively(dir);
+    Files.createDirectories(dir);
+  }
+
+  /** The folder of the fresh files, below the lake's root. */
+  public Path dir() {
+    return dir;
+  }
+
+  /** Fresh files kept now (for tests and metrics). */
+  public synchronized int fileCount() {
+    return byPartition.values().stream().mapToInt(List::size).sum() + retired.size();
+  }
+
+  /** Writes the rows new since the last snapshot and names what a query must read beside the lake. */
+  public synchronized Snapshot take() throws IOException {
+    Map<Partition, List<LakeWriter.RowRef>> pending = writer.pendingRows(p -> true);
+    Map<Partition, Long> first = new HashMap<>();
+    List<FreshFile> named = new ArrayList<>();
+    try {
+      for (Map.Entry<Partition, List<LakeWriter.RowRef>> e : pending.entrySet()) {
+        Partition p = e.getKey();
+        List<LakeWriter.RowRef> rows = e.getValue();
+        rows.sort(Comparator.comparingLong(LakeWriter.RowRef::seq));
+        long firstSeq = rows.get(0).seq();
+        first.put(p, firstSeq);
+        List<FreshFile> kept = byPartition.computeIfAbsent(p, k -> new ArrayList<>());
+        retireBelow(kept, firstSeq);
+        long converted = kept.isEmpty() ? Long.MIN_VALUE : kept.get(kept.size() - 1).maxSeq;
+        LakeWriter.Buffer fresh = new LakeWriter.Buffer();
+        for (LakeWriter.RowRef r : rows) {
+          if (r.seq() > converted) {
+            fresh.add(r);
+          }
+        }
+        if (fresh.size() > 0) {
+          Path file = fileFor(p, fresh.minSeq, fresh.maxSeq);
+          files.writeFresh(schemas.schema(p.table(), p.endpoint()), fresh, file);
+          kept.add(new FreshFile(p.table(), file, fresh.minSeq, fresh.maxSeq, fresh.size()));
+          mergeNewest(p, kept);
+        }
+        named.addAll(kept);
+      }
+    } catch (SQLException e) {
+      throw new IOException("could not write the rows not yet in the lake for the query: " + e.getMessage(), e);
+    }
+    // Partitions without pending rows have every row in the lake.
+    for (Iterator<Map.Entry<Partition, List<FreshFile>>> it = byPartition.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<Partition, List<FreshFile>> e = it.next();
+      if (!first.containsKey(e.getKey())) {
+        retired.addAll(e.getValue());
+        it.remove();
+      }
+    }
+    named.forEach(f -> f.readers++);
+    deleteUnread();
+    return new Snapshot(first, named);
+  }
+
+  /** Retires the files whose rows are all in the lake (below the partition's first pending seq). */
+  private void retireBelow(List<FreshFile> kept, long firstPendingSeq) {
+    while (!kept.isEmpty() && kept.get(0).maxSeq < firstPendingSeq) {
+      retired.add(kept.remove(0));
+    }
+  }
+
+  /** Merges the newest two files while the older holds no more rows than the newer. */
+  private void mergeNewest(Partition p, List<FreshFile> kept) throws SQLException, IOException {
+    while (kept.size() >= 2 && kept.get(kept.size() - 2).rows <= kept.get(kept.size() - 1).rows) {
+      FreshFile older = kept.get(kept.size() - 2);
+      FreshFile newer = kept.get(kept.size() - 1);
+      Path merged = fileFor(p, older.minSeq, newer.maxSeq);
+      Path tmp = Lake.tempFor(merged);
+      try (Statement st = conn.createStatement()) {
+        st.execute(
+            "COPY (SELECT * FROM read_parquet([" + SqlText.string(older.path.toString()) + ", "
+                + SqlText.string(newer.path.toString())
+                + "], hive_partitioning = false, union_by_name = true)) TO " + SqlText.string(tmp.toString())
+                + " (FORMAT parquet, COMPRESSION uncompressed)");
+      }
+      Files.move(tmp, merged, StandardCopyOption.ATOMIC_MOVE);
+      kept.remove(kept.size() - 1);
+      kept.remove(kept.size() - 1);
+      kept.add(new FreshFile(p.table(), merged, older.minSeq, newer.maxSeq, older.rows + newer.rows));
+      retired.add(older);
+      retired.add(newer);
+    }
+  }
+
+  private Path fileFor(Partition p, long minSeq, long maxSeq) throws IOException {
+    Path folder = dir.resolve(p.table().dirName()).resolve("endpoint=" + p.endpoint());
+    if (p.date() != null) {
+      folder = folder.resolve("date=" + p.date());
+    }
+    Files.createDirectories(folder);
+    return folder.resolve(String.format("fresh-%020d-%020d-%d.parquet", minSeq, maxSeq, nextFileNumber++));
+  }
+
+  private void deleteUnread() {
+    for (Iterator<FreshFile> it = retired.iterator(); it.hasNext(); ) {
+      FreshFile f = it.next();
+      if (f.readers == 0) {
+        try {
+          Files.deleteIfExists(f.path);
+        } catch (IOException e) {
+          // Left for the next start, which empties the folder.
+        }
+        it.remove();
+      }
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    try {
+      files.close();
+    } catch (SQLException e) {
+      // closing
+    }
+  }
+}
