@@ -297,6 +297,13 @@ public final class HindsightServer implements AutoCloseable {
     metrics.gauge(
         "hindsight_lake_pending_bytes", "Bytes of acknowledged records held in memory for the lake", lakeWriter::pendingBytes);
     metrics.counter("hindsight_lake_files_written", "Parquet files written since start", lakeWriter::filesWritten);
+    if (freshRows != null) {
+      FreshRows fresh = freshRows;
+      metrics.counter(
+          "hindsight_query_fresh_rows_written", "Rows not yet in the lake that queries wrote to fresh files since start",
+          fresh::rowsWritten);
+      metrics.gauge("hindsight_query_fresh_files", "Fresh files of rows not yet in the lake kept for queries", fresh::fileCount);
+    }
     metrics.counter("hindsight_lake_rows_written", "Rows written to Parquet since start", lakeWriter::rowsWritten);
     metrics.counter("hindsight_lake_merges", "Partition file merges done since start", compaction::merges);
     metrics.counter(

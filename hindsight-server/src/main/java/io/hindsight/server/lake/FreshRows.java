@@ -35,8 +35,8 @@ import org.duckdb.DuckDBConnection;
  * <p>Fresh files live in a hidden folder of the lake ({@code .fresh}, the only folder query workers
  * may read besides the lake's tables), laid out like the lake so the same Hive columns come out;
  * they hold their rows' seq in {@link #SEQ_COLUMN}, uncompressed and not fsynced
- * (the log is the record). A partition's files merge pairwise once the older is no larger than the
- * newer, so a query reads a few files however many snapshots came before it.
+ * (the log is the record). A partition's small files merge pairwise once the older is no larger
+ * than the newer, so a query reads a few files however many snapshots came before it.
  */
 public final class FreshRows implements Closeable {
   /** The column of a fresh file that holds each row's log seq. */
@@ -52,6 +52,7 @@ public final class FreshRows implements Closeable {
   /** Files no snapshot will name again, deleted once the last that does is closed. */
   private final List<FreshFile> retired = new ArrayList<>();
   private long nextFileNumber;
+  private final java.util.concurrent.atomic.AtomicLong rowsWritten = new java.util.concurrent.atomic.AtomicLong();
 
   private static final class FreshFile {
     final Table table;
@@ -130,7 +131,12 @@ public final class FreshRows implements Closeable {
     return dir;
   }
 
-  /** Fresh files kept now (for tests and metrics). */
+  /** Rows written to fresh files since start: what queries cost beside the lake writer. */
+  public long rowsWritten() {
+    return rowsWritten.get();
+  }
+
+  /** Fresh files kept now. */
   public synchronized int fileCount() {
     return byPartition.values().stream().mapToInt(List::size).sum() + retired.size();
   }
@@ -160,6 +166,7 @@ public final class FreshRows implements Closeable {
           Path file = fileFor(p, fresh.minSeq, fresh.maxSeq);
           files.writeFresh(schemas.schema(p.table(), p.endpoint()), fresh, file);
           kept.add(new FreshFile(p.table(), file, fresh.minSeq, fresh.maxSeq, fresh.size()));
+          rowsWritten.addAndGet(fresh.size());
           mergeNewest(p, kept);
         }
         named.addAll(kept);
@@ -187,9 +194,17 @@ public final class FreshRows implements Closeable {
     }
   }
 
-  /** Merges the newest two files while the older holds no more rows than the newer. */
+  /**
+   * Rows a merge of fresh files makes at most: past it a file waits for the lake instead, so a
+   * backlog of many seconds costs a query a few more files rather than rewrites of all of it.
+   */
+  static final long MAX_MERGED_ROWS = 20_000;
+
+  /** Merges the newest two files while the older holds no more rows than the newer and both fit {@link #MAX_MERGED_ROWS}. */
   private void mergeNewest(Partition p, List<FreshFile> kept) throws SQLException, IOException {
-    while (kept.size() >= 2 && kept.get(kept.size() - 2).rows <= kept.get(kept.size() - 1).rows) {
+    while (kept.size() >= 2
+        && kept.get(kept.size() - 2).rows <= kept.get(kept.size() - 1).rows
+        && kept.get(kept.size() - 2).rows + kept.get(kept.size() - 1).rows <= MAX_MERGED_ROWS) {
       FreshFile older = kept.get(kept.size() - 2);
       FreshFile newer = kept.get(kept.size() - 1);
       Path merged = fileFor(p, older.minSeq, newer.maxSeq);

@@ -50,6 +50,9 @@ class FreshSqlTest {
       assertThat(before.toString()).isEqualTo("[[\"p1\",70,\"decline\",\"default\"],[\"p2\",20,\"approve\",null]]");
       assertThat(s.scalar("SELECT count(*) FROM feedback WHERE endpoint = 'loans' AND date = DATE '2026-12-02'").asLong())
           .isEqualTo(1);
+      assertThat(s.metric("hindsight_query_fresh_rows_written_total").getAsDouble())
+          .as("each pending row written once for the two queries")
+          .isEqualTo(3);
 
       s.flush();
       assertThat(s.metric("hindsight_lake_pending_records").getAsDouble()).isZero();
