@@ -347,6 +347,11 @@ public final class ServerConfig {
     /** Threads of the server's own DuckDB; 0: one per core (see {@link QueryLimits#serverThreads}). */
     public int serverThreads = QueryLimits.DEFAULTS.serverThreads();
     /**
+     * Threads of the DuckDB that runs background work (metric store refreshes, the lookup index's
+     * build); 0: half the cores, at least one (see {@link QueryLimits#backgroundThreads}).
+     */
+    public int backgroundThreads = QueryLimits.DEFAULTS.backgroundThreads();
+    /**
      * Memory the lookup index may take (default 512 MiB, ~290M ids at 1.8 MB per million); files
      * beyond it are read whole by every lookup of their partitions.
      */
@@ -385,7 +390,8 @@ public final class ServerConfig {
         query.connections,
         query.workerHeap,
         query.maxTempSize,
-        query.serverThreads);
+        query.serverThreads,
+        query.backgroundThreads);
   }
 
   /**
@@ -431,6 +437,7 @@ public final class ServerConfig {
     p.range("query.default-rows", query.defaultRows, 0, query.maxRows);
     p.range("query.connections", query.connections, 1, 256);
     p.range("query.server-threads", query.serverThreads, 0, 1024);
+    p.range("query.background-threads", query.backgroundThreads, 0, 1024);
     p.range("query.max-body-bytes", query.maxBodyBytes, 64, Integer.MAX_VALUE);
     p.range("query.lookup-index-max-bytes", query.lookupIndexMaxBytes, 0, Long.MAX_VALUE);
     p.require(

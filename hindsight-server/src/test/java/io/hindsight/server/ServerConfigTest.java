@@ -61,6 +61,7 @@ class ServerConfigTest {
         }),
         bad("query.connections", "0", c -> c.query.connections = 0),
         bad("query.server-threads", "-1", c -> c.query.serverThreads = -1),
+        bad("query.background-threads", "-1", c -> c.query.backgroundThreads = -1),
         bad("query.max-body-bytes", "0", c -> c.query.maxBodyBytes = 0),
         bad("query.worker-heap", "lots", c -> c.query.workerHeap = "lots"),
         bad("query.worker-heap", "0", c -> c.query.workerHeap = "0"),

@@ -419,8 +419,10 @@ public final class MetricStore implements Closeable {
       if (read.isEmpty() || schema == null) {
         return;
       }
-      long rows =
-          timed("fold", () -> engine.inProcess(conn -> open.fold(conn, read, schema, monitor.view(conn, endpoint, config), now, rebuild, late)));
+      // The view's columns come from the lake's views, under its lock; the fold reads only links,
+      // so it holds no lock a merge (and the queries behind a merge) would wait on.
+      Monitor.View view = engine.inBackground(conn -> monitor.view(conn, endpoint, config));
+      long rows = timed("fold", () -> engine.inBackgroundOverFiles(conn -> open.fold(conn, read, schema, view, now, rebuild, late)));
       rowsFolded.addAndGet(rows);
     } catch (IOException | RuntimeException e) {
       open.invalidate();

@@ -33,7 +33,7 @@ final class WindowFigures {
    */
   List<MetricValue> all(String endpoint, Instant from, Instant to) throws IOException {
     MonitoringConfig config = monitor.config(endpoint);
-    return monitor.engine().inProcess(
+    return monitor.engine().inBackground(
         conn -> {
           Monitor.View view = monitor.view(conn, endpoint, config);
           Slice window = Slice.all(endpoint, from, to);
@@ -76,7 +76,7 @@ final class WindowFigures {
     }
     MonitoringConfig config = monitor.config(endpoint);
     String wanted = segment == null ? "" : segment;
-    return monitor.engine().inProcess(
+    return monitor.engine().inBackground(
         conn -> {
           Monitor.View view = monitor.view(conn, endpoint, config);
           Slice window = Slice.all(endpoint, from, to);
@@ -120,7 +120,7 @@ final class WindowFigures {
    */
   List<MetricValue> fromState(String endpoint, MetricStore.Window w, OpenWindows.WindowState state) throws IOException {
     MonitoringConfig config = monitor.config(endpoint);
-    return monitor.engine().inProcess(
+    return monitor.engine().inBackground(
         conn -> {
           Monitor.View view = monitor.view(conn, endpoint, config);
           state.mergeAllRows(view.segments());
@@ -144,7 +144,7 @@ final class WindowFigures {
    */
   List<MetricValue> labelFigures(String endpoint, Instant from, Instant to) throws IOException {
     MonitoringConfig config = monitor.config(endpoint);
-    return monitor.engine().inProcess(
+    return monitor.engine().inBackground(
         conn -> {
           Monitor.View view = monitor.view(conn, endpoint, config);
           Slice window = Slice.all(endpoint, from, to);

@@ -182,7 +182,7 @@ public final class IdFileIndex {
         return false;
       }
       BloomFilter ids = BloomFilterBuilder.createByAccuracy(Math.max(rows, 1), FALSE_POSITIVE_RATE, SEED);
-      engine.inProcess(
+      engine.inBackgroundOverFiles(
           conn -> {
             try (Statement st = conn.createStatement();
                 ResultSet rs =
@@ -214,7 +214,7 @@ public final class IdFileIndex {
   }
 
   private long rowCount(Path file) throws IOException {
-    return engine.inProcess(
+    return engine.inBackgroundOverFiles(
         conn -> {
           try (Statement st = conn.createStatement();
               ResultSet rs =

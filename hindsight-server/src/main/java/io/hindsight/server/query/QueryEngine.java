@@ -49,6 +49,14 @@ public final class QueryEngine implements Closeable {
   private final DuckDBConnection admin;
   private final SqlGuard guard;
   private final BlockingQueue<DuckDBConnection> pool;
+  /**
+   * A DuckDB of its own for background work, on fewer threads ({@link
+   * QueryLimits#backgroundThreadsOrDefault}) so it leaves cores to ingest and the lake writer;
+   * same views as {@link #admin}.
+   */
+  private final DuckDBConnection background;
+  private final BlockingQueue<DuckDBConnection> backgroundPool;
+  private static final int BACKGROUND_CONNECTIONS = 2;
   private final ScheduledExecutorService timer;
   private final QueryWorkers workers;
   private volatile QueryWorker.Views views = new QueryWorker.Views(0, List.of());
@@ -75,6 +83,13 @@ public final class QueryEngine implements Closeable {
     this.pool = new ArrayBlockingQueue<>(limits.connections());
     for (int i = 0; i < limits.connections(); i++) {
       pool.add(admin.duplicate());
+    }
+    this.background = LockedDuckDb.open(
+        lake.root(), limits.memoryLimit(), scratchDir.resolve("background"), limits.maxTempSize(),
+        limits.backgroundThreadsOrDefault());
+    this.backgroundPool = new ArrayBlockingQueue<>(BACKGROUND_CONNECTIONS);
+    for (int i = 0; i < BACKGROUND_CONNECTIONS; i++) {
+      backgroundPool.add(background.duplicate());
     }
     this.timer =
         DaemonThreads.single("hindsight-query-timeout");
@@ -134,6 +149,11 @@ public final class QueryEngine implements Closeable {
         String withoutKeys = String.format(join, "");
         st.execute(withoutKeys);
         ddl.add(withoutKeys);
+      }
+      try (Statement bg = background.createStatement()) {
+        for (String d : ddl) {
+          bg.execute(d);
+        }
       }
       views = new QueryWorker.Views(views.version() + 1, List.copyOf(ddl));
     } catch (SQLException e) {
@@ -282,10 +302,33 @@ public final class QueryEngine implements Closeable {
    * DuckDB's reason.
    */
   public <T> T inProcess(SqlWork<T> work) throws IOException {
-    DuckDBConnection conn = takeConnection();
+    return lend(pool, work, true);
+  }
+
+  /**
+   * As {@link #inProcess}, for work no one waits on (the metric store's refreshes): on a DuckDB of
+   * fewer threads, so it leaves cores to ingest and the lake writer.
+   */
+  public <T> T inBackground(SqlWork<T> work) throws IOException {
+    return lend(backgroundPool, work, true);
+  }
+
+  /**
+   * As {@link #inBackground}, for work that reads only files it names (hard links of its own, or
+   * a lake file it reads again later if a merge removes it meanwhile): it does not hold the lake's
+   * read lock, so a merge never waits for it, and neither do the queries queued behind a merge.
+   */
+  public <T> T inBackgroundOverFiles(SqlWork<T> work) throws IOException {
+    return lend(backgroundPool, work, false);
+  }
+
+  private <T> T lend(BlockingQueue<DuckDBConnection> from, SqlWork<T> work, boolean lakeLock) throws IOException {
+    DuckDBConnection conn = takeConnection(from);
     CancellableConnection lent = new CancellableConnection(conn);
-    Lock read = lake.swapLock().readLock();
-    read.lock();
+    Lock read = lakeLock ? lake.swapLock().readLock() : null;
+    if (read != null) {
+      read.lock();
+    }
     AtomicBoolean timedOut = new AtomicBoolean();
     ScheduledFuture<?> interrupt =
         timer.schedule(
@@ -307,8 +350,10 @@ public final class QueryEngine implements Closeable {
     } finally {
       interrupt.cancel(false);
       lent.release();
-      read.unlock();
-      pool.add(conn);
+      if (read != null) {
+        read.unlock();
+      }
+      from.add(conn);
     }
   }
 
@@ -423,10 +468,10 @@ public final class QueryEngine implements Closeable {
     return out;
   }
 
-  private DuckDBConnection takeConnection() {
+  private DuckDBConnection takeConnection(BlockingQueue<DuckDBConnection> from) {
     DuckDBConnection conn;
     try {
-      conn = pool.poll(limits.timeout().toMillis(), TimeUnit.MILLISECONDS);
+      conn = from.poll(limits.timeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ApiException(503, "interrupted while waiting for a query slot");
@@ -439,7 +484,7 @@ public final class QueryEngine implements Closeable {
 
   private void run(String sql, List<Object> params, int limit, ResultSink sink) throws IOException {
     long start = System.nanoTime();
-    DuckDBConnection conn = takeConnection();
+    DuckDBConnection conn = takeConnection(pool);
     Lock read = lake.swapLock().readLock();
     read.lock();
     AtomicBoolean timedOut = new AtomicBoolean();
@@ -492,7 +537,15 @@ public final class QueryEngine implements Closeable {
         // closing
       }
     }
+    for (DuckDBConnection c : backgroundPool) {
+      try {
+        c.close();
+      } catch (SQLException ignored) {
+        // closing
+      }
+    }
     try {
+      background.close();
       admin.close();
     } catch (SQLException ignored) {
       // closing

@@ -20,6 +20,9 @@ import java.time.Duration;
  * @param serverThreads threads of the server's own DuckDB (the metric store, lookups, the drift and
  *     evaluation APIs; not the query workers), 0 for DuckDB's default of one per core. On a small
  *     machine, 1 keeps the metric store's refreshes from taking the cores the lake writer needs.
+ * @param backgroundThreads threads of the DuckDB that runs the server's background work (the
+ *     metric store's refreshes, the lookup index's build), 0 for half the cores and at least one,
+ *     so that work never takes the cores ingest and the lake writer need
  */
 public record QueryLimits(
     Duration timeout,
@@ -29,7 +32,13 @@ public record QueryLimits(
     int connections,
     String workerHeap,
     String maxTempSize,
-    int serverThreads) {
+    int serverThreads,
+    int backgroundThreads) {
   public static final QueryLimits DEFAULTS =
-      new QueryLimits(Duration.ofSeconds(30), 10_000, 1_000_000, "4GB", 4, "256m", "4GB", 0);
+      new QueryLimits(Duration.ofSeconds(30), 10_000, 1_000_000, "4GB", 4, "256m", "4GB", 0, 0);
+
+  /** The threads background work runs on: {@link #backgroundThreads}, or half the cores and at least one. */
+  public int backgroundThreadsOrDefault() {
+    return backgroundThreads > 0 ? backgroundThreads : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+  }
 }
