@@ -17,9 +17,8 @@ import java.time.Duration;
  *     it holds only a batch of rows at a time, DuckDB's memory is outside it
  * @param maxTempSize spill files each DuckDB instance of the server may keep under
  *     {@code <data-dir>/tmp} (default 4GB); a query needing more fails with DuckDB's message
- * @param serverThreads threads of the server's own DuckDB (the metric store, lookups, the drift and
- *     evaluation APIs; not the query workers), 0 for DuckDB's default of one per core. On a small
- *     machine, 1 keeps the metric store's refreshes from taking the cores the lake writer needs.
+ * @param serverThreads threads of the server's own DuckDB (lookups, the drift, evaluation and
+ *     report APIs; not the query workers, not background work), 0 for DuckDB's default of one per core
  * @param backgroundThreads threads of the DuckDB that runs the server's background work (the
  *     metric store's refreshes, the lookup index's build), 0 for half the cores and at least one,
  *     so that work never takes the cores ingest and the lake writer need
