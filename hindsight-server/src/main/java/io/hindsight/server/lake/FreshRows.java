@@ -35,8 +35,8 @@ import org.duckdb.DuckDBConnection;
  * <p>Fresh files live in a hidden folder of the lake ({@code .fresh}, the only folder query workers
  * may read besides the lake's tables), laid out like the lake so the same Hive columns come out;
  * they hold their rows' seq in {@link #SEQ_COLUMN}, uncompressed and not fsynced
- * (the log is the record). A partition's small files merge pairwise once the older is no larger
- * than the newer, so a query reads a few files however many snapshots came before it.
+ * (the log is the record). A partition's small files merge once there are several, so a query
+ * reads a few files however many snapshots came before it.
  */
 public final class FreshRows implements Closeable {
   /** The column of a fresh file that holds each row's log seq. */
@@ -150,24 +150,30 @@ public final class FreshRows implements Closeable {
       for (Map.Entry<Partition, List<LakeWriter.RowRef>> e : pending.entrySet()) {
         Partition p = e.getKey();
         List<LakeWriter.RowRef> rows = e.getValue();
-        rows.sort(Comparator.comparingLong(LakeWriter.RowRef::seq));
-        long firstSeq = rows.get(0).seq();
+        long firstSeq = Long.MAX_VALUE;
+        for (LakeWriter.RowRef r : rows) {
+          firstSeq = Math.min(firstSeq, r.seq());
+        }
         first.put(p, firstSeq);
         List<FreshFile> kept = byPartition.computeIfAbsent(p, k -> new ArrayList<>());
         retireBelow(kept, firstSeq);
         long converted = kept.isEmpty() ? Long.MIN_VALUE : kept.get(kept.size() - 1).maxSeq;
-        LakeWriter.Buffer fresh = new LakeWriter.Buffer();
+        // Only the rows new since the last snapshot are sorted and written: a few, however long the backlog.
+        List<LakeWriter.RowRef> unwritten = new ArrayList<>();
         for (LakeWriter.RowRef r : rows) {
           if (r.seq() > converted) {
-            fresh.add(r);
+            unwritten.add(r);
           }
         }
+        unwritten.sort(Comparator.comparingLong(LakeWriter.RowRef::seq));
+        LakeWriter.Buffer fresh = new LakeWriter.Buffer();
+        unwritten.forEach(fresh::add);
         if (fresh.size() > 0) {
           Path file = fileFor(p, fresh.minSeq, fresh.maxSeq);
           files.writeFresh(schemas.schema(p.table(), p.endpoint()), fresh, file);
           kept.add(new FreshFile(p.table(), file, fresh.minSeq, fresh.maxSeq, fresh.size()));
           rowsWritten.addAndGet(fresh.size());
-          mergeNewest(p, kept);
+          mergeSmall(p, kept);
         }
         named.addAll(kept);
       }
@@ -194,35 +200,41 @@ public final class FreshRows implements Closeable {
     }
   }
 
-  /**
-   * Rows a merge of fresh files makes at most: past it a file waits for the lake instead, so a
-   * backlog of many seconds costs a query a few more files rather than rewrites of all of it.
-   */
-  static final long MAX_MERGED_ROWS = 20_000;
+  /** A fresh file with fewer rows than this is small: small files merge, larger ones wait for the lake. */
+  static final long SMALL_FILE_ROWS = 20_000;
 
-  /** Merges the newest two files while the older holds no more rows than the newer and both fit {@link #MAX_MERGED_ROWS}. */
-  private void mergeNewest(Partition p, List<FreshFile> kept) throws SQLException, IOException {
-    while (kept.size() >= 2
-        && kept.get(kept.size() - 2).rows <= kept.get(kept.size() - 1).rows
-        && kept.get(kept.size() - 2).rows + kept.get(kept.size() - 1).rows <= MAX_MERGED_ROWS) {
-      FreshFile older = kept.get(kept.size() - 2);
-      FreshFile newer = kept.get(kept.size() - 1);
-      Path merged = fileFor(p, older.minSeq, newer.maxSeq);
-      Path tmp = Lake.tempFor(merged);
-      try (Statement st = conn.createStatement()) {
-        st.execute(
-            "COPY (SELECT * FROM read_parquet([" + SqlText.string(older.path.toString()) + ", "
-                + SqlText.string(newer.path.toString())
-                + "], hive_partitioning = false, union_by_name = true)) TO " + SqlText.string(tmp.toString())
-                + " (FORMAT parquet, COMPRESSION uncompressed)");
-      }
-      Files.move(tmp, merged, StandardCopyOption.ATOMIC_MOVE);
-      kept.remove(kept.size() - 1);
-      kept.remove(kept.size() - 1);
-      kept.add(new FreshFile(p.table(), merged, older.minSeq, newer.maxSeq, older.rows + newer.rows));
-      retired.add(older);
-      retired.add(newer);
+  /** Small files at the end of a partition's list that are merged into one. */
+  static final int SMALL_FILES_TO_MERGE = 8;
+
+  /**
+   * Merges the newest small files of a partition into one once there are {@link
+   * #SMALL_FILES_TO_MERGE} of them: a client that queries back to back leaves one small file a
+   * query, and a query then reads a few files, each row rewritten about once.
+   */
+  private void mergeSmall(Partition p, List<FreshFile> kept) throws SQLException, IOException {
+    int from = kept.size();
+    while (from > 0 && kept.get(from - 1).rows < SMALL_FILE_ROWS) {
+      from--;
     }
+    if (kept.size() - from < SMALL_FILES_TO_MERGE) {
+      return;
+    }
+    List<FreshFile> small = new ArrayList<>(kept.subList(from, kept.size()));
+    FreshFile oldest = small.get(0);
+    FreshFile newest = small.get(small.size() - 1);
+    Path merged = fileFor(p, oldest.minSeq, newest.maxSeq);
+    Path tmp = Lake.tempFor(merged);
+    List<String> names = small.stream().map(f -> SqlText.string(f.path.toString())).toList();
+    try (Statement st = conn.createStatement()) {
+      st.execute(
+          "COPY (SELECT * FROM read_parquet([" + String.join(", ", names)
+              + "], hive_partitioning = false, union_by_name = true)) TO " + SqlText.string(tmp.toString())
+              + " (FORMAT parquet, COMPRESSION uncompressed)");
+    }
+    Files.move(tmp, merged, StandardCopyOption.ATOMIC_MOVE);
+    kept.subList(from, kept.size()).clear();
+    kept.add(new FreshFile(p.table(), merged, oldest.minSeq, newest.maxSeq, small.stream().mapToLong(f -> f.rows).sum()));
+    retired.addAll(small);
   }
 
   private Path fileFor(Partition p, long minSeq, long maxSeq) throws IOException {

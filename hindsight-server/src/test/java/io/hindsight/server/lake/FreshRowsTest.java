@@ -32,13 +32,17 @@ class FreshRowsTest {
             .containsExactly(List.of("a", 1L, 0L), List.of("b", 2L, 1L));
         assertThat(first.files(Table.FEEDBACK)).isEmpty();
       }
-      f.accept(2, f.prediction("churn", DAY_START + 1, "c", 3));
-      try (FreshRows.Snapshot second = fresh.take()) {
-        assertThat(second.firstPendingSeq()).isEqualTo(Map.of(churn, 0L, fraud, 1L));
-        // Two files of one row each in churn merged into one; every row once.
-        assertThat(second.files(Table.PREDICTIONS)).hasSize(2);
-        assertThat(f.rows("prediction_id, _hindsight_seq", second.files(Table.PREDICTIONS), "_hindsight_seq"))
-            .containsExactly(List.of("a", 0L), List.of("b", 1L), List.of("c", 2L));
+      // One new churn row per snapshot: a small file each, merged into one at the eighth.
+      int merge = FreshRows.SMALL_FILES_TO_MERGE;
+      for (int seq = 2; seq <= merge; seq++) {
+        f.accept(seq, f.prediction("churn", DAY_START + seq, "c" + seq, seq));
+        try (FreshRows.Snapshot s = fresh.take()) {
+          assertThat(s.firstPendingSeq()).isEqualTo(Map.of(churn, 0L, fraud, 1L));
+          int churnFiles = seq < merge ? seq : 1;
+          assertThat(s.files(Table.PREDICTIONS)).as("after row %d", seq).hasSize(churnFiles + 1);
+          List<List<Object>> rows = f.rows("_hindsight_seq", s.files(Table.PREDICTIONS), "_hindsight_seq");
+          assertThat(rows).as("every row once").hasSize(seq + 1).doesNotHaveDuplicates();
+        }
       }
       assertThat(fresh.fileCount()).as("the merged inputs are gone").isEqualTo(2);
     }
