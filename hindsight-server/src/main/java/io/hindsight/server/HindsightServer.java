@@ -106,6 +106,8 @@ public final class HindsightServer implements AutoCloseable {
   private LakeFollower lakeFollower;
   private LakeWriter lakeWriter;
   private FreshRows freshRows;
+  /** While SQL is queried, how often the rows not yet in the lake are written ahead of the next query. */
+  private static final Duration FRESH_ROWS_PERIOD = Duration.ofMillis(100);
   private CompactionJob compaction;
   /** Events this node could not put in the lake (a following node without Kafka). */
   private final java.util.concurrent.atomic.AtomicLong unrecordedEvents = new java.util.concurrent.atomic.AtomicLong();
@@ -244,6 +246,7 @@ public final class HindsightServer implements AutoCloseable {
     if (config.role.writesLake()) {
       // SQL sees what is acknowledged and not yet in the lake beside the lake.
       freshRows = new FreshRows(lakeWriter, schemas, lake, connection(scratch.resolve("duckdb-fresh")));
+      freshRows.start(scheduler, FRESH_ROWS_PERIOD);
       queryEngine.readingFreshRows(freshRows);
     }
     if (config.role.writesLake()) {

@@ -1,6 +1,7 @@
 package io.hindsight.server.lake;
 
 import io.hindsight.server.files.Folders;
+import io.hindsight.server.ops.Scheduler;
 import io.hindsight.server.schema.SchemaRegistry;
 import io.hindsight.server.schema.SqlText;
 import io.hindsight.server.schema.Table;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
@@ -52,6 +54,9 @@ public final class FreshRows implements Closeable {
   /** Files no snapshot will name again, deleted once the last that does is closed. */
   private final List<FreshFile> retired = new ArrayList<>();
   private long nextFileNumber;
+  private java.time.Clock clock = java.time.Clock.systemUTC();
+  private volatile long lastQueryMillis = Long.MIN_VALUE / 2;
+  private Scheduler.Task task;
   private final java.util.concurrent.atomic.AtomicLong rowsWritten = new java.util.concurrent.atomic.AtomicLong();
 
   private static final class FreshFile {
@@ -141,8 +146,36 @@ public final class FreshRows implements Closeable {
     return byPartition.values().stream().mapToInt(List::size).sum() + retired.size();
   }
 
+  /**
+   * While queries come (one in the last {@link #KEEP_WRITING_AFTER_QUERY}), writes the pending rows
+   * every {@code period} ahead of them, so a query writes only what came since; with no query for
+   * a while the server writes nothing here.
+   */
+  public void start(Scheduler scheduler, Duration period) {
+    this.clock = scheduler.clock();
+    task = scheduler.every("hindsight-fresh-rows", period, () -> {
+      if (clock.millis() - lastQueryMillis <= KEEP_WRITING_AFTER_QUERY.toMillis()) {
+        try {
+          take(false).close();
+        } catch (IOException | RuntimeException e) {
+          // The next query writes these rows itself, and reports what fails.
+        }
+      }
+    });
+  }
+
+  /** How long after a query the pending rows keep being written ahead of the next one. */
+  static final Duration KEEP_WRITING_AFTER_QUERY = Duration.ofSeconds(30);
+
   /** Writes the rows new since the last snapshot and names what a query must read beside the lake. */
-  public synchronized Snapshot take() throws IOException {
+  public Snapshot take() throws IOException {
+    return take(true);
+  }
+
+  private synchronized Snapshot take(boolean forQuery) throws IOException {
+    if (forQuery) {
+      lastQueryMillis = clock.millis();
+    }
     Map<Partition, List<LakeWriter.RowRef>> pending = writer.pendingRows(p -> true);
     Map<Partition, Long> first = new HashMap<>();
     List<FreshFile> named = new ArrayList<>();
@@ -262,6 +295,9 @@ public final class FreshRows implements Closeable {
 
   @Override
   public synchronized void close() {
+    if (task != null) {
+      task.cancel();
+    }
     try {
       files.close();
     } catch (SQLException e) {

@@ -133,6 +133,7 @@ public final class MetricStore implements Closeable {
   private volatile Instant lastRefresh;
   private volatile long lastRefreshMillis;
   private Scheduler.Task task;
+  private Scheduler.Task foldTask;
   private final Object refreshing = new Object();
 
   /**
@@ -185,6 +186,45 @@ public final class MetricStore implements Closeable {
   /** Refreshes every {@code interval} on the scheduler. */
   public void start(Duration interval) {
     task = scheduler.every("hindsight-metric-store", interval, this::refreshSafely);
+    if (interval.compareTo(FOLD_EVERY.multipliedBy(2)) >= 0) {
+      foldTask = scheduler.every("hindsight-metric-fold", FOLD_EVERY, this::foldSafely);
+    }
+  }
+
+  /**
+   * How often the rows stored since the last fold are folded into the open windows between
+   * refreshes: a minute of rows folded at once took the cores ingest and the lake writer need for
+   * seconds each minute; in slices the same work is spread out.
+   */
+  static final Duration FOLD_EVERY = Duration.ofSeconds(10);
+
+  private void foldSafely() {
+    try {
+      foldNew();
+    } catch (RuntimeException e) {
+      log.warn("metric store fold failed; the next refresh folds the rows: {}", e.toString());
+    }
+  }
+
+  /**
+   * Folds the rows of the files written since the last fold or refresh into the open windows; the
+   * closed windows they reach are computed from the rows at the next refresh.
+   */
+  void foldNew() {
+    synchronized (refreshing) {
+      Instant now = clock.instant();
+      PredictionFiles.Batch batch = files.take();
+      try {
+        for (String endpoint : monitor.endpoints()) {
+          OpenWindows open = this.open.computeIfAbsent(endpoint, e -> new OpenWindows());
+          Set<Window> late = new java.util.TreeSet<>();
+          fold(endpoint, open, batch, now, late);
+          touchedOf(endpoint).addAll(late);
+        }
+      } finally {
+        batch.links().values().forEach(files::release);
+      }
+    }
   }
 
   /** The endpoint's windows to compute from the rows at the next refresh. */
@@ -741,6 +781,9 @@ public final class MetricStore implements Closeable {
   public synchronized void close() {
     if (task != null) {
       task.cancel();
+      if (foldTask != null) {
+        foldTask.cancel();
+      }
     }
     try {
       synchronized (reader) {

@@ -110,6 +110,37 @@ class MetricStoreTest {
     }
   }
 
+  /** Between refreshes the new rows are folded every 10 s; the refresh shows each row once. */
+  @Test
+  void rowsAreFoldedBetweenRefreshesAndCountedOnce() throws Exception {
+    ManualScheduler time = new ManualScheduler(NOW);
+    try (TestServer s = new TestServer(dir, c -> {}, time)) {
+      Instant open = Instant.parse("2026-11-30T12:00:00Z");
+      assertThat(s.putJson("/v1/endpoints/fraud/monitoring", "{\"features\": [\"amount\"]}").status()).isEqualTo(200);
+      assertThat(s.predictions("fraud", records("first", open, 2)).status()).isEqualTo(200);
+      time.advance(Duration.ofMinutes(1));
+      String hour = "granularity=1h&from=2026-11-30T12:00:00Z&to=2026-11-30T13:00:00Z";
+      List<JsonNode> before = points(s, "metric=volume&" + hour);
+      assertThat(before).extracting(p -> p.get("value").asDouble()).containsExactly(2.0);
+      double folded = s.metric("hindsight_monitor_rows_folded_total").getAsDouble();
+
+      assertThat(s.predictions("fraud", records("a", open, 30)).status()).isEqualTo(200);
+      s.flush();
+      time.advance(Duration.ofSeconds(10));
+      assertThat(s.metric("hindsight_monitor_rows_folded_total").getAsDouble()).as("folded before the refresh").isEqualTo(folded + 30);
+      assertThat(points(s, "metric=volume&" + hour)).as("shown at the refresh").isEqualTo(before);
+
+      assertThat(s.predictions("fraud", records("b", open, 10)).status()).isEqualTo(200);
+      s.flush();
+      time.advance(Duration.ofSeconds(50));
+      assertThat(s.metric("hindsight_monitor_rows_folded_total").getAsDouble()).isEqualTo(folded + 40);
+      assertThat(points(s, "metric=volume&" + hour)).extracting(p -> p.get("value").asDouble()).containsExactly(42.0);
+      // amounts 1..2, 1..30 and 1..10
+      assertThat(points(s, "metric=mean&column=amount&" + hour).get(0).get("value").asDouble())
+          .isCloseTo((3 + 465 + 55) / 42.0, within(1e-9));
+    }
+  }
+
   @Test
   void driftAndQualityFiguresAgreeWithTheDriftAndEvaluationApis() throws Exception {
     ManualScheduler time = new ManualScheduler(NOW);
