@@ -56,6 +56,7 @@ public final class FreshRows implements Closeable {
   private long nextFileNumber;
   private java.time.Clock clock = java.time.Clock.systemUTC();
   private volatile long lastQueryMillis = Long.MIN_VALUE / 2;
+  private long nextPassMillis;
   private Scheduler.Task task;
   private final java.util.concurrent.atomic.AtomicLong rowsWritten = new java.util.concurrent.atomic.AtomicLong();
 
@@ -148,19 +149,24 @@ public final class FreshRows implements Closeable {
 
   /**
    * While queries come (one in the last {@link #KEEP_WRITING_AFTER_QUERY}), writes the pending rows
-   * every {@code period} ahead of them, so a query writes only what came since; with no query for
-   * a while the server writes nothing here.
+   * every {@code period} ahead of them (at most a quarter of the time), so a query writes only what
+   * came since; with no query for a while the server writes nothing here.
    */
   public void start(Scheduler scheduler, Duration period) {
     this.clock = scheduler.clock();
     task = scheduler.every("hindsight-fresh-rows", period, () -> {
-      if (clock.millis() - lastQueryMillis <= KEEP_WRITING_AFTER_QUERY.toMillis()) {
-        try {
-          take(false).close();
-        } catch (IOException | RuntimeException e) {
-          // The next query writes these rows itself, and reports what fails.
-        }
+      long now = clock.millis();
+      if (now - lastQueryMillis > KEEP_WRITING_AFTER_QUERY.toMillis() || now < nextPassMillis) {
+        return;
       }
+      try {
+        take(false).close();
+      } catch (IOException | RuntimeException e) {
+        // The next query writes these rows itself, and reports what fails.
+      }
+      // At most a quarter of the time: on a machine that is short of CPU, writing ahead must
+      // not take what ingest and the lake writer need.
+      nextPassMillis = clock.millis() + 3 * (clock.millis() - now);
     });
   }
 

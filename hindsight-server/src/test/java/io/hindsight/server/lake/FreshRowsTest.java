@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.hindsight.server.schema.Table;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -74,6 +75,32 @@ class FreshRowsTest {
       assertThat(fresh.fileCount()).isZero();
       try (var left = Files.walk(fresh.dir())) {
         assertThat(left.filter(Files::isRegularFile)).isEmpty();
+      }
+    }
+  }
+
+  @Test
+  void whileQueriesComeThePendingRowsAreWrittenAheadOfThemAndNotAfter() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir);
+        FreshRows fresh = new FreshRows(f.writer, f.schemas, f.lake, LakeFixture.duckdb())) {
+      fresh.start(f.time, Duration.ofMillis(100));
+      f.accept(0, f.prediction("churn", DAY_START, "a", 1));
+      f.time.advance(Duration.ofSeconds(1));
+      assertThat(fresh.rowsWritten()).as("no query yet: nothing written").isZero();
+
+      fresh.take().close();
+      assertThat(fresh.rowsWritten()).isEqualTo(1);
+      f.accept(1, f.prediction("churn", DAY_START, "b", 2));
+      f.time.advance(Duration.ofMillis(100));
+      assertThat(fresh.rowsWritten()).as("written ahead of the next query").isEqualTo(2);
+
+      f.time.advance(FreshRows.KEEP_WRITING_AFTER_QUERY);
+      f.accept(2, f.prediction("churn", DAY_START, "c", 3));
+      f.time.advance(Duration.ofSeconds(1));
+      assertThat(fresh.rowsWritten()).as("no query for a while: nothing written").isEqualTo(2);
+      try (FreshRows.Snapshot s = fresh.take()) {
+        assertThat(f.rows("prediction_id", s.files(Table.PREDICTIONS), "prediction_id"))
+            .containsExactly(List.of("a"), List.of("b"), List.of("c"));
       }
     }
   }
