@@ -12,10 +12,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -54,7 +54,7 @@ public final class FreshRows implements Closeable {
   /** Files no snapshot will name again, deleted once the last that does is closed. */
   private final List<FreshFile> retired = new ArrayList<>();
   private long nextFileNumber;
-  private java.time.Clock clock = java.time.Clock.systemUTC();
+  private Clock clock = Clock.systemUTC();
   private volatile long lastQueryMillis = Long.MIN_VALUE / 2;
   private long nextPassMillis;
   private Scheduler.Task task;
