@@ -248,8 +248,6 @@ public final class HindsightServer implements AutoCloseable {
       freshRows = new FreshRows(lakeWriter, schemas, lake, connection(scratch.resolve("duckdb-fresh")));
       freshRows.start(scheduler, FRESH_ROWS_PERIOD);
       queryEngine.readingFreshRows(freshRows);
-    }
-    if (config.role.writesLake()) {
       // Before the log is read: the writer drains the backlog while the rest of it is read.
       lakeWriter.start(config.lake.flushInterval);
     }

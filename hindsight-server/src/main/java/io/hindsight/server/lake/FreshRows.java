@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.duckdb.DuckDBConnection;
 
 /**
@@ -46,6 +47,7 @@ public final class FreshRows implements Closeable {
 
   private final LakeWriter writer;
   private final SchemaRegistry schemas;
+  private final Lake lake;
   private final DuckDBConnection conn;
   private final ParquetFileWriter files;
   private final Path dir;
@@ -58,7 +60,7 @@ public final class FreshRows implements Closeable {
   private volatile long lastQueryMillis = Long.MIN_VALUE / 2;
   private long nextPassMillis;
   private Scheduler.Task task;
-  private final java.util.concurrent.atomic.AtomicLong rowsWritten = new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong rowsWritten = new AtomicLong();
 
   private static final class FreshFile {
     final Table table;
@@ -124,6 +126,7 @@ public final class FreshRows implements Closeable {
   public FreshRows(LakeWriter writer, SchemaRegistry schemas, Lake lake, DuckDBConnection conn) throws IOException {
     this.writer = writer;
     this.schemas = schemas;
+    this.lake = lake;
     this.conn = conn;
     this.files = new ParquetFileWriter(conn);
     this.dir = lake.root().resolve(".fresh");
@@ -276,11 +279,9 @@ public final class FreshRows implements Closeable {
     retired.addAll(small);
   }
 
+  /** A new file of a partition, in the folder the lake's layout gives it, below {@link #dir}. */
   private Path fileFor(Partition p, long minSeq, long maxSeq) throws IOException {
-    Path folder = dir.resolve(p.table().dirName()).resolve("endpoint=" + p.endpoint());
-    if (p.date() != null) {
-      folder = folder.resolve("date=" + p.date());
-    }
+    Path folder = dir.resolve(lake.root().relativize(lake.dir(p)));
     Files.createDirectories(folder);
     return folder.resolve(String.format("fresh-%020d-%020d-%d.parquet", minSeq, maxSeq, nextFileNumber++));
   }

@@ -115,23 +115,24 @@ public final class QueryEngine implements Closeable {
   public synchronized void refreshViews() {
     List<String> ddl = new ArrayList<>();
     try (Statement st = admin.createStatement()) {
+      // The fresh views first: the tables' views read them, and the predictions view is tried out.
       for (Table t : Table.values()) {
-        ddl.add(FreshViews.empty(t, emptyRelation(t)));
+        String empty = FreshViews.empty(t, emptyRelation(t));
+        st.execute(empty);
+        ddl.add(empty);
       }
-      // The fresh views first: the tables' views read them.
-      for (String d : ddl) {
-        st.execute(d);
-      }
-      ddl.add(predictionsView(st));
-      ddl.add(tableView(Table.FEEDBACK, "endpoint, prediction_id, ts, date"));
-      ddl.add(tableView(Table.EVENTS, "endpoint, ts, kind, text, data"));
+      List<String> tables = new ArrayList<>();
+      tables.add(predictionsView(st));
+      tables.add(tableView(Table.FEEDBACK, "endpoint, prediction_id, ts, date"));
+      tables.add(tableView(Table.EVENTS, "endpoint, ts, kind, text, data"));
       for (LakeTable t : lakeTables.values()) {
-        ddl.add(t.view(lake.root()));
+        tables.add(t.view(lake.root()));
       }
-      extraViews.forEach((name, select) -> ddl.add("CREATE OR REPLACE VIEW " + name + " AS " + select));
-      for (String d : ddl.subList(Table.values().length, ddl.size())) {
+      extraViews.forEach((name, select) -> tables.add("CREATE OR REPLACE VIEW " + name + " AS " + select));
+      for (String d : tables) {
         st.execute(d);
       }
+      ddl.addAll(tables);
       String join =
           "CREATE OR REPLACE VIEW predictions_with_feedback AS SELECT p.*, f.* EXCLUDE (endpoint, prediction_id)"
               + " FROM predictions p LEFT JOIN (SELECT endpoint, prediction_id, max(ts) AS feedback_ts%s"
@@ -530,25 +531,17 @@ public final class QueryEngine implements Closeable {
   public void close() {
     workers.close();
     timer.shutdownNow();
-    for (DuckDBConnection c : pool) {
+    // The lent connections before the databases they were duplicated from.
+    List<DuckDBConnection> all = new ArrayList<>(pool);
+    all.addAll(backgroundPool);
+    all.add(background);
+    all.add(admin);
+    for (DuckDBConnection c : all) {
       try {
         c.close();
       } catch (SQLException ignored) {
         // closing
       }
-    }
-    for (DuckDBConnection c : backgroundPool) {
-      try {
-        c.close();
-      } catch (SQLException ignored) {
-        // closing
-      }
-    }
-    try {
-      background.close();
-      admin.close();
-    } catch (SQLException ignored) {
-      // closing
     }
   }
 }

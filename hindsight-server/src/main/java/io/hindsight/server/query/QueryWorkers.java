@@ -126,15 +126,9 @@ final class QueryWorkers implements Closeable {
               },
               limits.timeout().toMillis(),
               TimeUnit.MILLISECONDS);
-      Reading reading;
+      Reading reading = null;
       try {
         reading = reads.take();
-      } catch (IOException | RuntimeException e) {
-        settled.set(true);
-        deadline.cancel(false);
-        throw e;
-      }
-      try {
         worker.run(views, reading.statements(), sql, params, limit, sink, start);
       } catch (QueryWorker.WorkerGone gone) {
         if (!settled.compareAndSet(false, true)) {
@@ -151,7 +145,9 @@ final class QueryWorkers implements Closeable {
                 + limits.memoryLimit()
                 + ") allow");
       } finally {
-        reading.release().run();
+        if (reading != null) {
+          reading.release().run();
+        }
         settled.set(true);
         deadline.cancel(false);
       }
