@@ -16,9 +16,7 @@ import java.io.InputStream;
 import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -27,8 +25,8 @@ import java.util.function.Consumer;
  * at a time with Jackson's streaming parser. A record that breaks a rule (too deep, too large,
  * duplicate key, a number beyond double range) is marked failed and reading goes on; only a body
  * that cannot be parsed at all fails the request. A record's fields become null, Boolean, Long,
- * Double, String, LinkedHashMap and ArrayList; arrays and objects nested below them become
- * {@link JsonText}.
+ * Double, String, {@link RecordFields} (objects) and ArrayList; arrays and objects nested below
+ * them become {@link JsonText}.
  */
 final class BodyReader {
   /** Jackson's own depth guard, far above the per-record limit so deep records fail one by one. */
@@ -85,6 +83,7 @@ final class BodyReader {
    * RFC 8785 text (as an audited endpoint stores them), written once from the parser's tokens.
    */
   void readJson(InputStream body, Consumer<ParsedRecord> out, boolean canonical) throws IOException {
+    Reading reading = new Reading(canonical);
     try (JsonParser p = FACTORY.createParser(new Utf8CheckingInputStream(body))) {
       JsonToken first = p.nextToken();
       if (first == null) {
@@ -92,7 +91,7 @@ final class BodyReader {
             "the body is empty; send one JSON object, a JSON array of objects, or NDJSON");
       }
       if (first == JsonToken.START_OBJECT) {
-        out.accept(readRecord(p, 0, canonical));
+        out.accept(readRecord(p, 0, reading));
       } else if (first == JsonToken.START_ARRAY) {
         int index = 0;
         JsonToken t;
@@ -100,7 +99,7 @@ final class BodyReader {
           if (t == null) {
             throw ApiException.badRequest("the JSON array is not closed; the body ends early");
           }
-          out.accept(readRecord(p, index++, canonical));
+          out.accept(readRecord(p, index++, reading));
         }
       } else {
         throw ApiException.badRequest(
@@ -131,6 +130,7 @@ final class BodyReader {
   /** As {@link #readNdjson(InputStream, Consumer)}; {@code canonical} as for {@link #readJson}. */
   void readNdjson(InputStream body, Consumer<ParsedRecord> out, boolean canonical) throws IOException {
     LineReader lines = new LineReader(body, limits.maxRecordBytes());
+    Reading reading = new Reading(canonical);
     int index = 0;
     boolean any = false;
     byte[] line;
@@ -155,7 +155,7 @@ final class BodyReader {
       }
       try (JsonParser p = FACTORY.createParser(line)) {
         p.nextToken();
-        ParsedRecord r = readRecord(p, i, canonical);
+        ParsedRecord r = readRecord(p, i, reading);
         if (r.error() == null && p.nextToken() != null) {
           r = ParsedRecord.failed(i, "invalid_json", "the line has more after its JSON object; put one record per line");
         }
@@ -171,16 +171,15 @@ final class BodyReader {
     }
   }
 
-  private ParsedRecord readRecord(JsonParser p, int index, boolean canonical) throws IOException {
+  private ParsedRecord readRecord(JsonParser p, int index, Reading reading) throws IOException {
     long start = p.currentTokenLocation().getByteOffset();
     JsonToken first = p.currentToken();
     if (first != JsonToken.START_OBJECT) {
       p.skipChildren();
       return ParsedRecord.failed(index, "not_object", "each record must be a JSON object, but this one is " + describe(first));
     }
-    Problems problems = new Problems(canonical);
-    @SuppressWarnings("unchecked")
-    Map<String, Object> fields = (Map<String, Object>) readValue(p, 1, problems);
+    Problems problems = new Problems(reading);
+    RecordFields fields = (RecordFields) readValue(p, 1, problems);
     long size = p.currentLocation().getByteOffset() - start;
     if (size > limits.maxRecordBytes()) {
       return ParsedRecord.failed(index, "too_large", recordTooLarge());
@@ -222,7 +221,7 @@ final class BodyReader {
           return null;
         }
         if (depth >= NESTED_AS_TEXT_DEPTH) {
-          return problems.canonical ? captureCanonical(p, depth, problems) : captureNested(p, depth, problems);
+          return problems.reading.canonical ? captureCanonical(p, depth, problems) : captureNested(p, depth, problems);
         }
         if (t == JsonToken.START_ARRAY) {
           List<Object> list = new ArrayList<>();
@@ -231,20 +230,19 @@ final class BodyReader {
           }
           return list;
         }
-        Map<String, Object> map = new LinkedHashMap<>();
+        RecordFields fields = new RecordFields(depth == 1 ? 16 : problems.reading.membersHint);
         while (p.nextToken() == JsonToken.FIELD_NAME) {
           String key = p.currentName();
           if (hasLoneSurrogate(key)) {
             problems.add("invalid_unicode", "a key holds an unpaired surrogate escape; send valid Unicode");
           }
           p.nextToken();
-          Object value = readValue(p, depth + 1, problems);
-          if (map.containsKey(key)) {
+          if (!fields.add(key, readValue(p, depth + 1, problems))) {
             problems.add("duplicate_key", "key '" + key + "' appears twice in one object; send it once");
           }
-          map.put(key, value);
         }
-        return map;
+        problems.reading.membersHint = Math.max(problems.reading.membersHint, fields.size());
+        return fields;
       case VALUE_STRING:
         return checkedString(p, problems);
       case VALUE_NUMBER_INT:
@@ -271,11 +269,14 @@ final class BodyReader {
    * building maps and boxed numbers only to format them again costs time and garbage.
    */
   private JsonText captureNested(JsonParser p, int depth, Problems problems) throws IOException {
-    StringWriter text = new StringWriter(128);
-    try (JsonGenerator g = FACTORY.createGenerator(text)) {
-      copy(p, depth, problems, g);
+    Reading reading = problems.reading;
+    try {
+      copy(p, depth, problems, reading.generator());
+    } catch (IOException | RuntimeException e) {
+      reading.dropGenerator(); // it holds half a value; an NDJSON body goes on with its next line
+      throw e;
     }
-    return new JsonText(text.toString());
+    return new JsonText(reading.takeText());
   }
 
   private void copy(JsonParser p, int depth, Problems problems, JsonGenerator g) throws IOException {
@@ -555,16 +556,51 @@ final class BodyReader {
     return true;
   }
 
-  /** The first problem found in a record; the others would only repeat the lesson. */
-  /** One record's reading: how nested values are written and the first problem found. */
-  private static final class Problems {
+  /** What the records of one body share while it is read. */
+  private static final class Reading {
     /** Nested values as RFC 8785 text (an audited endpoint's records). */
     final boolean canonical;
+    /** The most members an object inside a record had so far, to size the next one. */
+    int membersHint = 8;
+    private StringWriter text;
+    private JsonGenerator generator;
+
+    Reading(boolean canonical) {
+      this.canonical = canonical;
+    }
+
+    /** One generator writes every nested value of the body, each a root value of its own. */
+    JsonGenerator generator() throws IOException {
+      if (generator == null) {
+        text = new StringWriter(256);
+        generator = FACTORY.createGenerator(text);
+        generator.setRootValueSeparator(null);
+      }
+      return generator;
+    }
+
+    void dropGenerator() {
+      generator = null;
+    }
+
+    /** The text written since the last call. */
+    String takeText() throws IOException {
+      generator.flush();
+      StringBuffer written = text.getBuffer();
+      String s = written.toString();
+      written.setLength(0);
+      return s;
+    }
+  }
+
+  /** One record's reading: the body's and the first problem found (the others would only repeat the lesson). */
+  private static final class Problems {
+    final Reading reading;
     String first;
     String reason;
 
-    Problems(boolean canonical) {
-      this.canonical = canonical;
+    Problems(Reading reading) {
+      this.reading = reading;
     }
 
     void add(String reason, String problem) {

@@ -280,7 +280,7 @@ public final class IngestService {
     final Table table;
     final String endpoint;
     final long now;
-    final WalEntry.Builder rows = new WalEntry.Builder();
+    final WalEntry.Builder rows = new WalEntry.Builder(64 * 1024);
     final ArrayNode rejected = json.createArrayNode();
     final ArrayNode warnings = json.createArrayNode();
     final RecordNormalizer.NewColumns newColumns = new RecordNormalizer.NewColumns();
@@ -321,20 +321,38 @@ public final class IngestService {
         corrections = shared == null ? 0 : shared.corrections(table, endpoint);
         schema = schemas.schema(table, endpoint);
       }
-      RecordNormalizer.Outcome o = normalizer.normalize(table, schema, p.fields(), now, newColumns);
-      if (o.error() != null) {
-        reject(p.index(), o.reason(), o.error());
-        return;
+      List<String> warned;
+      long ts;
+      if (audited == null) {
+        rows.beginRow(table, endpoint);
+        RecordNormalizer.Result r = normalizer.normalize(table, schema, p.fields(), now, newColumns, rows::put);
+        if (r.error() != null) {
+          rows.abandonRow();
+          reject(p.index(), r.reason(), r.error());
+          return;
+        }
+        rows.endRow(r.tsMicros());
+        ts = r.tsMicros();
+        warned = r.warnings();
+        if (table == Table.FEEDBACK) {
+          predictionIds.add(r.predictionId());
+        }
+      } else {
+        // The audit log hashes the row as a whole, so an audited record is built as one first.
+        RecordNormalizer.Outcome o = normalizer.normalize(table, schema, p.fields(), now, newColumns);
+        if (o.error() != null) {
+          reject(p.index(), o.reason(), o.error());
+          return;
+        }
+        Row row = audited.add(o.row());
+        rows.add(row);
+        ts = row.tsMicros();
+        warned = o.warnings();
       }
-      Row row = audited == null ? o.row() : audited.add(o.row());
-      rows.add(row);
       body.encoded(rows.size());
-      minTsMicros = Math.min(minTsMicros, row.tsMicros());
-      maxTsMicros = Math.max(maxTsMicros, row.tsMicros());
-      if (table == Table.FEEDBACK) {
-        predictionIds.add((String) row.values().get("prediction_id"));
-      }
-      for (String w : o.warnings()) {
+      minTsMicros = Math.min(minTsMicros, ts);
+      maxTsMicros = Math.max(maxTsMicros, ts);
+      for (String w : warned) {
         if (warningCount++ < LISTED) {
           warnings.addObject().put("index", p.index()).put("warning", w);
         }

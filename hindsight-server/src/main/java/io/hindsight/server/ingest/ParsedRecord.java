@@ -1,10 +1,8 @@
 package io.hindsight.server.ingest;
 
-import java.util.Map;
-
 /** One element of a request body: its fields as plain Java values, or why it could not be read. */
-record ParsedRecord(int index, Map<String, Object> fields, String reason, String error) {
-  static ParsedRecord ok(int index, Map<String, Object> fields) {
+record ParsedRecord(int index, RecordFields fields, String reason, String error) {
+  static ParsedRecord ok(int index, RecordFields fields) {
     return new ParsedRecord(index, fields, null, null);
   }
 

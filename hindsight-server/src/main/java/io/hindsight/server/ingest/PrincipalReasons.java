@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.schema.JsonText;
 import java.io.IOException;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -26,12 +25,27 @@ final class PrincipalReasons {
    * Checks the {@code reasons} key of a record's data (keys match case-insensitively), if it has
    * one; the body reader hands nested values over as {@link JsonText}.
    */
-  static void check(Map<String, Object> data, ObjectMapper json) throws RecordNormalizer.Rejection {
-    for (Map.Entry<String, Object> e : data.entrySet()) {
-      if (e.getKey().toLowerCase(Locale.ROOT).equals("reasons") && e.getValue() != null) {
-        checkList(e.getValue() instanceof JsonText t ? parse(t, json) : e.getValue());
+  static void check(RecordFields data, ObjectMapper json) throws RecordNormalizer.Rejection {
+    for (int i = 0; i < data.size(); i++) {
+      Object value = data.value(i);
+      if (value != null && isReasons(data.name(i))) {
+        checkList(value instanceof JsonText t ? parse(t, json) : value);
       }
     }
+  }
+
+  /** Whether a key is {@code reasons} in any case (ASCII only, as every valid key is). */
+  private static boolean isReasons(String key) {
+    String reasons = "reasons";
+    if (key.length() != reasons.length()) {
+      return false;
+    }
+    for (int i = 0; i < reasons.length(); i++) {
+      if ((key.charAt(i) | 0x20) != reasons.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static Object parse(JsonText text, ObjectMapper json) throws RecordNormalizer.Rejection {

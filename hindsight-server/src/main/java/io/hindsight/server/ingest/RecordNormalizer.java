@@ -51,7 +51,21 @@ final class RecordNormalizer {
     this.idGenerator = idGenerator;
   }
 
-  /** The outcome for one record: a row and its warnings, or the reason it was rejected. */
+  /**
+   * Where a record's values go as they are normalized, in their order: straight into a log
+   * entry's bytes, or into a map for a {@link Row}.
+   */
+  interface Values {
+    void put(String column, Object value);
+  }
+
+  /**
+   * The outcome for one record written to {@link Values}: its time and prediction id (null for an
+   * event) and its warnings, or the reason it was rejected (the values written are then void).
+   */
+  record Result(long tsMicros, String predictionId, List<String> warnings, String reason, String error) {}
+
+  /** The outcome for one record normalized into a row: the row and its warnings, or why it was rejected. */
   record Outcome(Row row, List<String> warnings, String reason, String error) {}
 
   /** Rejects a record by throwing; caught per record so the batch goes on. */
@@ -69,45 +83,60 @@ final class RecordNormalizer {
     int added;
   }
 
-  /** Normalizes a record as a request of its own. */
+  /** Normalizes a record given as maps (as a request of its own) into a row. */
   Outcome normalize(Table table, EndpointSchema schema, Map<String, Object> fields, long nowMicros) {
     return normalize(table, schema, fields, nowMicros, new NewColumns());
   }
 
-  /** Normalizes one record of a request; {@code request} counts the columns the request added. */
-  Outcome normalize(
-      Table table, EndpointSchema schema, Map<String, Object> fields, long nowMicros, NewColumns request) {
+  /** As {@link #normalize(Table, EndpointSchema, Map, long)}, one record of a request. */
+  @SuppressWarnings("unchecked")
+  Outcome normalize(Table table, EndpointSchema schema, Map<String, Object> fields, long nowMicros, NewColumns request) {
+    RecordFields read = new RecordFields(fields.size());
+    fields.forEach((k, v) -> read.add(k, v instanceof Map<?, ?> m ? RecordFields.of((Map<String, ?>) m) : v));
+    return normalize(table, schema, read, nowMicros, request);
+  }
+
+  /** Normalizes one record of a request into a row. */
+  Outcome normalize(Table table, EndpointSchema schema, RecordFields fields, long nowMicros, NewColumns request) {
+    Map<String, Object> values = new LinkedHashMap<>(64);
+    Result r = normalize(table, schema, fields, nowMicros, request, values::put);
+    return r.error() != null
+        ? new Outcome(null, List.of(), r.reason(), r.error())
+        : new Outcome(new Row(table, schema.endpoint(), r.tsMicros(), values), r.warnings(), null, null);
+  }
+
+  /**
+   * Normalizes one record of a request, writing its values to {@code out} as they are decided;
+   * {@code request} counts the columns the request added.
+   */
+  Result normalize(
+      Table table, EndpointSchema schema, RecordFields fields, long nowMicros, NewColumns request, Values out) {
     try {
       List<String> warnings = new java.util.ArrayList<>(0);
-      Row row = toRow(table, schema, fields, nowMicros, warnings, request);
-      return new Outcome(row, warnings, null, null);
+      checkFields(table, fields);
+      long ts = timestamp(fields.get("ts"), nowMicros);
+      String id = write(table, schema, fields, nowMicros, warnings, request, out);
+      return new Result(ts, id, warnings, null, null);
     } catch (Rejection r) {
-      return new Outcome(null, List.of(), r.reason, r.getMessage());
+      return new Result(0, null, List.of(), r.reason, r.getMessage());
     }
   }
 
-  private Row toRow(
+  /** Writes a record's values; returns its prediction id (null for an event). */
+  private String write(
       Table table,
       EndpointSchema schema,
-      Map<String, Object> fields,
+      RecordFields fields,
       long nowMicros,
       List<String> warnings,
-      NewColumns request)
+      NewColumns request,
+      Values values)
       throws Rejection {
-    Set<String> allowed = TOP_LEVEL_FIELDS.get(table);
-    for (String f : fields.keySet()) {
-      if (!allowed.contains(f)) {
-        throw new Rejection("unknown_field", 
-            "unknown field '" + f + "'; " + singular(table) + " has only the fields " + sorted(allowed)
-                + (table == Table.EVENTS ? "" : ", and your own keys go inside 'data'"));
-      }
-    }
-    Map<String, Object> values = new LinkedHashMap<>(64);
-    long ts = timestamp(fields.get("ts"), nowMicros);
     switch (table) {
       case PREDICTIONS:
-        Object id = fields.get("prediction_id");
-        values.put("prediction_id", id == null ? idGenerator.get() : identifier("prediction_id", id));
+        Object given = fields.get("prediction_id");
+        String id = given == null ? idGenerator.get() : identifier("prediction_id", given);
+        values.put("prediction_id", id);
         values.put("model_version", optionalLabel("model_version", fields.get("model_version")));
         values.put("request_id", optionalLabel("request_id", fields.get("request_id")));
         values.put("tags", tags(fields.get("tags")));
@@ -115,18 +144,19 @@ final class RecordNormalizer {
         values.put("status", status(fields.get("status")));
         values.put("error", optionalString("error", fields.get("error")));
         values.put("sample_rate", sampleRate(fields.get("sample_rate")));
-        Map<String, Object> userData = requiredData(fields);
+        RecordFields userData = requiredData(fields);
         PrincipalReasons.check(userData, json);
         userKeys(table, schema, userData, values, nowMicros, warnings, request);
-        break;
+        return id;
       case FEEDBACK:
         Object fid = fields.get("prediction_id");
         if (fid == null) {
           throw new Rejection("missing_field", "'prediction_id' is missing; feedback joins its prediction by that id");
         }
-        values.put("prediction_id", identifier("prediction_id", fid));
+        String predictionId = identifier("prediction_id", fid);
+        values.put("prediction_id", predictionId);
         userKeys(table, schema, requiredData(fields), values, nowMicros, warnings, request);
-        break;
+        return predictionId;
       case EVENTS:
         Object kind = fields.get("kind");
         if (!(kind instanceof String) || ((String) kind).isBlank()) {
@@ -135,73 +165,82 @@ final class RecordNormalizer {
         values.put("kind", optionalLabel("kind", kind));
         values.put("text", optionalString("text", fields.get("text")));
         Object data = fields.get("data");
-        if (data != null && !(data instanceof Map)) {
+        if (data != null && !(data instanceof RecordFields)) {
           throw new Rejection("bad_field", "'data' must be a JSON object");
         }
-        values.put("data", data == null ? null : new JsonText(toJson(data)));
-        break;
+        values.put("data", data == null ? null : new JsonText(toJson(((RecordFields) data).toMap())));
+        return null;
       default:
         throw new IllegalStateException();
     }
-    return new Row(table, schema.endpoint(), ts, values);
   }
 
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> requiredData(Map<String, Object> fields) throws Rejection {
+  private static void checkFields(Table table, RecordFields fields) throws Rejection {
+    Set<String> allowed = TOP_LEVEL_FIELDS.get(table);
+    for (int i = 0; i < fields.size(); i++) {
+      String f = fields.name(i);
+      if (!allowed.contains(f)) {
+        throw new Rejection("unknown_field",
+            "unknown field '" + f + "'; " + singular(table) + " has only the fields " + sorted(allowed)
+                + (table == Table.EVENTS ? "" : ", and your own keys go inside 'data'"));
+      }
+    }
+  }
+
+  private static RecordFields requiredData(RecordFields fields) throws Rejection {
     Object data = fields.get("data");
     if (data == null) {
       throw new Rejection("missing_field", "'data' is missing; put the record's keys in a 'data' object");
     }
-    if (!(data instanceof Map)) {
+    if (!(data instanceof RecordFields)) {
       throw new Rejection("bad_field", "'data' must be a JSON object of your keys, e.g. {\"score\": 0.87}");
     }
-    return (Map<String, Object>) data;
+    return (RecordFields) data;
   }
 
   private void userKeys(
       Table table,
       EndpointSchema schema,
-      Map<String, Object> data,
-      Map<String, Object> values,
+      RecordFields data,
+      Values values,
       long nowMicros,
       List<String> warnings,
       NewColumns newColumns)
       throws Rejection {
-    if (data.size() > limits.maxKeys()) {
-      throw new Rejection("too_many_keys", 
-          "'data' has " + data.size() + " keys, more than the limit of " + limits.maxKeys()
+    int n = data.size();
+    if (n > limits.maxKeys()) {
+      throw new Rejection("too_many_keys",
+          "'data' has " + n + " keys, more than the limit of " + limits.maxKeys()
               + " (ingest.max-keys); group related values into an object");
     }
-    Map<String, String> seen = new HashMap<>(data.size() * 2);
-    Column[] knownColumns = new Column[data.size()];
-    Object[] typedValues = new Object[data.size()];
+    Column[] knownColumns = new Column[n];
+    Object[] typedValues = new Object[n];
     Map<String, ColumnType> newKeys = null;
-    int k = 0;
-    for (Map.Entry<String, Object> e : data.entrySet()) {
-      String key = e.getKey();
+    // Keys are distinct as sent; only keys spelled unlike their column can name one column twice.
+    boolean spelledAsColumns = true;
+    for (int k = 0; k < n; k++) {
+      String key = data.name(k);
       Column known = schema.column(key);
       if (known == null) {
         checkKey(table, key);
       }
-      Object value = e.getValue() == null ? null : asValue(e.getValue());
+      Object raw = data.value(k);
+      Object value = raw == null ? null : asValue(raw);
       if (value instanceof JsonText text) {
         checkMediaReference(key, text);
       }
       typedValues[k] = value;
-      knownColumns[k++] = known;
+      knownColumns[k] = known;
+      spelledAsColumns &= known != null && known.name().equals(key);
       if (known == null && value != null) {
         if (newKeys == null) {
           newKeys = new LinkedHashMap<>();
         }
         newKeys.put(key, ColumnType.of(value));
       }
-      // A known key was checked when its column was added; its canonical name is its identity.
-      String previous = seen.put(known == null ? key.toLowerCase(Locale.ROOT) : known.name(), key);
-      if (previous != null) {
-        throw new Rejection("duplicate_key", 
-            "keys '" + previous + "' and '" + key + "' name the same column (keys are case-insensitive);"
-                + " send only one of them");
-      }
+    }
+    if (!spelledAsColumns) {
+      checkDistinctColumns(data, knownColumns);
     }
     // Keys are checked before any of them touches the schema, and a record's new columns are
     // added all at once, so a rejected record adds no column.
@@ -209,15 +248,13 @@ final class RecordNormalizer {
       addColumns(schema, newKeys, nowMicros, newColumns);
     }
     Map<String, Object> conflicts = null;
-    k = 0;
-    for (Map.Entry<String, Object> e : data.entrySet()) {
-      String key = e.getKey();
-      Object raw = e.getValue();
+    for (int k = 0; k < n; k++) {
       Object value = typedValues[k];
-      Column known = knownColumns[k++];
-      if (raw == null) {
+      if (value == null) {
         continue;
       }
+      String key = data.name(k);
+      Column known = knownColumns[k];
       // A column that widens meanwhile is no different from one that widens just after this record.
       Column column = known != null ? known : schema.column(key);
       Object fitted = schema.fit(column, value);
@@ -227,7 +264,8 @@ final class RecordNormalizer {
         if (conflicts == null) {
           conflicts = new LinkedHashMap<>();
         }
-        conflicts.put(column.name(), raw);
+        Object raw = data.value(k);
+        conflicts.put(column.name(), raw instanceof RecordFields f ? f.toMap() : raw);
         warnings.add(
             "key '" + key + "' is " + column.type().publicName() + " in the schema of endpoint '"
                 + schema.endpoint() + "' but this record has a " + ColumnType.of(value).publicName()
@@ -236,6 +274,21 @@ final class RecordNormalizer {
       }
     }
     values.put("_conflicts", conflicts == null ? null : new JsonText(toJson(conflicts)));
+  }
+
+  /** Rejects two keys that name the same column (keys are case-insensitive). */
+  private static void checkDistinctColumns(RecordFields data, Column[] knownColumns) throws Rejection {
+    Map<String, String> seen = new HashMap<>(data.size() * 2);
+    for (int k = 0; k < data.size(); k++) {
+      String key = data.name(k);
+      // A known key was checked when its column was added; its canonical name is its identity.
+      String previous = seen.put(knownColumns[k] == null ? key.toLowerCase(Locale.ROOT) : knownColumns[k].name(), key);
+      if (previous != null) {
+        throw new Rejection("duplicate_key",
+            "keys '" + previous + "' and '" + key + "' name the same column (keys are case-insensitive);"
+                + " send only one of them");
+      }
+    }
   }
 
   /** An object shaped like a media reference must be a valid one (see {@link MediaReference}). */
@@ -375,27 +428,27 @@ final class RecordNormalizer {
     return (String) value;
   }
 
-  @SuppressWarnings("unchecked")
   private static Map<String, String> tags(Object value) throws Rejection {
     if (value == null) {
       return null;
     }
-    if (!(value instanceof Map)) {
+    if (!(value instanceof RecordFields given)) {
       throw new Rejection("bad_field", "'tags' must be an object of string labels, e.g. {\"env\": \"prod\"}");
     }
-    Map<String, String> tags = new LinkedHashMap<>();
-    for (Map.Entry<String, Object> e : ((Map<String, Object>) value).entrySet()) {
-      Object v = e.getValue();
-      if (v instanceof Map || v instanceof List || v instanceof JsonText) {
-        throw new Rejection("bad_field", 
-            "tag '" + abbreviate(e.getKey()) + "' must be a string, not an array or object;"
+    Map<String, String> tags = new LinkedHashMap<>(given.size() * 2);
+    for (int i = 0; i < given.size(); i++) {
+      String key = given.name(i);
+      Object v = given.value(i);
+      if (v instanceof RecordFields || v instanceof Map || v instanceof List || v instanceof JsonText) {
+        throw new Rejection("bad_field",
+            "tag '" + abbreviate(key) + "' must be a string, not an array or object;"
                 + " tags are low-cardinality labels");
       }
-      if (e.getKey().length() > MAX_LABEL_LENGTH || (v != null && v.toString().length() > MAX_LABEL_LENGTH)) {
-        throw new Rejection("bad_field", "tag '" + abbreviate(e.getKey()) + "' is longer than " + MAX_LABEL_LENGTH + " characters");
+      if (key.length() > MAX_LABEL_LENGTH || (v != null && v.toString().length() > MAX_LABEL_LENGTH)) {
+        throw new Rejection("bad_field", "tag '" + abbreviate(key) + "' is longer than " + MAX_LABEL_LENGTH + " characters");
       }
       if (v != null) {
-        tags.put(e.getKey(), v.toString());
+        tags.put(key, v.toString());
       }
     }
     return tags;

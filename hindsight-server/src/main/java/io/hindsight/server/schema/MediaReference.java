@@ -52,8 +52,11 @@ public final class MediaReference {
 
   /** The object, if the text is an object with exactly the keys uri and content_type; else null. */
   private static JsonNode shaped(String json) {
-    // Jackson writes every stored object compactly, so a reference's key appears in this spelling.
-    if (json.length() > MAX_TEXT || !json.startsWith("{") || !json.contains("\"content_type\"")) {
+    // Jackson writes every stored object compactly, so a reference's text starts with one of its
+    // two keys in this spelling (checked first: this runs for every nested value of every record).
+    if (json.length() > MAX_TEXT
+        || !(json.startsWith("{\"uri\":") || json.startsWith("{\"content_type\":"))
+        || !json.contains("\"content_type\"")) {
       return null;
     }
     JsonNode node;

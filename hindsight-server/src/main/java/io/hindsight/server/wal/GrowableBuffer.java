@@ -88,6 +88,35 @@ public final class GrowableBuffer {
     return ByteBuffer.wrap(bytes, 0, size);
   }
 
+  /** The written bytes without a copy when they fill the array (as a buffer sized exactly does). */
+  public byte[] array() {
+    return size == bytes.length ? bytes : toByteArray();
+  }
+
+  /** Overwrites four bytes written before. */
+  public void putIntAt(int at, int v) {
+    bytes[at] = (byte) (v >>> 24);
+    bytes[at + 1] = (byte) (v >>> 16);
+    bytes[at + 2] = (byte) (v >>> 8);
+    bytes[at + 3] = (byte) v;
+  }
+
+  /** Forgets what was written after the first {@code size} bytes. */
+  public void truncate(int size) {
+    if (size < 0 || size > this.size) {
+      throw new IllegalArgumentException("cannot truncate " + this.size + " bytes to " + size);
+    }
+    this.size = size;
+  }
+
+  /** A copy of the bytes written from {@code from} to {@code to}. */
+  public byte[] copyOfRange(int from, int to) {
+    if (to > size) {
+      throw new IndexOutOfBoundsException(to + " > " + size);
+    }
+    return Arrays.copyOfRange(bytes, from, to);
+  }
+
   public byte[] toByteArray() {
     return Arrays.copyOf(bytes, size);
   }

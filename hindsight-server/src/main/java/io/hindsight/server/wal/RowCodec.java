@@ -35,6 +35,70 @@ public final class RowCodec {
     }
   }
 
+  /**
+   * Writes rows as {@link #encode} does, value by value as they are decided, without a map of
+   * them; the time and the count of values are filled in when the row ends. Not thread-safe.
+   */
+  public static final class RowWriter {
+    private final GrowableBuffer out;
+    /** Where the row begun last starts; -1 when none is open. */
+    private int start = -1;
+    private int tsAt;
+    private int values;
+    /**
+     * The key last written at each position and its encoded bytes: rows of an endpoint name their
+     * keys with the same String objects (constants and schema columns), so each is encoded once.
+     */
+    private String[] keyAt = new String[32];
+    private byte[][] encodedKeyAt = new byte[32][];
+
+    public RowWriter(GrowableBuffer out) {
+      this.out = out;
+    }
+
+    public void begin(Table table, String endpoint) {
+      if (start >= 0) {
+        throw new IllegalStateException("the row begun before was neither ended nor abandoned");
+      }
+      start = out.size();
+      out.put((byte) table.ordinal());
+      putString(out, endpoint);
+      tsAt = out.size();
+      out.putLong(0); // the time, filled in at the end
+      out.putInt(0); // the count of values, filled in at the end
+      values = 0;
+    }
+
+    public void put(String key, Object value) {
+      int at = values++;
+      if (at < keyAt.length && keyAt[at] == key) {
+        out.put(encodedKeyAt[at]);
+      } else {
+        int from = out.size();
+        putString(out, key);
+        if (at >= keyAt.length) {
+          keyAt = Arrays.copyOf(keyAt, at * 2);
+          encodedKeyAt = Arrays.copyOf(encodedKeyAt, at * 2);
+        }
+        keyAt[at] = key;
+        encodedKeyAt[at] = out.copyOfRange(from, out.size());
+      }
+      putValue(out, value);
+    }
+
+    public void end(long tsMicros) {
+      out.putIntAt(tsAt, (int) (tsMicros >>> 32));
+      out.putIntAt(tsAt + 4, (int) tsMicros);
+      out.putIntAt(tsAt + 8, values);
+      start = -1;
+    }
+
+    public void abandon() {
+      out.truncate(start);
+      start = -1;
+    }
+  }
+
   public static Row decode(ByteBuffer in) {
     Table table = Table.values()[in.get()];
     String endpoint = getString(in);

@@ -1,6 +1,7 @@
 package io.hindsight.server.wal;
 
 import io.hindsight.server.schema.Row;
+import io.hindsight.server.schema.Table;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -147,12 +148,46 @@ public final class WalEntry {
    * compact bytes rather than as objects until it knows its answer.
    */
   public static final class Builder {
-    private final GrowableBuffer rows = new GrowableBuffer(1024);
+    private final GrowableBuffer rows;
+    private final RowCodec.RowWriter writer;
     private int count;
+
+    public Builder() {
+      this(1024);
+    }
+
+    /** @param expectedBytes what the rows will likely take (e.g. the body's size), to grow the buffer less */
+    public Builder(int expectedBytes) {
+      rows = new GrowableBuffer(expectedBytes);
+      writer = new RowCodec.RowWriter(rows);
+    }
 
     public void add(Row row) {
       RowCodec.encode(row, rows);
       count++;
+    }
+
+    /**
+     * Starts a row whose values come one by one through {@link #put}; its time is given at {@link
+     * #endRow}, once it is known, or {@link #abandonRow} takes it back.
+     */
+    public void beginRow(Table table, String endpoint) {
+      writer.begin(table, endpoint);
+    }
+
+    /** A value of the row begun last. */
+    public void put(String key, Object value) {
+      writer.put(key, value);
+    }
+
+    public void endRow(long tsMicros) {
+      writer.end(tsMicros);
+      count++;
+    }
+
+    /** Forgets the row begun last. */
+    public void abandonRow() {
+      writer.abandon();
     }
 
     /** Rows added so far. */
@@ -170,15 +205,19 @@ public final class WalEntry {
      * leaves room for the first leaf index the log thread writes in.
      */
     public byte[] encode(String idempotencyKey, byte[] response, boolean audited) {
-      GrowableBuffer out = new GrowableBuffer(rows.size() + 72 + (response == null ? 0 : response.length));
-      putBytes(out, idempotencyKey == null ? null : idempotencyKey.getBytes(StandardCharsets.UTF_8));
+      byte[] key = idempotencyKey == null ? null : idempotencyKey.getBytes(StandardCharsets.UTF_8);
+      int size =
+          4 + (key == null ? 0 : key.length) + 4 + (response == null ? 0 : response.length) + 4 + rows.size()
+              + (audited ? 8 : 0);
+      GrowableBuffer out = new GrowableBuffer(size);
+      putBytes(out, key);
       putBytes(out, response);
       out.putInt(count);
       out.put(rows.asByteBuffer());
       if (audited) {
         out.putLong(NO_LEAF);
       }
-      return out.toByteArray();
+      return out.array();
     }
   }
 

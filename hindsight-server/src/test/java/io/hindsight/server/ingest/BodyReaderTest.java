@@ -46,12 +46,12 @@ class BodyReaderTest {
     expected.put("t", true);
     expected.put("n", false);
     expected.put("z", null);
-    assertThat(r.fields()).containsExactlyEntriesOf(expected);
+    assertThat(r.fields().toMap()).containsExactlyEntriesOf(expected);
   }
 
   @Test
   void anIntegerBeyondLongRangeBecomesADouble() throws IOException {
-    assertThat(one("{\"i\":123456789012345678901234567890}").fields().get("i")).isEqualTo(1.2345678901234568e29);
+    assertThat(one("{\"i\":123456789012345678901234567890}").fields().toMap().get("i")).isEqualTo(1.2345678901234568e29);
   }
 
   @Test
@@ -59,12 +59,12 @@ class BodyReaderTest {
     ParsedRecord r = one("{\"data\":{\"a\":[1,2.5,\"x\",true,false,null],\"o\":{\"k\":{\"m\":1e3}}},\"l\":[1,[2]]}");
     assertThat(r.error()).isNull();
     @SuppressWarnings("unchecked")
-    Map<String, Object> data = (Map<String, Object>) r.fields().get("data");
+    Map<String, Object> data = (Map<String, Object>) r.fields().toMap().get("data");
     assertThat(data.get("a")).isEqualTo(new JsonText("[1,2.5,\"x\",true,false,null]"));
     assertThat(data.get("o")).isEqualTo(new JsonText("{\"k\":{\"m\":1e3}}"));
-    assertThat(r.fields().get("l")).isEqualTo(List.of(1L, new JsonText("[2]")));
+    assertThat(r.fields().toMap().get("l")).isEqualTo(List.of(1L, new JsonText("[2]")));
     ParsedRecord siblings = one("{\"data\":{\"a\":[[1],{\"b\":2},{},3]}}");
-    assertThat(((Map<?, ?>) siblings.fields().get("data")).get("a")).isEqualTo(new JsonText("[[1],{\"b\":2},{},3]"));
+    assertThat(((Map<?, ?>) siblings.fields().toMap().get("data")).get("a")).isEqualTo(new JsonText("[[1],{\"b\":2},{},3]"));
   }
 
   @Test
@@ -82,8 +82,16 @@ class BodyReaderTest {
   void aTooDeepValueIsSkippedSoTheNextRecordsAreStillRead() throws IOException {
     List<ParsedRecord> records = json("[{\"a\":{\"b\":{\"c\":{\"d\":[1,{\"e\":2}]}}}},{\"ok\":1}]");
     assertThat(records).extracting(ParsedRecord::reason).containsExactly("too_deep", null);
-    assertThat(records.get(1).fields()).containsExactly(Map.entry("ok", 1L));
+    assertThat(records.get(1).fields().toMap()).containsExactly(Map.entry("ok", 1L));
     assertThat(records).extracting(ParsedRecord::index).containsExactly(0, 1);
+  }
+
+  @Test
+  void aLineBrokenInsideANestedValueLeavesNothingInTheNextLinesValues() throws IOException {
+    List<ParsedRecord> records = ndjson("{\"data\":{\"y\":[1,\"x\":1}}\n{\"data\":{\"y\":[2,{\"z\":null}],\"w\":{}}}");
+    assertThat(records).extracting(ParsedRecord::reason).containsExactly("invalid_json", null);
+    assertThat(records.get(1).fields().toMap())
+        .isEqualTo(Map.of("data", Map.of("y", new JsonText("[2,{\"z\":null}]"), "w", new JsonText("{}"))));
   }
 
   @Test
@@ -133,7 +141,7 @@ class BodyReaderTest {
     assertThat(one("{\"data\":{\"l\":{\"k\":2e999}}}").reason()).isEqualTo("number_range");
     ParsedRecord fine = one("{\"data\":{\"l\":[1e300,1E3,-0.5]}}");
     assertThat(fine.error()).isNull();
-    assertThat(((Map<?, ?>) fine.fields().get("data")).get("l")).isEqualTo(new JsonText("[1e300,1E3,-0.5]"));
+    assertThat(((Map<?, ?>) fine.fields().toMap().get("data")).get("l")).isEqualTo(new JsonText("[1e300,1E3,-0.5]"));
   }
 
   @Test
@@ -145,7 +153,7 @@ class BodyReaderTest {
         wide.readJson(new ByteArrayInputStream(("[{\"data\":{\"l\":[" + fits + "]}},{\"data\":{\"l\":[" + beyond + "]}}]")
             .getBytes(StandardCharsets.UTF_8)));
     assertThat(records).extracting(ParsedRecord::reason).containsExactly(null, "number_range");
-    assertThat(((Map<?, ?>) records.get(0).fields().get("data")).get("l")).isEqualTo(new JsonText("[" + fits + "]"));
+    assertThat(((Map<?, ?>) records.get(0).fields().toMap().get("data")).get("l")).isEqualTo(new JsonText("[" + fits + "]"));
   }
 
   @Test
@@ -157,12 +165,12 @@ class BodyReaderTest {
       List<ParsedRecord> records = canonical(wide, "{\"data\":{\"v\":" + nested + "}}");
       ParsedRecord r = records.get(0);
       assertThat(r.error()).as(nested).isNull();
-      JsonText text = (JsonText) ((Map<?, ?>) r.fields().get("data")).get("v");
+      JsonText text = (JsonText) ((Map<?, ?>) r.fields().toMap().get("data")).get("v");
       assertThat(text.canonical()).isTrue();
       assertThat(text.json()).as(nested).isEqualTo(new org.erdtman.jcs.JsonCanonicalizer(nested).getEncodedString());
       // The plain reading of the same body holds the same value: put in canonical form, the same text.
       Object plain = ((Map<?, ?>) wide.readJson(
-          new ByteArrayInputStream(("{\"data\":{\"v\":" + nested + "}}").getBytes(StandardCharsets.UTF_8))).get(0).fields().get("data")).get("v");
+          new ByteArrayInputStream(("{\"data\":{\"v\":" + nested + "}}").getBytes(StandardCharsets.UTF_8))).get(0).fields().toMap().get("data")).get("v");
       assertThat(text.json()).isEqualTo(new org.erdtman.jcs.JsonCanonicalizer(((JsonText) plain).json()).getEncodedString());
     }
   }
@@ -179,7 +187,7 @@ class BodyReaderTest {
       assertThat(canonical.error()).as(body).isEqualTo(plain.error());
     }
     ParsedRecord sorted = canonical(new BodyReader(new IngestLimits(1 << 20, 200, 8, 8)), "{\"data\":{\"x\":{\"b\":[1.50,{\"z\":null,\"y\":true}],\"a\":-0.0}}}").get(0);
-    assertThat(((Map<?, ?>) sorted.fields().get("data")).get("x")).isEqualTo(new JsonText("{\"a\":0,\"b\":[1.5,{\"y\":true,\"z\":null}]}", true));
+    assertThat(((Map<?, ?>) sorted.fields().toMap().get("data")).get("x")).isEqualTo(new JsonText("{\"a\":0,\"b\":[1.5,{\"y\":true,\"z\":null}]}", true));
   }
 
   private static List<ParsedRecord> canonical(BodyReader reader, String body) throws IOException {
@@ -223,7 +231,7 @@ class BodyReaderTest {
     // In a key Jackson itself refuses the escape, and with it the body.
     assertThatThrownBy(() -> json("{\"\\ud800x\":1}")).isInstanceOf(ApiException.class)
         .hasMessageStartingWith("the body is not valid JSON: ");
-    assertThat(one("{\"s\":\"\\ud83d\\ude00\"}").fields().get("s")).isEqualTo("😀");
+    assertThat(one("{\"s\":\"\\ud83d\\ude00\"}").fields().toMap().get("s")).isEqualTo("😀");
   }
 
   @Test
@@ -279,7 +287,7 @@ class BodyReaderTest {
   void ndjsonReadsOneRecordPerLineAndSkipsBlankLines() throws IOException {
     List<ParsedRecord> records = ndjson("{\"a\":1}\n \t\r\n\n{\"b\":2}\r\n{\"c\":3}");
     assertThat(records).extracting(ParsedRecord::index).containsExactly(0, 1, 2);
-    assertThat(records).extracting(r -> r.fields().keySet().iterator().next()).containsExactly("a", "b", "c");
+    assertThat(records).extracting(r -> r.fields().toMap().keySet().iterator().next()).containsExactly("a", "b", "c");
   }
 
   @Test

@@ -13,10 +13,14 @@ import io.hindsight.server.schema.JsonText;
 import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.SchemaRegistry;
 import io.hindsight.server.schema.Table;
+import io.hindsight.server.wal.GrowableBuffer;
+import io.hindsight.server.wal.RowCodec;
+import io.hindsight.server.wal.WalEntry;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -58,7 +62,8 @@ final class IngestInvariants {
   IngestInvariants(IngestLimits limits) {
     this.limits = limits;
     this.reader = new BodyReader(limits);
-    this.normalizer = new RecordNormalizer(json, limits, () -> "fuzz-" + ids.incrementAndGet());
+    // One id per record and table, the same for both ways of normalizing it (see checkRecords).
+    this.normalizer = new RecordNormalizer(json, limits, () -> "fuzz-" + ids.get());
     try {
       this.catalog = Files.createTempDirectory("hindsight-fuzz-catalog");
       Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(catalog)));
@@ -132,22 +137,51 @@ final class IngestInvariants {
       if (p.fields() == null) {
         throw new AssertionError("a record has neither fields nor an error: " + p);
       }
-      checkParsedValue(p.fields(), 1);
+      Map<String, Object> fields = p.fields().toMap();
+      checkParsedValue(fields, 1);
       for (Table table : Table.values()) {
         EndpointSchema schema = schemas.schema(table, "fuzz");
-        RecordNormalizer.Outcome o = normalizer.normalize(table, schema, p.fields(), now);
+        ids.incrementAndGet();
+        // The ingest path writes a record straight into its log entry; the row built as a map
+        // (as an audited endpoint's is) must come out byte for byte the same.
+        WalEntry.Builder entry = new WalEntry.Builder();
+        entry.beginRow(table, "fuzz");
+        RecordNormalizer.Result written =
+            normalizer.normalize(table, schema, p.fields(), now, new RecordNormalizer.NewColumns(), entry::put);
+        if (written.error() != null) {
+          entry.abandonRow();
+        } else {
+          entry.endRow(written.tsMicros());
+        }
+        RecordNormalizer.Outcome o = normalizer.normalize(table, schema, p.fields(), now, new RecordNormalizer.NewColumns());
         if (o.row() == null) {
           if (o.reason() == null || o.reason().isBlank() || o.error() == null || o.error().isBlank()) {
             throw new AssertionError("a rejection needs a reason and a message: " + o);
+          }
+          if (!o.reason().equals(written.reason()) || entry.rows() != 0 || entry.size() != 0) {
+            throw new AssertionError("written into an entry, the record was " + written + " with " + entry.size()
+                + " bytes left, but as a row " + o);
           }
         } else {
           if (o.error() != null) {
             throw new AssertionError("an accepted row also carries an error: " + o);
           }
-          checkRow(table, schema, o.row(), p.fields(), now);
+          checkRow(table, schema, o.row(), fields, now);
+          GrowableBuffer expected = new GrowableBuffer(entry.size());
+          RowCodec.encode(o.row(), expected);
+          if (written.error() != null || !expected.asByteBuffer().equals(entryRows(entry))) {
+            throw new AssertionError("written into an entry, the record differs from its row " + o.row() + ": " + written);
+          }
         }
       }
     }
+  }
+
+  /** The bytes of an entry's rows, after its key, answer and row count. */
+  private static ByteBuffer entryRows(WalEntry.Builder entry) {
+    ByteBuffer rows = WalEntry.rowsOf(entry.encode(null, null, false));
+    rows.getInt();
+    return rows.slice();
   }
 
   private void freshSchemas() {

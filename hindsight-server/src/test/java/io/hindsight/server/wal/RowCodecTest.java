@@ -62,6 +62,29 @@ class RowCodecTest {
   }
 
   @Test
+  void anEntryBuiltValueByValueHoldsTheRowsItEndedAndNoneItAbandoned() {
+    Row first = row(values("Zoë", "Kraków"));
+    Row second = new Row(Table.FEEDBACK, "fraud-model", -5L, values("日本語", ""));
+    WalEntry.Builder entry = new WalEntry.Builder(16);
+    entry.beginRow(first.table(), first.endpoint());
+    first.values().forEach(entry::put);
+    entry.endRow(first.tsMicros());
+    entry.beginRow(Table.EVENTS, "abandoned");
+    entry.put("kind", "never stored");
+    entry.abandonRow();
+    entry.add(second);
+
+    ByteBuffer in = WalEntry.rowsOf(entry.encode("key-1", new byte[] {1, 2}, false));
+    assertThat(in.getInt()).isEqualTo(2);
+    assertThat(RowCodec.decode(in)).isEqualTo(first);
+    assertThat(RowCodec.decode(in)).isEqualTo(second);
+    assertThat(in.hasRemaining()).isFalse();
+    assertThat(entry.rows()).isEqualTo(2);
+    ByteBuffer expected = encoded(List.of(first, second));
+    assertThat(WalEntry.rowsOf(entry.encode(null, null, false))).isEqualTo(expected);
+  }
+
+  @Test
   void decodeIntoFillsColumnSlotsWithStringsAsUtf8WhateverTheKeyOrder() {
     Map<String, Object> reordered = new LinkedHashMap<>();
     reordered.put("city", "Kraków");

@@ -1,0 +1,110 @@
+package io.hindsight.bench.server;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hindsight.server.ingest.IdempotencyStore;
+import io.hindsight.server.ingest.IngestLimits;
+import io.hindsight.server.ingest.IngestService;
+import io.hindsight.server.ops.ServerMetrics;
+import io.hindsight.server.schema.SchemaRegistry;
+import io.hindsight.server.schema.Table;
+import io.hindsight.server.wal.WriteAheadLog;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The request path of ingest without HTTP, on one thread: a body of 500 fraud records (~1 KB
+ * each) read, checked, fitted to the endpoint's schema, encoded into a log entry and appended to a
+ * real write-ahead log. The log lives in a temporary folder ({@code -Djava.io.tmpdir=/dev/shm}
+ * keeps the fsync out of the figure) and is truncated as it goes. The score is per record; its
+ * inverse is the records a second one core takes on this path.
+ *
+ * <p>Run with {@code bench/ingest-jmh.sh}.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 5, time = 4)
+@Measurement(iterations = 5, time = 4)
+@Fork(1)
+@State(Scope.Benchmark)
+public class IngestPathBenchmark {
+  private static final int RECORDS = 500;
+
+  /** Fresh ids and timestamps each time, or the same body again (the cheapest case). */
+  @Param({"stamped"})
+  public String bodies;
+
+  private Path dir;
+  private WriteAheadLog wal;
+  private IngestService ingest;
+  private final AtomicLong committed = new AtomicLong();
+  private BatchTemplate template;
+  private byte[] body;
+  private long appends;
+
+  @Setup(Level.Trial)
+  public void setUp() throws IOException {
+    dir = Files.createTempDirectory("ingest-bench");
+    ObjectMapper json = new ObjectMapper();
+    wal = WriteAheadLog.open(dir.resolve("wal"), 64L << 20, 64, 0, (seq, e) -> {},
+        (seq, rows, encoded) -> committed.set(seq));
+    ingest =
+        new IngestService(
+            new SchemaRegistry(dir.resolve("catalog"), json),
+            wal,
+            new IdempotencyStore(dir.resolve("keys"), Clock.systemUTC(), Duration.ofHours(1), 1000),
+            IngestLimits.DEFAULTS,
+            json,
+            Clock.systemUTC(),
+            new ServerMetrics(),
+            () -> 0L,
+            Long.MAX_VALUE,
+            256L << 20);
+    template = new FraudRecords(42).batch(RECORDS);
+    body = new byte[template.length()];
+    template.stamp(body, IdStyle.ORDERED, System.currentTimeMillis());
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() throws IOException {
+    wal.close();
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(RECORDS)
+  public byte[] ingestBatch() throws IOException {
+    if (bodies.equals("stamped")) {
+      template.stamp(body, IdStyle.ORDERED, System.currentTimeMillis());
+    }
+    byte[] answer =
+        ingest.ingest(Table.PREDICTIONS, "bench-fraud", IngestService.Format.JSON, new ByteArrayInputStream(body), null, null);
+    if (++appends % 64 == 0) {
+      wal.deleteUpTo(committed.get());
+    }
+    return answer;
+  }
+}
