@@ -59,6 +59,7 @@ final class ServerCpu {
       }
     }
     long total = processNanos(pid) - processAtStart;
+    printByGroup(start, end, records);
     System.out.printf(
         "server CPU per record: %.1f us request threads, %.1f us lake writer, %.1f us merges, %.1f us in all"
             + " (%.2f cores)%n",
@@ -67,6 +68,17 @@ final class ServerCpu {
     System.out.printf(
         "SERVER_CPU request_us=%.1f lake_us=%.1f merge_us=%.1f total_us=%.1f%n",
         micros(requests, records), micros(lake, records), micros(merges, records), micros(total, records));
+  }
+
+  /** Every thread group over 0.5 µs a record, the busiest first. */
+  private static void printByGroup(Map<String, Long> start, Map<String, Long> end, long records) {
+    StringBuilder line = new StringBuilder("server CPU per record by thread group:");
+    end.entrySet().stream()
+        .map(e -> Map.entry(e.getKey(), Math.max(0, e.getValue() - start.getOrDefault(e.getKey(), 0L))))
+        .filter(e -> micros(e.getValue(), records) >= 0.5)
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .forEach(e -> line.append(String.format(" %s %.1f us,", e.getKey(), micros(e.getValue(), records))));
+    System.out.println(line.substring(0, line.length() - 1));
   }
 
   private static double micros(long nanos, long records) {

@@ -1,7 +1,6 @@
 package io.hindsight.server.ingest;
 
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
@@ -13,11 +12,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.StringWriter;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -230,7 +226,8 @@ final class BodyReader {
           }
           return list;
         }
-        RecordFields fields = new RecordFields(depth == 1 ? 16 : problems.reading.membersHint);
+        boolean data = depth == 2 && "data".equals(p.currentName());
+        RecordFields fields = new RecordFields(depth == 1 ? 16 : data ? problems.reading.dataKeysHint : 8);
         while (p.nextToken() == JsonToken.FIELD_NAME) {
           String key = p.currentName();
           if (hasLoneSurrogate(key)) {
@@ -241,7 +238,9 @@ final class BodyReader {
             problems.add("duplicate_key", "key '" + key + "' appears twice in one object; send it once");
           }
         }
-        problems.reading.membersHint = Math.max(problems.reading.membersHint, fields.size());
+        if (data) {
+          problems.reading.dataKeysHint = Math.max(problems.reading.dataKeysHint, fields.size());
+        }
         return fields;
       case VALUE_STRING:
         return checkedString(p, problems);
@@ -265,73 +264,77 @@ final class BodyReader {
 
   /**
    * Reads an array or object below a record's own fields (a value inside {@code data}) straight
-   * into its JSON text, checking it as it goes: nested values are stored as JSON text anyway, and
-   * building maps and boxed numbers only to format them again costs time and garbage.
+   * into its compact JSON text, checking it as it goes: nested values are stored as JSON text
+   * anyway, and building maps and boxed numbers only to format them again costs time and garbage.
+   * Strings are escaped minimally (as RFC 8785 does), numbers kept as they were written.
    */
   private JsonText captureNested(JsonParser p, int depth, Problems problems) throws IOException {
-    Reading reading = problems.reading;
-    try {
-      copy(p, depth, problems, reading.generator());
-    } catch (IOException | RuntimeException e) {
-      reading.dropGenerator(); // it holds half a value; an NDJSON body goes on with its next line
-      throw e;
-    }
-    return new JsonText(reading.takeText());
+    StringBuilder out = problems.reading.text;
+    out.setLength(0);
+    copy(p, depth, problems, out);
+    return new JsonText(out.toString());
   }
 
-  private void copy(JsonParser p, int depth, Problems problems, JsonGenerator g) throws IOException {
+  private void copy(JsonParser p, int depth, Problems problems, StringBuilder out) throws IOException {
     JsonToken t = p.currentToken();
     switch (t) {
       case START_OBJECT:
       case START_ARRAY:
         if (skippedTooDeep(p, depth, problems)) {
-          g.writeNull();
+          out.append("null");
           return;
         }
         if (t == JsonToken.START_ARRAY) {
-          g.writeStartArray();
+          out.append('[');
+          boolean first = true;
           while (p.nextToken() != JsonToken.END_ARRAY) {
-            copy(p, depth + 1, problems, g);
+            if (!first) {
+              out.append(',');
+            }
+            first = false;
+            copy(p, depth + 1, problems, out);
           }
-          g.writeEndArray();
+          out.append(']');
           return;
         }
-        g.writeStartObject();
-        Set<String> keys = new HashSet<>();
+        out.append('{');
+        RecordFields keys = null;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
           String key = p.currentName();
-          if (!keys.add(key)) {
+          if (keys == null) {
+            keys = new RecordFields(4);
+          } else {
+            out.append(',');
+          }
+          if (!keys.add(key, null)) {
             problems.add("duplicate_key", "key '" + key + "' appears twice in one object; send it once");
           }
           if (hasLoneSurrogate(key)) {
             problems.add("invalid_unicode", "a key holds an unpaired surrogate escape; send valid Unicode");
           }
-          g.writeFieldName(key);
+          CanonicalJson.string(out, key);
+          out.append(':');
           p.nextToken();
-          copy(p, depth + 1, problems, g);
+          copy(p, depth + 1, problems, out);
         }
-        g.writeEndObject();
+        out.append('}');
         return;
       case VALUE_STRING:
-        g.writeString(checkedString(p, problems));
+        CanonicalJson.string(out, checkedString(p, problems));
         return;
       case VALUE_NUMBER_INT:
       case VALUE_NUMBER_FLOAT:
         String number = checkedNumber(p, problems);
-        if (number == null) {
-          g.writeNull();
-        } else {
-          g.writeNumber(number);
-        }
+        out.append(number == null ? "null" : number);
         return;
       case VALUE_TRUE:
-        g.writeBoolean(true);
+        out.append("true");
         return;
       case VALUE_FALSE:
-        g.writeBoolean(false);
+        out.append("false");
         return;
       case VALUE_NULL:
-        g.writeNull();
+        out.append("null");
         return;
       default:
         throw new IllegalStateException("unexpected token " + t);
@@ -345,7 +348,8 @@ final class BodyReader {
    * rest of its reading.
    */
   private JsonText captureCanonical(JsonParser p, int depth, Problems problems) throws IOException {
-    StringBuilder out = new StringBuilder(128);
+    StringBuilder out = problems.reading.text;
+    out.setLength(0);
     canonicalCopy(p, depth, problems, out);
     return new JsonText(out.toString(), true);
   }
@@ -560,36 +564,13 @@ final class BodyReader {
   private static final class Reading {
     /** Nested values as RFC 8785 text (an audited endpoint's records). */
     final boolean canonical;
-    /** The most members an object inside a record had so far, to size the next one. */
-    int membersHint = 8;
-    private StringWriter text;
-    private JsonGenerator generator;
+    /** The most keys a record's {@code data} had so far, to size the next one's. */
+    int dataKeysHint = 8;
+    /** Where a nested value's text is written, one at a time. */
+    final StringBuilder text = new StringBuilder(256);
 
     Reading(boolean canonical) {
       this.canonical = canonical;
-    }
-
-    /** One generator writes every nested value of the body, each a root value of its own. */
-    JsonGenerator generator() throws IOException {
-      if (generator == null) {
-        text = new StringWriter(256);
-        generator = FACTORY.createGenerator(text);
-        generator.setRootValueSeparator(null);
-      }
-      return generator;
-    }
-
-    void dropGenerator() {
-      generator = null;
-    }
-
-    /** The text written since the last call. */
-    String takeText() throws IOException {
-      generator.flush();
-      StringBuffer written = text.getBuffer();
-      String s = written.toString();
-      written.setLength(0);
-      return s;
     }
   }
 

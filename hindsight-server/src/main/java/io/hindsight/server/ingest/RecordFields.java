@@ -17,10 +17,6 @@ final class RecordFields {
   /** Slot i holds a member's position + 1, or 0; sized to stay at most half full. */
   private int[] index;
 
-  RecordFields() {
-    this(8);
-  }
-
   RecordFields(int expected) {
     int capacity = Math.max(4, expected);
     names = new String[capacity];
