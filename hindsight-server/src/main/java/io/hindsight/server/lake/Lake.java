@@ -157,8 +157,7 @@ public final class Lake {
   }
 
   public Path dir(Partition p) {
-    Path d = tableDir(p.table()).resolve("endpoint=" + p.endpoint());
-    return p.date() == null ? d : d.resolve("date=" + p.date());
+    return root.resolve(p.folder());
   }
 
   /** A fresh data file name for rows up to {@code maxSeq}. */

@@ -9,4 +9,9 @@ public record Partition(Table table, String endpoint, LocalDate date) {
   public static Partition of(Row row) {
     return new Partition(row.table(), row.endpoint(), row.table().partitionedByDate() ? row.date() : null);
   }
+
+  /** The folder's path within the lake, {@code /}-separated: how files name their partition. */
+  public String folder() {
+    return table.dirName() + "/endpoint=" + endpoint + (date == null ? "" : "/date=" + date);
+  }
 }

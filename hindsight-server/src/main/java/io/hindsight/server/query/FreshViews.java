@@ -23,7 +23,7 @@ import java.util.Map;
  * file.
  */
 final class FreshViews {
-  /** The variable holding each cut partition's highest seq to show from the lake. */
+  /** The variable holding each cut partition's highest seq to show from the lake, by its {@link Partition#folder()}. */
   static final String CUTS = "hindsight_cuts";
   /** The column naming the file a row came from. */
   static final String FILE = "_hindsight_file";
@@ -34,11 +34,6 @@ final class FreshViews {
   /** The view of a table's rows not yet in the lake: {@code _fresh_<table>}. */
   static String name(Table table) {
     return "_fresh_" + table.dirName();
-  }
-
-  /** How a partition is named in {@link #CUTS}: its folder below the lake ({@code predictions/endpoint=e/date=d}). */
-  static String key(Partition p) {
-    return p.table().dirName() + "/endpoint=" + p.endpoint() + (p.date() == null ? "" : "/date=" + p.date());
   }
 
   /** The partition key of the file in {@link #FILE}: the last two or three folders of its path. */
@@ -67,7 +62,7 @@ final class FreshViews {
     StringBuilder cuts = new StringBuilder("SET VARIABLE " + CUTS + " = CAST(MAP {");
     String sep = "";
     for (Map.Entry<Partition, Long> e : snapshot.firstPendingSeq().entrySet()) {
-      cuts.append(sep).append(SqlText.string(key(e.getKey()))).append(": ").append(e.getValue() - 1);
+      cuts.append(sep).append(SqlText.string(e.getKey().folder())).append(": ").append(e.getValue() - 1);
       sep = ", ";
     }
     out.add(cuts.append("} AS MAP(VARCHAR, BIGINT))").toString());
