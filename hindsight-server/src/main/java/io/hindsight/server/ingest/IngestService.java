@@ -280,7 +280,7 @@ public final class IngestService {
     final Table table;
     final String endpoint;
     final long now;
-    final WalEntry.Builder rows = new WalEntry.Builder(64 * 1024);
+    final WalEntry.Builder rows;
     final ArrayNode rejected = json.createArrayNode();
     final ArrayNode warnings = json.createArrayNode();
     final RecordNormalizer.NewColumns newColumns = new RecordNormalizer.NewColumns();
@@ -303,11 +303,14 @@ public final class IngestService {
     /** The shared catalog's corrections of the endpoint when the schema was taken (Kafka transport). */
     private long corrections;
 
-    Batch(Table table, String endpoint, long now, InFlightBudget.Body body) {
+    Batch(Table table, String endpoint, long now, InFlightBudget.Body body) throws IOException {
       this.table = table;
       this.endpoint = endpoint;
       this.now = now;
       this.body = body;
+      // The rows take about what their JSON does: sized from what of the body has arrived (all of
+      // it but for large bodies), the entry's buffer seldom grows, which would copy it each time.
+      this.rows = new WalEntry.Builder((int) Math.min(Math.max(body.available(), 4096), 64 << 20));
       this.audited = table == Table.PREDICTIONS ? IngestService.this.audited.apply(endpoint) : null;
     }
 

@@ -4,6 +4,9 @@ import java.io.CharConversionException;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 
 /**
  * Passes bytes through and fails on anything that is not well-formed UTF-8 (RFC 3629): overlong
@@ -52,6 +55,16 @@ final class Utf8CheckingInputStream extends FilterInputStream {
     }
   }
 
+  private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+  /**
+   * Whether all eight bytes of {@code w} lie in 0x01..0x7F: a byte at 0x80 or above sets its top
+   * bit in {@code w}, and only a zero byte borrows (and so sets a top bit) in {@code w - 0x01...01}.
+   */
+  static boolean plainAscii(long w) {
+    return ((w | (w - 0x0101010101010101L)) & 0x8080808080808080L) == 0;
+  }
+
   /** A byte-at-a-time UTF-8 state machine. */
   private static final class Checker {
     private long offset;
@@ -61,12 +74,18 @@ final class Utf8CheckingInputStream extends FilterInputStream {
     private int low = 0x80;
     private int high = 0xBF;
 
-    /** Checks {@code buf[from..to)}; runs of ASCII, nearly all of a JSON body, take a tight loop. */
+    /**
+     * Checks {@code buf[from..to)}; runs of ASCII, nearly all of a JSON body, are passed over eight
+     * bytes at a time.
+     */
     void accept(byte[] buf, int from, int to) throws CharConversionException {
       int i = from;
       while (i < to) {
         if (pending == 0) {
           int start = i;
+          while (i + 8 <= to && plainAscii((long) LONGS.get(buf, i))) {
+            i += 8;
+          }
           while (i < to && buf[i] > 0) {
             i++;
           }

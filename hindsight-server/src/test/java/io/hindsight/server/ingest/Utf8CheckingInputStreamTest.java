@@ -99,6 +99,26 @@ class Utf8CheckingInputStreamTest {
   }
 
   @Test
+  void findsEveryNonAsciiOrNulByteAtEveryPlaceInALongRunOfAscii() {
+    for (int b = 0; b < 256; b++) {
+      for (int at = 0; at < 24; at++) {
+        byte[] text = "abcdefghijklmnopqrstuvwx".getBytes(StandardCharsets.US_ASCII);
+        text[at] = (byte) b;
+        String problem = Utf8CheckingInputStream.problem(text);
+        if (b >= 0x01 && b <= 0x7F) {
+          assertThat(problem).as("byte 0x%02X at %d", b, at).isNull();
+        } else if (b >= 0xC2 && b <= 0xF4) {
+          // a lead byte: the ASCII byte after it is the one that cannot continue it
+          String expected = at == text.length - 1 ? "cut off at the end" : String.format("0x%02X at offset %d", text[at + 1], at + 1);
+          assertThat(problem).as("byte 0x%02X at %d", b, at).contains(expected);
+        } else {
+          assertThat(problem).as("byte 0x%02X at %d", b, at).contains(String.format("0x%02X at offset %d", b, at));
+        }
+      }
+    }
+  }
+
+  @Test
   void refusesANulByteInsideARunOfAscii() {
     assertThat(Utf8CheckingInputStream.problem(bytes("ab", 0x00, 'c')))
         .startsWith("byte 0x00 at offset 2: JSON text holds no NUL bytes");
