@@ -121,7 +121,7 @@ public final class LoadGenerator {
           o.url(), o.endpoint(), o.clients(), o.batch(), o.rate() > 0 ? (long) o.rate() + "/s" : "unlimited",
           o.ids().name().toLowerCase(), o.gzip(), o.freshness(), o.warmup().toSeconds(), o.duration().toSeconds());
       ServerCpu cpu = server == null ? null : ServerCpu.startingAfter(server.pid(), o.warmup().plusMillis(50));
-      Result r = run(o);
+      Result r = run(o, cpu == null ? () -> {} : cpu::stop);
       print(o, r);
       if (cpu != null) {
         cpu.print(r.records(), r.seconds());
@@ -185,6 +185,11 @@ public final class LoadGenerator {
 
   /** Runs one load; returns when the duration is over or {@code maxRecords} are acked. */
   static Result run(Options o) throws InterruptedException {
+    return run(o, () -> {});
+  }
+
+  /** Runs the load; {@code loadEnded} is told as soon as the last client stops sending. */
+  static Result run(Options o, Runnable loadEnded) throws InterruptedException {
     FraudRecords gen = new FraudRecords(42);
     BatchTemplate[] pool = new BatchTemplate[o.poolSize()];
     int maxLen = 0;
@@ -318,6 +323,7 @@ public final class LoadGenerator {
     for (Thread t : clients) {
       t.join();
     }
+    loadEnded.run();
     if (prober != null) {
       prober.interrupt();
       prober.join();

@@ -12,6 +12,8 @@ final class ServerCpu {
   private final long pid;
   private volatile Map<String, Long> threadsAtStart;
   private volatile long processAtStart;
+  private volatile Map<String, Long> threadsAtEnd;
+  private volatile long processAtEnd;
 
   private ServerCpu(long pid) {
     this.pid = pid;
@@ -37,10 +39,22 @@ final class ServerCpu {
     return cpu;
   }
 
-  /** Prints the CPU used since the first reading, per record and in cores. */
+  /**
+   * Takes the last reading: when the load ends, so that waiting for a slow freshness probe or for
+   * the server to stop afterwards is not counted against the records.
+   */
+  void stop() {
+    processAtEnd = processNanos(pid);
+    threadsAtEnd = ProcThreads.cpuByName(pid);
+  }
+
+  /** Prints the CPU used between the readings ({@link #stop} taken now if it was not), per record and in cores. */
   void print(long records, double seconds) {
+    if (threadsAtEnd == null) {
+      stop();
+    }
     Map<String, Long> start = threadsAtStart;
-    Map<String, Long> end = ProcThreads.cpuByName(pid);
+    Map<String, Long> end = threadsAtEnd;
     if (start == null || start.isEmpty() || end.isEmpty() || records == 0) {
       return;
     }
@@ -58,7 +72,7 @@ final class ServerCpu {
         merges += used;
       }
     }
-    long total = processNanos(pid) - processAtStart;
+    long total = processAtEnd - processAtStart;
     printByGroup(start, end, records);
     System.out.printf(
         "server CPU per record: %.1f us request threads, %.1f us lake writer, %.1f us merges, %.1f us in all"
