@@ -217,7 +217,7 @@ final class BodyReader {
           return null;
         }
         if (depth >= NESTED_AS_TEXT_DEPTH) {
-          return problems.reading.canonical ? captureCanonical(p, depth, problems) : captureNested(p, depth, problems);
+          return capture(p, depth, problems);
         }
         if (t == JsonToken.START_ARRAY) {
           List<Object> list = new ArrayList<>();
@@ -266,13 +266,16 @@ final class BodyReader {
    * Reads an array or object below a record's own fields (a value inside {@code data}) straight
    * into its compact JSON text, checking it as it goes: nested values are stored as JSON text
    * anyway, and building maps and boxed numbers only to format them again costs time and garbage.
-   * Strings are escaped minimally (as RFC 8785 does), numbers kept as they were written.
+   * Strings are escaped minimally (as RFC 8785 does), numbers kept as they were written. For an
+   * audited endpoint ({@link Reading#canonical}) the text is the value's RFC 8785 form: keys in
+   * UTF-16 order, numbers as ECMAScript writes them; putting parsed text in that form afterwards
+   * cost an audited record more than all of the rest of its reading.
    */
-  private JsonText captureNested(JsonParser p, int depth, Problems problems) throws IOException {
+  private JsonText capture(JsonParser p, int depth, Problems problems) throws IOException {
     StringBuilder out = problems.reading.text;
     out.setLength(0);
     copy(p, depth, problems, out);
-    return new JsonText(out.toString());
+    return new JsonText(out.toString(), problems.reading.canonical);
   }
 
   private void copy(JsonParser p, int depth, Problems problems, StringBuilder out) throws IOException {
@@ -295,88 +298,11 @@ final class BodyReader {
             copy(p, depth + 1, problems, out);
           }
           out.append(']');
-          return;
+        } else if (problems.reading.canonical) {
+          canonicalObject(p, depth, problems, out);
+        } else {
+          compactObject(p, depth, problems, out);
         }
-        out.append('{');
-        RecordFields keys = null;
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-          String key = p.currentName();
-          if (keys == null) {
-            keys = new RecordFields(4);
-          } else {
-            out.append(',');
-          }
-          if (!keys.add(key, null)) {
-            problems.add("duplicate_key", "key '" + key + "' appears twice in one object; send it once");
-          }
-          if (hasLoneSurrogate(key)) {
-            problems.add("invalid_unicode", "a key holds an unpaired surrogate escape; send valid Unicode");
-          }
-          CanonicalJson.string(out, key);
-          out.append(':');
-          p.nextToken();
-          copy(p, depth + 1, problems, out);
-        }
-        out.append('}');
-        return;
-      case VALUE_STRING:
-        CanonicalJson.string(out, checkedString(p, problems));
-        return;
-      case VALUE_NUMBER_INT:
-      case VALUE_NUMBER_FLOAT:
-        String number = checkedNumber(p, problems);
-        out.append(number == null ? "null" : number);
-        return;
-      case VALUE_TRUE:
-        out.append("true");
-        return;
-      case VALUE_FALSE:
-        out.append("false");
-        return;
-      case VALUE_NULL:
-        out.append("null");
-        return;
-      default:
-        throw new IllegalStateException("unexpected token " + t);
-    }
-  }
-
-  /**
-   * As {@link #captureNested}, but writes the value's RFC 8785 form straight from the tokens:
-   * keys in UTF-16 order, numbers as ECMAScript writes them, minimal escapes. Parsing the text
-   * again into maps to put it in that form afterwards cost an audited record more than all of the
-   * rest of its reading.
-   */
-  private JsonText captureCanonical(JsonParser p, int depth, Problems problems) throws IOException {
-    StringBuilder out = problems.reading.text;
-    out.setLength(0);
-    canonicalCopy(p, depth, problems, out);
-    return new JsonText(out.toString(), true);
-  }
-
-  private void canonicalCopy(JsonParser p, int depth, Problems problems, StringBuilder out) throws IOException {
-    JsonToken t = p.currentToken();
-    switch (t) {
-      case START_OBJECT:
-      case START_ARRAY:
-        if (skippedTooDeep(p, depth, problems)) {
-          out.append("null");
-          return;
-        }
-        if (t == JsonToken.START_ARRAY) {
-          out.append('[');
-          boolean first = true;
-          while (p.nextToken() != JsonToken.END_ARRAY) {
-            if (!first) {
-              out.append(',');
-            }
-            first = false;
-            canonicalCopy(p, depth + 1, problems, out);
-          }
-          out.append(']');
-          return;
-        }
-        canonicalObject(p, depth, problems, out);
         return;
       case VALUE_STRING:
         CanonicalJson.string(out, checkedString(p, problems));
@@ -386,6 +312,8 @@ final class BodyReader {
         String number = checkedNumber(p, problems);
         if (number == null) {
           out.append("null");
+        } else if (!problems.reading.canonical) {
+          out.append(number);
         } else if (!CanonicalJson.plainNumber(out, number)) {
           CanonicalJson.number(out, p.getDoubleValue()); // the parser's double reading is the faster
         }
@@ -402,6 +330,31 @@ final class BodyReader {
       default:
         throw new IllegalStateException("unexpected token " + t);
     }
+  }
+
+  /** Writes an object's members as they come. */
+  private void compactObject(JsonParser p, int depth, Problems problems, StringBuilder out) throws IOException {
+    out.append('{');
+    RecordFields keys = null;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String key = p.currentName();
+      if (keys == null) {
+        keys = new RecordFields(4);
+      } else {
+        out.append(',');
+      }
+      if (!keys.add(key, null)) {
+        problems.add("duplicate_key", "key '" + key + "' appears twice in one object; send it once");
+      }
+      if (hasLoneSurrogate(key)) {
+        problems.add("invalid_unicode", "a key holds an unpaired surrogate escape; send valid Unicode");
+      }
+      CanonicalJson.string(out, key);
+      out.append(':');
+      p.nextToken();
+      copy(p, depth + 1, problems, out);
+    }
+    out.append('}');
   }
 
   /**
@@ -428,7 +381,7 @@ final class BodyReader {
       CanonicalJson.string(out, key);
       out.append(':');
       p.nextToken();
-      canonicalCopy(p, depth + 1, problems, out);
+      copy(p, depth + 1, problems, out);
     }
     if (!ordered) {
       sortMembers(out, open, keys, starts, problems);

@@ -47,7 +47,6 @@ public final class FreshRows implements Closeable {
 
   private final LakeWriter writer;
   private final SchemaRegistry schemas;
-  private final Lake lake;
   private final DuckDBConnection conn;
   private final ParquetFileWriter files;
   private final Path dir;
@@ -126,7 +125,6 @@ public final class FreshRows implements Closeable {
   public FreshRows(LakeWriter writer, SchemaRegistry schemas, Lake lake, DuckDBConnection conn) throws IOException {
     this.writer = writer;
     this.schemas = schemas;
-    this.lake = lake;
     this.conn = conn;
     this.files = new ParquetFileWriter(conn);
     this.dir = lake.root().resolve(".fresh");
@@ -281,7 +279,7 @@ public final class FreshRows implements Closeable {
 
   /** A new file of a partition, in the folder the lake's layout gives it, below {@link #dir}. */
   private Path fileFor(Partition p, long minSeq, long maxSeq) throws IOException {
-    Path folder = dir.resolve(lake.root().relativize(lake.dir(p)));
+    Path folder = dir.resolve(p.folder());
     Files.createDirectories(folder);
     return folder.resolve(String.format("fresh-%020d-%020d-%d.parquet", minSeq, maxSeq, nextFileNumber++));
   }

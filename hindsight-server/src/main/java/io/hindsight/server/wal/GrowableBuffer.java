@@ -40,10 +40,8 @@ public final class GrowableBuffer {
 
   public void putInt(int v) {
     ensure(4);
-    bytes[size++] = (byte) (v >>> 24);
-    bytes[size++] = (byte) (v >>> 16);
-    bytes[size++] = (byte) (v >>> 8);
-    bytes[size++] = (byte) v;
+    putIntAt(size, v);
+    size += 4;
   }
 
   public void putLong(long v) {

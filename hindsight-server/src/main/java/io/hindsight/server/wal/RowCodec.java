@@ -25,10 +25,7 @@ public final class RowCodec {
   private RowCodec() {}
 
   public static void encode(Row row, GrowableBuffer out) {
-    out.put((byte) row.table().ordinal());
-    putString(out, row.endpoint());
-    out.putLong(row.tsMicros());
-    out.putInt(row.values().size());
+    putHeader(out, row.table(), row.endpoint(), row.tsMicros(), row.values().size());
     for (Map.Entry<String, Object> e : row.values().entrySet()) {
       putString(out, e.getKey());
       putValue(out, e.getValue());
@@ -61,11 +58,8 @@ public final class RowCodec {
         throw new IllegalStateException("the row begun before was neither ended nor abandoned");
       }
       start = out.size();
-      out.put((byte) table.ordinal());
-      putString(out, endpoint);
-      tsAt = out.size();
-      out.putLong(0); // the time, filled in at the end
-      out.putInt(0); // the count of values, filled in at the end
+      putHeader(out, table, endpoint, 0, 0); // the time and the count of values are filled in at the end
+      tsAt = out.size() - 12;
       values = 0;
     }
 
@@ -97,6 +91,14 @@ public final class RowCodec {
       out.truncate(start);
       start = -1;
     }
+  }
+
+  /** A row's table, endpoint, time and count of values, as {@link #decodeHeader} reads them. */
+  private static void putHeader(GrowableBuffer out, Table table, String endpoint, long tsMicros, int values) {
+    out.put((byte) table.ordinal());
+    putString(out, endpoint);
+    out.putLong(tsMicros);
+    out.putInt(values);
   }
 
   public static Row decode(ByteBuffer in) {

@@ -152,10 +152,6 @@ public final class WalEntry {
     private final RowCodec.RowWriter writer;
     private int count;
 
-    public Builder() {
-      this(1024);
-    }
-
     /** @param expectedBytes what the rows will likely take (e.g. the body's size), to grow the buffer less */
     public Builder(int expectedBytes) {
       rows = new GrowableBuffer(expectedBytes);
@@ -163,8 +159,9 @@ public final class WalEntry {
     }
 
     public void add(Row row) {
-      RowCodec.encode(row, rows);
-      count++;
+      beginRow(row.table(), row.endpoint());
+      row.values().forEach(writer::put);
+      endRow(row.tsMicros());
     }
 
     /**

@@ -144,7 +144,7 @@ final class IngestInvariants {
         ids.incrementAndGet();
         // The ingest path writes a record straight into its log entry; the row built as a map
         // (as an audited endpoint's is) must come out byte for byte the same.
-        WalEntry.Builder entry = new WalEntry.Builder();
+        WalEntry.Builder entry = new WalEntry.Builder(1024);
         entry.beginRow(table, "fuzz");
         RecordNormalizer.Result written =
             normalizer.normalize(table, schema, p.fields(), now, new RecordNormalizer.NewColumns(), entry::put);
