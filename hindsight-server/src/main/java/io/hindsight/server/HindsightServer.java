@@ -306,6 +306,9 @@ public final class HindsightServer implements AutoCloseable {
       metrics.gauge("hindsight_query_fresh_files", "Fresh files of rows not yet in the lake kept for queries", fresh::fileCount);
     }
     metrics.counter("hindsight_lake_rows_written", "Rows written to Parquet since start", lakeWriter::rowsWritten);
+    metrics.counter(
+        "hindsight_lake_rows_copied", "Rows of lake files copied from the fresh files queries read since start (not encoded again)",
+        lakeWriter::rowsCopied);
     metrics.counter("hindsight_lake_merges", "Partition file merges done since start", compaction::merges);
     metrics.counter(
         "hindsight_events_unrecorded", "Events (alerts, retention) a node following a lake without Kafka could not record", unrecordedEvents::get);

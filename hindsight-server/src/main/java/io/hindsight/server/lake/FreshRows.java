@@ -40,6 +40,9 @@ import org.duckdb.DuckDBConnection;
  * they hold their rows' seq in {@link #SEQ_COLUMN}, uncompressed and not fsynced
  * (the log is the record). A partition's small files merge once there are several, so a query
  * reads a few files however many snapshots came before it.
+ *
+ * <p>While queries come, the lake writer makes its files from these ({@link #cover}): a row is then
+ * encoded once, into a fresh file, and its lake file is a compressed copy.
  */
 public final class FreshRows implements Closeable {
   /** The column of a fresh file that holds each row's log seq. */
@@ -85,12 +88,11 @@ public final class FreshRows implements Closeable {
    */
   public final class Snapshot implements AutoCloseable {
     private final Map<Partition, Long> firstPendingSeq;
-    private final List<FreshFile> named;
-    private boolean closed;
+    private final Pin named;
 
     private Snapshot(Map<Partition, Long> firstPendingSeq, List<FreshFile> named) {
       this.firstPendingSeq = Map.copyOf(firstPendingSeq);
-      this.named = named;
+      this.named = new Pin(named);
     }
 
     public Map<Partition, Long> firstPendingSeq() {
@@ -100,7 +102,7 @@ public final class FreshRows implements Closeable {
     /** The fresh files of {@code table}'s pending rows (rows below their partition's first pending seq included). */
     public List<Path> files(Table table) {
       List<Path> out = new ArrayList<>();
-      for (FreshFile f : named) {
+      for (FreshFile f : named.pinned) {
         if (f.table == table) {
           out.add(f.path);
         }
@@ -110,14 +112,7 @@ public final class FreshRows implements Closeable {
 
     @Override
     public void close() {
-      synchronized (FreshRows.this) {
-        if (closed) {
-          return;
-        }
-        closed = true;
-        named.forEach(f -> f.readers--);
-        deleteUnread();
-      }
+      named.close();
     }
   }
 
@@ -131,6 +126,7 @@ public final class FreshRows implements Closeable {
     // Whatever an earlier run left is stale: the log replays those rows and they are written again.
     Folders.deleteRecursively(dir);
     Files.createDirectories(dir);
+    writer.copyingFrom(this);
   }
 
   /** The folder of the fresh files, below the lake's root. */
@@ -197,24 +193,7 @@ public final class FreshRows implements Closeable {
         first.put(p, firstSeq);
         List<FreshFile> kept = byPartition.computeIfAbsent(p, k -> new ArrayList<>());
         retireBelow(kept, firstSeq);
-        long converted = kept.isEmpty() ? Long.MIN_VALUE : kept.get(kept.size() - 1).maxSeq;
-        // Only the rows new since the last snapshot are sorted and written: a few, however long the backlog.
-        List<LakeWriter.RowRef> unwritten = new ArrayList<>();
-        for (LakeWriter.RowRef r : rows) {
-          if (r.seq() > converted) {
-            unwritten.add(r);
-          }
-        }
-        unwritten.sort(Comparator.comparingLong(LakeWriter.RowRef::seq));
-        LakeWriter.Buffer fresh = new LakeWriter.Buffer();
-        unwritten.forEach(fresh::add);
-        if (fresh.size() > 0) {
-          Path file = fileFor(p, fresh.minSeq, fresh.maxSeq);
-          files.writeFresh(schemas.schema(p.table(), p.endpoint()), fresh, file);
-          kept.add(new FreshFile(p.table(), file, fresh.minSeq, fresh.maxSeq, fresh.size()));
-          rowsWritten.addAndGet(fresh.size());
-          mergeSmall(p, kept);
-        }
+        writeNewRows(p, rows, kept, Long.MAX_VALUE);
         named.addAll(kept);
       }
     } catch (SQLException e) {
@@ -228,9 +207,103 @@ public final class FreshRows implements Closeable {
         it.remove();
       }
     }
-    named.forEach(f -> f.readers++);
+    Snapshot snapshot = new Snapshot(first, named);
     deleteUnread();
-    return new Snapshot(first, named);
+    return snapshot;
+  }
+
+  /**
+   * Writes the rows of {@code p} among {@code pending} that no fresh file holds yet, up to seq
+   * {@code upToSeq}, to a new fresh file: only the rows new since the newest file are sorted and
+   * written, a few however long the backlog.
+   */
+  private void writeNewRows(Partition p, List<LakeWriter.RowRef> pending, List<FreshFile> kept, long upToSeq)
+      throws SQLException, IOException {
+    long converted = kept.isEmpty() ? Long.MIN_VALUE : kept.get(kept.size() - 1).maxSeq;
+    List<LakeWriter.RowRef> unwritten = new ArrayList<>();
+    for (LakeWriter.RowRef r : pending) {
+      if (r.seq() > converted && r.seq() <= upToSeq) {
+        unwritten.add(r);
+      }
+    }
+    if (unwritten.isEmpty()) {
+      return;
+    }
+    unwritten.sort(Comparator.comparingLong(LakeWriter.RowRef::seq));
+    LakeWriter.Buffer fresh = new LakeWriter.Buffer();
+    unwritten.forEach(fresh::add);
+    Path file = fileFor(p, fresh.minSeq, fresh.maxSeq);
+    files.writeFresh(schemas.schema(p.table(), p.endpoint()), fresh, file);
+    kept.add(new FreshFile(p.table(), file, fresh.minSeq, fresh.maxSeq, fresh.size()));
+    rowsWritten.addAndGet(fresh.size());
+    mergeSmall(p, kept);
+  }
+
+  /**
+   * Fresh files that hold every row of {@code p} with a seq from {@code minSeq}, its lowest row not
+   * in the lake, to {@code maxSeq}, kept from deletion until the cover is closed; null when they
+   * do not. While queries come, the rows above the newest fresh file are written to one first, so
+   * the lake writer copies its file from the fresh files and each row is encoded once.
+   */
+  synchronized Pin cover(Partition p, long minSeq, long maxSeq) throws IOException {
+    List<FreshFile> kept = byPartition.get(p);
+    if (kept == null || kept.isEmpty() || kept.get(0).minSeq > minSeq) {
+      return null;
+    }
+    boolean queried = clock.millis() - lastQueryMillis <= KEEP_WRITING_AFTER_QUERY.toMillis();
+    if (kept.get(kept.size() - 1).maxSeq < maxSeq && queried) {
+      try {
+        writeNewRows(p, writer.pendingRows(p::equals).getOrDefault(p, List.of()), kept, maxSeq);
+      } catch (SQLException e) {
+        throw new IOException("could not write the rows not yet in the lake to a fresh file: " + e.getMessage(), e);
+      }
+    }
+    if (kept.get(kept.size() - 1).maxSeq < maxSeq) {
+      return null;
+    }
+    return new Pin(List.copyOf(kept));
+  }
+
+  /** Retires the fresh files of {@code p} whose rows are all in the lake now, up to seq {@code maxSeq}. */
+  synchronized void inLake(Partition p, long maxSeq) {
+    List<FreshFile> kept = byPartition.get(p);
+    if (kept != null) {
+      retireBelow(kept, maxSeq + 1);
+      deleteUnread();
+    }
+  }
+
+  /** Retires every fresh file: the rows they hold are no longer this writer's to write. */
+  synchronized void forgetAll() {
+    byPartition.values().forEach(retired::addAll);
+    byPartition.clear();
+    deleteUnread();
+  }
+
+  /** Fresh files kept from deletion until this is closed. */
+  final class Pin implements AutoCloseable {
+    private final List<FreshFile> pinned;
+    private boolean closed;
+
+    private Pin(List<FreshFile> pinned) {
+      this.pinned = pinned;
+      pinned.forEach(f -> f.readers++);
+    }
+
+    List<Path> files() {
+      return pinned.stream().map(f -> f.path).toList();
+    }
+
+    @Override
+    public void close() {
+      synchronized (FreshRows.this) {
+        if (!closed) {
+          closed = true;
+          pinned.forEach(f -> f.readers--);
+          deleteUnread();
+        }
+      }
+    }
   }
 
   /** Retires the files whose rows are all in the lake (below the partition's first pending seq). */

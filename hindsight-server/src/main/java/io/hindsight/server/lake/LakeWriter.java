@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * one flush sorts their rows into partitions, decodes them one at a time into each partition's
  * Parquet file, then reports the
  * highest seq below which every row is in the lake, so the log can drop what it no longer needs.
- * The interval bounds how long an acknowledged record takes to become visible to SQL.
+ * While queries come, a partition's rows are already encoded in {@link FreshRows}' files, and its
+ * file is copied from them instead.
  *
  * <p>A partition whose write fails keeps its rows, ahead of newer ones, for the next flush; the
  * log keeps them too until they are written. A partition of many columns is written in bounded
@@ -98,6 +99,9 @@ public final class LakeWriter implements Closeable {
   private Buffer writing;
   private final java.util.concurrent.atomic.AtomicLong filesWritten = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong rowsWritten = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong rowsCopied = new java.util.concurrent.atomic.AtomicLong();
+  /** Where a lake file's rows may already be encoded (while queries come); null if nowhere. */
+  private volatile FreshRows fresh;
 
   private record Chunk(long firstSeq, int rows, byte[] encoded) {}
 
@@ -195,6 +199,11 @@ public final class LakeWriter implements Closeable {
   /** Sets who is told of each data file once it is in place (the metric store's {@link WrittenFiles}). */
   public void onFileWritten(java.util.function.BiConsumer<Partition, Path> listener) {
     this.fileWritten = listener;
+  }
+
+  /** Sets the fresh files that files are copied from when they hold a file's rows. */
+  void copyingFrom(FreshRows fresh) {
+    this.fresh = fresh;
   }
 
   /** Flushes every {@code interval}, and checks every second that the writer makes progress. */
@@ -295,6 +304,11 @@ public final class LakeWriter implements Closeable {
         chunks = new ArrayList<>();
         pendingRows = 0;
         pendingBytes = 0;
+      }
+      // Not under the lock: a snapshot takes the fresh rows' lock first, then this one.
+      FreshRows source = fresh;
+      if (source != null) {
+        source.forgetAll();
       }
     } finally {
       flushing.unlock();
@@ -577,7 +591,13 @@ public final class LakeWriter implements Closeable {
     FileSync.createDirectoriesDurably(dir);
     Path file = dir.resolve(Lake.dataFileName(b.maxSeq));
     // In the store of record before it counts as written: the log drops rows only after this.
-    writer.write(schema, b, file, lake::publish);
+    if (!copiedFromFresh(p, schema, b, file)) {
+      writer.write(schema, b, file, lake::publish);
+    }
+    FreshRows source = fresh;
+    if (source != null) {
+      source.inLake(p, b.maxSeq);
+    }
     fileWritten.accept(p, file);
     filesWritten.incrementAndGet();
     rowsWritten.addAndGet(b.rows.size());
@@ -585,6 +605,42 @@ public final class LakeWriter implements Closeable {
       lake.markHasData(p.table());
       tableChanged.accept(p.table());
     }
+  }
+
+  /**
+   * Writes {@code b}'s file from the fresh files that hold its rows, when they do (queries came):
+   * the rows were encoded once already, into those files. Returns false to have them encoded here.
+   */
+  private boolean copiedFromFresh(Partition p, EndpointSchema schema, Buffer b, Path file) throws IOException {
+    FreshRows source = fresh;
+    if (source == null) {
+      return false;
+    }
+    FreshRows.Pin cover;
+    try {
+      cover = source.cover(p, b.minSeq, b.maxSeq);
+    } catch (IOException e) {
+      log.warn("could not write rows {} to {} of {} to a fresh file; they are written from the log: {}", b.minSeq, b.maxSeq, lake.dir(p), e.toString());
+      return false;
+    }
+    if (cover == null) {
+      return false;
+    }
+    try (cover) {
+      if (writer.copyFresh(schema, cover.files(), b.minSeq, b.maxSeq, b.size(), file, lake::publish)) {
+        rowsCopied.addAndGet(b.size());
+        return true;
+      }
+      log.warn("the fresh files of {} did not hold rows {} to {} as expected; they are written from the log", lake.dir(p), b.minSeq, b.maxSeq);
+    } catch (SQLException e) {
+      log.warn("could not copy rows {} to {} of {} from fresh files; they are written from the log: {}", b.minSeq, b.maxSeq, lake.dir(p), e.toString());
+    }
+    return false;
+  }
+
+  /** Rows whose lake file was copied from fresh files since start (the rest were encoded from the log). */
+  public long rowsCopied() {
+    return rowsCopied.get();
   }
 
   /** Rows written to Parquet since start (shown in /metrics). */

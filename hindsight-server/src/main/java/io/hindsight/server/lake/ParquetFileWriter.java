@@ -83,6 +83,52 @@ final class ParquetFileWriter implements AutoCloseable {
   }
 
   /**
+   * Writes the rows of {@code fresh} (fresh files of one partition, in seq order) with a seq from
+   * {@code minSeq} to {@code maxSeq} as a lake file of {@code schema}'s columns, in seq order, and
+   * has {@code placement} put it in place as {@code target}; returns false, placing nothing, unless
+   * they are exactly {@code rows} rows. The rows were encoded once, into the fresh files: this only
+   * reads them back and compresses them. A column the files lack is null; a column they hold in
+   * a narrower type is cast to the schema's.
+   */
+  boolean copyFresh(EndpointSchema schema, List<Path> fresh, long minSeq, long maxSeq, long rows, Path target, Placement placement)
+      throws IOException, SQLException {
+    String source = "read_parquet(["
+        + String.join(", ", fresh.stream().map(f -> SqlText.string(f.toString())).toList())
+        + "], hive_partitioning = false, union_by_name = true)";
+    java.util.Set<String> present = new java.util.HashSet<>();
+    try (Statement st = conn.createStatement();
+        java.sql.ResultSet rs = st.executeQuery("DESCRIBE SELECT * FROM " + source)) {
+      while (rs.next()) {
+        present.add(rs.getString(1));
+      }
+    }
+    List<String> select = new ArrayList<>();
+    for (FileColumn c : columnsOf(schema)) {
+      String name = SqlText.identifier(c.name());
+      select.add("CAST(" + (present.contains(c.name()) ? name : "NULL") + " AS " + c.type().sqlType() + ") AS " + name);
+    }
+    Path tmp = Lake.tempFor(target);
+    long copied;
+    try (Statement st = conn.createStatement()) {
+      // The files are read in list order, each in seq order, and DuckDB keeps that order.
+      copied = st.executeUpdate(
+          "COPY (SELECT " + String.join(", ", select) + " FROM " + source + " WHERE " + FreshRows.SEQ_COLUMN
+              + " BETWEEN " + minSeq + " AND " + maxSeq + ") TO " + SqlText.string(tmp.toString())
+              + " (" + LAKE_FILE_OPTIONS + ")");
+    }
+    if (copied != rows) {
+      java.nio.file.Files.deleteIfExists(tmp);
+      return false;
+    }
+    FileSync.fsync(tmp);
+    placement.place(tmp, target);
+    return true;
+  }
+
+  /** How lake files are written: fast to write; {@link CompactionJob} compresses merged files harder. */
+  private static final String LAKE_FILE_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1";
+
+  /**
    * Writes {@code rows} for queries to read before they are in the lake: with each row's log seq
    * in {@link FreshRows#SEQ_COLUMN}, uncompressed and not fsynced (the log holds them; the file is rebuilt
    * after a crash), renamed into place.
@@ -139,7 +185,7 @@ final class ParquetFileWriter implements AutoCloseable {
       st.execute(
           "COPY (SELECT " + String.join(", ", select) + " FROM stage) TO "
               + SqlText.string(tmp.toString())
-              + (fresh ? " (FORMAT parquet, COMPRESSION uncompressed)" : " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)"));
+              + " (" + (fresh ? "FORMAT parquet, COMPRESSION uncompressed" : LAKE_FILE_OPTIONS) + ")");
       st.execute("DROP TABLE stage");
       if (!fresh) {
         FileSync.fsync(tmp);

@@ -4,6 +4,10 @@ import static io.hindsight.server.lake.LakeFixture.DAY;
 import static io.hindsight.server.lake.LakeFixture.DAY_START;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.hindsight.server.schema.ColumnType;
+import io.hindsight.server.schema.JsonText;
+import io.hindsight.server.schema.Row;
+import io.hindsight.server.schema.SqlText;
 import io.hindsight.server.schema.Table;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -102,6 +106,146 @@ class FreshRowsTest {
         assertThat(f.rows("prediction_id", s.files(Table.PREDICTIONS), "prediction_id"))
             .containsExactly(List.of("a"), List.of("b"), List.of("c"));
       }
+    }
+  }
+
+  @Test
+  void aLakeFileCopiedFromFreshFilesHoldsWhatOneEncodedFromTheLogHolds() throws Exception {
+    try (LakeFixture copied = new LakeFixture(dir.resolve("copied"));
+        LakeFixture encoded = new LakeFixture(dir.resolve("encoded"));
+        FreshRows fresh = new FreshRows(copied.writer, copied.schemas, copied.lake, LakeFixture.duckdb())) {
+      for (LakeFixture f : List.of(copied, encoded)) {
+        var schema = f.schemas.schema(Table.PREDICTIONS, "churn");
+        schema.addIfAbsent("flag", ColumnType.BOOLEAN, DAY_START);
+        schema.addIfAbsent("x", ColumnType.DOUBLE, DAY_START);
+        schema.addIfAbsent("label", ColumnType.STRING, DAY_START);
+        schema.addIfAbsent("doc", ColumnType.JSON, DAY_START);
+        f.accept(0, everyType("a", DAY_START + 5, true, 0.1), everyType("b", DAY_START + 1, false, -3e300));
+      }
+      fresh.take().close();
+      // A column learned after the first fresh file: the second has it, the first does not.
+      for (LakeFixture f : List.of(copied, encoded)) {
+        f.schemas.schema(Table.PREDICTIONS, "churn").addIfAbsent("added", ColumnType.BIGINT, DAY_START);
+        Row c = everyType("c", DAY_START + 3, null, Double.NaN);
+        c.values().put("added", 42L);
+        f.accept(2, c);
+      }
+      fresh.take().close();
+      // A column no fresh file has.
+      for (LakeFixture f : List.of(copied, encoded)) {
+        f.schemas.schema(Table.PREDICTIONS, "churn").addIfAbsent("late", ColumnType.STRING, DAY_START);
+        f.writer.flushNow();
+      }
+      assertThat(copied.writer.rowsCopied()).as("copied from the fresh files").isEqualTo(3);
+      assertThat(encoded.writer.rowsCopied()).isZero();
+      assertThat(fresh.rowsWritten()).as("each row encoded once").isEqualTo(3);
+
+      Partition churn = copied.partition("churn", DAY_START);
+      List<Path> copiedFiles = copied.lake.dataFiles(churn);
+      List<Path> encodedFiles = encoded.lake.dataFiles(churn);
+      assertThat(copiedFiles).hasSize(1);
+      assertThat(copied.types(copiedFiles.get(0)).entrySet())
+          .as("the same columns, in the same order, of the same types")
+          .containsExactlyElementsOf(encoded.types(encodedFiles.get(0)).entrySet());
+      List<List<Object>> rows = copied.rows("* REPLACE (CAST(tags AS VARCHAR) AS tags)", copiedFiles, null);
+      assertThat(rows).as("the same rows in log order").isEqualTo(encoded.rows("* REPLACE (CAST(tags AS VARCHAR) AS tags)", encodedFiles, null));
+      assertThat(copied.rows("prediction_id, added, late", copiedFiles, null))
+          .containsExactly(java.util.Arrays.asList("a", null, null), java.util.Arrays.asList("b", null, null),
+              java.util.Arrays.asList("c", 42L, null));
+    }
+  }
+
+  /** A prediction with a value of every column type. */
+  private static Row everyType(String id, long ts, Boolean flag, double x) {
+    Map<String, String> tags = new java.util.LinkedHashMap<>();
+    tags.put("quote\"", "back\\slash");
+    tags.put("plain", "ünï😀");
+    Map<String, Object> values = new java.util.LinkedHashMap<>();
+    values.put("prediction_id", id);
+    values.put("tags", tags);
+    values.put("latency_ms", 12.5);
+    values.put("flag", flag);
+    values.put("x", x);
+    values.put("label", "Zoë " + id);
+    values.put("doc", new JsonText("{\"k\":[1,2]}"));
+    return new Row(Table.PREDICTIONS, "churn", ts, values);
+  }
+
+  @Test
+  void whileQueriesComeTheWriterPutsTheRowsNoFreshFileHoldsInOneAndCopiesItsFileFromThem() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir);
+        FreshRows fresh = new FreshRows(f.writer, f.schemas, f.lake, LakeFixture.duckdb())) {
+      fresh.start(f.time, Duration.ofHours(1));
+      Partition churn = f.partition("churn", DAY_START);
+      f.accept(0, f.prediction("churn", DAY_START, "a", 1));
+      fresh.take().close();
+      f.accept(1, f.prediction("churn", DAY_START, "b", 2), f.prediction("churn", DAY_START, "c", 3));
+      f.writer.flushNow();
+      assertThat(fresh.rowsWritten()).as("each row encoded once, into a fresh file").isEqualTo(3);
+      assertThat(f.writer.rowsCopied()).isEqualTo(3);
+      assertThat(f.rows("prediction_id, score", f.lake.dataFiles(churn), null))
+          .containsExactly(List.of("a", 1L), List.of("b", 2L), List.of("c", 3L));
+
+      f.accept(3, f.prediction("churn", DAY_START, "d", 4));
+      fresh.take().close();
+      f.accept(4, f.prediction("churn", DAY_START, "e", 5));
+      f.time.advance(FreshRows.KEEP_WRITING_AFTER_QUERY.plusSeconds(1));
+      f.writer.flushNow();
+      assertThat(fresh.rowsWritten()).as("no query for a while: no fresh file for e").isEqualTo(4);
+      assertThat(f.writer.rowsCopied()).as("d and e encoded from the log").isEqualTo(3);
+      assertThat(f.rows("prediction_id", f.lake.dataFiles(churn), "prediction_id"))
+          .containsExactly(List.of("a"), List.of("b"), List.of("c"), List.of("d"), List.of("e"));
+      assertThat(fresh.fileCount()).as("the fresh files of rows in the lake are gone").isZero();
+    }
+  }
+
+  @Test
+  void freshFilesThatDoNotHoldTheRowsTheyShouldLeaveThemToBeEncodedFromTheLog() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir);
+        FreshRows fresh = new FreshRows(f.writer, f.schemas, f.lake, LakeFixture.duckdb());
+        var sql = LakeFixture.duckdb();
+        var st = sql.createStatement()) {
+      Partition churn = f.partition("churn", DAY_START);
+      f.accept(0, f.prediction("churn", DAY_START, "a", 1), f.prediction("churn", DAY_START, "b", 2));
+      Path file;
+      try (FreshRows.Snapshot s = fresh.take()) {
+        file = s.files(Table.PREDICTIONS).get(0);
+      }
+      // Its columns, none of its rows.
+      Path empty = file.resolveSibling("empty.parquet");
+      st.execute("COPY (SELECT * FROM read_parquet(" + SqlText.string(file.toString()) + ") WHERE false) TO "
+          + SqlText.string(empty.toString()) + " (FORMAT parquet)");
+      Files.move(empty, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      f.writer.flushNow();
+      assertThat(f.writer.rowsCopied()).isZero();
+      assertThat(f.rows("prediction_id", f.lake.dataFiles(churn), null)).containsExactly(List.of("a"), List.of("b"));
+
+      f.accept(2, f.prediction("churn", DAY_START, "c", 3));
+      try (FreshRows.Snapshot s = fresh.take()) {
+        Files.delete(s.files(Table.PREDICTIONS).get(0));
+      }
+      f.writer.flushNow();
+      assertThat(f.writer.rowsCopied()).isZero();
+      assertThat(f.rows("prediction_id", f.lake.dataFiles(churn), null))
+          .containsExactly(List.of("a"), List.of("b"), List.of("c"));
+      assertThat(f.writer.problems()).isEmpty();
+    }
+  }
+
+  @Test
+  void rowsTheWriterDropsTakeTheirFreshFilesWithThem() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir);
+        FreshRows fresh = new FreshRows(f.writer, f.schemas, f.lake, LakeFixture.duckdb())) {
+      f.accept(0, f.prediction("churn", DAY_START, "a", 1));
+      fresh.take().close();
+      assertThat(fresh.fileCount()).isEqualTo(1);
+      // Kafka moved the partition to another writer: its rows and their fresh files go.
+      f.writer.discardPending();
+      assertThat(fresh.fileCount()).isZero();
+      f.accept(0, f.prediction("churn", DAY_START, "a", 1));
+      f.writer.flushNow();
+      assertThat(f.writer.rowsCopied()).isZero();
+      assertThat(f.rows("prediction_id", f.lake.dataFiles(f.partition("churn", DAY_START)), null)).containsExactly(List.of("a"));
     }
   }
 
