@@ -206,7 +206,7 @@ public final class HindsightServer implements AutoCloseable {
             scheduler,
             lake,
             schemas,
-            connection(scratch.resolve("duckdb-compaction")),
+            backgroundConnection(scratch.resolve("duckdb-compaction")),
             dataDir.resolve("compaction"),
             config.compactionPolicy());
     compaction.recover();
@@ -623,6 +623,18 @@ public final class HindsightServer implements AutoCloseable {
   }
 
   /** An in-memory DuckDB for writing Parquet; UTC, so timestamps never shift with the host's zone. */
+  /**
+   * A connection for background work that may wait (merges): on {@code query.background-threads},
+   * so a large merge leaves cores to ingest, the lake writer and queries.
+   */
+  private DuckDBConnection backgroundConnection(Path tempDir) throws SQLException {
+    DuckDBConnection c = connection(tempDir);
+    try (java.sql.Statement st = c.createStatement()) {
+      st.execute("SET threads = " + config.queryLimits().backgroundThreadsOrDefault());
+    }
+    return c;
+  }
+
   private DuckDBConnection connection(Path tempDir) throws SQLException {
     DuckDBConnection c = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:");
     try (java.sql.Statement st = c.createStatement()) {

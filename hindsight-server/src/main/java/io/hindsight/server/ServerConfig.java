@@ -347,8 +347,8 @@ public final class ServerConfig {
     /** Threads of the server's own DuckDB; 0: one per core (see {@link QueryLimits#serverThreads}). */
     public int serverThreads = QueryLimits.DEFAULTS.serverThreads();
     /**
-     * Threads of the DuckDB that runs background work (metric store refreshes, the lookup index's
-     * build); 0: half the cores, at least one (see {@link QueryLimits#backgroundThreads}).
+     * Threads of each DuckDB that runs background work (metric store refreshes, the lookup index's
+     * build, file merges); 0: half the cores, at least one (see {@link QueryLimits#backgroundThreads}).
      */
     public int backgroundThreads = QueryLimits.DEFAULTS.backgroundThreads();
     /**
