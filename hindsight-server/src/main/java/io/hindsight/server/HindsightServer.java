@@ -622,7 +622,6 @@ public final class HindsightServer implements AutoCloseable {
     }
   }
 
-  /** An in-memory DuckDB for writing Parquet; UTC, so timestamps never shift with the host's zone. */
   /**
    * A connection for background work that may wait (merges): on {@code query.background-threads},
    * so a large merge leaves cores to ingest, the lake writer and queries.
@@ -635,6 +634,7 @@ public final class HindsightServer implements AutoCloseable {
     return c;
   }
 
+  /** An in-memory DuckDB for writing Parquet; UTC, so timestamps never shift with the host's zone. */
   private DuckDBConnection connection(Path tempDir) throws SQLException {
     DuckDBConnection c = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:");
     try (java.sql.Statement st = c.createStatement()) {

@@ -1,6 +1,7 @@
 package io.hindsight.bench.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hindsight.server.files.Folders;
 import io.hindsight.server.ingest.IdempotencyStore;
 import io.hindsight.server.ingest.IngestLimits;
 import io.hindsight.server.ingest.IngestService;
@@ -14,10 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -69,29 +68,31 @@ public class IngestPathBenchmark {
     ObjectMapper json = new ObjectMapper();
     wal = WriteAheadLog.open(dir.resolve("wal"), 64L << 20, 64, 0, (seq, e) -> {},
         (seq, rows, encoded) -> committed.set(seq));
-    ingest =
-        new IngestService(
-            new SchemaRegistry(dir.resolve("catalog"), json),
-            wal,
-            new IdempotencyStore(dir.resolve("keys"), Clock.systemUTC(), Duration.ofHours(1), 1000),
-            IngestLimits.DEFAULTS,
-            json,
-            Clock.systemUTC(),
-            new ServerMetrics(),
-            () -> 0L,
-            Long.MAX_VALUE,
-            256L << 20);
+    ingest = ingestInto(new SchemaRegistry(dir.resolve("catalog"), json), wal, dir.resolve("keys"), json);
     template = new FraudRecords(42).batch(RECORDS);
     body = new byte[template.length()];
     template.stamp(body, IdStyle.ORDERED, System.currentTimeMillis());
   }
 
+  /** Ingest as the server runs it, with default limits and no back-pressure, into {@code wal}. */
+  static IngestService ingestInto(SchemaRegistry schemas, WriteAheadLog wal, Path keys, ObjectMapper json) throws IOException {
+    return new IngestService(
+        schemas,
+        wal,
+        new IdempotencyStore(keys, Clock.systemUTC(), Duration.ofHours(1), 1000),
+        IngestLimits.DEFAULTS,
+        json,
+        Clock.systemUTC(),
+        new ServerMetrics(),
+        () -> 0L,
+        Long.MAX_VALUE,
+        256L << 20);
+  }
+
   @TearDown(Level.Trial)
   public void tearDown() throws IOException {
     wal.close();
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    Folders.deleteRecursively(dir);
   }
 
   @Benchmark

@@ -1,14 +1,12 @@
 package io.hindsight.bench.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.hindsight.server.ingest.IdempotencyStore;
-import io.hindsight.server.ingest.IngestLimits;
+import io.hindsight.server.files.Folders;
 import io.hindsight.server.ingest.IngestService;
 import io.hindsight.server.lake.FreshRows;
 import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.LakeWriter;
 import io.hindsight.server.ops.Scheduler;
-import io.hindsight.server.ops.ServerMetrics;
 import io.hindsight.server.schema.SchemaRegistry;
 import io.hindsight.server.schema.Table;
 import io.hindsight.server.wal.WriteAheadLog;
@@ -18,13 +16,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.duckdb.DuckDBConnection;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -81,9 +75,7 @@ public class LakeWriteBenchmark {
     List<Entry> logged = new ArrayList<>();
     try (WriteAheadLog wal = WriteAheadLog.open(dir.resolve("wal"), 64L << 20, 64, 0, (seq, e) -> {},
         (seq, rows, encoded) -> logged.add(new Entry(seq, rows, encoded)))) {
-      IngestService ingest = new IngestService(schemas, wal,
-          new IdempotencyStore(dir.resolve("keys"), Clock.systemUTC(), Duration.ofHours(1), 1000),
-          IngestLimits.DEFAULTS, json, Clock.systemUTC(), new ServerMetrics(), () -> 0L, Long.MAX_VALUE, 256L << 20);
+      IngestService ingest = IngestPathBenchmark.ingestInto(schemas, wal, dir.resolve("keys"), json);
       BatchTemplate template = new FraudRecords(42).batch(BATCH);
       byte[] body = new byte[template.length()];
       for (int i = 0; i < ROWS / BATCH; i++) {
@@ -98,9 +90,7 @@ public class LakeWriteBenchmark {
   @TearDown(Level.Trial)
   public void tearDown() throws IOException {
     scheduler.close();
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    Folders.deleteRecursively(dir);
   }
 
   @Benchmark
@@ -128,9 +118,7 @@ public class LakeWriteBenchmark {
       fresh.close();
     }
     writer.close();
-    try (Stream<Path> files = Files.walk(lake.root())) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    Folders.deleteRecursively(lake.root());
     return written + first;
   }
 
