@@ -2,7 +2,10 @@ package io.hindsight.server;
 
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.module.SimpleModule;
@@ -581,9 +584,51 @@ public final class ServerConfig {
     try {
       ServerConfig c = yaml.readValue(file.toFile(), ServerConfig.class);
       return c == null ? new ServerConfig() : c;
+    } catch (UnrecognizedPropertyException e) {
+      throw new IllegalArgumentException(
+          "config file " + file + ": " + key(e) + " is not a setting (" + where(e) + "); the settings there are "
+              + String.join(", ", e.getKnownPropertyIds().stream().map(Object::toString).sorted().toList()),
+          e);
+    } catch (InvalidFormatException e) {
+      throw new IllegalArgumentException(
+          "config file " + file + ": " + key(e) + ": '" + e.getValue() + "' is not " + expected(e.getTargetType()) + " (" + where(e) + ")", e);
     } catch (IOException e) {
       throw new IllegalArgumentException("config file " + file + " is invalid: " + e.getMessage(), e);
     }
+  }
+
+  /** The setting a mapping error is about, as the file spells it: {@code lake.flush-interval}. */
+  private static String key(JsonMappingException e) {
+    StringBuilder key = new StringBuilder();
+    for (JsonMappingException.Reference r : e.getPath()) {
+      if (r.getFieldName() != null) {
+        key.append(key.isEmpty() ? "" : ".").append(r.getFieldName());
+      } else {
+        key.append('[').append(r.getIndex()).append(']');
+      }
+    }
+    return key.toString();
+  }
+
+  private static String where(JsonMappingException e) {
+    return e.getLocation() == null ? "where it is" : "line " + e.getLocation().getLineNr();
+  }
+
+  /** What a setting of {@code type} looks like, for an error message. */
+  private static String expected(Class<?> type) {
+    if (type == Duration.class) {
+      return "a duration: write it in ISO-8601, e.g. PT2S, PT0.25S (250 ms), PT5M, PT1H, P1D";
+    }
+    if (type == int.class || type == long.class || type == Integer.class || type == Long.class) {
+      return "a whole number";
+    }
+    if (type == double.class || type == Double.class) {
+      return "a number";
+    }
+    if (type == boolean.class || type == Boolean.class) {
+      return "true or false";
+    }
+    return "a valid " + type.getSimpleName();
   }
 
   private static ObjectMapper yaml() {

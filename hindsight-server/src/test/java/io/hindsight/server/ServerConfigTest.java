@@ -155,6 +155,22 @@ class ServerConfigTest {
   }
 
   @Test
+  void aValueOfTheWrongKindIsNamedByItsKeyWithTheFix() throws Exception {
+    Path file = dir.resolve("hindsight.yaml");
+    Files.writeString(file, "lake:\n  flush-interval: 2s\n");
+    assertThatThrownBy(() -> ServerConfig.load(file))
+        .hasMessageContaining("lake.flush-interval: '2s' is not a duration")
+        .hasMessageContaining("ISO-8601, e.g. PT2S")
+        .hasMessageContaining("line 2");
+    Files.writeString(file, "query: {max-rows: lots}\n");
+    assertThatThrownBy(() -> ServerConfig.load(file)).hasMessageContaining("query.max-rows: 'lots' is not a whole number");
+    Files.writeString(file, "lake: {flush-intreval: PT1S}\n");
+    assertThatThrownBy(() -> ServerConfig.load(file))
+        .hasMessageContaining("lake.flush-intreval is not a setting")
+        .hasMessageContaining("flush-interval");
+  }
+
+  @Test
   void aServerDoesNotStartOnAnInvalidConfiguration() {
     ServerConfig c = new ServerConfig();
     c.dataDir = dir;
