@@ -49,8 +49,9 @@ import picocli.CommandLine.Option;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Run a sample fraud-scoring service against a local Hindsight server: realistic traffic, a deploy of",
-      "model v2 halfway, delayed ground truth, then three questions answered with SQL."
+      "Run a sample fraud-scoring service against a local Hindsight server.",
+      "Realistic traffic, a deploy of model v2 halfway and delayed ground truth, then three questions",
+      "answered with SQL."
     })
 final class DemoCommand implements Callable<Integer> {
   static final String ENDPOINT = "fraud-model";
