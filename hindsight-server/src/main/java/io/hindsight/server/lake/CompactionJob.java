@@ -45,11 +45,6 @@ import org.slf4j.LoggerFactory;
 public final class CompactionJob implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(CompactionJob.class);
 
-  /**
-   * Rows per row group of merged files. Smaller than DuckDB's default (122,880) so that a point
-   * lookup, which min/max statistics narrow to one row group of the sorted file, reads little.
-   */
-  static final int ROW_GROUP_ROWS = 16_384;
   /** The folder of the store of record where merges keep their journals while they run. */
   static final String MERGES = "_merges";
 
@@ -251,8 +246,8 @@ public final class CompactionJob implements Closeable {
               + ParquetFileWriter.sortKey(p.table())
               + ") TO "
               + SqlText.string(tmp.toString())
-              + " (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE "
-              + ROW_GROUP_ROWS
+              + " ("
+              + Lake.SORTED_FILE_OPTIONS
               + ")");
     }
     FileSync.fsync(tmp);

@@ -21,7 +21,7 @@ import org.duckdb.DuckDBConnection;
 /**
  * Writes rows of one partition to a Parquet file with DuckDB: rows go through the Appender into a
  * staging table typed by the endpoint's schema, then {@code COPY ... TO} writes zstd Parquet. These
- * fresh files are small and written for speed (log order, fast zstd level); {@link CompactionJob}
+ * fresh files are small and written for speed (log order); {@link CompactionJob}
  * merges them into large files sorted so lookups by id and time prune row groups. The file
  * appears whole: it is written under a temporary name, fsynced and renamed. Not thread-safe; one
  * writer per thread.
@@ -125,8 +125,8 @@ final class ParquetFileWriter implements AutoCloseable {
     return true;
   }
 
-  /** How lake files are written: fast to write; {@link CompactionJob} compresses merged files harder. */
-  private static final String LAKE_FILE_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1";
+  /** How the lake writer's files are written: in log order, row groups as DuckDB cuts them. */
+  private static final String LAKE_FILE_OPTIONS = "FORMAT parquet, " + Lake.ZSTD;
 
   /**
    * Writes {@code rows} for queries to read before they are in the lake: with each row's log seq

@@ -36,8 +36,6 @@ import org.duckdb.DuckDBConnection;
  * never neither. The new file keeps the old name and so the seq mark recovery reads from it.
  */
 public final class LakeEdits implements Closeable {
-  /** Rows per row group of rewritten files, as compaction writes them (small groups keep lookups cheap). */
-  private static final int ROW_GROUP_ROWS = 16_384;
 
   private final Lake lake;
   private final LakeWriter writer;
@@ -184,7 +182,7 @@ public final class LakeEdits implements Closeable {
       st.execute(
           "COPY (SELECT * EXCLUDE (file_row_number) FROM " + source + " WHERE (" + keep + ") IS TRUE ORDER BY file_row_number)"
               + " TO " + SqlText.string(tmp.toAbsolutePath().toString())
-              + " (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE " + ROW_GROUP_ROWS + ")");
+              + " (" + Lake.SORTED_FILE_OPTIONS + ")");
       kept = rows(List.of(tmp));
     } catch (SQLException e) {
       Files.deleteIfExists(tmp);
