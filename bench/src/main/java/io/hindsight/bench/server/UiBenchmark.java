@@ -1,5 +1,6 @@
 package io.hindsight.bench.server;
 
+import io.hindsight.server.lake.Lake;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.net.URLEncoder;
@@ -216,7 +217,7 @@ public final class UiBenchmark {
         st.execute(
                 "COPY (SELECT " + columns + " FROM (SELECT i, " + d + " * " + perDay + " + i AS g FROM range(" + perDay
                     + ") t(i)) ORDER BY prediction_id) TO '" + folder.resolve("bulk.parquet").toAbsolutePath()
-                    + "' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16384)");
+                    + "' (" + Lake.SORTED_FILE_OPTIONS + ")");
       }
     }
   }
