@@ -1,7 +1,7 @@
 package io.hindsight.bench.server;
 
-import io.hindsight.server.lake.Lake;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.hindsight.server.lake.Lake;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
