@@ -4,10 +4,10 @@ import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.InvalidFormatException;
-import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -586,12 +586,12 @@ public final class ServerConfig {
       return c == null ? new ServerConfig() : c;
     } catch (UnrecognizedPropertyException e) {
       throw new IllegalArgumentException(
-          "config file " + file + ": " + key(e) + " is not a setting (" + where(e) + "); the settings there are "
+          "config file " + file + ": " + key(e) + " is not a setting" + at(e) + "; the settings there are "
               + String.join(", ", e.getKnownPropertyIds().stream().map(Object::toString).sorted().toList()),
           e);
     } catch (InvalidFormatException e) {
       throw new IllegalArgumentException(
-          "config file " + file + ": " + key(e) + ": '" + e.getValue() + "' is not " + expected(e.getTargetType()) + " (" + where(e) + ")", e);
+          "config file " + file + ": " + key(e) + ": '" + e.getValue() + "' is not " + expected(e.getTargetType()) + at(e), e);
     } catch (IOException e) {
       throw new IllegalArgumentException("config file " + file + " is invalid: " + e.getMessage(), e);
     }
@@ -610,8 +610,8 @@ public final class ServerConfig {
     return key.toString();
   }
 
-  private static String where(JsonMappingException e) {
-    return e.getLocation() == null ? "where it is" : "line " + e.getLocation().getLineNr();
+  private static String at(JsonMappingException e) {
+    return e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
   }
 
   /** What a setting of {@code type} looks like, for an error message. */

@@ -86,7 +86,7 @@ final class LakeFill {
                 + " FROM range(" + rows + ") r(i)) g JOIN seed s ON s.seed_row = g.i % " + seedRows;
         st.execute(
             "COPY (" + select + " ORDER BY prediction_id, ts) TO '" + tmp.toAbsolutePath()
-                + "' (" + Lake.SORTED_FILE_OPTIONS + ")");
+                + "' (" + Lake.REWRITTEN_FILE_OPTIONS + ")");
         Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
         files++;
         System.out.printf("fill %s: %,d of %,d records (%s)%n", endpoint, done + rows, records, out.getFileName());

@@ -217,7 +217,7 @@ public final class UiBenchmark {
         st.execute(
                 "COPY (SELECT " + columns + " FROM (SELECT i, " + d + " * " + perDay + " + i AS g FROM range(" + perDay
                     + ") t(i)) ORDER BY prediction_id) TO '" + folder.resolve("bulk.parquet").toAbsolutePath()
-                    + "' (" + Lake.SORTED_FILE_OPTIONS + ")");
+                    + "' (" + Lake.REWRITTEN_FILE_OPTIONS + ")");
       }
     }
   }

@@ -247,7 +247,7 @@ public final class CompactionJob implements Closeable {
               + ") TO "
               + SqlText.string(tmp.toString())
               + " ("
-              + Lake.SORTED_FILE_OPTIONS
+              + Lake.REWRITTEN_FILE_OPTIONS
               + ")");
     }
     FileSync.fsync(tmp);

@@ -40,11 +40,11 @@ public final class Lake {
   public static final String ZSTD = "COMPRESSION zstd, COMPRESSION_LEVEL 1";
 
   /**
-   * {@code COPY} options of sorted lake files (merged, or rewritten by retention): row groups of
-   * 16,384 rows instead of DuckDB's 122,880, so that a point lookup, which min/max statistics
-   * narrow to one row group of the sorted file, reads little.
+   * {@code COPY} options of lake files made from other lake files (merges, retention's rewrites):
+   * row groups of 16,384 rows instead of DuckDB's 122,880, so that a point lookup, which min/max
+   * statistics narrow to one row group of a merged (sorted) file, reads little.
    */
-  public static final String SORTED_FILE_OPTIONS = "FORMAT parquet, " + ZSTD + ", ROW_GROUP_SIZE 16384";
+  public static final String REWRITTEN_FILE_OPTIONS = "FORMAT parquet, " + ZSTD + ", ROW_GROUP_SIZE 16384";
 
   private final Path root;
   private final LakeStore store;

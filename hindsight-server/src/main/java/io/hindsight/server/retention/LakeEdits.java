@@ -36,7 +36,6 @@ import org.duckdb.DuckDBConnection;
  * never neither. The new file keeps the old name and so the seq mark recovery reads from it.
  */
 public final class LakeEdits implements Closeable {
-
   private final Lake lake;
   private final LakeWriter writer;
   private final CompactionJob compaction;
@@ -182,7 +181,7 @@ public final class LakeEdits implements Closeable {
       st.execute(
           "COPY (SELECT * EXCLUDE (file_row_number) FROM " + source + " WHERE (" + keep + ") IS TRUE ORDER BY file_row_number)"
               + " TO " + SqlText.string(tmp.toAbsolutePath().toString())
-              + " (" + Lake.SORTED_FILE_OPTIONS + ")");
+              + " (" + Lake.REWRITTEN_FILE_OPTIONS + ")");
       kept = rows(List.of(tmp));
     } catch (SQLException e) {
       Files.deleteIfExists(tmp);
