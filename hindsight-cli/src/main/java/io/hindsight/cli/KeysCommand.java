@@ -71,7 +71,13 @@ final class KeysCommand implements Runnable {
   static final class ListKeys extends DataDirOption implements Callable<Integer> {
     @Override
     public Integer call() {
-      for (ApiKey k : keys().list()) {
+      List<ApiKey> all = keys().list();
+      if (all.isEmpty()) {
+        // On standard error, so that a script reading the list reads nothing.
+        System.err.println("no API keys in " + dataDir.toAbsolutePath()
+            + "; create one with: hindsight keys create --name NAME --scope read|write|admin");
+      }
+      for (ApiKey k : all) {
         System.out.printf(
             "%-24s %-18s %-30s %s%n",
             k.name(),

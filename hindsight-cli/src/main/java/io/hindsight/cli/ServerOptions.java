@@ -14,7 +14,9 @@ final class ServerOptions {
 
   @Option(
       names = "--api-key",
-      description = "API key, when the server requires one (or HINDSIGHT_API_KEY); ingest needs the write scope.")
+      description =
+          "API key, when the server requires one (or HINDSIGHT_API_KEY): query and report need the read scope,"
+              + " ingest and import the write scope, backup admin.")
   String apiKey = System.getenv("HINDSIGHT_API_KEY");
 
   /** {@code path} (starting with /) on the server. */

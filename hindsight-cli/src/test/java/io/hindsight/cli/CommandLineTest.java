@@ -80,6 +80,9 @@ class CommandLineTest {
 
   @Test
   void keysCreatedOnTheCommandLineGuardTheServerAndRevokeWithoutRestart() throws Exception {
+    CliRun none = run("keys", "list", "--data-dir", dir.toString());
+    assertThat(none.out()).isEmpty();
+    assertThat(none.err()).contains("no API keys in").contains("hindsight keys create --name");
     CliRun created = run("keys", "create", "--data-dir", dir.toString(), "--name", "svc", "--scope", "write", "--endpoint", "fraud");
     assertThat(created.exit()).isZero();
     String key = created.out().trim();
