@@ -30,6 +30,12 @@ public final class HindsightCommand implements Runnable {
   }
 
   public static void main(String[] args) {
+    try {
+      LogFormat.choose(System.getenv("HINDSIGHT_LOG_FORMAT"), System.console() != null).apply();
+    } catch (IllegalArgumentException e) {
+      System.err.println("error: " + e.getMessage());
+      System.exit(2);
+    }
     System.exit(commandLine().execute(args));
   }
 

@@ -1,0 +1,39 @@
+package io.hindsight.cli;
+
+import java.util.Locale;
+
+/**
+ * How the log lines of a command look: one JSON object a line for log collectors (the default,
+ * and always where output goes to a file or a pipe), or plain lines for a person at a terminal.
+ * {@code HINDSIGHT_LOG_FORMAT=json|text} chooses; a {@code logback.configurationFile} of the
+ * user's own wins over both.
+ */
+enum LogFormat {
+  JSON("logback.xml"),
+  TEXT("hindsight-logback-text.xml");
+
+  private final String configuration;
+
+  LogFormat(String configuration) {
+    this.configuration = configuration;
+  }
+
+  /** The format {@code setting} names, else text on a terminal and JSON elsewhere. */
+  static LogFormat choose(String setting, boolean terminal) {
+    if (setting == null || setting.isBlank()) {
+      return terminal ? TEXT : JSON;
+    }
+    try {
+      return valueOf(setting.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("HINDSIGHT_LOG_FORMAT is '" + setting + "'; use json or text");
+    }
+  }
+
+  /** Has logging start in this format; before the first logger is made. */
+  void apply() {
+    if (System.getProperty("logback.configurationFile") == null) {
+      System.setProperty("logback.configurationFile", configuration);
+    }
+  }
+}
