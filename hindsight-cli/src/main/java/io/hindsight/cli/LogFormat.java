@@ -3,10 +3,10 @@ package io.hindsight.cli;
 import java.util.Locale;
 
 /**
- * How the log lines of a command look: one JSON object a line for log collectors (the default,
- * and always where output goes to a file or a pipe), or plain lines for a person at a terminal.
- * {@code HINDSIGHT_LOG_FORMAT=json|text} chooses; a {@code logback.configurationFile} of the
- * user's own wins over both.
+ * How the log lines of a command look: one JSON object a line for log collectors (the default
+ * where output goes to a file, a pipe or a container's log), or plain lines for a person at a
+ * terminal. {@code HINDSIGHT_LOG_FORMAT=json|text} chooses either way; a {@code
+ * logback.configurationFile} of the user's own wins over both.
  */
 enum LogFormat {
   JSON("logback.xml"),
