@@ -31,7 +31,7 @@ public final class HindsightCommand implements Runnable {
 
   public static void main(String[] args) {
     try {
-      LogFormat.choose(System.getenv("HINDSIGHT_LOG_FORMAT"), System.console() != null).apply();
+      LogFormat.choose(System.getenv("HINDSIGHT_LOG_FORMAT"), LogFormat.onTerminal()).apply();
     } catch (IllegalArgumentException e) {
       System.err.println("error: " + e.getMessage());
       System.exit(2);

@@ -30,6 +30,20 @@ enum LogFormat {
     }
   }
 
+  /** Whether standard input and output are a terminal, as far as this Java can tell. */
+  static boolean onTerminal() {
+    java.io.Console console = System.console();
+    if (console == null) {
+      return false;
+    }
+    try {
+      // Java 22 to 24 hand out a console even when output is redirected; they can say whether it is a terminal.
+      return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+    } catch (ReflectiveOperationException olderJava) {
+      return true; // before Java 22 there is a console only on a terminal
+    }
+  }
+
   /** Has logging start in this format; before the first logger is made. */
   void apply() {
     if (System.getProperty("logback.configurationFile") == null) {

@@ -25,6 +25,11 @@ class LogFormatTest {
   }
 
   @Test
+  void aTestRunIsNotATerminal() {
+    assertThat(LogFormat.onTerminal()).as("surefire's output is a pipe").isFalse();
+  }
+
+  @Test
   void serveLogsInTheChosenFormat() throws Exception {
     assertThat(firstLineAbout("listening on", "text"))
         .matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO  HindsightServer: Hindsight listening on http://127\\.0\\.0\\.1:\\d+ .*");
