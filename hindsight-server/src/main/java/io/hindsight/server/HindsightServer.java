@@ -6,6 +6,7 @@ import io.hindsight.server.auth.AccessControl;
 import io.hindsight.server.auth.ApiKey;
 import io.hindsight.server.auth.ApiKeys;
 import io.hindsight.server.auth.OwnerOnly;
+import io.hindsight.server.files.DataFolderLock;
 import io.hindsight.server.files.Folders;
 import io.hindsight.server.http.ApiServer;
 import io.hindsight.server.ingest.IdempotencyStore;
@@ -86,6 +87,7 @@ import org.slf4j.LoggerFactory;
  *   imports/      each import job's progress: rows done per source file, its watermark
  *   retention/    the seq marks of deleted partitions, so the log never replays them
  *   tmp/          DuckDB spill files, query worker folders, backups' links; emptied at start
+ *   server.lock   locked by the server using the folder, so a second one refuses to start
  * </pre>
  *
  * <p>Start-up recovers before it listens: leftovers of interrupted writes are removed and half-done
@@ -116,6 +118,7 @@ public final class HindsightServer implements AutoCloseable {
   private IdempotencyStore idempotency;
   private WriteAheadLog wal;
   private ApiServer api;
+  private DataFolderLock folderLock;
   private MetricStore metricStore;
   private AlertEngine alerts;
   private LakeEdits lakeEdits;
@@ -133,6 +136,8 @@ public final class HindsightServer implements AutoCloseable {
   private LakeFeed feed;
   private SchemaLog sharedSchemas;
   private volatile boolean closed;
+  /** Whether the start got as far as listening (a refused start has nothing to report on close). */
+  private volatile boolean listening;
 
   private HindsightServer(ServerConfig config, Scheduler scheduler) {
     this.config = config;
@@ -183,7 +188,20 @@ public final class HindsightServer implements AutoCloseable {
     Path dataDir = config.dataDir.toAbsolutePath();
     // Before anything starts: a media root that is not there stops the start with its name.
     media = new MediaLibrary(config.mediaSettings());
-    OwnerOnly.createDirectories(dataDir);
+    // Before anything reads or cleans the folder: a second server on it stops here, naming the first.
+    String holder = "process " + ProcessHandle.current().pid() + ", started " + java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    try {
+      OwnerOnly.createDirectories(dataDir);
+      folderLock = DataFolderLock.claim(dataDir, holder);
+    } catch (java.nio.file.FileSystemException e) {
+      // Their own messages are a bare path.
+      throw new IOException(DataFolderLock.problemWith(dataDir, e), e);
+    }
+    if (folderLock.unlockedBecause() != null) {
+      log.warn(
+          "could not lock the data folder {} ({}): nothing stops a second server from using it at the same time",
+          dataDir, folderLock.unlockedBecause());
+    }
     List<ApiKey> configuredKeys = new ArrayList<>();
     for (Map<String, Object> k : config.auth.keys) {
       configuredKeys.add(ApiKeys.fromJson(json.valueToTree(k)));
@@ -417,11 +435,12 @@ public final class HindsightServer implements AutoCloseable {
     // Alerts link back to the server; on port 0 its address is known only now.
     alerts.externalUrl(externalUrl(api.port()));
     queryEngine.awaitWorkers();
+    String url = (config.tls.enabled() ? "https" : "http") + "://" + config.host + ":" + api.port();
+    folderLock.describe(holder + ", listening on " + url);
+    listening = true;
     log.info(
-        "Hindsight listening on {}://{}:{} with data in {}{} (started in {} ms)",
-        config.tls.enabled() ? "https" : "http",
-        config.host,
-        api.port(),
+        "Hindsight listening on {} with data in {}{} (started in {} ms)",
+        url,
         dataDir,
         keys.enabled() ? "; API keys required" : "",
         (System.nanoTime() - started) / 1_000_000);
@@ -819,7 +838,7 @@ public final class HindsightServer implements AutoCloseable {
     long started = System.nanoTime();
     // What is left after the writer's deadline is for closing the rest (query workers, DuckDB).
     long writerDeadline = started + config.shutdownTimeout.toNanos() * 3 / 5;
-    if (lakeWriter != null) {
+    if (listening && lakeWriter != null) {
       log.info(
           "stopping: {} acknowledged records ({} MB) are not yet in the lake; what is not written within {} s stays in the"
               + " write-ahead log for the next start",
@@ -889,6 +908,16 @@ public final class HindsightServer implements AutoCloseable {
     scheduler.close();
     if (lakeStore != null) {
       lakeStore.close();
+    }
+    if (folderLock != null) {
+      try {
+        folderLock.close();
+      } catch (IOException e) {
+        log.warn("releasing the data folder: {}", e.toString());
+      }
+    }
+    if (!listening) {
+      return; // a refused start: its error says why, and there was nothing to stop
     }
     long left = lakeWriter == null ? 0 : lakeWriter.pendingRows();
     log.info(

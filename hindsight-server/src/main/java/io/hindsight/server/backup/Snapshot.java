@@ -1,5 +1,6 @@
 package io.hindsight.server.backup;
 
+import io.hindsight.server.files.DataFolderLock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,8 +20,8 @@ final class Snapshot {
   /** A file of the snapshot: its path relative to the data folder and its length at the instant. */
   record Entry(String path, long bytes) {}
 
-  /** Folders of the data folder that are derived or scratch, never backed up. */
-  static final Set<String> SKIPPED = Set.of("tmp", "lake/.metric-store", "lake/.fresh");
+  /** What of the data folder is derived, scratch or the running server's own, never backed up. */
+  static final Set<String> SKIPPED = Set.of("tmp", "lake/.metric-store", "lake/.fresh", DataFolderLock.FILE);
 
   private Snapshot() {}
 

@@ -20,7 +20,10 @@ import io.javalin.http.Context;
 import io.javalin.json.JavalinJackson;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.BindException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
@@ -64,6 +67,10 @@ public final class ApiServer {
   private final UiRoutes ui;
   private final AuditApi auditApi;
 
+  private final String host;
+  private final int port;
+  private volatile boolean started;
+
   public ApiServer(
       ServerConfig config,
       IngestService ingest,
@@ -78,6 +85,8 @@ public final class ApiServer {
       java.time.Clock clock,
       ServerMetrics metrics,
       ObjectMapper json) {
+    this.host = config.host;
+    this.port = config.port;
     this.ingest = ingest;
     this.lookups = lookups;
     this.access = access;
@@ -455,8 +464,34 @@ public final class ApiServer {
   /** The jobs routes' handlers, set by {@link #jobs}. */
   private JobsApi jobsApi;
 
-  public void start() {
-    app.start();
+  /**
+   * Starts listening. A port another process holds is named as such with the way out: Javalin
+   * reports a failed bind as its own failure to stop afterwards, which names neither.
+   */
+  public void start() throws IOException {
+    try {
+      app.start();
+      started = true;
+    } catch (Exception e) {
+      String bind = bindProblem();
+      throw new IOException(bind != null ? bind : "could not start the HTTP server on " + host + ":" + port + ": " + e, e);
+    }
+  }
+
+  /** Why {@code host:port} cannot be listened on now, with the way out; null when it can. */
+  private String bindProblem() {
+    try (ServerSocket probe = new ServerSocket()) {
+      probe.bind(new InetSocketAddress(host, port));
+      return null;
+    } catch (BindException e) {
+      return String.valueOf(e.getMessage()).contains("in use")
+          ? "port " + port + " on " + host + " is in use by another process; stop that one, or give this server another"
+              + " port (--port, or port: in the config; 0 picks a free one)"
+          : "cannot listen on " + host + ":" + port + " (" + e.getMessage() + "); give --host an address of this machine,"
+              + " 127.0.0.1 for this machine only or 0.0.0.0 for all its networks";
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   public int port() {
@@ -465,6 +500,9 @@ public final class ApiServer {
 
   /** Stops accepting and answers the requests in flight, for at most 40 % of {@code shutdown-timeout}. */
   public void stop() {
+    if (!started) {
+      return; // a failed start stopped what it had started
+    }
     try {
       app.stop();
     } catch (RuntimeException e) {

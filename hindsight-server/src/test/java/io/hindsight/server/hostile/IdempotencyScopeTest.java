@@ -2,6 +2,7 @@ package io.hindsight.server.hostile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.hindsight.server.ChildServer;
 import io.hindsight.server.ChildServerMain;
 import io.hindsight.server.TestServer;
 import io.hindsight.server.auth.ApiKeys;

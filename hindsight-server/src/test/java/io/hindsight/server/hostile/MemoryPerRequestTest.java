@@ -3,6 +3,7 @@ package io.hindsight.server.hostile;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.hindsight.server.ChildServer;
 import io.hindsight.server.TestServer;
 import java.io.IOException;
 import java.io.InputStream;

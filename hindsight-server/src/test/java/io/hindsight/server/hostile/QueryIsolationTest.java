@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.hindsight.server.ChildServer;
 import io.hindsight.server.ChildServerMain;
 import io.hindsight.server.TestServer;
 import java.io.File;

@@ -1,6 +1,5 @@
-package io.hindsight.server.hostile;
+package io.hindsight.server;
 
-import io.hindsight.server.ChildServerMain;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,13 +7,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A server in a JVM of its own, for what a test JVM cannot show: a small heap, a hard kill. */
-final class ChildServer implements AutoCloseable {
+public final class ChildServer implements AutoCloseable {
   private final Process process;
   private final Path log;
-  final int port;
+  public final int port;
 
   /** Starts {@link ChildServerMain} on {@code dir/data} with the given JVM options and waits for its port. */
-  ChildServer(Path dir, String... jvmOptions) throws IOException, InterruptedException {
+  public ChildServer(Path dir, String... jvmOptions) throws IOException, InterruptedException {
     Path portFile = dir.resolve("port");
     log = dir.resolve("child.log");
     List<String> cmd = new ArrayList<>();
@@ -36,11 +35,15 @@ final class ChildServer implements AutoCloseable {
     port = Integer.parseInt(Files.readString(portFile).trim());
   }
 
-  String url(String path) {
+  public long pid() {
+    return process.pid();
+  }
+
+  public String url(String path) {
     return "http://127.0.0.1:" + port + path;
   }
 
-  String log() throws IOException {
+  public String log() throws IOException {
     return Files.readString(log);
   }
 
