@@ -309,6 +309,8 @@ public final class HindsightServer implements AutoCloseable {
     metrics.health().add(audit::problems);
     metrics.gauge("hindsight_audit_logs_refusing", "Audit logs that refuse to sign checkpoints or take leaves (see /health)", () -> audit.problems().size());
     metrics.gauge("hindsight_wal_bytes", "Bytes of write-ahead log on disk", wal::sizeBytes);
+    metrics.gauge("hindsight_data_free_bytes", "Bytes free on the data folder's disk (records keep wal.min-free-bytes of it)", wal::freeBytes);
+    metrics.health().add(wal::problems);
     metrics.gauge("hindsight_wal_unread_bytes", "Bytes of write-ahead log a start has not read yet (records are refused until 0)", wal::unreadBytes);
     metrics.counter("hindsight_wal_fsyncs", "fsyncs of the write-ahead log since start", wal::fsyncCount);
     metrics.gauge(
@@ -706,6 +708,7 @@ public final class HindsightServer implements AutoCloseable {
               }
             },
             lakeWriter::accept);
+    w.keepFree(config.wal.minFreeBytes);
     if (w.unreadBytes() > 0) {
       log.info(
           "reading the write-ahead log ({} MB) in the background; the server answers meanwhile and takes records once it is read",

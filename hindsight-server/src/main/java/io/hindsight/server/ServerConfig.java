@@ -298,6 +298,13 @@ public final class ServerConfig {
     public long segmentBytes = 64L << 20;
     /** Requests waiting for the log thread; more block, pushing back on clients. */
     public int queueCapacity = 4096;
+    /**
+     * Room on the data folder's disk that records never take: when a request would leave less,
+     * it is answered 503 and the lake writer keeps the room to write the log into the lake (a
+     * fraction of its size), after which the log's segments are deleted and records are taken
+     * again. 0 lets records fill the disk.
+     */
+    public long minFreeBytes = 64L << 20;
   }
 
   /** The Parquet lake. */
@@ -428,6 +435,7 @@ public final class ServerConfig {
     p.range("auth.reload-interval", auth.reloadInterval, Duration.ZERO, Duration.ofHours(1));
     p.range("wal.segment-bytes", wal.segmentBytes, 64 * 1024, 1L << 40);
     p.range("wal.queue-capacity", wal.queueCapacity, 1, 1_000_000);
+    p.range("wal.min-free-bytes", wal.minFreeBytes, 0, Long.MAX_VALUE);
     p.range("lake.flush-interval", lake.flushInterval, Duration.ofMillis(10), Duration.ofDays(1));
     p.range("monitoring.refresh-interval", monitoring.refreshInterval, Duration.ofSeconds(1), Duration.ofHours(1));
     p.range("audit.checkpoint-interval", audit.checkpointInterval, Duration.ofMillis(10), Duration.ofSeconds(10));

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -74,9 +75,17 @@ public final class WriteAheadLog implements Closeable {
   private final AtomicLong unread = new AtomicLong();
   /** The thread reading the log at a start in the background, or null. */
   private Thread reader;
+  /** The file system of the log's folder, asked how much room is left before each write. */
+  private final FileStore disk;
+  /** Bytes of that file system entries never take (see {@link #keepFree}). */
+  private volatile long keepFreeBytes;
+  /** Why the last write failed, while no write succeeded since; null when the last one did. */
+  private volatile String refusing;
+  private volatile java.time.Instant refusingSince;
 
-  private WriteAheadLog(Path dir, long segmentBytes, int queueCapacity, CommitListener committed) {
+  private WriteAheadLog(Path dir, long segmentBytes, int queueCapacity, CommitListener committed) throws IOException {
     this.dir = dir;
+    this.disk = Files.getFileStore(dir);
     this.segmentBytes = segmentBytes;
     this.committed = committed;
     this.queue = new ArrayBlockingQueue<>(queueCapacity);
@@ -290,6 +299,51 @@ public final class WriteAheadLog implements Closeable {
     return Long.parseLong(n.substring(PREFIX.length() + 21, n.length() - SUFFIX.length()));
   }
 
+  /**
+   * Keeps {@code bytes} of the log's file system free: an entry that would leave less is refused
+   * (and its request answered 503), so the lake writer always has room to write what the log
+   * holds into the lake, which takes a fraction of the log's bytes, after which the log's
+   * segments are deleted and records are taken again.
+   */
+  public void keepFree(long bytes) {
+    keepFreeBytes = bytes;
+  }
+
+  /** Bytes free for this process on the log's file system now. */
+  public long freeBytes() {
+    try {
+      return disk.getUsableSpace();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  /** Why the log refuses records now, for {@code GET /health}: empty while its last write succeeded. */
+  public List<String> problems() {
+    String why = refusing;
+    return why == null ? List.of() : List.of("the write-ahead log refuses records since " + refusingSince + ": " + why);
+  }
+
+  /** An entry refused before anything of it was written, to keep the disk's reserve. */
+  private static final class NoRoom extends IOException {
+    NoRoom(String message) {
+      super(message);
+    }
+  }
+
+  private void requireRoom(long bytes) throws NoRoom, IOException {
+    long keep = keepFreeBytes;
+    if (keep <= 0) {
+      return;
+    }
+    long free = disk.getUsableSpace();
+    if (free - bytes < keep) {
+      throw new NoRoom(
+          "the disk of " + dir.getParent() + " has " + (free >> 20) + " MB free and " + (keep >> 20) + " MB of it are kept"
+              + " for writing the lake (wal.min-free-bytes); free space on it or give it more");
+    }
+  }
+
   private void roll() throws IOException {
     if (current != null) {
       current.close();
@@ -422,6 +476,7 @@ public final class WriteAheadLog implements Closeable {
         total += HEADER + p.encoded().length;
         seq += p.rows();
       }
+      requireRoom(total);
       long written = 0;
       while (written < total) {
         written += current.write(bufs);
@@ -432,7 +487,10 @@ public final class WriteAheadLog implements Closeable {
       bytesOnDisk.addAndGet(total);
       nextSeq = seq;
     } catch (IOException e) {
-      undo(startPos, e);
+      if (!(e instanceof NoRoom)) {
+        undo(startPos);
+      }
+      refused(e);
       for (int i = batch.size() - 1; i >= 0; i--) {
         if (batch.get(i).audited() != null) {
           batch.get(i).audited().failed();
@@ -442,6 +500,10 @@ public final class WriteAheadLog implements Closeable {
         p.done().completeExceptionally(e);
       }
       return;
+    }
+    if (refusing != null) {
+      log.info("the write-ahead log takes records again; it refused them since {}", refusingSince);
+      refusing = null;
     }
     for (Pending p : batch) {
       if (p.audited() != null) {
@@ -498,11 +560,19 @@ public final class WriteAheadLog implements Closeable {
   }
 
   /** Cuts a half-written batch so the next one does not follow garbage. */
-  private void undo(long startPos, IOException cause) {
+  /** Says once, when the log starts refusing, why; {@link #problems()} says it for as long as it lasts. */
+  private void refused(IOException e) {
+    if (refusing == null) {
+      refusingSince = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+      log.warn("the write-ahead log refuses records, answered 503 until it can write again: {}", e.getMessage());
+    }
+    refusing = e.getMessage();
+  }
+
+  private void undo(long startPos) {
     try {
       current.truncate(startPos);
       current.position(startPos);
-      log.warn("log write failed ({}); the batch was refused and cut from the log", cause.toString());
     } catch (IOException e) {
       broken = new IOException("the log cannot be written or repaired: " + e.getMessage(), e);
       log.error("log is broken; refusing writes until restart", e);

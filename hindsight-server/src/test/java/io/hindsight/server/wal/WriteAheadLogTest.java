@@ -1,6 +1,7 @@
 package io.hindsight.server.wal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.Table;
@@ -118,6 +119,29 @@ class WriteAheadLogTest {
     List<Replayed> replayed = new ArrayList<>();
     try (WriteAheadLog wal = open(dir, 1 << 20, 0, replayed)) {
       assertThat(replayed).extracting(Replayed::seq).containsExactly(3L);
+    }
+  }
+
+  @Test
+  void refusesWhatWouldTakeTheDisksReserveSaysWhyMeanwhileAndTakesRecordsOnceThereIsRoom() throws Exception {
+    try (WriteAheadLog wal = open(dir, 1 << 20, 0, new ArrayList<>())) {
+      assertThat(wal.freeBytes()).isCloseTo(Files.getFileStore(dir).getUsableSpace(), org.assertj.core.data.Offset.offset(64L << 20));
+      wal.keepFree(wal.freeBytes() + (1L << 40));
+      assertThatThrownBy(() -> wal.append(entry("a")).get())
+          .hasCauseInstanceOf(java.io.IOException.class)
+          .hasMessageContaining("MB free and")
+          .hasMessageContaining("MB of it are kept for writing the lake (wal.min-free-bytes)");
+      assertThat(wal.problems()).singleElement().asString().startsWith("the write-ahead log refuses records since ").contains("wal.min-free-bytes");
+      long refusedSize = wal.sizeBytes();
+
+      wal.keepFree(1 << 20);
+      assertThat(wal.append(entry("b")).get()).as("the refused entry took no number").isZero();
+      assertThat(wal.problems()).isEmpty();
+      assertThat(wal.sizeBytes()).isGreaterThan(refusedSize);
+    }
+    List<Replayed> replayed = new ArrayList<>();
+    try (WriteAheadLog wal = open(dir, 1 << 20, 0, replayed)) {
+      assertThat(replayed).containsExactly(new Replayed(0, "b"));
     }
   }
 }
