@@ -16,6 +16,7 @@ import io.hindsight.server.audit.AuditSettings;
 import io.hindsight.server.audit.AuditTrails;
 import io.hindsight.server.media.MediaLibrary;
 import io.hindsight.server.lake.CompactionJob;
+import io.hindsight.server.lake.DamagedFiles;
 import io.hindsight.server.lake.SharedCatalog;
 import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.LakeFollower;
@@ -87,6 +88,7 @@ import org.slf4j.LoggerFactory;
  *   imports/      each import job's progress: rows done per source file, its watermark
  *   retention/    the seq marks of deleted partitions, so the log never replays them
  *   tmp/          DuckDB spill files, query worker folders, backups' links; emptied at start
+ *   damaged/      lake files found cut short, moved out of the lake so the rest stays readable
  *   server.lock   locked by the server using the folder, so a second one refuses to start
  * </pre>
  *
@@ -230,6 +232,13 @@ public final class HindsightServer implements AutoCloseable {
     compaction.recover();
     LakeFollower.recoverWriter(lake);
     queryEngine = new QueryEngine(lake, config.queryLimits(), json, scratch.resolve("query"), metrics::queryKilled);
+    // A lake file cut short outside the server would fail every query of its table: the first read
+    // that fails on it (the views built at start read every footer) has it moved out of the lake.
+    DamagedFiles damaged = new DamagedFiles(lake, dataDir.resolve("damaged"));
+    damaged.afterMove(queryEngine::refreshViews);
+    queryEngine.onReadFailure(damaged::suspect);
+    compaction.onFailure(damaged::suspect);
+    metrics.health().add(damaged::problems);
     schemas.onChange(queryEngine::refreshViews);
     if (config.followsLake()) {
       lakeFollower = new LakeFollower(lake, lakeStore, queryEngine::refreshViews);

@@ -61,6 +61,8 @@ public final class CompactionJob implements Closeable {
   /** The partitions this node may merge: all, unless writers share the lake (see {@link #mergeOnly}). */
   private volatile Predicate<Partition> mine = p -> true;
   private volatile long merges;
+  /** Told why a pass failed (a lake file it could not read is named in it). */
+  private volatile java.util.function.Consumer<String> failed = message -> {};
 
   public CompactionJob(Scheduler scheduler, Lake lake, SchemaRegistry schemas, DuckDBConnection conn, Path journalDir, CompactionPolicy policy)
       throws IOException {
@@ -116,6 +118,11 @@ public final class CompactionJob implements Closeable {
     this.mine = mine;
   }
 
+  /** Has {@code listener} told why each scheduled pass failed (see {@link DamagedFiles#suspect}). */
+  public void onFailure(java.util.function.Consumer<String> listener) {
+    failed = listener;
+  }
+
   /** Runs merges every interval; {@code afterSwap} runs after files were replaced. */
   public void start(Duration interval, Runnable afterSwap) {
     this.afterSwap = afterSwap;
@@ -136,6 +143,7 @@ public final class CompactionJob implements Closeable {
       runOnce();
     } catch (Exception e) {
       log.warn("compaction run failed; will try again: {}", e.toString());
+      failed.accept(e.toString());
     }
   }
 

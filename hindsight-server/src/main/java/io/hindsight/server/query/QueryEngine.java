@@ -66,6 +66,8 @@ public final class QueryEngine implements Closeable {
   private volatile Map<String, String> derivedProblems = Map.of();
   private final Map<String, LakeTable> lakeTables = new LinkedHashMap<>();
   private final Map<String, String> extraViews = new LinkedHashMap<>();
+  /** Told DuckDB's message of every failed read, which names a lake file it could not read. */
+  private volatile java.util.function.Consumer<String> readFailed = message -> {};
 
   /**
    * @param scratchDir a folder of the data directory outside the lake for DuckDB's spill files
@@ -109,6 +111,11 @@ public final class QueryEngine implements Closeable {
    */
   public void awaitWorkers() throws IOException {
     workers.awaitFirst();
+  }
+
+  /** Has {@code listener} told DuckDB's message of each failed read (see {@code DamagedFiles#suspect}). */
+  public void onReadFailure(java.util.function.Consumer<String> listener) {
+    readFailed = listener;
   }
 
   /** Rebuilds the views; called when a table gets its first files or a schema changes. */
@@ -159,6 +166,7 @@ public final class QueryEngine implements Closeable {
       views = new QueryWorker.Views(views.version() + 1, List.copyOf(ddl));
     } catch (SQLException e) {
       log.error("could not build the SQL views", e);
+      readFailed.accept(e.getMessage());
     }
   }
 
@@ -347,6 +355,7 @@ public final class QueryEngine implements Closeable {
             "the computation ran longer than the limit of " + limits.timeout().toSeconds()
                 + " s (query.timeout) and was cancelled; ask for a shorter window");
       }
+      readFailed.accept(e.getMessage());
       throw ApiException.badRequest("the computation failed: " + LockedDuckDb.cleanMessage(e));
     } finally {
       interrupt.cancel(false);
@@ -405,7 +414,12 @@ public final class QueryEngine implements Closeable {
           "'limit' must be between 0 and " + limits.maxRows() + " (query.max-rows)");
     }
     guard.check(sql);
-    workers.run(views, this::reading, sql, params == null ? List.of() : params, limit, sink);
+    try {
+      workers.run(views, this::reading, sql, params == null ? List.of() : params, limit, sink);
+    } catch (ApiException e) {
+      readFailed.accept(e.getMessage());
+      throw e;
+    }
   }
 
   /** Has user SQL read the rows not yet in the lake beside it; without this it reads the lake alone. */
@@ -520,6 +534,7 @@ public final class QueryEngine implements Closeable {
                 + limits.timeout().toSeconds()
                 + " s (query.timeout) and was cancelled; filter on date and endpoint to read less");
       }
+      readFailed.accept(e.getMessage());
       throw ApiException.badRequest("the query failed: " + LockedDuckDb.cleanMessage(e));
     } finally {
       read.unlock();
