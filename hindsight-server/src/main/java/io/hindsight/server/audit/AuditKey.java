@@ -1,6 +1,7 @@
 package io.hindsight.server.audit;
 
 import io.hindsight.server.files.FileSync;
+import io.hindsight.server.files.UnreadableFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -51,8 +52,17 @@ public final class AuditKey {
         FileSync.fsync(tmp);
         FileSync.moveDurably(tmp, priv);
       }
-      PrivateKey p = f.generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(priv)));
-      return new AuditKey(p, raw(f.generatePublic(new X509EncodedKeySpec(Files.readAllBytes(pub)))));
+      PrivateKey p;
+      try {
+        p = f.generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(priv)));
+      } catch (GeneralSecurityException e) {
+        throw UnreadableFile.error("audit signing key", priv, e);
+      }
+      try {
+        return new AuditKey(p, raw(f.generatePublic(new X509EncodedKeySpec(Files.readAllBytes(pub)))));
+      } catch (GeneralSecurityException e) {
+        throw UnreadableFile.error("audit public key", pub, e);
+      }
     } catch (GeneralSecurityException e) {
       throw new IOException("the audit key in " + dir + " cannot be read: " + e.getMessage(), e);
     }

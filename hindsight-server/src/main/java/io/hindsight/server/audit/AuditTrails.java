@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hindsight.server.ApiException;
 import io.hindsight.server.files.FileSync;
+import io.hindsight.server.files.UnreadableFile;
 import io.hindsight.server.ops.Scheduler;
 import io.hindsight.server.query.QueryEngine;
 import io.hindsight.server.schema.Table;
@@ -55,7 +56,11 @@ public final class AuditTrails implements Closeable {
     FileSync.createDirectoriesDurably(dir.resolve("logs"));
     try (Stream<Path> files = Files.list(dir.resolve("settings"))) {
       for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".json"))::iterator) {
-        settings.put(f.getFileName().toString().replaceFirst("\\.json$", ""), AuditSettings.parse(json.readTree(f.toFile())));
+        try {
+          settings.put(f.getFileName().toString().replaceFirst("\\.json$", ""), AuditSettings.parse(json.readTree(f.toFile())));
+        } catch (IOException | RuntimeException e) {
+          throw UnreadableFile.error("audit settings file", f, e);
+        }
       }
     }
     Map<String, AuditSettings> file = new LinkedHashMap<>();

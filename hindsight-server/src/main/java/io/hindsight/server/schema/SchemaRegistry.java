@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hindsight.server.files.FileSync;
+import io.hindsight.server.files.UnreadableFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -163,8 +164,13 @@ public final class SchemaRegistry {
     FileSync.writeAtomically(target, json.writeValueAsBytes(root));
   }
 
+  /** An endpoint's schema from its file; a file damaged outside the server stops the start, named. */
   private EndpointSchema load(Table table, Path file) throws IOException {
-    return parse(table, json.readTree(file.toFile()));
+    try {
+      return parse(table, json.readTree(file.toFile()));
+    } catch (IOException | RuntimeException e) {
+      throw UnreadableFile.error("schema file", file, e);
+    }
   }
 
   private EndpointSchema parse(Table table, JsonNode root) {
