@@ -322,6 +322,9 @@ public final class HindsightServer implements AutoCloseable {
     metrics.health().add(wal::problems);
     metrics.gauge("hindsight_wal_unread_bytes", "Bytes of write-ahead log a start has not read yet (records are refused until 0)", wal::unreadBytes);
     metrics.counter("hindsight_wal_fsyncs", "fsyncs of the write-ahead log since start", wal::fsyncCount);
+    metrics.counter(
+        "hindsight_wal_damaged_entries", "Log entries found damaged on disk at start, skipped (see the log); a torn tail is not counted",
+        wal::damagedEntries);
     metrics.gauge(
         "hindsight_lake_pending_records", "Records acknowledged but not yet in the lake", lakeWriter::pendingRows);
     metrics.gauge(

@@ -63,6 +63,8 @@ public final class WriteAheadLog implements Closeable {
   private final Thread thread;
   private final AtomicLong bytesOnDisk = new AtomicLong();
   private final AtomicLong fsyncs = new AtomicLong();
+  /** Entries found damaged on disk at start (not a torn tail); their records are lost unless in the lake. */
+  private final AtomicLong damagedEntries = new AtomicLong();
   private FileChannel current;
   private long currentSize;
   private long nextSeq;
@@ -208,7 +210,7 @@ public final class WriteAheadLog implements Closeable {
       next = Math.max(next, first);
       byte[] data = Files.readAllBytes(f);
       long[] nextAfter = {next};
-      int good =
+      Scanned scanned =
           scan(data, (firstSeq, entry) -> {
             if (!running) {
               throw new IOException("the log is closing; what was not read is read at the next start");
@@ -217,34 +219,58 @@ public final class WriteAheadLog implements Closeable {
             nextAfter[0] = Math.max(nextAfter[0], firstSeq + entry.rowCount());
           });
       next = nextAfter[0];
+      int good = scanned.end();
+      if (scanned.damaged() > 0) {
+        log.error(
+            "log segment {} has {} damaged entries ({} bytes) between intact ones, changed on disk since they were"
+                + " written; they were skipped and the entries after them read; the records in them are lost unless they"
+                + " are in the lake already",
+            f.getFileName(), scanned.damaged(), scanned.damagedBytes());
+        damagedEntries.addAndGet(scanned.damaged());
+      }
       if (good < data.length) {
         if (i == files.size() - 1) {
           log.warn(
               "cutting a torn tail of {} bytes from {} (a write interrupted by a crash; it was never acknowledged)",
               data.length - good,
               f.getFileName());
+          try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+            ch.truncate(good);
+            ch.force(true);
+          }
         } else {
+          // A closed segment was whole when the next one began: its end is damage, kept as found.
           log.error(
-              "log segment {} is damaged at byte {}; {} bytes after it cannot be read",
-              f.getFileName(),
-              good,
-              data.length - good);
-        }
-        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
-          ch.truncate(good);
-          ch.force(true);
+              "log segment {} is damaged at byte {}; the {} bytes after it cannot be read and are lost unless their records"
+                  + " are in the lake already",
+              f.getFileName(), good, data.length - good);
+          damagedEntries.incrementAndGet();
         }
       }
-      bytesOnDisk.addAndGet(good);
+      bytesOnDisk.addAndGet(i == files.size() - 1 ? good : data.length);
       unread.addAndGet(-data.length);
     }
     nextSeq = next;
   }
 
-  /** Hands every intact entry of a segment's bytes to {@code listener}; returns where they end. */
-  private static int scan(byte[] data, EntryListener listener) throws IOException {
+  /**
+   * What a scan of a segment found: where its last intact entry ends, and the entries it skipped
+   * because their checksum failed between intact ones (damage; failed entries at the end are a torn tail).
+   */
+  private record Scanned(int end, int damaged, long damagedBytes) {}
+
+  /**
+   * Hands every intact entry of a segment's bytes to {@code listener}. An entry whose checksum fails
+   * is stepped over by its length, so that one damaged entry does not hide the intact ones after it;
+   * a length that does not fit ends the scan.
+   */
+  private static Scanned scan(byte[] data, EntryListener listener) throws IOException {
     ByteBuffer buf = ByteBuffer.wrap(data).order(ByteOrder.BIG_ENDIAN);
     int good = 0;
+    int damaged = 0;
+    long damagedBytes = 0;
+    int failed = 0;
+    long failedBytes = 0;
     while (buf.remaining() >= HEADER) {
       int start = buf.position();
       int len = buf.getInt();
@@ -255,16 +281,23 @@ public final class WriteAheadLog implements Closeable {
       CRC32C c = new CRC32C();
       c.update(data, buf.position(), len);
       if ((int) c.getValue() != crc) {
-        break;
+        failed++;
+        failedBytes += 8 + len;
+        buf.position(start + 8 + len);
+        continue;
       }
       long firstSeq = buf.getLong();
       ByteBuffer entryBuf = ByteBuffer.wrap(data, buf.position(), len - 8).slice();
       WalEntry entry = WalEntry.decode(entryBuf);
       buf.position(start + 8 + len);
       good = buf.position();
+      damaged += failed;
+      damagedBytes += failedBytes;
+      failed = 0;
+      failedBytes = 0;
       listener.entry(firstSeq, entry);
     }
-    return good;
+    return new Scanned(good, damaged, damagedBytes);
   }
 
   /**
@@ -601,6 +634,11 @@ public final class WriteAheadLog implements Closeable {
   /** Bytes of log on disk. */
   public long sizeBytes() {
     return bytesOnDisk.get();
+  }
+
+  /** Entries the log found damaged on disk when it was read at start (a torn tail not counted). */
+  public long damagedEntries() {
+    return damagedEntries.get();
   }
 
   public long fsyncCount() {

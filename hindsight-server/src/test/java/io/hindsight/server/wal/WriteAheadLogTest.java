@@ -144,4 +144,30 @@ class WriteAheadLogTest {
       assertThat(replayed).containsExactly(new Replayed(0, "b"));
     }
   }
+
+  @Test
+  void anEntryDamagedOnDiskIsSkippedAndTheIntactOnesAfterItAreStillRead() throws Exception {
+    try (WriteAheadLog wal = open(dir, 1 << 20, 0, new ArrayList<>())) {
+      wal.append(entry("first-entry")).get();
+      wal.append(entry("second-entry")).get();
+      wal.append(entry("third-entry")).get();
+    }
+    Path segment;
+    try (Stream<Path> files = Files.list(dir)) {
+      segment = files.filter(p -> p.toString().endsWith(".log")).filter(p -> p.toFile().length() > 0).findFirst().orElseThrow();
+    }
+    byte[] bytes = Files.readAllBytes(segment);
+    int at = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("second-entry");
+    assertThat(at).isPositive();
+    bytes[at] ^= 0x20; // one flipped bit, as a failing disk makes
+    Files.write(segment, bytes);
+
+    List<Replayed> replayed = new ArrayList<>();
+    try (WriteAheadLog wal = open(dir, 1 << 20, 0, replayed)) {
+      assertThat(replayed).containsExactly(new Replayed(0, "first-entry"), new Replayed(2, "third-entry"));
+      assertThat(wal.damagedEntries()).isEqualTo(1);
+      assertThat(Files.size(segment)).as("an intact entry follows the damage: nothing is cut").isEqualTo(bytes.length);
+      assertThat(wal.append(entry("fourth-entry")).get()).isEqualTo(3);
+    }
+  }
 }
