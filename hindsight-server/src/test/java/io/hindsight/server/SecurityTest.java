@@ -338,7 +338,14 @@ class SecurityTest {
     boolean mounted = p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
     assumeThat(mounted).as("needs permission to mount a small tmpfs").isTrue();
     try {
-      try (TestServer s = new TestServer(mount.resolve("data"), c -> c.wal.segmentBytes = 1 << 20)) {
+      // The disk itself full, with no room kept (wal.min-free-bytes: 0); the kept room: DiskReserveTest.
+      try (TestServer s =
+          new TestServer(
+              mount.resolve("data"),
+              c -> {
+                c.wal.segmentBytes = 1 << 20;
+                c.wal.minFreeBytes = 0;
+              })) {
         String payload = "{\"data\": {\"s\": \"" + "q".repeat(200_000) + "\"}}";
         Path filler = mount.resolve("filler");
         int ok = 0;
@@ -379,6 +386,37 @@ class SecurityTest {
           Thread.sleep(200);
         }
         assertThat(stored).as("every acknowledged record is in the lake, nothing else").isEqualTo(ok + 1);
+      }
+    } finally {
+      new ProcessBuilder("umount", "-l", mount.toString()).start().waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void theKeptRoomRefusesRecordsBeforeTheDiskIsFullAndTakesThemOnceThereIsRoom() throws Exception {
+    Path mount = dir.resolve("kept-room-disk");
+    Files.createDirectories(mount);
+    Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mount.toString()).redirectErrorStream(true).start();
+    boolean mounted = p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
+    assumeThat(mounted).as("needs permission to mount a small tmpfs").isTrue();
+    try {
+      try (TestServer s = new TestServer(mount.resolve("data"), c -> c.wal.minFreeBytes = 12L << 20)) {
+        assertThat(s.predictions("e1", "{\"prediction_id\": \"before\", \"data\": {\"x\": 1}}").status()).isEqualTo(200);
+        // Another program takes the disk down to less than the kept room, yet far from full.
+        Path filler = mount.resolve("filler");
+        Files.write(filler, new byte[16 << 20]);
+        TestServer.Response refused = s.predictions("e1", "{\"prediction_id\": \"refused\", \"data\": {\"x\": 2}}");
+        assertThat(refused.status()).isEqualTo(503);
+        assertThat(refused.json().get("error").asText()).contains("MB free and 12 MB of it are kept for writing the lake (wal.min-free-bytes)");
+        assertThat(s.get("/health").json().path("status").asText()).isEqualTo("degraded");
+        assertThat(Files.getFileStore(mount).getUsableSpace()).as("the disk was never full").isGreaterThan(4L << 20);
+
+        Files.delete(filler);
+        assertThat(s.predictions("e1", "{\"prediction_id\": \"after\", \"data\": {\"x\": 3}}").status()).isEqualTo(200);
+        assertThat(s.get("/health").json().path("status").asText()).isEqualTo("ok");
+        s.flush();
+        assertThat(s.query("SELECT prediction_id FROM predictions ORDER BY prediction_id").path("rows").toString())
+            .isEqualTo("[[\"after\"],[\"before\"]]");
       }
     } finally {
       new ProcessBuilder("umount", "-l", mount.toString()).start().waitFor(10, TimeUnit.SECONDS);
