@@ -121,6 +121,7 @@ public final class HindsightServer implements AutoCloseable {
   private WriteAheadLog wal;
   private ApiServer api;
   private DataFolderLock folderLock;
+  private DamagedFiles damaged;
   private MetricStore metricStore;
   private AlertEngine alerts;
   private LakeEdits lakeEdits;
@@ -191,7 +192,8 @@ public final class HindsightServer implements AutoCloseable {
     // Before anything starts: a media root that is not there stops the start with its name.
     media = new MediaLibrary(config.mediaSettings());
     // Before anything reads or cleans the folder: a second server on it stops here, naming the first.
-    String holder = "process " + ProcessHandle.current().pid() + ", started " + java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    String holder =
+        "process " + ProcessHandle.current().pid() + ", started " + java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
     try {
       OwnerOnly.createDirectories(dataDir);
       folderLock = DataFolderLock.claim(dataDir, holder);
@@ -234,7 +236,7 @@ public final class HindsightServer implements AutoCloseable {
     queryEngine = new QueryEngine(lake, config.queryLimits(), json, scratch.resolve("query"), metrics::queryKilled);
     // A lake file cut short outside the server would fail every query of its table: the first read
     // that fails on it (the views built at start read every footer) has it moved out of the lake.
-    DamagedFiles damaged = new DamagedFiles(lake, dataDir.resolve("damaged"));
+    damaged = new DamagedFiles(lake, dataDir.resolve("damaged"));
     damaged.afterMove(queryEngine::refreshViews);
     queryEngine.onReadFailure(damaged::suspect);
     compaction.onFailure(damaged::suspect);
@@ -916,6 +918,9 @@ public final class HindsightServer implements AutoCloseable {
     }
     if (queryEngine != null) {
       queryEngine.close();
+    }
+    if (damaged != null) {
+      damaged.close();
     }
     if (freshRows != null) {
       freshRows.close();

@@ -32,13 +32,15 @@ import org.slf4j.LoggerFactory;
  * which is what a cut-short file breaks; a file damaged inside its pages still fails the queries
  * that read those pages, with DuckDB's error naming it.
  */
-public final class DamagedFiles {
+public final class DamagedFiles implements java.io.Closeable {
   private static final Logger log = LoggerFactory.getLogger(DamagedFiles.class);
   private static final byte[] MAGIC = "PAR1".getBytes(StandardCharsets.US_ASCII);
   /** A lake file's path as DuckDB quotes it in an error. */
   private static final Pattern QUOTED_FILE = Pattern.compile("'([^']+\\.parquet)'");
 
   private final Lake lake;
+  /** The lake's folder, absolute and normalized, as the paths of errors are compared with it. */
+  private final Path root;
   private final Path into;
   private final ExecutorService checker = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "hindsight-damaged-files");
@@ -50,6 +52,7 @@ public final class DamagedFiles {
   /** Moves the damaged files of {@code lake} into {@code into}, a folder outside it. */
   public DamagedFiles(Lake lake, Path into) {
     this.lake = lake;
+    this.root = lake.root().toAbsolutePath().normalize();
     this.into = into;
   }
 
@@ -93,7 +96,6 @@ public final class DamagedFiles {
     }
     List<Path> named = new ArrayList<>();
     Matcher m = QUOTED_FILE.matcher(error);
-    Path root = lake.root().toAbsolutePath().normalize();
     while (m.find()) {
       Path p = Path.of(m.group(1)).toAbsolutePath().normalize();
       if (p.startsWith(root) && lakeDataFile(p)) {
@@ -103,19 +105,21 @@ public final class DamagedFiles {
     if (named.isEmpty()) {
       return;
     }
-    checker.execute(
-        () -> {
-          try {
-            synchronized (this) {
+    try {
+      checker.execute(
+          () -> {
+            try {
               moveDamaged(named);
+            } catch (IOException | RuntimeException e) {
+              log.warn("could not check the lake files {}: {}", named, e.toString());
             }
-          } catch (IOException | RuntimeException e) {
-            log.warn("could not check the lake files {}: {}", named, e.toString());
-          }
-        });
+          });
+    } catch (java.util.concurrent.RejectedExecutionException closed) {
+      // the server is stopping; the next start finds the file again
+    }
   }
 
-  private void moveDamaged(List<Path> files) throws IOException {
+  private synchronized void moveDamaged(List<Path> files) throws IOException {
     List<Path> moved = new ArrayList<>();
     for (Path f : files) {
       String why;
@@ -127,7 +131,7 @@ public final class DamagedFiles {
       if (why == null) {
         continue;
       }
-      Path target = into.resolve(lake.root().relativize(f));
+      Path target = into.resolve(root.relativize(f));
       Files.createDirectories(target.getParent());
       Lock swap = lake.lockSwap();
       try {
@@ -170,13 +174,19 @@ public final class DamagedFiles {
             + " lake from a backup, or delete them there to accept the loss");
   }
 
+  /** Stops checking; a check under way is interrupted before it moves anything more. */
+  @Override
+  public void close() {
+    checker.shutdownNow();
+  }
+
   /** Files a reader of the lake reads: Parquet files outside its hidden folders, not being written. */
   private boolean lakeDataFile(Path p) {
     String n = p.getFileName().toString();
     if (!n.endsWith(Lake.DATA_SUFFIX) || n.startsWith(".")) {
       return false;
     }
-    for (Path part : lake.root().toAbsolutePath().normalize().relativize(p.toAbsolutePath().normalize())) {
+    for (Path part : root.relativize(p)) {
       if (part.toString().startsWith(".")) {
         return false;
       }
