@@ -26,6 +26,10 @@ public final class FileSync {
         ch.write(buf);
       }
       ch.force(true);
+    } catch (IOException e) {
+      // A full disk, most likely: a retry writes under a new name, so this one would stay.
+      Files.deleteIfExists(tmp);
+      throw e;
     }
     moveDurably(tmp, target);
   }

@@ -258,7 +258,6 @@ public final class CompactionJob implements Closeable {
               + Lake.REWRITTEN_FILE_OPTIONS
               + ")");
     }
-    FileSync.fsync(tmp);
     ObjectNode journal = json.createObjectNode();
     journal.put("output", output.toAbsolutePath().toString());
     var arr = journal.putArray("inputs");
@@ -267,7 +266,14 @@ public final class CompactionJob implements Closeable {
     var names = journal.putArray("input_names");
     inputs.forEach(i -> names.add(lake.storeName(i)));
     Path journalFile = journalDir.resolve(output.getFileName() + ".json");
-    FileSync.writeAtomically(journalFile, json.writeValueAsBytes(journal));
+    try {
+      FileSync.fsync(tmp);
+      FileSync.writeAtomically(journalFile, json.writeValueAsBytes(journal));
+    } catch (IOException e) {
+      // A full disk, most likely: the merged copy goes now rather than at the next start.
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
     try {
       lake.store().put(storedJournal(journalFile), journalFile);
       lake.upload(tmp, output);
