@@ -38,7 +38,6 @@ public final class AuditKey {
   /** Loads the key of {@code dir}, creating it on first use. */
   public static AuditKey loadOrCreate(Path dir) throws IOException {
     Path priv = dir.resolve("ed25519.pk8");
-    Path pub = dir.resolve("ed25519.pub");
     try {
       KeyFactory f = KeyFactory.getInstance("Ed25519");
       if (!Files.exists(priv)) {
@@ -48,7 +47,7 @@ public final class AuditKey {
         Files.deleteIfExists(tmp);
         Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.write(tmp, pair.getPrivate().getEncoded());
-        FileSync.writeAtomically(pub, pair.getPublic().getEncoded());
+        FileSync.writeAtomically(dir.resolve("ed25519.pub"), pair.getPublic().getEncoded());
         FileSync.fsync(tmp);
         FileSync.moveDurably(tmp, priv);
       }
@@ -58,22 +57,26 @@ public final class AuditKey {
       } catch (GeneralSecurityException e) {
         throw UnreadableFile.error("audit signing key", priv, e);
       }
-      try {
-        return new AuditKey(p, raw(f.generatePublic(new X509EncodedKeySpec(Files.readAllBytes(pub)))));
-      } catch (GeneralSecurityException e) {
-        throw UnreadableFile.error("audit public key", pub, e);
-      }
+      return new AuditKey(p, loadPublic(dir));
     } catch (GeneralSecurityException e) {
-      throw new IOException("the audit key in " + dir + " cannot be read: " + e.getMessage(), e);
+      throw new IOException("the audit key in " + dir + " cannot be made: " + e.getMessage(), e);
     }
   }
 
   /** Reads only the public half, as {@code audit verify} does. */
   public static byte[] loadPublic(Path dir) throws IOException {
+    Path pub = dir.resolve("ed25519.pub");
+    byte[] encoded = Files.readAllBytes(pub);
+    KeyFactory f;
     try {
-      return raw(KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(Files.readAllBytes(dir.resolve("ed25519.pub")))));
+      f = KeyFactory.getInstance("Ed25519");
     } catch (GeneralSecurityException e) {
-      throw new IOException("the audit public key in " + dir + " cannot be read: " + e.getMessage(), e);
+      throw new IOException("this Java has no Ed25519 to read the audit key with: " + e.getMessage(), e);
+    }
+    try {
+      return raw(f.generatePublic(new X509EncodedKeySpec(encoded)));
+    } catch (GeneralSecurityException e) {
+      throw UnreadableFile.error("audit public key", pub, e);
     }
   }
 

@@ -47,27 +47,34 @@ public final class DataFolderLock implements AutoCloseable {
   public static DataFolderLock claim(Path folder, String holder) throws IOException {
     Path file = folder.resolve(FILE);
     FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    try {
+      DataFolderLock claimed = new DataFolderLock(channel, lockOrWhyNot(channel, folder));
+      claimed.describe(holder);
+      return claimed;
+    } catch (IOException | RuntimeException e) {
+      channel.close(); // and with it the lock, if it was taken
+      throw e;
+    }
+  }
+
+  /** Locks the file; null when locked, why not on a file system without locks; {@link InUse} when held. */
+  private static String lockOrWhyNot(FileChannel channel, Path folder) throws IOException {
     FileLock lock;
     try {
       lock = channel.tryLock();
     } catch (OverlappingFileLockException sameProcess) {
       lock = null;
     } catch (IOException unsupported) {
-      DataFolderLock unlocked = new DataFolderLock(channel, unsupported.toString());
-      unlocked.describe(holder);
-      return unlocked;
+      return unsupported.toString();
     }
     if (lock == null) {
       String other = read(channel);
-      channel.close();
       throw new InUse(
           "the data folder " + folder + " is in use by another Hindsight server"
               + (other.isEmpty() ? "" : " (" + other + ")")
               + "; stop that one first, or give this one a data folder of its own (--data-dir)");
     }
-    DataFolderLock claimed = new DataFolderLock(channel, null);
-    claimed.describe(holder);
-    return claimed;
+    return null;
   }
 
   /** Says who holds the folder now, e.g. once the server knows its address. */
