@@ -81,9 +81,10 @@ public final class WriteAheadLog implements Closeable {
   private final FileStore disk;
   /** Bytes of that file system entries never take (see {@link #keepFree}). */
   private volatile long keepFreeBytes;
-  /** Why the last write failed, while no write succeeded since; null when the last one did. */
-  private volatile String refusing;
-  private volatile java.time.Instant refusingSince;
+  /** Why the last write failed and since when, while no write succeeded since; null when the last one did. */
+  private volatile Refusal refusing;
+
+  private record Refusal(String why, java.time.Instant since) {}
 
   private WriteAheadLog(Path dir, long segmentBytes, int queueCapacity, CommitListener committed) throws IOException {
     this.dir = dir;
@@ -353,8 +354,8 @@ public final class WriteAheadLog implements Closeable {
 
   /** Why the log refuses records now, for {@code GET /health}: empty while its last write succeeded. */
   public List<String> problems() {
-    String why = refusing;
-    return why == null ? List.of() : List.of("the write-ahead log refuses records since " + refusingSince + ": " + why);
+    Refusal r = refusing;
+    return r == null ? List.of() : List.of("the write-ahead log refuses records since " + r.since() + ": " + r.why());
   }
 
   /** An entry refused before anything of it was written, to keep the disk's reserve. */
@@ -534,8 +535,9 @@ public final class WriteAheadLog implements Closeable {
       }
       return;
     }
-    if (refusing != null) {
-      log.info("the write-ahead log takes records again; it refused them since {}", refusingSince);
+    Refusal was = refusing;
+    if (was != null) {
+      log.info("the write-ahead log takes records again; it refused them since {}", was.since());
       refusing = null;
     }
     for (Pending p : batch) {
@@ -592,16 +594,17 @@ public final class WriteAheadLog implements Closeable {
     return batch;
   }
 
-  /** Cuts a half-written batch so the next one does not follow garbage. */
   /** Says once, when the log starts refusing, why; {@link #problems()} says it for as long as it lasts. */
   private void refused(IOException e) {
-    if (refusing == null) {
-      refusingSince = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    Refusal was = refusing;
+    if (was == null) {
       log.warn("the write-ahead log refuses records, answered 503 until it can write again: {}", e.getMessage());
     }
-    refusing = e.getMessage();
+    java.time.Instant since = was == null ? java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS) : was.since();
+    refusing = new Refusal(e.getMessage(), since);
   }
 
+  /** Cuts a half-written batch so the next one does not follow garbage. */
   private void undo(long startPos) {
     try {
       current.truncate(startPos);
