@@ -103,7 +103,66 @@ public final class LakeWriter implements Closeable {
   /** Where a lake file's rows may already be encoded (while queries come); null if nowhere. */
   private volatile FreshRows fresh;
 
-  private record Chunk(long firstSeq, int rows, byte[] encoded) {}
+  private static final class Chunk {
+    private final long firstSeq;
+    private final int rows;
+    private final byte[] encoded;
+    /** Where each row starts and the hash of its prediction id, found by the first lookup that reads the chunk. */
+    private volatile RowIds ids;
+
+    Chunk(long firstSeq, int rows, byte[] encoded) {
+      this.firstSeq = firstSeq;
+      this.rows = rows;
+      this.encoded = encoded;
+    }
+
+    long firstSeq() {
+      return firstSeq;
+    }
+
+    int rows() {
+      return rows;
+    }
+
+    byte[] encoded() {
+      return encoded;
+    }
+
+    /** Found once: a backlog of a million rows would otherwise be walked row by row at every lookup. */
+    RowIds ids(RowCodec.StringMatch anyId) {
+      RowIds found = ids;
+      if (found == null) {
+        found = RowIds.of(this, anyId);
+        ids = found;
+      }
+      return found;
+    }
+  }
+
+  /**
+   * Where each row of a chunk starts ({@code starts[rows]} is where the rows end), the hash of each
+   * row's prediction id, and the chunk's first audit log index.
+   */
+  private record RowIds(int[] starts, int[] idHashes, long firstLeaf) {
+    static RowIds of(Chunk c, RowCodec.StringMatch anyId) {
+      ByteBuffer in = WalEntry.rowsOf(c.encoded());
+      int n = in.getInt();
+      int[] starts = new int[n + 1];
+      int[] hashes = new int[n];
+      for (int i = 0; i < n; i++) {
+        starts[i] = in.position();
+        hashes[i] = anyId.valueHashIn(in);
+        RowCodec.skip(in);
+      }
+      starts[n] = in.position();
+      return new RowIds(starts, hashes, WalEntry.firstLeafAfterRows(in));
+    }
+
+    /** The row's size as {@link #rowsOf} counts it: the first row also carries the entry's header. */
+    int size(int i) {
+      return starts[i + 1] - starts[i] + (i == 0 ? starts[0] : 0);
+    }
+  }
 
   /**
    * Where one encoded row starts, its seq, what it costs in memory and its audit log index
@@ -517,18 +576,44 @@ public final class LakeWriter implements Closeable {
    * the lake after this call finds every row this call did not.
    */
   public List<PendingRow> pending(Table table, String endpoint, String id) {
+    // Compared as bytes, and in a chunk only where the id's hash matches: a backlog of millions of
+    // rows after a restart is read by every lookup, which should build nothing for other rows.
+    RowCodec.StringMatch match = new RowCodec.StringMatch(table, endpoint, "prediction_id", id);
+    int hash = match.valueHash();
+    List<Chunk> unsorted = new ArrayList<>();
     List<RowRef> rows = new ArrayList<>();
-    pendingRows(p -> p.table() == table && p.endpoint().equals(endpoint)).values().forEach(rows::addAll);
-    List<PendingRow> out = new ArrayList<>();
-    rows.sort(java.util.Comparator.comparingLong(RowRef::seq));
-    for (RowRef r : rows) {
-      ByteBuffer at = ByteBuffer.wrap(r.encoded()).position(r.offset());
-      // Only the id is read from each row; the matching ones are decoded whole.
-      if (id.equals(RowCodec.stringValue(at, "prediction_id"))) {
-        out.add(new PendingRow(RowCodec.decode(at), r.leaf() == WalEntry.NO_LEAF ? null : r.leaf()));
+    synchronized (lock) {
+      unsorted.addAll(sorting);
+      unsorted.addAll(chunks);
+      retry.values().forEach(b -> addMatching(b.rows, match, rows));
+      if (writing != null) {
+        addMatching(writing.rows, match, rows);
       }
     }
+    for (Chunk c : unsorted) {
+      RowIds ids = c.ids(match);
+      for (int i = 0; i < c.rows(); i++) {
+        if (ids.idHashes()[i] == hash && match.test(ByteBuffer.wrap(c.encoded()).position(ids.starts()[i]))) {
+          long leaf = ids.firstLeaf() == WalEntry.NO_LEAF ? WalEntry.NO_LEAF : ids.firstLeaf() + i;
+          rows.add(new RowRef(c.encoded(), ids.starts()[i], c.firstSeq() + i, ids.size(i), leaf));
+        }
+      }
+    }
+    rows.sort(java.util.Comparator.comparingLong(RowRef::seq));
+    List<PendingRow> out = new ArrayList<>();
+    for (RowRef r : rows) {
+      ByteBuffer at = ByteBuffer.wrap(r.encoded()).position(r.offset());
+      out.add(new PendingRow(RowCodec.decode(at), r.leaf() == WalEntry.NO_LEAF ? null : r.leaf()));
+    }
     return out;
+  }
+
+  private static void addMatching(List<RowRef> from, RowCodec.StringMatch match, List<RowRef> to) {
+    for (RowRef r : from) {
+      if (match.test(ByteBuffer.wrap(r.encoded()).position(r.offset()))) {
+        to.add(r);
+      }
+    }
   }
 
   /**

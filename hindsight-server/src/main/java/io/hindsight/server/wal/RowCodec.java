@@ -219,23 +219,82 @@ public final class RowCodec {
   }
 
   /**
-   * The value of {@code key} in the row at {@code in} if it is a string, else null; reads the keys'
-   * names and skips the other values, leaving {@code in} where it was.
+   * Whether an encoded row is of a table and endpoint and holds a string under a key, compared as
+   * UTF-8 bytes: nothing of a row that does not match is decoded. Reads the header and the keys'
+   * names up to the key, and leaves the buffer where it was.
    */
-  public static String stringValue(ByteBuffer in, String key) {
-    ByteBuffer d = in.duplicate();
-    d.get();
-    skipBytes(d);
-    d.getLong();
-    int n = d.getInt();
-    for (int i = 0; i < n; i++) {
-      String k = getString(d);
-      if (k.equals(key)) {
-        return d.get(d.position()) == STRING ? (String) getValue(d) : null;
-      }
-      skipValue(d);
+  public static final class StringMatch {
+    private final Table table;
+    private final byte[] endpoint;
+    private final byte[] key;
+    private final byte[] value;
+
+    public StringMatch(Table table, String endpoint, String key, String value) {
+      this.table = table;
+      this.endpoint = endpoint.getBytes(StandardCharsets.UTF_8);
+      this.key = key.getBytes(StandardCharsets.UTF_8);
+      this.value = value.getBytes(StandardCharsets.UTF_8);
     }
-    return null;
+
+    public boolean test(ByteBuffer in) {
+      ByteBuffer d = in.duplicate();
+      if (d.get() != table.ordinal() || !nextBytesEqual(d, endpoint)) {
+        return false;
+      }
+      d.getLong();
+      int n = d.getInt();
+      for (int i = 0; i < n; i++) {
+        if (nextBytesEqual(d, key)) {
+          return d.get() == STRING && nextBytesEqual(d, value);
+        }
+        skipValue(d);
+      }
+      return false;
+    }
+
+    /** The hash of the value this matches, as {@link #valueHashIn} gives it for a row that holds the value. */
+    public int valueHash() {
+      return hash(value, 0, value.length);
+    }
+
+    /**
+     * The hash of the string the row at {@code in} holds under this key, 0 if it holds none: rows
+     * whose hash differs from {@link #valueHash} do not match. Leaves the buffer where it was.
+     */
+    public int valueHashIn(ByteBuffer in) {
+      ByteBuffer d = in.duplicate();
+      d.get();
+      skipBytes(d);
+      d.getLong();
+      int n = d.getInt();
+      for (int i = 0; i < n; i++) {
+        if (nextBytesEqual(d, key)) {
+          if (d.get() != STRING) {
+            return 0;
+          }
+          int len = d.getInt();
+          return hash(d.array(), d.arrayOffset() + d.position(), len);
+        }
+        skipValue(d);
+      }
+      return 0;
+    }
+
+    private static int hash(byte[] bytes, int from, int length) {
+      int h = 1;
+      for (int i = from; i < from + length; i++) {
+        h = 31 * h + bytes[i];
+      }
+      return h == 0 ? 1 : h;
+    }
+
+    /** Whether the length-prefixed bytes at {@code in} are {@code expected}; moves past them either way. */
+    private static boolean nextBytesEqual(ByteBuffer in, byte[] expected) {
+      int n = in.getInt();
+      int at = in.arrayOffset() + in.position();
+      in.position(in.position() + n);
+      return n == expected.length && Arrays.equals(in.array(), at, at + n, expected, 0, n);
+    }
   }
 
   /** Moves past one encoded row without building it. */

@@ -108,16 +108,27 @@ class RowCodecTest {
   }
 
   @Test
-  void aStringValueIsReadByItsKeyWithoutMovingTheBuffer() {
+  void aRowIsMatchedByTableEndpointAndAStringValueWithoutMovingTheBuffer() {
     Map<String, Object> v = values("Zoë", "Zürich");
     v.put("city", "Zürich");
     ByteBuffer in = encoded(List.of(row(v)));
     in.getInt();
     int at = in.position();
-    assertThat(RowCodec.stringValue(in, "city")).isEqualTo("Zürich");
-    assertThat(RowCodec.stringValue(in, "prediction_id")).isEqualTo("txn-1");
-    assertThat(RowCodec.stringValue(in, "score")).as("not a string").isNull();
-    assertThat(RowCodec.stringValue(in, "nowhere")).isNull();
+    Table p = Table.PREDICTIONS;
+    assertThat(new RowCodec.StringMatch(p, "fraud-model", "city", "Zürich").test(in)).isTrue();
+    assertThat(new RowCodec.StringMatch(p, "fraud-model", "prediction_id", "txn-1").test(in)).isTrue();
+    assertThat(new RowCodec.StringMatch(p, "fraud-model", "prediction_id", "txn-2").test(in)).isFalse();
+    assertThat(new RowCodec.StringMatch(p, "fraud-model", "prediction_id", "txn-").test(in)).as("a prefix").isFalse();
+    assertThat(new RowCodec.StringMatch(p, "fraud-model", "prediction_id", "txn-10").test(in)).as("longer").isFalse();
+    assertThat(new RowCodec.StringMatch(p, "fraud-model", "score", "0.87").test(in)).as("not a string").isFalse();
+    assertThat(new RowCodec.StringMatch(p, "fraud-model", "nowhere", "txn-1").test(in)).isFalse();
+    assertThat(new RowCodec.StringMatch(p, "fraud-mode", "prediction_id", "txn-1").test(in)).as("another endpoint").isFalse();
+    assertThat(new RowCodec.StringMatch(Table.FEEDBACK, "fraud-model", "prediction_id", "txn-1").test(in)).isFalse();
+    RowCodec.StringMatch id = new RowCodec.StringMatch(p, "fraud-model", "prediction_id", "txn-1");
+    assertThat(id.valueHashIn(in)).as("the hash a chunk keeps of the row's id").isEqualTo(id.valueHash());
+    assertThat(new RowCodec.StringMatch(p, "fraud-model", "prediction_id", "txn-2").valueHash()).isNotEqualTo(id.valueHash());
+    assertThat(new RowCodec.StringMatch(p, "fraud-model", "nowhere", "txn-1").valueHashIn(in)).as("no such key").isZero();
+    assertThat(new RowCodec.StringMatch(p, "fraud-model", "score", "0.87").valueHashIn(in)).as("not a string").isZero();
     assertThat(in.position()).isEqualTo(at);
     assertThat(RowCodec.decode(in).values().get("name")).isEqualTo("Zoë");
   }
