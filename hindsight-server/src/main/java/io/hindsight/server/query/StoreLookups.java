@@ -6,8 +6,10 @@ import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.LakeWriter;
 import io.hindsight.server.lake.Partition;
 import io.hindsight.server.schema.Column;
+import io.hindsight.server.schema.ColumnType;
 import io.hindsight.server.schema.EndpointSchema;
 import io.hindsight.server.schema.LookupRecord;
+import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.SchemaRegistry;
 import io.hindsight.server.schema.SqlText;
 import io.hindsight.server.schema.Table;
@@ -149,7 +151,7 @@ public final class StoreLookups {
       leaf = row.get(Table.LEAF) == null ? null : ((Number) row.get(Table.LEAF)).longValue();
     }
     for (LakeWriter.PendingRow p : pendingPredictions) {
-      Map<String, Object> candidate = LookupRecord.of(p.row(), json);
+      Map<String, Object> candidate = LookupRecord.of(asStored(p.row()), json);
       // The newest row of the id wins, as in the lake (ORDER BY ts DESC).
       if (prediction == null || String.valueOf(candidate.get("ts")).compareTo(String.valueOf(prediction.get("ts"))) >= 0) {
         prediction = candidate;
@@ -173,7 +175,7 @@ public final class StoreLookups {
       seen.add(json.writeValueAsString(f));
     }
     for (LakeWriter.PendingRow f : pendingFeedback) {
-      Map<String, Object> label = LookupRecord.of(f.row(), json);
+      Map<String, Object> label = LookupRecord.of(asStored(f.row()), json);
       if (seen.add(json.writeValueAsString(label))) { // else written to the lake between the two reads
         feedback.add(label);
       }
@@ -186,6 +188,35 @@ public final class StoreLookups {
       out.put("audit", auditProofs.proof(endpoint, leaf));
     }
     return out;
+  }
+
+  /**
+   * A row not yet in the lake with its values as its file will hold them: a whole number sent for
+   * a column of doubles is a double there, so the lookup answers {@code 12.0} before the file is
+   * written as after, not {@code 12} first.
+   */
+  private Row asStored(Row row) {
+    EndpointSchema schema = schemas.existing(row.table(), row.endpoint());
+    Map<String, Object> values = null;
+    for (Map.Entry<String, Object> e : row.values().entrySet()) {
+      if (e.getValue() instanceof Long whole && columnType(row.table(), schema, e.getKey()) == ColumnType.DOUBLE) {
+        if (values == null) {
+          values = new LinkedHashMap<>(row.values());
+        }
+        values.put(e.getKey(), whole.doubleValue());
+      }
+    }
+    return values == null ? row : new Row(row.table(), row.endpoint(), row.tsMicros(), values);
+  }
+
+  private static ColumnType columnType(Table table, EndpointSchema schema, String name) {
+    for (Table.SystemColumn c : table.systemColumns()) {
+      if (c.name().equals(name)) {
+        return c.type();
+      }
+    }
+    Column c = schema == null ? null : schema.column(name);
+    return c == null ? null : c.type();
   }
 
   /**

@@ -86,6 +86,32 @@ class AuditApiTest {
     }
   }
 
+  /**
+   * A record of an audited endpoint looked up before the lake writer wrote it (found in the
+   * writer's memory) carries the leaf of its own place in its batch, and the same once written.
+   */
+  @Test
+  void aRecordNotYetInTheLakeCarriesTheLeafOfItsPlaceInItsBatch() throws Exception {
+    ManualScheduler time = new ManualScheduler();
+    try (TestServer s = new TestServer(dir, c -> {}, time)) {
+      assertThat(s.putJson("/v1/endpoints/fraud/audit", "{\"enabled\": true}").status()).isEqualTo(200);
+      assertThat(s.predictions("fraud", "[" + String.join(", ", RECORDS) + "]").json().get("accepted").asInt())
+          .isEqualTo(RECORDS.length);
+      List<String> pending = new ArrayList<>();
+      for (int i = 0; i < RECORDS.length; i++) {
+        JsonNode lookup = s.get("/v1/endpoints/fraud/predictions/p" + i).json();
+        assertThat(lookup.path("audit").path("leaf_index").asLong(-1)).as("p%d before its file: %s", i, lookup).isEqualTo(i);
+        byte[] leaf = Rfc9162.leaf(new JsonCanonicalizer(TestServer.JSON.writeValueAsString(lookup.get("prediction"))).getEncodedUTF8());
+        assertThat(Base64.getDecoder().decode(lookup.get("audit").get("leaf_hash").asText())).as("p%d", i).isEqualTo(leaf);
+        pending.add(lookup.toString());
+      }
+      s.flush();
+      for (int i = 0; i < RECORDS.length; i++) {
+        assertThat(s.get("/v1/endpoints/fraud/predictions/p" + i).json().toString()).as("p%d once written", i).isEqualTo(pending.get(i));
+      }
+    }
+  }
+
   @Test
   void checkpointsAreSignedOnTheScheduleWhileRecordsArriveAndEachIsKept() throws Exception {
     ManualScheduler time = new ManualScheduler();
