@@ -103,12 +103,18 @@ public final class LakeWriter implements Closeable {
   /** Where a lake file's rows may already be encoded (while queries come); null if nowhere. */
   private volatile FreshRows fresh;
 
+  /**
+   * A log entry's rows as the log handed them over. Where its rows start and their partitions are
+   * found once, by the first that needs them (the flush, a query's snapshot of the pending rows or
+   * a lookup), and the hashes of their ids by the first lookup: a query or lookup reads every
+   * pending row, a backlog of millions after a restart, and should not decode them again each time.
+   */
   private static final class Chunk {
     private final long firstSeq;
     private final int rows;
     private final byte[] encoded;
-    /** Where each row starts and the hash of its prediction id, found by the first lookup that reads the chunk. */
-    private volatile RowIds ids;
+    private volatile Layout layout;
+    private volatile int[] idHashes;
 
     Chunk(long firstSeq, int rows, byte[] encoded) {
       this.firstSeq = firstSeq;
@@ -128,37 +134,58 @@ public final class LakeWriter implements Closeable {
       return encoded;
     }
 
-    /** Found once: a backlog of a million rows would otherwise be walked row by row at every lookup. */
-    RowIds ids(RowCodec.StringMatch anyId) {
-      RowIds found = ids;
+    Layout layout() {
+      Layout found = layout;
       if (found == null) {
-        found = RowIds.of(this, anyId);
-        ids = found;
+        found = Layout.of(this);
+        layout = found;
       }
       return found;
+    }
+
+    /** The hash of each row's prediction id, as {@code anyId} (a match on that key) gives it. */
+    int[] idHashes(RowCodec.StringMatch anyId) {
+      int[] found = idHashes;
+      if (found == null) {
+        Layout l = layout();
+        found = new int[rows];
+        for (int i = 0; i < rows; i++) {
+          found[i] = anyId.valueHashIn(ByteBuffer.wrap(encoded).position(l.starts[i]));
+        }
+        idHashes = found;
+      }
+      return found;
+    }
+
+    /** The row at {@code i} as the buffers hold it. */
+    RowRef row(int i) {
+      Layout l = layout();
+      long leaf = l.firstLeaf == WalEntry.NO_LEAF ? WalEntry.NO_LEAF : l.firstLeaf + i;
+      return new RowRef(encoded, l.starts[i], firstSeq + i, l.size(i), leaf);
     }
   }
 
   /**
-   * Where each row of a chunk starts ({@code starts[rows]} is where the rows end), the hash of each
-   * row's prediction id, and the chunk's first audit log index.
+   * Where each row of a chunk starts ({@code starts[rows]} is where the rows end), each row's
+   * partition (rows of one partition share the instance) and the chunk's first audit log index.
    */
-  private record RowIds(int[] starts, int[] idHashes, long firstLeaf) {
-    static RowIds of(Chunk c, RowCodec.StringMatch anyId) {
+  private record Layout(int[] starts, Partition[] partitions, long firstLeaf) {
+    static Layout of(Chunk c) {
       ByteBuffer in = WalEntry.rowsOf(c.encoded());
       int n = in.getInt();
       int[] starts = new int[n + 1];
-      int[] hashes = new int[n];
+      Partition[] partitions = new Partition[n];
       for (int i = 0; i < n; i++) {
+        Partition p = Partition.of(RowCodec.decodeHeader(in));
+        partitions[i] = i > 0 && p.equals(partitions[i - 1]) ? partitions[i - 1] : p;
         starts[i] = in.position();
-        hashes[i] = anyId.valueHashIn(in);
         RowCodec.skip(in);
       }
       starts[n] = in.position();
-      return new RowIds(starts, hashes, WalEntry.firstLeafAfterRows(in));
+      return new Layout(starts, partitions, WalEntry.firstLeafAfterRows(in));
     }
 
-    /** The row's size as {@link #rowsOf} counts it: the first row also carries the entry's header. */
+    /** A row's bytes; the first row also carries the entry's header, so a chunk's rows add up to its length. */
     int size(int i) {
       return starts[i + 1] - starts[i] + (i == 0 ? starts[0] : 0);
     }
@@ -547,22 +574,9 @@ public final class LakeWriter implements Closeable {
 
   /** Hands each row of a chunk to {@code row} with its partition, seq and audit log index. */
   private static void rowsOf(Chunk c, java.util.function.BiConsumer<Partition, RowRef> row) {
-    ByteBuffer in = WalEntry.rowsOf(c.encoded());
-    int n = in.getInt();
-    Partition[] partitions = new Partition[n];
-    int[] starts = new int[n];
-    int[] sizes = new int[n];
-    for (int i = 0; i < n; i++) {
-      partitions[i] = Partition.of(RowCodec.decodeHeader(in));
-      starts[i] = in.position();
-      RowCodec.skip(in);
-      // The first row also carries the entry's header, so a chunk's rows add up to its length.
-      sizes[i] = in.position() - starts[i] + (i == 0 ? starts[i] : 0);
-    }
-    long firstLeaf = WalEntry.firstLeafAfterRows(in);
-    for (int i = 0; i < n; i++) {
-      long leaf = firstLeaf == WalEntry.NO_LEAF ? WalEntry.NO_LEAF : firstLeaf + i;
-      row.accept(partitions[i], new RowRef(c.encoded(), starts[i], c.firstSeq() + i, sizes[i], leaf));
+    Partition[] partitions = c.layout().partitions();
+    for (int i = 0; i < c.rows(); i++) {
+      row.accept(partitions[i], c.row(i));
     }
   }
 
@@ -591,11 +605,11 @@ public final class LakeWriter implements Closeable {
       }
     }
     for (Chunk c : unsorted) {
-      RowIds ids = c.ids(match);
+      int[] hashes = c.idHashes(match);
+      int[] starts = c.layout().starts();
       for (int i = 0; i < c.rows(); i++) {
-        if (ids.idHashes()[i] == hash && match.test(ByteBuffer.wrap(c.encoded()).position(ids.starts()[i]))) {
-          long leaf = ids.firstLeaf() == WalEntry.NO_LEAF ? WalEntry.NO_LEAF : ids.firstLeaf() + i;
-          rows.add(new RowRef(c.encoded(), ids.starts()[i], c.firstSeq() + i, ids.size(i), leaf));
+        if (hashes[i] == hash && match.test(ByteBuffer.wrap(c.encoded()).position(starts[i]))) {
+          rows.add(c.row(i));
         }
       }
     }
