@@ -53,6 +53,51 @@ class FreshRowsTest {
     }
   }
 
+  /**
+   * A query that is done lets go of its snapshot without waiting for another one that is writing
+   * fresh rows under the lock (or the lake writer's cover); the file it was the last to read still
+   * goes at once.
+   */
+  @Test
+  void closingASnapshotDoesNotWaitForTheLockAndStillDeletesWhatOnlyItRead() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir);
+        FreshRows fresh = new FreshRows(f.writer, f.schemas, f.lake, LakeFixture.duckdb())) {
+      f.accept(0, f.prediction("churn", DAY_START, "a", 1));
+      FreshRows.Snapshot reading = fresh.take();
+      Path file = reading.files(Table.PREDICTIONS).get(0);
+      f.writer.flushNow();
+      fresh.take().close(); // the row is in the lake: its fresh file is retired, still read by `reading`
+      assertThat(file).exists();
+
+      java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+      Thread writing = new Thread(() -> {
+        synchronized (fresh) { // as a snapshot writing rows holds it
+          held.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      });
+      writing.start();
+      try {
+        held.await();
+        java.util.concurrent.CompletableFuture<Void> closed = java.util.concurrent.CompletableFuture.runAsync(reading::close);
+        assertThat(closed).as("released while another holds the lock").succeedsWithin(Duration.ofSeconds(5));
+        assertThat(file).doesNotExist();
+      } finally {
+        release.countDown();
+        writing.join();
+      }
+      try (FreshRows.Snapshot none = fresh.take()) {
+        assertThat(none.firstPendingSeq()).isEmpty();
+      }
+      assertThat(fresh.fileCount()).isZero();
+    }
+  }
+
   @Test
   void filesWhoseRowsReachedTheLakeGoOnceNoSnapshotReadsThem() throws Exception {
     try (LakeFixture f = new LakeFixture(dir);
