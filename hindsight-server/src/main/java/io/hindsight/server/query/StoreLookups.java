@@ -197,9 +197,14 @@ public final class StoreLookups {
    */
   private Row asStored(Row row) {
     EndpointSchema schema = schemas.existing(row.table(), row.endpoint());
+    if (schema == null) {
+      return row;
+    }
     Map<String, Object> values = null;
     for (Map.Entry<String, Object> e : row.values().entrySet()) {
-      if (e.getValue() instanceof Long whole && columnType(row.table(), schema, e.getKey()) == ColumnType.DOUBLE) {
+      // System columns of doubles hold doubles from the start; a key's column may have widened since.
+      Column c = schema.column(e.getKey());
+      if (e.getValue() instanceof Long whole && c != null && c.type() == ColumnType.DOUBLE) {
         if (values == null) {
           values = new LinkedHashMap<>(row.values());
         }
@@ -207,16 +212,6 @@ public final class StoreLookups {
       }
     }
     return values == null ? row : new Row(row.table(), row.endpoint(), row.tsMicros(), values);
-  }
-
-  private static ColumnType columnType(Table table, EndpointSchema schema, String name) {
-    for (Table.SystemColumn c : table.systemColumns()) {
-      if (c.name().equals(name)) {
-        return c.type();
-      }
-    }
-    Column c = schema == null ? null : schema.column(name);
-    return c == null ? null : c.type();
   }
 
   /**

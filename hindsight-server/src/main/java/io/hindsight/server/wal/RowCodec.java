@@ -241,15 +241,7 @@ public final class RowCodec {
       if (d.get() != table.ordinal() || !nextBytesEqual(d, endpoint)) {
         return false;
       }
-      d.getLong();
-      int n = d.getInt();
-      for (int i = 0; i < n; i++) {
-        if (nextBytesEqual(d, key)) {
-          return d.get() == STRING && nextBytesEqual(d, value);
-        }
-        skipValue(d);
-      }
-      return false;
+      return toStringValue(d) && nextBytesEqual(d, value);
     }
 
     /** The hash of the value this matches, as {@link #valueHashIn} gives it for a row that holds the value. */
@@ -265,19 +257,27 @@ public final class RowCodec {
       ByteBuffer d = in.duplicate();
       d.get();
       skipBytes(d);
+      if (!toStringValue(d)) {
+        return 0;
+      }
+      int len = d.getInt();
+      return hash(d.array(), d.arrayOffset() + d.position(), len);
+    }
+
+    /**
+     * Moves {@code d}, placed just after a row's endpoint, to the length-prefixed bytes of the
+     * string under this key; false when the row holds no string there.
+     */
+    private boolean toStringValue(ByteBuffer d) {
       d.getLong();
       int n = d.getInt();
       for (int i = 0; i < n; i++) {
         if (nextBytesEqual(d, key)) {
-          if (d.get() != STRING) {
-            return 0;
-          }
-          int len = d.getInt();
-          return hash(d.array(), d.arrayOffset() + d.position(), len);
+          return d.get() == STRING;
         }
         skipValue(d);
       }
-      return 0;
+      return false;
     }
 
     private static int hash(byte[] bytes, int from, int length) {
