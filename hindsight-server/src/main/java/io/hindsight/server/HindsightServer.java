@@ -338,6 +338,10 @@ public final class HindsightServer implements AutoCloseable {
           "hindsight_query_fresh_rows_written", "Rows not yet in the lake that queries wrote to fresh files since start",
           fresh::rowsWritten);
       metrics.gauge("hindsight_query_fresh_files", "Fresh files of rows not yet in the lake kept for queries", fresh::fileCount);
+      metrics.counter(
+          "hindsight_lake_fresh_covers_skipped",
+          "Lake files encoded from the log because a query was writing a large backlog to fresh files",
+          fresh::coversSkipped);
     }
     metrics.counter("hindsight_lake_rows_written", "Rows written to Parquet since start", lakeWriter::rowsWritten);
     metrics.counter(

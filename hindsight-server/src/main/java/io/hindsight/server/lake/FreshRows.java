@@ -20,7 +20,11 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import org.duckdb.DuckDBConnection;
 
 /**
@@ -42,7 +46,8 @@ import org.duckdb.DuckDBConnection;
  * reads a few files however many snapshots came before it.
  *
  * <p>While queries come, the lake writer makes its files from these ({@link #cover}): a row is then
- * encoded once, into a fresh file, and its lake file is a compressed copy.
+ * encoded once, into a fresh file, and its lake file is a compressed copy. The lake writer never
+ * waits long for them: when a snapshot is writing a large backlog, it encodes its file from the log.
  */
 public final class FreshRows implements Closeable {
   /** The column of a fresh file that holds each row's log seq. */
@@ -53,6 +58,8 @@ public final class FreshRows implements Closeable {
   private final DuckDBConnection conn;
   private final ParquetFileWriter files;
   private final Path dir;
+  /** Guards the lists of files; held while a snapshot or a cover writes rows. */
+  final ReentrantLock lock = new ReentrantLock();
   /** Per partition with fresh files: its files, oldest rows first. */
   private final Map<Partition, List<FreshFile>> byPartition = new HashMap<>();
   /** Files no snapshot will name again, deleted once the last that does is closed. */
@@ -71,7 +78,7 @@ public final class FreshRows implements Closeable {
     final long maxSeq;
     final long rows;
     /** Open snapshots and covers that name it; changed under the lock only when it grows. */
-    final java.util.concurrent.atomic.AtomicInteger readers = new java.util.concurrent.atomic.AtomicInteger();
+    final AtomicInteger readers = new AtomicInteger();
     /** Its rows are in the lake (or merged into another file): it goes once no one reads it. */
     volatile boolean retired;
 
@@ -143,8 +150,13 @@ public final class FreshRows implements Closeable {
   }
 
   /** Fresh files kept now. */
-  public synchronized int fileCount() {
-    return byPartition.values().stream().mapToInt(List::size).sum() + retired.size();
+  public int fileCount() {
+    lock.lock();
+    try {
+      return byPartition.values().stream().mapToInt(List::size).sum() + retired.size();
+    } finally {
+      lock.unlock();
+    }
   }
 
   /**
@@ -178,7 +190,16 @@ public final class FreshRows implements Closeable {
     return take(true);
   }
 
-  private synchronized Snapshot take(boolean forQuery) throws IOException {
+  private Snapshot take(boolean forQuery) throws IOException {
+    lock.lock();
+    try {
+      return takeLocked(forQuery);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private Snapshot takeLocked(boolean forQuery) throws IOException {
     if (forQuery) {
       lastQueryMillis = clock.millis();
     }
@@ -247,8 +268,39 @@ public final class FreshRows implements Closeable {
    * in the lake, to {@code maxSeq}, kept from deletion until the cover is closed; null when they
    * do not. While queries come, the rows above the newest fresh file are written to one first, so
    * the lake writer copies its file from the fresh files and each row is encoded once.
+   *
+   * <p>Null as well when a snapshot keeps the lock past {@link #COVER_WAIT}: one that writes a large
+   * backlog (the first query after a restart or after a burst) takes seconds, and the lake writer
+   * stalled behind it would let the backlog grow until ingest is refused.
    */
-  synchronized Pin cover(Partition p, long minSeq, long maxSeq) throws IOException {
+  Pin cover(Partition p, long minSeq, long maxSeq) throws IOException {
+    try {
+      if (!lock.tryLock(COVER_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+        coversSkipped.incrementAndGet();
+        return null;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+    try {
+      return coverLocked(p, minSeq, maxSeq);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** How long the lake writer waits for a snapshot before it encodes its file from the log. */
+  static final Duration COVER_WAIT = Duration.ofMillis(200);
+
+  private final AtomicLong coversSkipped = new AtomicLong();
+
+  /** Lake files encoded from the log because a snapshot held the fresh files longer than {@link #COVER_WAIT}. */
+  public long coversSkipped() {
+    return coversSkipped.get();
+  }
+
+  private Pin coverLocked(Partition p, long minSeq, long maxSeq) throws IOException {
     List<FreshFile> kept = byPartition.get(p);
     if (kept == null || kept.isEmpty() || kept.get(0).minSeq > minSeq) {
       return null;
@@ -267,26 +319,41 @@ public final class FreshRows implements Closeable {
     return new Pin(List.copyOf(kept));
   }
 
-  /** Retires the fresh files of {@code p} whose rows are all in the lake now, up to seq {@code maxSeq}. */
-  synchronized void inLake(Partition p, long maxSeq) {
-    List<FreshFile> kept = byPartition.get(p);
-    if (kept != null) {
-      retireBelow(kept, maxSeq + 1);
-      deleteUnread();
+  /**
+   * Retires the fresh files of {@code p} whose rows are all in the lake now, up to seq {@code
+   * maxSeq}. Skipped while a snapshot holds the lock: the next call or snapshot retires them.
+   */
+  void inLake(Partition p, long maxSeq) {
+    if (!lock.tryLock()) {
+      return;
+    }
+    try {
+      List<FreshFile> kept = byPartition.get(p);
+      if (kept != null) {
+        retireBelow(kept, maxSeq + 1);
+        deleteUnread();
+      }
+    } finally {
+      lock.unlock();
     }
   }
 
   /** Retires every fresh file: the rows they hold are no longer this writer's to write. */
-  synchronized void forgetAll() {
-    byPartition.values().forEach(files -> files.forEach(this::retire));
-    byPartition.clear();
-    deleteUnread();
+  void forgetAll() {
+    lock.lock();
+    try {
+      byPartition.values().forEach(files -> files.forEach(this::retire));
+      byPartition.clear();
+      deleteUnread();
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** Fresh files kept from deletion until this is closed. */
   final class Pin implements AutoCloseable {
     private final List<FreshFile> pinned;
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private Pin(List<FreshFile> pinned) {
       this.pinned = pinned;
@@ -390,14 +457,17 @@ public final class FreshRows implements Closeable {
   }
 
   @Override
-  public synchronized void close() {
+  public void close() {
     if (task != null) {
       task.cancel();
     }
+    lock.lock();
     try {
       files.close();
     } catch (SQLException e) {
       // closing
+    } finally {
+      lock.unlock();
     }
   }
 }

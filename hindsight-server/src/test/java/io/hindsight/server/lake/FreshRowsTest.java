@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -69,22 +71,12 @@ class FreshRowsTest {
       fresh.take().close(); // the row is in the lake: its fresh file is retired, still read by `reading`
       assertThat(file).exists();
 
-      java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
-      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-      Thread writing = new Thread(() -> {
-        synchronized (fresh) { // as a snapshot writing rows holds it
-          held.countDown();
-          try {
-            release.await();
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        }
-      });
-      writing.start();
+      CountDownLatch held = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      Thread writing = holdLock(fresh, held, release);
       try {
         held.await();
-        java.util.concurrent.CompletableFuture<Void> closed = java.util.concurrent.CompletableFuture.runAsync(reading::close);
+        CompletableFuture<Void> closed = CompletableFuture.runAsync(reading::close);
         assertThat(closed).as("released while another holds the lock").succeedsWithin(Duration.ofSeconds(5));
         assertThat(file).doesNotExist();
       } finally {
@@ -95,6 +87,61 @@ class FreshRowsTest {
         assertThat(none.firstPendingSeq()).isEmpty();
       }
       assertThat(fresh.fileCount()).isZero();
+    }
+  }
+
+  /** Holds the fresh rows' lock in a thread of its own, as a snapshot writing rows does, until released. */
+  private static Thread holdLock(FreshRows fresh, CountDownLatch held, CountDownLatch release) {
+    Thread t = new Thread(() -> {
+      fresh.lock.lock();
+      try {
+        held.countDown();
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        fresh.lock.unlock();
+      }
+    });
+    t.start();
+    return t;
+  }
+
+  /**
+   * A snapshot that writes a large backlog holds the lock for seconds; the lake writer does not wait
+   * for it (it would let the backlog grow until ingest is refused) but encodes its file from the log.
+   */
+  @Test
+  void theLakeWriterDoesNotWaitForASnapshotWritingRowsAndEncodesItsFileFromTheLog() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir);
+        FreshRows fresh = new FreshRows(f.writer, f.schemas, f.lake, LakeFixture.duckdb())) {
+      Partition churn = f.partition("churn", DAY_START);
+      f.accept(0, f.prediction("churn", DAY_START, "a", 1));
+      fresh.take().close(); // a fresh file holds a: the writer would copy its file from it
+      CountDownLatch held = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      Thread writing = holdLock(fresh, held, release);
+      try {
+        held.await();
+        CompletableFuture<Void> flushed = CompletableFuture.runAsync(() -> {
+          try {
+            f.writer.flushNow();
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+        assertThat(flushed).as("written while a snapshot holds the lock").succeedsWithin(Duration.ofSeconds(5));
+        assertThat(f.writer.rowsCopied()).isZero();
+        assertThat(fresh.coversSkipped()).isEqualTo(1);
+        assertThat(f.rows("prediction_id, score", f.lake.dataFiles(churn), null)).containsExactly(List.of("a", 1L));
+      } finally {
+        release.countDown();
+        writing.join();
+      }
+      try (FreshRows.Snapshot none = fresh.take()) {
+        assertThat(none.firstPendingSeq()).as("a is in the lake").isEmpty();
+      }
+      assertThat(fresh.fileCount()).as("the next snapshot retired a's fresh file").isZero();
     }
   }
 
