@@ -22,7 +22,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.duckdb.DuckDBConnection;
@@ -56,7 +58,11 @@ public final class CompactionJob implements Closeable {
   private final ObjectMapper json = new ObjectMapper();
   private final Scheduler scheduler;
   private Scheduler.Task task;
-  private boolean closed;
+  /** Held by a pass (and by edits between merges); closing takes it once the pass gave up. */
+  private final ReentrantLock pass = new ReentrantLock();
+  private volatile boolean closed;
+  /** The statement of the merge copying now, for a shutdown to cancel. */
+  private volatile Statement copying;
   private Runnable afterSwap = () -> {};
   /** The partitions this node may merge: all, unless writers share the lake (see {@link #mergeOnly}). */
   private volatile Predicate<Partition> mine = p -> true;
@@ -142,13 +148,26 @@ public final class CompactionJob implements Closeable {
     try {
       runOnce();
     } catch (Exception e) {
+      if (closed) {
+        log.info("a merge in progress was abandoned at shutdown; the next start merges those files again");
+        return;
+      }
       log.warn("compaction run failed; will try again: {}", e.toString());
       failed.accept(e.toString());
     }
   }
 
   /** One pass over every partition. Returns the number of merges done. */
-  public synchronized int runOnce() throws IOException, SQLException {
+  public int runOnce() throws IOException, SQLException {
+    pass.lock();
+    try {
+      return runLocked();
+    } finally {
+      pass.unlock();
+    }
+  }
+
+  private int runLocked() throws IOException, SQLException {
     if (closed) {
       return 0;
     }
@@ -159,6 +178,9 @@ public final class CompactionJob implements Closeable {
     int done = rewriteWidened();
     for (Table t : Table.values()) {
       for (Partition p : lake.partitions(t)) {
+        if (closed) {
+          return done;
+        }
         if (!mine.test(p)) {
           continue;
         }
@@ -185,7 +207,16 @@ public final class CompactionJob implements Closeable {
    * widening, so the wider type appears in every file at once; compaction calls it again should
    * that rewrite fail.
    */
-  public synchronized int rewriteWidened() throws IOException, SQLException {
+  public int rewriteWidened() throws IOException, SQLException {
+    pass.lock();
+    try {
+      return rewriteWidenedLocked();
+    } finally {
+      pass.unlock();
+    }
+  }
+
+  private int rewriteWidenedLocked() throws IOException, SQLException {
     if (closed) {
       return 0;
     }
@@ -245,6 +276,10 @@ public final class CompactionJob implements Closeable {
       select.add((present.contains(c.name()) ? "CAST(" + q + " AS " + type + ")" : "NULL::" + type) + " AS " + q);
     }
     try (Statement st = conn.createStatement()) {
+      copying = st;
+      if (closed) {
+        throw new SQLException("compaction is closing");
+      }
       st.execute(
           "COPY (SELECT "
               + String.join(", ", select)
@@ -257,6 +292,12 @@ public final class CompactionJob implements Closeable {
               + " ("
               + Lake.REWRITTEN_FILE_OPTIONS
               + ")");
+    } catch (SQLException e) {
+      // Cancelled by a shutdown, or failed: the inputs stay as they are.
+      Files.deleteIfExists(tmp);
+      throw e;
+    } finally {
+      copying = null;
     }
     ObjectNode journal = json.createObjectNode();
     journal.put("output", output.toAbsolutePath().toString());
@@ -286,8 +327,7 @@ public final class CompactionJob implements Closeable {
     Lock swap = lake.swapLock().writeLock();
     boolean locked;
     try {
-      // A long query holds the read side; rather than stall new queries behind it, try later.
-      locked = lake.tryLockSwap(Duration.ofSeconds(5), Duration.ofSeconds(1));
+      locked = lockSwapUnlessClosed();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       locked = false;
@@ -392,9 +432,32 @@ public final class CompactionJob implements Closeable {
     return files.stream().filter(f -> stored.containsKey(lake.storeName(f))).toList();
   }
 
+  /**
+   * The lake's swap lock for a merged file: a long query holds the read side, so rather than stall
+   * new queries behind it the merge asks for 5 s and then queues for 1 s, or tries at its next pass;
+   * a shutdown meanwhile ends the wait.
+   */
+  private boolean lockSwapUnlessClosed() throws InterruptedException {
+    long pollUntil = System.nanoTime() + SWAP_POLL.toNanos();
+    while (!closed && System.nanoTime() < pollUntil) {
+      if (lake.tryLockSwap(Duration.ofMillis(100), Duration.ZERO)) {
+        return true;
+      }
+    }
+    return !closed && lake.tryLockSwap(Duration.ZERO, SWAP_QUEUE);
+  }
+
+  private static final Duration SWAP_POLL = Duration.ofSeconds(5);
+  private static final Duration SWAP_QUEUE = Duration.ofSeconds(1);
+
   /** Runs an edit of the lake's files (deletion, erasure) between two merges, so no merge reads or replaces them meanwhile. */
-  public synchronized <T> T betweenMerges(Lake.Edit<T> edit) throws IOException {
-    return edit.run();
+  public <T> T betweenMerges(Lake.Edit<T> edit) throws IOException {
+    pass.lock();
+    try {
+      return edit.run();
+    } finally {
+      pass.unlock();
+    }
   }
 
   /** Merges done since start (shown in /metrics). */
@@ -402,17 +465,48 @@ public final class CompactionJob implements Closeable {
     return merges;
   }
 
-  /** Stops the schedule and closes the connection once a pass in progress ends. */
+  /**
+   * Stops the schedule and abandons a merge in progress instead of waiting for it (a merge of large
+   * files takes seconds, which a shutdown does not have): its copy is cancelled and its temporary
+   * file removed, its inputs stay, and the next start merges them again.
+   */
   @Override
-  public synchronized void close() {
+  public void close() {
+    closed = true;
     if (task != null) {
       task.cancel();
     }
-    closed = true;
+    try {
+      // A merge sees `closed` before it copies, or is copying and is cancelled here.
+      while (!pass.tryLock(50, TimeUnit.MILLISECONDS)) {
+        cancelRunningCopy();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
     try {
       conn.close();
     } catch (SQLException e) {
       log.warn("closing compaction: {}", e.toString());
+    } finally {
+      pass.unlock();
+    }
+  }
+
+  /** Whether a merge is copying its inputs now. */
+  boolean copyingNow() {
+    return copying != null;
+  }
+
+  private void cancelRunningCopy() {
+    Statement st = copying;
+    if (st != null) {
+      try {
+        st.cancel();
+      } catch (SQLException e) {
+        // Done or closed meanwhile: nothing to cancel.
+      }
     }
   }
 }

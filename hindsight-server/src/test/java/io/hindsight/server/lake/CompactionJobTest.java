@@ -75,6 +75,59 @@ class CompactionJobTest {
     }
   }
 
+  /**
+   * A shutdown does not wait for a merge of large files (seconds of sorting): the merge is
+   * abandoned, its inputs stay and its temporary file goes; the next pass merges them.
+   */
+  @Test
+  void closingAbandonsAMergeInProgressAndLeavesItsInputs() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir)) {
+      f.writeEachToAFile(0, f.prediction("churn", DAY_START, "a", 1));
+      Partition churn = f.partition("churn", DAY_START);
+      // Three files of 2M random ids each: sorting them takes seconds.
+      try (var conn = LakeFixture.duckdb(); var st = conn.createStatement()) {
+        for (int seq = 1; seq <= 3; seq++) {
+          Path file = f.lake.dir(churn).resolve(Lake.dataFileName(seq));
+          st.execute("COPY (SELECT md5(random()::VARCHAR) AS prediction_id, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS ts"
+              + " FROM range(2000000)) TO '" + file + "' (FORMAT parquet)");
+        }
+      }
+      List<Path> inputs = f.lake.dataFiles(churn);
+      CompactionJob job = compaction(f, new CompactionPolicy(3, 1 << 30, 1L << 40));
+      var merging = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return job.compactNow();
+        } catch (java.io.IOException e) {
+          return -1;
+        }
+      });
+      Path tmp = Lake.tempFor(f.lake.dir(churn).resolve(Lake.dataFileName(3)));
+      long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      while (!job.copyingNow() && !merging.isDone() && System.nanoTime() < until) {
+        Thread.sleep(1);
+      }
+      Thread.sleep(100);
+      assertThat(merging).as("the merge is still copying").isNotDone();
+
+      long closing = System.nanoTime();
+      job.close();
+      long closeNanos = System.nanoTime() - closing;
+
+      assertThat(merging).succeedsWithin(Duration.ofSeconds(5));
+      assertThat(job.merges()).isZero();
+      assertThat(f.lake.dataFiles(churn)).containsExactlyElementsOf(inputs);
+      assertThat(tmp).doesNotExist();
+      try (CompactionJob next = compaction(f, new CompactionPolicy(3, 1 << 30, 1L << 40))) {
+        long merging0 = System.nanoTime();
+        assertThat(next.compactNow()).as("merged at the next pass").isEqualTo(1);
+        long mergeNanos = System.nanoTime() - merging0;
+        assertThat(closeNanos).as("closing took a fraction of a whole merge, which takes %d ms", mergeNanos / 1_000_000)
+            .isLessThan(mergeNanos / 2);
+        assertThat(f.rows("count(*)", f.lake.dataFiles(churn), null)).containsExactly(List.of(6_000_001L));
+      }
+    }
+  }
+
   @Test
   void leavesLargeFilesAloneAndStopsAtTheTargetSize() throws Exception {
     try (LakeFixture f = new LakeFixture(dir)) {
