@@ -813,11 +813,47 @@ public final class HindsightServer implements AutoCloseable {
         .addShutdownHook(
             new Thread(
                 () -> {
-                  close();
+                  closedWithin(this::close, config.shutdownTimeout);
                   stopped.countDown();
                 },
                 "hindsight-shutdown"));
     stopped.await();
+  }
+
+  /**
+   * Runs {@code close} and returns after {@code limit} even if some part is still closing (a metric
+   * store refresh or a query that does not stop at once): the process then exits, as an
+   * orchestrator would kill it soon after. Nothing is lost by that: every acknowledged record is in
+   * the write-ahead log (audit leaves included), and the next start finishes what was cut short.
+   * Returns whether it finished.
+   */
+  static boolean closedWithin(Runnable close, Duration limit) {
+    Thread closing = new Thread(close, "hindsight-close");
+    closing.setDaemon(true);
+    closing.start();
+    try {
+      closing.join(limit.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (!closing.isAlive()) {
+      return true;
+    }
+    log.warn(
+        "still closing after {} ms (shutdown-timeout), in {}; exiting now: every acknowledged record is in the"
+            + " write-ahead log, and the next start finishes what was cut short",
+        limit.toMillis(), busyIn(closing));
+    return false;
+  }
+
+  /** The innermost frame of this server's code a thread is in, to say what it waits for. */
+  private static String busyIn(Thread t) {
+    for (StackTraceElement e : t.getStackTrace()) {
+      if (e.getClassName().startsWith("io.hindsight.")) {
+        return e.getClassName().substring(e.getClassName().lastIndexOf('.') + 1) + "." + e.getMethodName();
+      }
+    }
+    return "closing";
   }
 
   public int port() {
