@@ -68,7 +68,8 @@ public final class LoadGenerator {
       long freshnessTimeouts,
       double jsonBytesPerRecord,
       double wireBytesPerRecord,
-      double fsyncsPerSecond) {
+      double fsyncsPerSecond,
+      Backlog lakeBacklog) {
     double recordsPerSecond() {
       return records / seconds;
     }
@@ -171,13 +172,66 @@ public final class LoadGenerator {
     if (o.freshness()) {
       System.out.println("freshness (ack to visible through " + o.freshnessVia() + "): " + r.freshness().summary() + ", timeouts=" + r.freshnessTimeouts());
     }
+    System.out.printf("lake backlog (acked, not yet in the lake) after warm-up: max %,.0f records, %,.0f at the end%n",
+        r.lakeBacklog().max(), r.lakeBacklog().atEnd());
     LatencySamples ack = o.rate() > 0 ? r.ackFromDue() : r.service();
     System.out.printf(
         "RESULT records_per_s=%.0f ack_p50_ms=%.1f ack_p99_ms=%.1f ack_p999_ms=%.1f ack_max_ms=%.1f"
-            + " failures=%d not_sent_batches=%d json_bytes_per_record=%.0f fresh_p50_ms=%.1f fresh_p99_ms=%.1f fresh_n=%d fresh_timeouts=%d%n",
+            + " failures=%d not_sent_batches=%d json_bytes_per_record=%.0f fresh_p50_ms=%.1f fresh_p99_ms=%.1f fresh_n=%d fresh_timeouts=%d"
+            + " lake_backlog_max=%.0f lake_backlog_end=%.0f%n",
         r.recordsPerSecond(), ack.percentileMillis(0.5), ack.percentileMillis(0.99), ack.percentileMillis(0.999),
         ack.maxMillis(), r.failures(), r.batchesNotSent(), r.jsonBytesPerRecord(), r.freshness().percentileMillis(0.5),
-        r.freshness().percentileMillis(0.99), r.freshness().count(), r.freshnessTimeouts());
+        r.freshness().percentileMillis(0.99), r.freshness().count(), r.freshnessTimeouts(), r.lakeBacklog().max(),
+        r.lakeBacklog().atEnd());
+  }
+
+  /**
+   * Records acknowledged and not yet in the lake, sampled every second after warm-up: a rate whose
+   * acks keep up while this grows is not sustained, the lake writer is falling behind.
+   */
+  record Backlog(double max, double atEnd) {}
+
+  /** Samples {@code hindsight_lake_pending_records} from {@code from} until interrupted. */
+  private static final class BacklogSampler extends Thread {
+    private final HindsightHttp http;
+    private final long from;
+    private volatile double max = Double.NaN;
+    private volatile double last = Double.NaN;
+
+    BacklogSampler(String url, long fromNanos) {
+      super("lake-backlog");
+      setDaemon(true);
+      this.http = new HindsightHttp(url);
+      this.from = fromNanos;
+    }
+
+    @Override
+    public void run() {
+      try {
+        Thread.sleep(Math.max(0, (from - System.nanoTime()) / 1_000_000));
+        while (true) {
+          sample();
+          Thread.sleep(1000);
+        }
+      } catch (InterruptedException stop) {
+        // end of run
+      }
+    }
+
+    private void sample() {
+      double v = metricOrNaN(http, "hindsight_lake_pending_records");
+      if (!Double.isNaN(v)) {
+        last = v;
+        max = Double.isNaN(max) ? v : Math.max(max, v);
+      }
+    }
+
+    Backlog finish() throws InterruptedException {
+      interrupt();
+      join();
+      sample();
+      return new Backlog(max, last);
+    }
   }
 
   /** A record whose ack arrived at {@code ackNanos}. */
@@ -314,6 +368,8 @@ public final class LoadGenerator {
       prober.setDaemon(true);
       prober.start();
     }
+    BacklogSampler backlog = new BacklogSampler(o.url(), warmupEnd);
+    backlog.start();
     Thread progress = null;
     if (!o.quiet() || o.maxRecords() > 0) {
       progress = new Thread(() -> progress(acked, failures, o.maxRecords()), "progress");
@@ -324,6 +380,7 @@ public final class LoadGenerator {
       t.join();
     }
     loadEnded.run();
+    Backlog lakeBacklog = backlog.finish();
     if (prober != null) {
       prober.interrupt();
       prober.join();
@@ -337,7 +394,7 @@ public final class LoadGenerator {
     long n = records.get();
     double wire = o.gzip() ? Double.NaN : n == 0 ? Double.NaN : (double) wireBytes.get() / n;
     return new Result(n, batches.get(), seconds, failures.get(), List.copyOf(failureSamples), behind.get(), fromDue, service,
-        freshness, freshnessTimeouts.get(), jsonPerRecord, o.gzip() ? Double.NaN : wire, fsyncs / seconds);
+        freshness, freshnessTimeouts.get(), jsonPerRecord, o.gzip() ? Double.NaN : wire, fsyncs / seconds, lakeBacklog);
   }
 
   private static void probeFreshness(Options o, AtomicReference<Probe> lastProbe, LatencySamples out, AtomicLong timeouts) {
