@@ -291,7 +291,7 @@ public final class FreshRows implements Closeable {
   }
 
   /** How long the lake writer waits for a snapshot before it encodes its file from the log. */
-  static final Duration COVER_WAIT = Duration.ofMillis(200);
+  static final Duration COVER_WAIT = Duration.ofSeconds(1);
 
   private final AtomicLong coversSkipped = new AtomicLong();
 
@@ -391,22 +391,38 @@ public final class FreshRows implements Closeable {
   /** A fresh file with fewer rows than this is small: small files merge, larger ones wait for the lake. */
   static final long SMALL_FILE_ROWS = 20_000;
 
-  /** Small files at the end of a partition's list that are merged into one. */
+  /** Small files of one size class at the end of a partition's list that are merged into one. */
   static final int SMALL_FILES_TO_MERGE = 8;
 
   /**
-   * Merges the newest small files of a partition into one once there are {@link
-   * #SMALL_FILES_TO_MERGE} of them: a client that queries back to back leaves one small file a
-   * query, and a query then reads a few files, each row rewritten about once.
+   * Merges the newest small files of a partition once {@link #SMALL_FILES_TO_MERGE} of them are of
+   * one size class (their row counts within a factor of 8), then the merged file with its class if
+   * that completes one: a client that queries back to back leaves one small file a query, and a
+   * query then reads a few dozen files at most, each row rewritten about once per class it climbs.
+   * (Merging the growing newest file again and again instead rewrote each row up to ten times.)
    */
   private void mergeSmall(Partition p, List<FreshFile> kept) throws SQLException, IOException {
-    int from = kept.size();
-    while (from > 0 && kept.get(from - 1).rows < SMALL_FILE_ROWS) {
-      from--;
+    while (true) {
+      int end = kept.size();
+      int sizeClass = sizeClass(kept.get(end - 1).rows);
+      int from = end;
+      while (from > 0 && kept.get(from - 1).rows < SMALL_FILE_ROWS && sizeClass(kept.get(from - 1).rows) == sizeClass) {
+        from--;
+      }
+      if (end - from < SMALL_FILES_TO_MERGE) {
+        return;
+      }
+      merge(p, kept, from);
     }
-    if (kept.size() - from < SMALL_FILES_TO_MERGE) {
-      return;
-    }
+  }
+
+  /** Row counts in one class are within a factor of 8 of each other. */
+  private static int sizeClass(long rows) {
+    return (63 - Long.numberOfLeadingZeros(Math.max(1, rows))) / 3;
+  }
+
+  /** Merges the files of {@code p} from index {@code from} to the end of {@code kept} into one. */
+  private void merge(Partition p, List<FreshFile> kept, int from) throws SQLException, IOException {
     List<FreshFile> small = new ArrayList<>(kept.subList(from, kept.size()));
     FreshFile oldest = small.get(0);
     FreshFile newest = small.get(small.size() - 1);
@@ -420,9 +436,18 @@ public final class FreshRows implements Closeable {
               + " (FORMAT parquet, COMPRESSION uncompressed)");
     }
     Files.move(tmp, merged, StandardCopyOption.ATOMIC_MOVE);
+    long rows = small.stream().mapToLong(f -> f.rows).sum();
     kept.subList(from, kept.size()).clear();
-    kept.add(new FreshFile(p.table(), merged, oldest.minSeq, newest.maxSeq, small.stream().mapToLong(f -> f.rows).sum()));
+    kept.add(new FreshFile(p.table(), merged, oldest.minSeq, newest.maxSeq, rows));
+    rowsRewritten.addAndGet(rows);
     small.forEach(this::retire);
+  }
+
+  private final AtomicLong rowsRewritten = new AtomicLong();
+
+  /** Rows copied again by merges of small fresh files since start. */
+  long rowsRewritten() {
+    return rowsRewritten.get();
   }
 
   /** A new file of a partition, in the folder the lake's layout gives it, below {@link #dir}. */

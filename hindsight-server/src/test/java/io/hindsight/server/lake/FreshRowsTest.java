@@ -56,6 +56,30 @@ class FreshRowsTest {
   }
 
   /**
+   * A client querying back to back leaves one small file per query: they merge by size class (eight
+   * of one row into one of eight, eight of eight into one of 64), so each row is rewritten once per
+   * class it climbs and a query reads a few files, every row once.
+   */
+  @Test
+  void smallFilesMergeBySizeClassSoEachRowIsRewrittenOncePerClass() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir);
+        FreshRows fresh = new FreshRows(f.writer, f.schemas, f.lake, LakeFixture.duckdb())) {
+      int n = FreshRows.SMALL_FILES_TO_MERGE * FreshRows.SMALL_FILES_TO_MERGE;
+      for (int seq = 0; seq < n; seq++) {
+        f.accept(seq, f.prediction("churn", DAY_START + seq, "r" + seq, seq));
+        try (FreshRows.Snapshot s = fresh.take()) {
+          assertThat(s.files(Table.PREDICTIONS)).as("after row %d", seq).hasSizeLessThanOrEqualTo(2 * FreshRows.SMALL_FILES_TO_MERGE);
+          if (seq == n - 1) {
+            assertThat(s.files(Table.PREDICTIONS)).as("all in one file of 64").hasSize(1);
+            assertThat(f.rows("_hindsight_seq", s.files(Table.PREDICTIONS), "_hindsight_seq")).hasSize(n).doesNotHaveDuplicates();
+          }
+        }
+      }
+      assertThat(fresh.rowsRewritten()).as("each row twice: into a file of 8, then of 64").isEqualTo(2L * n);
+    }
+  }
+
+  /**
    * A query that is done lets go of its snapshot without waiting for another one that is writing
    * fresh rows under the lock (or the lake writer's cover); the file it was the last to read still
    * goes at once.
