@@ -203,21 +203,15 @@ public final class FreshRows implements Closeable {
     if (forQuery) {
       lastQueryMillis = clock.millis();
     }
-    Map<Partition, List<LakeWriter.RowRef>> pending = writer.pendingRows(p -> true);
-    Map<Partition, Long> first = new HashMap<>();
+    LakeWriter.Pending pending = writer.pendingAbove(this::heldUpTo);
+    Map<Partition, Long> first = pending.firstSeq();
     List<FreshFile> named = new ArrayList<>();
     try {
-      for (Map.Entry<Partition, List<LakeWriter.RowRef>> e : pending.entrySet()) {
+      for (Map.Entry<Partition, Long> e : first.entrySet()) {
         Partition p = e.getKey();
-        List<LakeWriter.RowRef> rows = e.getValue();
-        long firstSeq = Long.MAX_VALUE;
-        for (LakeWriter.RowRef r : rows) {
-          firstSeq = Math.min(firstSeq, r.seq());
-        }
-        first.put(p, firstSeq);
         List<FreshFile> kept = byPartition.computeIfAbsent(p, k -> new ArrayList<>());
-        retireBelow(kept, firstSeq);
-        writeNewRows(p, rows, kept, Long.MAX_VALUE);
+        retireBelow(kept, e.getValue());
+        writeNewRows(p, pending.newRows().getOrDefault(p, List.of()), kept, Long.MAX_VALUE);
         named.addAll(kept);
       }
     } catch (SQLException e) {
@@ -234,6 +228,12 @@ public final class FreshRows implements Closeable {
     Snapshot snapshot = new Snapshot(first, named);
     deleteUnread();
     return snapshot;
+  }
+
+  /** The highest seq the fresh files of {@code p} hold; under the lock. */
+  private long heldUpTo(Partition p) {
+    List<FreshFile> kept = byPartition.get(p);
+    return kept == null || kept.isEmpty() ? Long.MIN_VALUE : kept.get(kept.size() - 1).maxSeq;
   }
 
   /**
@@ -308,7 +308,7 @@ public final class FreshRows implements Closeable {
     boolean queried = clock.millis() - lastQueryMillis <= KEEP_WRITING_AFTER_QUERY.toMillis();
     if (kept.get(kept.size() - 1).maxSeq < maxSeq && queried) {
       try {
-        writeNewRows(p, writer.pendingRows(p::equals).getOrDefault(p, List.of()), kept, maxSeq);
+        writeNewRows(p, writer.pendingAbove(this::heldUpTo).newRows().getOrDefault(p, List.of()), kept, maxSeq);
       } catch (SQLException e) {
         throw new IOException("could not write the rows not yet in the lake to a fresh file: " + e.getMessage(), e);
       }

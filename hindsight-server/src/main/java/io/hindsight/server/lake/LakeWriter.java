@@ -167,22 +167,30 @@ public final class LakeWriter implements Closeable {
 
   /**
    * Where each row of a chunk starts ({@code starts[rows]} is where the rows end), each row's
-   * partition (rows of one partition share the instance) and the chunk's first audit log index.
+   * partition (rows of one partition share the instance), its partitions in the order they first
+   * appear with the index of that first row, and the chunk's first audit log index.
    */
-  private record Layout(int[] starts, Partition[] partitions, long firstLeaf) {
+  private record Layout(int[] starts, Partition[] partitions, Partition[] distinct, int[] firstRow, long firstLeaf) {
     static Layout of(Chunk c) {
       ByteBuffer in = WalEntry.rowsOf(c.encoded());
       int n = in.getInt();
       int[] starts = new int[n + 1];
       Partition[] partitions = new Partition[n];
+      Map<Partition, Integer> firstRows = new LinkedHashMap<>();
       for (int i = 0; i < n; i++) {
         Partition p = Partition.of(RowCodec.decodeHeader(in));
         partitions[i] = i > 0 && p.equals(partitions[i - 1]) ? partitions[i - 1] : p;
+        firstRows.putIfAbsent(partitions[i], i);
         starts[i] = in.position();
         RowCodec.skip(in);
       }
       starts[n] = in.position();
-      return new Layout(starts, partitions, WalEntry.firstLeafAfterRows(in));
+      return new Layout(
+          starts,
+          partitions,
+          firstRows.keySet().toArray(new Partition[0]),
+          firstRows.values().stream().mapToInt(Integer::intValue).toArray(),
+          WalEntry.firstLeafAfterRows(in));
     }
 
     /** A row's bytes; the first row also carries the entry's header, so a chunk's rows add up to its length. */
@@ -631,39 +639,85 @@ public final class LakeWriter implements Closeable {
   }
 
   /**
-   * Every row acknowledged and not yet in a lake file, of the partitions {@code wanted}, taken at
-   * one instant, by partition, in no particular order. A row leaves this view only once its file
-   * is in place; per partition, rows reach the lake in log order, so every file of a partition
-   * whose highest seq is below its lowest pending seq was in place before this call, and every
-   * other file is placed after it.
+   * The rows acknowledged and not yet in a lake file, taken at one instant, for a snapshot of them:
+   * per partition with such rows, its lowest seq ({@code firstSeq}), and its rows with a seq above
+   * {@code held} ({@code newRows}, in no particular order): the rows fresh files hold already are
+   * skipped a log entry at a time, so a snapshot costs about what is new, not the whole backlog.
+   * A row leaves this view only once its file is in place; per partition, rows reach the lake in
+   * log order, so every file of a partition whose highest seq is below its lowest pending seq was
+   * in place before this call, and every other file is placed after it.
    */
-  Map<Partition, List<RowRef>> pendingRows(java.util.function.Predicate<Partition> wanted) {
+  record Pending(Map<Partition, Long> firstSeq, Map<Partition, List<RowRef>> newRows) {}
+
+  /** See {@link Pending}; {@code held} gives, per partition, the highest seq already held elsewhere. */
+  Pending pendingAbove(java.util.function.ToLongFunction<Partition> held) {
     List<Chunk> unsorted = new ArrayList<>();
-    Map<Partition, List<RowRef>> out = new java.util.HashMap<>();
+    // Copied under the lock (request threads wait on it to hand over entries), looked at after.
+    List<Map.Entry<Partition, List<RowRef>>> taken = new ArrayList<>();
     synchronized (lock) {
       unsorted.addAll(sorting);
       unsorted.addAll(chunks);
-      retry.forEach((p, b) -> {
-        if (wanted.test(p)) {
-          out.computeIfAbsent(p, k -> new ArrayList<>()).addAll(b.rows);
-        }
-      });
+      retry.forEach((p, b) -> taken.add(Map.entry(p, new ArrayList<>(b.rows))));
       if (writing != null && !writing.rows.isEmpty()) {
-        RowRef first = writing.rows.get(0);
-        Partition p = Partition.of(RowCodec.decodeHeader(ByteBuffer.wrap(first.encoded()).position(first.offset())));
-        if (wanted.test(p)) {
-          out.computeIfAbsent(p, k -> new ArrayList<>()).addAll(writing.rows);
+        RowRef r = writing.rows.get(0);
+        Partition p = Partition.of(RowCodec.decodeHeader(ByteBuffer.wrap(r.encoded()).position(r.offset())));
+        taken.add(Map.entry(p, new ArrayList<>(writing.rows)));
+      }
+    }
+    Map<Partition, Long> first = new java.util.HashMap<>();
+    Map<Partition, List<RowRef>> fresh = new java.util.HashMap<>();
+    for (Map.Entry<Partition, List<RowRef>> e : taken) {
+      addAbove(e.getKey(), e.getValue(), held, first, fresh);
+    }
+    for (Chunk c : unsorted) {
+      Layout l = c.layout();
+      long last = c.firstSeq() + c.rows() - 1;
+      boolean allHeld = true;
+      for (int k = 0; k < l.distinct().length; k++) {
+        Partition p = l.distinct()[k];
+        first.merge(p, c.firstSeq() + l.firstRow()[k], Math::min);
+        allHeld &= held.applyAsLong(p) >= last;
+      }
+      if (allHeld) {
+        continue;
+      }
+      Partition p = null;
+      long above = 0;
+      List<RowRef> out = null;
+      for (int i = 0; i < c.rows(); i++) {
+        if (l.partitions()[i] != p) {
+          p = l.partitions()[i];
+          above = held.applyAsLong(p);
+          out = null;
+        }
+        if (c.firstSeq() + i > above) {
+          if (out == null) {
+            out = fresh.computeIfAbsent(p, k -> new ArrayList<>());
+          }
+          out.add(c.row(i));
         }
       }
     }
-    for (Chunk c : unsorted) {
-      rowsOf(c, (p, r) -> {
-        if (wanted.test(p)) {
-          out.computeIfAbsent(p, k -> new ArrayList<>()).add(r);
+    return new Pending(first, fresh);
+  }
+
+  private static void addAbove(Partition p, List<RowRef> rows, java.util.function.ToLongFunction<Partition> held,
+      Map<Partition, Long> first, Map<Partition, List<RowRef>> fresh) {
+    long above = held.applyAsLong(p);
+    long min = Long.MAX_VALUE;
+    List<RowRef> out = null;
+    for (RowRef r : rows) {
+      min = Math.min(min, r.seq());
+      if (r.seq() > above) {
+        if (out == null) {
+          out = fresh.computeIfAbsent(p, k -> new ArrayList<>());
         }
-      });
+        out.add(r);
+      }
     }
-    return out;
+    if (min != Long.MAX_VALUE) {
+      first.merge(p, min, Math::min);
+    }
   }
 
   /**

@@ -24,6 +24,38 @@ import org.junit.jupiter.api.io.TempDir;
 class LakeWriterTest {
   @TempDir Path dir;
 
+  /**
+   * A snapshot of the pending rows gets each partition's lowest pending seq always, and only the
+   * rows above what it says is held elsewhere (log entries held whole are skipped).
+   */
+  @Test
+  void pendingRowsAboveWhatIsHeldComeWithEachPartitionsFirstSeq() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir)) {
+      Partition churn = f.partition("churn", DAY_START);
+      Partition fraud = f.partition("fraud", DAY_START);
+      f.accept(0, f.prediction("churn", DAY_START, "a", 1), f.prediction("fraud", DAY_START, "b", 2),
+          f.prediction("churn", DAY_START, "c", 3));
+      f.accept(3, f.prediction("churn", DAY_START, "d", 4));
+
+      LakeWriter.Pending all = f.writer.pendingAbove(p -> Long.MIN_VALUE);
+      assertThat(all.firstSeq()).isEqualTo(java.util.Map.of(churn, 0L, fraud, 1L));
+      assertThat(seqs(all, churn)).containsExactlyInAnyOrder(0L, 2L, 3L);
+      assertThat(seqs(all, fraud)).containsExactly(1L);
+
+      LakeWriter.Pending above = f.writer.pendingAbove(p -> p.equals(churn) ? 2 : 1);
+      assertThat(above.firstSeq()).as("still the lowest pending seqs").isEqualTo(all.firstSeq());
+      assertThat(seqs(above, churn)).containsExactly(3L);
+      assertThat(seqs(above, fraud)).isEmpty();
+
+      f.writer.flushNow();
+      assertThat(f.writer.pendingAbove(p -> Long.MIN_VALUE).firstSeq()).as("all in the lake").isEmpty();
+    }
+  }
+
+  private static List<Long> seqs(LakeWriter.Pending pending, Partition p) {
+    return pending.newRows().getOrDefault(p, List.of()).stream().map(LakeWriter.RowRef::seq).toList();
+  }
+
   @Test
   void writesEachPartitionToAFileNamedByItsHighestSeqAndReportsTheMark() throws Exception {
     try (LakeFixture f = new LakeFixture(dir)) {
