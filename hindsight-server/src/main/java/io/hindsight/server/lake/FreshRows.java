@@ -308,7 +308,9 @@ public final class FreshRows implements Closeable {
     boolean queried = clock.millis() - lastQueryMillis <= KEEP_WRITING_AFTER_QUERY.toMillis();
     if (kept.get(kept.size() - 1).maxSeq < maxSeq && queried) {
       try {
-        writeNewRows(p, writer.pendingAbove(this::heldUpTo).newRows().getOrDefault(p, List.of()), kept, maxSeq);
+        // Only this partition's new rows: log entries of other partitions are skipped whole.
+        LakeWriter.Pending pending = writer.pendingAbove(q -> q.equals(p) ? heldUpTo(p) : Long.MAX_VALUE);
+        writeNewRows(p, pending.newRows().getOrDefault(p, List.of()), kept, maxSeq);
       } catch (SQLException e) {
         throw new IOException("could not write the rows not yet in the lake to a fresh file: " + e.getMessage(), e);
       }
