@@ -273,7 +273,8 @@ public final class ServerConfig {
     public int idempotencyMaxKeys = 1_000_000;
     /**
      * Bytes of acknowledged rows held in memory for the lake writer above which ingest waits, then
-     * answers 503 (default: a quarter of the JVM's maximum heap).
+     * answers 503 (default: a quarter of the JVM's maximum heap); each row counts its encoded bytes
+     * and 64 bytes of bookkeeping.
      */
     public long maxLakeBacklogBytes = Runtime.getRuntime().maxMemory() / 4;
     /**

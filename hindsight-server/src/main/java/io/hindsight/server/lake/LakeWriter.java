@@ -89,8 +89,15 @@ public final class LakeWriter implements Closeable {
   private List<Chunk> chunks = new ArrayList<>();
   private long lastSeqAccepted = -1;
   private long pendingRows;
-  /** Encoded bytes of the pending rows: what the backlog costs in heap. */
+  /** What the pending rows cost in heap: their encoded bytes and {@link #ROW_BOOKKEEPING} each. */
   private long pendingBytes;
+  /**
+   * Heap a pending row takes beside its encoded bytes: its place in its entry's layout (start,
+   * partition, id hash: 12 bytes) and, once sorted for its file, its {@link RowRef} and list slot
+   * (about 48). Counted in the backlog so its limit holds for small rows too: a 100-byte event
+   * costs 160 bytes, not 100.
+   */
+  static final int ROW_BOOKKEEPING = 64;
   /** Rows taken for the next files, by partition, until their file is in place (failed writes stay). */
   private final Map<Partition, Buffer> retry = new LinkedHashMap<>();
   /** Chunks a flush took and is sorting into {@link #retry}; under {@link #lock}. */
@@ -193,9 +200,12 @@ public final class LakeWriter implements Closeable {
           WalEntry.firstLeafAfterRows(in));
     }
 
-    /** A row's bytes; the first row also carries the entry's header, so a chunk's rows add up to its length. */
+    /**
+     * What a row costs in heap: its bytes and {@link #ROW_BOOKKEEPING}; the first row also carries
+     * the entry's header, so a chunk's rows add up to what {@link #accept} counted for it.
+     */
     int size(int i) {
-      return starts[i + 1] - starts[i] + (i == 0 ? starts[0] : 0);
+      return starts[i + 1] - starts[i] + (i == 0 ? starts[0] : 0) + ROW_BOOKKEEPING;
     }
   }
 
@@ -349,7 +359,7 @@ public final class LakeWriter implements Closeable {
       chunks.add(new Chunk(firstSeq, rows, encoded));
       lastSeqAccepted = Math.max(lastSeqAccepted, firstSeq + rows - 1);
       pendingRows += rows;
-      pendingBytes += encoded.length;
+      pendingBytes += encoded.length + (long) rows * ROW_BOOKKEEPING;
     }
   }
 

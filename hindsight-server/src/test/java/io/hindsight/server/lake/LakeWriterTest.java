@@ -93,7 +93,8 @@ class LakeWriterTest {
       f.writer.accept(1, 2, two);
       f.writer.accept(3, 0, new byte[0]);
       assertThat(f.writer.pendingRows()).isEqualTo(3);
-      assertThat(f.writer.pendingBytes()).isEqualTo(one.length + two.length);
+      assertThat(f.writer.pendingBytes()).as("their bytes and what keeping each row costs")
+          .isEqualTo(one.length + two.length + 3 * LakeWriter.ROW_BOOKKEEPING);
       f.writer.flushNow();
       assertThat(f.writer.pendingBytes()).isZero();
       assertThat(f.marks).containsExactly(2L);
@@ -226,7 +227,7 @@ class LakeWriterTest {
       f.writer.flushNow();
       assertThat(f.marks).as("nothing below row 0 to report").isEmpty();
       assertThat(f.writer.pendingRows()).isEqualTo(501);
-      assertThat(f.writer.pendingBytes()).isEqualTo(entry.length);
+      assertThat(f.writer.pendingBytes()).isEqualTo(entry.length + 501L * LakeWriter.ROW_BOOKKEEPING);
       Files.delete(blocker);
 
       f.writer.close();
