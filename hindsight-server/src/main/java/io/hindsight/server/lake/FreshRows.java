@@ -58,11 +58,8 @@ public final class FreshRows implements Closeable {
   private final DuckDBConnection conn;
   private final ParquetFileWriter files;
   private final Path dir;
-  /**
-   * Guards the lists of files; held while a snapshot or a cover writes rows. Fair, so the lake
-   * writer waiting for it gets it between a snapshot's steps.
-   */
-  final ReentrantLock lock = new ReentrantLock(true);
+  /** Guards the lists of files; held while a snapshot or a cover writes rows. */
+  final ReentrantLock lock = new ReentrantLock();
   /** Per partition with fresh files: its files, oldest rows first. */
   private final Map<Partition, List<FreshFile>> byPartition = new HashMap<>();
   /** Files no snapshot will name again, deleted once the last that does is closed. */
@@ -194,70 +191,18 @@ public final class FreshRows implements Closeable {
   }
 
   private Snapshot take(boolean forQuery) throws IOException {
+    lock.lock();
+    try {
+      return takeLocked(forQuery);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private Snapshot takeLocked(boolean forQuery) throws IOException {
     if (forQuery) {
       lastQueryMillis = clock.millis();
     }
-    for (long upTo = writeAStep(Long.MAX_VALUE); upTo >= 0; upTo = writeAStep(upTo)) {
-      afterStep.run();
-    }
-    lock.lock();
-    try {
-      return takeLocked();
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  /** The most rows of a partition a snapshot writes under one hold of the lock. */
-  static final int STEP_ROWS = (int) FreshRows.SMALL_FILE_ROWS; // a step's file is not merged again
-
-  /** Runs between the steps of a snapshot, without the lock: tests run the lake writer there. */
-  Runnable afterStep = () -> {};
-
-  /**
-   * Writes the oldest {@link #STEP_ROWS} unwritten rows of each partition that has more than that
-   * up to seq {@code upToSeq} (on the first step: the highest pending now, so rows arriving
-   * meanwhile cannot keep a query writing); returns the bound for the next step, or -1 once less
-   * than a step is left. Between steps the lake writer, queued on the (fair) lock for its next
-   * file, copies that file from the rows a step just wrote instead of waiting seconds for the whole
-   * backlog and then encoding those rows from the log a second time.
-   */
-  private long writeAStep(long upToSeq) throws IOException {
-    lock.lock();
-    try {
-      LakeWriter.Pending pending = writer.pendingAbove(this::heldUpTo);
-      long upTo = upToSeq;
-      if (upTo == Long.MAX_VALUE) {
-        upTo = -1;
-        for (List<LakeWriter.RowRef> rows : pending.newRows().values()) {
-          for (LakeWriter.RowRef r : rows) {
-            upTo = Math.max(upTo, r.seq());
-          }
-        }
-      }
-      boolean wrote = false;
-      for (Map.Entry<Partition, List<LakeWriter.RowRef>> e : pending.newRows().entrySet()) {
-        long due = 0;
-        for (LakeWriter.RowRef r : e.getValue()) {
-          due += r.seq() <= upTo ? 1 : 0;
-        }
-        if (due > STEP_ROWS) {
-          Partition p = e.getKey();
-          List<FreshFile> kept = byPartition.computeIfAbsent(p, k -> new ArrayList<>());
-          retireBelow(kept, pending.firstSeq().get(p));
-          writeNewRows(p, e.getValue(), kept, upTo, STEP_ROWS);
-          wrote = true;
-        }
-      }
-      return wrote ? upTo : -1;
-    } catch (SQLException e) {
-      throw new IOException("could not write the rows not yet in the lake for the query: " + e.getMessage(), e);
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  private Snapshot takeLocked() throws IOException {
     LakeWriter.Pending pending = writer.pendingAbove(this::heldUpTo);
     Map<Partition, Long> first = pending.firstSeq();
     List<FreshFile> named = new ArrayList<>();
@@ -266,7 +211,7 @@ public final class FreshRows implements Closeable {
         Partition p = e.getKey();
         List<FreshFile> kept = byPartition.computeIfAbsent(p, k -> new ArrayList<>());
         retireBelow(kept, e.getValue());
-        writeNewRows(p, pending.newRows().getOrDefault(p, List.of()), kept, Long.MAX_VALUE, Integer.MAX_VALUE);
+        writeNewRows(p, pending.newRows().getOrDefault(p, List.of()), kept, Long.MAX_VALUE);
         named.addAll(kept);
       }
     } catch (SQLException e) {
@@ -293,10 +238,10 @@ public final class FreshRows implements Closeable {
 
   /**
    * Writes the rows of {@code p} among {@code pending} that no fresh file holds yet, up to seq
-   * {@code upToSeq} and at most the {@code maxRows} oldest, to a new fresh file: only the rows new
-   * since the newest file are sorted and written, a few however long the backlog.
+   * {@code upToSeq}, to a new fresh file: only the rows new since the newest file are sorted and
+   * written, a few however long the backlog.
    */
-  private void writeNewRows(Partition p, List<LakeWriter.RowRef> pending, List<FreshFile> kept, long upToSeq, int maxRows)
+  private void writeNewRows(Partition p, List<LakeWriter.RowRef> pending, List<FreshFile> kept, long upToSeq)
       throws SQLException, IOException {
     long converted = kept.isEmpty() ? Long.MIN_VALUE : kept.get(kept.size() - 1).maxSeq;
     List<LakeWriter.RowRef> unwritten = new ArrayList<>();
@@ -310,7 +255,7 @@ public final class FreshRows implements Closeable {
     }
     unwritten.sort(Comparator.comparingLong(LakeWriter.RowRef::seq));
     LakeWriter.Buffer fresh = new LakeWriter.Buffer();
-    unwritten.subList(0, Math.min(maxRows, unwritten.size())).forEach(fresh::add);
+    unwritten.forEach(fresh::add);
     Path file = fileFor(p, fresh.minSeq, fresh.maxSeq);
     files.writeFresh(schemas.schema(p.table(), p.endpoint()), fresh, file);
     kept.add(new FreshFile(p.table(), file, fresh.minSeq, fresh.maxSeq, fresh.size()));
@@ -365,7 +310,7 @@ public final class FreshRows implements Closeable {
       try {
         // Only this partition's new rows: log entries of other partitions are skipped whole.
         LakeWriter.Pending pending = writer.pendingAbove(q -> q.equals(p) ? heldUpTo(p) : Long.MAX_VALUE);
-        writeNewRows(p, pending.newRows().getOrDefault(p, List.of()), kept, maxSeq, Integer.MAX_VALUE);
+        writeNewRows(p, pending.newRows().getOrDefault(p, List.of()), kept, maxSeq);
       } catch (SQLException e) {
         throw new IOException("could not write the rows not yet in the lake to a fresh file: " + e.getMessage(), e);
       }

@@ -170,42 +170,6 @@ class FreshRowsTest {
   }
 
   @Test
-  void aSnapshotWritesALargeBacklogInStepsAndTheLakeWriterCopiesItsFileInBetween() throws Exception {
-    try (LakeFixture f = new LakeFixture(dir);
-        FreshRows fresh = new FreshRows(f.writer, f.schemas, f.lake, LakeFixture.duckdb())) {
-      Partition churn = f.partition("churn", DAY_START);
-      int n = 2 * FreshRows.STEP_ROWS + 100;
-      Row[] rows = new Row[n];
-      for (int i = 0; i < n; i++) {
-        rows[i] = f.prediction("churn", DAY_START + i, "p" + i, i);
-      }
-      f.accept(0, rows);
-      CompletableFuture<?>[] flush = new CompletableFuture<?>[1];
-      fresh.afterStep = () -> {
-        if (flush[0] == null) {
-          // Another thread, as the lake writer is: it must get the lock between two steps.
-          flush[0] = CompletableFuture.runAsync(() -> {
-            try {
-              f.writer.flushNow();
-            } catch (Exception e) {
-              throw new IllegalStateException(e);
-            }
-          });
-          assertThat(flush[0]).succeedsWithin(Duration.ofSeconds(30));
-        }
-      };
-      try (FreshRows.Snapshot s = fresh.take()) {
-        assertThat(flush[0]).as("the writer ran between two steps").isNotNull();
-        assertThat(fresh.coversSkipped()).as("it did not wait for the whole backlog").isZero();
-        assertThat(f.writer.rowsCopied()).as("its file copied from the fresh files, not encoded again").isEqualTo(n);
-        assertThat(s.firstPendingSeq()).as("every row is in the lake now").isEmpty();
-      }
-      assertThat(f.rows("count(*), count(DISTINCT prediction_id), sum(score)::BIGINT", f.lake.dataFiles(churn), null))
-          .containsExactly(List.of((long) n, (long) n, (long) n * (n - 1) / 2));
-    }
-  }
-
-  @Test
   void filesWhoseRowsReachedTheLakeGoOnceNoSnapshotReadsThem() throws Exception {
     try (LakeFixture f = new LakeFixture(dir);
         FreshRows fresh = new FreshRows(f.writer, f.schemas, f.lake, LakeFixture.duckdb())) {
