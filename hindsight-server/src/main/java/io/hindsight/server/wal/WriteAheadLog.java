@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * <p>On disk: segment files {@code wal-<first seq>.log} of frames {@code [int length][int crc32c]
  * [long first seq][entry]}, where the crc covers seq and entry. Every row gets a sequence number;
  * the lake records the highest one each file holds, which is how recovery knows what to replay.
- * A torn frame at the end of the last segment (a crash mid-write) is cut off on open.
+ * A torn frame at the end of the last segment (a crash mid-write) is cut off on open; damage
+ * between intact frames is stepped over and counted ({@link #damagedEntries}).
  */
 public final class WriteAheadLog implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(WriteAheadLog.class);
@@ -212,7 +213,7 @@ public final class WriteAheadLog implements Closeable {
       byte[] data = Files.readAllBytes(f);
       long[] nextAfter = {next};
       Scanned scanned =
-          scan(data, (firstSeq, entry) -> {
+          scan(data, first, (firstSeq, entry) -> {
             if (!running) {
               throw new IOException("the log is closing; what was not read is read at the next start");
             }
@@ -255,50 +256,82 @@ public final class WriteAheadLog implements Closeable {
   }
 
   /**
-   * What a scan of a segment found: where its last intact entry ends, and the entries it skipped
-   * because their checksum failed between intact ones (damage; failed entries at the end are a torn tail).
+   * What a scan of a segment found: where its last intact entry ends, and the damage it stepped
+   * over between intact ones (an entry whose checksum failed, or a stretch of bytes it found the
+   * next intact entry behind; damage at the end is a torn tail).
    */
   private record Scanned(int end, int damaged, long damagedBytes) {}
 
   /**
-   * Hands every intact entry of a segment's bytes to {@code listener}. An entry whose checksum fails
-   * is stepped over by its length, so that one damaged entry does not hide the intact ones after it;
-   * a length that does not fit ends the scan.
+   * Hands every intact entry of a segment's bytes to {@code listener}; {@code firstSeq} is the
+   * segment's first seq, from its name. An entry whose checksum fails is stepped over by its length
+   * when an intact entry follows there; otherwise (its length is damaged too) the scan looks for the
+   * next intact entry byte by byte, so that damage to one frame's header does not hide the intact
+   * entries after it. Behind damage an entry counts as intact when its checksum holds and its seq
+   * continues the log: seqs grow by one a row and a row takes at least a byte, so behind {@code n}
+   * damaged bytes the next seq is at most {@code n} past the expected one (which makes a frame
+   * that the payload of an entry only looks like all but impossible). Nothing found: the scan ends.
    */
-  private static Scanned scan(byte[] data, EntryListener listener) throws IOException {
+  private static Scanned scan(byte[] data, long firstSeq, EntryListener listener) throws IOException {
     ByteBuffer buf = ByteBuffer.wrap(data).order(ByteOrder.BIG_ENDIAN);
+    int at = 0;
     int good = 0;
+    long expected = firstSeq;
     int damaged = 0;
     long damagedBytes = 0;
-    int failed = 0;
-    long failedBytes = 0;
-    while (buf.remaining() >= HEADER) {
-      int start = buf.position();
-      int len = buf.getInt();
-      int crc = buf.getInt();
-      if (len < 8 || len > buf.remaining()) {
-        break;
-      }
-      CRC32C c = new CRC32C();
-      c.update(data, buf.position(), len);
-      if ((int) c.getValue() != crc) {
-        failed++;
-        failedBytes += 8 + len;
-        buf.position(start + 8 + len);
+    while (at < data.length) {
+      if (intactAt(data, buf, at, Long.MIN_VALUE, Long.MAX_VALUE)) {
+        int len = buf.getInt(at);
+        long seq = buf.getLong(at + 8);
+        WalEntry entry = WalEntry.decode(ByteBuffer.wrap(data, at + HEADER, len - 8).slice());
+        at += 8 + len;
+        good = at;
+        expected = seq + entry.rowCount();
+        listener.entry(seq, entry);
         continue;
       }
-      long firstSeq = buf.getLong();
-      ByteBuffer entryBuf = ByteBuffer.wrap(data, buf.position(), len - 8).slice();
-      WalEntry entry = WalEntry.decode(entryBuf);
-      buf.position(start + 8 + len);
-      good = buf.position();
-      damaged += failed;
-      damagedBytes += failedBytes;
-      failed = 0;
-      failedBytes = 0;
-      listener.entry(firstSeq, entry);
+      int next = nextIntact(data, buf, at, expected);
+      if (next < 0) {
+        break;
+      }
+      damaged++;
+      damagedBytes += next - at;
+      at = next;
     }
     return new Scanned(good, damaged, damagedBytes);
+  }
+
+  /** Where the next intact entry after damage at {@code from} starts, or -1 if none does. */
+  private static int nextIntact(byte[] data, ByteBuffer buf, int from, long expected) {
+    if (data.length - from >= HEADER) {
+      int len = buf.getInt(from);
+      int step = from + 8 + len;
+      // Damage inside one entry: its length still leads to the next.
+      if (len >= 8 && step > from && step <= data.length - HEADER && intactAt(data, buf, step, expected, expected + len)) {
+        return step;
+      }
+    }
+    for (int q = from + 1; q <= data.length - HEADER; q++) {
+      if (intactAt(data, buf, q, expected, expected + (q - from))) {
+        return q;
+      }
+    }
+    return -1;
+  }
+
+  /** Whether an intact frame starts at {@code at} with a seq from {@code minSeq} to {@code maxSeq}. */
+  private static boolean intactAt(byte[] data, ByteBuffer buf, int at, long minSeq, long maxSeq) {
+    if (data.length - at < HEADER) {
+      return false;
+    }
+    int len = buf.getInt(at);
+    long seq = buf.getLong(at + 8);
+    if (len < 8 || len > data.length - at - 8 || seq < minSeq || seq > maxSeq) {
+      return false;
+    }
+    CRC32C c = new CRC32C();
+    c.update(data, at + 8, len);
+    return (int) c.getValue() == buf.getInt(at + 4);
   }
 
   /**
@@ -315,7 +348,7 @@ public final class WriteAheadLog implements Closeable {
     }
     for (Path f : files) {
       try {
-        scan(Files.readAllBytes(f), listener);
+        scan(Files.readAllBytes(f), parseSeq(f), listener);
       } catch (java.nio.file.NoSuchFileException e) {
         // Truncated away meanwhile: its rows are in the lake.
       }

@@ -15,6 +15,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** What the log keeps, hands back on open, and lets go of: the base of "nothing acknowledged is lost". */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
@@ -169,5 +171,37 @@ class WriteAheadLogTest {
       assertThat(Files.size(segment)).as("an intact entry follows the damage: nothing is cut").isEqualTo(bytes.length);
       assertThat(wal.append(entry("fourth-entry")).get()).isEqualTo(3);
     }
+  }
+  /** A damaged length in a frame's header: the scan finds the next intact entry behind it. */
+  @ParameterizedTest
+  @ValueSource(ints = {Integer.MAX_VALUE, 24, -5, 0x0100_0000})
+  void anEntryWhoseLengthIsDamagedIsSkippedAndTheIntactOnesAfterItAreStillRead(int damagedLength) throws Exception {
+    try (WriteAheadLog wal = open(dir, 1 << 20, 0, new ArrayList<>())) {
+      wal.append(entry("first-entry")).get();
+      wal.append(entry("second-entry")).get();
+      wal.append(entry("third-entry")).get();
+      wal.append(entry("fourth-entry")).get();
+    }
+    Path segment;
+    try (Stream<Path> files = Files.list(dir)) {
+      segment = files.filter(p -> p.toString().endsWith(".log")).filter(p -> p.toFile().length() > 0).findFirst().orElseThrow();
+    }
+    byte[] bytes = Files.readAllBytes(segment);
+    java.nio.ByteBuffer frames = java.nio.ByteBuffer.wrap(bytes);
+    int second = 8 + frames.getInt(0);
+    frames.putInt(second, damagedLength);
+    Files.write(segment, bytes);
+
+    List<Replayed> replayed = new ArrayList<>();
+    try (WriteAheadLog wal = open(dir, 1 << 20, 0, replayed)) {
+      assertThat(replayed)
+          .containsExactly(new Replayed(0, "first-entry"), new Replayed(2, "third-entry"), new Replayed(3, "fourth-entry"));
+      assertThat(wal.damagedEntries()).isEqualTo(1);
+      assertThat(Files.size(segment)).as("intact entries follow the damage: nothing is cut").isEqualTo(bytes.length);
+      assertThat(wal.append(entry("fifth-entry")).get()).isEqualTo(4);
+    }
+    List<Long> read = new ArrayList<>();
+    WriteAheadLog.read(dir, (firstSeq, entry) -> read.add(firstSeq));
+    assertThat(read).as("what tools read past the damage too").containsExactly(0L, 2L, 3L, 4L);
   }
 }
