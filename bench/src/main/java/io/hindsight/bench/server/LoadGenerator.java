@@ -29,6 +29,9 @@ import java.util.stream.Stream;
  *   <li>{@code --freshness}: every 100 ms a side thread takes the id of a record whose ack just
  *       arrived and polls {@code POST /v1/query} until SQL sees it: ack-to-visible latency; with
  *       {@code --freshness-via lookup}, {@code GET /v1/endpoints/{e}/predictions/{id}} instead.
+ *       Probes start with the window, so the first query meets whatever backlog the warm-up left
+ *       (the first query after a quiet spell); with {@code --probe-from-start} they run through
+ *       the warm-up too (a client that keeps querying) and only the window's are counted.
  * </ul>
  *
  * <p>Bodies are built before timing starts (a pool of templates); a send copies one and stamps
@@ -50,6 +53,7 @@ public final class LoadGenerator {
       boolean gzip,
       boolean freshness,
       String freshnessVia,
+      boolean probeFromStart,
       long maxRecords,
       int poolSize,
       boolean quiet) {}
@@ -84,7 +88,7 @@ public final class LoadGenerator {
             Set.of(
                 "--url", "--endpoint", "--clients", "--batch", "--rate", "--duration", "--warmup", "--ids",
                 "--records", "--pool", "--data-dir", "--server-jvm-opts", "--server-config", "--freshness-via"),
-            Set.of("--gzip", "--freshness", "--start-server", "--keep-data"));
+            Set.of("--gzip", "--freshness", "--probe-from-start", "--start-server", "--keep-data"));
     Options o =
         new Options(
             f.string("--url", "http://127.0.0.1:7070"),
@@ -98,6 +102,7 @@ public final class LoadGenerator {
             f.has("--gzip"),
             f.has("--freshness"),
             f.string("--freshness-via", "sql"),
+            f.has("--probe-from-start"),
             f.longValue("--records", 0),
             f.integer("--pool", 32),
             false);
@@ -120,7 +125,8 @@ public final class LoadGenerator {
       System.out.printf(
           "load: %s endpoint=%s clients=%d batch=%d rate=%s ids=%s gzip=%s freshness=%s warmup=%ss duration=%ss%n",
           o.url(), o.endpoint(), o.clients(), o.batch(), o.rate() > 0 ? (long) o.rate() + "/s" : "unlimited",
-          o.ids().name().toLowerCase(), o.gzip(), o.freshness(), o.warmup().toSeconds(), o.duration().toSeconds());
+          o.ids().name().toLowerCase(), o.gzip(), o.freshness() + (o.probeFromStart() ? " (probes from start)" : ""),
+          o.warmup().toSeconds(), o.duration().toSeconds());
       ServerCpu cpu = server == null ? null : ServerCpu.startingAfter(server.pid(), o.warmup().plusMillis(50));
       Result r = run(o, cpu == null ? () -> {} : cpu::stop);
       print(o, r);
@@ -153,7 +159,7 @@ public final class LoadGenerator {
 
   static Options withUrl(Options o, String url) {
     return new Options(url, o.endpoint(), o.clients(), o.batch(), o.rate(), o.duration(), o.warmup(), o.ids(),
-        o.gzip(), o.freshness(), o.freshnessVia(), o.maxRecords(), o.poolSize(), o.quiet());
+        o.gzip(), o.freshness(), o.freshnessVia(), o.probeFromStart(), o.maxRecords(), o.poolSize(), o.quiet());
   }
 
   static void print(Options o, Result r) {
@@ -343,6 +349,9 @@ public final class LoadGenerator {
                     continue;
                   }
                   acked.addAndGet(tpl.records());
+                  if (o.probeFromStart()) {
+                    lastProbe.set(new Probe(lastId, ack));
+                  }
                   // Open loop: a batch due during warm-up but acked after it still shows the backlog.
                   if (o.rate() > 0 ? ack >= warmupEnd : due >= warmupEnd) {
                     records.addAndGet(tpl.records());
@@ -364,7 +373,7 @@ public final class LoadGenerator {
     AtomicLong freshnessTimeouts = new AtomicLong();
     Thread prober = null;
     if (o.freshness()) {
-      prober = new Thread(() -> probeFreshness(o, lastProbe, freshness, freshnessTimeouts), "freshness-probe");
+      prober = new Thread(() -> probeFreshness(o, lastProbe, warmupEnd, freshness, freshnessTimeouts), "freshness-probe");
       prober.setDaemon(true);
       prober.start();
     }
@@ -397,7 +406,9 @@ public final class LoadGenerator {
         freshness, freshnessTimeouts.get(), jsonPerRecord, o.gzip() ? Double.NaN : wire, fsyncs / seconds, lakeBacklog);
   }
 
-  private static void probeFreshness(Options o, AtomicReference<Probe> lastProbe, LatencySamples out, AtomicLong timeouts) {
+  /** Probes the records {@code lastProbe} names; counts those acknowledged from {@code countFrom} (nanoTime) on. */
+  private static void probeFreshness(
+      Options o, AtomicReference<Probe> lastProbe, long countFrom, LatencySamples out, AtomicLong timeouts) {
     HindsightHttp http = new HindsightHttp(o.url());
     Probe previous = null;
     long nextTick = System.nanoTime();
@@ -423,12 +434,15 @@ public final class LoadGenerator {
             visible = a.status() == 200 && a.json().path("rows").path(0).path(0).asLong() > 0;
           }
           long now = System.nanoTime();
+          boolean counted = p.ackNanos() >= countFrom;
           if (visible) {
-            out.add(now - p.ackNanos());
+            if (counted) {
+              out.add(now - p.ackNanos());
+            }
             break;
           }
           if (now - p.ackNanos() > 30_000_000_000L) {
-            timeouts.incrementAndGet();
+            timeouts.addAndGet(counted ? 1 : 0);
             break;
           }
           Thread.sleep(10);
