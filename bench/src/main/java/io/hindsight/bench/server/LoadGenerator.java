@@ -442,7 +442,9 @@ public final class LoadGenerator {
             break;
           }
           if (now - p.ackNanos() > 30_000_000_000L) {
-            timeouts.addAndGet(counted ? 1 : 0);
+            if (counted) {
+              timeouts.incrementAndGet();
+            }
             break;
           }
           Thread.sleep(10);

@@ -147,17 +147,21 @@ class WriteAheadLogTest {
     }
   }
 
+  /** The log's one segment with entries, after writing {@code values} as entries. */
+  private Path segmentOf(String... values) throws Exception {
+    try (WriteAheadLog wal = open(dir, 1 << 20, 0, new ArrayList<>())) {
+      for (String v : values) {
+        wal.append(entry(v)).get();
+      }
+    }
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(p -> p.toString().endsWith(".log")).filter(p -> p.toFile().length() > 0).findFirst().orElseThrow();
+    }
+  }
+
   @Test
   void anEntryDamagedOnDiskIsSkippedAndTheIntactOnesAfterItAreStillRead() throws Exception {
-    try (WriteAheadLog wal = open(dir, 1 << 20, 0, new ArrayList<>())) {
-      wal.append(entry("first-entry")).get();
-      wal.append(entry("second-entry")).get();
-      wal.append(entry("third-entry")).get();
-    }
-    Path segment;
-    try (Stream<Path> files = Files.list(dir)) {
-      segment = files.filter(p -> p.toString().endsWith(".log")).filter(p -> p.toFile().length() > 0).findFirst().orElseThrow();
-    }
+    Path segment = segmentOf("first-entry", "second-entry", "third-entry");
     byte[] bytes = Files.readAllBytes(segment);
     int at = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("second-entry");
     assertThat(at).isPositive();
@@ -172,20 +176,12 @@ class WriteAheadLogTest {
       assertThat(wal.append(entry("fourth-entry")).get()).isEqualTo(3);
     }
   }
+
   /** A damaged length in a frame's header: the scan finds the next intact entry behind it. */
   @ParameterizedTest
   @ValueSource(ints = {Integer.MAX_VALUE, 24, -5, 0x0100_0000})
   void anEntryWhoseLengthIsDamagedIsSkippedAndTheIntactOnesAfterItAreStillRead(int damagedLength) throws Exception {
-    try (WriteAheadLog wal = open(dir, 1 << 20, 0, new ArrayList<>())) {
-      wal.append(entry("first-entry")).get();
-      wal.append(entry("second-entry")).get();
-      wal.append(entry("third-entry")).get();
-      wal.append(entry("fourth-entry")).get();
-    }
-    Path segment;
-    try (Stream<Path> files = Files.list(dir)) {
-      segment = files.filter(p -> p.toString().endsWith(".log")).filter(p -> p.toFile().length() > 0).findFirst().orElseThrow();
-    }
+    Path segment = segmentOf("first-entry", "second-entry", "third-entry", "fourth-entry");
     byte[] bytes = Files.readAllBytes(segment);
     java.nio.ByteBuffer frames = java.nio.ByteBuffer.wrap(bytes);
     int second = 8 + frames.getInt(0);
