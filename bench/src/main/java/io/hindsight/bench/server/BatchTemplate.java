@@ -12,11 +12,22 @@ final class BatchTemplate {
   private final byte[] body;
   private final int[] idOffsets;
   private final int[] tsOffsets;
+  /** 0: each ts is {@link #TS_DIGITS} ASCII digits (JSON); else the bytes of its Smile integer (see {@link SmileBodies}). */
+  private final int smileTsBytes;
 
   BatchTemplate(byte[] body, int[] idOffsets, int[] tsOffsets) {
+    this(body, idOffsets, tsOffsets, 0);
+  }
+
+  BatchTemplate(byte[] body, int[] idOffsets, int[] tsOffsets, int smileTsBytes) {
     this.body = body;
     this.idOffsets = idOffsets;
     this.tsOffsets = tsOffsets;
+    this.smileTsBytes = smileTsBytes;
+  }
+
+  boolean smile() {
+    return smileTsBytes > 0;
   }
 
   int records() {
@@ -34,6 +45,10 @@ final class BatchTemplate {
   String stamp(byte[] buf, IdStyle ids, long nowMillis) {
     System.arraycopy(body, 0, buf, 0, body.length);
     for (int off : tsOffsets) {
+      if (smileTsBytes > 0) {
+        SmileBodies.writeVInt(buf, off, smileTsBytes, nowMillis);
+        continue;
+      }
       long v = nowMillis;
       for (int i = TS_DIGITS - 1; i >= 0; i--) {
         buf[off + i] = (byte) ('0' + (v % 10));

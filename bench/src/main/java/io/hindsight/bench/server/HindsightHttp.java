@@ -44,10 +44,15 @@ final class HindsightHttp {
 
   /** {@code POST /v1/endpoints/{e}/predictions} with a JSON array body. */
   Answer ingest(String endpoint, byte[] body, int length, boolean gzip) throws IOException, InterruptedException {
+    return ingest(endpoint, body, length, gzip, false);
+  }
+
+  /** As {@link #ingest(String, byte[], int, boolean)}; with {@code smile} the body is Smile, not JSON. */
+  Answer ingest(String endpoint, byte[] body, int length, boolean gzip, boolean smile) throws IOException, InterruptedException {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(baseUrl + "/v1/endpoints/" + endpoint + "/predictions"))
             .timeout(Duration.ofSeconds(120))
-            .header("Content-Type", "application/json");
+            .header("Content-Type", smile ? SmileBodies.CONTENT_TYPE : "application/json");
     if (gzip) {
       byte[] z = gzip(body, length);
       b.header("Content-Encoding", "gzip").POST(HttpRequest.BodyPublishers.ofByteArray(z));

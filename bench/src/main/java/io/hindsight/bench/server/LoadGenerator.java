@@ -51,6 +51,7 @@ public final class LoadGenerator {
       Duration warmup,
       IdStyle ids,
       boolean gzip,
+      boolean smile,
       boolean freshness,
       String freshnessVia,
       boolean probeFromStart,
@@ -88,7 +89,7 @@ public final class LoadGenerator {
             Set.of(
                 "--url", "--endpoint", "--clients", "--batch", "--rate", "--duration", "--warmup", "--ids",
                 "--records", "--pool", "--data-dir", "--server-jvm-opts", "--server-config", "--freshness-via"),
-            Set.of("--gzip", "--freshness", "--probe-from-start", "--start-server", "--keep-data"));
+            Set.of("--gzip", "--smile", "--freshness", "--probe-from-start", "--start-server", "--keep-data"));
     Options o =
         new Options(
             f.string("--url", "http://127.0.0.1:7070"),
@@ -100,6 +101,7 @@ public final class LoadGenerator {
             f.duration("--warmup", Duration.ofSeconds(10)),
             IdStyle.parse(f.string("--ids", "ordered")),
             f.has("--gzip"),
+            f.has("--smile"),
             f.has("--freshness"),
             f.string("--freshness-via", "sql"),
             f.has("--probe-from-start"),
@@ -123,9 +125,9 @@ public final class LoadGenerator {
     }
     try {
       System.out.printf(
-          "load: %s endpoint=%s clients=%d batch=%d rate=%s ids=%s gzip=%s freshness=%s warmup=%ss duration=%ss%n",
+          "load: %s endpoint=%s clients=%d batch=%d rate=%s ids=%s gzip=%s smile=%s freshness=%s warmup=%ss duration=%ss%n",
           o.url(), o.endpoint(), o.clients(), o.batch(), o.rate() > 0 ? (long) o.rate() + "/s" : "unlimited",
-          o.ids().name().toLowerCase(), o.gzip(), o.freshness() + (o.probeFromStart() ? " (probes from start)" : ""),
+          o.ids().name().toLowerCase(), o.gzip(), o.smile(), o.freshness() + (o.probeFromStart() ? " (probes from start)" : ""),
           o.warmup().toSeconds(), o.duration().toSeconds());
       ServerCpu cpu = server == null ? null : ServerCpu.startingAfter(server.pid(), o.warmup().plusMillis(50));
       Result r = run(o, cpu == null ? () -> {} : cpu::stop);
@@ -159,7 +161,7 @@ public final class LoadGenerator {
 
   static Options withUrl(Options o, String url) {
     return new Options(url, o.endpoint(), o.clients(), o.batch(), o.rate(), o.duration(), o.warmup(), o.ids(),
-        o.gzip(), o.freshness(), o.freshnessVia(), o.probeFromStart(), o.maxRecords(), o.poolSize(), o.quiet());
+        o.gzip(), o.smile(), o.freshness(), o.freshnessVia(), o.probeFromStart(), o.maxRecords(), o.poolSize(), o.quiet());
   }
 
   static void print(Options o, Result r) {
@@ -248,6 +250,14 @@ public final class LoadGenerator {
     return run(o, () -> {});
   }
 
+  private static BatchTemplate smile(BatchTemplate json) {
+    try {
+      return SmileBodies.template(json);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /** Runs the load; {@code loadEnded} is told as soon as the last client stops sending. */
   static Result run(Options o, Runnable loadEnded) throws InterruptedException {
     FraudRecords gen = new FraudRecords(42);
@@ -256,8 +266,11 @@ public final class LoadGenerator {
     long jsonBytes = 0;
     for (int i = 0; i < pool.length; i++) {
       pool[i] = gen.batch(o.batch());
-      maxLen = Math.max(maxLen, pool[i].length());
       jsonBytes += pool[i].length();
+      if (o.smile()) {
+        pool[i] = smile(pool[i]);
+      }
+      maxLen = Math.max(maxLen, pool[i].length());
     }
     double jsonPerRecord = (double) jsonBytes / (pool.length * (long) o.batch());
 
@@ -326,7 +339,7 @@ public final class LoadGenerator {
                   long sent = System.nanoTime();
                   String failure = null;
                   try {
-                    HindsightHttp.Answer a = http.ingest(o.endpoint(), buf, tpl.length(), o.gzip());
+                    HindsightHttp.Answer a = http.ingest(o.endpoint(), buf, tpl.length(), o.gzip(), tpl.smile());
                     if (a.status() != 200) {
                       failure = "HTTP " + a.status() + ": " + abbreviate(a.body());
                     } else {

@@ -127,7 +127,7 @@ public final class MetricRefreshCost {
     t.start();
     LoadGenerator.Options o =
         new LoadGenerator.Options(server.url(), MetricSeriesBenchmark.ENDPOINT, clients, 500, rate, duration, warmup,
-            IdStyle.ORDERED, false, false, "sql", false, 0, 32, true);
+            IdStyle.ORDERED, false, false, false, "sql", false, 0, 32, true);
     LoadGenerator.Result result = LoadGenerator.run(o);
     long cpuEnd = ServerCpu.processNanos(server.pid());
     Map<String, Long> threadsEnd = ProcThreads.cpuByName(server.pid());

@@ -81,7 +81,7 @@ public final class QueryBenchmark {
           System.out.printf("fill: %,d records with %s ids into %s through the API%n", sent, style.name().toLowerCase(), endpoint);
           LoadGenerator.Options o =
               new LoadGenerator.Options(server.url(), endpoint, clients, 500, 0, Duration.ZERO, Duration.ZERO, style,
-                  false, false, "sql", false, sent, 32, true);
+                  false, false, false, "sql", false, sent, 32, true);
           LoadGenerator.Result r = LoadGenerator.run(o);
           System.out.printf("fill %s: %,.0f records/s, %d failed batches, ack %s%n", endpoint, r.recordsPerSecond(),
               r.failures(), r.service().summary());

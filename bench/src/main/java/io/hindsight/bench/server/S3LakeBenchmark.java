@@ -93,7 +93,7 @@ public final class S3LakeBenchmark {
     ServerProcess writer = ServerProcess.start(writerData, jvm, writerConfig);
     long seed = Math.min(records, 16_000);
     LoadGenerator.run(new LoadGenerator.Options(writer.url(), ENDPOINT, 4, 500, 0, Duration.ZERO, Duration.ZERO,
-        IdStyle.ORDERED, false, false, "sql", false, seed, 32, true));
+        IdStyle.ORDERED, false, false, false, "sql", false, seed, 32, true));
     writer.close();
     long fillStart = System.nanoTime();
     int files = LakeFill.generate(writerData.resolve("lake"), ENDPOINT, IdStyle.ORDERED, records - seed, rowsPerFile,

@@ -390,11 +390,13 @@ public final class ApiServer {
       case "application/jsonl":
       case "application/x-jsonlines":
         return IngestService.Format.NDJSON;
+      case "application/x-jackson-smile":
+        return IngestService.Format.SMILE;
       default:
         throw new ApiException(
             415,
-            "Content-Type '" + base + "' is not supported; send application/json (an object or an array)"
-                + " or application/x-ndjson (one object per line)");
+            "Content-Type '" + base + "' is not supported; send application/json (an object or an array),"
+                + " application/x-ndjson (one object per line) or application/x-jackson-smile (binary JSON)");
     }
   }
 

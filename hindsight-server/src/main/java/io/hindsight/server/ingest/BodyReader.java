@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.io.NumberOutput;
+import com.fasterxml.jackson.dataformat.smile.SmileFactory;
 import io.hindsight.server.ApiException;
 import io.hindsight.server.schema.CanonicalJson;
 import io.hindsight.server.schema.JsonText;
@@ -12,13 +14,14 @@ import java.io.ByteArrayOutputStream;
 import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PushbackInputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * Reads a request body (one JSON object, a JSON array of objects, or NDJSON) into records, one
- * at a time with Jackson's streaming parser. A record that breaks a rule (too deep, too large,
+ * Reads a request body (one JSON object, a JSON array of objects, NDJSON, or the same values as
+ * Smile, Jackson's binary JSON) into records, one at a time with Jackson's streaming parser. A record that breaks a rule (too deep, too large,
  * duplicate key, a number beyond double range) is marked failed and reading goes on; only a body
  * that cannot be parsed at all fails the request. A record's fields become null, Boolean, Long,
  * Double, String, {@link RecordFields} (objects) and ArrayList; arrays and objects nested below
@@ -28,17 +31,25 @@ final class BodyReader {
   /** Jackson's own depth guard, far above the per-record limit so deep records fail one by one. */
   private static final int PARSER_MAX_DEPTH = 100_000;
 
+  private static final StreamReadConstraints CONSTRAINTS =
+      StreamReadConstraints.builder()
+          .maxNestingDepth(PARSER_MAX_DEPTH)
+          // A long string is judged by the record limit, per record; Jackson's own cap (20 MB)
+          // would instead fail the whole body, valid JSON and good records with it.
+          .maxStringLength(Integer.MAX_VALUE)
+          .build();
+
   private static final JsonFactory FACTORY =
       JsonFactory.builder()
           .enable(com.fasterxml.jackson.core.StreamReadFeature.USE_FAST_DOUBLE_PARSER)
-          .streamReadConstraints(
-              StreamReadConstraints.builder()
-                  .maxNestingDepth(PARSER_MAX_DEPTH)
-                  // A long string is judged by the record limit, per record; Jackson's own cap
-                  // (20 MB) would instead fail the whole body, valid JSON and good records with it.
-                  .maxStringLength(Integer.MAX_VALUE)
-                  .build())
+          .streamReadConstraints(CONSTRAINTS)
           .build();
+
+  private static final SmileFactory SMILE = SmileFactory.builder().streamReadConstraints(CONSTRAINTS).build();
+
+  /** The first bytes of a Smile body (":)\n"); Jackson checks them only for a body in memory. */
+  private static final byte[] SMILE_HEADER = {':', ')', '\n'};
+
 
   /**
    * Depth from which arrays and objects are kept as JSON text: the record is level 1, its fields
@@ -56,6 +67,13 @@ final class BodyReader {
   List<ParsedRecord> readJson(InputStream body) throws IOException {
     List<ParsedRecord> out = new ArrayList<>();
     readJson(body, out::add);
+    return out;
+  }
+
+  /** A Smile body, as a list (for tests and tools; the server streams). */
+  List<ParsedRecord> readSmile(InputStream body) throws IOException {
+    List<ParsedRecord> out = new ArrayList<>();
+    readSmile(body, out::add, false);
     return out;
   }
 
@@ -79,39 +97,65 @@ final class BodyReader {
    * RFC 8785 text (as an audited endpoint stores them), written once from the parser's tokens.
    */
   void readJson(InputStream body, Consumer<ParsedRecord> out, boolean canonical) throws IOException {
-    Reading reading = new Reading(canonical);
     try (JsonParser p = FACTORY.createParser(new Utf8CheckingInputStream(body))) {
-      JsonToken first = p.nextToken();
-      if (first == null) {
-        throw ApiException.badRequest(
-            "the body is empty; send one JSON object, a JSON array of objects, or NDJSON");
-      }
-      if (first == JsonToken.START_OBJECT) {
-        out.accept(readRecord(p, 0, reading));
-      } else if (first == JsonToken.START_ARRAY) {
-        int index = 0;
-        JsonToken t;
-        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
-          if (t == null) {
-            throw ApiException.badRequest("the JSON array is not closed; the body ends early");
-          }
-          out.accept(readRecord(p, index++, reading));
-        }
-      } else {
-        throw ApiException.badRequest(
-            "the body must be a JSON object or a JSON array of objects, but it starts with "
-                + first.asString());
-      }
-      if (p.nextToken() != null) {
-        throw ApiException.badRequest(
-            "the body has more after its JSON value; to send several records use a JSON array"
-                + " or NDJSON (Content-Type: application/x-ndjson)");
-      }
+      readDocument(p, out, new Reading(canonical, false));
     } catch (JsonProcessingException e) {
       throw ApiException.badRequest(
           "the body is not valid JSON: " + jacksonMessage(e) + " " + where(e) + "; nothing was stored");
     } catch (CharConversionException e) {
       throw ApiException.badRequest("the body is not valid UTF-8: " + e.getMessage() + "; nothing was stored");
+    }
+  }
+
+  /**
+   * As {@link #readJson(InputStream, Consumer, boolean)} for a Smile body (Jackson's binary JSON,
+   * header included): the same records, values and rules. What Smile holds and JSON cannot (raw
+   * binary, NaN and infinities) fails the record that holds it.
+   */
+  void readSmile(InputStream body, Consumer<ParsedRecord> out, boolean canonical) throws IOException {
+    PushbackInputStream in = new PushbackInputStream(body, SMILE_HEADER.length);
+    byte[] start = in.readNBytes(SMILE_HEADER.length);
+    if (!java.util.Arrays.equals(start, SMILE_HEADER)) {
+      throw ApiException.badRequest("the body is not valid Smile: it does not start with the Smile header ':)\\n'"
+          + (start.length > 0 && (start[0] == '{' || start[0] == '[') ? " (it looks like JSON: send it as application/json)" : "")
+          + "; nothing was stored");
+    }
+    in.unread(start);
+    try (JsonParser p = SMILE.createParser(in)) {
+      readDocument(p, out, new Reading(canonical, true));
+    } catch (JsonProcessingException e) {
+      throw ApiException.badRequest(
+          "the body is not valid Smile: " + jacksonMessage(e) + " (at byte " + byteOffset(e) + "); nothing was stored");
+    }
+  }
+
+  /** A body of one object or an array of objects, each handed to {@code out} as soon as it is read. */
+  private void readDocument(JsonParser p, Consumer<ParsedRecord> out, Reading reading) throws IOException {
+    JsonToken first = p.nextToken();
+    if (first == null) {
+      throw ApiException.badRequest(
+          "the body is empty; send one JSON object, a JSON array of objects, or NDJSON");
+    }
+    if (first == JsonToken.START_OBJECT) {
+      out.accept(readRecord(p, 0, reading));
+    } else if (first == JsonToken.START_ARRAY) {
+      int index = 0;
+      JsonToken t;
+      while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+        if (t == null) {
+          throw ApiException.badRequest("the JSON array is not closed; the body ends early");
+        }
+        out.accept(readRecord(p, index++, reading));
+      }
+    } else {
+      throw ApiException.badRequest(
+          "the body must be a JSON object or a JSON array of objects, but it starts with "
+              + describe(first));
+    }
+    if (p.nextToken() != null) {
+      throw ApiException.badRequest(
+          "the body has more after its JSON value; to send several records use a JSON array"
+              + " or NDJSON (Content-Type: application/x-ndjson)");
     }
   }
 
@@ -126,7 +170,7 @@ final class BodyReader {
   /** As {@link #readNdjson(InputStream, Consumer)}; {@code canonical} as for {@link #readJson}. */
   void readNdjson(InputStream body, Consumer<ParsedRecord> out, boolean canonical) throws IOException {
     LineReader lines = new LineReader(body, limits.maxRecordBytes());
-    Reading reading = new Reading(canonical);
+    Reading reading = new Reading(canonical, false);
     int index = 0;
     boolean any = false;
     byte[] line;
@@ -209,7 +253,7 @@ final class BodyReader {
 
   /** Reads the value at the current token; past the depth limit it skips instead of recursing. */
   private Object readValue(JsonParser p, int depth, Problems problems) throws IOException {
-    JsonToken t = p.currentToken();
+    JsonToken t = endedEarly(p.currentToken());
     switch (t) {
       case START_OBJECT:
       case START_ARRAY:
@@ -238,6 +282,7 @@ final class BodyReader {
             problems.add("duplicate_key", "key '" + key + "' appears twice in one object; send it once");
           }
         }
+        endedEarly(p.currentToken());
         if (data) {
           problems.reading.dataKeysHint = Math.max(problems.reading.dataKeysHint, fields.size());
         }
@@ -251,6 +296,9 @@ final class BodyReader {
         return p.getLongValue();
       case VALUE_NUMBER_FLOAT:
         return finite(p, problems);
+      case VALUE_EMBEDDED_OBJECT:
+        binary(problems);
+        return null;
       case VALUE_TRUE:
         return Boolean.TRUE;
       case VALUE_FALSE:
@@ -279,7 +327,7 @@ final class BodyReader {
   }
 
   private void copy(JsonParser p, int depth, Problems problems, StringBuilder out) throws IOException {
-    JsonToken t = p.currentToken();
+    JsonToken t = endedEarly(p.currentToken());
     switch (t) {
       case START_OBJECT:
       case START_ARRAY:
@@ -315,8 +363,13 @@ final class BodyReader {
         } else if (!problems.reading.canonical) {
           out.append(number);
         } else if (!CanonicalJson.plainNumber(out, number)) {
-          CanonicalJson.number(out, p.getDoubleValue()); // the parser's double reading is the faster
+          // The parser's double reading is the faster; a Smile number's text is its double's.
+          CanonicalJson.number(out, problems.reading.smile ? Double.parseDouble(number) : p.getDoubleValue());
         }
+        return;
+      case VALUE_EMBEDDED_OBJECT:
+        binary(problems);
+        out.append("null");
         return;
       case VALUE_TRUE:
         out.append("true");
@@ -354,6 +407,7 @@ final class BodyReader {
       p.nextToken();
       copy(p, depth + 1, problems, out);
     }
+    endedEarly(p.currentToken());
     out.append('}');
   }
 
@@ -383,6 +437,7 @@ final class BodyReader {
       p.nextToken();
       copy(p, depth + 1, problems, out);
     }
+    endedEarly(p.currentToken());
     if (!ordered) {
       sortMembers(out, open, keys, starts, problems);
     }
@@ -426,6 +481,12 @@ final class BodyReader {
 
   /** The number token's text, or null (the record's problem) when it is beyond the range of a double. */
   private static String checkedNumber(JsonParser p, Problems problems) throws IOException {
+    if (problems.reading.smile && p.currentToken() == JsonToken.VALUE_NUMBER_FLOAT) {
+      // A binary number has no written form: a finite one is written as its shortest decimal
+      // (Jackson's Schubfach writer, several times faster than Double.toString before Java 19).
+      Double d = finite(p, problems);
+      return d == null ? null : p.getNumberType() == JsonParser.NumberType.BIG_DECIMAL ? p.getText() : NumberOutput.toString(d, true);
+    }
     String number = p.getText();
     // Only an exponent or hundreds of digits can leave double range; skip parsing the rest.
     if ((number.length() > 300 || number.indexOf('e') >= 0 || number.indexOf('E') >= 0) && finite(p, problems) == null) {
@@ -452,7 +513,12 @@ final class BodyReader {
   }
 
   private static Double finite(JsonParser p, Problems problems) throws IOException {
-    double d = p.getDoubleValue();
+    // A Smile float (32 bits) is the number it prints as, not its nearest double (0.1f is not 0.1).
+    double d = p.getNumberType() == JsonParser.NumberType.FLOAT ? Double.parseDouble(p.getText()) : p.getDoubleValue();
+    if (Double.isNaN(d)) {
+      problems.add("number_range", "the number is NaN, which JSON cannot hold; send null or a string");
+      return null;
+    }
     if (Double.isInfinite(d)) {
       problems.add(
           "number_range",
@@ -460,6 +526,22 @@ final class BodyReader {
       return null;
     }
     return d;
+  }
+
+  /**
+   * The token, unless the body ended inside a record: Jackson's JSON parser throws there, but
+   * Smile's end marker ({@code 0xFF}) ends a body anywhere with no token at all.
+   */
+  private static JsonToken endedEarly(JsonToken t) {
+    if (t == null) {
+      throw ApiException.badRequest("the body ends inside a record (a value or a closing bracket is missing); nothing was stored");
+    }
+    return t;
+  }
+
+  /** Raw binary (Smile can carry it, JSON cannot) is the record's problem. */
+  private static void binary(Problems problems) {
+    problems.add("binary_value", "a value is raw binary, which JSON cannot hold; send it as base64 text");
   }
 
   private static String abbreviate(String s) {
@@ -487,6 +569,10 @@ final class BodyReader {
     String m = e.getOriginalMessage();
     int note = m.indexOf(" (for ");
     return note > 0 ? m.substring(0, note) : m;
+  }
+
+  private static long byteOffset(JsonProcessingException e) {
+    return e.getLocation() == null ? -1 : e.getLocation().getByteOffset();
   }
 
   private static String where(JsonProcessingException e) {
@@ -517,13 +603,16 @@ final class BodyReader {
   private static final class Reading {
     /** Nested values as RFC 8785 text (an audited endpoint's records). */
     final boolean canonical;
+    /** The body is Smile: numbers come as values, not text. */
+    final boolean smile;
     /** The most keys a record's {@code data} had so far, to size the next one's. */
     int dataKeysHint = 8;
     /** Where a nested value's text is written, one at a time. */
     final StringBuilder text = new StringBuilder(256);
 
-    Reading(boolean canonical) {
+    Reading(boolean canonical, boolean smile) {
       this.canonical = canonical;
+      this.smile = smile;
     }
   }
 

@@ -128,7 +128,12 @@ public final class IngestService {
   /** The body format, from the request's Content-Type. */
   public enum Format {
     JSON,
-    NDJSON
+    NDJSON,
+    /**
+     * Jackson's binary JSON (Smile): the same values as a JSON body, object or array, without the
+     * text to parse (numbers come as binary, strings with their length).
+     */
+    SMILE
   }
 
   /** Checks an endpoint name from a URL. */
@@ -223,10 +228,10 @@ public final class IngestService {
   private byte[] store(Table table, String endpoint, Format format, InFlightBudget.Body body, Supplier<String> key)
       throws IOException {
     Batch batch = new Batch(table, endpoint, nowMicros(), body);
-    if (format == Format.NDJSON) {
-      reader.readNdjson(body, batch::add, batch.audited != null);
-    } else {
-      reader.readJson(body, batch::add, batch.audited != null);
+    switch (format) {
+      case NDJSON -> reader.readNdjson(body, batch::add, batch.audited != null);
+      case SMILE -> reader.readSmile(body, batch::add, batch.audited != null);
+      case JSON -> reader.readJson(body, batch::add, batch.audited != null);
     }
     byte[] bytes = json.writeValueAsBytes(batch.answer());
     if (batch.rows.rows() == 0 && key == null) {

@@ -18,7 +18,7 @@ import java.util.zip.ZipException;
 import org.junit.jupiter.api.Test;
 
 /**
- * Coverage-guided fuzzing of the ingest path: body reading (JSON and NDJSON, plain and gzip) and
+ * Coverage-guided fuzzing of the ingest path: body reading (JSON and NDJSON, plain and gzip, and Smile) and
  * record normalization against a real schema registry, judged by {@link IngestInvariants}.
  *
  * <p>Under plain {@code mvn test} Jazzer replays the seeds in
@@ -45,6 +45,22 @@ class IngestFuzzTest {
   void anyBody(byte[] body) throws IOException {
     invariants().check(new ByteArrayInputStream(body), false);
     invariants().check(new ByteArrayInputStream(body), true);
+  }
+
+  /**
+   * Any bytes as a Smile body (Jackson's binary JSON), behind Smile's header when they lack it, so
+   * that the fuzzer spends its time in the parser and the reader rather than on the first bytes.
+   */
+  @FuzzTest(maxDuration = "10m")
+  void smileBody(byte[] body) throws IOException {
+    byte[] header = {':', ')', '\n'};
+    byte[] smile = body;
+    if (body.length < 3 || body[0] != ':' || body[1] != ')' || body[2] != '\n') {
+      smile = new byte[body.length + 3];
+      System.arraycopy(header, 0, smile, 0, 3);
+      System.arraycopy(body, 0, smile, 3, body.length);
+    }
+    invariants().check(new ByteArrayInputStream(smile), IngestService.Format.SMILE);
   }
 
   /**
@@ -100,7 +116,7 @@ class IngestFuzzTest {
     assumeFalse(System.getenv("JAZZER_FUZZ") != null, "this JVM is itself a fuzz session");
     int seconds = Integer.getInteger("hindsight.fuzz.seconds", 5);
     assumeFalse(seconds <= 0, "short fuzz session turned off");
-    FuzzSession.Result[] results = FuzzSession.runAll(seconds, "anyBody", "gzipBody");
+    FuzzSession.Result[] results = FuzzSession.runAll(seconds, "anyBody", "gzipBody", "smileBody");
     for (FuzzSession.Result r : results) {
       assertThat(r.exitCode())
           .as("fuzz target %s found a problem; finding saved under %s; log:%n%s", r.method(), r.workDir(), r.logTail())

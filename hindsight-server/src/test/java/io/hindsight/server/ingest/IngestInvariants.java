@@ -98,9 +98,18 @@ final class IngestInvariants {
    * contract does not allow. {@code body} is consumed.
    */
   Verdict check(InputStream body, boolean ndjson) throws IOException {
+    return check(body, ndjson ? IngestService.Format.NDJSON : IngestService.Format.JSON);
+  }
+
+  /** As {@link #check(InputStream, boolean)}, for a body of any format. */
+  Verdict check(InputStream body, IngestService.Format format) throws IOException {
     List<ParsedRecord> parsed;
     try {
-      parsed = ndjson ? reader.readNdjson(body) : reader.readJson(body);
+      parsed = switch (format) {
+        case NDJSON -> reader.readNdjson(body);
+        case SMILE -> reader.readSmile(body);
+        case JSON -> reader.readJson(body);
+      };
     } catch (ApiException e) {
       if (e.status() < 400 || e.status() > 499) {
         throw new AssertionError("a body was refused with status " + e.status() + ", not a 4xx: " + e.getMessage(), e);
