@@ -431,6 +431,8 @@ public final class FreshRows implements Closeable {
     Path merged = fileFor(p, oldest.minSeq, newest.maxSeq);
     Path tmp = Lake.tempFor(merged);
     List<String> names = small.stream().map(f -> SqlText.string(f.path.toString())).toList();
+    long rows = small.stream().mapToLong(f -> f.rows).sum();
+    files.threadsFor(rows); // the connection is the file writer's
     try (Statement st = conn.createStatement()) {
       st.execute(
           "COPY (SELECT * FROM read_parquet([" + String.join(", ", names)
@@ -438,7 +440,6 @@ public final class FreshRows implements Closeable {
               + " (FORMAT parquet, COMPRESSION uncompressed)");
     }
     Files.move(tmp, merged, StandardCopyOption.ATOMIC_MOVE);
-    long rows = small.stream().mapToLong(f -> f.rows).sum();
     kept.subList(from, kept.size()).clear();
     kept.add(new FreshFile(p.table(), merged, oldest.minSeq, newest.maxSeq, rows));
     rowsRewritten.addAndGet(rows);

@@ -27,10 +27,35 @@ import org.duckdb.DuckDBConnection;
  * writer per thread.
  */
 final class ParquetFileWriter implements AutoCloseable {
+  /**
+   * Rows DuckDB gives one thread when it writes Parquet (a row group of its own): a file of fewer
+   * rows is encoded on one thread however many DuckDB has.
+   */
+  static final long ROWS_A_THREAD = 122_880;
+
   private final DuckDBConnection conn;
+  private final int maxThreads;
+  /** The DuckDB threads set last; 0 before the first write. */
+  private int threads;
 
   ParquetFileWriter(DuckDBConnection conn) {
     this.conn = conn;
+    this.maxThreads = Runtime.getRuntime().availableProcessors();
+  }
+
+  /**
+   * Gives DuckDB as many threads as the rows can use. Extra threads have nothing to do for a file
+   * of one row group, and the calling thread does not wait for them idly: it polls DuckDB's task
+   * queue, which took a fifth of the lake writer's CPU at 36,000 records/s on two cores.
+   */
+  void threadsFor(long rows) throws SQLException {
+    int wanted = (int) Math.max(1, Math.min(maxThreads, (rows + ROWS_A_THREAD - 1) / ROWS_A_THREAD));
+    if (wanted != threads) {
+      try (Statement st = conn.createStatement()) {
+        st.execute("SET threads = " + wanted);
+      }
+      threads = wanted;
+    }
   }
 
   /** A column of a file: its name and type. */
@@ -109,6 +134,7 @@ final class ParquetFileWriter implements AutoCloseable {
     }
     Path tmp = Lake.tempFor(target);
     long copied;
+    threadsFor(rows);
     try (Statement st = conn.createStatement()) {
       // The files are read in list order, each in seq order, and DuckDB keeps that order.
       copied = st.executeUpdate(
@@ -160,6 +186,7 @@ final class ParquetFileWriter implements AutoCloseable {
       select.add(FreshRows.SEQ_COLUMN);
     }
     ddl.append(')');
+    threadsFor(rows.size());
     try (Statement st = conn.createStatement()) {
       st.execute(ddl.toString());
       try (DuckDBAppender ap = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "stage")) {

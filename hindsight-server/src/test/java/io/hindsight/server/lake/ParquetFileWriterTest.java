@@ -84,6 +84,34 @@ class ParquetFileWriterTest {
     }
   }
 
+  /**
+   * Rows of several DuckDB row groups, written in steps, then one row alone: DuckDB's threads are
+   * set for each file's rows, and every row is stored once, in log order.
+   */
+  @Test
+  void manyRowsThenOneKeepLogOrder() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir)) {
+      f.schemas.schema(Table.PREDICTIONS, "churn").addIfAbsent("n", ColumnType.BIGINT, DAY_START);
+      int many = (int) (2.5 * ParquetFileWriter.ROWS_A_THREAD);
+      Row[] rows = new Row[many];
+      for (int i = 0; i < many; i++) {
+        rows[i] = new Row(Table.PREDICTIONS, "churn", DAY_START + i, Map.of("prediction_id", "p-" + i, "n", (long) i));
+      }
+      f.accept(0, rows);
+      f.writer.flushNow();
+      f.accept(many, new Row(Table.PREDICTIONS, "churn", DAY_START, Map.of("prediction_id", "last", "n", (long) many)));
+      f.writer.flushNow();
+
+      List<Path> files = f.lake.dataFiles(f.partition("churn", DAY_START));
+      assertThat(f.fileSeqs(f.partition("churn", DAY_START))).last().isEqualTo((long) many);
+      List<List<Object>> stored = f.rows("n", files, null);
+      assertThat(stored).hasSize(many + 1);
+      for (int i = 0; i <= many; i++) {
+        assertThat(stored.get(i).get(0)).as("row %d", i).isEqualTo((long) i);
+      }
+    }
+  }
+
   @Test
   void quotesIdentifiersAndStringsForSql() {
     assertThat(SqlText.identifier("a\"b")).isEqualTo("\"a\"\"b\"");
