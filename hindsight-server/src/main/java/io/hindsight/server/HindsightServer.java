@@ -349,6 +349,9 @@ public final class HindsightServer implements AutoCloseable {
         lakeWriter::rowsCopied);
     metrics.counter("hindsight_lake_merges", "Partition file merges done since start", compaction::merges);
     metrics.counter(
+        "hindsight_lake_rows_merged", "Rows written again by merges since start (over hindsight_lake_rows_written: rewrites a row)",
+        compaction::rowsMerged);
+    metrics.counter(
         "hindsight_events_unrecorded", "Events (alerts, retention) a node following a lake without Kafka could not record", unrecordedEvents::get);
     metrics.counter(
         "hindsight_lake_write_failures", "Partition writes that failed since start (retried)", lakeWriter::writeFailures);

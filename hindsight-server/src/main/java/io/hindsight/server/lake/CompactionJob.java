@@ -67,6 +67,7 @@ public final class CompactionJob implements Closeable {
   /** The partitions this node may merge: all, unless writers share the lake (see {@link #mergeOnly}). */
   private volatile Predicate<Partition> mine = p -> true;
   private volatile long merges;
+  private volatile long rowsMerged;
   /** Told why a pass failed (a lake file it could not read is named in it). */
   private volatile java.util.function.Consumer<String> failed = message -> {};
 
@@ -275,12 +276,13 @@ public final class CompactionJob implements Closeable {
       String q = SqlText.identifier(c.name());
       select.add((present.contains(c.name()) ? "CAST(" + q + " AS " + type + ")" : "NULL::" + type) + " AS " + q);
     }
+    long rows;
     try (Statement st = conn.createStatement()) {
       copying = st;
       if (closed) {
         throw new SQLException("compaction is closing");
       }
-      st.execute(
+      rows = st.executeUpdate(
           "COPY (SELECT "
               + String.join(", ", select)
               + " FROM "
@@ -352,6 +354,7 @@ public final class CompactionJob implements Closeable {
     }
     FileSync.fsyncDirectory(output.getParent());
     merges++;
+    rowsMerged += rows;
     afterSwap.run();
     // The inputs leave the store after the output is there; if the store fails now, the journal
     // stays and the next pass (or start) deletes them.
@@ -463,6 +466,14 @@ public final class CompactionJob implements Closeable {
   /** Merges done since start (shown in /metrics). */
   public long merges() {
     return merges;
+  }
+
+  /**
+   * Rows that merges wrote since start (shown in /metrics): with the rows the lake writer wrote,
+   * how many times a row is written on its way to a merged file.
+   */
+  public long rowsMerged() {
+    return rowsMerged;
   }
 
   /**

@@ -59,6 +59,7 @@ class CompactionJobTest {
           .containsExactly(List.of("a", 2L), List.of("b", 3L), List.of("b", 1L));
       assertThat(f.fileSeqs(f.partition("fraud", DAY_START))).as("two files are not enough").containsExactly(3L, 4L);
       assertThat(job.merges()).isEqualTo(1);
+      assertThat(job.rowsMerged()).as("the three rows of churn").isEqualTo(3);
       assertThat(swaps).hasValue(1);
       assertThat(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
         Lock query = f.lake.swapLock().readLock();
