@@ -21,11 +21,11 @@ import java.util.function.Consumer;
 
 /**
  * Reads a request body (one JSON object, a JSON array of objects, NDJSON, or the same values as
- * Smile, Jackson's binary JSON) into records, one at a time with Jackson's streaming parser. A record that breaks a rule (too deep, too large,
- * duplicate key, a number beyond double range) is marked failed and reading goes on; only a body
- * that cannot be parsed at all fails the request. A record's fields become null, Boolean, Long,
- * Double, String, {@link RecordFields} (objects) and ArrayList; arrays and objects nested below
- * them become {@link JsonText}.
+ * Smile, Jackson's binary JSON) into records, one at a time with Jackson's streaming parser. A
+ * record that breaks a rule (too deep, too large, duplicate key, a number beyond double range) is
+ * marked failed and reading goes on; only a body that cannot be parsed at all fails the request.
+ * A record's fields become null, Boolean, Long, Double, String, {@link RecordFields} (objects) and
+ * ArrayList; arrays and objects nested below them become {@link JsonText}.
  */
 final class BodyReader {
   /** Jackson's own depth guard, far above the per-record limit so deep records fail one by one. */
@@ -49,7 +49,6 @@ final class BodyReader {
 
   /** The first bytes of a Smile body (":)\n"); Jackson checks them only for a body in memory. */
   private static final byte[] SMILE_HEADER = {':', ')', '\n'};
-
 
   /**
    * Depth from which arrays and objects are kept as JSON text: the record is level 1, its fields
@@ -485,7 +484,10 @@ final class BodyReader {
       // A binary number has no written form: a finite one is written as its shortest decimal
       // (Jackson's Schubfach writer, several times faster than Double.toString before Java 19).
       Double d = finite(p, problems);
-      return d == null ? null : p.getNumberType() == JsonParser.NumberType.BIG_DECIMAL ? p.getText() : NumberOutput.toString(d, true);
+      if (d == null) {
+        return null;
+      }
+      return p.getNumberType() == JsonParser.NumberType.BIG_DECIMAL ? p.getText() : NumberOutput.toString(d, true);
     }
     String number = p.getText();
     // Only an exponent or hundreds of digits can leave double range; skip parsing the rest.
