@@ -103,27 +103,18 @@ class IngestContractTest {
     JsonNode a = s.predictions("e1", body).json();
     assertThat(a.get("accepted").asInt()).isEqualTo(2);
     assertThat(a.get("rejected")).hasSize(9);
-    assertThat(errorAt(a, 1)).contains("'Bad-Key' is not a valid name").contains("[A-Za-z]");
-    assertThat(errorAt(a, 2)).contains("'_hidden'");
-    assertThat(errorAt(a, 3)).contains("'prediction_id' is reserved");
-    assertThat(errorAt(a, 4)).contains("'Score' and 'score'").contains("case-insensitive");
-    assertThat(errorAt(a, 5)).contains("'a' appears twice");
-    assertThat(errorAt(a, 6)).contains("unknown field 'nodata'");
-    assertThat(errorAt(a, 7)).contains("must be a JSON object");
-    assertThat(errorAt(a, 8)).contains("RFC 3339");
-    assertThat(errorAt(a, 9)).contains("beyond the range of a double");
+    assertThat(TestServer.rejectionAt(a, 1)).contains("'Bad-Key' is not a valid name").contains("[A-Za-z]");
+    assertThat(TestServer.rejectionAt(a, 2)).contains("'_hidden'");
+    assertThat(TestServer.rejectionAt(a, 3)).contains("'prediction_id' is reserved");
+    assertThat(TestServer.rejectionAt(a, 4)).contains("'Score' and 'score'").contains("case-insensitive");
+    assertThat(TestServer.rejectionAt(a, 5)).contains("'a' appears twice");
+    assertThat(TestServer.rejectionAt(a, 6)).contains("unknown field 'nodata'");
+    assertThat(TestServer.rejectionAt(a, 7)).contains("must be a JSON object");
+    assertThat(TestServer.rejectionAt(a, 8)).contains("RFC 3339");
+    assertThat(TestServer.rejectionAt(a, 9)).contains("beyond the range of a double");
     s.flush();
     assertThat(s.scalar("SELECT sum(ok) FROM predictions").asLong()).isEqualTo(3);
     assertThat(s.get("/metrics").body()).contains("hindsight_records_rejected_total{reason=\"invalid_key\",table=\"predictions\"}");
-  }
-
-  private static String errorAt(JsonNode answer, int index) {
-    for (JsonNode r : answer.get("rejected")) {
-      if (r.get("index").asInt() == index) {
-        return r.get("error").asText();
-      }
-    }
-    throw new AssertionError("no rejection at index " + index + " in " + answer);
   }
 
   @Test
@@ -131,7 +122,7 @@ class IngestContractTest {
     String deep = "[".repeat(70) + "1" + "]".repeat(70);
     JsonNode a = s.predictions("e1", "[{\"data\": {\"x\": " + deep + "}}, {\"data\": {\"x\": [1]}}]").json();
     assertThat(a.get("accepted").asInt()).isEqualTo(1);
-    assertThat(errorAt(a, 0)).contains("nested deeper than 64 levels");
+    assertThat(TestServer.rejectionAt(a, 0)).contains("nested deeper than 64 levels");
   }
 
   @Test
@@ -140,7 +131,7 @@ class IngestContractTest {
     byte[] body = (deep + "\n{\"data\": {\"y\": 1}}\n").getBytes(StandardCharsets.UTF_8);
     JsonNode a = s.post("/v1/endpoints/e1/predictions", "application/x-ndjson", body, Map.of()).json();
     assertThat(a.get("accepted").asInt()).isEqualTo(1);
-    assertThat(errorAt(a, 0)).contains("nested deeper than 64");
+    assertThat(TestServer.rejectionAt(a, 0)).contains("nested deeper than 64");
   }
 
   @Test
@@ -148,7 +139,7 @@ class IngestContractTest {
     String big = "x".repeat(1_100_000);
     JsonNode a = s.predictions("e1", "[{\"data\": {\"s\": \"" + big + "\"}}, {\"data\": {\"s\": \"small\"}}]").json();
     assertThat(a.get("accepted").asInt()).isEqualTo(1);
-    assertThat(errorAt(a, 0)).contains("larger than the limit of 1048576 bytes");
+    assertThat(TestServer.rejectionAt(a, 0)).contains("larger than the limit of 1048576 bytes");
   }
 
   @Test
@@ -159,7 +150,7 @@ class IngestContractTest {
     }
     sb.append("}}");
     JsonNode a = s.predictions("e1", sb.toString()).json();
-    assertThat(errorAt(a, 0)).contains("1001 keys").contains("1000");
+    assertThat(TestServer.rejectionAt(a, 0)).contains("1001 keys").contains("1000");
   }
 
   @Test
@@ -251,7 +242,7 @@ class IngestContractTest {
     assertThat(s.postJson("/v1/endpoints/e1/feedback", "{\"prediction_id\": \"p1\", \"data\": {\"label\": \"fraud\"}}").json().get("accepted").asInt())
         .isEqualTo(1);
     JsonNode missing = s.postJson("/v1/endpoints/e1/feedback", "{\"data\": {\"label\": \"x\"}}").json();
-    assertThat(errorAt(missing, 0)).contains("'prediction_id' is missing");
+    assertThat(TestServer.rejectionAt(missing, 0)).contains("'prediction_id' is missing");
     assertThat(s.postJson("/v1/endpoints/e1/events", "{\"kind\": \"deploy\", \"text\": \"v2 rollout\", \"data\": {\"version\": \"v2\"}}").json().get("accepted").asInt())
         .isEqualTo(1);
     s.flush();
@@ -280,7 +271,7 @@ class IngestContractTest {
   void malformedUnicodeAndOutOfRangeTimestampsGetClearAnswers() {
     JsonNode ts = s.predictions("e1", "[{\"ts\": 10000000000000000, \"data\": {}}, {\"data\": {\"x\": 1}}]").json();
     assertThat(ts.get("accepted").asInt()).isEqualTo(1);
-    assertThat(errorAt(ts, 0)).contains("outside the accepted range");
+    assertThat(TestServer.rejectionAt(ts, 0)).contains("outside the accepted range");
     byte[] overlong = {'{', '"', 'd', 'a', 't', 'a', '"', ':', '{', '"', 's', '"', ':', '"', 'a', (byte) 0xC0, (byte) 0xAF, 'b', '"', '}', '}'};
     TestServer.Response r = s.post("/v1/endpoints/e1/predictions", "application/json", overlong, Map.of());
     assertThat(r.status()).isEqualTo(400);
@@ -290,7 +281,7 @@ class IngestContractTest {
     byte[] lines = "{\"data\": {\"s\": \"\\ud800\"}}\n{\"data\": {\"s\": \"ok\"}}\n".getBytes(StandardCharsets.UTF_8);
     JsonNode nd = s.post("/v1/endpoints/e1/predictions", "application/x-ndjson", lines, Map.of()).json();
     assertThat(nd.get("accepted").asInt()).isEqualTo(1);
-    assertThat(errorAt(nd, 0)).contains("unpaired surrogate");
+    assertThat(TestServer.rejectionAt(nd, 0)).contains("unpaired surrogate");
     assertThat(s.post("/v1/endpoints/e1/predictions", "application/x-ndjson", new byte[0], Map.of()).status()).isEqualTo(400);
     s.flush();
     assertThat(s.scalar("SELECT count(*) FROM predictions").asLong()).isEqualTo(2);

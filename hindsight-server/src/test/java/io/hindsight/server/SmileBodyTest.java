@@ -210,11 +210,11 @@ class SmileBodyTest {
 
     assertThat(a.get("accepted").asInt()).isEqualTo(3);
     assertThat(a.get("rejected")).hasSize(5);
-    assertThat(errorAt(a, 1)).contains("NaN");
-    assertThat(errorAt(a, 2)).contains("beyond the range of a double");
-    assertThat(errorAt(a, 3)).contains("NaN");
-    assertThat(errorAt(a, 4)).contains("raw binary").contains("base64");
-    assertThat(errorAt(a, 7)).contains("beyond the range of a double");
+    assertThat(TestServer.rejectionAt(a, 1)).contains("NaN");
+    assertThat(TestServer.rejectionAt(a, 2)).contains("beyond the range of a double");
+    assertThat(TestServer.rejectionAt(a, 3)).contains("NaN");
+    assertThat(TestServer.rejectionAt(a, 4)).contains("raw binary").contains("base64");
+    assertThat(TestServer.rejectionAt(a, 7)).contains("beyond the range of a double");
     server.flush();
     JsonNode rows = server.query("SELECT prediction_id, x, nested FROM predictions ORDER BY prediction_id").get("rows");
     assertThat(rows.toString()).isEqualTo("[[\"float\",0.1,null],[\"nested-float\",null,\"[0.1,12.50]\"],[\"ok-1\",1.5,null]]");
@@ -232,15 +232,6 @@ class SmileBodyTest {
     value.write();
     g.writeEndObject();
     g.writeEndObject();
-  }
-
-  private static String errorAt(JsonNode answer, int index) {
-    for (JsonNode r : answer.get("rejected")) {
-      if (r.get("index").asInt() == index) {
-        return r.get("error").asText();
-      }
-    }
-    throw new AssertionError("no rejection at index " + index + " in " + answer);
   }
 
   @Test

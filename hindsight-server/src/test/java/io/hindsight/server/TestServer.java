@@ -180,6 +180,16 @@ public final class TestServer implements AutoCloseable {
     return m.find() ? OptionalDouble.of(Double.parseDouble(m.group(1))) : OptionalDouble.empty();
   }
 
+  /** The error of the record at {@code index} in an ingest answer's {@code rejected}; fails when it was not rejected. */
+  public static String rejectionAt(JsonNode answer, int index) {
+    for (JsonNode r : answer.get("rejected")) {
+      if (r.get("index").asInt() == index) {
+        return r.get("error").asText();
+      }
+    }
+    throw new AssertionError("no rejection at index " + index + " in " + answer);
+  }
+
   public Response get(String path) {
     return send(HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(60)).GET().build());
   }

@@ -516,7 +516,8 @@ final class BodyReader {
 
   private static Double finite(JsonParser p, Problems problems) throws IOException {
     // A Smile float (32 bits) is the number it prints as, not its nearest double (0.1f is not 0.1).
-    double d = p.getNumberType() == JsonParser.NumberType.FLOAT ? Double.parseDouble(p.getText()) : p.getDoubleValue();
+    boolean float32 = problems.reading.smile && p.getNumberType() == JsonParser.NumberType.FLOAT;
+    double d = float32 ? Double.parseDouble(p.getText()) : p.getDoubleValue();
     if (Double.isNaN(d)) {
       problems.add("number_range", "the number is NaN, which JSON cannot hold; send null or a string");
       return null;

@@ -18,8 +18,8 @@ import java.util.zip.ZipException;
 import org.junit.jupiter.api.Test;
 
 /**
- * Coverage-guided fuzzing of the ingest path: body reading (JSON and NDJSON, plain and gzip, and Smile) and
- * record normalization against a real schema registry, judged by {@link IngestInvariants}.
+ * Coverage-guided fuzzing of the ingest path: body reading (JSON and NDJSON, plain and gzip, and
+ * Smile) and record normalization against a real schema registry, judged by {@link IngestInvariants}.
  *
  * <p>Under plain {@code mvn test} Jazzer replays the seeds in
  * {@code src/test/resources/io/hindsight/server/ingest/IngestFuzzTestInputs/<method>/} and any
