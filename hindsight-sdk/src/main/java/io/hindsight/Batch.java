@@ -1,19 +1,21 @@
 package io.hindsight;
 
 /**
- * One request body ready to send: a gzipped JSON array of records of one kind, with the
- * idempotency key that stays with it across retries, spooling and replay after a restart.
+ * One request body ready to send: a gzipped array of records of one kind in one body format, with
+ * the idempotency key that stays with it across retries, spooling and replay after a restart.
  */
 final class Batch {
   final Kind kind;
   final String idempotencyKey;
   final int records;
+  final BodyFormat format;
   final byte[] gzippedBody;
 
-  Batch(Kind kind, String idempotencyKey, int records, byte[] gzippedBody) {
+  Batch(Kind kind, String idempotencyKey, int records, BodyFormat format, byte[] gzippedBody) {
     this.kind = kind;
     this.idempotencyKey = idempotencyKey;
     this.records = records;
+    this.format = format;
     this.gzippedBody = gzippedBody;
   }
 

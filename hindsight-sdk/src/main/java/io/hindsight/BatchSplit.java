@@ -9,36 +9,44 @@ import java.util.zip.GZIPInputStream;
 /**
  * Splits a batch the server refused as a whole (413 over a size or gzip-ratio limit, or 400 for a
  * body it could not read) into two halves, so that resending them isolates the record it refused
- * and every other record still arrives. The body is the SDK's own output, a JSON array of
- * objects, so the split only has to find where its top-level elements end.
+ * and every other record still arrives. The body is the SDK's own output, an array of objects in
+ * its body format, so the split only has to find where its top-level elements start and end.
  */
 final class BatchSplit {
   private BatchSplit() {}
+
+  /** Where each top-level element of a body starts and ends (just past its last byte). */
+  record Elements(int[] starts, int[] ends) {}
 
   /** The two halves, in order, with idempotency keys derived from the parent's; null for one record. */
   static Batch[] halves(Batch batch) {
     if (batch.records < 2) {
       return null;
     }
-    byte[] json = gunzip(batch.gzippedBody);
-    int[] ends = elementEnds(json, batch.records);
+    byte[] body = gunzip(batch.gzippedBody);
+    Elements e = batch.format == BodyFormat.JSON
+        ? jsonElements(body, batch.records)
+        : SmileElements.of(body, batch.records);
     int mid = batch.records / 2;
-    int cut = ends[mid - 1]; // index of the ',' after the last element of the first half
-    JsonOut first = new JsonOut(cut + 1);
-    first.bytes(json, 0, cut).raw(']');
-    JsonOut second = new JsonOut(json.length - cut + 1);
-    second.raw('[').bytes(json, cut + 1, json.length - cut - 1);
+    int last = batch.records - 1;
     return new Batch[] {
-      new Batch(batch.kind, batch.idempotencyKey + "-1", mid, Shipper.gzip(first.buffer(), first.size())),
-      new Batch(batch.kind, batch.idempotencyKey + "-2", batch.records - mid, Shipper.gzip(second.buffer(), second.size()))
+      half(batch, "-1", mid, body, e.starts[0], e.ends[mid - 1]),
+      half(batch, "-2", batch.records - mid, body, e.starts[mid], e.ends[last])
     };
   }
 
+  private static Batch half(Batch parent, String suffix, int records, byte[] body, int from, int to) {
+    BodyOut out = parent.format.writer(to - from + 16);
+    out.beginBody().bytes(body, from, to - from).endBody();
+    return new Batch(parent.kind, parent.idempotencyKey + suffix, records, parent.format, Shipper.gzip(out.buffer(), out.size()));
+  }
+
   /**
-   * For each top-level element of a JSON array, the index just past it (its ',' or the closing
-   * ']'). Strings are skipped with their escapes, so brackets and commas inside them do not count.
+   * The elements of a JSON array. Strings are skipped with their escapes, so brackets and commas
+   * inside them do not count.
    */
-  static int[] elementEnds(byte[] json, int expected) {
+  static Elements jsonElements(byte[] json, int expected) {
+    int[] starts = new int[expected];
     int[] ends = new int[expected];
     int found = 0;
     int depth = 0;
@@ -54,6 +62,9 @@ final class BatchSplit {
       } else if (c == '"') {
         inString = true;
       } else if (c == '[' || c == '{') {
+        if (depth == 0 && found < expected) {
+          starts[found] = i + 1;
+        }
         depth++;
       } else if (c == ']' || c == '}') {
         depth--;
@@ -62,12 +73,15 @@ final class BatchSplit {
         }
       } else if (c == ',' && depth == 1 && found < expected) {
         ends[found++] = i;
+        if (found < expected) {
+          starts[found] = i + 1;
+        }
       }
     }
     if (found != expected) {
       throw new IllegalStateException("a batch body holds " + found + " records, not " + expected);
     }
-    return ends;
+    return new Elements(starts, ends);
   }
 
   static byte[] gunzip(byte[] gzipped) {

@@ -28,8 +28,10 @@ import java.util.zip.CRC32;
  * directory (STYLE §6). A reader never sees half a segment; a crash leaves at most a
  * {@code .tmp} file, which the next start deletes.
  *
- * <p>Segment layout: magic {@code HSP1}, kind (1 byte), record count (int), idempotency key (UTF),
- * body length (int), gzipped body, CRC-32 of all of the above. A segment that fails its check is
+ * <p>Segment layout: magic {@code HSP2}, kind (1 byte), body format (1 byte, {@link BodyFormat}'s
+ * ordinal), record count (int), idempotency key (UTF), body length (int), gzipped body, CRC-32 of
+ * all of the above. A segment of magic {@code HSP1} (before body formats) has no format byte and
+ * holds JSON. A segment that fails its check is
  * renamed to {@code .corrupt} and reported, never replayed.
  *
  * <p>A {@code spool.lock} file locked for the lifetime of the spool keeps two processes from
@@ -38,7 +40,8 @@ import java.util.zip.CRC32;
 final class DiskSpool implements Spool {
   static final String SUFFIX = ".hsb";
   private static final String PREFIX = "segment-";
-  private static final int MAGIC = 0x48535031; // "HSP1"
+  private static final int MAGIC_JSON_ONLY = 0x48535031; // "HSP1"
+  private static final int MAGIC = 0x48535032; // "HSP2"
 
   private final Path dir;
   private final long maxBytes;
@@ -331,6 +334,7 @@ final class DiskSpool implements Spool {
       DataOutputStream out = new DataOutputStream(bos);
       out.writeInt(MAGIC);
       out.writeByte(b.kind.ordinal());
+      out.writeByte(b.format.ordinal());
       out.writeInt(b.records);
       out.writeUTF(b.idempotencyKey);
       out.writeInt(b.gzippedBody.length);
@@ -357,16 +361,25 @@ final class DiskSpool implements Spool {
       throw new IOException("checksum mismatch");
     }
     DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(all, 0, all.length - 4));
-    if (in.readInt() != MAGIC) {
+    int magic = in.readInt();
+    if (magic != MAGIC && magic != MAGIC_JSON_ONLY) {
       throw new IOException("not a spool segment");
     }
     Kind kind = Kind.values()[in.readUnsignedByte()];
+    BodyFormat format = BodyFormat.JSON;
+    if (magic == MAGIC) {
+      int ordinal = in.readUnsignedByte();
+      if (ordinal >= BodyFormat.values().length) {
+        throw new IOException("unknown body format " + ordinal);
+      }
+      format = BodyFormat.values()[ordinal];
+    }
     int records = in.readInt();
     String key = in.readUTF();
     int len = in.readInt();
     byte[] body = new byte[len];
     in.readFully(body);
-    return new Batch(kind, key, records, body);
+    return new Batch(kind, key, records, format, body);
   }
 
   private static String pad(long seq) {

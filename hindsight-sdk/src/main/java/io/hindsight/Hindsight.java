@@ -62,6 +62,8 @@ public final class Hindsight implements AutoCloseable {
   final ThrottledLog log;
   final Shipper shipper;
   final long maxRecordBytes;
+  /** How records are written: the builder's format, or JSON for a {@link LocalContext} to show. */
+  final BodyFormat format;
   private final SystemFigures systemFigures;
   private final Transport transport;
   private final RetryPolicy retry;
@@ -93,6 +95,7 @@ public final class Hindsight implements AutoCloseable {
     this.defaultTagValues = b.tags.values().toArray(new String[0]);
     this.counters = new Counters();
     this.maxRecordBytes = b.maxRecordBytes;
+    this.format = localSink == null ? b.bodyFormat : BodyFormat.JSON;
     this.systemFigures = b.captureSystem ? new SystemFigures(time) : null;
     this.log = new ThrottledLog(time, endpoint, localSink == null ? b.serverUrl : null);
     this.sampler =
@@ -127,7 +130,8 @@ public final class Hindsight implements AutoCloseable {
             b.maxRequestsInFlight,
             retry,
             b.dropPolicy,
-            b.maxRecordBytes);
+            b.maxRecordBytes,
+            format);
     this.sender = b.sender != null ? b.sender : transport::send;
     this.shipper = new Shipper(s, time, log, counters, sender, spool, b.batchKeyPrefix());
     if (spool.records() > 0) {
@@ -406,10 +410,10 @@ public final class Hindsight implements AutoCloseable {
     }
     long ts = timestamp == null ? time.epochMicros() : Timestamps.micros(timestamp);
     DataValues values = dataValues(data, "feedback");
-    JsonOut out = new JsonOut(128);
+    BodyOut out = format.writer(128);
     writeFeedback(out, predictionId, ts, values, null);
     if (out.size() > maxRecordBytes) {
-      OversizedValues removed = OversizedValues.choose(values.names, values.sizes(), out.size(), maxRecordBytes);
+      OversizedValues removed = OversizedValues.choose(values.names, values.sizes(format), out.size(), maxRecordBytes);
       long bytes = out.size();
       out.reset();
       if (removed != null) {
@@ -422,19 +426,19 @@ public final class Hindsight implements AutoCloseable {
       counters.trimmed(Kind.FEEDBACK);
       log.warn(
           "trimmed-feedback",
-          "feedback for '" + predictionId + "' is " + bytes + " bytes of JSON, over maxRecordBytes ("
+          "feedback for '" + predictionId + "' is " + bytes + " bytes, over maxRecordBytes ("
               + maxRecordBytes + "); it is sent without the values of " + removed.describe()
               + ", listed in its key " + OversizedValues.KEY);
     }
     ship(new Message(Kind.FEEDBACK, out.toByteArray()));
   }
 
-  private static void writeFeedback(JsonOut out, String predictionId, long ts, DataValues values, OversizedValues removed) {
-    out.raw('{').field("prediction_id").string(predictionId);
-    out.raw(',').field("ts").string(Timestamps.rfc3339(ts));
-    out.raw(',').field("data");
+  private static void writeFeedback(BodyOut out, String predictionId, long ts, DataValues values, OversizedValues removed) {
+    out.beginObject().field("prediction_id").string(predictionId);
+    out.next().field("ts").string(Timestamps.rfc3339(ts));
+    out.next().field("data");
     values.write(out, removed);
-    out.raw('}');
+    out.endObject();
   }
 
   /** Counts and logs a record refused before it was queued for being over maxRecordBytes. */
@@ -443,7 +447,7 @@ public final class Hindsight implements AutoCloseable {
     counters.rejectUnqueued(kind, RejectReason.RECORD_TOO_LARGE);
     log.warn(
         "too-large-" + kind.path,
-        what + " is " + bytes + " bytes of JSON, over maxRecordBytes (" + maxRecordBytes + ", the"
+        what + " is " + bytes + " bytes, over maxRecordBytes (" + maxRecordBytes + ", the"
             + " server's ingest.max-record-bytes); it was rejected, not sent");
   }
 
@@ -460,18 +464,18 @@ public final class Hindsight implements AutoCloseable {
     }
     Ids.checkLabel("event kind", kind);
     long now = time.epochMicros();
-    JsonOut out = new JsonOut(128);
-    out.raw('{').field("ts").string(Timestamps.rfc3339(now));
-    out.raw(',').field("kind").string(kind);
+    BodyOut out = format.writer(128);
+    out.beginObject().field("ts").string(Timestamps.rfc3339(now));
+    out.next().field("kind").string(kind);
     if (text != null) {
-      out.raw(',').field("text").string(text);
+      out.next().field("text").string(text);
     }
     if (data != null && !data.isEmpty()) {
-      out.raw(',').field("data");
+      out.next().field("data");
       Object snapshot = Values.snapshot("data", data);
       out.value(snapshot);
     }
-    out.raw('}');
+    out.endObject();
     if ("deploy".equalsIgnoreCase(kind)) {
       sampler.deployed(now);
     }
@@ -492,32 +496,32 @@ public final class Hindsight implements AutoCloseable {
       this.values = values.toArray();
     }
 
-    void write(JsonOut out, OversizedValues removed) {
-      out.raw('{');
+    void write(BodyOut out, OversizedValues removed) {
+      out.beginObject();
       boolean first = true;
       for (int i = 0; i < names.length; i++) {
         if (removed != null && removed.contains(i)) {
           continue;
         }
         if (!first) {
-          out.raw(',');
+          out.next();
         }
         first = false;
-        out.string(names[i]).raw(':').value(values[i]);
+        out.key(names[i]).value(values[i]);
       }
       if (removed != null) {
         if (!first) {
-          out.raw(',');
+          out.next();
         }
         removed.writeEntry(out);
       }
-      out.raw('}');
+      out.endObject();
     }
 
-    /** The JSON size of each value. */
-    long[] sizes() {
+    /** The size of each value in {@code format}. */
+    long[] sizes(BodyFormat format) {
       long[] sizes = new long[values.length];
-      JsonOut scratch = new JsonOut(256);
+      BodyOut scratch = format.writer(256);
       for (int i = 0; i < values.length; i++) {
         scratch.reset();
         scratch.value(values[i]);
@@ -585,7 +589,7 @@ public final class Hindsight implements AutoCloseable {
     UploadJob job = localSink == null ? UploadJob.open(transport, endpoint) : null;
     long total = records instanceof java.util.Collection<?> c ? c.size() : -1;
     long index = 0;
-    JsonOut out = new JsonOut(64 * 1024);
+    BodyOut out = format.writer(64 * 1024);
     List<Long> indexes = new ArrayList<>();
     SystemFigures.GcClock gc = new SystemFigures.GcClock();
     int sequence = 0;
@@ -608,8 +612,12 @@ public final class Hindsight implements AutoCloseable {
         continue;
       }
       int mark = out.size();
-      out.raw(indexes.isEmpty() ? '[' : ',');
-      if (!p.writeJsonWithin(out, maxRecordBytes, gc, counters, log)) {
+      if (indexes.isEmpty()) {
+        out.beginBody();
+      } else {
+        out.next();
+      }
+      if (!p.writeWithin(out, maxRecordBytes, gc, counters, log)) {
         out.truncate(mark);
         tally.reject(i, "the record is over maxRecordBytes (" + maxRecordBytes + ") even without its data values");
         continue;
@@ -651,9 +659,9 @@ public final class Hindsight implements AutoCloseable {
     }
   }
 
-  private static Batch jobBatch(JsonOut out, int records, String key) {
-    out.raw(']');
-    Batch batch = new Batch(Kind.PREDICTIONS, key, records, Shipper.gzip(out.buffer(), out.size()));
+  private static Batch jobBatch(BodyOut out, int records, String key) {
+    out.endBody();
+    Batch batch = new Batch(Kind.PREDICTIONS, key, records, out.format(), Shipper.gzip(out.buffer(), out.size()));
     out.reset();
     return batch;
   }

@@ -1,60 +1,58 @@
 package io.hindsight;
 
 import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Map;
 
-/**
- * A small JSON writer into a growable UTF-8 byte buffer. It writes only the snapshot types of
- * {@link Values}; the SDK has no JSON dependency on purpose (STYLE: JDK only).
- */
-final class JsonOut {
+/** Writes JSON (UTF-8) for {@link BodyFormat#JSON}. */
+final class JsonOut extends BodyOut {
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
-  private byte[] buf;
-  private int len;
-
   JsonOut(int initialCapacity) {
-    buf = new byte[Math.max(16, initialCapacity)];
+    super(initialCapacity);
   }
 
-  int size() {
-    return len;
+  @Override
+  BodyFormat format() {
+    return BodyFormat.JSON;
   }
 
-  void reset() {
-    len = 0;
+  @Override
+  BodyOut beginBody() {
+    return put('[');
   }
 
-  void truncate(int size) {
-    len = size;
+  @Override
+  BodyOut endBody() {
+    return put(']');
   }
 
-  byte[] toByteArray() {
-    return Arrays.copyOf(buf, len);
+  @Override
+  BodyOut beginObject() {
+    return put('{');
   }
 
-  byte[] buffer() {
-    return buf;
+  @Override
+  BodyOut endObject() {
+    return put('}');
   }
 
-  private void ensure(int extra) {
-    if (len + extra > buf.length) {
-      buf = Arrays.copyOf(buf, Math.max(buf.length * 2, len + extra));
-    }
+  @Override
+  BodyOut beginArray() {
+    return put('[');
   }
 
-  JsonOut raw(char c) {
-    ensure(1);
-    buf[len++] = (byte) c;
-    return this;
+  @Override
+  BodyOut endArray() {
+    return put(']');
+  }
+
+  @Override
+  BodyOut next() {
+    return put(',');
   }
 
   /** Appends ASCII text as is (field names, numbers). */
-  JsonOut ascii(String s) {
+  private JsonOut ascii(String s) {
     int n = s.length();
     ensure(n);
     for (int i = 0; i < n; i++) {
@@ -63,20 +61,23 @@ final class JsonOut {
     return this;
   }
 
-  JsonOut bytes(byte[] b, int off, int n) {
-    ensure(n);
-    System.arraycopy(b, off, buf, len, n);
-    len += n;
+  @Override
+  BodyOut field(String name) {
+    put('"');
+    ascii(name);
+    ensure(2);
+    buf[len++] = '"';
+    buf[len++] = ':';
     return this;
   }
 
-  /** {@code "name":} for a field name known to need no escaping. */
-  JsonOut field(String name) {
-    raw('"').ascii(name).raw('"').raw(':');
-    return this;
+  @Override
+  BodyOut key(CharSequence name) {
+    return string(name).put(':');
   }
 
-  JsonOut string(CharSequence s) {
+  @Override
+  BodyOut string(CharSequence s) {
     int n = s.length();
     ensure(n + 2);
     buf[len++] = '"';
@@ -156,116 +157,35 @@ final class JsonOut {
     buf[len++] = HEX[c & 0xF];
   }
 
-  JsonOut number(long v) {
+  @Override
+  BodyOut number(long v) {
     if (v >= 0 && v < 10) {
-      return raw((char) ('0' + v));
+      return put((char) ('0' + v));
     }
     return ascii(Long.toString(v));
   }
 
-  JsonOut number(double v) {
+  @Override
+  BodyOut number(double v) {
     if (v == Math.rint(v) && Math.abs(v) < 1e15) {
       // 3.0 rather than 3.0E0 forms; keep a decimal point so the server types it as double
-      ascii(Long.toString((long) v)).ascii(".0");
-      return this;
+      return ascii(Long.toString((long) v)).ascii(".0");
     }
     return ascii(Double.toString(v));
   }
 
-  JsonOut bool(boolean b) {
+  @Override
+  BodyOut bool(boolean b) {
     return ascii(b ? "true" : "false");
   }
 
-  JsonOut nul() {
+  @Override
+  BodyOut nul() {
     return ascii("null");
   }
 
-  /** Writes a value of the snapshot types of {@link Values}. */
-  JsonOut value(Object v) {
-    if (v == null) {
-      return nul();
-    }
-    if (v instanceof String) {
-      return string((String) v);
-    }
-    if (v instanceof Long) {
-      return number((Long) v);
-    }
-    if (v instanceof Double) {
-      return number((Double) v);
-    }
-    if (v instanceof Boolean) {
-      return bool((Boolean) v);
-    }
-    if (v instanceof Integer || v instanceof Short || v instanceof Byte) {
-      return number(((Number) v).longValue());
-    }
-    if (v instanceof Float) {
-      return number(Values.floatToDouble((Float) v));
-    }
-    if (v instanceof BigInteger || v instanceof BigDecimal) {
-      String s = v instanceof BigDecimal ? ((BigDecimal) v).toString() : v.toString();
-      return ascii(s);
-    }
-    if (v instanceof Map) {
-      raw('{');
-      boolean first = true;
-      for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
-        if (!first) {
-          raw(',');
-        }
-        first = false;
-        string(String.valueOf(e.getKey())).raw(':').value(e.getValue());
-      }
-      return raw('}');
-    }
-    if (v instanceof List) {
-      raw('[');
-      List<?> list = (List<?>) v;
-      for (int i = 0, n = list.size(); i < n; i++) {
-        if (i > 0) {
-          raw(',');
-        }
-        value(list.get(i));
-      }
-      return raw(']');
-    }
-    if (v instanceof double[]) {
-      double[] a = (double[]) v;
-      raw('[');
-      for (int i = 0; i < a.length; i++) {
-        if (i > 0) {
-          raw(',');
-        }
-        number(a[i]);
-      }
-      return raw(']');
-    }
-    if (v instanceof long[]) {
-      long[] a = (long[]) v;
-      raw('[');
-      for (int i = 0; i < a.length; i++) {
-        if (i > 0) {
-          raw(',');
-        }
-        number(a[i]);
-      }
-      return raw(']');
-    }
-    if (v instanceof boolean[]) {
-      boolean[] a = (boolean[]) v;
-      raw('[');
-      for (int i = 0; i < a.length; i++) {
-        if (i > 0) {
-          raw(',');
-        }
-        bool(a[i]);
-      }
-      return raw(']');
-    }
-    if (v instanceof CharSequence) {
-      return string((CharSequence) v);
-    }
-    throw new IllegalArgumentException("not a snapshot value: " + v.getClass().getName());
+  @Override
+  BodyOut bigNumber(Number v) {
+    return ascii(v instanceof BigDecimal ? ((BigDecimal) v).toString() : v.toString());
   }
 }

@@ -51,10 +51,10 @@ public final class LocalContext implements AutoCloseable {
   private void accept(Object item) {
     if (item instanceof Prediction) {
       Prediction p = (Prediction) item;
-      JsonOut out = new JsonOut(256);
+      BodyOut out = new JsonOut(256);
       boolean written;
       synchronized (gc) {
-        written = p.writeJsonWithin(out, hindsight.maxRecordBytes, gc, hindsight.counters, hindsight.log);
+        written = p.writeWithin(out, hindsight.maxRecordBytes, gc, hindsight.counters, hindsight.log);
       }
       if (!written) {
         return;
@@ -65,7 +65,7 @@ public final class LocalContext implements AutoCloseable {
     } else if (item instanceof Message) {
       Message m = (Message) item;
       hindsight.counters.sent(m.kind, 1);
-      String text = new String(m.json, StandardCharsets.UTF_8);
+      String text = new String(m.body, StandardCharsets.UTF_8);
       (m.kind == Kind.FEEDBACK ? feedback : events).add(text);
     }
   }

@@ -1,12 +1,15 @@
 package io.hindsight;
 
-/** A feedback or event record, already validated and written as JSON on the caller's thread. */
+/**
+ * A feedback or event record, already validated and written on the caller's thread in the
+ * {@link Hindsight}'s body format.
+ */
 final class Message {
   final Kind kind;
-  final byte[] json;
+  final byte[] body;
 
-  Message(Kind kind, byte[] json) {
+  Message(Kind kind, byte[] body) {
     this.kind = kind;
-    this.json = json;
+    this.body = body;
   }
 }

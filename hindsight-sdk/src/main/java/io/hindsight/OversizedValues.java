@@ -3,8 +3,8 @@ package io.hindsight;
 /**
  * The data values left out of a record that is over {@link HindsightBuilder#maxRecordBytes}, so
  * the rest of the record still arrives. The largest values go first, until the record fits. The
- * record then carries the key {@value #KEY}: an object of each left-out key and the bytes of JSON
- * its value took, e.g. {@code "hindsight_removed": {"raw_text": 2097154}}, so SQL shows which
+ * record then carries the key {@value #KEY}: an object of each left-out key and the bytes its
+ * value took in the body format, e.g. {@code "hindsight_removed": {"raw_text": 2097154}}, so SQL shows which
  * records lost what.
  */
 final class OversizedValues {
@@ -55,19 +55,19 @@ final class OversizedValues {
   }
 
   /** Writes {@code "hindsight_removed":{"key":bytes,...}}. */
-  void writeEntry(JsonOut out) {
-    out.field(KEY).raw('{');
+  void writeEntry(BodyOut out) {
+    out.field(KEY).beginObject();
     boolean first = true;
     for (int i = 0; i < names.length; i++) {
       if (removed[i]) {
         if (!first) {
-          out.raw(',');
+          out.next();
         }
         first = false;
-        out.string(names[i]).raw(':').number(sizes[i]);
+        out.key(names[i]).number(sizes[i]);
       }
     }
-    out.raw('}');
+    out.endObject();
   }
 
   /** E.g. {@code 'raw_text' (2097154 bytes)}, for the log. */

@@ -496,9 +496,9 @@ public final class Prediction implements AutoCloseable {
    * still over the limit without any data value is not written, and is counted as rejected. Both
    * are logged. Returns whether the record was written.
    */
-  boolean writeJsonWithin(JsonOut out, long maxBytes, SystemFigures.GcClock gc, Counters counters, ThrottledLog log) {
+  boolean writeWithin(BodyOut out, long maxBytes, SystemFigures.GcClock gc, Counters counters, ThrottledLog log) {
     int mark = out.size();
-    writeJson(out, null, gc);
+    write(out, null, gc);
     long bytes = out.size() - mark;
     if (bytes <= maxBytes) {
       return true;
@@ -516,12 +516,12 @@ public final class Prediction implements AutoCloseable {
     }
     OversizedValues removed = OversizedValues.choose(names, sizes, bytes, maxBytes);
     if (removed != null) {
-      writeJson(out, removed, gc);
+      write(out, removed, gc);
       if (out.size() - mark <= maxBytes) {
         counters.trimmed(Kind.PREDICTIONS);
         log.warn(
             "trimmed",
-            "prediction '" + id + "' is " + bytes + " bytes of JSON, over maxRecordBytes (" + maxBytes
+            "prediction '" + id + "' is " + bytes + " bytes, over maxRecordBytes (" + maxBytes
                 + ", the server's ingest.max-record-bytes); it is sent without the values of "
                 + removed.describe() + ", listed in its key " + OversizedValues.KEY);
         return true;
@@ -531,61 +531,60 @@ public final class Prediction implements AutoCloseable {
     counters.reject(Kind.PREDICTIONS, RejectReason.RECORD_TOO_LARGE, 1);
     log.warn(
         "too-large",
-        "prediction '" + id + "' is " + bytes + " bytes of JSON and stays over maxRecordBytes (" + maxBytes
+        "prediction '" + id + "' is " + bytes + " bytes and stays over maxRecordBytes (" + maxBytes
             + ") even without its data values (its tags, ids or error are too long); it was"
             + " rejected, not sent");
     return false;
   }
 
   /** Writes the wire form of this record (see the package documentation), whole. */
-  void writeJson(JsonOut out) {
-    writeJson(out, null, new SystemFigures.GcClock());
+  void write(BodyOut out) {
+    write(out, null, new SystemFigures.GcClock());
   }
 
-  private void writeJson(JsonOut out, OversizedValues removed, SystemFigures.GcClock gc) {
-    out.raw('{').field("prediction_id").string(id);
-    out.raw(',').field("ts");
+  private void write(BodyOut out, OversizedValues removed, SystemFigures.GcClock gc) {
+    out.beginObject().field("prediction_id").string(id);
     StringBuilder ts = new StringBuilder(27);
     Timestamps.append(ts, tsMicros);
-    out.raw('"').ascii(ts.toString()).raw('"');
+    out.next().field("ts").string(ts);
     if (modelVersion != null) {
-      out.raw(',').field("model_version").string(modelVersion);
+      out.next().field("model_version").string(modelVersion);
     }
     if (requestId != null) {
-      out.raw(',').field("request_id").string(requestId);
+      out.next().field("request_id").string(requestId);
     }
     if (tagCount > 0) {
-      out.raw(',').field("tags").raw('{');
+      out.next().field("tags").beginObject();
       for (int i = 0; i < tagCount; i++) {
         if (i > 0) {
-          out.raw(',');
+          out.next();
         }
-        out.string(tagKeys[i]).raw(':').string(tagValues[i]);
+        out.key(tagKeys[i]).string(tagValues[i]);
       }
-      out.raw('}');
+      out.endObject();
     }
-    out.raw(',').field("latency_ms").number(Math.round(latencyMs * 1000.0) / 1000.0);
-    out.raw(',').field("status").string(failed ? "error" : "ok");
+    out.next().field("latency_ms").number(Math.round(latencyMs * 1000.0) / 1000.0);
+    out.next().field("status").string(failed ? "error" : "ok");
     if (failed && error != null) {
-      out.raw(',').field("error").string(error);
+      out.next().field("error").string(error);
     }
-    out.raw(',').field("sample_rate").number(sampleRate);
-    out.raw(',').field("data").raw('{');
+    out.next().field("sample_rate").number(sampleRate);
+    out.next().field("data").beginObject();
     boolean first = true;
     for (int i = 0; i < size; i++) {
       if (objects[i] == PiiPolicy.DROPPED || (removed != null && removed.contains(i))) {
         continue;
       }
       if (!first) {
-        out.raw(',');
+        out.next();
       }
       first = false;
-      out.raw('"').ascii(keys[i].name).raw('"').raw(':');
+      out.field(keys[i].name);
       writeValue(out, i);
     }
     if (system != null && !logged(SYSTEM_KEY)) {
       if (!first) {
-        out.raw(',');
+        out.next();
       }
       out.field(SYSTEM_KEY.name);
       SystemFigures.write(out, system, ownerThread.getName(), gc);
@@ -593,11 +592,11 @@ public final class Prediction implements AutoCloseable {
     }
     if (removed != null) {
       if (!first) {
-        out.raw(',');
+        out.next();
       }
       removed.writeEntry(out);
     }
-    out.raw('}').raw('}');
+    out.endObject().endObject();
   }
 
   private static final Keys.Key SYSTEM_KEY = Keys.of("system");
@@ -615,7 +614,7 @@ public final class Prediction implements AutoCloseable {
     return false;
   }
 
-  private void writeValue(JsonOut out, int i) {
+  private void writeValue(BodyOut out, int i) {
     switch (types[i]) {
       case T_LONG:
         out.number(prims[i]);

@@ -58,7 +58,8 @@ final class Shipper implements Runnable {
       int maxInFlight,
       RetryPolicy retry,
       DropPolicy dropPolicy,
-      long maxRecordBytes) {}
+      long maxRecordBytes,
+      BodyFormat format) {}
 
   /** A request out for the batch at the same position of the ready sequence. */
   private static final class Flight {
@@ -72,9 +73,13 @@ final class Shipper implements Runnable {
   }
 
   private static final class Open {
-    final JsonOut out = new JsonOut(16 * 1024);
+    final BodyOut out;
     int count;
     long firstNanos;
+
+    Open(BodyFormat format) {
+      out = format.writer(16 * 1024);
+    }
   }
 
   private final Settings settings;
@@ -124,7 +129,7 @@ final class Shipper implements Runnable {
     this.spool = spool;
     this.keyPrefix = keyPrefix;
     for (int i = 0; i < open.length; i++) {
-      open[i] = new Open();
+      open[i] = new Open(settings.format());
     }
     this.nextAttemptNanos = time.nanoTime();
     this.drained = spool.isEmpty();
@@ -324,28 +329,28 @@ final class Shipper implements Runnable {
       int mark = o.out.size();
       if (o.count == 0) {
         o.out.reset();
-        o.out.raw('[');
+        o.out.beginBody();
         o.firstNanos = now;
         mark = 0;
       } else {
-        o.out.raw(',');
+        o.out.next();
       }
       try {
         if (item instanceof Prediction) {
           Prediction p = (Prediction) item;
-          if (!p.writeJsonWithin(o.out, settings.maxRecordBytes(), gcClock, counters, log)) {
+          if (!p.writeWithin(o.out, settings.maxRecordBytes(), gcClock, counters, log)) {
             o.out.truncate(mark);
             continue;
           }
         } else {
-          byte[] json = ((Message) item).json;
-          o.out.bytes(json, 0, json.length);
+          byte[] body = ((Message) item).body;
+          o.out.bytes(body, 0, body.length);
         }
         o.count++;
       } catch (RuntimeException e) {
         o.out.truncate(mark);
         counters.drop(kind, DropReason.ENCODING_ERROR, 1);
-        log.warn("encoding", "a record could not be written as JSON and was dropped", e);
+        log.warn("encoding", "a record could not be written and was dropped", e);
         continue;
       }
       if (o.count >= settings.batchSize() || o.out.size() >= settings.maxBatchBytes()) {
@@ -360,13 +365,13 @@ final class Shipper implements Runnable {
     if (o.count == 0) {
       return;
     }
-    o.out.raw(']');
+    o.out.endBody();
     byte[] body = gzip(o.out.buffer(), o.out.size());
-    Batch batch = new Batch(kind, keyPrefix + "-" + (batchSequence++), o.count, body);
+    Batch batch = new Batch(kind, keyPrefix + "-" + (batchSequence++), o.count, settings.format(), body);
     o.count = 0;
     o.out.reset();
     if (o.out.buffer().length > 4 * settings.maxBatchBytes()) {
-      open[kind.ordinal()] = new Open(); // do not keep a huge buffer after a burst
+      open[kind.ordinal()] = new Open(settings.format()); // do not keep a huge buffer after a burst
     }
     place(batch);
   }

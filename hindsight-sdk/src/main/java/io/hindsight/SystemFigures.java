@@ -23,16 +23,23 @@ final class SystemFigures {
   static final long REFRESH_MILLIS = 100;
   private static final long REFRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(REFRESH_MILLIS);
 
-  /** Figures read at one moment; {@code json} is the shared part, written as is into each record. */
+  /**
+   * Figures read at one moment; the shared part is written once in each body format and copied as
+   * is into each record.
+   */
   static final class Snapshot {
     final long takenNanos;
     final long gcMillis;
-    final byte[] json;
+    private final byte[][] members;
 
-    Snapshot(long takenNanos, long gcMillis, byte[] json) {
+    Snapshot(long takenNanos, long gcMillis, byte[][] members) {
       this.takenNanos = takenNanos;
       this.gcMillis = gcMillis;
-      this.json = json;
+      this.members = members;
+    }
+
+    byte[] members(BodyFormat format) {
+      return members[format.ordinal()];
     }
   }
 
@@ -100,23 +107,30 @@ final class SystemFigures {
     if (os instanceof com.sun.management.OperatingSystemMXBean) {
       cpu = ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuLoad();
     }
-    JsonOut out = new JsonOut(128);
-    out.field("host").string(host);
-    out.raw(',').field("pid").number(pid);
-    out.raw(',').field("heap_used_bytes").number(memory.getHeapMemoryUsage().getUsed());
-    out.raw(',').field("cpu_load");
-    if (cpu >= 0 && Double.isFinite(cpu)) {
-      out.number(Math.round(cpu * 10_000) / 10_000.0);
-    } else {
-      out.nul();
+    long heap = memory.getHeapMemoryUsage().getUsed();
+    BodyFormat[] formats = BodyFormat.values();
+    byte[][] members = new byte[formats.length][];
+    for (BodyFormat f : formats) {
+      BodyOut out = f.writer(128);
+      out.field("host").string(host);
+      out.next().field("pid").number(pid);
+      out.next().field("heap_used_bytes").number(heap);
+      out.next().field("cpu_load");
+      if (cpu >= 0 && Double.isFinite(cpu)) {
+        out.number(Math.round(cpu * 10_000) / 10_000.0);
+      } else {
+        out.nul();
+      }
+      members[f.ordinal()] = out.toByteArray();
     }
-    return new Snapshot(nowNanos, gc, out.toByteArray());
+    return new Snapshot(nowNanos, gc, members);
   }
 
   /** Writes {@code {"thread":..., "gc_ms_since_previous":..., "host":..., ...}}. */
-  static void write(JsonOut out, Snapshot s, String threadName, GcClock gc) {
-    out.raw('{').field("thread").string(threadName);
-    out.raw(',').field("gc_ms_since_previous").number(gc.since(s.gcMillis));
-    out.raw(',').bytes(s.json, 0, s.json.length).raw('}');
+  static void write(BodyOut out, Snapshot s, String threadName, GcClock gc) {
+    out.beginObject().field("thread").string(threadName);
+    out.next().field("gc_ms_since_previous").number(gc.since(s.gcMillis));
+    byte[] members = s.members(out.format());
+    out.next().bytes(members, 0, members.length).endObject();
   }
 }

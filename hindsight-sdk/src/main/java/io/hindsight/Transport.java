@@ -79,7 +79,7 @@ final class Transport {
       HttpRequest.Builder req =
           HttpRequest.newBuilder(uri(batch.kind))
               .timeout(requestTimeout)
-              .header("Content-Type", "application/json")
+              .header("Content-Type", batch.format.contentType)
               .header("Content-Encoding", "gzip")
               .header("Idempotency-Key", batch.idempotencyKey)
               .header("User-Agent", "hindsight-java-sdk/" + Hindsight.VERSION)

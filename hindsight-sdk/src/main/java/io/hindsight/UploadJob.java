@@ -20,8 +20,8 @@ final class UploadJob {
 
   /** Opens the job; an untracked one (id null) when the server does not open it. */
   static UploadJob open(Transport transport, String endpoint) {
-    JsonOut body = new JsonOut(128);
-    body.raw('{').field("endpoint").string(endpoint).raw(',').field("kind").string("predictions").raw('}');
+    BodyOut body = new JsonOut(128);
+    body.beginObject().field("endpoint").string(endpoint).next().field("kind").string("predictions").endObject();
     Transport.Response r = transport.postJson("/v1/jobs/uploads", body.toByteArray());
     String id = null;
     if (r.status == 201 && r.body != null) {
@@ -50,19 +50,19 @@ final class UploadJob {
     if (id == null) {
       return;
     }
-    JsonOut body = new JsonOut(256);
-    body.raw('{').field("state").string(state);
+    BodyOut body = new JsonOut(256);
+    body.beginObject().field("state").string(state);
     if (progress >= 0) {
-      body.raw(',').field("progress").number(progress);
+      body.next().field("progress").number(progress);
     }
-    body.raw(',').field("counts").raw('{')
-        .field("accepted").number(accepted).raw(',')
-        .field("rejected").number(rejected).raw(',')
-        .field("unsent").number(unsent).raw('}');
+    body.next().field("counts").beginObject()
+        .field("accepted").number(accepted).next()
+        .field("rejected").number(rejected).next()
+        .field("unsent").number(unsent).endObject();
     if (error != null) {
-      body.raw(',').field("error").string(error);
+      body.next().field("error").string(error);
     }
-    body.raw('}');
+    body.endObject();
     transport.postJson("/v1/jobs/" + id + "/report", body.toByteArray());
   }
 }

@@ -6,7 +6,8 @@
  * io.hindsight.HindsightBuilder}, {@link io.hindsight.Prediction}, {@link
  * io.hindsight.LocalContext}, {@link io.hindsight.PiiPolicy}, {@link io.hindsight.Sampling},
  * {@link io.hindsight.Stats}, {@link io.hindsight.KindStats}) and, package-private, the machinery behind it: key and value
- * validation ({@code Keys}, {@code Values}), the JSON writer ({@code JsonOut}), the shipping
+ * validation ({@code Keys}, {@code Values}), the body writers ({@code BodyOut}: {@code JsonOut},
+ * {@code SmileOut} for {@link io.hindsight.BodyFormat}), the shipping
  * worker ({@code Shipper}) with its spools ({@code DiskSpool}, {@code MemorySpool}) and HTTP
  * transport ({@code Transport}).
  *

@@ -33,6 +33,13 @@ class BuilderTest {
   }
 
   @Test
+  void refusesANullBodyFormatNamingBoth() {
+    assertThatThrownBy(() -> Hindsight.builder().endpoint("e").bodyFormat(null).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("BodyFormat.JSON or BodyFormat.SMILE");
+  }
+
+  @Test
   void refusesABadServerUrl() {
     assertThatThrownBy(() -> Hindsight.builder().endpoint("e").serverUrl("localhost:7070").build())
         .hasMessageContaining("http(s) URL")

@@ -54,6 +54,17 @@ final class Fakes {
     }
   }
 
+  private static final com.fasterxml.jackson.databind.ObjectMapper SMILE =
+      new com.fasterxml.jackson.databind.ObjectMapper(
+          com.fasterxml.jackson.dataformat.smile.SmileFactory.builder()
+              .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
+              .build());
+
+  /** A Smile body as JSON text, read by Jackson as the server reads it; the fakes then treat both alike. */
+  static byte[] smileAsJson(byte[] smile) throws IOException {
+    return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsBytes(SMILE.readTree(smile));
+  }
+
   static byte[] gunzip(byte[] body) throws IOException {
     try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(body))) {
       return in.readAllBytes();
@@ -155,7 +166,9 @@ final class Fakes {
           return;
         }
         String enc = ex.getRequestHeaders().getFirst("Content-Encoding");
-        byte[] body = "gzip".equalsIgnoreCase(enc) ? gunzip(raw) : raw;
+        byte[] inflated = "gzip".equalsIgnoreCase(enc) ? gunzip(raw) : raw;
+        boolean smile = BodyFormat.SMILE.contentType.equals(ex.getRequestHeaders().getFirst("Content-Type"));
+        byte[] body = smile ? smileAsJson(inflated) : inflated;
         store.requests.add(new Request(ex.getRequestURI().getPath(), Map.copyOf(ex.getRequestHeaders()), raw, body));
         if (forcedStatus != 0) {
           send(ex, forcedStatus, "{\"error\": \"forced failure for the test\"}");
@@ -167,7 +180,7 @@ final class Fakes {
           send(ex, 200, store.answers.get(key));
           return;
         }
-        if (wholeBodyLimits && body.length > (1 << 20) && body.length > 200L * raw.length) {
+        if (wholeBodyLimits && inflated.length > (1 << 20) && inflated.length > 200L * raw.length) {
           send(ex, 413, "{\"error\": \"the gzip body expands more than 200 times (ingest.max-gzip-ratio);"
               + " it was refused, not inflated\"}");
           return;

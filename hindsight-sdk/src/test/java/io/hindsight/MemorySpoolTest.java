@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 /** The in-memory spool's order and accounting, which {@link Stats} reports as "spooled". */
 class MemorySpoolTest {
   private static Batch batch(Kind kind, String key, int records, int bodyBytes) {
-    return new Batch(kind, key, records, new byte[bodyBytes]);
+    return new Batch(kind, key, records, BodyFormat.JSON, new byte[bodyBytes]);
   }
 
   @Test

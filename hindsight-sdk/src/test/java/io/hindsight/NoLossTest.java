@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * One oversized record never takes the good records beside it (DESIGN §8), and every record ends
@@ -22,9 +24,10 @@ class NoLossTest extends ClosesAfterEachTest {
     return server;
   }
 
-  private HindsightBuilder builder(String url) {
+  private HindsightBuilder builder(String url, BodyFormat format) {
     return Hindsight.builder()
         .endpoint("fraud-model")
+        .bodyFormat(format)
         .serverUrl(url)
         .linger(Duration.ofMinutes(1)) // one batch, cut by flush
         .retryBackoff(Duration.ofMillis(20), Duration.ofMillis(100))
@@ -60,10 +63,11 @@ class NoLossTest extends ClosesAfterEachTest {
     throw new AssertionError("prediction " + id + " did not arrive; got " + server.store.predictionIds());
   }
 
-  @Test
-  void aTwoMiBValueIsLeftOutOfItsRecordAndEveryRecordOfTheBatchArrives() throws Exception {
+  @ParameterizedTest
+  @EnumSource(BodyFormat.class)
+  void aTwoMiBValueIsLeftOutOfItsRecordAndEveryRecordOfTheBatchArrives(BodyFormat format) throws Exception {
     Fakes.Receiver server = serverWithWholeBodyLimits();
-    Hindsight h = later(builder(server.url()).build());
+    Hindsight h = later(builder(server.url(), format).build());
     predict(h, "good-1", null);
     predict(h, "big", "x".repeat(2 * MIB));
     predict(h, "good-2", null);
@@ -80,10 +84,11 @@ class NoLossTest extends ClosesAfterEachTest {
     assertThat(s.addsUp()).as("%s", s).isTrue();
   }
 
-  @Test
-  void valuesOf30And70MiBAreLeftOutAndTheGoodRecordsBesideThemArrive() throws Exception {
+  @ParameterizedTest
+  @EnumSource(BodyFormat.class)
+  void valuesOf30And70MiBAreLeftOutAndTheGoodRecordsBesideThemArrive(BodyFormat format) throws Exception {
     Fakes.Receiver server = serverWithWholeBodyLimits();
-    Hindsight h = later(builder(server.url()).build());
+    Hindsight h = later(builder(server.url(), format).build());
     predict(h, "good-1", null);
     predict(h, "big-30", incompressible(30 * MIB));
     predict(h, "good-2", "fine");
@@ -101,12 +106,13 @@ class NoLossTest extends ClosesAfterEachTest {
     assertThat(s.addsUp()).as("%s", s).isTrue();
   }
 
-  @Test
-  void aBatchRefusedAsAWholeIsSplitUntilTheBadRecordIsAloneAndCountedWithItsReason() throws Exception {
+  @ParameterizedTest
+  @EnumSource(BodyFormat.class)
+  void aBatchRefusedAsAWholeIsSplitUntilTheBadRecordIsAloneAndCountedWithItsReason(BodyFormat format) throws Exception {
     Fakes.Receiver server = serverWithWholeBodyLimits();
     server.maxStringChars = 200_000; // Jackson's limit scaled down 100 times, to keep the test light
     // The SDK's own check is set above the server's limits, as with a server configured lower.
-    Hindsight h = later(builder(server.url()).maxRecordBytes(64L * MIB).build());
+    Hindsight h = later(builder(server.url(), format).maxRecordBytes(64L * MIB).build());
     for (int i = 0; i < 5; i++) {
       predict(h, "good-" + i, null);
     }
@@ -118,6 +124,7 @@ class NoLossTest extends ClosesAfterEachTest {
 
     assertThat(server.store.predictionIds()) // in any order: halves may be in flight together
         .containsExactlyInAnyOrder("good-0", "good-1", "good-2", "good-3", "good-4", "good-5", "good-6");
+    assertThat(server.store.requests).hasSizeGreaterThan(4).allSatisfy(r -> assertThat(r.header("Content-Type")).isEqualTo(format.contentType));
     KindStats s = h.stats().predictions();
     assertThat(s.sent()).isEqualTo(7);
     assertThat(s.rejected(RejectReason.RECORD_TOO_LARGE)).as("the 413").isEqualTo(1);
@@ -127,11 +134,12 @@ class NoLossTest extends ClosesAfterEachTest {
     assertThat(s.addsUp()).as("%s", s).isTrue();
   }
 
-  @Test
-  void refusedFeedbackIsSplitTooAndOversizedFeedbackValuesAreLeftOut() throws Exception {
+  @ParameterizedTest
+  @EnumSource(BodyFormat.class)
+  void refusedFeedbackIsSplitTooAndOversizedFeedbackValuesAreLeftOut(BodyFormat format) throws Exception {
     Fakes.Receiver server = later(new Fakes.Receiver());
     server.refusePoison = true;
-    Hindsight h = later(builder(server.url()).build());
+    Hindsight h = later(builder(server.url(), format).build());
     h.feedback("t1", Map.of("label", "legit"));
     h.feedback("t2", Map.of("poison", 1));
     h.feedback("t3", Map.of("label", "fraud", "note", "y".repeat(2 * MIB)));
@@ -139,6 +147,7 @@ class NoLossTest extends ClosesAfterEachTest {
     assertThat(h.flush(Duration.ofSeconds(10))).isTrue();
 
     assertThat(server.store.feedback).extracting(f -> f.get("prediction_id")).containsExactlyInAnyOrder("t1", "t3", "t4");
+    assertThat(server.store.requests).allSatisfy(r -> assertThat(r.header("Content-Type")).isEqualTo(format.contentType));
     @SuppressWarnings("unchecked")
     Map<String, Object> t3 = (Map<String, Object>) server.store.feedback.stream()
         .filter(f -> "t3".equals(f.get("prediction_id"))).findFirst().orElseThrow().get("data");
@@ -154,11 +163,12 @@ class NoLossTest extends ClosesAfterEachTest {
     assertThat(h.stats().predictions().recorded()).isZero();
   }
 
-  @Test
-  void logBatchSplitsARefusedRequestAndNamesTheRowItRefused() throws Exception {
+  @ParameterizedTest
+  @EnumSource(BodyFormat.class)
+  void logBatchSplitsARefusedRequestAndNamesTheRowItRefused(BodyFormat format) throws Exception {
     Fakes.Receiver server = later(new Fakes.Receiver());
     server.refusePoison = true;
-    Hindsight h = later(builder(server.url()).batchSize(8).build());
+    Hindsight h = later(builder(server.url(), format).batchSize(8).build());
     List<Map<String, Object>> rows = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
       rows.add(i == 5 ? Map.of("prediction_id", "job-5", "poison", 1) : Map.of("prediction_id", "job-" + i, "n", i));
@@ -172,14 +182,16 @@ class NoLossTest extends ClosesAfterEachTest {
       assertThat(r.error()).contains("413").contains("a poisoned body");
     });
     assertThat(server.store.predictionIds()).hasSize(7).doesNotContain("job-5");
+    assertThat(server.store.requests).allSatisfy(r -> assertThat(r.header("Content-Type")).isEqualTo(format.contentType));
     assertThat(h.stats().predictions().addsUp()).as("%s", h.stats()).isTrue();
     assertThat(h.stats().lost()).isEqualTo(1);
   }
 
-  @Test
-  void aRecordOverTheLimitEvenWithoutItsValuesIsRejectedCountedAndTheOthersArrive() throws Exception {
+  @ParameterizedTest
+  @EnumSource(BodyFormat.class)
+  void aRecordOverTheLimitEvenWithoutItsValuesIsRejectedCountedAndTheOthersArrive(BodyFormat format) throws Exception {
     Fakes.Receiver server = later(new Fakes.Receiver());
-    Hindsight h = later(builder(server.url()).maxRecordBytes(1024).build());
+    Hindsight h = later(builder(server.url(), format).maxRecordBytes(1024).build());
     predict(h, "good", null);
     try (Prediction p = h.startPrediction("tagged")) {
       for (int i = 0; i < 30; i++) {
@@ -201,7 +213,7 @@ class NoLossTest extends ClosesAfterEachTest {
 
   @Test
   void closeWithoutASpoolCountsWhatItCouldNotDeliverOnceAsShutdown() throws Exception {
-    Hindsight h = builder("http://127.0.0.1:" + Fakes.freePort()).linger(Duration.ofMillis(10)).build();
+    Hindsight h = builder("http://127.0.0.1:" + Fakes.freePort(), BodyFormat.JSON).linger(Duration.ofMillis(10)).build();
     for (int i = 0; i < 3000; i++) {
       predict(h, "p" + i, null);
     }
@@ -220,7 +232,7 @@ class NoLossTest extends ClosesAfterEachTest {
   @Test
   void statsCountEachKindApartAndPrintHowTheyAddUp() throws Exception {
     Fakes.Receiver server = later(new Fakes.Receiver());
-    Hindsight h = later(builder(server.url()).sampleRate(0.5).build());
+    Hindsight h = later(builder(server.url(), BodyFormat.JSON).sampleRate(0.5).build());
     long sampledOut = Sampling.keeps("bad", 0.5) ? 0 : 1;
     for (int i = 0; i < 100; i++) {
       sampledOut += Sampling.keeps("p" + i, 0.5) ? 0 : 1;

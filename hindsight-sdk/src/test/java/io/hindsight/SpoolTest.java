@@ -200,7 +200,7 @@ class SpoolTest extends ClosesAfterEachTest {
     Path spool = Files.createDirectories(dir.resolve("spool"));
     Files.write(spool.resolve("segment-00000000000000000007.hsb.tmp"), new byte[] {1, 2, 3});
     byte[] json = "[{\"prediction_id\":\"survivor\",\"data\":{}}]".getBytes(StandardCharsets.UTF_8);
-    Batch good = new Batch(Kind.PREDICTIONS, "key-1", 1, Shipper.gzip(json, json.length));
+    Batch good = new Batch(Kind.PREDICTIONS, "key-1", 1, BodyFormat.JSON, Shipper.gzip(json, json.length));
     Files.write(spool.resolve("segment-00000000000000000003.hsb"), DiskSpool.encode(good));
     byte[] torn = DiskSpool.encode(good);
     torn[torn.length - 10] ^= 0x55;
@@ -230,6 +230,60 @@ class SpoolTest extends ClosesAfterEachTest {
     Hindsight next = later(builder(server.url()).build());
     assertThat(next.flush(Duration.ofSeconds(5))).isTrue();
     assertThat(server.store.predictions).hasSize(30);
+  }
+
+  /** A spooled batch keeps its body format: an SDK restarted with the other format sends it as it was written. */
+  @Test
+  void batchesSpooledAsSmileAreReplayedAsSmileByAnSdkNowWritingJson() throws Exception {
+    int dead = Fakes.freePort();
+    Hindsight h = builder("http://127.0.0.1:" + dead).bodyFormat(BodyFormat.SMILE).linger(Duration.ofMinutes(1)).build();
+    for (int i = 0; i < 30; i++) {
+      predict(h, "smile-" + i);
+    }
+    h.feedback("smile-0", java.util.Map.of("label", "fraud"));
+    assertThat(h.close(Duration.ofSeconds(2))).isFalse();
+    assertThat(segments()).isNotEmpty().allSatisfy(seg -> assertThat(DiskSpool.read(seg).format).isEqualTo(BodyFormat.SMILE));
+
+    Fakes.Receiver server = later(new Fakes.Receiver());
+    Hindsight next = later(builder(server.url()).bodyFormat(BodyFormat.JSON).maxRequestsInFlight(1).build()); // in order
+    predict(next, "json-0");
+    assertThat(next.flush(Duration.ofSeconds(5))).isTrue();
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      expected.add("smile-" + i);
+    }
+    expected.add("json-0");
+    assertThat(server.store.predictionIds()).containsExactlyElementsOf(expected);
+    assertThat(server.store.feedback).singleElement().satisfies(f -> assertThat(f.get("data")).isEqualTo(java.util.Map.of("label", "fraud")));
+    assertThat(server.store.requests).extracting(r -> r.header("Content-Type"))
+        .containsExactly( // two batches of 20 and 10 predictions, one of feedback, then the new prediction
+            BodyFormat.SMILE.contentType, BodyFormat.SMILE.contentType, BodyFormat.SMILE.contentType, BodyFormat.JSON.contentType);
+  }
+
+  /** A segment an SDK wrote before body formats (magic HSP1, no format byte) is replayed as JSON. */
+  @Test
+  void aSegmentFromBeforeBodyFormatsIsReplayedAsJson() throws Exception {
+    Path spool = Files.createDirectories(dir.resolve("spool"));
+    byte[] json = "[{\"prediction_id\":\"old\",\"data\":{}}]".getBytes(StandardCharsets.UTF_8);
+    byte[] body = Shipper.gzip(json, json.length);
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+    out.writeInt(0x48535031); // "HSP1"
+    out.writeByte(Kind.PREDICTIONS.ordinal());
+    out.writeInt(1);
+    out.writeUTF("old-key");
+    out.writeInt(body.length);
+    out.write(body);
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(bytes.toByteArray());
+    out.writeInt((int) crc.getValue());
+    Files.write(spool.resolve("segment-00000000000000000001.hsb"), bytes.toByteArray());
+
+    Fakes.Receiver server = later(new Fakes.Receiver());
+    Hindsight h = later(builder(server.url()).bodyFormat(BodyFormat.SMILE).build());
+    assertThat(h.flush(Duration.ofSeconds(5))).isTrue();
+    assertThat(server.store.predictionIds()).containsExactly("old");
+    assertThat(server.store.requests.get(0).header("Content-Type")).isEqualTo(BodyFormat.JSON.contentType);
   }
 
   private static String randomHex(int n) {
@@ -283,14 +337,14 @@ class SpoolTest extends ClosesAfterEachTest {
 
   /** A batch of records whose strings hold brackets, commas and escaped quotes, as a split must skip. */
   private static Batch batchOf(String key, String... ids) {
-    JsonOut out = new JsonOut(256).raw('[');
+    BodyOut out = new JsonOut(256).beginBody();
     for (int i = 0; i < ids.length; i++) {
       if (i > 0) {
-        out.raw(',');
+        out.next();
       }
-      out.raw('{').field("prediction_id").string(ids[i]).raw(',').field("data").raw('{').field("s").string("],[{\"").raw('}').raw('}');
+      out.beginObject().field("prediction_id").string(ids[i]).next().field("data").beginObject().field("s").string("],[{\"").endObject().endObject();
     }
-    out.raw(']');
-    return new Batch(Kind.PREDICTIONS, key, ids.length, Shipper.gzip(out.buffer(), out.size()));
+    out.endBody();
+    return new Batch(Kind.PREDICTIONS, key, ids.length, BodyFormat.JSON, Shipper.gzip(out.buffer(), out.size()));
   }
 }

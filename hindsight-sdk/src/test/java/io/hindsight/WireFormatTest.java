@@ -41,7 +41,7 @@ class WireFormatTest {
     assertThat(JsonIn.parse(text(new JsonOut(8).value(v)))).isEqualTo(Map.of("a", java.util.List.of(1L, 2.5, true, "x")));
   }
 
-  private static String text(JsonOut out) {
+  private static String text(BodyOut out) {
     return new String(out.toByteArray(), StandardCharsets.UTF_8);
   }
 }
