@@ -26,7 +26,7 @@ final class BatchSplit {
     byte[] body = gunzip(batch.gzippedBody);
     Elements e = batch.format == BodyFormat.JSON
         ? jsonElements(body, batch.records)
-        : SmileElements.of(body, batch.records);
+        : SmileBodies.elements(body, batch.records);
     int mid = batch.records / 2;
     int last = batch.records - 1;
     return new Batch[] {

@@ -188,21 +188,23 @@ final class DiskSpool implements Spool {
    * leaves both, and replay sends records twice under the same keys, which the server stores once.
    */
   @Override
-  public void replaceHead(Batch first, Batch second) throws IOException {
+  public void replaceHead(List<Batch> replacements) throws IOException {
     Segment head = segments.peekFirst();
     if (head == null) {
       throw new IllegalStateException("replaceHead on an empty spool");
     }
     String base = head.path.getFileName().toString();
     base = base.substring(0, base.length() - SUFFIX.length());
-    Segment a = write(base + "-1" + SUFFIX, first);
-    Segment b = write(base + "-2" + SUFFIX, second);
+    List<Segment> written = new ArrayList<>(replacements.size());
+    for (int i = 0; i < replacements.size(); i++) {
+      written.add(write(base + "-" + (i + 1) + SUFFIX, replacements.get(i)));
+    }
     fsyncDirectory();
     removeHead();
-    segments.addFirst(b);
-    segments.addFirst(a);
-    count(a, 1);
-    count(b, 1);
+    for (int i = written.size() - 1; i >= 0; i--) {
+      segments.addFirst(written.get(i));
+      count(written.get(i), 1);
+    }
   }
 
   private Segment write(String name, Batch batch) throws IOException {

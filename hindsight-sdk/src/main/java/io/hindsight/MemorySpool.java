@@ -1,6 +1,7 @@
 package io.hindsight;
 
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /** The spool when no spool directory is configured: bounded, in memory, lost on exit. */
@@ -43,11 +44,12 @@ final class MemorySpool implements Spool {
   }
 
   @Override
-  public void replaceHead(Batch first, Batch second) {
+  public void replaceHead(List<Batch> replacements) {
     removeHead();
-    batches.addFirst(second);
-    batches.addFirst(first);
-    for (Batch b : new Batch[] {first, second}) {
+    for (int i = replacements.size() - 1; i >= 0; i--) {
+      batches.addFirst(replacements.get(i));
+    }
+    for (Batch b : replacements) {
       bytes += b.size();
       records += b.records;
       recordsByKind.addAndGet(b.kind.ordinal(), b.records);

@@ -481,15 +481,15 @@ final class Shipper implements Runnable {
   }
 
   /** Puts the two halves of the head of the ready sequence in its place. */
-  private void replaceHead(Batch first, Batch second) throws IOException {
+  private void replaceHead(Batch... replacements) throws IOException {
     if (!spool.isEmpty()) {
-      spool.replaceHead(first, second);
+      spool.replaceHead(List.of(replacements));
     } else {
       outboxCount(outbox.pollFirst(), -1);
-      outbox.addFirst(second);
-      outbox.addFirst(first);
-      outboxCount(first, 1);
-      outboxCount(second, 1);
+      for (int i = replacements.length - 1; i >= 0; i--) {
+        outbox.addFirst(replacements[i]);
+        outboxCount(replacements[i], 1);
+      }
     }
   }
 
@@ -513,6 +513,12 @@ final class Shipper implements Runnable {
     while ((f = inFlight.pollFirst()) != null) {
       f.answer.cancel(true);
     }
+  }
+
+  /** A Smile batch written again as JSON, under the same idempotency key. */
+  private static Batch asJson(Batch smile) {
+    byte[] json = SmileBodies.toJson(BatchSplit.gunzip(smile.gzippedBody));
+    return new Batch(smile.kind, smile.idempotencyKey, smile.records, BodyFormat.JSON, gzip(json, json.length));
   }
 
   /** The halves of a refused batch; null (and logged) for a body that cannot be split. */
@@ -541,6 +547,13 @@ final class Shipper implements Runnable {
       nextAttemptNanos = now;
       if (r.status >= 200 && r.status < 300) {
         accepted(batch, r.body);
+      } else if (r.status == 415 && batch.format == BodyFormat.SMILE) {
+        replaceHead(asJson(batch));
+        log.warn(
+            "smile-refused",
+            "the server does not take Smile bodies (HTTP 415: " + ServerAnswer.errorOf(r.body) + "); each batch is"
+                + " sent again as JSON, so nothing is lost: upgrade the server, or set bodyFormat(BodyFormat.JSON)");
+        return false; // the JSON batch is sent next
       } else if (ServerAnswer.refusedForARecord(r.status) && batch.records > 1 && (halves = splitOrNull(batch)) != null) {
         replaceHead(halves[0], halves[1]);
         log.warn(

@@ -1,5 +1,7 @@
 package io.hindsight;
 
+import java.util.List;
+
 import java.io.IOException;
 
 /**
@@ -24,10 +26,11 @@ interface Spool extends AutoCloseable {
   Removed removeOldestAfter(int skip) throws IOException;
 
   /**
-   * Replaces the oldest batch with two that hold its records, in order (a batch the server refused
-   * as a whole, split to isolate the record it refused).
+   * Replaces the oldest batch with batches that hold its records, in order: the halves of a batch
+   * the server refused as a whole (split to isolate the record it refused), or the batch written
+   * again in another body format.
    */
-  void replaceHead(Batch first, Batch second) throws IOException;
+  void replaceHead(List<Batch> replacements) throws IOException;
 
   boolean isEmpty();
 

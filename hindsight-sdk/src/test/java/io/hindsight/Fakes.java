@@ -136,6 +136,8 @@ final class Fakes {
     volatile int maxStringChars = 20_000_000;
     /** Refuse with 413 any request whose body holds a record with a data key named {@code poison}. */
     volatile boolean refusePoison;
+    /** Answer 415 to a Smile body, as a server from before Smile bodies does. */
+    volatile boolean refuseSmile;
     /** Requests that are stored and then answered 503, as if the answer were lost. */
     final AtomicInteger loseAnswers = new AtomicInteger();
 
@@ -168,6 +170,11 @@ final class Fakes {
         String enc = ex.getRequestHeaders().getFirst("Content-Encoding");
         byte[] inflated = "gzip".equalsIgnoreCase(enc) ? gunzip(raw) : raw;
         boolean smile = BodyFormat.SMILE.contentType.equals(ex.getRequestHeaders().getFirst("Content-Type"));
+        if (smile && refuseSmile) {
+          store.requests.add(new Request(ex.getRequestURI().getPath(), Map.copyOf(ex.getRequestHeaders()), raw, inflated));
+          send(ex, 415, "{\"error\": \"Content-Type 'application/x-jackson-smile' is not supported; send application/json\"}");
+          return;
+        }
         byte[] body = smile ? smileAsJson(inflated) : inflated;
         store.requests.add(new Request(ex.getRequestURI().getPath(), Map.copyOf(ex.getRequestHeaders()), raw, body));
         if (forcedStatus != 0) {

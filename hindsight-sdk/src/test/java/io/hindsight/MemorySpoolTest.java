@@ -36,7 +36,7 @@ class MemorySpoolTest {
     spool.add(next);
     Batch first = batch(Kind.PREDICTIONS, "whole-1", 2, 60);
     Batch second = batch(Kind.PREDICTIONS, "whole-2", 2, 60);
-    spool.replaceHead(first, second);
+    spool.replaceHead(java.util.List.of(first, second));
     assertThat(spool.size()).isEqualTo(3);
     assertThat(spool.peek(0)).isSameAs(first);
     assertThat(spool.peek(1)).isSameAs(second);

@@ -10,6 +10,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.io.TempDir;
+import java.nio.file.Path;
 
 /**
  * One oversized record never takes the good records beside it (DESIGN §8), and every record ends
@@ -208,6 +211,43 @@ class NoLossTest extends ClosesAfterEachTest {
     assertThat(s.predictions().rejected(RejectReason.RECORD_TOO_LARGE)).isEqualTo(1);
     assertThat(s.events().rejected(RejectReason.RECORD_TOO_LARGE)).isEqualTo(1);
     assertThat(s.lost()).isEqualTo(2);
+    assertThat(s.addsUp()).as("%s", s).isTrue();
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void aServerThatDoesNotTakeSmileGetsEachBatchAgainAsJsonAndLosesNothing(boolean diskSpool, @TempDir Path dir) throws Exception {
+    Fakes.Receiver server = later(new Fakes.Receiver());
+    server.refuseSmile = true;
+    HindsightBuilder b = builder(server.url(), BodyFormat.SMILE).batchSize(10).maxRequestsInFlight(1);
+    if (diskSpool) {
+      b.spoolDirectory(dir.resolve("spool"));
+    }
+    Hindsight h = later(b.build());
+    for (int i = 0; i < 25; i++) {
+      try (Prediction p = h.startPrediction("p-" + i)) {
+        Hindsight.log("score", i / 4.0);
+        Hindsight.log("note", "é \ud800 " + i);
+      }
+    }
+    h.feedback("p-1", Map.of("label", "fraud"));
+    assertThat(h.flush(Duration.ofSeconds(10))).isTrue();
+
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 25; i++) {
+      ids.add("p-" + i);
+    }
+    assertThat(server.store.predictionIds()).containsExactlyElementsOf(ids);
+    assertThat(data(server, "p-6")).containsEntry("score", 1.5).containsEntry("note", "é \ud800 6");
+    assertThat(server.store.feedback).hasSize(1);
+    assertThat(server.store.requests).extracting(r -> r.header("Content-Type"))
+        .containsExactly( // three batches of predictions and one of feedback, each refused once
+            BodyFormat.SMILE.contentType, BodyFormat.JSON.contentType, BodyFormat.SMILE.contentType, BodyFormat.JSON.contentType,
+            BodyFormat.SMILE.contentType, BodyFormat.JSON.contentType, BodyFormat.SMILE.contentType, BodyFormat.JSON.contentType);
+    assertThat(server.store.requests.get(1).header("Idempotency-Key")).isEqualTo(server.store.requests.get(0).header("Idempotency-Key"));
+    Stats s = h.stats();
+    assertThat(s.sent()).isEqualTo(26);
+    assertThat(s.lost()).isZero();
     assertThat(s.addsUp()).as("%s", s).isTrue();
   }
 

@@ -317,7 +317,7 @@ class SpoolTest extends ClosesAfterEachTest {
       spool.add(head);
       spool.add(batchOf("h-1", "d"));
       Batch[] halves = BatchSplit.halves(spool.peek(0));
-      spool.replaceHead(halves[0], halves[1]);
+      spool.replaceHead(List.of(halves));
       assertThat(spool.records()).isEqualTo(4);
       assertThat(spool.records(Kind.PREDICTIONS)).isEqualTo(4);
     }

@@ -3,6 +3,7 @@ package io.hindsight.bench.sdk;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hindsight.BodyFormat;
 import io.hindsight.DropReason;
 import io.hindsight.Hindsight;
 import io.hindsight.Prediction;
@@ -93,6 +94,7 @@ public final class SdkLoad {
     int threads = 4;
     int queueCapacity = -1;
     int batchSize = -1;
+    BodyFormat format = BodyFormat.JSON;
     boolean diskSpool;
     boolean ramp = true;
     long spoolMaxBytes = 8L << 30;
@@ -145,6 +147,7 @@ public final class SdkLoad {
           case "--threads" -> o.threads = Integer.parseInt(v);
           case "--queue-capacity" -> o.queueCapacity = Integer.parseInt(v);
           case "--batch-size" -> o.batchSize = Integer.parseInt(v);
+          case "--format" -> o.format = BodyFormat.valueOf(v.toUpperCase(java.util.Locale.ROOT));
           case "--spool-max-mb" -> o.spoolMaxBytes = Long.parseLong(v) << 20;
           case "--work-dir" -> o.workDir = Path.of(v);
           case "--server-jvm-opts" -> o.serverJvmOpts = v.isBlank() ? List.of() : List.of(v.trim().split("\\s+"));
@@ -175,7 +178,8 @@ public final class SdkLoad {
       }
       System.err.println(
           "usage: bench/sdk-load.sh [--server live|down] [--rate 50000] [--duration 60s] [--warmup 10s] [--no-ramp]\n"
-              + "                         [--threads 4] [--queue-capacity N] [--batch-size N] [--disk-spool]\n"
+              + "                         [--threads 4] [--queue-capacity N] [--batch-size N] [--format json|smile]\n"
+              + "                         [--disk-spool]\n"
               + "                         [--spool-max-mb 8192] [--drain]\n"
               + "                         [--work-dir DIR] [--server-jvm-opts \"...\"] [--verify-timeout 5m]");
       System.exit(problem == null ? 0 : 2);
@@ -201,6 +205,7 @@ public final class SdkLoad {
               .endpoint(ENDPOINT)
               .modelVersion("v2.1.0")
               .serverUrl(url)
+              .bodyFormat(o.format)
               .closeOnShutdown(false);
       if (o.queueCapacity > 0) {
         b.queueCapacity(o.queueCapacity);
@@ -212,7 +217,7 @@ public final class SdkLoad {
         b.spoolDirectory(spool).spoolMaxBytes(o.spoolMaxBytes).retryBackoff(Duration.ofMillis(500), Duration.ofSeconds(5));
       }
       Hindsight hindsight = b.build();
-      System.out.printf("SDK: queue capacity %s, batch size %s, %s spool%n",
+      System.out.printf("SDK: %s bodies, queue capacity %s, batch size %s, %s spool%n", o.format,
           o.queueCapacity > 0 ? o.queueCapacity : "default", o.batchSize > 0 ? o.batchSize : "default",
           !live || o.diskSpool ? "disk (max " + (o.spoolMaxBytes >> 20) + " MiB)" : "memory (default)");
       Result r = load(hindsight, server);
