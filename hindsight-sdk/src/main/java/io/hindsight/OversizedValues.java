@@ -4,8 +4,8 @@ package io.hindsight;
  * The data values left out of a record that is over {@link HindsightBuilder#maxRecordBytes}, so
  * the rest of the record still arrives. The largest values go first, until the record fits. The
  * record then carries the key {@value #KEY}: an object of each left-out key and the bytes its
- * value took in the body format, e.g. {@code "hindsight_removed": {"raw_text": 2097154}}, so SQL shows which
- * records lost what.
+ * value took in the body format, e.g. {@code "hindsight_removed": {"raw_text": 2097154}}, so SQL
+ * shows which records lost what.
  */
 final class OversizedValues {
   /** The data key listing what was left out; reserved, a user cannot log it. */
@@ -27,8 +27,10 @@ final class OversizedValues {
 
   /**
    * Chooses the values to leave out of a record of {@code recordBytes} so it fits in {@code
-   * maxBytes}; {@code sizes[i]} is the JSON size of value {@code i} (0 for one not written). Null
-   * when leaving out every value is not enough.
+   * maxBytes}; {@code sizes[i]} is the size of value {@code i} in the body format (0 for one not
+   * written). The estimate of the bytes saved counts JSON's punctuation, which Smile does not
+   * have, so for Smile it errs toward leaving out enough. Null when leaving out every value is not
+   * enough.
    */
   static OversizedValues choose(String[] names, long[] sizes, long recordBytes, long maxBytes) {
     boolean[] removed = new boolean[names.length];
