@@ -31,8 +31,8 @@ import java.util.zip.CRC32;
  * <p>Segment layout: magic {@code HSP2}, kind (1 byte), body format (1 byte, {@link BodyFormat}'s
  * ordinal), record count (int), idempotency key (UTF), body length (int), gzipped body, CRC-32 of
  * all of the above. A segment of magic {@code HSP1} (before body formats) has no format byte and
- * holds JSON. A segment that fails its check is
- * renamed to {@code .corrupt} and reported, never replayed.
+ * holds JSON. A segment that fails its check is renamed to {@code .corrupt} and reported, never
+ * replayed.
  *
  * <p>A {@code spool.lock} file locked for the lifetime of the spool keeps two processes from
  * sharing a directory.

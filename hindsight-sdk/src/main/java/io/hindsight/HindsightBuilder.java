@@ -167,10 +167,10 @@ public final class HindsightBuilder {
   }
 
   /**
-   * The largest record, in bytes of its {@link #bodyFormat}, the SDK sends: set it to the server's {@code
-   * ingest.max-record-bytes} (1 KiB to 64 MiB). A record over it would be refused by the server,
-   * so the SDK deals with it first, when it writes the record on its worker (the prediction thread
-   * pays nothing):
+   * The largest record, in bytes of its {@link #bodyFormat}, the SDK sends: set it to the
+   * server's {@code ingest.max-record-bytes} (1 KiB to 64 MiB), which the server measures the
+   * same way. A record over it would be refused by the server, so the SDK deals with it first,
+   * when it writes the record on its worker (the prediction thread pays nothing):
    *
    * <ul>
    *   <li>a prediction or feedback record is sent <b>without its largest data values</b>, as many
