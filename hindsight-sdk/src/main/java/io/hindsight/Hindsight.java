@@ -723,6 +723,9 @@ public final class Hindsight implements AutoCloseable {
       tally.accepted += indexes.size() - rejected;
       counters.sent(Kind.PREDICTIONS, indexes.size() - rejected);
       counters.reject(Kind.PREDICTIONS, RejectReason.INVALID, rejected);
+    } else if (r.status == 415 && batch.format == BodyFormat.SMILE) {
+      log.warn("smile-refused", SmileBodies.refusedMessage(r));
+      sendJob(SmileBodies.asJson(batch), indexes, tally);
     } else if (ServerAnswer.refusedForARecord(r.status) && indexes.size() > 1) {
       Batch[] halves = BatchSplit.halves(batch);
       int mid = halves[0].records;

@@ -515,12 +515,6 @@ final class Shipper implements Runnable {
     }
   }
 
-  /** A Smile batch written again as JSON, under the same idempotency key. */
-  private static Batch asJson(Batch smile) {
-    byte[] json = SmileBodies.toJson(BatchSplit.gunzip(smile.gzippedBody));
-    return new Batch(smile.kind, smile.idempotencyKey, smile.records, BodyFormat.JSON, gzip(json, json.length));
-  }
-
   /** The halves of a refused batch; null (and logged) for a body that cannot be split. */
   private Batch[] splitOrNull(Batch batch) {
     try {
@@ -548,11 +542,8 @@ final class Shipper implements Runnable {
       if (r.status >= 200 && r.status < 300) {
         accepted(batch, r.body);
       } else if (r.status == 415 && batch.format == BodyFormat.SMILE) {
-        replaceHead(asJson(batch));
-        log.warn(
-            "smile-refused",
-            "the server does not take Smile bodies (HTTP 415: " + ServerAnswer.errorOf(r.body) + "); each batch is"
-                + " sent again as JSON, so nothing is lost: upgrade the server, or set bodyFormat(BodyFormat.JSON)");
+        replaceHead(SmileBodies.asJson(batch));
+        log.warn("smile-refused", SmileBodies.refusedMessage(r));
         return false; // the JSON batch is sent next
       } else if (ServerAnswer.refusedForARecord(r.status) && batch.records > 1 && (halves = splitOrNull(batch)) != null) {
         replaceHead(halves[0], halves[1]);

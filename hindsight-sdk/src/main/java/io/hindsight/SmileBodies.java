@@ -67,6 +67,18 @@ final class SmileBodies {
     return json.endBody().toByteArray();
   }
 
+  /** A Smile batch written again as JSON, under the same idempotency key (for a server that answered 415). */
+  static Batch asJson(Batch smile) {
+    byte[] json = toJson(BatchSplit.gunzip(smile.gzippedBody));
+    return new Batch(smile.kind, smile.idempotencyKey, smile.records, BodyFormat.JSON, Shipper.gzip(json, json.length));
+  }
+
+  /** What the SDK logs when a server answers 415 to a Smile batch. */
+  static String refusedMessage(Transport.Response r) {
+    return "the server does not take Smile bodies (HTTP 415: " + ServerAnswer.errorOf(r.body) + "); each batch is"
+        + " sent again as JSON, so nothing is lost: upgrade the server, or set bodyFormat(BodyFormat.JSON)";
+  }
+
   private static int firstElement(byte[] body) {
     int header = SmileOut.HEADER.length;
     if (body.length < header + 2 || !java.util.Arrays.equals(body, 0, header, SmileOut.HEADER, 0, header)

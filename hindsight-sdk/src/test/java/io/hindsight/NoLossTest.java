@@ -252,6 +252,27 @@ class NoLossTest extends ClosesAfterEachTest {
   }
 
   @Test
+  void logBatchToAServerThatDoesNotTakeSmileSendsEachRequestAgainAsJson() throws Exception {
+    Fakes.Receiver server = later(new Fakes.Receiver());
+    server.refuseSmile = true;
+    Hindsight h = later(builder(server.url(), BodyFormat.SMILE).batchSize(4).build());
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      rows.add(Map.of("prediction_id", "job-" + i, "n", i));
+    }
+    BatchResult result = h.logBatch(rows, null);
+
+    assertThat(result.accepted()).isEqualTo(10);
+    assertThat(result.rejected()).isZero();
+    assertThat(result.unsent()).isZero();
+    assertThat(server.store.predictionIds()).hasSize(10);
+    assertThat(server.store.requests).extracting(r -> r.header("Content-Type")).containsExactly(
+        BodyFormat.SMILE.contentType, BodyFormat.JSON.contentType, BodyFormat.SMILE.contentType, BodyFormat.JSON.contentType,
+        BodyFormat.SMILE.contentType, BodyFormat.JSON.contentType);
+    assertThat(h.stats().lost()).isZero();
+  }
+
+  @Test
   void closeWithoutASpoolCountsWhatItCouldNotDeliverOnceAsShutdown() throws Exception {
     Hindsight h = builder("http://127.0.0.1:" + Fakes.freePort(), BodyFormat.JSON).linger(Duration.ofMillis(10)).build();
     for (int i = 0; i < 3000; i++) {
