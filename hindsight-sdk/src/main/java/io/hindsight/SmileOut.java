@@ -229,15 +229,16 @@ final class SmileOut extends BodyOut {
     if (v instanceof BigDecimal) {
       BigDecimal d = (BigDecimal) v;
       put(BIG_DECIMAL);
-      vint(zigzag(d.scale()) & 0xFFFF_FFFFL);
+      vint(zigzag32(d.scale()));
       return binary7(d.unscaledValue().toByteArray());
     }
     put(BIG_INTEGER);
     return binary7(((BigInteger) v).toByteArray());
   }
 
-  private static long zigzag(int v) {
-    return (v << 1) ^ (v >> 31);
+  /** A 32-bit zigzag value, unsigned. */
+  private static long zigzag32(int v) {
+    return ((v << 1) ^ (v >> 31)) & 0xFFFF_FFFFL;
   }
 
   /** Bytes as Smile's "safe" binary: their count, then their bits in groups of 7 (the last right-aligned). */
