@@ -96,7 +96,7 @@ public final class Hindsight implements AutoCloseable {
     this.counters = new Counters();
     this.maxRecordBytes = b.maxRecordBytes;
     this.format = localSink == null ? b.bodyFormat : BodyFormat.JSON;
-    this.systemFigures = b.captureSystem ? new SystemFigures(time) : null;
+    this.systemFigures = b.captureSystem ? new SystemFigures(time, format) : null;
     this.log = new ThrottledLog(time, endpoint, localSink == null ? b.serverUrl : null);
     this.sampler =
         new Sampler(

@@ -24,22 +24,20 @@ final class SystemFigures {
   private static final long REFRESH_NANOS = TimeUnit.MILLISECONDS.toNanos(REFRESH_MILLIS);
 
   /**
-   * Figures read at one moment; the shared part is written once in each body format and copied as
-   * is into each record.
+   * Figures read at one moment; {@code members} is the shared part, written once in the body format
+   * of the records and copied as is into each.
    */
   static final class Snapshot {
     final long takenNanos;
     final long gcMillis;
-    private final byte[][] members;
+    final BodyFormat format;
+    final byte[] members;
 
-    Snapshot(long takenNanos, long gcMillis, byte[][] members) {
+    Snapshot(long takenNanos, long gcMillis, BodyFormat format, byte[] members) {
       this.takenNanos = takenNanos;
       this.gcMillis = gcMillis;
+      this.format = format;
       this.members = members;
-    }
-
-    byte[] members(BodyFormat format) {
-      return members[format.ordinal()];
     }
   }
 
@@ -55,6 +53,7 @@ final class SystemFigures {
     }
   }
 
+  private final BodyFormat format;
   private final String host;
   private final long pid;
   private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
@@ -63,7 +62,8 @@ final class SystemFigures {
   private final AtomicBoolean refreshing = new AtomicBoolean();
   private volatile Snapshot current;
 
-  SystemFigures(SdkTime time) {
+  SystemFigures(SdkTime time, BodyFormat format) {
+    this.format = format;
     this.host = hostName();
     this.pid = ProcessHandle.current().pid();
     this.current = read(time.nanoTime());
@@ -107,30 +107,26 @@ final class SystemFigures {
     if (os instanceof com.sun.management.OperatingSystemMXBean) {
       cpu = ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuLoad();
     }
-    long heap = memory.getHeapMemoryUsage().getUsed();
-    BodyFormat[] formats = BodyFormat.values();
-    byte[][] members = new byte[formats.length][];
-    for (BodyFormat f : formats) {
-      BodyOut out = f.writer(128);
-      out.field("host").string(host);
-      out.next().field("pid").number(pid);
-      out.next().field("heap_used_bytes").number(heap);
-      out.next().field("cpu_load");
-      if (cpu >= 0 && Double.isFinite(cpu)) {
-        out.number(Math.round(cpu * 10_000) / 10_000.0);
-      } else {
-        out.nul();
-      }
-      members[f.ordinal()] = out.toByteArray();
+    BodyOut out = format.writer(128);
+    out.field("host").string(host);
+    out.next().field("pid").number(pid);
+    out.next().field("heap_used_bytes").number(memory.getHeapMemoryUsage().getUsed());
+    out.next().field("cpu_load");
+    if (cpu >= 0 && Double.isFinite(cpu)) {
+      out.number(Math.round(cpu * 10_000) / 10_000.0);
+    } else {
+      out.nul();
     }
-    return new Snapshot(nowNanos, gc, members);
+    return new Snapshot(nowNanos, gc, format, out.toByteArray());
   }
 
   /** Writes {@code {"thread":..., "gc_ms_since_previous":..., "host":..., ...}}. */
   static void write(BodyOut out, Snapshot s, String threadName, GcClock gc) {
     out.beginObject().field("thread").string(threadName);
     out.next().field("gc_ms_since_previous").number(gc.since(s.gcMillis));
-    byte[] members = s.members(out.format());
-    out.next().bytes(members, 0, members.length).endObject();
+    if (s.format != out.format()) {
+      throw new IllegalStateException("system figures written as " + s.format + " into a " + out.format() + " body");
+    }
+    out.next().bytes(s.members, 0, s.members.length).endObject();
   }
 }
