@@ -1,5 +1,8 @@
 package io.hindsight;
 
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.smile.SmileFactory;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayInputStream;
@@ -54,15 +57,16 @@ final class Fakes {
     }
   }
 
-  private static final com.fasterxml.jackson.databind.ObjectMapper SMILE =
-      new com.fasterxml.jackson.databind.ObjectMapper(
-          com.fasterxml.jackson.dataformat.smile.SmileFactory.builder()
-              .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
+  private static final ObjectMapper SMILE =
+      new ObjectMapper(
+          SmileFactory.builder()
+              .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
               .build());
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** A Smile body as JSON text, read by Jackson as the server reads it; the fakes then treat both alike. */
   static byte[] smileAsJson(byte[] smile) throws IOException {
-    return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsBytes(SMILE.readTree(smile));
+    return JSON.writeValueAsBytes(SMILE.readTree(smile));
   }
 
   static byte[] gunzip(byte[] body) throws IOException {
