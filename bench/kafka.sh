@@ -66,7 +66,7 @@ start_node() { # role name -> prints the port once the node answers
   local role="$1" name="$2" port
   port="$(free_port)"
   printf 'role: %s\n%s\n' "$role" "$transport" > "$work/$name.yaml"
-  java ${BENCH_SERVER_OPTS:-} -cp "$classpath" io.hindsight.bench.server.ServerMain --data-dir "$work/$name" --port "$port" \
+  java --add-opens=java.base/java.nio=ALL-UNNAMED ${BENCH_SERVER_OPTS:-} -cp "$classpath" io.hindsight.bench.server.ServerMain --data-dir "$work/$name" --port "$port" \
     --config "$work/$name.yaml" > "$work/$name.log" 2>&1 &
   echo "$!" > "$work/$name.pid"
   for _ in $(seq 600); do

@@ -18,7 +18,7 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; e
 work="$(mktemp -d)"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 java -cp "$classpath" io.hindsight.bench.server.WrkBodies --batch 500 --bodies 50 --out "$work/bodies"
-java ${BENCH_SERVER_OPTS:-} -cp "$classpath" io.hindsight.bench.server.ServerMain --data-dir "$work/data" --port "$port" \
+java --add-opens=java.base/java.nio=ALL-UNNAMED ${BENCH_SERVER_OPTS:-} -cp "$classpath" io.hindsight.bench.server.ServerMain --data-dir "$work/data" --port "$port" \
   > "$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT

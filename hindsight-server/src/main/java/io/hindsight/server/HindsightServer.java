@@ -261,6 +261,11 @@ public final class HindsightServer implements AutoCloseable {
     lakeWriter =
         new LakeWriter(
             scheduler, lake, schemas, connection(scratch.resolve("duckdb-writer")), truncation, t -> queryEngine.refreshViews());
+    if (lakeWriter.encodeWith(config.lake.encoder) != config.lake.encoder) {
+      log.warn("Parquet files are encoded through DuckDB's Appender, which costs the lake writer more CPU: this JVM lacks"
+          + " --add-opens java.base/java.nio=ALL-UNNAMED, which the arrow encoder (lake.encoder) needs;"
+          + " ./hindsight and java -jar hindsight.jar set it");
+    }
 
     // The metric store folds each new file's rows into its open windows. Its links sit in the lake
     // (the same disk, and the only folder its SQL may read) in a hidden folder no reader lists.

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.hindsight.server.ingest.IngestLimits;
 import io.hindsight.server.lake.CompactionPolicy;
+import io.hindsight.server.lake.ParquetEncoder;
 import io.hindsight.server.query.QueryLimits;
 import io.hindsight.server.retention.DataKind;
 import io.hindsight.server.retention.RetentionPolicy;
@@ -315,6 +316,11 @@ public final class ServerConfig {
      * sees a record at once either way; a follower of the lake sees it once its file is written.
      */
     public Duration flushInterval = Duration.ofMillis(250);
+    /**
+     * How rows reach DuckDB's Parquet writer: {@code arrow} (the default; a JVM without {@code
+     * --add-opens java.base/java.nio=ALL-UNNAMED} falls back, with a warning) or {@code appender}.
+     */
+    public ParquetEncoder encoder = ParquetEncoder.ARROW;
     /** How often partitions with many small files are merged. */
     public Duration compactionInterval = Duration.ofSeconds(10);
     /** A partition is compacted once it has this many small files. */
@@ -440,6 +446,7 @@ public final class ServerConfig {
     p.range("lake.flush-interval", lake.flushInterval, Duration.ofMillis(10), Duration.ofDays(1));
     p.range("monitoring.refresh-interval", monitoring.refreshInterval, Duration.ofSeconds(1), Duration.ofHours(1));
     p.range("audit.checkpoint-interval", audit.checkpointInterval, Duration.ofMillis(10), Duration.ofSeconds(10));
+    p.require(lake.encoder != null, "lake.encoder", lake.encoder, "arrow or appender");
     p.range("lake.compaction-interval", lake.compactionInterval, Duration.ofMillis(10), Duration.ofDays(1));
     p.range("lake.compaction-min-files", lake.compactionMinFiles, 2, 100_000);
     p.range("lake.compaction-small-file-bytes", lake.compactionSmallFileBytes, 1, Long.MAX_VALUE);

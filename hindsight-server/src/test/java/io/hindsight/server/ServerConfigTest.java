@@ -155,6 +155,16 @@ class ServerConfigTest {
   }
 
   @Test
+  void theLakeEncoderIsReadByItsNameAndAnUnknownOneIsNamed() throws Exception {
+    assertThat(new ServerConfig().lake.encoder).isEqualTo(io.hindsight.server.lake.ParquetEncoder.ARROW);
+    Path file = dir.resolve("hindsight.yaml");
+    Files.writeString(file, "lake: {encoder: appender}\n");
+    assertThat(ServerConfig.load(file).lake.encoder).isEqualTo(io.hindsight.server.lake.ParquetEncoder.APPENDER);
+    Files.writeString(file, "lake: {encoder: parquet}\n");
+    assertThatThrownBy(() -> ServerConfig.load(file)).hasMessageContaining("encoder 'parquet' is unknown; use one of arrow, appender");
+  }
+
+  @Test
   void aValueOfTheWrongKindIsNamedByItsKeyWithTheFix() throws Exception {
     Path file = dir.resolve("hindsight.yaml");
     Files.writeString(file, "lake:\n  flush-interval: 2s\n");

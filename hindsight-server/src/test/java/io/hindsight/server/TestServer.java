@@ -217,7 +217,6 @@ public final class TestServer implements AutoCloseable {
     return query(sql, params).get("rows").get(0).get(0);
   }
 
-  /** Makes everything acknowledged visible to SQL now, instead of waiting for the flush interval. */
   /** One compaction pass, now; returns the merges it did. */
   public int compact() {
     try {
@@ -227,6 +226,7 @@ public final class TestServer implements AutoCloseable {
     }
   }
 
+  /** Writes everything acknowledged to the lake now, instead of waiting for the flush interval. */
   public void flush() {
     server.flushLake();
   }

@@ -6,6 +6,7 @@ import io.hindsight.server.ingest.IngestService;
 import io.hindsight.server.lake.FreshRows;
 import io.hindsight.server.lake.Lake;
 import io.hindsight.server.lake.LakeWriter;
+import io.hindsight.server.lake.ParquetEncoder;
 import io.hindsight.server.ops.Scheduler;
 import io.hindsight.server.schema.SchemaRegistry;
 import io.hindsight.server.schema.Table;
@@ -41,7 +42,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * to a fresh file for queries ({@code fresh}, what a query's snapshot costs); or written to a fresh
  * file and the lake file copied from it ({@code fresh+lake}, the way while queries come). Files
  * go to a temporary folder ({@code -Djava.io.tmpdir=/dev/shm} keeps the disk out of the figure).
- * DuckDB uses its threads as in the server; the score is wall time per row.
+ * DuckDB uses its threads as in the server; the score is wall time per row. Each runs with both
+ * encoders ({@code -p encoder=arrow} or {@code appender} for one).
  *
  * <p>Run with {@code bench/lake-jmh.sh}.
  */
@@ -57,6 +59,10 @@ public class LakeWriteBenchmark {
 
   @Param({"lake", "fresh", "fresh+lake"})
   public String path;
+
+  /** How rows reach DuckDB ({@code lake.encoder}). */
+  @Param({"arrow", "appender"})
+  public String encoder;
 
   private record Entry(long firstSeq, int rows, byte[] encoded) {}
 
@@ -98,6 +104,9 @@ public class LakeWriteBenchmark {
   public long write() throws IOException, SQLException {
     Lake lake = new Lake(dir.resolve("lake-" + round++));
     LakeWriter writer = new LakeWriter(scheduler, lake, schemas, duckdb(), seq -> {}, t -> {});
+    if (writer.encodeWith(ParquetEncoder.of(encoder)) != ParquetEncoder.of(encoder)) {
+      throw new IllegalStateException("the " + encoder + " encoder is not usable in this JVM");
+    }
     FreshRows fresh = path.equals("lake") ? null : new FreshRows(writer, schemas, lake, duckdb());
     // Seqs go on rising from round to round, as in a server.
     long first = nextSeq;

@@ -40,6 +40,8 @@ public final class ServerProcess implements AutoCloseable {
     Path logFile = abs.resolveSibling(abs.getFileName() + ".server.log");
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    // As the launcher and the jar's manifest give it: the lake writer's Arrow encoder needs it.
+    cmd.add("--add-opens=java.base/java.nio=ALL-UNNAMED");
     cmd.addAll(jvmOptions);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));

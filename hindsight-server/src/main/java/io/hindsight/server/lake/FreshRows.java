@@ -132,6 +132,7 @@ public final class FreshRows implements Closeable {
     this.schemas = schemas;
     this.conn = conn;
     this.files = new ParquetFileWriter(conn);
+    files.encodeWith(writer.encoder());
     this.dir = lake.root().resolve(".fresh");
     // Whatever an earlier run left is stale: the log replays those rows and they are written again.
     Folders.deleteRecursively(dir);

@@ -292,6 +292,19 @@ public final class LakeWriter implements Closeable {
   }
 
   /**
+   * Encodes files with {@code encoder} from now on, or with what it falls back to on this JVM
+   * (returned). Before {@link #start}; fresh files made after follow it.
+   */
+  public ParquetEncoder encodeWith(ParquetEncoder encoder) {
+    writer.encodeWith(encoder);
+    return writer.encoder();
+  }
+
+  ParquetEncoder encoder() {
+    return writer.encoder();
+  }
+
+  /**
    * What rewrites the files of endpoints whose column widened; it runs before the first file of
    * such an endpoint is written, so that a file of the wider type never sits beside older files
    * of the narrower one (strict readers such as Spark refuse a table whose files disagree).

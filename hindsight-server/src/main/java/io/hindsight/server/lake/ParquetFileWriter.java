@@ -19,8 +19,9 @@ import org.duckdb.DuckDBAppender;
 import org.duckdb.DuckDBConnection;
 
 /**
- * Writes rows of one partition to a Parquet file with DuckDB: rows go through the Appender into a
- * staging table typed by the endpoint's schema, then {@code COPY ... TO} writes zstd Parquet. These
+ * Writes rows of one partition to a Parquet file with DuckDB: rows go to it as Arrow batches (or
+ * through the Appender into a staging table, see {@link ParquetEncoder}) typed by the endpoint's
+ * schema, and {@code COPY ... TO} writes zstd Parquet. These
  * fresh files are small and written for speed (log order); {@link CompactionJob}
  * merges them into large files sorted so lookups by id and time prune row groups. The file
  * appears whole: it is written under a temporary name, fsynced and renamed. Not thread-safe; one
@@ -38,9 +39,28 @@ final class ParquetFileWriter implements AutoCloseable {
   /** The DuckDB threads set last; 0 before the first write. */
   private int threads;
 
+  /** Set when rows go to DuckDB as Arrow batches; null: through the Appender. */
+  private ArrowRows arrow;
+
   ParquetFileWriter(DuckDBConnection conn) {
     this.conn = conn;
     this.maxThreads = Runtime.getRuntime().availableProcessors();
+    encodeWith(ParquetEncoder.ARROW);
+  }
+
+  /** Encodes the next files with {@code encoder}, or what it falls back to on this JVM. */
+  void encodeWith(ParquetEncoder encoder) {
+    boolean wantArrow = encoder.usable() == ParquetEncoder.ARROW;
+    if (wantArrow && arrow == null) {
+      arrow = new ArrowRows();
+    } else if (!wantArrow && arrow != null) {
+      arrow.close();
+      arrow = null;
+    }
+  }
+
+  ParquetEncoder encoder() {
+    return arrow != null ? ParquetEncoder.ARROW : ParquetEncoder.APPENDER;
   }
 
   /**
@@ -166,58 +186,81 @@ final class ParquetFileWriter implements AutoCloseable {
   private void write(EndpointSchema schema, EncodedRows rows, Path target, Placement placement, boolean fresh)
       throws IOException, SQLException {
     List<FileColumn> cols = columnsOf(schema);
+    // Maps come as JSON text and are cast by DuckDB: the Appender is several times slower on MAP.
+    List<String> select = new ArrayList<>();
+    for (FileColumn c : cols) {
+      String name = SqlText.identifier(c.name());
+      select.add(c.type() == ColumnType.MAP ? "CAST(" + name + "::JSON AS " + c.type().sqlType() + ") AS " + name : name);
+    }
+    if (fresh) {
+      select.add(FreshRows.SEQ_COLUMN);
+    }
+    threadsFor(rows.size());
+    Path tmp = Lake.tempFor(target);
+    String copy = "COPY (SELECT " + String.join(", ", select) + " FROM stage) TO " + SqlText.string(tmp.toString())
+        + " (" + (fresh ? "FORMAT parquet, COMPRESSION uncompressed" : LAKE_FILE_OPTIONS) + ")";
+    try (Statement st = conn.createStatement()) {
+      if (arrow != null) {
+        try (ArrowRows.Registered view = arrow.register(conn, "stage", cols, fresh ? FreshRows.SEQ_COLUMN : null, rows)) {
+          try {
+            st.execute(copy);
+          } finally {
+            st.execute("DROP VIEW stage");
+          }
+        }
+      } else {
+        stage(st, cols, rows, fresh);
+        st.execute(copy);
+        st.execute("DROP TABLE stage");
+      }
+    }
+    if (!fresh) {
+      FileSync.fsync(tmp);
+    }
+    placement.place(tmp, target);
+  }
+
+  /** The columns' indexes by name, for decoding rows straight into column slots. */
+  static RowCodec.KeyIndex keyIndex(List<FileColumn> cols) {
     Map<String, Integer> columnIndex = new java.util.HashMap<>();
     for (int i = 0; i < cols.size(); i++) {
       columnIndex.put(cols.get(i).name(), i);
     }
-    RowCodec.KeyIndex keys = new RowCodec.KeyIndex(columnIndex);
-    Object[] slots = new Object[cols.size()];
-    // Maps are staged as JSON text and cast by DuckDB: the Appender is several times slower on MAP.
+    return new RowCodec.KeyIndex(columnIndex);
+  }
+
+  /** Puts {@code rows} into the table {@code stage} through DuckDB's Appender. */
+  private void stage(Statement st, List<FileColumn> cols, EncodedRows rows, boolean fresh) throws SQLException {
     StringBuilder ddl = new StringBuilder("CREATE OR REPLACE TABLE stage (");
-    List<String> select = new ArrayList<>();
     for (int i = 0; i < cols.size(); i++) {
       FileColumn c = cols.get(i);
-      boolean map = c.type() == ColumnType.MAP;
-      ddl.append(i == 0 ? "" : ", ").append(SqlText.identifier(c.name())).append(' ').append(map ? "VARCHAR" : c.type().sqlType());
-      select.add(map ? "CAST(" + SqlText.identifier(c.name()) + "::JSON AS " + c.type().sqlType() + ") AS " + SqlText.identifier(c.name()) : SqlText.identifier(c.name()));
+      String type = c.type() == ColumnType.MAP ? "VARCHAR" : c.type().sqlType();
+      ddl.append(i == 0 ? "" : ", ").append(SqlText.identifier(c.name())).append(' ').append(type);
     }
     if (fresh) {
       ddl.append(", ").append(FreshRows.SEQ_COLUMN).append(" BIGINT");
-      select.add(FreshRows.SEQ_COLUMN);
     }
-    ddl.append(')');
-    threadsFor(rows.size());
-    try (Statement st = conn.createStatement()) {
-      st.execute(ddl.toString());
-      try (DuckDBAppender ap = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "stage")) {
-        for (int r = 0; r < rows.size(); r++) {
-          java.util.Arrays.fill(slots, null);
-          long ts = rows.decodeInto(r, keys, slots);
-          ap.beginRow();
-          for (int i = 0; i < slots.length; i++) {
-            FileColumn c = cols.get(i);
-            if (c.type() == ColumnType.TIMESTAMP) {
-              ap.appendEpochMicros(ts);
-            } else {
-              append(ap, c.type(), slots[i]);
-            }
+    st.execute(ddl.append(')').toString());
+    RowCodec.KeyIndex keys = keyIndex(cols);
+    Object[] slots = new Object[cols.size()];
+    try (DuckDBAppender ap = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "stage")) {
+      for (int r = 0; r < rows.size(); r++) {
+        java.util.Arrays.fill(slots, null);
+        long ts = rows.decodeInto(r, keys, slots);
+        ap.beginRow();
+        for (int i = 0; i < slots.length; i++) {
+          FileColumn c = cols.get(i);
+          if (c.type() == ColumnType.TIMESTAMP) {
+            ap.appendEpochMicros(ts);
+          } else {
+            append(ap, c.type(), slots[i]);
           }
-          if (fresh) {
-            ap.append(rows.seq(r));
-          }
-          ap.endRow();
         }
+        if (fresh) {
+          ap.append(rows.seq(r));
+        }
+        ap.endRow();
       }
-      Path tmp = Lake.tempFor(target);
-      st.execute(
-          "COPY (SELECT " + String.join(", ", select) + " FROM stage) TO "
-              + SqlText.string(tmp.toString())
-              + " (" + (fresh ? "FORMAT parquet, COMPRESSION uncompressed" : LAKE_FILE_OPTIONS) + ")");
-      st.execute("DROP TABLE stage");
-      if (!fresh) {
-        FileSync.fsync(tmp);
-      }
-      placement.place(tmp, target);
     }
   }
 
@@ -254,7 +297,7 @@ final class ParquetFileWriter implements AutoCloseable {
     }
   }
 
-  private static String mapAsJson(Map<String, String> map) {
+  static String mapAsJson(Map<String, String> map) {
     StringBuilder sb = new StringBuilder(16 + map.size() * 24).append('{');
     boolean first = true;
     for (Map.Entry<String, String> e : map.entrySet()) {
@@ -284,6 +327,9 @@ final class ParquetFileWriter implements AutoCloseable {
 
   @Override
   public void close() throws SQLException {
+    if (arrow != null) {
+      arrow.close();
+    }
     conn.close();
   }
 }
