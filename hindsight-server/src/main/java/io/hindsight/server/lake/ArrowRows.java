@@ -3,12 +3,10 @@ package io.hindsight.server.lake;
 import io.hindsight.server.lake.ParquetFileWriter.EncodedRows;
 import io.hindsight.server.lake.ParquetFileWriter.FileColumn;
 import io.hindsight.server.schema.ColumnType;
-import io.hindsight.server.schema.JsonText;
 import io.hindsight.server.wal.RowCodec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.apache.arrow.c.ArrowArrayStream;
@@ -118,24 +116,28 @@ final class ArrowRows implements AutoCloseable {
     };
   }
 
-  /** The rows as batches, each decoded into fresh vectors when DuckDB asks for the next. */
-  private static final class Batches extends ArrowReader {
+  /**
+   * The rows as batches, each decoded into fresh vectors when DuckDB asks for the next: the log's
+   * values go straight into the vectors, strings copied once from the log's bytes.
+   */
+  private static final class Batches extends ArrowReader implements RowCodec.ValueSink {
     private final Schema schema;
-    private final List<FileColumn> cols;
+    private final ColumnType[] types;
     private final boolean withSeq;
     private final EncodedRows rows;
     private final RowCodec.KeyIndex keys;
-    private final Object[] slots;
+    private FieldVector[] vectors;
+    /** The next row to decode, and the row of the batch being filled. */
     private int next;
+    private int at;
 
     Batches(BufferAllocator allocator, Schema schema, List<FileColumn> cols, boolean withSeq, EncodedRows rows) {
       super(allocator);
       this.schema = schema;
-      this.cols = cols;
+      this.types = cols.stream().map(FileColumn::type).toArray(ColumnType[]::new);
       this.withSeq = withSeq;
       this.rows = rows;
       this.keys = ParquetFileWriter.keyIndex(cols);
-      this.slots = new Object[cols.size()];
     }
 
     @Override
@@ -150,22 +152,23 @@ final class ArrowRows implements AutoCloseable {
       }
       int n = Math.min(BATCH_ROWS, rows.size() - next);
       VectorSchemaRoot root = getVectorSchemaRoot();
-      // New buffers for each batch: DuckDB may still read the ones it was given last.
+      // New buffers for each batch: DuckDB may still read the ones it was given last. Values not
+      // set stay null, as a vector's validity starts cleared.
       root.clear();
-      for (FieldVector v : root.getFieldVectors()) {
+      vectors = root.getFieldVectors().toArray(FieldVector[]::new);
+      for (FieldVector v : vectors) {
         v.setInitialCapacity(n);
         v.allocateNew();
       }
-      List<FieldVector> vectors = root.getFieldVectors();
-      for (int i = 0; i < n; i++) {
-        int r = next + i;
-        Arrays.fill(slots, null);
-        long ts = rows.decodeInto(r, keys, slots);
-        for (int c = 0; c < slots.length; c++) {
-          set(vectors.get(c), cols.get(c).type(), i, slots[c], ts);
+      for (at = 0; at < n; at++) {
+        long ts = rows.decodeTo(next + at, keys, this);
+        for (int c = 0; c < types.length; c++) {
+          if (types[c] == ColumnType.TIMESTAMP) {
+            ((TimeStampMicroTZVector) vectors[c]).set(at, ts);
+          }
         }
         if (withSeq) {
-          ((BigIntVector) vectors.get(slots.length)).set(i, rows.seq(r));
+          ((BigIntVector) vectors[types.length]).set(at, rows.seq(next + at));
         }
       }
       for (FieldVector v : vectors) {
@@ -176,31 +179,50 @@ final class ArrowRows implements AutoCloseable {
       return true;
     }
 
-    /** Unset values stay null: a vector's validity starts cleared. */
-    @SuppressWarnings("unchecked")
-    private static void set(FieldVector vector, ColumnType type, int i, Object v, long ts) {
-      if (type == ColumnType.TIMESTAMP) {
-        ((TimeStampMicroTZVector) vector).set(i, ts);
-        return;
-      }
-      if (v == null) {
-        return;
-      }
-      switch (type) {
-        case BOOLEAN -> ((BitVector) vector).set(i, (Boolean) v ? 1 : 0);
-        case BIGINT -> ((BigIntVector) vector).set(i, ((Number) v).longValue());
-        case DOUBLE -> ((Float8Vector) vector).set(i, ((Number) v).doubleValue());
-        case STRING, JSON, MEDIA -> ((VarCharVector) vector).setSafe(i, utf8(v));
-        case MAP -> ((VarCharVector) vector).setSafe(i, ParquetFileWriter.mapAsJson((Map<String, String>) v).getBytes(StandardCharsets.UTF_8));
-        default -> throw new IllegalArgumentException("unexpected column type " + type);
+    @Override
+    public void utf8(int column, byte[] buf, int offset, int length) {
+      switch (types[column]) {
+        case STRING, JSON, MEDIA, MAP -> ((VarCharVector) vectors[column]).setSafe(at, buf, offset, length);
+        default -> throw new IllegalArgumentException("text for the " + types[column] + " column " + schema.getFields().get(column).getName());
       }
     }
 
-    private static byte[] utf8(Object v) {
-      if (v instanceof byte[] b) {
-        return b; // UTF-8 straight from the log
+    @Override
+    public void int64(int column, long value) {
+      switch (types[column]) {
+        case BIGINT -> ((BigIntVector) vectors[column]).set(at, value);
+        case DOUBLE -> ((Float8Vector) vectors[column]).set(at, value);
+        default -> text(column, Long.toString(value));
       }
-      return (v instanceof JsonText j ? j.json() : v.toString()).getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void float64(int column, double value) {
+      switch (types[column]) {
+        case DOUBLE -> ((Float8Vector) vectors[column]).set(at, value);
+        case BIGINT -> ((BigIntVector) vectors[column]).set(at, (long) value);
+        default -> text(column, Double.toString(value));
+      }
+    }
+
+    @Override
+    public void bool(int column, boolean value) {
+      if (types[column] == ColumnType.BOOLEAN) {
+        ((BitVector) vectors[column]).set(at, value ? 1 : 0);
+      } else {
+        text(column, Boolean.toString(value));
+      }
+    }
+
+    @Override
+    public void map(int column, Map<String, String> value) {
+      text(column, ParquetFileWriter.mapAsJson(value));
+    }
+
+    /** A value as text, for a text column (a map as its JSON). */
+    private void text(int column, String value) {
+      byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
+      utf8(column, utf8, 0, utf8.length);
     }
 
     @Override

@@ -254,11 +254,11 @@ public final class LakeWriter implements Closeable {
     }
 
     @Override
-    public long decodeInto(int row, RowCodec.KeyIndex index, Object[] slots) {
+    public long decodeTo(int row, RowCodec.KeyIndex index, RowCodec.ValueSink sink) {
       RowRef r = rows.get(row);
-      long ts = RowCodec.decodeInto(ByteBuffer.wrap(r.encoded()).position(r.offset()), index, slots);
+      long ts = RowCodec.decodeTo(ByteBuffer.wrap(r.encoded()).position(r.offset()), index, sink);
       if (r.leaf() != WalEntry.NO_LEAF) {
-        slots[index.column(Table.LEAF)] = r.leaf();
+        sink.int64(index.column(Table.LEAF), r.leaf());
       }
       return ts;
     }

@@ -5,7 +5,6 @@ import io.hindsight.server.files.FileSync;
 import io.hindsight.server.schema.Column;
 import io.hindsight.server.schema.ColumnType;
 import io.hindsight.server.schema.EndpointSchema;
-import io.hindsight.server.schema.JsonText;
 import io.hindsight.server.schema.Table;
 import io.hindsight.server.wal.RowCodec;
 import java.io.IOException;
@@ -99,14 +98,13 @@ final class ParquetFileWriter implements AutoCloseable {
   }
 
   /**
-   * Rows as the log encoded them, decoded one at a time straight into column slots (no map per
-   * row): {@code decodeInto} fills {@code slots} by column index (strings as UTF-8 bytes) and
-   * returns the row's ts.
+   * Rows as the log encoded them, decoded one at a time straight into columns (no map per row):
+   * {@code decodeTo} hands a row's values to {@code sink} by column index and returns its ts.
    */
   interface EncodedRows {
     int size();
 
-    long decodeInto(int row, RowCodec.KeyIndex index, Object[] slots);
+    long decodeTo(int row, RowCodec.KeyIndex index, RowCodec.ValueSink sink);
 
     /** The log seq of a row. */
     long seq(int row);
@@ -243,10 +241,11 @@ final class ParquetFileWriter implements AutoCloseable {
     st.execute(ddl.append(')').toString());
     RowCodec.KeyIndex keys = keyIndex(cols);
     Object[] slots = new Object[cols.size()];
+    RowCodec.ValueSink toSlots = new Slots(slots);
     try (DuckDBAppender ap = conn.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "stage")) {
       for (int r = 0; r < rows.size(); r++) {
         java.util.Arrays.fill(slots, null);
-        long ts = rows.decodeInto(r, keys, slots);
+        long ts = rows.decodeTo(r, keys, toSlots);
         ap.beginRow();
         for (int i = 0; i < slots.length; i++) {
           FileColumn c = cols.get(i);
@@ -261,6 +260,34 @@ final class ParquetFileWriter implements AutoCloseable {
         }
         ap.endRow();
       }
+    }
+  }
+
+  /** A row's values in slots by column index, for the Appender, which takes them in column order. */
+  private record Slots(Object[] slots) implements RowCodec.ValueSink {
+    @Override
+    public void utf8(int column, byte[] buf, int offset, int length) {
+      slots[column] = java.util.Arrays.copyOfRange(buf, offset, offset + length);
+    }
+
+    @Override
+    public void int64(int column, long value) {
+      slots[column] = value;
+    }
+
+    @Override
+    public void float64(int column, double value) {
+      slots[column] = value;
+    }
+
+    @Override
+    public void bool(int column, boolean value) {
+      slots[column] = value;
+    }
+
+    @Override
+    public void map(int column, Map<String, String> value) {
+      slots[column] = value;
     }
   }
 
@@ -286,7 +313,7 @@ final class ParquetFileWriter implements AutoCloseable {
         if (v instanceof byte[]) {
           ap.append((byte[]) v); // UTF-8 straight from the log
         } else {
-          ap.append(v instanceof JsonText ? ((JsonText) v).json() : v.toString());
+          ap.append(v.toString()); // a number or boolean the log holds for a text column
         }
         break;
       case MAP:

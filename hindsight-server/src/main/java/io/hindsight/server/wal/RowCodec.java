@@ -115,7 +115,7 @@ public final class RowCodec {
   }
 
   /**
-   * Maps encoded key names to column indexes for {@link #decodeInto}. Rows of an endpoint mostly
+   * Maps encoded key names to column indexes for {@link #decodeTo}. Rows of an endpoint mostly
    * list their keys in the same order, so the key last seen at each position is remembered and a
    * byte comparison usually replaces decoding and hashing the name. Not thread-safe.
    */
@@ -153,12 +153,28 @@ public final class RowCodec {
   }
 
   /**
-   * Decodes a row's values into slots by column index, without building the row; names the index
-   * lacks are skipped (the writer's schema already holds every logged column). Strings and JSON
-   * text stay the UTF-8 bytes the log holds ({@code byte[]}), ready for the Parquet writer without
-   * a round trip through {@link String}. Returns the ts.
+   * Takes a row's values by column index as {@link #decodeTo} reads them from the log's bytes. A
+   * null value is not given.
    */
-  public static long decodeInto(ByteBuffer in, KeyIndex index, Object[] slots) {
+  public interface ValueSink {
+    /** A string or JSON text as the UTF-8 bytes the log holds, valid only during the call. */
+    void utf8(int column, byte[] buf, int offset, int length);
+
+    void int64(int column, long value);
+
+    void float64(int column, double value);
+
+    void bool(int column, boolean value);
+
+    void map(int column, Map<String, String> value);
+  }
+
+  /**
+   * Hands a row's values to {@code sink} by column index, without building the row, the values
+   * unboxed and strings as the log's UTF-8 bytes; names the index lacks are skipped (the writer's
+   * schema already holds every logged column). Returns the ts.
+   */
+  public static long decodeTo(ByteBuffer in, KeyIndex index, ValueSink sink) {
     byte[] buf = in.array();
     int base = in.arrayOffset();
     in.get();
@@ -171,23 +187,30 @@ public final class RowCodec {
       in.position(in.position() + length);
       if (at < 0) {
         skipValue(in);
-      } else {
-        slots[at] = getValueAsBytes(in);
+        continue;
+      }
+      byte tag = in.get();
+      switch (tag) {
+        case NULL -> {}
+        case STRING, JSON -> {
+          int bytes = in.getInt();
+          sink.utf8(at, buf, base + in.position(), bytes);
+          in.position(in.position() + bytes);
+        }
+        case LONG -> sink.int64(at, in.getLong());
+        case DOUBLE -> sink.float64(at, Double.longBitsToDouble(in.getLong()));
+        case TRUE -> sink.bool(at, true);
+        case FALSE -> sink.bool(at, false);
+        case MAP -> {
+          in.position(in.position() - 1);
+          @SuppressWarnings("unchecked")
+          Map<String, String> m = (Map<String, String>) getValue(in);
+          sink.map(at, m);
+        }
+        default -> throw new IllegalArgumentException("unknown value tag " + tag);
       }
     }
     return ts;
-  }
-
-  private static Object getValueAsBytes(ByteBuffer in) {
-    byte tag = in.get(in.position());
-    if (tag != STRING && tag != JSON) {
-      return getValue(in);
-    }
-    in.get();
-    int n = in.getInt();
-    byte[] utf8 = new byte[n];
-    in.get(utf8);
-    return utf8;
   }
 
   /** Reads a row's table, endpoint and time, leaving the buffer where it was. */

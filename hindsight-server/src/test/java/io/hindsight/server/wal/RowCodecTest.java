@@ -7,6 +7,7 @@ import io.hindsight.server.schema.Row;
 import io.hindsight.server.schema.Table;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -85,25 +86,60 @@ class RowCodecTest {
   }
 
   @Test
-  void decodeIntoFillsColumnSlotsWithStringsAsUtf8WhateverTheKeyOrder() {
+  void decodeToHandsValuesByColumnWithStringsAsUtf8WhateverTheKeyOrder() {
     Map<String, Object> reordered = new LinkedHashMap<>();
     reordered.put("city", "Kraków");
     reordered.put("unknown_to_the_index", "skipped");
     reordered.put("name", "Zoë");
     reordered.put("score", 0.5);
+    reordered.put("n", 7L);
+    reordered.put("ok", true);
+    reordered.put("doc", new JsonText("{\"a\":1}"));
+    reordered.put("tags", Map.of("k", "v"));
+    reordered.put("features", null);
     ByteBuffer in = encoded(List.of(row(values("Ann", "Oslo")), row(reordered), row(values("Bo", "Rome"))));
     in.getInt();
-    Map<String, Integer> columns = new HashMap<>(Map.of("name", 0, "city", 1, "score", 2, "features", 3));
+    Map<String, Integer> columns =
+        new HashMap<>(Map.of("name", 0, "city", 1, "score", 2, "features", 3, "n", 4, "ok", 5, "doc", 6, "tags", 7));
     RowCodec.KeyIndex index = new RowCodec.KeyIndex(columns);
-    String[][] expected = {{"Ann", "Oslo"}, {"Zoë", "Kraków"}, {"Bo", "Rome"}};
-    for (String[] want : expected) {
-      Object[] slots = new Object[4];
-      long ts = RowCodec.decodeInto(in, index, slots);
-      assertThat(ts).isEqualTo(1_790_000_000_123_456L);
-      assertThat(new String((byte[]) slots[0], StandardCharsets.UTF_8)).isEqualTo(want[0]);
-      assertThat(new String((byte[]) slots[1], StandardCharsets.UTF_8)).isEqualTo(want[1]);
-      assertThat(slots[2]).isInstanceOf(Double.class);
+    List<String> got = new ArrayList<>();
+    RowCodec.ValueSink sink =
+        new RowCodec.ValueSink() {
+          @Override
+          public void utf8(int column, byte[] buf, int offset, int length) {
+            got.add(column + "=" + new String(buf, offset, length, StandardCharsets.UTF_8));
+          }
+
+          @Override
+          public void int64(int column, long value) {
+            got.add(column + "=long " + value);
+          }
+
+          @Override
+          public void float64(int column, double value) {
+            got.add(column + "=double " + value);
+          }
+
+          @Override
+          public void bool(int column, boolean value) {
+            got.add(column + "=" + value);
+          }
+
+          @Override
+          public void map(int column, Map<String, String> value) {
+            got.add(column + "=map " + value);
+          }
+        };
+    List<List<String>> expected = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      got.clear();
+      assertThat(RowCodec.decodeTo(in, index, sink)).isEqualTo(1_790_000_000_123_456L);
+      expected.add(List.copyOf(got));
     }
+    assertThat(expected.get(0)).startsWith("0=Ann", "1=Oslo");
+    assertThat(expected.get(1))
+        .containsExactly("1=Kraków", "0=Zoë", "2=double 0.5", "4=long 7", "5=true", "6={\"a\":1}", "7=map {k=v}");
+    assertThat(expected.get(2)).startsWith("0=Bo", "1=Rome");
     assertThat(in.hasRemaining()).isFalse();
   }
 
