@@ -8,6 +8,12 @@ import java.util.List;
 
 /** A server in a JVM of its own, for what a test JVM cannot show: a small heap, a hard kill. */
 public final class ChildServer implements AutoCloseable {
+  /**
+   * The JVM option the launcher gives a server, for the lake writer's Arrow encoder; without it a
+   * child runs the Appender fallback ({@code lake.encoder}).
+   */
+  public static final String ADD_OPENS = "--add-opens=java.base/java.nio=ALL-UNNAMED";
+
   private final Process process;
   private final Path log;
   public final int port;

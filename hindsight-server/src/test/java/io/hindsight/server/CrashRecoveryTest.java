@@ -42,7 +42,7 @@ class CrashRecoveryTest {
     Files.deleteIfExists(portFile);
     String java = ProcessHandle.current().info().command().orElse("java");
     Process p =
-        new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), ChildServerMain.class.getName(), data.toString(), portFile.toString(), Long.toString(flushMillis))
+        new ProcessBuilder(java, ChildServer.ADD_OPENS, "-cp", System.getProperty("java.class.path"), ChildServerMain.class.getName(), data.toString(), portFile.toString(), Long.toString(flushMillis))
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("child.log").toFile())
             .start();

@@ -3,6 +3,7 @@ package io.hindsight.server.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hindsight.server.ChildServer;
 import io.hindsight.server.ChildServerMain;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -35,7 +36,7 @@ class AuditCrashTest {
     Files.deleteIfExists(portFile);
     String java = ProcessHandle.current().info().command().orElse("java");
     Process p =
-        new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"), ChildServerMain.class.getName(), data.toString(), portFile.toString(), "100")
+        new ProcessBuilder(java, ChildServer.ADD_OPENS, "-Xmx256m", "-cp", System.getProperty("java.class.path"), ChildServerMain.class.getName(), data.toString(), portFile.toString(), "100")
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("child.log").toFile()))
             .start();

@@ -1,5 +1,6 @@
 package io.hindsight.server.transport;
 
+import io.hindsight.server.ChildServer;
 import io.hindsight.server.HindsightServer;
 import io.hindsight.server.Role;
 import io.hindsight.server.ServerConfig;
@@ -119,7 +120,7 @@ final class KafkaNodes {
     Path log = data.resolveSibling(data.getFileName() + ".log");
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> command = new java.util.ArrayList<>(List.of(
-        java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+        java, ChildServer.ADD_OPENS, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
         Main.class.getName(), data.toString(), portFile(data).toString(), role.publicName(), bootstrapServers, topic));
     command.addAll(List.of(lakeStore));
     Process p =
