@@ -234,6 +234,11 @@ final class ArrowRows implements AutoCloseable {
     protected void closeReadSource() {}
   }
 
+  /** Arrow memory held now: none between files. */
+  long allocatedBytes() {
+    return allocator.getAllocatedMemory();
+  }
+
   @Override
   public void close() {
     allocator.close();

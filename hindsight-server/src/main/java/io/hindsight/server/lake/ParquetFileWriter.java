@@ -184,7 +184,8 @@ final class ParquetFileWriter implements AutoCloseable {
   private void write(EndpointSchema schema, EncodedRows rows, Path target, Placement placement, boolean fresh)
       throws IOException, SQLException {
     List<FileColumn> cols = columnsOf(schema);
-    // Maps come as JSON text and are cast by DuckDB: the Appender is several times slower on MAP.
+    // Maps come as JSON text and are cast by DuckDB, for both encoders: the Appender is several
+    // times slower on MAP.
     List<String> select = new ArrayList<>();
     for (FileColumn c : cols) {
       String name = SqlText.identifier(c.name());
@@ -203,7 +204,10 @@ final class ParquetFileWriter implements AutoCloseable {
           try {
             st.execute(copy);
           } finally {
-            st.execute("DROP VIEW stage");
+            // A statement of its own: DuckDB closes one whose execution failed.
+            try (Statement drop = conn.createStatement()) {
+              drop.execute("DROP VIEW IF EXISTS stage");
+            }
           }
         }
       } else {
@@ -218,7 +222,7 @@ final class ParquetFileWriter implements AutoCloseable {
     placement.place(tmp, target);
   }
 
-  /** The columns' indexes by name, for decoding rows straight into column slots. */
+  /** The columns' indexes by name, for decoding rows straight into columns. */
   static RowCodec.KeyIndex keyIndex(List<FileColumn> cols) {
     Map<String, Integer> columnIndex = new java.util.HashMap<>();
     for (int i = 0; i < cols.size(); i++) {
@@ -354,9 +358,12 @@ final class ParquetFileWriter implements AutoCloseable {
 
   @Override
   public void close() throws SQLException {
-    if (arrow != null) {
-      arrow.close();
+    try {
+      if (arrow != null) {
+        arrow.close(); // throws if Arrow memory was not given back: a bug to report, not to hide
+      }
+    } finally {
+      conn.close();
     }
-    conn.close();
   }
 }

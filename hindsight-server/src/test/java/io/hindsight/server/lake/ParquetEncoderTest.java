@@ -2,6 +2,7 @@ package io.hindsight.server.lake;
 
 import static io.hindsight.server.lake.LakeFixture.DAY_START;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.hindsight.server.schema.ColumnType;
 import io.hindsight.server.schema.JsonText;
@@ -56,6 +57,28 @@ class ParquetEncoderTest {
     assertThat(arrow).isNotEmpty();
     assertSameFiles(arrow, appender, ROWS);
     assertThat(column(arrow, FreshRows.SEQ_COLUMN)).as("each row's seq, in order").isEqualTo(seqs());
+  }
+
+  @Test
+  void bothEncodersReportAFailedCopyByItsCauseAndWriteTheNextFile() throws Exception {
+    for (ParquetEncoder encoder : ParquetEncoder.values()) {
+      try (LakeFixture f = new LakeFixture(dir.resolve("failing-" + encoder.publicName()));
+          ParquetFileWriter writer = new ParquetFileWriter(LakeFixture.duckdb())) {
+        writer.encodeWith(encoder);
+        f.accept(0, f.prediction("churn", DAY_START, "p-1", 1), f.prediction("churn", DAY_START, "p-2", 2));
+        LakeWriter.Buffer rows = new LakeWriter.Buffer();
+        f.writer.pendingAbove(p -> Long.MIN_VALUE).newRows().values().forEach(list -> list.forEach(rows::add));
+        var schema = f.schemas.schema(Table.PREDICTIONS, "churn");
+        Path nowhere = dir.resolve("no-such-folder-" + encoder.publicName()).resolve("f.parquet");
+        assertThatThrownBy(() -> writer.write(schema, rows, nowhere))
+            .as(encoder.publicName())
+            .isInstanceOf(SQLException.class)
+            .hasMessageContaining("no-such-folder");
+        Path file = dir.resolve("after-" + encoder.publicName() + ".parquet");
+        writer.write(schema, rows, file);
+        assertThat(column(List.of(file), "score")).as(encoder.publicName()).containsExactly(1L, 2L);
+      }
+    }
   }
 
   private List<Path> lakeFiles(ParquetEncoder encoder) throws Exception {
