@@ -170,6 +170,22 @@ final class KafkaNodes {
     return counts;
   }
 
+  /** The lake files that hold each of {@code ids}, for a failure to name. */
+  static Map<String, List<String>> filesHolding(Path lakeRoot, List<String> ids) throws SQLException, IOException {
+    Map<String, List<String>> out = new java.util.TreeMap<>();
+    String glob = lakeRoot.resolve("predictions").toRealPath() + "/*/*/part-*.parquet";
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(
+            "SELECT prediction_id, filename FROM read_parquet('" + glob + "', filename = true, union_by_name = true)"
+                + " WHERE prediction_id IN (" + String.join(", ", ids.stream().map(id -> "'" + id + "'").toList()) + ")")) {
+      while (rs.next()) {
+        out.computeIfAbsent(rs.getString(1), k -> new java.util.ArrayList<>()).add(lakeRoot.relativize(Path.of(rs.getString(2))).toString());
+      }
+    }
+    return out;
+  }
+
   /** Waits (at most {@code timeout}) until every id of {@code expected} is in the lake. */
   static Map<String, Integer> awaitInLake(Path lakeRoot, java.util.Collection<String> expected, Duration timeout)
       throws SQLException, IOException, InterruptedException {

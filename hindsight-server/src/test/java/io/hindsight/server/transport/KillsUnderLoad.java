@@ -9,6 +9,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -120,7 +121,27 @@ public final class KillsUnderLoad {
     List<String> lost = acked.stream().filter(id -> !counts.containsKey(id)).limit(5).toList();
     assertThat(lost).as("acknowledged but not in the lake (see the logs in %s)", dir).isEmpty();
     List<String> twice = counts.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).limit(5).toList();
-    assertThat(twice).as("stored more than once").isEmpty();
+    if (!twice.isEmpty()) {
+      // The data folder goes with the test: say here which files hold them and what the nodes logged.
+      assertThat(twice)
+          .as("stored more than once, in the files %s; the nodes logged:%n%s", KafkaNodes.filesHolding(lakeRoot, twice), logExcerpts())
+          .isEmpty();
+    }
+  }
+
+  /** The lines of the nodes' logs about merges, stops, hand-overs and problems, at most 200. */
+  private String logExcerpts() throws IOException {
+    List<String> lines = new ArrayList<>();
+    try (java.util.stream.Stream<Path> logs = Files.list(dir)) {
+      for (Path log : logs.filter(p -> p.toString().endsWith(".log")).sorted().toList()) {
+        for (String line : Files.readAllLines(log)) {
+          if (line.matches("(?i).*(merge|stop|shut|revoked|assigned|lost|WARN|ERROR).*") && lines.size() < 200) {
+            lines.add(log.getFileName() + ": " + line);
+          }
+        }
+      }
+    }
+    return String.join(System.lineSeparator(), lines);
   }
 
   private KafkaNodes.Child start(List<KafkaNodes.Child> started, Path data, Role role, String kafka) throws IOException {
