@@ -12,12 +12,12 @@ import java.util.stream.Collectors;
  */
 public enum ParquetEncoder {
   /**
-   * Arrow record batches DuckDB scans as they are decoded, with no staging table: about half the
-   * lake writer's CPU. It needs {@code --add-opens java.base/java.nio=ALL-UNNAMED}, which the
+   * Arrow record batches DuckDB scans as they are decoded, with no staging table: about two thirds
+   * of the lake writer's CPU. Opt-in for now (see {@code lake.encoder}). It needs {@code --add-opens java.base/java.nio=ALL-UNNAMED}, which the
    * launcher and the jar's manifest give; a JVM without it uses {@link #APPENDER}.
    */
   ARROW,
-  /** DuckDB's Appender into a staging table, then a copy from it: any JVM. */
+  /** DuckDB's Appender into a staging table, then a copy from it: any JVM; the default. */
   APPENDER;
 
   @JsonValue

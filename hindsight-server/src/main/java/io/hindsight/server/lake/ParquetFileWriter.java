@@ -44,7 +44,7 @@ final class ParquetFileWriter implements AutoCloseable {
   ParquetFileWriter(DuckDBConnection conn) {
     this.conn = conn;
     this.maxThreads = Runtime.getRuntime().availableProcessors();
-    encodeWith(ParquetEncoder.ARROW);
+    encodeWith(ParquetEncoder.APPENDER);
   }
 
   /** Encodes the next files with {@code encoder}, or what it falls back to on this JVM. */
