@@ -324,7 +324,9 @@ public final class FreshRows implements Closeable {
 
   /**
    * Retires the fresh files of {@code p} whose rows are all in the lake now, up to seq {@code
-   * maxSeq}. Skipped while a snapshot holds the lock: the next call or snapshot retires them.
+   * maxSeq}: called once those rows have left the writer's pending view, as until then a snapshot
+   * still reads them here. Skipped while a snapshot holds the lock: the next call or snapshot
+   * retires them.
    */
   void inLake(Partition p, long maxSeq) {
     if (!lock.tryLock()) {

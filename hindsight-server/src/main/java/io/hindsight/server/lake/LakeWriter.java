@@ -580,6 +580,12 @@ public final class LakeWriter implements Closeable {
           pendingRows -= step.rows.size();
           pendingBytes -= step.bytes;
         }
+        // Only now that the rows left the pending view: until then a snapshot reads them from
+        // their fresh files, not from the file just placed.
+        FreshRows source = fresh;
+        if (source != null) {
+          source.inLake(p, step.maxSeq);
+        }
       } catch (IOException | SQLException | RuntimeException ex) {
         synchronized (lock) {
           if (step != b) {
@@ -769,10 +775,6 @@ public final class LakeWriter implements Closeable {
     // In the store of record before it counts as written: the log drops rows only after this.
     if (!copiedFromFresh(p, schema, b, file)) {
       writer.write(schema, b, file, lake::publish);
-    }
-    FreshRows source = fresh;
-    if (source != null) {
-      source.inLake(p, b.maxSeq);
     }
     fileWritten.accept(p, file);
     filesWritten.incrementAndGet();

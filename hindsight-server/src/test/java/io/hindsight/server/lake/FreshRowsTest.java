@@ -169,6 +169,68 @@ class FreshRowsTest {
     }
   }
 
+  /**
+   * A lake file is in place a moment before its rows leave the pending view: a snapshot taken in
+   * between reads those rows from their fresh files, so those files must not be retired until the
+   * rows have left it, even when a later fresh file of the partition outlives them.
+   */
+  @Test
+  void aSnapshotTakenAsALakeFileLandsShowsEachRowOnce() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir);
+        FreshRows fresh = new FreshRows(f.writer, f.schemas, f.lake, LakeFixture.duckdb())) {
+      Partition churn = f.partition("churn", DAY_START);
+      f.accept(0, f.prediction("churn", DAY_START, "a", 1), f.prediction("churn", DAY_START, "b", 2));
+      fresh.take().close(); // a fresh file of a and b
+      List<String> seenAsItLanded = new java.util.ArrayList<>();
+      f.writer.onFileWritten((p, file) -> {
+        try (FreshRows.Snapshot s = fresh.take()) {
+          seenAsItLanded.addAll(visible(f, s, churn));
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      CompletableFuture<Void> flushed;
+      fresh.lock.lock();
+      try {
+        flushed = CompletableFuture.runAsync(f.writer::flushNow);
+        // The writer took a and b and waits for the fresh files to copy its file from them; c
+        // comes meanwhile, and a query writes it to a second fresh file.
+        while (!fresh.lock.hasQueuedThreads() && !flushed.isDone()) {
+          Thread.sleep(1);
+        }
+        f.accept(2, f.prediction("churn", DAY_START, "c", 3));
+        fresh.take().close();
+      } finally {
+        fresh.lock.unlock();
+      }
+      assertThat(flushed).succeedsWithin(Duration.ofSeconds(30));
+      assertThat(f.fileSeqs(churn)).as("a and b landed in one file").containsExactly(1L);
+      assertThat(seenAsItLanded).containsExactlyInAnyOrder("a", "b", "c");
+      try (FreshRows.Snapshot after = fresh.take()) {
+        assertThat(visible(f, after, churn)).containsExactlyInAnyOrder("a", "b", "c");
+      }
+    }
+  }
+
+  /** The ids a query reading {@code s} sees of partition {@code p}: its lake files below the cut, its fresh rows above. */
+  private static List<String> visible(LakeFixture f, FreshRows.Snapshot s, Partition p) throws Exception {
+    long cut = s.firstPendingSeq().getOrDefault(p, Long.MAX_VALUE) - 1;
+    List<Path> lakeFiles = f.lake.dataFiles(p).stream().filter(file -> Lake.maxSeqOf(file) <= cut).toList();
+    List<String> ids = new java.util.ArrayList<>();
+    if (!lakeFiles.isEmpty()) {
+      f.rows("prediction_id", lakeFiles, null).forEach(r -> ids.add((String) r.get(0)));
+    }
+    List<Path> freshFiles = s.files(Table.PREDICTIONS);
+    if (!freshFiles.isEmpty()) {
+      for (List<Object> r : f.rows("prediction_id, _hindsight_seq", freshFiles, null)) {
+        if ((Long) r.get(1) > cut) {
+          ids.add((String) r.get(0));
+        }
+      }
+    }
+    return ids;
+  }
+
   @Test
   void filesWhoseRowsReachedTheLakeGoOnceNoSnapshotReadsThem() throws Exception {
     try (LakeFixture f = new LakeFixture(dir);
