@@ -163,6 +163,25 @@ class QueryTest {
     assertThat(s.scalar("SELECT sum(x) FROM read_parquet(?)", glob).asLong()).isEqualTo(7);
   }
 
+  /** A table's folder may be a link to another disk: SQL reads the folder it links to, and nothing beside it. */
+  @Test
+  void aTableFolderLinkedToAnotherDiskIsReadThroughSql() throws Exception {
+    s.close();
+    Path otherDisk = Files.createDirectories(dir.resolve("other-disk"));
+    Path data = dir.resolve("linked");
+    Files.createDirectories(data.resolve("lake"));
+    Files.createSymbolicLink(data.resolve("lake/predictions"), Files.createDirectories(otherDisk.resolve("predictions")));
+    Path beside = Files.writeString(otherDisk.resolve("beside.csv"), "a\n1\n");
+    s = new TestServer(data);
+    s.predictions("e1", "{\"data\": {\"x\": 7}}");
+    s.flush();
+    try (var files = Files.walk(otherDisk.resolve("predictions"))) {
+      assertThat(files.filter(f -> f.toString().endsWith(".parquet"))).hasSize(1);
+    }
+    assertThat(s.scalar("SELECT sum(x) FROM predictions").asLong()).isEqualTo(7);
+    assertThat(s.queryResponse("SELECT * FROM read_csv('" + beside.toAbsolutePath() + "')").status()).isEqualTo(400);
+  }
+
   @Test
   void syntaxErrorsAndMissingSqlSayWhatIsWrong() {
     TestServer.Response r = s.queryResponse("SELEC 1");

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -68,12 +69,30 @@ public final class DuckDbFiles {
   /**
    * Locks a DuckDB connection to the files under {@code root}: no other file, no network, no
    * extension loaded, and no setting changed afterwards (the last statement a caller runs on it).
+   * A folder of {@code root} that is a link (a table put on another disk) opens the folder it links
+   * to, as DuckDB checks the resolved path; nothing beside that folder.
    */
   public static void confine(Statement st, Path root) throws SQLException {
-    st.execute("SET allowed_directories = [" + SqlText.string(root.toAbsolutePath() + "/") + "]");
+    List<String> allowed = new ArrayList<>();
+    allowed.add(SqlText.string(root.toAbsolutePath() + "/"));
+    linkedFolders(root).forEach(f -> allowed.add(SqlText.string(f + "/")));
+    st.execute("SET allowed_directories = [" + String.join(", ", allowed) + "]");
     st.execute("SET enable_external_access = false");
     st.execute("SET autoinstall_known_extensions = false");
     st.execute("SET autoload_known_extensions = false");
     st.execute("SET lock_configuration = true");
+  }
+
+  /** The folders that links directly under {@code root} lead to. */
+  private static List<Path> linkedFolders(Path root) {
+    try (Stream<Path> children = Files.list(root)) {
+      List<Path> out = new ArrayList<>();
+      for (Path child : children.filter(Files::isSymbolicLink).filter(Files::isDirectory).toList()) {
+        out.add(child.toRealPath());
+      }
+      return out;
+    } catch (IOException e) {
+      return List.of(); // no folder yet: nothing links out of it
+    }
   }
 }
