@@ -317,12 +317,10 @@ public final class ServerConfig {
      */
     public Duration flushInterval = Duration.ofMillis(250);
     /**
-     * How rows reach DuckDB's Parquet writer: {@code appender} (the default) or {@code arrow}
-     * (faster; needs {@code --add-opens java.base/java.nio=ALL-UNNAMED}, else it falls back with a
-     * warning). Arrow stays opt-in until a rare case of rows briefly missing from SQL under very
-     * fast flushes and merges, seen only with it so far, is explained.
+     * How rows reach DuckDB's Parquet writer: {@code arrow} (the default; a JVM without {@code
+     * --add-opens java.base/java.nio=ALL-UNNAMED} falls back, with a warning) or {@code appender}.
      */
-    public ParquetEncoder encoder = ParquetEncoder.APPENDER;
+    public ParquetEncoder encoder = ParquetEncoder.ARROW;
     /** How often partitions with many small files are merged. */
     public Duration compactionInterval = Duration.ofSeconds(10);
     /** A partition is compacted once it has this many small files. */

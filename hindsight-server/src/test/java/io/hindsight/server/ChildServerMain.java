@@ -16,7 +16,6 @@ public final class ChildServerMain {
     c.lake.compactionInterval = Duration.ofMillis(500);
     c.lake.compactionMinFiles = 4;
     c.wal.segmentBytes = 256 * 1024;
-    c.lake.encoder = io.hindsight.server.lake.ParquetEncoder.ARROW; // falls back without the launcher's option
     HindsightServer s = HindsightServer.start(c);
     java.nio.file.Files.writeString(Path.of(args[1]), Integer.toString(s.port()));
     Thread.currentThread().join();

@@ -156,10 +156,10 @@ class ServerConfigTest {
 
   @Test
   void theLakeEncoderIsReadByItsNameAndAnUnknownOneIsNamed() throws Exception {
-    assertThat(new ServerConfig().lake.encoder).isEqualTo(io.hindsight.server.lake.ParquetEncoder.APPENDER);
+    assertThat(new ServerConfig().lake.encoder).isEqualTo(io.hindsight.server.lake.ParquetEncoder.ARROW);
     Path file = dir.resolve("hindsight.yaml");
-    Files.writeString(file, "lake: {encoder: arrow}\n");
-    assertThat(ServerConfig.load(file).lake.encoder).isEqualTo(io.hindsight.server.lake.ParquetEncoder.ARROW);
+    Files.writeString(file, "lake: {encoder: appender}\n");
+    assertThat(ServerConfig.load(file).lake.encoder).isEqualTo(io.hindsight.server.lake.ParquetEncoder.APPENDER);
     Files.writeString(file, "lake: {encoder: parquet}\n");
     assertThatThrownBy(() -> ServerConfig.load(file)).hasMessageContaining("encoder 'parquet' is unknown; use one of arrow, appender");
   }

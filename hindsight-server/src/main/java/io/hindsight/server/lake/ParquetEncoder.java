@@ -13,11 +13,11 @@ import java.util.stream.Collectors;
 public enum ParquetEncoder {
   /**
    * Arrow record batches DuckDB scans as they are decoded, with no staging table: about two thirds
-   * of the lake writer's CPU. Opt-in for now (see {@code lake.encoder}). It needs {@code --add-opens java.base/java.nio=ALL-UNNAMED}, which the
+   * of the lake writer's CPU. It needs {@code --add-opens java.base/java.nio=ALL-UNNAMED}, which the
    * launcher and the jar's manifest give; a JVM without it uses {@link #APPENDER}.
    */
   ARROW,
-  /** DuckDB's Appender into a staging table, then a copy from it: any JVM; the default. */
+  /** DuckDB's Appender into a staging table, then a copy from it: any JVM. */
   APPENDER;
 
   @JsonValue

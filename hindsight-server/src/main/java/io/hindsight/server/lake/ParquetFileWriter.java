@@ -18,8 +18,8 @@ import org.duckdb.DuckDBAppender;
 import org.duckdb.DuckDBConnection;
 
 /**
- * Writes rows of one partition to a Parquet file with DuckDB: rows go to it through the Appender
- * into a staging table, or as Arrow batches (see {@link ParquetEncoder}), typed by the endpoint's
+ * Writes rows of one partition to a Parquet file with DuckDB: rows go to it as Arrow batches (or
+ * through the Appender into a staging table, see {@link ParquetEncoder}) typed by the endpoint's
  * schema, and {@code COPY ... TO} writes zstd Parquet. These
  * fresh files are small and written for speed (log order); {@link CompactionJob}
  * merges them into large files sorted so lookups by id and time prune row groups. The file
@@ -44,7 +44,7 @@ final class ParquetFileWriter implements AutoCloseable {
   ParquetFileWriter(DuckDBConnection conn) {
     this.conn = conn;
     this.maxThreads = Runtime.getRuntime().availableProcessors();
-    encodeWith(ParquetEncoder.APPENDER);
+    encodeWith(ParquetEncoder.ARROW);
   }
 
   /** Encodes the next files with {@code encoder}, or what it falls back to on this JVM. */
