@@ -517,6 +517,9 @@ public final class HindsightServer implements AutoCloseable {
         metrics.health().add(feed::problems);
         metrics.counter("hindsight_transport_entries_consumed", "Entries taken from Kafka since start", feed::entries);
         metrics.gauge("hindsight_transport_partitions_held", "Partitions of the records topic this writer consumes now", feed::partitionsHeld);
+        metrics.counter(
+            "hindsight_transport_partitions_lost",
+            "Partitions the group gave to another writer while this one did not answer it (not handed over)", feed::partitionsLost);
         metrics.counter("hindsight_transport_commits", "Offset commits of the lake writer since start", feed::commits);
         metrics.counter(
             "hindsight_transport_retries_dropped", "Entries dropped as retries of a stored request that another ingest node accepted again",

@@ -228,6 +228,9 @@ public final class LakeFeed implements Closeable {
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      if (!partitions.isEmpty()) {
+        log.info("lake feed: handing partitions {} of {} over to the group", numbers(partitions), settings.topic());
+      }
       release(partitions);
       if (pendingEntries > 0 && !writeAndCommit()) {
         forget();
@@ -238,6 +241,12 @@ public final class LakeFeed implements Closeable {
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
       // Another writer may own them already: nothing taken from them may be written now.
+      partitionsLost.addAndGet(partitions.size());
+      log.warn(
+          "lake feed: partitions {} of {} went to another writer while this one did not answer the group within"
+              + " session.timeout.ms (a long pause or an overloaded host); what it took from them is dropped here and read"
+              + " again by their new owner, but a file it was writing as they went may hold rows that owner writes too",
+          numbers(partitions), settings.topic());
       release(partitions);
       forget();
       beforeHandOver.run();
@@ -246,6 +255,7 @@ public final class LakeFeed implements Closeable {
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
       holding = new Holding(numbers(consumer.assignment()), consumer.partitionsFor(settings.topic()).size());
+      log.info("lake feed: writing partitions {} of {}", new java.util.TreeSet<>(holding.partitions()), settings.topic());
       try {
         sink.reload(LakeFeed.this::owns);
       } catch (IOException e) {
@@ -294,6 +304,13 @@ public final class LakeFeed implements Closeable {
       uncommitted.clear();
       pendingEntries = 0;
       }
+  }
+
+  private final AtomicLong partitionsLost = new AtomicLong();
+
+  /** Partitions the group gave to another writer without this one handing them over, since start. */
+  public long partitionsLost() {
+    return partitionsLost.get();
   }
 
   /** How many of the topic's partitions this writer consumes now. */

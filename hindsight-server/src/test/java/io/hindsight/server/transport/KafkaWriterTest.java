@@ -206,6 +206,55 @@ class KafkaWriterTest {
     }
   }
 
+  /**
+   * A writer that stops answering the group for longer than the session timeout (here stopped with
+   * SIGSTOP, as a long pause would) has its partitions given away: once it runs again it says so in
+   * a WARN line, counts them, and joins the group again.
+   */
+  @Test
+  void aWriterThatStopsAnsweringTheGroupSaysItLostItsPartitionsAndCountsThem() throws Exception {
+    KafkaNodes.Child writer = KafkaNodes.startChild(dir.resolve("paused"), Role.WRITER, broker.bootstrapServers(), "lost");
+    try {
+      int port = writer.awaitPort();
+      awaitMetric(port, "hindsight_transport_partitions_held", held -> held > 0);
+      signal(writer, "STOP");
+      Thread.sleep(10_000); // beyond session.timeout.ms (6 s, KafkaNodes)
+      signal(writer, "CONT");
+      awaitMetric(port, "hindsight_transport_partitions_lost_total", lost -> lost > 0);
+      assertThat(Files.readString(writer.log()))
+          .contains("\"level\":\"WARN\"")
+          .contains("went to another writer while this one did not answer the group");
+      awaitMetric(port, "hindsight_transport_partitions_held", held -> held > 0);
+    } finally {
+      writer.kill();
+    }
+  }
+
+  private static void signal(KafkaNodes.Child child, String signal) throws Exception {
+    assertThat(new ProcessBuilder("kill", "-" + signal, Long.toString(child.process().pid())).start().waitFor()).isZero();
+  }
+
+  /** Waits (at most 60 s) until the child's metric satisfies {@code ok}. */
+  private static void awaitMetric(int port, String name, java.util.function.DoublePredicate ok) throws Exception {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    java.util.regex.Pattern line = java.util.regex.Pattern.compile("(?m)^" + name + " (\\S+)$");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      last = http.send(
+              java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString())
+          .body();
+      java.util.regex.Matcher m = line.matcher(last);
+      if (m.find() && ok.test(Double.parseDouble(m.group(1)))) {
+        return;
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError(name + " never reached the value expected; last /metrics lines for it: "
+        + last.lines().filter(l -> l.startsWith(name)).toList());
+  }
+
   /** A writer's data folder whose lake tables are links into {@code lake}. */
   private Path sharing(Path lake, String name) throws Exception {
     Path data = dir.resolve(name);
