@@ -132,7 +132,7 @@ public final class Hindsight implements AutoCloseable {
             b.dropPolicy,
             b.maxRecordBytes,
             format);
-    this.sender = b.sender != null ? b.sender : transport::send;
+    this.sender = new SmileFallback(b.sender != null ? b.sender : transport::send);
     this.shipper = new Shipper(s, time, log, counters, sender, spool, b.batchKeyPrefix());
     if (spool.records() > 0) {
       ThrottledLog.info(

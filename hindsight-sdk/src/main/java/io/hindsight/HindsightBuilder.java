@@ -25,7 +25,7 @@ import java.util.function.Predicate;
  *   <tr><td>{@link #apiKey}</td><td>none (no Authorization header)</td></tr>
  *   <tr><td>{@link #queueCapacity}</td><td>{@value #DEFAULT_QUEUE_CAPACITY} records</td></tr>
  *   <tr><td>{@link #batchSize}</td><td>{@value #DEFAULT_BATCH_SIZE} records</td></tr>
- *   <tr><td>{@link #bodyFormat}</td><td>{@link BodyFormat#JSON}</td></tr>
+ *   <tr><td>{@link #bodyFormat}</td><td>{@link BodyFormat#SMILE}</td></tr>
  *   <tr><td>{@link #maxBatchBytes}</td><td>4 MiB before gzip</td></tr>
  *   <tr><td>{@link #maxRecordBytes}</td><td>1 MiB (the server's default record limit)</td></tr>
  *   <tr><td>{@link #captureSystem}</td><td>off</td></tr>
@@ -61,7 +61,7 @@ public final class HindsightBuilder {
   long spoolMaxBytes = -1;
   int queueCapacity = DEFAULT_QUEUE_CAPACITY;
   int batchSize = DEFAULT_BATCH_SIZE;
-  BodyFormat bodyFormat = BodyFormat.JSON;
+  BodyFormat bodyFormat = BodyFormat.SMILE;
   long maxBatchBytes = 4L << 20;
   long maxRecordBytes = DEFAULT_MAX_RECORD_BYTES;
   boolean captureSystem;
@@ -151,9 +151,12 @@ public final class HindsightBuilder {
   }
 
   /**
-   * How records go on the wire: {@link BodyFormat#JSON}, or {@link BodyFormat#SMILE} (binary JSON),
-   * which costs the SDK's worker and the server less CPU a record. The server stores both alike.
-   * Batches already spooled keep the format they were written in.
+   * How records go on the wire: {@link BodyFormat#SMILE} (binary JSON, the default), which costs the
+   * SDK's worker and the server less CPU a record and the spool fewer bytes, or {@link
+   * BodyFormat#JSON}, readable on the wire and in a spool file. The server stores both alike. A
+   * server from before Smile bodies answers the first Smile batch with HTTP 415: that batch and every
+   * later one then go as JSON, converted just before they are sent. Batches already spooled keep the
+   * format they were written in.
    */
   public HindsightBuilder bodyFormat(BodyFormat bodyFormat) {
     this.bodyFormat = bodyFormat;

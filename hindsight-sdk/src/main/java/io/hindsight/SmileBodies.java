@@ -75,8 +75,9 @@ final class SmileBodies {
 
   /** What the SDK logs when a server answers 415 to a Smile batch. */
   static String refusedMessage(Transport.Response r) {
-    return "the server does not take Smile bodies (HTTP 415: " + ServerAnswer.errorOf(r.body) + "); each batch is"
-        + " sent again as JSON, so nothing is lost: upgrade the server, or set bodyFormat(BodyFormat.JSON)";
+    return "the server does not take Smile bodies (HTTP 415: " + ServerAnswer.errorOf(r.body) + "); this batch is"
+        + " sent again as JSON, and every later one goes as JSON at once, so nothing is lost: upgrade the server,"
+        + " or set bodyFormat(BodyFormat.JSON) to spare the conversion";
   }
 
   private static int firstElement(byte[] body) {

@@ -69,6 +69,12 @@ final class Fakes {
     return JSON.writeValueAsBytes(SMILE.readTree(smile));
   }
 
+  /** A batch's records as JSON text, whichever format it was written in. */
+  static String jsonOf(Batch b) throws IOException {
+    byte[] body = gunzip(b.gzippedBody);
+    return new String(b.format == BodyFormat.SMILE ? smileAsJson(body) : body, StandardCharsets.UTF_8);
+  }
+
   static byte[] gunzip(byte[] body) throws IOException {
     try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(body))) {
       return in.readAllBytes();

@@ -216,7 +216,7 @@ class NoLossTest extends ClosesAfterEachTest {
 
   @ParameterizedTest
   @ValueSource(booleans = {false, true})
-  void aServerThatDoesNotTakeSmileGetsEachBatchAgainAsJsonAndLosesNothing(boolean diskSpool, @TempDir Path dir) throws Exception {
+  void aServerThatDoesNotTakeSmileRefusesOneBatchAndGetsEveryBatchAsJsonLosingNothing(boolean diskSpool, @TempDir Path dir) throws Exception {
     Fakes.Receiver server = later(new Fakes.Receiver());
     server.refuseSmile = true;
     HindsightBuilder b = builder(server.url(), BodyFormat.SMILE).batchSize(10).maxRequestsInFlight(1);
@@ -241,9 +241,9 @@ class NoLossTest extends ClosesAfterEachTest {
     assertThat(data(server, "p-6")).containsEntry("score", 1.5).containsEntry("note", "é \ud800 6");
     assertThat(server.store.feedback).hasSize(1);
     assertThat(server.store.requests).extracting(r -> r.header("Content-Type"))
-        .containsExactly( // three batches of predictions and one of feedback, each refused once
-            BodyFormat.SMILE.contentType, BodyFormat.JSON.contentType, BodyFormat.SMILE.contentType, BodyFormat.JSON.contentType,
-            BodyFormat.SMILE.contentType, BodyFormat.JSON.contentType, BodyFormat.SMILE.contentType, BodyFormat.JSON.contentType);
+        .containsExactly( // three batches of predictions and one of feedback: the first refused, then all as JSON
+            BodyFormat.SMILE.contentType, BodyFormat.JSON.contentType, BodyFormat.JSON.contentType, BodyFormat.JSON.contentType,
+            BodyFormat.JSON.contentType);
     assertThat(server.store.requests.get(1).header("Idempotency-Key")).isEqualTo(server.store.requests.get(0).header("Idempotency-Key"));
     Stats s = h.stats();
     assertThat(s.sent()).isEqualTo(26);
@@ -252,7 +252,7 @@ class NoLossTest extends ClosesAfterEachTest {
   }
 
   @Test
-  void logBatchToAServerThatDoesNotTakeSmileSendsEachRequestAgainAsJson() throws Exception {
+  void logBatchToAServerThatDoesNotTakeSmileSendsTheRefusedRequestAgainAndTheRestAsJson() throws Exception {
     Fakes.Receiver server = later(new Fakes.Receiver());
     server.refuseSmile = true;
     Hindsight h = later(builder(server.url(), BodyFormat.SMILE).batchSize(4).build());
@@ -267,8 +267,7 @@ class NoLossTest extends ClosesAfterEachTest {
     assertThat(result.unsent()).isZero();
     assertThat(server.store.predictionIds()).hasSize(10);
     assertThat(server.store.requests).extracting(r -> r.header("Content-Type")).containsExactly(
-        BodyFormat.SMILE.contentType, BodyFormat.JSON.contentType, BodyFormat.SMILE.contentType, BodyFormat.JSON.contentType,
-        BodyFormat.SMILE.contentType, BodyFormat.JSON.contentType);
+        BodyFormat.SMILE.contentType, BodyFormat.JSON.contentType, BodyFormat.JSON.contentType, BodyFormat.JSON.contentType);
     assertThat(h.stats().lost()).isZero();
   }
 

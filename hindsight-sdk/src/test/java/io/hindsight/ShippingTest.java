@@ -30,7 +30,7 @@ class ShippingTest extends ClosesAfterEachTest {
   @Test
   void postsGzippedJsonArraysWithTheContractHeaders() throws Exception {
     Fakes.Receiver server = later(new Fakes.Receiver());
-    Hindsight h = later(builder(server.url()).apiKey("secret-key").build());
+    Hindsight h = later(builder(server.url()).bodyFormat(BodyFormat.JSON).apiKey("secret-key").build());
     predict(h, "p1", 1);
     predict(h, "p2", 2);
     assertThat(h.flush(Duration.ofSeconds(5))).isTrue();
@@ -47,6 +47,22 @@ class ShippingTest extends ClosesAfterEachTest {
     assertThat(first).containsEntry("model_version", "v2.1.0").containsEntry("status", "ok");
     assertThat(first.get("data")).isEqualTo(Map.of("score", 1L));
     assertThat(h.stats().sent()).isEqualTo(2);
+  }
+
+  @Test
+  void postsGzippedSmileByDefault() throws Exception {
+    Fakes.Receiver server = later(new Fakes.Receiver());
+    Hindsight h = later(builder(server.url()).build());
+    predict(h, "p1", 1);
+    assertThat(h.flush(Duration.ofSeconds(5))).isTrue();
+
+    Fakes.Request req = server.store.requests.get(0);
+    assertThat(req.header("Content-Type")).isEqualTo("application/x-jackson-smile");
+    assertThat(req.header("Content-Encoding")).isEqualTo("gzip");
+    assertThat(new String(Fakes.gunzip(req.rawBody), java.nio.charset.StandardCharsets.ISO_8859_1)).startsWith(":)\n");
+    Map<String, Object> first = server.store.predictions.get(0);
+    assertThat(first).containsEntry("prediction_id", "p1").containsEntry("model_version", "v2.1.0");
+    assertThat(first.get("data")).isEqualTo(Map.of("score", 1L));
   }
 
   @Test
@@ -100,7 +116,7 @@ class ShippingTest extends ClosesAfterEachTest {
   void aClientErrorForTheWholeBatchIsCountedNotRetried() throws Exception {
     Fakes.Receiver server = later(new Fakes.Receiver());
     server.forcedStatus = 415; // about the request, not one record: nothing to isolate
-    Hindsight h = later(builder(server.url()).build());
+    Hindsight h = later(builder(server.url()).bodyFormat(BodyFormat.JSON).build());
     predict(h, "p1", 1);
     predict(h, "p2", 2);
     assertThat(h.flush(Duration.ofSeconds(5))).isTrue();
@@ -219,8 +235,7 @@ class ShippingTest extends ClosesAfterEachTest {
     List<String> ids = new ArrayList<>();
     for (Batch b : batches) {
       try {
-        String json = new String(Fakes.gunzip(b.gzippedBody), java.nio.charset.StandardCharsets.UTF_8);
-        Object first = ((List<?>) JsonIn.parse(json)).get(0);
+        Object first = ((List<?>) JsonIn.parse(Fakes.jsonOf(b))).get(0);
         ids.add((String) ((Map<?, ?>) first).get("prediction_id"));
       } catch (java.io.IOException e) {
         throw new java.io.UncheckedIOException(e);

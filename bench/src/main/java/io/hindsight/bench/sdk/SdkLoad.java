@@ -94,7 +94,7 @@ public final class SdkLoad {
     int threads = 4;
     int queueCapacity = -1;
     int batchSize = -1;
-    BodyFormat format = BodyFormat.JSON;
+    BodyFormat format = BodyFormat.SMILE; // the SDK's default
     boolean diskSpool;
     boolean ramp = true;
     long spoolMaxBytes = 8L << 30;
@@ -178,7 +178,7 @@ public final class SdkLoad {
       }
       System.err.println(
           "usage: bench/sdk-load.sh [--server live|down] [--rate 50000] [--duration 60s] [--warmup 10s] [--no-ramp]\n"
-              + "                         [--threads 4] [--queue-capacity N] [--batch-size N] [--format json|smile]\n"
+              + "                         [--threads 4] [--queue-capacity N] [--batch-size N] [--format smile|json]\n"
               + "                         [--disk-spool]\n"
               + "                         [--spool-max-mb 8192] [--drain]\n"
               + "                         [--work-dir DIR] [--server-jvm-opts \"...\"] [--verify-timeout 5m]");
