@@ -43,9 +43,4 @@ final class SmileFallback implements Shipper.Sender {
     }
     return r;
   }
-
-  /** Whether Smile batches go as JSON now. */
-  boolean refused() {
-    return refused;
-  }
 }
