@@ -9,9 +9,10 @@
  * validation ({@code Keys}, {@code Values}), the body writers ({@code BodyOut}: {@code JsonOut},
  * {@code SmileOut} for {@link io.hindsight.BodyFormat}), the shipping
  * worker ({@code Shipper}) with its spools ({@code DiskSpool}, {@code MemorySpool}) and HTTP
- * transport ({@code Transport}).
+ * transport ({@code Transport}), which sends Smile by default and JSON to a server that refused
+ * Smile once ({@code SmileFallback}).
  *
- * <p>Wire format of a prediction record (fields that are absent are omitted):
+ * <p>A prediction record, shown as JSON (Smile carries the same fields; absent ones are omitted):
  *
  * <pre>{@code
  * {"prediction_id": "0190...", "ts": "2026-11-22T10:15:00.123456Z", "model_version": "v2.1.0",
