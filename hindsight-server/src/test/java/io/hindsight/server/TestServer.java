@@ -175,8 +175,13 @@ public final class TestServer implements AutoCloseable {
    * the first series of that name.
    */
   public OptionalDouble metric(String name) {
+    return metricIn(get("/metrics").body(), name);
+  }
+
+  /** As {@link #metric}, read from the text of a {@code /metrics} answer (of a server in another JVM, say). */
+  public static OptionalDouble metricIn(String metrics, String name) {
     String labels = name.contains("{") ? "" : "(?:\\{[^}]*})?";
-    Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + labels + " (\\S+)$").matcher(get("/metrics").body());
+    Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + labels + " (\\S+)$").matcher(metrics);
     return m.find() ? OptionalDouble.of(Double.parseDouble(m.group(1))) : OptionalDouble.empty();
   }
 

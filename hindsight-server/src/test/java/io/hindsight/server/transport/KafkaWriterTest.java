@@ -237,7 +237,6 @@ class KafkaWriterTest {
   /** Waits (at most 60 s) until the child's metric satisfies {@code ok}. */
   private static void awaitMetric(int port, String name, java.util.function.DoublePredicate ok) throws Exception {
     java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-    java.util.regex.Pattern line = java.util.regex.Pattern.compile("(?m)^" + name + " (\\S+)$");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     String last = "";
     while (System.nanoTime() < deadline) {
@@ -245,8 +244,8 @@ class KafkaWriterTest {
               java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
               java.net.http.HttpResponse.BodyHandlers.ofString())
           .body();
-      java.util.regex.Matcher m = line.matcher(last);
-      if (m.find() && ok.test(Double.parseDouble(m.group(1)))) {
+      java.util.OptionalDouble value = TestServer.metricIn(last, name);
+      if (value.isPresent() && ok.test(value.getAsDouble())) {
         return;
       }
       Thread.sleep(200);
