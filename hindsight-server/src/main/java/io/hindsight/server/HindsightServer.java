@@ -113,8 +113,6 @@ public final class HindsightServer implements AutoCloseable {
   /** While SQL is queried, how often the rows not yet in the lake are written ahead of the next query. */
   private static final Duration FRESH_ROWS_PERIOD = Duration.ofMillis(100);
   private CompactionJob compaction;
-  /** How many small files a partition collects at most while merges wait for the lake writer. */
-  private static final int MAX_FILES_WAITING_FOR_MERGE = 128;
   /** Events this node could not put in the lake (a following node without Kafka). */
   private final java.util.concurrent.atomic.AtomicLong unrecordedEvents = new java.util.concurrent.atomic.AtomicLong();
   private QueryEngine queryEngine;
@@ -279,11 +277,6 @@ public final class HindsightServer implements AutoCloseable {
             lake, lakeWriter, compaction, connection(scratch.resolve("duckdb-retention")), dataDir.resolve("retention"), json,
             queryEngine::refreshViews);
     lakeWriter.rewritingWidened(compaction::rewriteWidened);
-    // Merges wait while the lake writer holds more than an eighth of the backlog ingest allows:
-    // far above its usual backlog of a flush or two, well before ingest pushes back.
-    LakeWriter writer = lakeWriter;
-    long busyAbove = config.ingest.maxLakeBacklogBytes / 8;
-    compaction.yieldTo(() -> writer.pendingBytes() > busyAbove, MAX_FILES_WAITING_FOR_MERGE);
     if (config.role.writesLake()) {
       // SQL sees what is acknowledged and not yet in the lake beside the lake.
       freshRows = new FreshRows(lakeWriter, schemas, lake, connection(scratch.resolve("duckdb-fresh")));
@@ -360,10 +353,6 @@ public final class HindsightServer implements AutoCloseable {
         "hindsight_lake_rows_copied", "Rows of lake files copied from the fresh files queries read since start (not encoded again)",
         lakeWriter::rowsCopied);
     metrics.counter("hindsight_lake_merges", "Partition file merges done since start", compaction::merges);
-    metrics.counter(
-        "hindsight_lake_merges_deferred",
-        "Merges left for a later pass while the lake writer caught up (one a partition and pass)",
-        compaction::mergesDeferred);
     metrics.counter(
         "hindsight_lake_rows_merged", "Rows written again by merges since start (over hindsight_lake_rows_written: rewrites a row)",
         compaction::rowsMerged);

@@ -25,7 +25,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.duckdb.DuckDBConnection;
@@ -69,12 +68,6 @@ public final class CompactionJob implements Closeable {
   private volatile Predicate<Partition> mine = p -> true;
   private volatile long merges;
   private volatile long rowsMerged;
-  /** Whether merges should wait: the lake writer is behind (see {@link #yieldTo}). */
-  private volatile BooleanSupplier busy = () -> false;
-  private volatile int maxFilesWaiting;
-  private volatile long mergesDeferred;
-  /** Whether the last scheduled pass left merges for later; under {@link #pass}. */
-  private boolean deferring;
   /** Told why a pass failed (a lake file it could not read is named in it). */
   private volatile java.util.function.Consumer<String> failed = message -> {};
 
@@ -137,20 +130,6 @@ public final class CompactionJob implements Closeable {
     failed = listener;
   }
 
-  /**
-   * Has scheduled passes leave a partition's small files as they are while {@code busy} says the
-   * lake writer is behind, until the partition has {@code maxFilesWaiting} of them. A merge
-   * rewrites every row once more and took a fifth of the server's CPU under full load; a lake
-   * writer catching up needs that CPU more, as acknowledged rows wait in memory and in the log
-   * until it has written them. So a burst is merged once the writer caught up, as a write-heavy
-   * database defers compaction, and the cap bounds how many files queries open meanwhile: past
-   * it, merges run under load as before. Widened columns are rewritten regardless.
-   */
-  public void yieldTo(BooleanSupplier busy, int maxFilesWaiting) {
-    this.busy = busy;
-    this.maxFilesWaiting = maxFilesWaiting;
-  }
-
   /** Runs merges every interval; {@code afterSwap} runs after files were replaced. */
   public void start(Duration interval, Runnable afterSwap) {
     this.afterSwap = afterSwap;
@@ -168,12 +147,7 @@ public final class CompactionJob implements Closeable {
 
   private void runSafely() {
     try {
-      pass.lock();
-      try {
-        runLocked(true);
-      } finally {
-        pass.unlock();
-      }
+      runOnce();
     } catch (Exception e) {
       if (closed) {
         log.info("a merge in progress was abandoned at shutdown; the next start merges those files again");
@@ -188,13 +162,13 @@ public final class CompactionJob implements Closeable {
   public int runOnce() throws IOException, SQLException {
     pass.lock();
     try {
-      return runLocked(false);
+      return runLocked();
     } finally {
       pass.unlock();
     }
   }
 
-  private int runLocked(boolean scheduled) throws IOException, SQLException {
+  private int runLocked() throws IOException, SQLException {
     if (closed) {
       return 0;
     }
@@ -203,11 +177,6 @@ public final class CompactionJob implements Closeable {
       recoverFromStore();
     }
     int done = rewriteWidened();
-    boolean yielding = scheduled && busy.getAsBoolean();
-    if (yielding != deferring) {
-      log.info(yielding ? "merges wait while the lake writer catches up" : "merges resume");
-      deferring = yielding;
-    }
     for (Table t : Table.values()) {
       for (Partition p : lake.partitions(t)) {
         if (closed) {
@@ -221,10 +190,6 @@ public final class CompactionJob implements Closeable {
           sizes.put(f, Files.size(f));
         }
         List<Path> candidates = policy.pick(sizes);
-        if (yielding && !candidates.isEmpty() && policy.smallFiles(sizes) < maxFilesWaiting) {
-          mergesDeferred++;
-          continue;
-        }
         if (!candidates.isEmpty()) {
           candidates = stillStored(p, candidates);
         }
@@ -496,11 +461,6 @@ public final class CompactionJob implements Closeable {
     } finally {
       pass.unlock();
     }
-  }
-
-  /** Merges a pass left for later while the lake writer caught up, one a partition and pass (shown in /metrics). */
-  public long mergesDeferred() {
-    return mergesDeferred;
   }
 
   /** Merges done since start (shown in /metrics). */

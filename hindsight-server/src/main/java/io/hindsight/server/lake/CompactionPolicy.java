@@ -42,13 +42,4 @@ public record CompactionPolicy(int minFiles, long smallFileBytes, long targetByt
     }
     return picked.size() >= minFiles ? picked : List.of();
   }
-
-  /** How many of the partition's files are small (below {@link #smallFileBytes}). */
-  public int smallFiles(Map<Path, Long> sizes) {
-    int n = 0;
-    for (long size : sizes.values()) {
-      n += size < smallFileBytes ? 1 : 0;
-    }
-    return n;
-  }
 }

@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Lock;
 import org.junit.jupiter.api.Test;
@@ -328,48 +327,6 @@ class CompactionJobTest {
       assertThat(job.runOnce()).isZero();
       assertThat(job.rewriteWidened()).isZero();
       assertThat(f.fileSeqs(f.partition("churn", DAY_START))).hasSize(2);
-    }
-  }
-
-  /**
-   * While the lake writer is behind, scheduled passes leave a partition's small files for later,
-   * until it has as many as the cap; a pass asked for merges regardless, and once the writer caught
-   * up the next scheduled pass merges what waited.
-   */
-  @Test
-  void scheduledMergesWaitWhileTheLakeWriterIsBehindUpToACapOfFiles() throws Exception {
-    try (LakeFixture f = new LakeFixture(dir);
-        CompactionJob job = compaction(f, new CompactionPolicy(2, MB, 10 * MB))) {
-      AtomicBoolean behind = new AtomicBoolean(true);
-      job.yieldTo(behind::get, 4);
-      Partition churn = f.partition("churn", DAY_START);
-      f.writeEachToAFile(0,
-          f.prediction("churn", DAY_START, "a", 1), f.prediction("churn", DAY_START, "b", 2), f.prediction("churn", DAY_START, "c", 3));
-      job.start(Duration.ofMinutes(1), () -> {});
-
-      f.time.advance(Duration.ofMinutes(1));
-      assertThat(job.merges()).isZero();
-      assertThat(job.mergesDeferred()).isEqualTo(1);
-      assertThat(f.fileSeqs(churn)).containsExactly(0L, 1L, 2L);
-
-      f.writeEachToAFile(3, f.prediction("churn", DAY_START, "d", 4));
-      f.time.advance(Duration.ofMinutes(1));
-      assertThat(job.merges()).as("four small files: the cap, merged under load").isEqualTo(1);
-      assertThat(f.fileSeqs(churn)).containsExactly(3L);
-
-      f.writeEachToAFile(4, f.prediction("churn", DAY_START, "e", 5));
-      f.time.advance(Duration.ofMinutes(1));
-      assertThat(job.merges()).isEqualTo(1);
-      assertThat(job.mergesDeferred()).isEqualTo(2);
-      assertThat(job.compactNow()).as("a pass asked for does not wait").isEqualTo(1);
-
-      f.writeEachToAFile(5, f.prediction("churn", DAY_START, "f", 6));
-      behind.set(false);
-      f.time.advance(Duration.ofMinutes(1));
-      assertThat(job.merges()).as("the writer caught up").isEqualTo(3);
-      assertThat(job.mergesDeferred()).isEqualTo(2);
-      assertThat(f.rows("prediction_id", f.lake.dataFiles(churn), null))
-          .containsExactly(List.of("a"), List.of("b"), List.of("c"), List.of("d"), List.of("e"), List.of("f"));
     }
   }
 }
