@@ -34,9 +34,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Merges a partition's small files into one, so a busy endpoint does not end with a million tiny
- * files and queries open few. The merged file is sorted like the others and written with the
- * endpoint's current column types (so a bigint column that widened to double becomes double in
- * old rows too, which keeps strict readers such as Spark happy).
+ * files and queries open few. The merged file is sorted by id (events by time), so that a lookup
+ * reads one row group of it, unless its inputs' ids already come in order (see {@link
+ * #idsInOrder}); it is written with the endpoint's current column types (so a bigint column that
+ * widened to double becomes double in old rows too, which keeps strict readers such as Spark happy).
  *
  * <p>Crash-safe: a journal naming the output and its inputs is written before the output is
  * uploaded to the lake's store and renamed into place; on start-up, a journal whose output exists
@@ -253,15 +254,15 @@ public final class CompactionJob implements Closeable {
 
   /** Merges {@code inputs} of a partition into one file. */
   boolean merge(Partition p, List<Path> inputs) throws IOException, SQLException {
+    boolean keepOrder = p.table() != Table.EVENTS && idsInOrder(inputs);
+    if (keepOrder) {
+      // In the order they were written, as the log ordered their rows.
+      inputs = inputs.stream().sorted(java.util.Comparator.comparingLong(Lake::maxSeqOf)).toList();
+    }
     long maxSeq = inputs.stream().mapToLong(Lake::maxSeqOf).max().orElseThrow();
     Path output = lake.dir(p).resolve(Lake.dataFileName(maxSeq));
     Path tmp = Lake.tempFor(output);
-    StringBuilder files = new StringBuilder("[");
-    for (int i = 0; i < inputs.size(); i++) {
-      files.append(i == 0 ? "" : ", ").append(SqlText.string(inputs.get(i).toAbsolutePath().toString()));
-    }
-    files.append(']');
-    String source = "read_parquet(" + files + ", union_by_name = true, hive_partitioning = false)";
+    String source = "read_parquet(" + sqlList(inputs) + ", union_by_name = true, hive_partitioning = false)";
     EndpointSchema schema = schemas.schema(p.table(), p.endpoint());
     Set<String> present = new HashSet<>();
     try (Statement st = conn.createStatement();
@@ -287,8 +288,7 @@ public final class CompactionJob implements Closeable {
               + String.join(", ", select)
               + " FROM "
               + source
-              + " ORDER BY "
-              + ParquetFileWriter.sortKey(p.table())
+              + (keepOrder ? "" : " ORDER BY " + ParquetFileWriter.sortKey(p.table()))
               + ") TO "
               + SqlText.string(tmp.toString())
               + " ("
@@ -364,6 +364,43 @@ public final class CompactionJob implements Closeable {
     log.debug("merged {} files of {} into {}", inputs.size(), lake.dir(p), output.getFileName());
     return true;
   }
+
+  /**
+   * Whether the ids of {@code inputs}, by the min/max statistics of their row groups, already come
+   * in order closely enough that their rows may stay in the order they were written: at least
+   * {@value #MIN_GROUPS_KEPT_IN_ORDER} row groups, each overlapping at most {@value
+   * #MAX_OVERLAPS_KEPT_IN_ORDER} others on average.
+   * Ids that grow with time (UUIDv7, ULID, a counter) arrive in that order, each group overlapping
+   * the ones written just before and after it, and a lookup then reads two or three row groups of
+   * the merged file instead of one, in the same time (docs/BENCHMARKS.md). Sorting such rows took
+   * half of a merge's time. Random ids overlap every other group and are sorted.
+   */
+  private boolean idsInOrder(List<Path> inputs) throws SQLException {
+    String groups = "SELECT file_name, row_group_id, stats_min_value AS lo, stats_max_value AS hi FROM parquet_metadata("
+        + sqlList(inputs) + ") WHERE path_in_schema = 'prediction_id'";
+    try (Statement st = conn.createStatement();
+        ResultSet rs = st.executeQuery(
+            "WITH g AS (" + groups + ") SELECT (SELECT count(*) FROM g), (SELECT count(*) FROM g WHERE lo IS NULL OR hi IS NULL),"
+                + " (SELECT count(*) FROM g a JOIN g b ON a.lo <= b.hi AND b.lo <= a.hi) - (SELECT count(*) FROM g)")) {
+      rs.next();
+      long count = rs.getLong(1);
+      // The self-join counts each overlapping pair twice, once from either group.
+      return count >= MIN_GROUPS_KEPT_IN_ORDER && rs.getLong(2) == 0 && rs.getLong(3) <= MAX_OVERLAPS_KEPT_IN_ORDER * count;
+    }
+  }
+
+  /** {@code files} as a SQL list of their absolute paths. */
+  private static String sqlList(List<Path> files) {
+    return files.stream()
+        .map(f -> SqlText.string(f.toAbsolutePath().toString()))
+        .collect(java.util.stream.Collectors.joining(", ", "[", "]"));
+  }
+
+  /** Fewer row groups are sorted whatever their ids: a small merge costs little either way. */
+  static final int MIN_GROUPS_KEPT_IN_ORDER = 8;
+
+  /** Two neighbours, and room for a late batch (a client's retry) that widens a group. */
+  static final int MAX_OVERLAPS_KEPT_IN_ORDER = 3;
 
   /** Where a merge's journal is kept in a store of record, beside the tables, where no reader looks. */
   private static String storedJournal(Path journalFile) {

@@ -42,7 +42,8 @@ public final class Lake {
   /**
    * {@code COPY} options of lake files made from other lake files (merges, retention's rewrites):
    * row groups of 16,384 rows instead of DuckDB's 122,880, so that a point lookup, which min/max
-   * statistics narrow to one row group of a merged (sorted) file, reads little.
+   * statistics narrow to one row group of a merged file (two or three where its ids came in order
+   * and were not sorted), reads little.
    */
   public static final String REWRITTEN_FILE_OPTIONS = "FORMAT parquet, " + ZSTD + ", ROW_GROUP_SIZE 16384";
 

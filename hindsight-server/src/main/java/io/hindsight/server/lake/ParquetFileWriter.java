@@ -22,7 +22,7 @@ import org.duckdb.DuckDBConnection;
  * through the Appender into a staging table, see {@link ParquetEncoder}) typed by the endpoint's
  * schema, and {@code COPY ... TO} writes zstd Parquet. These
  * fresh files are small and written for speed (log order); {@link CompactionJob}
- * merges them into large files sorted so lookups by id and time prune row groups. The file
+ * merges them into large files whose row groups cover narrow ranges of ids, so lookups prune them. The file
  * appears whole: it is written under a temporary name, fsynced and renamed. Not thread-safe; one
  * writer per thread.
  */

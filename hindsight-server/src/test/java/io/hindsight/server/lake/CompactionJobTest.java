@@ -170,6 +170,53 @@ class CompactionJobTest {
     }
   }
 
+  /**
+   * Ids that grow with time reach the lake in about that order: each file's ids lie beyond the
+   * previous file's, though not sorted within it. Such files are merged in the order they were
+   * written, rows as they were, instead of sorted; a lookup still reads few row groups.
+   */
+  @Test
+  void filesWhoseIdsAlreadyComeInOrderAreMergedWithoutSorting() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir);
+        CompactionJob job = compaction(f, new CompactionPolicy(2, MB, 10 * MB))) {
+      List<List<Object>> written = new java.util.ArrayList<>();
+      for (int file = 0; file < CompactionJob.MIN_GROUPS_KEPT_IN_ORDER; file++) {
+        // Within a file, "id-0N-b" before "id-0N-a": a sort would swap them.
+        String later = "id-0" + file + "-b";
+        String earlier = "id-0" + file + "-a";
+        f.accept(2L * file, f.prediction("churn", DAY_START, later, file), f.prediction("churn", DAY_START, earlier, file));
+        f.writer.flushNow();
+        written.add(List.of(later));
+        written.add(List.of(earlier));
+      }
+      assertThat(job.compactNow()).isEqualTo(1);
+
+      List<Path> merged = f.lake.dataFiles(f.partition("churn", DAY_START));
+      assertThat(merged).hasSize(1);
+      assertThat(f.rows("prediction_id", merged, null)).as("the rows as written").isEqualTo(written);
+    }
+  }
+
+  @Test
+  void filesWhoseIdsOverlapAreSortedHoweverMany() throws Exception {
+    try (LakeFixture f = new LakeFixture(dir);
+        CompactionJob job = compaction(f, new CompactionPolicy(2, MB, 10 * MB))) {
+      List<List<Object>> sorted = new java.util.ArrayList<>();
+      for (int file = 0; file < CompactionJob.MIN_GROUPS_KEPT_IN_ORDER; file++) {
+        // Every file spans the same range of ids, as random ids do.
+        f.accept(2L * file, f.prediction("churn", DAY_START, "z" + file, file), f.prediction("churn", DAY_START, "a" + file, file));
+        f.writer.flushNow();
+        sorted.add(List.of("a" + file));
+      }
+      for (int file = 0; file < CompactionJob.MIN_GROUPS_KEPT_IN_ORDER; file++) {
+        sorted.add(List.of("z" + file));
+      }
+      assertThat(job.compactNow()).isEqualTo(1);
+
+      assertThat(f.rows("prediction_id", f.lake.dataFiles(f.partition("churn", DAY_START)), null)).isEqualTo(sorted);
+    }
+  }
+
   @Test
   void aMergedFileHasTheEndpointsCurrentColumnsAndTypes() throws Exception {
     try (LakeFixture f = new LakeFixture(dir);
