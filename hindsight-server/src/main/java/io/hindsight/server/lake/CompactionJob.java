@@ -371,9 +371,9 @@ public final class CompactionJob implements Closeable {
    * {@value #MIN_GROUPS_KEPT_IN_ORDER} row groups, each overlapping at most {@value
    * #MAX_OVERLAPS_KEPT_IN_ORDER} others on average.
    * Ids that grow with time (UUIDv7, ULID, a counter) arrive in that order, each group overlapping
-   * the ones written just before and after it, and a lookup then reads two or three row groups of
-   * the merged file instead of one, in the same time (docs/BENCHMARKS.md). Sorting such rows took
-   * half of a merge's time. Random ids overlap every other group and are sorted.
+   * the ones written just before and after it. Sorting such rows took half of a merge's time; left
+   * in order, a lookup reads three row groups of the merged file instead of one, about 8 ms more
+   * (docs/BENCHMARKS.md). Random ids overlap every other group and are sorted.
    */
   private boolean idsInOrder(List<Path> inputs) throws SQLException {
     String groups = "SELECT file_name, row_group_id, stats_min_value AS lo, stats_max_value AS hi FROM parquet_metadata("
